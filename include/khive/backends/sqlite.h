@@ -1,0 +1,35 @@
+#pragma once
+// The embedded SQLite backend: one file (or one in-memory database), no server.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "khive/core/clock.h"
+#include "khive/storage/backend.h"
+
+namespace khive::backends {
+
+struct SqliteOptions {
+  // A file path, or ":memory:" for a private in-memory database shared by this backend's
+  // connections and gone when the backend is destroyed.
+  std::string path = ":memory:";
+  int readers = 4;  // read-only connections in the pool (file databases)
+  std::chrono::milliseconds busyTimeout{5000};
+  // How long a caller waits for the writer or a reader before Timeout/Pool errors.
+  std::chrono::milliseconds checkoutTimeout{10000};
+  // Not owned; must outlive the backend. nullptr = the system clock.
+  const Clock* clock = nullptr;
+  // Relations stored canonically besides the default symmetric ones.
+  std::vector<std::string> extraSymmetricRelations;
+};
+
+// Opens (creating if needed) and migrates the database. Throws Error(Conflict) for a database
+// whose schema is newer than this build, Error(Driver) when the file cannot be opened.
+std::unique_ptr<storage::Backend> openSqlite(const SqliteOptions& options);
+
+// The schema version this build writes.
+int sqliteSchemaVersion();
+
+}  // namespace khive::backends

@@ -1,0 +1,46 @@
+#pragma once
+// A storage backend: one engine implementing the eight capabilities.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "khive/storage/entity_store.h"
+#include "khive/storage/event_store.h"
+#include "khive/storage/graph_store.h"
+#include "khive/storage/sql_access.h"
+#include "khive/storage/text_search.h"
+#include "khive/storage/types.h"
+#include "khive/storage/vector_store.h"
+
+namespace khive::storage {
+
+struct BackendInfo {
+  std::string engine;          // "sqlite", "postgres"
+  std::string engineVersion;   // e.g. "3.40.1"
+  std::string location;        // file path, ":memory:", or connection target (no password)
+  int schemaVersion = 0;
+  std::vector<CapabilityStatus> capabilities;
+};
+
+// Thread-safe. Accessors for a capability the backend lacks throw Error(Unsupported) with a
+// message that says what to install or configure.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  virtual BackendInfo info() = 0;
+  virtual SqlAccess& sql() = 0;
+  virtual EntityStore& entities() = 0;
+  virtual NoteStore& notes() = 0;
+  virtual GraphStore& graph() = 0;
+  virtual EventStore& events() = 0;
+  virtual VectorStore& vectors() = 0;
+  virtual SparseStore& sparse() = 0;
+  virtual TextSearch& text() = 0;
+};
+
+}  // namespace khive::storage

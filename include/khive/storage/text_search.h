@@ -1,0 +1,71 @@
+#pragma once
+// TextSearch: full-text documents attached to subjects (entities or notes).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "khive/core/records.h"
+#include "khive/storage/types.h"
+
+namespace khive::storage {
+
+struct TextDocument {
+  Uuid subjectId;
+  std::string ns;
+  std::string kind;
+  std::string title;
+  std::string body;
+  std::vector<std::string> tags;
+  Json metadata = Json::object();
+  Micros updatedAt = 0;
+};
+
+enum class TextMode {
+  Plain,   // every term must occur (AND)
+  Phrase,  // the terms in order, adjacent
+  AnyTerm  // at least one term (OR)
+};
+
+struct TextQuery {
+  std::string text;  // user text: any characters; never a syntax error
+  TextMode mode = TextMode::Plain;
+  std::vector<std::string> namespaces;  // required
+  std::vector<std::string> kinds;
+  std::vector<Uuid> ids;
+  std::int64_t topK = 10;  // 1..10,000
+  bool snippets = false;
+};
+
+struct TextHit {
+  Uuid subjectId;
+  std::string ns;
+  std::string kind;
+  std::string title;
+  double score = 0;  // in [0,1], from BM25, deterministic
+  int rank = 0;      // 1-based
+  std::optional<std::string> snippet;
+};
+
+struct TextStats {
+  std::int64_t documents = 0;
+  std::int64_t namespaces = 0;
+};
+
+// Thread-safe.
+class TextSearch {
+ public:
+  virtual ~TextSearch() = default;
+  virtual void upsertDocument(const TextDocument& doc) = 0;
+  virtual BatchWriteSummary upsertDocuments(std::span<const TextDocument> docs) = 0;
+  virtual bool deleteDocument(const Uuid& subjectId) = 0;
+  virtual std::optional<TextDocument> getDocument(const Uuid& subjectId) = 0;
+  virtual std::vector<TextHit> searchText(const TextQuery& query) = 0;
+  virtual std::int64_t countDocuments(std::span<const std::string> namespaces) = 0;
+  virtual TextStats textStats() = 0;
+  virtual void rebuildText() = 0;
+};
+
+}  // namespace khive::storage

@@ -1,0 +1,115 @@
+#pragma once
+// RAII owners for sqlite3 handles, a per-connection statement cache, and the mapping from
+// SQLite result codes to khive::Error.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "khive/core/error.h"
+#include "khive/storage/sql_access.h"
+
+namespace khive::sqlite {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Throws the khive::Error for a failed SQLite call: BUSY/LOCKED/INTERRUPT -> Timeout,
+// PRIMARY KEY/UNIQUE -> AlreadyExists, other constraints -> InvalidInput, SQL errors ->
+// InvalidInput, anything else -> Driver.
+[[noreturn]] void throwSqlite(sqlite3* db, int rc, std::string_view capability, std::string_view operation);
+
+// A prepared statement borrowed from a connection's cache. Resets and clears its bindings
+// when it goes out of scope so the cached statement is ready for the next use.
+// Single-threaded.
+class Stmt {
+ public:
+  // `owned` is set when the statement is not cached: the Stmt then finalizes it.
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, std::string_view capability, std::string_view operation,
+       StmtPtr owned = nullptr)
+      : db_(db), stmt_(stmt), capability_(capability), operation_(operation), owned_(std::move(owned)) {}
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // 1-based bind index, as in SQLite.
+  Stmt& bind(int index, const storage::SqlValue& value);
+  Stmt& bindAll(const storage::SqlParams& params);
+  Stmt& bindText(int index, std::string_view text);
+  Stmt& bindInt(int index, std::int64_t v);
+  Stmt& bindDouble(int index, double v);
+  Stmt& bindNull(int index);
+  Stmt& bindOptText(int index, const std::optional<std::string>& v);
+  Stmt& bindOptInt(int index, const std::optional<std::int64_t>& v);
+  Stmt& bindOptDouble(int index, const std::optional<double>& v);
+
+  // Advances; true while a row is available. Throws on error.
+  bool step();
+  // Runs to completion; returns sqlite3_changes.
+  std::int64_t run();
+  void reset();
+
+  int columnCount() const { return sqlite3_column_count(stmt_); }
+  bool isNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::int64_t getInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double getDouble(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string getText(int col) const;
+  std::string_view getTextView(int col) const;
+  std::optional<std::string> getOptText(int col) const;
+  std::optional<std::int64_t> getOptInt(int col) const;
+  std::optional<double> getOptDouble(int col) const;
+  storage::SqlValue getValue(int col) const;
+  sqlite3_stmt* raw() const { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  std::string_view capability_;
+  std::string_view operation_;
+  StmtPtr owned_;
+};
+
+struct ConnOptions {
+  std::string path;  // a file path or an SQLite URI ("file:...")
+  bool readOnly = false;
+  std::chrono::milliseconds busyTimeout{5000};
+};
+
+// One sqlite3 connection with a bounded statement cache. Single-threaded: the pool hands it
+// to one thread at a time.
+class Conn {
+ public:
+  explicit Conn(const ConnOptions& options);
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  sqlite3* db() const { return db_.get(); }
+  // A cached prepared statement for exactly one SQL statement (a second is InvalidInput).
+  Stmt prepare(std::string_view sql, std::string_view capability, std::string_view operation);
+  // Runs SQL text that may hold several statements (schema scripts, pragmas). No parameters.
+  void exec(std::string_view sql, std::string_view capability, std::string_view operation);
+  // Aborts statements running past the deadline with SQLITE_INTERRUPT (reported as Timeout).
+  void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline);
+  bool deadlinePassed() const;
+
+ private:
+  static int progressCallback(void* self);
+
+  DbPtr db_;
+  std::unordered_map<std::string, StmtPtr> cache_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+};
+
+}  // namespace khive::sqlite

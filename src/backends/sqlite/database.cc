@@ -1,0 +1,228 @@
+#include "backends/sqlite/database.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "backends/sqlite/migrations.h"
+#include "khive/core/uuid.h"
+#include "khive/core/vocabulary.h"
+
+namespace khive::sqlite {
+
+namespace {
+constexpr std::string_view kCap = "sql";
+}
+
+Database::Database(const backends::SqliteOptions& options)
+    : clock_(options.clock ? options.clock : &SystemClock::instance()), options_(options) {
+  for (auto r : vocab::defaultSymmetricRelations()) symmetric_.emplace_back(r);
+  for (const auto& r : options.extraSymmetricRelations)
+    if (!isSymmetric(r)) symmetric_.push_back(r);
+
+  if (options.path.empty()) {
+    throw Error(ErrorCode::InvalidInput, "sql", "open", "the SQLite path is empty; give a file path or :memory:");
+  }
+  memory_ = options.path == ":memory:";
+  if (memory_) {
+    // memdb VFS: one in-memory database shared by this backend's connections (a name
+    // starting with '/' is shared within the process); unique per backend instance.
+    uri_ = fmt::format("file:/khive-{}?vfs=memdb", Uuid::v7().str());
+    location_ = ":memory:";
+  } else {
+    uri_ = options.path;
+    location_ = options.path;
+  }
+
+  writer_ = std::make_unique<Conn>(ConnOptions{uri_, false, options.busyTimeout});
+  if (!memory_) {
+    auto stmt = writer_->prepare("PRAGMA journal_mode=WAL", kCap, "open");
+    if (stmt.step() && stmt.getText(0) != "wal") {
+      throw Error(ErrorCode::Driver, "sql", "open",
+                  fmt::format("'{}' cannot use write-ahead logging (journal mode stays '{}'); put the "
+                              "database on a local file system",
+                              location_, stmt.getText(0)));
+    }
+  }
+  writer_->exec(
+      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
+      "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
+      kCap, "open");
+  migrate();
+
+  int readers = std::max(1, options.readers);
+  for (int i = 0; i < readers; ++i) {
+    auto conn = std::make_unique<Conn>(ConnOptions{uri_, !memory_, options.busyTimeout});
+    conn->exec("PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;",
+               kCap, "open");
+    idleReaders_.push_back(std::move(conn));
+  }
+}
+
+Database::~Database() {
+  if (!memory_ && writer_) {
+    // Leave the file small and the WAL checkpointed for the next opener.
+    try {
+      writer_->exec("PRAGMA optimize;", kCap, "close");
+    } catch (const Error&) {
+      // Closing proceeds: optimize is advisory and the data is already committed.
+    }
+  }
+}
+
+bool Database::isSymmetric(std::string_view relation) const {
+  return std::find(symmetric_.begin(), symmetric_.end(), relation) != symmetric_.end();
+}
+
+void Database::migrate() {
+  const auto& all = migrations();
+  const int latest = all.empty() ? 0 : all.back().version;
+  writer_->exec(
+      "CREATE TABLE IF NOT EXISTS _schema_migrations ("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+      kCap, "migrate");
+  auto currentVersion = [&] {
+    auto stmt = writer_->prepare("SELECT coalesce(max(version), 0) FROM _schema_migrations", kCap, "migrate");
+    stmt.step();
+    return static_cast<int>(stmt.getInt(0));
+  };
+  int current = currentVersion();
+  if (current > latest) {
+    throw Error(ErrorCode::Conflict, "sql", "migrate",
+                fmt::format("database '{}' has schema version {}, newer than this khive build knows ({}); "
+                            "upgrade khive to open it",
+                            location_, current, latest));
+  }
+  for (const auto& m : all) {
+    if (m.version <= current) continue;
+    // BEGIN IMMEDIATE takes the write lock first, so two processes migrating at once apply
+    // each migration exactly once: the second re-reads the ledger under the lock.
+    writer_->exec("BEGIN IMMEDIATE", kCap, "migrate");
+    try {
+      if (currentVersion() < m.version) {
+        writer_->exec(m.sql, kCap, "migrate");
+        writer_->prepare("INSERT INTO _schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", kCap,
+                         "migrate")
+            .bindInt(1, m.version)
+            .bindText(2, m.name)
+            .bindInt(3, now())
+            .run();
+      }
+      writer_->exec("COMMIT", kCap, "migrate");
+    } catch (...) {
+      writer_->exec("ROLLBACK", kCap, "migrate");
+      throw;
+    }
+  }
+  schemaVersion_ = currentVersion();
+}
+
+Database::WriteLease Database::acquireWriter(std::string_view capability, std::string_view operation) {
+  return acquireWriter(options_.checkoutTimeout, capability, operation);
+}
+
+Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
+                                             std::string_view operation) {
+  const auto self = std::this_thread::get_id();
+  if (writerOwner_.load() == self) {
+    ++writerDepth_;
+    return WriteLease(*this, true);
+  }
+  if (!writerMu_.try_lock_for(timeout)) {
+    throw Error(ErrorCode::Timeout, std::string(capability), std::string(operation),
+                fmt::format("the writer stayed busy for {} ms (another write transaction is open); retry",
+                            timeout.count()));
+  }
+  writerOwner_.store(self);
+  writerDepth_ = 1;
+  return WriteLease(*this, false);
+}
+
+void Database::releaseWriter() {
+  if (--writerDepth_ == 0) {
+    writerOwner_.store(std::thread::id{});
+    writerMu_.unlock();
+  }
+}
+
+Database::WriteLease::~WriteLease() {
+  if (db_) db_->releaseWriter();
+}
+
+Database::ReadLease Database::acquireReader(std::string_view capability, std::string_view operation) {
+  if (writerOwner_.load() == std::this_thread::get_id()) return ReadLease(*this, nullptr);
+  std::unique_lock lock(readersMu_);
+  if (!readersCv_.wait_for(lock, options_.checkoutTimeout, [&] { return !idleReaders_.empty(); })) {
+    throw Error(ErrorCode::Pool, std::string(capability), std::string(operation),
+                fmt::format("no reader connection came free within {} ms; raise `readers` or retry",
+                            options_.checkoutTimeout.count()));
+  }
+  auto conn = std::move(idleReaders_.back());
+  idleReaders_.pop_back();
+  return ReadLease(*this, std::move(conn));
+}
+
+Database::ReadLease::~ReadLease() {
+  if (db_ && conn_) {
+    conn_->setDeadline(std::nullopt);
+    {
+      std::lock_guard lock(db_->readersMu_);
+      db_->idleReaders_.push_back(std::move(conn_));
+    }
+    db_->readersCv_.notify_one();
+  }
+}
+
+WriteTx::WriteTx(Database& db, std::string_view capability, std::string_view operation)
+    : lease_(db.acquireWriter(capability, operation)), capability_(capability), operation_(operation) {
+  start();
+}
+
+WriteTx::WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
+                 std::string_view operation)
+    : lease_(db.acquireWriter(timeout, capability, operation)), capability_(capability), operation_(operation) {
+  start();
+}
+
+void WriteTx::start() {
+  if (lease_.nested()) {
+    static std::atomic<std::uint64_t> counter{0};
+    savepoint_ = fmt::format("khive_sp_{}", counter.fetch_add(1));
+    conn().exec("SAVEPOINT " + savepoint_, capability_, operation_);
+  } else {
+    conn().exec("BEGIN IMMEDIATE", capability_, operation_);
+  }
+  open_ = true;
+}
+
+void WriteTx::commit() {
+  if (!open_) {
+    throw Error(ErrorCode::Transaction, std::string(capability_), std::string(operation_),
+                "the transaction is no longer open (already committed or rolled back)");
+  }
+  conn().exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_, capability_, operation_);
+  open_ = false;
+}
+
+void WriteTx::rollback() {
+  if (!open_) return;
+  open_ = false;
+  if (savepoint_.empty()) {
+    conn().exec("ROLLBACK", capability_, operation_);
+  } else {
+    conn().exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_, capability_, operation_);
+  }
+}
+
+WriteTx::~WriteTx() {
+  if (!open_) return;
+  try {
+    rollback();
+  } catch (const Error&) {
+    // A failed ROLLBACK leaves SQLite to roll back itself when the connection next begins;
+    // there is nothing more a destructor can do, and throwing here would terminate.
+    conn().setDeadline(std::nullopt);
+  }
+}
+
+}  // namespace khive::sqlite

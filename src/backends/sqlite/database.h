@@ -1,0 +1,123 @@
+#pragma once
+// The SQLite connection set of one backend: one writer connection behind a re-entrant lock,
+// a pool of read-only readers (WAL lets them read while the writer writes), migrations.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "backends/sqlite/connection.h"
+#include "khive/backends/sqlite.h"
+#include "khive/core/clock.h"
+
+namespace khive::sqlite {
+
+// Thread-safe.
+class Database {
+ public:
+  explicit Database(const backends::SqliteOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Exclusive use of the writer connection. Re-entrant: a thread that already holds the
+  // writer gets it again (nested), so a store call inside an open transaction joins it.
+  class WriteLease {
+   public:
+    WriteLease(Database& db, bool nested) : db_(&db), nested_(nested) {}
+    WriteLease(WriteLease&& o) noexcept : db_(std::exchange(o.db_, nullptr)), nested_(o.nested_) {}
+    WriteLease& operator=(WriteLease&&) = delete;
+    ~WriteLease();
+    Conn& conn() const { return *db_->writer_; }
+    bool nested() const { return nested_; }
+
+   private:
+    Database* db_;
+    bool nested_;
+  };
+
+  // A reader connection; the writer itself when the calling thread holds the writer, so
+  // reads inside a transaction see its own writes.
+  class ReadLease {
+   public:
+    ReadLease(Database& db, std::unique_ptr<Conn> conn) : db_(&db), conn_(std::move(conn)) {}
+    ReadLease(ReadLease&& o) noexcept : db_(std::exchange(o.db_, nullptr)), conn_(std::move(o.conn_)) {}
+    ReadLease& operator=(ReadLease&&) = delete;
+    ~ReadLease();
+    Conn& conn() const { return conn_ ? *conn_ : *db_->writer_; }
+
+   private:
+    Database* db_;
+    std::unique_ptr<Conn> conn_;  // null: borrowing the writer
+  };
+
+  WriteLease acquireWriter(std::string_view capability, std::string_view operation);
+  WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
+                           std::string_view operation);
+  ReadLease acquireReader(std::string_view capability, std::string_view operation);
+
+  const Clock& clock() const { return *clock_; }
+  Micros now() const { return clock_->nowMicros(); }
+  const std::string& location() const { return location_; }
+  int schemaVersion() const { return schemaVersion_; }
+  bool isSymmetric(std::string_view relation) const;
+  const std::vector<std::string>& symmetricRelations() const { return symmetric_; }
+
+ private:
+  void migrate();
+  void releaseWriter();
+
+  // Constant after construction.
+  const Clock* clock_;
+  std::string location_;
+  std::string uri_;
+  bool memory_ = false;
+  backends::SqliteOptions options_;
+  std::vector<std::string> symmetric_;
+  int schemaVersion_ = 0;
+  std::unique_ptr<Conn> writer_;
+
+  // Writer ownership: writerMu_ is held by the owning thread for the lease's lifetime.
+  std::timed_mutex writerMu_;
+  std::atomic<std::thread::id> writerOwner_{};
+  int writerDepth_ = 0;  // touched only by the owner
+
+  std::mutex readersMu_;
+  std::condition_variable readersCv_;
+  std::vector<std::unique_ptr<Conn>> idleReaders_;  // guarded by readersMu_
+};
+
+// A write transaction on the writer: BEGIN IMMEDIATE at the outermost level, a SAVEPOINT when
+// nested. Rolls back unless commit() was called. Single-threaded.
+class WriteTx {
+ public:
+  WriteTx(Database& db, std::string_view capability, std::string_view operation);
+  WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
+          std::string_view operation);
+  ~WriteTx();
+  WriteTx(const WriteTx&) = delete;
+  WriteTx& operator=(const WriteTx&) = delete;
+
+  Conn& conn() const { return lease_.conn(); }
+  void commit();
+  void rollback();
+
+ private:
+  void start();
+
+  Database::WriteLease lease_;
+  std::string_view capability_;
+  std::string_view operation_;
+  std::string savepoint_;  // empty at the outermost level
+  bool open_ = false;
+};
+
+}  // namespace khive::sqlite

@@ -1,0 +1,174 @@
+#include <fmt/format.h>
+
+#include "backends/sqlite/sql_build.h"
+#include "backends/sqlite/stores.h"
+
+namespace khive::sqlite {
+
+namespace {
+constexpr std::string_view kCap = "entities";
+constexpr std::string_view kColumns =
+    "id, namespace, kind, entity_type, name, description, properties, tags, created_at, updated_at, "
+    "deleted_at, merged_into, merge_event_id";
+
+void validate(const Entity& e, std::string_view op) {
+  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
+  if (e.id.isNil()) bad("entity id is the nil UUID; generate one with Uuid::v7()");
+  if (e.ns.empty()) bad("entity namespace is empty");
+  if (e.kind.empty()) bad("entity kind is empty");
+  if (e.name.empty()) bad("entity name is empty");
+  if (!e.properties.is_object()) bad("entity properties must be a JSON object, got " + std::string(e.properties.type_name()));
+}
+
+Entity readEntity(const Stmt& s) {
+  Entity e;
+  e.id = Uuid::parse(s.getTextView(0));
+  e.ns = s.getText(1);
+  e.kind = s.getText(2);
+  e.entityType = s.getOptText(3);
+  e.name = s.getText(4);
+  e.description = s.getOptText(5);
+  e.properties = Json::parse(s.getTextView(6));
+  e.tags = Json::parse(s.getTextView(7)).get<std::vector<std::string>>();
+  e.createdAt = s.getInt(8);
+  e.updatedAt = s.getInt(9);
+  e.deletedAt = s.getOptInt(10);
+  if (auto m = s.getOptText(11)) e.mergedInto = Uuid::parse(*m);
+  if (auto m = s.getOptText(12)) e.mergeEventId = Uuid::parse(*m);
+  return e;
+}
+
+void appendFilter(SqlBuilder& b, const storage::EntityFilter& f) {
+  b.text(" WHERE namespace IN ").inList(f.namespaces);
+  if (!f.includeDeleted) b.text(" AND deleted_at IS NULL");
+  if (!f.ids.empty()) b.text(" AND id IN ").inList(f.ids);
+  if (!f.kinds.empty()) b.text(" AND kind IN ").inList(f.kinds);
+  if (!f.entityTypes.empty()) b.text(" AND entity_type IN ").inList(f.entityTypes);
+  if (f.namePrefix) b.text(" AND name LIKE ").param(escapeLike(*f.namePrefix) + "%").text(" ESCAPE '\\'");
+  if (!f.tagsAny.empty()) {
+    b.text(" AND EXISTS (SELECT 1 FROM json_each(entities.tags) WHERE json_each.value IN ").inList(f.tagsAny).text(")");
+  }
+}
+}  // namespace
+
+Entity SqliteEntityStore::upsertOne(Conn& conn, const Entity& in, Micros now) {
+  validate(in, "upsert");
+  Entity e = in;
+  if (e.createdAt == 0) e.createdAt = now;
+  if (e.updatedAt == 0) e.updatedAt = now;
+  // The WHERE on the update arm makes an id living in another namespace a no-op, which
+  // RETURNING reports as no row: the caller gets Conflict instead of a silent move.
+  auto stmt = conn.prepare(
+      "INSERT INTO entities (id, namespace, kind, entity_type, name, description, properties, tags, created_at, "
+      "updated_at, deleted_at, merged_into, merge_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, entity_type = excluded.entity_type, "
+      "name = excluded.name, description = excluded.description, properties = excluded.properties, "
+      "tags = excluded.tags, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, "
+      "merged_into = excluded.merged_into, merge_event_id = excluded.merge_event_id "
+      "WHERE entities.namespace = excluded.namespace RETURNING created_at",
+      kCap, "upsert");
+  stmt.bindText(1, e.id.str())
+      .bindText(2, e.ns)
+      .bindText(3, e.kind)
+      .bindOptText(4, e.entityType)
+      .bindText(5, e.name)
+      .bindOptText(6, e.description)
+      .bindText(7, e.properties.dump())
+      .bindText(8, Json(e.tags).dump())
+      .bindInt(9, e.createdAt)
+      .bindInt(10, e.updatedAt)
+      .bindOptInt(11, e.deletedAt)
+      .bindOptText(12, e.mergedInto ? std::optional(e.mergedInto->str()) : std::nullopt)
+      .bindOptText(13, e.mergeEventId ? std::optional(e.mergeEventId->str()) : std::nullopt);
+  if (!stmt.step()) {
+    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                fmt::format("entity {} already exists in another namespace; ids are global and an upsert "
+                            "cannot move a record between namespaces",
+                            e.id.str()));
+  }
+  e.createdAt = stmt.getInt(0);
+  stmt.run();
+  return e;
+}
+
+Entity SqliteEntityStore::upsertEntity(const Entity& entity) {
+  WriteTx tx(db_, kCap, "upsert");
+  Entity out = upsertOne(tx.conn(), entity, db_.now());
+  tx.commit();
+  return out;
+}
+
+storage::BatchWriteSummary SqliteEntityStore::upsertEntities(std::span<const Entity> entities) {
+  return writeBatch(db_, kCap, "upsert_batch", entities,
+                    [this](Conn& c, const Entity& e, Micros now) { upsertOne(c, e, now); });
+}
+
+std::optional<Entity> SqliteEntityStore::getById(const Uuid& id, bool includeDeleted) {
+  auto lease = db_.acquireReader(kCap, "get");
+  auto stmt = lease.conn().prepare(
+      includeDeleted ? fmt::format("SELECT {} FROM entities WHERE id = ?", kColumns)
+                     : fmt::format("SELECT {} FROM entities WHERE id = ? AND deleted_at IS NULL", kColumns),
+      kCap, "get");
+  stmt.bindText(1, id.str());
+  if (!stmt.step()) return std::nullopt;
+  return readEntity(stmt);
+}
+
+std::optional<Entity> SqliteEntityStore::getEntity(const Uuid& id) { return getById(id, false); }
+std::optional<Entity> SqliteEntityStore::getEntityIncludingDeleted(const Uuid& id) { return getById(id, true); }
+
+bool SqliteEntityStore::deleteEntity(const Uuid& id, storage::DeleteMode mode) {
+  WriteTx tx(db_, kCap, "delete");
+  std::int64_t changed = 0;
+  if (mode == storage::DeleteMode::Soft) {
+    auto now = db_.now();
+    changed = tx.conn()
+                  .prepare("UPDATE entities SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+                           kCap, "delete")
+                  .bindInt(1, now)
+                  .bindInt(2, now)
+                  .bindText(3, id.str())
+                  .run();
+  } else {
+    // Triggers remove incident edges (and, with retrieval, text and vectors) in this transaction.
+    changed = tx.conn().prepare("DELETE FROM entities WHERE id = ?", kCap, "delete").bindText(1, id.str()).run();
+  }
+  tx.commit();
+  return changed > 0;
+}
+
+storage::Page<Entity> SqliteEntityStore::queryEntities(const storage::EntityFilter& filter,
+                                                       const storage::PageRequest& page) {
+  requireNamespaces(filter.namespaces, kCap, "query");
+  checkPage(page, kCap, "query");
+  SqlBuilder b;
+  b.text("SELECT ").text(kColumns).text(" FROM entities");
+  appendFilter(b, filter);
+  b.text(" ORDER BY created_at, id LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
+  auto lease = db_.acquireReader(kCap, "query");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "query");
+  stmt.bindAll(b.params);
+  storage::Page<Entity> out;
+  while (stmt.step()) {
+    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
+      out.nextOffset = page.offset + page.limit;
+      break;
+    }
+    out.items.push_back(readEntity(stmt));
+  }
+  return out;
+}
+
+std::int64_t SqliteEntityStore::countEntities(const storage::EntityFilter& filter) {
+  requireNamespaces(filter.namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM entities");
+  appendFilter(b, filter);
+  auto lease = db_.acquireReader(kCap, "count");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
+}  // namespace khive::sqlite

@@ -1,0 +1,539 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "backends/sqlite/sql_build.h"
+#include "backends/sqlite/stores.h"
+
+namespace khive::sqlite {
+
+namespace {
+constexpr std::string_view kCap = "graph";
+constexpr std::string_view kColumns =
+    "id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, deleted_at";
+// An edge that normal reads see: not soft-deleted and neither endpoint soft-deleted. Written
+// exactly like the partial indexes' predicate so the planner can use them.
+constexpr std::string_view kLive = "deleted_at IS NULL AND endpoint_deleted = 0";
+
+using storage::Direction;
+
+[[noreturn]] void invalid(std::string_view op, std::string msg) {
+  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
+}
+
+void validate(const Edge& e) {
+  if (e.id.isNil()) invalid("upsert_edge", "edge id is the nil UUID; generate one with Uuid::v7()");
+  if (e.ns.empty()) invalid("upsert_edge", "edge namespace is empty");
+  if (e.relation.empty()) invalid("upsert_edge", "edge relation is empty");
+  if (e.sourceId.isNil() || e.targetId.isNil()) invalid("upsert_edge", "edge endpoints must be non-nil UUIDs");
+  if (!std::isfinite(e.weight) || e.weight < 0 || e.weight > 1)
+    invalid("upsert_edge", fmt::format("edge weight must be within [0, 1], got {}", e.weight));
+  if (!e.metadata.is_object()) invalid("upsert_edge", "edge metadata must be a JSON object");
+}
+
+Edge readEdge(const Stmt& s) {
+  Edge e;
+  e.id = Uuid::parse(s.getTextView(0));
+  e.ns = s.getText(1);
+  e.sourceId = Uuid::parse(s.getTextView(2));
+  e.targetId = Uuid::parse(s.getTextView(3));
+  e.relation = s.getText(4);
+  e.weight = s.getDouble(5);
+  e.metadata = Json::parse(s.getTextView(6));
+  e.createdAt = s.getInt(7);
+  e.updatedAt = s.getInt(8);
+  e.deletedAt = s.getOptInt(9);
+  return e;
+}
+
+// One way of following edges. `forward` follows source -> target; otherwise target -> source.
+// A walk in direction Out follows every edge forward and symmetric edges backward too (they
+// are stored once, smaller UUID first, but mean both ways); In is the mirror; Both follows
+// every edge both ways. Self-loops are followed once.
+struct HopPart {
+  bool forward = true;
+  std::vector<std::string> relations;  // empty = any
+  bool skipSelfLoops = false;
+  Direction reported = Direction::Out;
+};
+
+std::vector<HopPart> hopParts(const Database& db, Direction dir, const std::vector<std::string>& relations) {
+  std::vector<std::string> symmetric;
+  if (relations.empty()) {
+    symmetric = db.symmetricRelations();
+  } else {
+    for (const auto& r : relations)
+      if (db.isSymmetric(r)) symmetric.push_back(r);
+  }
+  std::vector<HopPart> parts;
+  switch (dir) {
+    case Direction::Out:
+      parts.push_back({true, relations, false, Direction::Out});
+      if (!symmetric.empty()) parts.push_back({false, symmetric, true, Direction::Out});
+      break;
+    case Direction::In:
+      parts.push_back({false, relations, false, Direction::In});
+      if (!symmetric.empty()) parts.push_back({true, symmetric, true, Direction::In});
+      break;
+    case Direction::Both:
+      parts.push_back({true, relations, false, Direction::Out});
+      parts.push_back({false, relations, true, Direction::In});
+      break;
+  }
+  return parts;
+}
+
+struct HopFilter {
+  const std::vector<std::string>& namespaces;
+  std::optional<double> minWeight;
+};
+
+// Conditions on edge alias `e` for one hop part.
+void appendHopConditions(SqlBuilder& b, const HopPart& part, const HopFilter& f) {
+  b.text("e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ").inList(f.namespaces);
+  if (!part.relations.empty()) b.text(" AND e.relation IN ").inList(part.relations);
+  if (f.minWeight) b.text(" AND e.weight >= ").param(*f.minWeight);
+  if (part.skipSelfLoops) b.text(" AND e.source_id <> e.target_id");
+}
+
+// The column an edge is entered from and the one it leads to, for a hop part.
+std::string_view fromCol(const HopPart& p) { return p.forward ? "e.source_id" : "e.target_id"; }
+std::string_view toCol(const HopPart& p) { return p.forward ? "e.target_id" : "e.source_id"; }
+
+void checkWeight(std::optional<double> w, std::string_view op) {
+  if (w && (!std::isfinite(*w) || *w < 0 || *w > 1)) invalid(op, fmt::format("min_weight must be within [0, 1], got {}", *w));
+}
+
+void checkDepth(int depth, std::string_view op) {
+  if (depth < 1 || depth > storage::kMaxTraversalDepth) {
+    invalid(op, fmt::format("max_depth must be 1..{}, got {}", storage::kMaxTraversalDepth, depth));
+  }
+}
+
+std::string jsonArray(const std::vector<std::string>& ids) { return Json(ids).dump(); }
+
+// One step of a breadth-first search: every (from, to, edge) reachable in one hop from the
+// frontier, ordered so that the first row for a `to` names its smallest parent and edge.
+std::vector<std::array<std::string, 3>> expandFrontier(Conn& conn, const std::vector<HopPart>& parts,
+                                                       const HopFilter& f, const std::vector<std::string>& frontier,
+                                                       std::string_view op) {
+  SqlBuilder b;
+  const std::string ids = jsonArray(frontier);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) b.text(" UNION ALL ");
+    b.text("SELECT f.value, ").text(toCol(parts[i])).text(", e.id FROM json_each(").param(ids);
+    b.text(") AS f CROSS JOIN edges AS e ON ").text(fromCol(parts[i])).text(" = f.value WHERE ");
+    appendHopConditions(b, parts[i], f);
+  }
+  b.text(" ORDER BY 2, 1, 3");
+  auto stmt = conn.prepare(b.sql, kCap, op);
+  stmt.bindAll(b.params);
+  std::vector<std::array<std::string, 3>> rows;
+  while (stmt.step()) rows.push_back({stmt.getText(0), stmt.getText(1), stmt.getText(2)});
+  return rows;
+}
+
+bool isLiveNode(Conn& conn, const std::string& id, std::string_view op) {
+  auto stmt = conn.prepare(
+      "SELECT EXISTS (SELECT 1 FROM entities WHERE id = ?1 AND deleted_at IS NULL) "
+      "OR EXISTS (SELECT 1 FROM notes WHERE id = ?1 AND deleted_at IS NULL)",
+      kCap, op);
+  stmt.bindText(1, id);
+  stmt.step();
+  return stmt.getInt(0) != 0;
+}
+
+void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
+  b.text(" WHERE namespace IN ").inList(f.namespaces);
+  if (!f.includeDeleted) b.text(" AND ").text(kLive);
+  if (!f.sources.empty()) b.text(" AND source_id IN ").inList(f.sources);
+  if (!f.targets.empty()) b.text(" AND target_id IN ").inList(f.targets);
+  if (!f.relations.empty()) b.text(" AND relation IN ").inList(f.relations);
+  if (f.minWeight) b.text(" AND weight >= ").param(*f.minWeight);
+  if (f.maxWeight) b.text(" AND weight <= ").param(*f.maxWeight);
+  if (f.createdAfter) b.text(" AND created_at >= ").param(*f.createdAfter);
+  if (f.createdBefore) b.text(" AND created_at < ").param(*f.createdBefore);
+}
+
+class DeadlineScope {
+ public:
+  DeadlineScope(Conn& conn, std::chrono::steady_clock::time_point deadline) : conn_(conn) {
+    conn_.setDeadline(deadline);
+  }
+  ~DeadlineScope() { conn_.setDeadline(std::nullopt); }
+  DeadlineScope(const DeadlineScope&) = delete;
+  DeadlineScope& operator=(const DeadlineScope&) = delete;
+
+ private:
+  Conn& conn_;
+};
+}  // namespace
+
+Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
+  validate(in);
+  Edge e = in;
+  if (db_.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
+  if (e.createdAt == 0) e.createdAt = now;
+  if (e.updatedAt == 0) e.updatedAt = now;
+  // Upsert on the natural key: an existing edge keeps its id and created_at and is revived
+  // (deleted_at takes the incoming value, normally NULL). A new id that collides with another
+  // edge's id is a PRIMARY KEY violation, reported as Conflict below.
+  auto stmt = conn.prepare(
+      "INSERT INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, "
+      "deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (namespace, source_id, target_id, relation) DO UPDATE SET weight = excluded.weight, "
+      "metadata = excluded.metadata, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at "
+      "RETURNING id, created_at",
+      kCap, "upsert_edge");
+  stmt.bindText(1, e.id.str())
+      .bindText(2, e.ns)
+      .bindText(3, e.sourceId.str())
+      .bindText(4, e.targetId.str())
+      .bindText(5, e.relation)
+      .bindDouble(6, e.weight)
+      .bindText(7, e.metadata.dump())
+      .bindInt(8, e.createdAt)
+      .bindInt(9, e.updatedAt)
+      .bindOptInt(10, e.deletedAt);
+  try {
+    if (stmt.step()) {
+      e.id = Uuid::parse(stmt.getTextView(0));
+      e.createdAt = stmt.getInt(1);
+    }
+    stmt.run();
+  } catch (const Error& err) {
+    if (err.code() == ErrorCode::AlreadyExists) {
+      throw Error(ErrorCode::Conflict, std::string(kCap), "upsert_edge",
+                  fmt::format("edge id {} already names an edge with another (namespace, source, target, "
+                              "relation); an edge's endpoints and relation cannot change",
+                              e.id.str()));
+    }
+    throw;
+  }
+  return e;
+}
+
+Edge SqliteGraphStore::upsertEdge(const Edge& edge) {
+  WriteTx tx(db_, kCap, "upsert_edge");
+  Edge out = upsertOne(tx.conn(), edge, db_.now());
+  tx.commit();
+  return out;
+}
+
+storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> edges) {
+  return writeBatch(db_, kCap, "upsert_edges", edges, [this](Conn& c, const Edge& e, Micros now) { upsertOne(c, e, now); });
+}
+
+std::optional<Edge> SqliteGraphStore::getEdge(const Uuid& id) {
+  auto lease = db_.acquireReader(kCap, "get_edge");
+  auto stmt = lease.conn().prepare(fmt::format("SELECT {} FROM edges WHERE id = ? AND {}", kColumns, kLive), kCap,
+                                   "get_edge");
+  stmt.bindText(1, id.str());
+  if (!stmt.step()) return std::nullopt;
+  return readEdge(stmt);
+}
+
+std::vector<Edge> SqliteGraphStore::getEdges(std::span<const Uuid> ids) {
+  std::vector<Edge> out;
+  if (ids.empty()) return out;
+  std::vector<std::string> text;
+  for (const auto& id : ids) text.push_back(id.str());
+  auto lease = db_.acquireReader(kCap, "get_edges");
+  auto stmt = lease.conn().prepare(
+      fmt::format("SELECT {} FROM json_each(?) AS f CROSS JOIN edges ON edges.id = f.value WHERE {} ORDER BY f.key",
+                  kColumns, kLive),
+      kCap, "get_edges");
+  stmt.bindText(1, jsonArray(text));
+  while (stmt.step()) out.push_back(readEdge(stmt));
+  return out;
+}
+
+bool SqliteGraphStore::deleteEdge(const Uuid& id, storage::DeleteMode mode) {
+  WriteTx tx(db_, kCap, "delete_edge");
+  std::int64_t changed = 0;
+  if (mode == storage::DeleteMode::Soft) {
+    auto now = db_.now();
+    changed = tx.conn()
+                  .prepare("UPDATE edges SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", kCap,
+                           "delete_edge")
+                  .bindInt(1, now)
+                  .bindInt(2, now)
+                  .bindText(3, id.str())
+                  .run();
+  } else {
+    changed = tx.conn().prepare("DELETE FROM edges WHERE id = ?", kCap, "delete_edge").bindText(1, id.str()).run();
+  }
+  tx.commit();
+  return changed > 0;
+}
+
+storage::Page<Edge> SqliteGraphStore::queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) {
+  requireNamespaces(filter.namespaces, kCap, "query_edges");
+  checkPage(page, kCap, "query_edges");
+  SqlBuilder b;
+  b.text("SELECT ").text(kColumns).text(" FROM edges");
+  appendEdgeFilter(b, filter);
+  const char* dir = filter.order == storage::SortOrder::Asc ? " ASC" : " DESC";
+  b.text(filter.sort == storage::EdgeSort::CreatedAt ? " ORDER BY created_at" : " ORDER BY weight");
+  b.text(dir).text(", id").text(dir);
+  b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
+  auto lease = db_.acquireReader(kCap, "query_edges");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "query_edges");
+  stmt.bindAll(b.params);
+  storage::Page<Edge> out;
+  while (stmt.step()) {
+    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
+      out.nextOffset = page.offset + page.limit;
+      break;
+    }
+    out.items.push_back(readEdge(stmt));
+  }
+  return out;
+}
+
+std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {
+  requireNamespaces(filter.namespaces, kCap, "count_edges");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM edges");
+  appendEdgeFilter(b, filter);
+  auto lease = db_.acquireReader(kCap, "count_edges");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count_edges");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
+std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
+  requireNamespaces(q.namespaces, kCap, "neighbors");
+  checkWeight(q.minWeight, "neighbors");
+  if (q.limit < 1 || q.limit > storage::kMaxPageLimit)
+    invalid("neighbors", fmt::format("limit must be 1..{}, got {}", storage::kMaxPageLimit, q.limit));
+  const auto parts = hopParts(db_, q.direction, q.relations);
+  const HopFilter filter{q.namespaces, q.minWeight};
+  SqlBuilder b;
+  const std::string id = node.str();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) b.text(" UNION ALL ");
+    b.text("SELECT ").text(toCol(parts[i])).text(" AS node, e.id, e.relation, e.weight, ");
+    b.text(parts[i].reported == Direction::Out ? "0" : "1");
+    b.text(" FROM edges AS e WHERE ").text(fromCol(parts[i])).text(" = ").param(id).text(" AND ");
+    appendHopConditions(b, parts[i], filter);
+  }
+  b.text(" ORDER BY 4 DESC, 1, 3, 2 LIMIT ").param(q.limit);
+  auto lease = db_.acquireReader(kCap, "neighbors");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "neighbors");
+  stmt.bindAll(b.params);
+  std::vector<storage::Neighbor> out;
+  while (stmt.step()) {
+    out.push_back({Uuid::parse(stmt.getTextView(0)), Uuid::parse(stmt.getTextView(1)), stmt.getText(2),
+                   stmt.getDouble(3), stmt.getInt(4) == 0 ? Direction::Out : Direction::In});
+  }
+  return out;
+}
+
+std::map<Uuid, std::vector<storage::Neighbor>> SqliteGraphStore::neighborsBatch(std::span<const Uuid> nodes,
+                                                                               const storage::NeighborQuery& q) {
+  std::map<Uuid, std::vector<storage::Neighbor>> out;
+  for (const auto& n : nodes) {
+    if (!out.contains(n)) out.emplace(n, neighbors(n, q));
+  }
+  return out;
+}
+
+std::vector<storage::TraversalTree> SqliteGraphStore::traverse(const storage::TraverseRequest& r) {
+  requireNamespaces(r.namespaces, kCap, "traverse");
+  checkDepth(r.maxDepth, "traverse");
+  checkWeight(r.minWeight, "traverse");
+  if (r.perRootLimit < 1) invalid("traverse", "per_root_limit must be >= 1");
+  if (r.maxWork < 1) invalid("traverse", "max_work must be >= 1");
+  const auto deadline = std::chrono::steady_clock::now() + r.timeBudget;
+  const auto parts = hopParts(db_, r.direction, r.relations);
+  const HopFilter filter{r.namespaces, r.minWeight};
+
+  // The walk: a recursive CTE over (node, depth) pairs. UNION (not UNION ALL) drops a pair
+  // already produced, so a cycle a->b->a only re-enters `a` at a greater depth and the depth
+  // cap ends it: at most nodes x depth rows. The LIMIT on the CTE caps the rows SQLite will
+  // ever produce at the work budget + 1, so exceeding it is detectable and cheap.
+  // CROSS JOIN pins walk as the outer loop: with ANALYZE statistics SQLite 3.40 may otherwise
+  // plan a Bloom filter over the whole edge table for every step.
+  //
+  //   WITH RECURSIVE walk(node, depth) AS (
+  //     SELECT :root, 0
+  //     UNION SELECT e.target_id, w.depth + 1 FROM walk w CROSS JOIN edges e ON e.source_id = w.node
+  //           WHERE w.depth < :max AND <live, namespace, relation, weight>
+  //     UNION SELECT e.source_id, ... ON e.target_id = w.node ... -- symmetric relations
+  //     LIMIT :work + 1)
+  //   SELECT node, min(depth), count(*) FROM walk GROUP BY node ORDER BY 2, 1
+  SqlBuilder walk;
+  walk.text("WITH RECURSIVE walk(node, depth) AS (SELECT ?1, 0");
+  walk.params.emplace_back(std::monostate{});  // ?1: the root, bound per root below
+  for (const auto& part : parts) {
+    walk.text(" UNION SELECT ").text(toCol(part)).text(", w.depth + 1 FROM walk AS w CROSS JOIN edges AS e ON ");
+    walk.text(fromCol(part)).text(" = w.node WHERE w.depth < ").param(static_cast<std::int64_t>(r.maxDepth)).text(" AND ");
+    appendHopConditions(walk, part, filter);
+  }
+  walk.text(" LIMIT ").param(r.maxWork + 1);
+  walk.text(") SELECT node, min(depth) AS d, count(*) FROM walk GROUP BY node ORDER BY d, node");
+  // ?1 is numbered; SQLite numbers the following plain '?' from 2 on.
+
+  // Via-edges: for the kept nodes, every live edge entering them along the walk's parts.
+  auto viaSql = [&](const std::string& ids) {
+    SqlBuilder b;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (i) b.text(" UNION ALL ");
+      b.text("SELECT f.value, ").text(fromCol(parts[i])).text(", e.id FROM json_each(").param(ids);
+      b.text(") AS f CROSS JOIN edges AS e ON ").text(toCol(parts[i])).text(" = f.value WHERE ");
+      appendHopConditions(b, parts[i], filter);
+    }
+    b.text(" ORDER BY 1, 2, 3");
+    return b;
+  };
+
+  auto lease = db_.acquireReader(kCap, "traverse");
+  Conn& conn = lease.conn();
+  DeadlineScope scope(conn, deadline);
+  std::vector<storage::TraversalTree> trees;
+  for (const auto& root : r.roots) {
+    storage::TraversalTree tree;
+    tree.rootId = root;
+    const std::string rootId = root.str();
+    if (!isLiveNode(conn, rootId, "traverse")) {
+      trees.push_back(std::move(tree));
+      continue;
+    }
+    std::vector<std::pair<std::string, int>> reached;
+    std::int64_t work = 0;
+    {
+      walk.params[0] = rootId;
+      auto stmt = conn.prepare(walk.sql, kCap, "traverse");
+      stmt.bindAll(walk.params);
+      while (stmt.step()) {
+        reached.emplace_back(stmt.getText(0), static_cast<int>(stmt.getInt(1)));
+        work += stmt.getInt(2);
+      }
+    }
+    if (work > r.maxWork) {
+      throw Error(ErrorCode::InvalidInput, std::string(kCap), "traverse",
+                  fmt::format("the traversal from {} exceeded its work budget of {} walk rows; lower max_depth, "
+                              "filter relations or raise max_work",
+                              rootId, r.maxWork));
+    }
+    if (static_cast<std::int64_t>(reached.size()) > r.perRootLimit) {
+      reached.resize(static_cast<std::size_t>(r.perRootLimit));
+      tree.truncated = true;
+    }
+    std::unordered_map<std::string, int> depthOf;
+    std::vector<std::string> nonRoot;
+    for (const auto& [id, d] : reached) {
+      depthOf.emplace(id, d);
+      if (d > 0) nonRoot.push_back(id);
+    }
+    std::unordered_map<std::string, std::pair<std::string, std::string>> via;  // node -> (parent, edge)
+    if (!nonRoot.empty()) {
+      auto b = viaSql(jsonArray(nonRoot));
+      auto stmt = conn.prepare(b.sql, kCap, "traverse");
+      stmt.bindAll(b.params);
+      while (stmt.step()) {
+        std::string node = stmt.getText(0);
+        if (via.contains(node)) continue;
+        auto parent = depthOf.find(stmt.getText(1));
+        if (parent != depthOf.end() && parent->second == depthOf[node] - 1) {
+          via.emplace(std::move(node), std::pair{parent->first, stmt.getText(2)});
+        }
+      }
+    }
+    for (const auto& [id, d] : reached) {
+      storage::TraversalNode n;
+      n.id = Uuid::parse(id);
+      n.depth = d;
+      if (auto it = via.find(id); it != via.end()) {
+        n.parentId = Uuid::parse(it->second.first);
+        n.viaEdge = Uuid::parse(it->second.second);
+      }
+      tree.nodes.push_back(std::move(n));
+    }
+    trees.push_back(std::move(tree));
+  }
+  return trees;
+}
+
+std::optional<storage::GraphPath> SqliteGraphStore::shortestPath(const Uuid& from, const Uuid& to,
+                                                                 const storage::PathQuery& q) {
+  requireNamespaces(q.namespaces, kCap, "shortest_path");
+  checkDepth(q.maxDepth, "shortest_path");
+  checkWeight(q.minWeight, "shortest_path");
+  auto lease = db_.acquireReader(kCap, "shortest_path");
+  Conn& conn = lease.conn();
+  const std::string src = from.str(), dst = to.str();
+  if (!isLiveNode(conn, src, "shortest_path") || !isLiveNode(conn, dst, "shortest_path")) return std::nullopt;
+  if (from == to) return storage::GraphPath{{from}, {}};
+
+  // Bidirectional breadth-first search, one SQL step per level, expanding the smaller
+  // frontier. Forward follows the query's direction; backward follows its mirror.
+  const HopFilter filter{q.namespaces, q.minWeight};
+  const Direction mirror =
+      q.direction == Direction::Out ? Direction::In : (q.direction == Direction::In ? Direction::Out : Direction::Both);
+  struct Side {
+    std::vector<HopPart> parts;
+    std::unordered_map<std::string, std::pair<std::string, std::string>> parent;  // node -> (prev, edge)
+    std::unordered_map<std::string, int> depth;
+    std::vector<std::string> frontier;
+    int level = 0;
+  };
+  Side fwd{hopParts(db_, q.direction, q.relations), {}, {{src, 0}}, {src}, 0};
+  Side bwd{hopParts(db_, mirror, q.relations), {}, {{dst, 0}}, {dst}, 0};
+
+  while (!fwd.frontier.empty() && !bwd.frontier.empty() && fwd.level + bwd.level < q.maxDepth) {
+    const bool forward = fwd.frontier.size() <= bwd.frontier.size();
+    Side& side = forward ? fwd : bwd;
+    Side& other = forward ? bwd : fwd;
+    auto rows = expandFrontier(conn, side.parts, filter, side.frontier, "shortest_path");
+    ++side.level;
+    std::vector<std::string> next;
+    for (auto& [prev, node, edge] : rows) {
+      if (side.depth.contains(node)) continue;
+      side.depth.emplace(node, side.level);
+      side.parent.emplace(node, std::pair{prev, edge});
+      next.push_back(node);
+    }
+    side.frontier = std::move(next);
+    // A meeting node closes a shortest path; among several, the one nearest the other side's
+    // start, then the smallest id, keeps the answer deterministic.
+    const std::string* best = nullptr;
+    int bestDepth = 0;
+    for (const auto& node : side.frontier) {
+      auto it = other.depth.find(node);
+      if (it == other.depth.end()) continue;
+      if (!best || it->second < bestDepth || (it->second == bestDepth && node < *best)) {
+        best = &node;
+        bestDepth = it->second;
+      }
+    }
+    if (!best) continue;
+    storage::GraphPath path;
+    std::vector<std::pair<std::string, std::string>> head;  // (node, edge into it) from src
+    for (std::string n = *best; n != src;) {
+      const auto& [prev, edge] = fwd.parent.at(n);
+      head.emplace_back(n, edge);
+      n = prev;
+    }
+    path.nodes.push_back(from);
+    for (auto it = head.rbegin(); it != head.rend(); ++it) {
+      path.edges.push_back(Uuid::parse(it->second));
+      path.nodes.push_back(Uuid::parse(it->first));
+    }
+    for (std::string n = *best; n != dst;) {
+      const auto& [next, edge] = bwd.parent.at(n);
+      path.edges.push_back(Uuid::parse(edge));
+      path.nodes.push_back(Uuid::parse(next));
+      n = next;
+    }
+    return path;
+  }
+  return std::nullopt;
+}
+
+}  // namespace khive::sqlite

@@ -1,0 +1,194 @@
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "backends/sqlite/sql_build.h"
+#include "backends/sqlite/stores.h"
+
+namespace khive::sqlite {
+
+namespace {
+constexpr std::string_view kCap = "notes";
+constexpr std::string_view kColumns =
+    "id, namespace, kind, status, name, content, salience, decay_factor, expires_at, properties, created_at, "
+    "updated_at, deleted_at";
+
+void validate(const Note& n, std::string_view op) {
+  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
+  if (n.id.isNil()) bad("note id is the nil UUID; generate one with Uuid::v7()");
+  if (n.ns.empty()) bad("note namespace is empty");
+  if (n.kind.empty()) bad("note kind is empty");
+  if (n.content.empty()) bad("note content is empty");
+  if (n.salience && !(std::isfinite(*n.salience) && *n.salience >= 0 && *n.salience <= 1))
+    bad(fmt::format("note salience must be within [0, 1], got {}", *n.salience));
+  if (n.decayFactor && !(std::isfinite(*n.decayFactor) && *n.decayFactor >= 0))
+    bad(fmt::format("note decay_factor must be >= 0, got {}", *n.decayFactor));
+  if (!n.properties.is_object()) bad("note properties must be a JSON object");
+}
+
+Note readNote(const Stmt& s) {
+  Note n;
+  n.id = Uuid::parse(s.getTextView(0));
+  n.ns = s.getText(1);
+  n.kind = s.getText(2);
+  n.status = parseNoteStatus(s.getTextView(3));
+  n.name = s.getOptText(4);
+  n.content = s.getText(5);
+  n.salience = s.getOptDouble(6);
+  n.decayFactor = s.getOptDouble(7);
+  n.expiresAt = s.getOptInt(8);
+  n.properties = Json::parse(s.getTextView(9));
+  n.createdAt = s.getInt(10);
+  n.updatedAt = s.getInt(11);
+  n.deletedAt = s.getOptInt(12);
+  return n;
+}
+
+void appendFilter(SqlBuilder& b, const storage::NoteFilter& f, std::string_view op) {
+  b.text(" WHERE namespace IN ").inList(f.namespaces);
+  if (!f.includeDeleted) b.text(" AND deleted_at IS NULL");
+  if (!f.ids.empty()) b.text(" AND id IN ").inList(f.ids);
+  if (!f.kinds.empty()) b.text(" AND kind IN ").inList(f.kinds);
+  if (f.status) b.text(" AND status = ").param(std::string(noteStatusName(*f.status)));
+  for (const auto& p : f.properties) {
+    b.text(" AND ");
+    appendPropertyPredicate(b, "properties", p, kCap, op);
+  }
+}
+
+void appendOrder(SqlBuilder& b, const storage::NoteOrder& order) {
+  const char* dir = order.order == storage::SortOrder::Asc ? " ASC" : " DESC";
+  static constexpr std::string_view kPrefix = "properties.";
+  if (order.key.starts_with(kPrefix)) {
+    std::string path = jsonPath(order.key.substr(kPrefix.size()), kCap, "query");
+    // Missing properties sort last in either direction.
+    b.text(" ORDER BY (json_type(properties, ").param(path).text(") IS NULL), json_extract(properties, ");
+    b.param(path).text(")").text(dir).text(", id").text(dir);
+    return;
+  }
+  if (order.key != "created_at" && order.key != "updated_at" && order.key != "salience" && order.key != "name") {
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "query",
+                fmt::format("notes order by created_at, updated_at, salience, name or properties.<path>, not '{}'",
+                            order.key));
+  }
+  b.text(" ORDER BY (").text(order.key).text(" IS NULL), ").text(order.key).text(dir).text(", id").text(dir);
+}
+}  // namespace
+
+Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
+  validate(in, "upsert");
+  Note n = in;
+  if (n.createdAt == 0) n.createdAt = now;
+  if (n.updatedAt == 0) n.updatedAt = now;
+  auto stmt = conn.prepare(
+      "INSERT INTO notes (id, namespace, kind, status, name, content, salience, decay_factor, expires_at, "
+      "properties, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status, name = excluded.name, "
+      "content = excluded.content, salience = excluded.salience, decay_factor = excluded.decay_factor, "
+      "expires_at = excluded.expires_at, properties = excluded.properties, updated_at = excluded.updated_at, "
+      "deleted_at = excluded.deleted_at WHERE notes.namespace = excluded.namespace RETURNING created_at",
+      kCap, "upsert");
+  stmt.bindText(1, n.id.str())
+      .bindText(2, n.ns)
+      .bindText(3, n.kind)
+      .bindText(4, noteStatusName(n.status))
+      .bindOptText(5, n.name)
+      .bindText(6, n.content)
+      .bindOptDouble(7, n.salience)
+      .bindOptDouble(8, n.decayFactor)
+      .bindOptInt(9, n.expiresAt)
+      .bindText(10, n.properties.dump())
+      .bindInt(11, n.createdAt)
+      .bindInt(12, n.updatedAt)
+      .bindOptInt(13, n.deletedAt);
+  if (!stmt.step()) {
+    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                fmt::format("note {} already exists in another namespace; an upsert cannot move a record "
+                            "between namespaces",
+                            n.id.str()));
+  }
+  n.createdAt = stmt.getInt(0);
+  stmt.run();
+  return n;
+}
+
+Note SqliteNoteStore::upsertNote(const Note& note) {
+  WriteTx tx(db_, kCap, "upsert");
+  Note out = upsertOne(tx.conn(), note, db_.now());
+  tx.commit();
+  return out;
+}
+
+storage::BatchWriteSummary SqliteNoteStore::upsertNotes(std::span<const Note> notes) {
+  return writeBatch(db_, kCap, "upsert_batch", notes, [this](Conn& c, const Note& n, Micros now) { upsertOne(c, n, now); });
+}
+
+std::optional<Note> SqliteNoteStore::getById(const Uuid& id, bool includeDeleted) {
+  auto lease = db_.acquireReader(kCap, "get");
+  auto stmt = lease.conn().prepare(
+      includeDeleted ? fmt::format("SELECT {} FROM notes WHERE id = ?", kColumns)
+                     : fmt::format("SELECT {} FROM notes WHERE id = ? AND deleted_at IS NULL", kColumns),
+      kCap, "get");
+  stmt.bindText(1, id.str());
+  if (!stmt.step()) return std::nullopt;
+  return readNote(stmt);
+}
+
+std::optional<Note> SqliteNoteStore::getNote(const Uuid& id) { return getById(id, false); }
+std::optional<Note> SqliteNoteStore::getNoteIncludingDeleted(const Uuid& id) { return getById(id, true); }
+
+bool SqliteNoteStore::deleteNote(const Uuid& id, storage::DeleteMode mode) {
+  WriteTx tx(db_, kCap, "delete");
+  std::int64_t changed = 0;
+  if (mode == storage::DeleteMode::Soft) {
+    auto now = db_.now();
+    changed = tx.conn()
+                  .prepare("UPDATE notes SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", kCap,
+                           "delete")
+                  .bindInt(1, now)
+                  .bindInt(2, now)
+                  .bindText(3, id.str())
+                  .run();
+  } else {
+    changed = tx.conn().prepare("DELETE FROM notes WHERE id = ?", kCap, "delete").bindText(1, id.str()).run();
+  }
+  tx.commit();
+  return changed > 0;
+}
+
+storage::Page<Note> SqliteNoteStore::queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,
+                                                const storage::NoteOrder& order) {
+  requireNamespaces(filter.namespaces, kCap, "query");
+  checkPage(page, kCap, "query");
+  SqlBuilder b;
+  b.text("SELECT ").text(kColumns).text(" FROM notes");
+  appendFilter(b, filter, "query");
+  appendOrder(b, order);
+  b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
+  auto lease = db_.acquireReader(kCap, "query");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "query");
+  stmt.bindAll(b.params);
+  storage::Page<Note> out;
+  while (stmt.step()) {
+    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
+      out.nextOffset = page.offset + page.limit;
+      break;
+    }
+    out.items.push_back(readNote(stmt));
+  }
+  return out;
+}
+
+std::int64_t SqliteNoteStore::countNotes(const storage::NoteFilter& filter) {
+  requireNamespaces(filter.namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM notes");
+  appendFilter(b, filter, "count");
+  auto lease = db_.acquireReader(kCap, "count");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
+}  // namespace khive::sqlite

@@ -1,0 +1,166 @@
+#include "backends/sqlite/sql_build.h"
+
+#include <fmt/format.h>
+
+#include "khive/core/error.h"
+
+namespace khive::sqlite {
+
+SqlBuilder& SqlBuilder::inList(std::span<const std::string> values) {
+  sql += '(';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) sql += ", ";
+    param(values[i]);
+  }
+  sql += ')';
+  return *this;
+}
+
+SqlBuilder& SqlBuilder::inList(std::span<const Uuid> values) {
+  sql += '(';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) sql += ", ";
+    param(values[i].str());
+  }
+  sql += ')';
+  return *this;
+}
+
+void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
+                       std::string_view operation) {
+  if (namespaces.empty()) {
+    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                "multi-record reads need at least one namespace in `namespaces`");
+  }
+}
+
+void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation) {
+  if (page.offset < 0 || page.limit < 1 || page.limit > storage::kMaxPageLimit) {
+    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                fmt::format("page offset must be >= 0 and limit 1..{} (got offset {}, limit {})",
+                            storage::kMaxPageLimit, page.offset, page.limit));
+  }
+}
+
+std::string escapeLike(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation) {
+  auto bad = [&](std::string_view why) {
+    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                fmt::format("property path '{}' {}", dotted.substr(0, 200), why));
+  };
+  if (dotted.empty()) bad("is empty");
+  std::string out = "$";
+  std::size_t start = 0;
+  while (start <= dotted.size()) {
+    auto dot = dotted.find('.', start);
+    auto seg = dotted.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (seg.empty()) bad("has an empty segment");
+    for (char c : seg) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      if (!ok) bad("may only hold letters, digits, '_' and '-' between dots");
+    }
+    out += ".\"";
+    out += seg;
+    out += '"';
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+namespace {
+
+// The json_type() values a JSON literal may equal, and the SQL value to compare with.
+struct TypedValue {
+  std::string_view types;  // SQL list text
+  storage::SqlValue value;
+};
+
+TypedValue typed(const Json& v, std::string_view capability, std::string_view operation) {
+  if (v.is_boolean()) return {"('true', 'false')", static_cast<std::int64_t>(v.get<bool>() ? 1 : 0)};
+  if (v.is_number_integer()) return {"('integer', 'real')", v.get<std::int64_t>()};
+  if (v.is_number()) return {"('integer', 'real')", v.get<double>()};
+  if (v.is_string()) return {"('text')", v.get<std::string>()};
+  throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+              fmt::format("property predicates compare with a string, number or boolean, not {}", v.dump()));
+}
+
+void comparison(SqlBuilder& b, std::string_view column, const std::string& path, std::string_view op,
+                const Json& value, std::string_view capability, std::string_view operation) {
+  auto tv = typed(value, capability, operation);
+  b.text("(json_type(").text(column).text(", ").param(path).text(") IN ").text(tv.types);
+  b.text(" AND json_extract(").text(column).text(", ").param(path).text(") ").text(op).text(" ");
+  b.param(tv.value).text(")");
+}
+
+}  // namespace
+
+void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
+                             std::string_view capability, std::string_view operation) {
+  using storage::PredicateOp;
+  const std::string path = jsonPath(p.path, capability, operation);
+  switch (p.op) {
+    case PredicateOp::Eq: comparison(b, column, path, "=", p.value, capability, operation); return;
+    case PredicateOp::Lt: comparison(b, column, path, "<", p.value, capability, operation); return;
+    case PredicateOp::Le: comparison(b, column, path, "<=", p.value, capability, operation); return;
+    case PredicateOp::Gt: comparison(b, column, path, ">", p.value, capability, operation); return;
+    case PredicateOp::Ge: comparison(b, column, path, ">=", p.value, capability, operation); return;
+    case PredicateOp::Ne:
+      b.text("(json_type(").text(column).text(", ").param(path).text(") IS NOT NULL AND NOT ");
+      comparison(b, column, path, "=", p.value, capability, operation);
+      b.text(")");
+      return;
+    case PredicateOp::In: {
+      if (!p.value.is_array()) {
+        throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                    "an In predicate takes an array of values");
+      }
+      if (p.value.empty()) {
+        b.text("0");
+        return;
+      }
+      b.text("(");
+      bool first = true;
+      for (const auto& v : p.value) {
+        if (!first) b.text(" OR ");
+        first = false;
+        comparison(b, column, path, "=", v, capability, operation);
+      }
+      b.text(")");
+      return;
+    }
+    case PredicateOp::Range: {
+      if (p.value.is_null() && p.upper.is_null()) {
+        throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                    "a Range predicate needs a lower bound (value), an upper bound (upper) or both");
+      }
+      b.text("(1");
+      if (!p.value.is_null()) {
+        b.text(" AND ");
+        comparison(b, column, path, ">=", p.value, capability, operation);
+      }
+      if (!p.upper.is_null()) {
+        b.text(" AND ");
+        comparison(b, column, path, "<=", p.upper, capability, operation);
+      }
+      b.text(")");
+      return;
+    }
+    case PredicateOp::Exists: {
+      bool want = p.value.is_boolean() ? p.value.get<bool>() : true;
+      b.text("(json_type(").text(column).text(", ").param(path).text(want ? ") IS NOT NULL)" : ") IS NULL)");
+      return;
+    }
+  }
+}
+
+}  // namespace khive::sqlite

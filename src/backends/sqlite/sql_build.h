@@ -1,0 +1,55 @@
+#pragma once
+// Small helpers for assembling parameterised SQLite statements. User values always become
+// bound parameters; only fixed SQL and compiler-made identifiers reach the SQL text.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "khive/core/uuid.h"
+#include "khive/storage/sql_access.h"
+#include "khive/storage/types.h"
+
+namespace khive::sqlite {
+
+// Accumulates a WHERE clause and its parameters.
+class SqlBuilder {
+ public:
+  std::string sql;
+  storage::SqlParams params;
+
+  SqlBuilder& text(std::string_view s) {
+    sql += s;
+    return *this;
+  }
+  SqlBuilder& param(storage::SqlValue v) {
+    sql += '?';
+    params.push_back(std::move(v));
+    return *this;
+  }
+  // "(?, ?, ?)" for the values.
+  SqlBuilder& inList(std::span<const std::string> values);
+  SqlBuilder& inList(std::span<const Uuid> values);
+};
+
+// InvalidInput unless at least one namespace is given (multi-record reads are scoped).
+void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
+                       std::string_view operation);
+// InvalidInput unless 0 <= offset and 1 <= limit <= kMaxPageLimit.
+void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation);
+
+// Escapes % _ and \ for use in LIKE ... ESCAPE '\'.
+std::string escapeLike(std::string_view s);
+
+// Turns "a.b.c" into the JSON path '$."a"."b"."c"'. InvalidInput for an empty path or a
+// segment outside [A-Za-z0-9_-].
+std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
+
+// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b.
+// Typed: a number matches only JSON numbers, a string only JSON strings, a boolean only JSON
+// booleans; a missing property fails every predicate except Exists=false.
+void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
+                             std::string_view capability, std::string_view operation);
+
+}  // namespace khive::sqlite

@@ -1,0 +1,123 @@
+#pragma once
+// The SQLite implementations of the storage capabilities. Each is thread-safe: it holds only
+// a reference to the Database, which serialises writers and pools readers.
+
+#include <map>
+#include <memory>
+#include <span>
+
+#include "backends/sqlite/database.h"
+#include "khive/storage/backend.h"
+
+namespace khive::sqlite {
+
+class SqliteSqlAccess final : public storage::SqlAccess {
+ public:
+  explicit SqliteSqlAccess(Database& db) : db_(db) {}
+  std::unique_ptr<storage::SqlConnection> reader() override;
+  std::unique_ptr<storage::SqlConnection> writer() override;
+  std::unique_ptr<storage::SqlTransaction> begin(const storage::TxOptions& options) override;
+
+ private:
+  Database& db_;
+};
+
+class SqliteEntityStore final : public storage::EntityStore {
+ public:
+  explicit SqliteEntityStore(Database& db) : db_(db) {}
+  Entity upsertEntity(const Entity& entity) override;
+  storage::BatchWriteSummary upsertEntities(std::span<const Entity> entities) override;
+  std::optional<Entity> getEntity(const Uuid& id) override;
+  std::optional<Entity> getEntityIncludingDeleted(const Uuid& id) override;
+  bool deleteEntity(const Uuid& id, storage::DeleteMode mode) override;
+  storage::Page<Entity> queryEntities(const storage::EntityFilter& filter, const storage::PageRequest& page) override;
+  std::int64_t countEntities(const storage::EntityFilter& filter) override;
+
+ private:
+  Entity upsertOne(Conn& conn, const Entity& entity, Micros now);
+  std::optional<Entity> getById(const Uuid& id, bool includeDeleted);
+  Database& db_;
+};
+
+class SqliteNoteStore final : public storage::NoteStore {
+ public:
+  explicit SqliteNoteStore(Database& db) : db_(db) {}
+  Note upsertNote(const Note& note) override;
+  storage::BatchWriteSummary upsertNotes(std::span<const Note> notes) override;
+  std::optional<Note> getNote(const Uuid& id) override;
+  std::optional<Note> getNoteIncludingDeleted(const Uuid& id) override;
+  bool deleteNote(const Uuid& id, storage::DeleteMode mode) override;
+  storage::Page<Note> queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,
+                                 const storage::NoteOrder& order) override;
+  std::int64_t countNotes(const storage::NoteFilter& filter) override;
+
+ private:
+  Note upsertOne(Conn& conn, const Note& note, Micros now);
+  std::optional<Note> getById(const Uuid& id, bool includeDeleted);
+  Database& db_;
+};
+
+class SqliteGraphStore final : public storage::GraphStore {
+ public:
+  explicit SqliteGraphStore(Database& db) : db_(db) {}
+  Edge upsertEdge(const Edge& edge) override;
+  storage::BatchWriteSummary upsertEdges(std::span<const Edge> edges) override;
+  std::optional<Edge> getEdge(const Uuid& id) override;
+  std::vector<Edge> getEdges(std::span<const Uuid> ids) override;
+  bool deleteEdge(const Uuid& id, storage::DeleteMode mode) override;
+  storage::Page<Edge> queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) override;
+  std::int64_t countEdges(const storage::EdgeFilter& filter) override;
+  std::vector<storage::Neighbor> neighbors(const Uuid& node, const storage::NeighborQuery& query) override;
+  std::map<Uuid, std::vector<storage::Neighbor>> neighborsBatch(std::span<const Uuid> nodes,
+                                                                const storage::NeighborQuery& query) override;
+  std::vector<storage::TraversalTree> traverse(const storage::TraverseRequest& request) override;
+  std::optional<storage::GraphPath> shortestPath(const Uuid& from, const Uuid& to,
+                                                 const storage::PathQuery& query) override;
+
+ private:
+  Edge upsertOne(Conn& conn, const Edge& edge, Micros now);
+  Database& db_;
+};
+
+class SqliteEventStore final : public storage::EventStore {
+ public:
+  explicit SqliteEventStore(Database& db) : db_(db) {}
+  Event appendEvent(const Event& event) override;
+  storage::BatchWriteSummary appendEvents(std::span<const Event> events) override;
+  std::optional<Event> getEvent(const Uuid& id) override;
+  storage::Page<Event> queryEvents(const storage::EventFilter& filter, const storage::PageRequest& page) override;
+  std::int64_t countEvents(const storage::EventFilter& filter) override;
+
+ private:
+  Event appendOne(Conn& conn, const Event& event, Micros now);
+  Database& db_;
+};
+
+// Runs `write` for every item inside one transaction, counting per-row successes and
+// failures; a failing row does not stop the batch (SQLite rolls back only that statement).
+template <class T, class F>
+storage::BatchWriteSummary writeBatch(Database& db, std::string_view capability, std::string_view operation,
+                                      std::span<const T> items, F&& write) {
+  storage::BatchWriteSummary summary;
+  summary.attempted = items.size();
+  if (items.empty()) return summary;
+  WriteTx tx(db, capability, operation);
+  const Micros now = db.now();
+  for (const auto& item : items) {
+    try {
+      write(tx.conn(), item, now);
+      ++summary.affected;
+    } catch (const Error& e) {
+      if (!e.retryable()) {
+        ++summary.failed;
+        if (!summary.firstError) summary.firstError = e.what();
+      } else {
+        throw;  // a lock or time-out failure ends the whole batch; nothing is committed
+      }
+    }
+  }
+  tx.commit();
+  return summary;
+}
+
+}  // namespace khive::sqlite

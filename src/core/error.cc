@@ -1,0 +1,43 @@
+#include "khive/core/error.h"
+
+#include <fmt/format.h>
+
+namespace khive {
+
+std::string_view errorCodeName(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::NotFound: return "not_found";
+    case ErrorCode::AlreadyExists: return "already_exists";
+    case ErrorCode::Conflict: return "conflict";
+    case ErrorCode::InvalidInput: return "invalid_input";
+    case ErrorCode::Unsupported: return "unsupported";
+    case ErrorCode::Pool: return "pool";
+    case ErrorCode::Timeout: return "timeout";
+    case ErrorCode::Transaction: return "transaction";
+    case ErrorCode::Serialization: return "serialization";
+    case ErrorCode::IndexMaintenance: return "index_maintenance";
+    case ErrorCode::Driver: return "driver";
+  }
+  return "unknown";
+}
+
+Error::Error(ErrorCode code, std::string capability, std::string operation, std::string message)
+    : std::runtime_error(fmt::format("[{}] {}.{}: {}", errorCodeName(code), capability, operation, message)),
+      code_(code),
+      capability_(std::move(capability)),
+      operation_(std::move(operation)),
+      message_(std::move(message)) {}
+
+bool Error::retryable() const noexcept {
+  switch (code_) {
+    case ErrorCode::Pool:
+    case ErrorCode::Timeout:
+    case ErrorCode::Transaction:
+    case ErrorCode::Serialization:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace khive
