@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct BackendCase {
 };
 
 const std::vector<BackendCase>& backendCases();
+
+// gtest prints a parameter with this instead of its bytes.
+inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
 
 // gtest name generator: the case's name.
 struct BackendCaseName {

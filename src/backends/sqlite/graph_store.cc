@@ -243,8 +243,9 @@ std::vector<Edge> SqliteGraphStore::getEdges(std::span<const Uuid> ids) {
   for (const auto& id : ids) text.push_back(id.str());
   auto lease = db_.acquireReader(kCap, "get_edges");
   auto stmt = lease.conn().prepare(
-      fmt::format("SELECT {} FROM json_each(?) AS f CROSS JOIN edges ON edges.id = f.value WHERE {} ORDER BY f.key",
-                  kColumns, kLive),
+      "SELECT e.id, e.namespace, e.source_id, e.target_id, e.relation, e.weight, e.metadata, e.created_at, "
+      "e.updated_at, e.deleted_at FROM json_each(?) AS f CROSS JOIN edges AS e ON e.id = f.value "
+      "WHERE e.deleted_at IS NULL AND e.endpoint_deleted = 0 ORDER BY f.key",
       kCap, "get_edges");
   stmt.bindText(1, jsonArray(text));
   while (stmt.step()) out.push_back(readEdge(stmt));

@@ -1,0 +1,306 @@
+#include <set>
+
+#include "contract/contract_fixture.h"
+
+namespace khive::testing {
+namespace {
+
+using storage::DeleteMode;
+using storage::Direction;
+using storage::NeighborQuery;
+using storage::TraverseRequest;
+
+class GraphContract : public ContractTest {
+ protected:
+  std::vector<Entity> chain(int n, const std::string& relation = "precedes") {
+    std::vector<Entity> out;
+    for (int i = 0; i < n; ++i) out.push_back(entity("c" + std::to_string(i)));
+    for (int i = 0; i + 1 < n; ++i) link(out[i].id, relation, out[i + 1].id);
+    return out;
+  }
+  std::vector<Uuid> ids(const std::vector<storage::Neighbor>& ns) {
+    std::vector<Uuid> out;
+    for (auto& n : ns) out.push_back(n.nodeId);
+    return out;
+  }
+};
+
+TEST_P(GraphContract, UpsertGetAndDefaults) {
+  auto a = entity("a");
+  auto b = entity("b");
+  Edge e;
+  e.id = Uuid::v7();
+  e.ns = "ns1";
+  e.sourceId = a.id;
+  e.targetId = b.id;
+  e.relation = "depends_on";
+  e.metadata = Json{{"why", "build"}};
+  auto stored = db->graph().upsertEdge(e);
+  EXPECT_EQ(stored.weight, 1.0);
+  auto got = db->graph().getEdge(e.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, stored);
+  auto many = db->graph().getEdges(std::vector<Uuid>{Uuid::v7(), e.id});
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].id, e.id);
+}
+
+TEST_P(GraphContract, RelinkRevivesSoftDeletedEdgeKeepingIdAndCreatedAt) {
+  auto a = entity("a");
+  auto b = entity("b");
+  auto first = link(a.id, "extends", b.id, 0.5);
+  EXPECT_TRUE(db->graph().deleteEdge(first.id, DeleteMode::Soft));
+  EXPECT_FALSE(db->graph().getEdge(first.id));
+  EXPECT_FALSE(db->graph().deleteEdge(first.id, DeleteMode::Soft));
+  auto again = link(a.id, "extends", b.id, 0.8);  // a new id, the same natural key
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(again.createdAt, first.createdAt);
+  auto got = db->graph().getEdge(first.id);
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->deletedAt);
+  EXPECT_DOUBLE_EQ(got->weight, 0.8);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}, .includeDeleted = true}), 1);
+}
+
+TEST_P(GraphContract, SymmetricRelationsAreCanonicalAndMatchBothWays) {
+  auto x = entity("x");
+  auto y = entity("y");
+  const auto& lo = x.id < y.id ? x : y;
+  const auto& hi = x.id < y.id ? y : x;
+  auto e = link(hi.id, "competes_with", lo.id);
+  EXPECT_EQ(e.sourceId, lo.id);
+  EXPECT_EQ(e.targetId, hi.id);
+  auto again = link(lo.id, "competes_with", hi.id, 0.3);
+  EXPECT_EQ(again.id, e.id) << "the reverse direction is the same edge";
+  NeighborQuery out{.namespaces = {"ns1"}, .direction = Direction::Out};
+  EXPECT_EQ(ids(db->graph().neighbors(lo.id, out)), std::vector<Uuid>{hi.id});
+  EXPECT_EQ(ids(db->graph().neighbors(hi.id, out)), std::vector<Uuid>{lo.id});
+  NeighborQuery in{.namespaces = {"ns1"}, .direction = Direction::In};
+  EXPECT_EQ(ids(db->graph().neighbors(hi.id, in)), std::vector<Uuid>{lo.id});
+  // A directed relation between the same pair is a separate edge, one way only.
+  link(hi.id, "extends", lo.id);
+  EXPECT_EQ(db->graph().neighbors(lo.id, {.namespaces = {"ns1"}, .relations = {"extends"}}).size(), 0u);
+}
+
+TEST_P(GraphContract, RejectsBadEdges) {
+  auto a = entity("a");
+  auto b = entity("b");
+  Edge e;
+  e.id = Uuid::v7();
+  e.ns = "ns1";
+  e.sourceId = a.id;
+  e.targetId = b.id;
+  e.relation = "extends";
+  e.weight = 1.5;
+  EXPECT_EQ(codeOf([&] { db->graph().upsertEdge(e); }), ErrorCode::InvalidInput);
+  e.weight = std::nan("");
+  EXPECT_EQ(codeOf([&] { db->graph().upsertEdge(e); }), ErrorCode::InvalidInput);
+  e.weight = 0.5;
+  e.relation = "";
+  EXPECT_EQ(codeOf([&] { db->graph().upsertEdge(e); }), ErrorCode::InvalidInput);
+  e.relation = "extends";
+  db->graph().upsertEdge(e);
+  Edge other = e;
+  other.targetId = a.id;  // same id, another natural key
+  EXPECT_EQ(codeOf([&] { db->graph().upsertEdge(other); }), ErrorCode::Conflict);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}, .includeDeleted = true}), 1);
+}
+
+TEST_P(GraphContract, QueryEdgesFiltersAndSorts) {
+  auto a = entity("a");
+  auto b = entity("b");
+  auto c = entity("c");
+  link(a.id, "extends", b.id, 0.2);
+  link(a.id, "depends_on", c.id, 0.9);
+  link(b.id, "depends_on", c.id, 0.5);
+  link(b.id, "depends_on", a.id, 0.5, "ns2");
+  auto q = [&](storage::EdgeFilter f) { return db->graph().queryEdges(f).items; };
+  EXPECT_EQ(q({.namespaces = {"ns1"}, .sources = {a.id}}).size(), 2u);
+  EXPECT_EQ(q({.namespaces = {"ns1"}, .targets = {c.id}}).size(), 2u);
+  EXPECT_EQ(q({.namespaces = {"ns1"}, .relations = {"depends_on"}}).size(), 2u);
+  EXPECT_EQ(q({.namespaces = {"ns1", "ns2"}, .relations = {"depends_on"}}).size(), 3u);
+  EXPECT_EQ(q({.namespaces = {"ns1"}, .minWeight = 0.4, .maxWeight = 0.6}).size(), 1u);
+  auto byWeight = q({.namespaces = {"ns1"}, .sort = storage::EdgeSort::Weight, .order = storage::SortOrder::Desc});
+  ASSERT_EQ(byWeight.size(), 3u);
+  EXPECT_DOUBLE_EQ(byWeight[0].weight, 0.9);
+  EXPECT_DOUBLE_EQ(byWeight[2].weight, 0.2);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}, .createdAfter = byWeight[2].createdAt}), 3);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}, .createdBefore = byWeight[2].createdAt}), 0);
+  EXPECT_EQ(codeOf([&] { db->graph().countEdges({}); }), ErrorCode::InvalidInput);
+}
+
+TEST_P(GraphContract, NeighborsDirectionsFiltersAndOrder) {
+  auto hub = entity("hub");
+  auto a = entity("a");
+  auto b = entity("b");
+  auto c = entity("c");
+  auto d = entity("d");
+  link(hub.id, "contains", a.id, 0.4);
+  link(hub.id, "contains", b.id, 0.9);
+  link(hub.id, "depends_on", c.id, 0.4);
+  link(d.id, "part_of", hub.id, 0.7);
+  link(hub.id, "contains", d.id, 0.1, "ns2");
+  auto& g = db->graph();
+  auto out = g.neighbors(hub.id, {.namespaces = {"ns1"}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].nodeId, b.id) << "weight descending first";
+  std::vector<Uuid> tied{out[1].nodeId, out[2].nodeId};
+  EXPECT_TRUE(std::is_sorted(tied.begin(), tied.end())) << "then node id";
+  EXPECT_EQ(out[0].direction, Direction::Out);
+  auto in = g.neighbors(hub.id, {.namespaces = {"ns1"}, .direction = Direction::In});
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].nodeId, d.id);
+  EXPECT_EQ(in[0].direction, Direction::In);
+  EXPECT_EQ(g.neighbors(hub.id, {.namespaces = {"ns1"}, .direction = Direction::Both}).size(), 4u);
+  EXPECT_EQ(g.neighbors(hub.id, {.namespaces = {"ns1", "ns2"}, .direction = Direction::Both}).size(), 5u);
+  EXPECT_EQ(g.neighbors(hub.id, {.namespaces = {"ns1"}, .relations = {"contains"}}).size(), 2u);
+  EXPECT_EQ(g.neighbors(hub.id, {.namespaces = {"ns1"}, .minWeight = 0.5}).size(), 1u);
+  EXPECT_EQ(g.neighbors(hub.id, {.namespaces = {"ns1"}, .limit = 2}).size(), 2u);
+  EXPECT_EQ(codeOf([&] { g.neighbors(hub.id, {.namespaces = {"ns1"}, .limit = 0}); }), ErrorCode::InvalidInput);
+  EXPECT_EQ(codeOf([&] { g.neighbors(hub.id, {}); }), ErrorCode::InvalidInput);
+
+  auto batch = g.neighborsBatch(std::vector<Uuid>{hub.id, d.id, a.id}, {.namespaces = {"ns1"}});
+  EXPECT_EQ(batch.at(hub.id).size(), 3u);
+  EXPECT_EQ(batch.at(d.id).size(), 1u);
+  EXPECT_TRUE(batch.at(a.id).empty());
+}
+
+TEST_P(GraphContract, DeletedEdgesAndNodesAreInvisibleToNeighbors) {
+  auto a = entity("a");
+  auto b = entity("b");
+  auto n = note("about a");
+  auto e1 = link(a.id, "extends", b.id);
+  link(n.id, "annotates", a.id);
+  NeighborQuery both{.namespaces = {"ns1"}, .direction = Direction::Both};
+  EXPECT_EQ(db->graph().neighbors(a.id, both).size(), 2u);
+  db->graph().deleteEdge(e1.id, DeleteMode::Soft);
+  EXPECT_EQ(db->graph().neighbors(a.id, both).size(), 1u);
+  db->notes().deleteNote(n.id, DeleteMode::Soft);
+  EXPECT_TRUE(db->graph().neighbors(a.id, both).empty());
+  EXPECT_TRUE(db->graph().deleteEdge(e1.id, DeleteMode::Hard));
+  EXPECT_FALSE(db->graph().deleteEdge(e1.id, DeleteMode::Hard));
+}
+
+TEST_P(GraphContract, TraverseIsBreadthFirstCycleSafeWithViaEdges) {
+  auto c = chain(5);
+  link(c[4].id, "precedes", c[0].id);  // a cycle back to the root
+  auto trees = db->graph().traverse({.roots = {c[0].id}, .namespaces = {"ns1"}, .maxDepth = 10});
+  ASSERT_EQ(trees.size(), 1u);
+  const auto& t = trees[0];
+  EXPECT_EQ(t.rootId, c[0].id);
+  ASSERT_EQ(t.nodes.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(t.nodes[i].id, c[i].id);
+    EXPECT_EQ(t.nodes[i].depth, i);
+  }
+  EXPECT_FALSE(t.nodes[0].viaEdge);
+  for (int i = 1; i < 5; ++i) {
+    ASSERT_TRUE(t.nodes[i].parentId);
+    EXPECT_EQ(*t.nodes[i].parentId, c[i - 1].id);
+    auto via = db->graph().getEdge(*t.nodes[i].viaEdge);
+    ASSERT_TRUE(via);
+    EXPECT_EQ(via->targetId, c[i].id);
+  }
+  EXPECT_FALSE(t.truncated);
+  auto shallow = db->graph().traverse({.roots = {c[0].id}, .namespaces = {"ns1"}, .maxDepth = 2});
+  EXPECT_EQ(shallow[0].nodes.size(), 3u);
+  auto up = db->graph().traverse({.roots = {c[2].id}, .namespaces = {"ns1"}, .maxDepth = 1, .direction = Direction::In});
+  ASSERT_EQ(up[0].nodes.size(), 2u);
+  EXPECT_EQ(up[0].nodes[1].id, c[1].id);
+}
+
+TEST_P(GraphContract, TraverseFiltersRelationsWeightDeletedNodesAndNamespaces) {
+  auto r = entity("root");
+  auto a = entity("a");
+  auto b = entity("b");
+  auto gone = entity("gone");
+  auto far = entity("far");
+  link(r.id, "contains", a.id, 0.9);
+  link(r.id, "depends_on", b.id, 0.2);
+  link(r.id, "contains", gone.id);
+  link(gone.id, "contains", far.id);
+  link(a.id, "contains", far.id, 1.0, "ns2");
+  db->entities().deleteEntity(gone.id, DeleteMode::Soft);
+  auto count = [&](TraverseRequest req) { return db->graph().traverse(req)[0].nodes.size(); };
+  EXPECT_EQ(count({.roots = {r.id}, .namespaces = {"ns1"}}), 3u) << "root, a, b; not through the deleted node";
+  EXPECT_EQ(count({.roots = {r.id}, .namespaces = {"ns1"}, .relations = {"contains"}}), 2u);
+  EXPECT_EQ(count({.roots = {r.id}, .namespaces = {"ns1"}, .minWeight = 0.5}), 2u);
+  EXPECT_EQ(count({.roots = {r.id}, .namespaces = {"ns1", "ns2"}}), 4u);
+  EXPECT_EQ(count({.roots = {gone.id}, .namespaces = {"ns1"}}), 0u) << "a deleted root has no tree";
+}
+
+TEST_P(GraphContract, TraverseRefusesBadDepthAndTripsBudgets) {
+  auto c = chain(3);
+  auto& g = db->graph();
+  EXPECT_EQ(codeOf([&] { g.traverse({.roots = {c[0].id}, .namespaces = {"ns1"}, .maxDepth = 11}); }),
+            ErrorCode::InvalidInput);
+  EXPECT_EQ(codeOf([&] { g.traverse({.roots = {c[0].id}, .namespaces = {"ns1"}, .maxDepth = 0}); }),
+            ErrorCode::InvalidInput);
+  EXPECT_EQ(codeOf([&] { g.traverse({.roots = {c[0].id}, .namespaces = {}}); }), ErrorCode::InvalidInput);
+
+  // A dense graph: 60 nodes, every node linked to the next 15.
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 60; ++i) nodes.push_back(entity("d" + std::to_string(i)));
+  std::vector<Edge> edges;
+  for (int i = 0; i < 60; ++i) {
+    for (int k = 1; k <= 15; ++k) {
+      Edge e;
+      e.id = Uuid::v7();
+      e.ns = "ns1";
+      e.sourceId = nodes[i].id;
+      e.targetId = nodes[(i + k) % 60].id;
+      e.relation = "enables";
+      edges.push_back(e);
+    }
+  }
+  EXPECT_EQ(g.upsertEdges(edges).affected, edges.size());
+  TraverseRequest big{.roots = {nodes[0].id}, .namespaces = {"ns1"}, .maxDepth = 10};
+  EXPECT_EQ(g.traverse(big)[0].nodes.size(), 60u);
+  big.maxWork = 50;
+  EXPECT_EQ(codeOf([&] { g.traverse(big); }), ErrorCode::InvalidInput) << "work budget";
+  big.maxWork = 1'000'000;
+  big.perRootLimit = 10;
+  auto cut = g.traverse(big);
+  EXPECT_EQ(cut[0].nodes.size(), 10u);
+  EXPECT_TRUE(cut[0].truncated);
+  TraverseRequest slow{.namespaces = {"ns1"}, .maxDepth = 10, .direction = Direction::Both,
+                       .timeBudget = std::chrono::milliseconds(1)};
+  for (int i = 0; i < 60; ++i) slow.roots.push_back(nodes[i].id);
+  for (int i = 0; i < 60; ++i) slow.roots.push_back(nodes[i].id);
+  EXPECT_EQ(codeOf([&] { g.traverse(slow); }), ErrorCode::Timeout) << "time budget";
+}
+
+TEST_P(GraphContract, ShortestPath) {
+  auto c = chain(6);
+  auto shortcut = entity("shortcut");
+  link(c[1].id, "precedes", shortcut.id);
+  link(shortcut.id, "precedes", c[4].id);
+  auto& g = db->graph();
+  auto p = g.shortestPath(c[0].id, c[5].id, {.namespaces = {"ns1"}});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->nodes, (std::vector<Uuid>{c[0].id, c[1].id, shortcut.id, c[4].id, c[5].id}));
+  ASSERT_EQ(p->edges.size(), 4u);
+  auto e0 = g.getEdge(p->edges[0]);
+  ASSERT_TRUE(e0);
+  EXPECT_EQ(e0->sourceId, c[0].id);
+  EXPECT_EQ(e0->targetId, c[1].id);
+  EXPECT_FALSE(g.shortestPath(c[5].id, c[0].id, {.namespaces = {"ns1"}})) << "edges are directed";
+  auto back = g.shortestPath(c[5].id, c[0].id, {.namespaces = {"ns1"}, .direction = Direction::In});
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->nodes.size(), 5u);
+  EXPECT_FALSE(g.shortestPath(c[0].id, c[5].id, {.namespaces = {"ns1"}, .maxDepth = 3}));
+  auto self = g.shortestPath(c[2].id, c[2].id, {.namespaces = {"ns1"}});
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->nodes.size(), 1u);
+  EXPECT_EQ(codeOf([&] { g.shortestPath(c[0].id, c[5].id, {.namespaces = {"ns1"}, .maxDepth = 11}); }),
+            ErrorCode::InvalidInput);
+  db->entities().deleteEntity(shortcut.id, DeleteMode::Soft);
+  auto longer = g.shortestPath(c[0].id, c[5].id, {.namespaces = {"ns1"}});
+  ASSERT_TRUE(longer);
+  EXPECT_EQ(longer->nodes.size(), 6u);
+}
+
+KHIVE_INSTANTIATE_CONTRACT(GraphContract);
+
+}  // namespace
+}  // namespace khive::testing
