@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include "backends/sqlite/migrations.h"
+#include "backends/sqlite/retrieval_stores.h"
 #include "backends/sqlite/stores.h"
 #include "khive/backends/sqlite.h"
 
@@ -12,7 +13,8 @@ namespace {
 class SqliteBackend final : public storage::Backend {
  public:
   explicit SqliteBackend(const backends::SqliteOptions& options)
-      : db_(options), sql_(db_), entities_(db_), notes_(db_), graph_(db_), events_(db_) {}
+      : db_(options), sql_(db_), entities_(db_), notes_(db_), graph_(db_), events_(db_), vectors_(db_), sparse_(db_),
+        text_(db_) {}
 
   storage::BackendInfo info() override {
     using storage::Capability;
@@ -21,11 +23,9 @@ class SqliteBackend final : public storage::Backend {
     out.engineVersion = sqlite3_libversion();
     out.location = db_.location();
     out.schemaVersion = db_.schemaVersion();
-    for (auto c : {Capability::Sql, Capability::Entities, Capability::Notes, Capability::Graph, Capability::Events}) {
+    for (auto c : {Capability::Sql, Capability::Entities, Capability::Notes, Capability::Graph, Capability::Events,
+                   Capability::Vectors, Capability::Sparse, Capability::Text}) {
       out.capabilities.push_back({c, true, ""});
-    }
-    for (auto c : {Capability::Vectors, Capability::Sparse, Capability::Text}) {
-      out.capabilities.push_back({c, false, unsupportedDetail(c)});
     }
     return out;
   }
@@ -34,25 +34,20 @@ class SqliteBackend final : public storage::Backend {
   storage::NoteStore& notes() override { return notes_; }
   storage::GraphStore& graph() override { return graph_; }
   storage::EventStore& events() override { return events_; }
-  storage::VectorStore& vectors() override { throw unsupported(storage::Capability::Vectors); }
-  storage::SparseStore& sparse() override { throw unsupported(storage::Capability::Sparse); }
-  storage::TextSearch& text() override { throw unsupported(storage::Capability::Text); }
+  storage::VectorStore& vectors() override { return vectors_; }
+  storage::SparseStore& sparse() override { return sparse_; }
+  storage::TextSearch& text() override { return text_; }
 
  private:
-  static std::string unsupportedDetail(storage::Capability c) {
-    return std::string("this khive build has no SQLite ") + storage::capabilityName(c) +
-           " capability yet; build khive with the retrieval layer";
-  }
-  static Error unsupported(storage::Capability c) {
-    return Error(ErrorCode::Unsupported, storage::capabilityName(c), "open", unsupportedDetail(c));
-  }
-
   Database db_;
   SqliteSqlAccess sql_;
   SqliteEntityStore entities_;
   SqliteNoteStore notes_;
   SqliteGraphStore graph_;
   SqliteEventStore events_;
+  SqliteVectorStore vectors_;
+  SqliteSparseStore sparse_;
+  SqliteTextSearch text_;
 };
 
 }  // namespace

@@ -62,9 +62,9 @@ CREATE TABLE edges (
   endpoint_deleted INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX edges_natural_key ON edges (namespace, source_id, target_id, relation);
-CREATE INDEX edges_out ON edges (source_id, relation, target_id, weight, namespace)
+CREATE INDEX edges_out ON edges (source_id, namespace, relation, target_id, weight)
   WHERE deleted_at IS NULL AND endpoint_deleted = 0;
-CREATE INDEX edges_in ON edges (target_id, relation, source_id, weight, namespace)
+CREATE INDEX edges_in ON edges (target_id, namespace, relation, source_id, weight)
   WHERE deleted_at IS NULL AND endpoint_deleted = 0;
 CREATE INDEX edges_ns_created ON edges (namespace, created_at);
 CREATE INDEX edges_any_source ON edges (source_id);
@@ -131,6 +131,115 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: an event cannot be updated'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: an event cannot be deleted'); END;
+)sql"},
+      {2, "retrieval: text documents + FTS5, vectors + change log, sparse vectors",
+       R"sql(
+-- Text documents. text_fts is an external-content FTS5 index over them, kept in step by the
+-- triggers below, so the document row is the single copy of the text.
+CREATE TABLE text_documents (
+  doc_id     INTEGER PRIMARY KEY,
+  subject_id TEXT NOT NULL UNIQUE,
+  namespace  TEXT NOT NULL CHECK (namespace <> ''),
+  kind       TEXT NOT NULL CHECK (kind <> ''),
+  title      TEXT NOT NULL DEFAULT '',
+  body       TEXT NOT NULL DEFAULT '',
+  tags       TEXT NOT NULL DEFAULT '[]' CHECK (json_type(tags) = 'array'),
+  metadata   TEXT NOT NULL DEFAULT '{}' CHECK (json_type(metadata) = 'object'),
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX text_documents_ns_kind ON text_documents (namespace, kind);
+CREATE VIRTUAL TABLE text_fts USING fts5(
+  title, body, tags, content='text_documents', content_rowid='doc_id',
+  tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER text_documents_fts_insert AFTER INSERT ON text_documents BEGIN
+  INSERT INTO text_fts (rowid, title, body, tags) VALUES (NEW.doc_id, NEW.title, NEW.body, NEW.tags);
+END;
+CREATE TRIGGER text_documents_fts_delete AFTER DELETE ON text_documents BEGIN
+  INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', OLD.doc_id, OLD.title, OLD.body, OLD.tags);
+END;
+CREATE TRIGGER text_documents_fts_update AFTER UPDATE ON text_documents BEGIN
+  INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', OLD.doc_id, OLD.title, OLD.body, OLD.tags);
+  INSERT INTO text_fts (rowid, title, body, tags) VALUES (NEW.doc_id, NEW.title, NEW.body, NEW.tags);
+END;
+
+-- Dense vectors: the canonical copy (little-endian float32 blob). The dimension is fixed per
+-- model by its first vector. A vector is never updated in place: replacing one deletes the row
+-- and inserts a new one with a new vid (AUTOINCREMENT: vids are never reused), so the FAISS
+-- index, keyed by vid, only ever sees additions and removals.
+CREATE TABLE vector_spaces (
+  model TEXT PRIMARY KEY NOT NULL CHECK (model <> ''),
+  dims  INTEGER NOT NULL CHECK (dims > 0)
+) WITHOUT ROWID;
+CREATE TABLE vectors (
+  vid        INTEGER PRIMARY KEY AUTOINCREMENT,
+  subject_id TEXT NOT NULL,
+  model      TEXT NOT NULL,
+  field      TEXT NOT NULL CHECK (field <> ''),
+  namespace  TEXT NOT NULL CHECK (namespace <> ''),
+  kind       TEXT NOT NULL CHECK (kind <> ''),
+  properties TEXT NOT NULL DEFAULT '{}' CHECK (json_type(properties) = 'object'),
+  embedding  BLOB NOT NULL,
+  UNIQUE (subject_id, model, field)
+);
+CREATE INDEX vectors_space ON vectors (model, field, namespace, kind);
+CREATE TRIGGER vectors_no_update BEFORE UPDATE ON vectors
+BEGIN SELECT RAISE(ABORT, 'vectors are replaced, not updated: delete the row and insert a new one'); END;
+
+-- The change log the in-memory FAISS index catches up from. Every committed insert or delete
+-- of a vector, by this process or another one (including the hard-delete triggers below),
+-- appends (seq, vid, op); an index that has applied seq N is stale exactly when the log holds
+-- a row of its (model, field) with seq > N.
+CREATE TABLE vector_changes (
+  seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+  model TEXT NOT NULL,
+  field TEXT NOT NULL,
+  vid   INTEGER NOT NULL,
+  op    INTEGER NOT NULL CHECK (op IN (0, 1))  -- 1 added, 0 removed
+);
+CREATE INDEX vector_changes_space ON vector_changes (model, field, seq);
+CREATE TRIGGER vectors_log_insert AFTER INSERT ON vectors BEGIN
+  INSERT INTO vector_changes (model, field, vid, op) VALUES (NEW.model, NEW.field, NEW.vid, 1);
+END;
+CREATE TRIGGER vectors_log_delete AFTER DELETE ON vectors BEGIN
+  INSERT INTO vector_changes (model, field, vid, op) VALUES (OLD.model, OLD.field, OLD.vid, 0);
+END;
+
+-- Sparse vectors: the vector (terms as uint32 LE, weights as float32 LE) plus one posting per
+-- non-zero term, so a search reads only the postings of the query's terms.
+CREATE TABLE sparse_vectors (
+  sid        INTEGER PRIMARY KEY,
+  subject_id TEXT NOT NULL,
+  model      TEXT NOT NULL CHECK (model <> ''),
+  namespace  TEXT NOT NULL CHECK (namespace <> ''),
+  kind       TEXT NOT NULL CHECK (kind <> ''),
+  terms      BLOB NOT NULL,
+  weights    BLOB NOT NULL,
+  UNIQUE (subject_id, model)
+);
+CREATE TABLE sparse_postings (
+  model  TEXT NOT NULL,
+  term   INTEGER NOT NULL,
+  sid    INTEGER NOT NULL,
+  weight REAL NOT NULL,
+  PRIMARY KEY (model, term, sid)
+) WITHOUT ROWID;
+CREATE INDEX sparse_postings_sid ON sparse_postings (sid);
+CREATE TRIGGER sparse_vectors_postings_delete AFTER DELETE ON sparse_vectors BEGIN
+  DELETE FROM sparse_postings WHERE sid = OLD.sid;
+END;
+
+-- Hard delete of an entity or note removes its text document and vectors in the same
+-- transaction (soft delete keeps them: retrieval drops soft-deleted subjects when it fuses).
+CREATE TRIGGER entities_hard_delete_retrieval AFTER DELETE ON entities BEGIN
+  DELETE FROM text_documents WHERE subject_id = OLD.id;
+  DELETE FROM vectors WHERE subject_id = OLD.id;
+  DELETE FROM sparse_vectors WHERE subject_id = OLD.id;
+END;
+CREATE TRIGGER notes_hard_delete_retrieval AFTER DELETE ON notes BEGIN
+  DELETE FROM text_documents WHERE subject_id = OLD.id;
+  DELETE FROM vectors WHERE subject_id = OLD.id;
+  DELETE FROM sparse_vectors WHERE subject_id = OLD.id;
+END;
 )sql"},
   };
   return kMigrations;

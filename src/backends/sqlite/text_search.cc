@@ -1,0 +1,162 @@
+#include <fmt/format.h>
+
+#include "backends/sqlite/fts_query.h"
+#include "backends/sqlite/retrieval_stores.h"
+#include "backends/sqlite/sql_build.h"
+#include "backends/sqlite/stores.h"
+
+namespace khive::sqlite {
+
+namespace {
+constexpr std::string_view kCap = "text";
+constexpr std::int64_t kMaxTopK = 10'000;
+
+// bm25() weights per FTS5 column (title, body, tags): a term in the title says more about the
+// subject than one in the body.
+constexpr std::string_view kBm25 = "bm25(text_fts, 4.0, 1.0, 2.0)";
+
+void validate(const storage::TextDocument& d, std::string_view op) {
+  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
+  if (d.subjectId.isNil()) bad("document subject id is the nil UUID");
+  if (d.ns.empty()) bad("document namespace is empty");
+  if (d.kind.empty()) bad("document kind is empty");
+  if (!d.metadata.is_object()) bad("document metadata must be a JSON object, got " + std::string(d.metadata.type_name()));
+}
+
+void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
+  validate(in, "upsert");
+  // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
+  auto stmt = conn.prepare(
+      "INSERT INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET kind = excluded.kind, "
+      "title = excluded.title, body = excluded.body, tags = excluded.tags, metadata = excluded.metadata, "
+      "updated_at = excluded.updated_at WHERE text_documents.namespace = excluded.namespace RETURNING doc_id",
+      kCap, "upsert");
+  stmt.bindText(1, in.subjectId.str())
+      .bindText(2, in.ns)
+      .bindText(3, in.kind)
+      .bindText(4, in.title)
+      .bindText(5, in.body)
+      .bindText(6, Json(in.tags).dump())
+      .bindText(7, in.metadata.dump())
+      .bindInt(8, in.updatedAt ? in.updatedAt : now);
+  if (!stmt.step()) {
+    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                fmt::format("a text document for subject {} exists in another namespace", in.subjectId.str()));
+  }
+  stmt.run();
+}
+
+// FTS5's bm25() is <= 0, more negative = better. s / (1 + s) with s = -bm25 maps it
+// monotonically into [0, 1): deterministic, and independent of the other hits of the query.
+double scoreFromBm25(double bm25) {
+  double s = bm25 < 0 ? -bm25 : 0.0;
+  return s / (1.0 + s);
+}
+}  // namespace
+
+void SqliteTextSearch::upsertDocument(const storage::TextDocument& doc) {
+  WriteTx tx(db_, kCap, "upsert");
+  upsertOne(tx.conn(), doc, db_.now());
+  tx.commit();
+}
+
+storage::BatchWriteSummary SqliteTextSearch::upsertDocuments(std::span<const storage::TextDocument> docs) {
+  return writeBatch(db_, kCap, "upsert_batch", docs,
+                    [](Conn& c, const storage::TextDocument& d, Micros now) { upsertOne(c, d, now); });
+}
+
+bool SqliteTextSearch::deleteDocument(const Uuid& subjectId) {
+  WriteTx tx(db_, kCap, "delete");
+  auto n = tx.conn()
+               .prepare("DELETE FROM text_documents WHERE subject_id = ?", kCap, "delete")
+               .bindText(1, subjectId.str())
+               .run();
+  tx.commit();
+  return n > 0;
+}
+
+std::optional<storage::TextDocument> SqliteTextSearch::getDocument(const Uuid& subjectId) {
+  auto lease = db_.acquireReader(kCap, "get");
+  auto stmt = lease.conn().prepare(
+      "SELECT subject_id, namespace, kind, title, body, tags, metadata, updated_at FROM text_documents "
+      "WHERE subject_id = ?",
+      kCap, "get");
+  stmt.bindText(1, subjectId.str());
+  if (!stmt.step()) return std::nullopt;
+  storage::TextDocument d;
+  d.subjectId = Uuid::parse(stmt.getTextView(0));
+  d.ns = stmt.getText(1);
+  d.kind = stmt.getText(2);
+  d.title = stmt.getText(3);
+  d.body = stmt.getText(4);
+  d.tags = Json::parse(stmt.getTextView(5)).get<std::vector<std::string>>();
+  d.metadata = Json::parse(stmt.getTextView(6));
+  d.updatedAt = stmt.getInt(7);
+  return d;
+}
+
+std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQuery& q) {
+  requireNamespaces(q.namespaces, kCap, "search");
+  if (q.topK < 1 || q.topK > kMaxTopK) {
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
+                fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
+  }
+  const std::string match = buildFtsMatch(q.text, q.mode);
+  if (match.empty()) return {};
+
+  // CROSS JOIN keeps the FTS5 scan as the outer loop: the MATCH narrows first, the document
+  // row supplies the filters. The MATCH expression is a bound parameter like every value.
+  SqlBuilder b;
+  b.text("SELECT d.subject_id, d.namespace, d.kind, d.title, ").text(kBm25).text(" AS r");
+  if (q.snippets) b.text(", snippet(text_fts, -1, '**', '**', '…', 16)");
+  b.text(" FROM text_fts CROSS JOIN text_documents AS d ON d.doc_id = text_fts.rowid WHERE text_fts MATCH ")
+      .param(match);
+  b.text(" AND d.namespace IN ").inList(q.namespaces);
+  if (!q.kinds.empty()) b.text(" AND d.kind IN ").inList(q.kinds);
+  if (!q.ids.empty()) b.text(" AND d.subject_id IN ").inList(q.ids);
+  b.text(" ORDER BY r, d.subject_id LIMIT ").param(q.topK);
+
+  auto lease = db_.acquireReader(kCap, "search");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "search");
+  stmt.bindAll(b.params);
+  std::vector<storage::TextHit> out;
+  while (stmt.step()) {
+    storage::TextHit h;
+    h.subjectId = Uuid::parse(stmt.getTextView(0));
+    h.ns = stmt.getText(1);
+    h.kind = stmt.getText(2);
+    h.title = stmt.getText(3);
+    h.score = scoreFromBm25(stmt.getDouble(4));
+    h.rank = static_cast<int>(out.size()) + 1;
+    if (q.snippets) h.snippet = stmt.getText(5);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::int64_t SqliteTextSearch::countDocuments(std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM text_documents WHERE namespace IN ").inList(namespaces);
+  auto lease = db_.acquireReader(kCap, "count");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
+storage::TextStats SqliteTextSearch::textStats() {
+  auto lease = db_.acquireReader(kCap, "stats");
+  auto stmt = lease.conn().prepare("SELECT count(*), count(DISTINCT namespace) FROM text_documents", kCap, "stats");
+  stmt.step();
+  return {stmt.getInt(0), stmt.getInt(1)};
+}
+
+void SqliteTextSearch::rebuildText() {
+  WriteTx tx(db_, kCap, "rebuild");
+  tx.conn().exec("INSERT INTO text_fts (text_fts) VALUES ('rebuild')", kCap, "rebuild");
+  tx.commit();
+}
+
+}  // namespace khive::sqlite
