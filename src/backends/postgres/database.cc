@@ -1,0 +1,288 @@
+#include "backends/postgres/database.h"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <thread>
+
+#include "backends/postgres/migrations.h"
+#include "khive/core/vocabulary.h"
+
+namespace khive::postgres {
+
+namespace {
+constexpr std::string_view kCap = "sql";
+
+void replaceAll(std::string& s, std::string_view from, std::string_view to) {
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
+    s.replace(pos, from.size(), to);
+  }
+}
+
+// The row-level security block for one table (see migrations.cc).
+std::string rlsBlock(std::string_view table) {
+  return fmt::format(
+      "ALTER TABLE {0} ENABLE ROW LEVEL SECURITY;\n"
+      "ALTER TABLE {0} FORCE ROW LEVEL SECURITY;\n"
+      "CREATE POLICY {0}_namespace_isolation ON {0} USING {1} WITH CHECK {1};\n",
+      table, kGrantedPredicate);
+}
+
+std::string expand(const Migration& m, const backends::PostgresOptions& o) {
+  std::string sql = m.sql;
+  for (std::string_view t : {"entities", "notes", "edges", "events", "text_documents", "sparse_entries", "vectors"}) {
+    replaceAll(sql, fmt::format("{{rls:{}}}", t), rlsBlock(t));
+  }
+  replaceAll(sql, "{schema}", quoteIdent(o.schema));
+  replaceAll(sql, "{role_literal}", quoteLiteral(o.appRole));
+  replaceAll(sql, "{role}", quoteIdent(o.appRole));
+  return sql;
+}
+
+// A text[] literal of the namespaces, for the khive.namespaces GUC.
+std::string arrayLiteral(const std::vector<std::string>& values) {
+  Params p;
+  p.textArray(values);
+  std::vector<const char*> v;
+  std::vector<int> l;
+  p.view(v, l);
+  return std::string(v[0], static_cast<std::size_t>(l[0]));
+}
+
+std::string withUser(const std::string& url, const std::string& user) {
+  if (user.empty()) return url;
+  // A URI cannot take extra keywords; PQconninfoParse turns either form into keywords.
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (!opts) {
+    std::string msg = err ? err : "unparsable connection string";
+    if (err) PQfreemem(err);
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "open", "bad PostgreSQL connection string: " + msg);
+  }
+  std::string out;
+  for (auto* o = opts; o->keyword; ++o) {
+    if (!o->val || std::string_view(o->keyword) == "user") continue;
+    out += fmt::format("{}={} ", o->keyword, quoteLiteral(o->val));
+  }
+  PQconninfoFree(opts);
+  out += "user=" + quoteLiteral(user);
+  return out;
+}
+}  // namespace
+
+Lease::~Lease() {
+  if (db_ && conn_) db_->release(std::move(conn_));
+}
+
+Database::Database(const backends::PostgresOptions& options)
+    : options_(options), clock_(options.clock ? options.clock : &SystemClock::instance()) {
+  if (options_.url.empty()) {
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "open",
+                "the PostgreSQL connection string is empty; give a libpq URI or key=value string");
+  }
+  if (options_.schema.empty()) throw Error(ErrorCode::InvalidInput, std::string(kCap), "open", "schema is empty");
+  if (options_.poolSize < 1) throw Error(ErrorCode::InvalidInput, std::string(kCap), "open", "pool size must be >= 1");
+  if (options_.namespaces.empty()) {
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "open",
+                "no namespaces granted: give the namespaces this backend may see, or {\"*\"} for all");
+  }
+  for (auto r : vocab::defaultSymmetricRelations()) symmetric_.emplace(r);
+  for (const auto& r : options_.extraSymmetricRelations) symmetric_.insert(r);
+  namespacesGuc_ = arrayLiteral(options_.namespaces);
+  migrate();
+  auto lease = acquire(kCap, "open");
+  serverVersion_ = lease.conn().exec("SELECT current_setting('server_version')", {}, kCap, "open").str(0, 0);
+}
+
+std::string Database::location() const {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(options_.url.c_str(), &err);
+  if (err) PQfreemem(err);
+  std::string host, port, db, user;
+  for (auto* o = opts; o && o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string_view k = o->keyword;
+    if (k == "host") host = o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+    if (k == "user") user = o->val;
+  }
+  if (opts) PQconninfoFree(opts);
+  return fmt::format("postgresql://{}@{}:{}/{} schema {}", user, host, port, db, options_.schema);
+}
+
+void Database::migrate() {
+  const std::string adminUrl = options_.adminUrl.empty() ? options_.url : options_.adminUrl;
+  auto conn = Conn::connect(adminUrl, kCap);
+  Conn& c = *conn;
+  c.execScript(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoteIdent(options_.schema)), kCap, "migrate");
+  c.exec("SELECT set_config('search_path', $1, false)",
+         Params().text(fmt::format("{}, public", quoteIdent(options_.schema))), kCap, "migrate");
+  // Two processes migrating the same schema at once: the second waits here, then finds the
+  // ledger up to date. Session-level lock, released below (or when the connection dies).
+  c.exec("SELECT pg_advisory_lock(hashtext($1))", Params().text("khive.migrate." + options_.schema), kCap, "migrate");
+  try {
+    c.execScript(
+        "CREATE TABLE IF NOT EXISTS _schema_migrations (version int4 PRIMARY KEY, description text NOT NULL, "
+        "applied_at int8 NOT NULL)",
+        kCap, "migrate");
+    std::set<int> applied;
+    auto rows = c.exec("SELECT version FROM _schema_migrations ORDER BY version", {}, kCap, "migrate");
+    for (int i = 0; i < rows.rows(); ++i) applied.insert(static_cast<int>(rows.getInt(i, 0)));
+    const int latest = migrations().back().version;
+    if (!applied.empty() && *applied.rbegin() > latest) {
+      throw Error(ErrorCode::Conflict, std::string(kCap), "migrate",
+                  fmt::format("the database schema {} is at version {}, newer than this build of khive knows "
+                              "({}); upgrade khive before opening it",
+                              options_.schema, *applied.rbegin(), latest));
+    }
+    for (const auto& m : migrations()) {
+      if (applied.contains(m.version)) continue;
+      if (m.requiresExtension) {
+        auto avail = c.exec("SELECT count(*) FROM pg_available_extensions WHERE name = $1",
+                            Params().text(m.requiresExtension), kCap, "migrate");
+        if (avail.getInt(0, 0) == 0) continue;
+      }
+      Tx tx(c, kCap, "migrate");
+      c.execScript(expand(m, options_), kCap, "migrate");
+      c.exec("INSERT INTO _schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+             Params().integer(m.version).text(m.description).integer(now()), kCap, "migrate");
+      tx.commit();
+      applied.insert(m.version);
+    }
+    schemaVersion_ = applied.empty() ? 0 : *applied.rbegin();
+    hasVectors_ = applied.contains(3);
+  } catch (...) {
+    // Release the advisory lock before the error leaves (the connection closes right after,
+    // which would release it too; this keeps the order obvious).
+    if (c.txStatus() != PQTRANS_IDLE) PQclear(PQexec(c.raw(), "ROLLBACK"));
+    PQclear(PQexec(c.raw(), "SELECT pg_advisory_unlock_all()"));
+    throw;
+  }
+  c.exec("SELECT pg_advisory_unlock_all()", {}, kCap, "migrate");
+}
+
+std::unique_ptr<Conn> Database::openConnection() {
+  auto conn = Conn::connect(withUser(options_.url, options_.user), kCap);
+  Conn& c = *conn;
+  c.exec("SELECT set_config('search_path', $1, false), set_config('statement_timeout', $2, false)",
+         Params()
+             .text(fmt::format("{}, public", quoteIdent(options_.schema)))
+             .text(std::to_string(options_.statementTimeout.count())),
+         kCap, "connect");
+  if (!options_.appRole.empty()) {
+    // A server that logs every client in as one superuser (PGlite) cannot enforce RLS on
+    // that user; switch to the application role so the policies apply.
+    auto r = c.exec("SELECT current_user = $1, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+                    Params().text(options_.appRole), kCap, "connect");
+    if (!r.getBool(0, 0) && r.getBool(0, 1)) {
+      c.execScript(fmt::format("SET ROLE {}", quoteIdent(options_.appRole)), kCap, "connect");
+    }
+  }
+  return conn;
+}
+
+Lease Database::acquire(std::string_view capability, std::string_view operation, bool readOnly) {
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Conn> conn;
+    {
+      std::unique_lock lock(mu_);
+      const bool got = cv_.wait_for(lock, options_.checkoutTimeout,
+                                    [&] { return !idle_.empty() || open_ < options_.poolSize; });
+      if (!got) {
+        throw Error(ErrorCode::Pool, std::string(capability), std::string(operation),
+                    fmt::format("no PostgreSQL connection came free within {} ms (pool size {}); raise poolSize "
+                                "or retry",
+                                options_.checkoutTimeout.count(), options_.poolSize));
+      }
+      if (!idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    try {
+      if (!conn) conn = openConnection();
+      // Health check and session state in one round trip: the granted namespaces RLS reads,
+      // and read-only mode for readers.
+      conn->exec("SELECT set_config('khive.namespaces', $1, false), set_config('default_transaction_read_only', $2, "
+                 "false)",
+                 Params().text(namespacesGuc_).text(readOnly ? "on" : "off"), capability, operation);
+      return Lease(*this, std::move(conn));
+    } catch (const Error&) {
+      const bool lost = !conn || !conn->ok();
+      {
+        std::lock_guard lock(mu_);
+        --open_;
+      }
+      cv_.notify_one();
+      // A connection the server closed while idle: drop it and try a fresh one, once.
+      if (!lost || attempt >= 1 || !conn) throw;
+    }
+  }
+}
+
+void Database::release(std::unique_ptr<Conn> conn) {
+  bool keep = conn->ok();
+  if (keep && conn->txStatus() != PQTRANS_IDLE) {
+    ResultPtr r(PQexec(conn->raw(), "ROLLBACK"));
+    keep = conn->ok() && conn->txStatus() == PQTRANS_IDLE;
+  }
+  if (keep) {
+    // Reset on return: an idle pooled connection grants no namespace at all.
+    ResultPtr r(PQexec(conn->raw(),
+                       "SELECT set_config('khive.namespaces', '', false), "
+                       "set_config('default_transaction_read_only', 'off', false)"));
+    keep = r && PQresultStatus(r.get()) == PGRES_TUPLES_OK;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (keep) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+  }
+  cv_.notify_one();
+}
+
+void Database::backoff(int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int cap = std::min(50, 1 << std::min(attempt, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1 + static_cast<int>(rng() % static_cast<unsigned>(cap))));
+}
+
+Tx::Tx(Conn& conn, std::string_view capability, std::string_view operation, bool serializable, bool readOnly)
+    : conn_(conn), capability_(capability), operation_(operation) {
+  std::string begin = "BEGIN";
+  if (serializable) begin += " ISOLATION LEVEL SERIALIZABLE";
+  if (readOnly) begin += " READ ONLY";
+  conn_.execScript(begin, capability_, operation_);
+  open_ = true;
+}
+
+void Tx::commit() {
+  if (!open_) {
+    throw Error(ErrorCode::Transaction, capability_, operation_,
+                "the transaction is no longer open (already committed or rolled back)");
+  }
+  open_ = false;
+  conn_.execScript("COMMIT", capability_, operation_);
+}
+
+void Tx::rollback() {
+  if (!open_) return;
+  open_ = false;
+  conn_.execScript("ROLLBACK", capability_, operation_);
+}
+
+Tx::~Tx() {
+  if (!open_) return;
+  open_ = false;
+  // Errors here leave the connection in a failed transaction; the pool rolls back or drops
+  // it on return, so there is nothing more a destructor should do.
+  ResultPtr r(PQexec(conn_.raw(), "ROLLBACK"));
+}
+
+}  // namespace khive::postgres

@@ -1,0 +1,154 @@
+#pragma once
+// The PostgreSQL database a backend talks to: a bounded connection pool whose every checkout
+// carries the session's granted namespaces (the GUC row-level security reads), migrations,
+// and the transaction + retry helpers the stores build on.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/postgres/pg_conn.h"
+#include "khive/backends/postgres.h"
+#include "khive/core/clock.h"
+
+namespace khive::postgres {
+
+class Database;
+
+// A connection checked out of the pool; returns it (namespaces reset) when destroyed.
+// Single-threaded.
+class Lease {
+ public:
+  Lease(Database& db, std::unique_ptr<Conn> conn) : db_(&db), conn_(std::move(conn)) {}
+  Lease(Lease&& o) noexcept : db_(o.db_), conn_(std::move(o.conn_)) { o.db_ = nullptr; }
+  Lease& operator=(Lease&&) = delete;
+  Lease(const Lease&) = delete;
+  ~Lease();
+  Conn& conn() { return *conn_; }
+
+ private:
+  Database* db_;
+  std::unique_ptr<Conn> conn_;
+};
+
+// Thread-safe: the pool is guarded by mu_; everything else is constant after construction.
+class Database {
+ public:
+  explicit Database(const backends::PostgresOptions& options);
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // A pooled connection with khive.namespaces set to the granted namespaces and, for
+  // readOnly, default_transaction_read_only on. Error(Pool) when none frees up in time.
+  Lease acquire(std::string_view capability, std::string_view operation, bool readOnly = false);
+
+  // Runs fn(conn) in a transaction (READ COMMITTED unless `serializable`), committing when it
+  // returns. A serialization failure or deadlock rolls back and runs fn again, up to
+  // maxRetries times with a short randomised back-off; other errors roll back and propagate.
+  template <class F>
+  auto write(std::string_view capability, std::string_view operation, F&& fn, bool serializable = false)
+      -> decltype(fn(std::declval<Conn&>()));
+
+  // Runs fn(conn) on a pooled connection in autocommit mode (each statement its own
+  // transaction): for single-statement writes, which need no BEGIN/COMMIT round trips.
+  // Retries on serialization failure or deadlock like write().
+  template <class F>
+  auto run(std::string_view capability, std::string_view operation, F&& fn, bool readOnly = false)
+      -> decltype(fn(std::declval<Conn&>()));
+
+  Micros now() const { return clock_->nowMicros(); }
+  bool isSymmetric(std::string_view relation) const { return symmetric_.contains(std::string(relation)); }
+  std::vector<std::string> symmetricRelations() const { return {symmetric_.begin(), symmetric_.end()}; }
+  const backends::PostgresOptions& options() const noexcept { return options_; }
+  // Whether the server has pgvector (and the vector migration ran).
+  bool hasVectors() const noexcept { return hasVectors_; }
+  int schemaVersion() const noexcept { return schemaVersion_; }
+  const std::string& serverVersion() const noexcept { return serverVersion_; }
+  std::string location() const;
+
+ private:
+  friend class Lease;
+  std::unique_ptr<Conn> openConnection();
+  void release(std::unique_ptr<Conn> conn);
+  void migrate();
+  void backoff(int attempt);
+
+  // Constant after construction.
+  backends::PostgresOptions options_;
+  const Clock* clock_;
+  std::set<std::string> symmetric_;
+  std::string namespacesGuc_;  // the granted namespaces as an array literal
+  bool hasVectors_ = false;
+  int schemaVersion_ = 0;
+  std::string serverVersion_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
+  int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
+};
+
+// Rolls back on destruction unless committed. Single-threaded.
+class Tx {
+ public:
+  Tx(Conn& conn, std::string_view capability, std::string_view operation, bool serializable = false,
+     bool readOnly = false);
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  ~Tx();
+  void commit();
+  void rollback();
+  bool open() const noexcept { return open_; }
+
+ private:
+  Conn& conn_;
+  std::string capability_, operation_;
+  bool open_ = false;
+};
+
+template <class F>
+auto Database::write(std::string_view capability, std::string_view operation, F&& fn, bool serializable)
+    -> decltype(fn(std::declval<Conn&>())) {
+  for (int attempt = 1;; ++attempt) {
+    auto lease = acquire(capability, operation);
+    try {
+      Tx tx(lease.conn(), capability, operation, serializable);
+      if constexpr (std::is_void_v<decltype(fn(lease.conn()))>) {
+        fn(lease.conn());
+        tx.commit();
+        return;
+      } else {
+        auto out = fn(lease.conn());
+        tx.commit();
+        return out;
+      }
+    } catch (const Error& e) {
+      const bool retry = e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction;
+      if (!retry || attempt >= options_.maxRetries) throw;
+    }
+    backoff(attempt);
+  }
+}
+
+template <class F>
+auto Database::run(std::string_view capability, std::string_view operation, F&& fn, bool readOnly)
+    -> decltype(fn(std::declval<Conn&>())) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto lease = acquire(capability, operation, readOnly);
+      return fn(lease.conn());
+    } catch (const Error& e) {
+      const bool retry = e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction;
+      if (!retry || attempt >= options_.maxRetries) throw;
+    }
+    backoff(attempt);
+  }
+}
+
+}  // namespace khive::postgres

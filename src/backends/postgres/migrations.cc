@@ -1,0 +1,296 @@
+#include "backends/postgres/migrations.h"
+
+namespace khive::postgres {
+
+// Forward-only, versioned schema changes; never edit one that has shipped, add one. Each runs
+// in its own transaction together with its ledger row, under an advisory lock.
+//
+// Table and column names mirror the SQLite schema exactly: the query compiler emits SQL
+// against these names for both engines. Types: uuid ids, jsonb JSON, int8 microseconds.
+//
+// Row-level security: every table with tenant data has ENABLE + FORCE ROW LEVEL SECURITY and
+// one policy whose USING and WITH CHECK both test kGrantedPredicate, so a session sees and
+// writes only rows of the namespaces in its khive.namespaces GUC. The application role gets
+// DML privileges but owns nothing; the ledger is not granted to it at all.
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "core tables: entities, notes, edges, events; row-level security; application role",
+       R"sql(
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {role_literal}) THEN
+    CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- another process made it first
+END $$;
+
+-- The namespaces granted to this session: khive.namespaces holds a text[] literal, set by the
+-- backend on every pool checkout and reset to '' on return (which grants nothing).
+CREATE FUNCTION khive_granted_namespaces() RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE AS
+$f$ SELECT COALESCE(NULLIF(current_setting('khive.namespaces', true), ''), '{}')::text[] $f$;
+
+CREATE TABLE entities (
+  id             uuid PRIMARY KEY,
+  namespace      text NOT NULL CHECK (namespace <> ''),
+  kind           text NOT NULL CHECK (kind <> ''),
+  entity_type    text,
+  name           text NOT NULL CHECK (name <> ''),
+  description    text,
+  properties     jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(properties) = 'object'),
+  tags           jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(tags) = 'array'),
+  created_at     int8 NOT NULL,
+  updated_at     int8 NOT NULL,
+  deleted_at     int8,
+  merged_into    uuid,
+  merge_event_id uuid
+);
+CREATE INDEX entities_ns_created ON entities (namespace, created_at, id);
+CREATE INDEX entities_ns_kind ON entities (namespace, kind, created_at);
+CREATE INDEX entities_ns_name ON entities (namespace, lower(name) text_pattern_ops);
+CREATE INDEX entities_tags ON entities USING gin (tags);
+
+CREATE TABLE notes (
+  id           uuid PRIMARY KEY,
+  namespace    text NOT NULL CHECK (namespace <> ''),
+  kind         text NOT NULL CHECK (kind <> ''),
+  status       text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+  name         text,
+  content      text NOT NULL CHECK (content <> ''),
+  salience     float8 CHECK (salience IS NULL OR (salience >= 0 AND salience <= 1)),
+  decay_factor float8 CHECK (decay_factor IS NULL OR decay_factor >= 0),
+  expires_at   int8,
+  properties   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(properties) = 'object'),
+  created_at   int8 NOT NULL,
+  updated_at   int8 NOT NULL,
+  deleted_at   int8
+);
+CREATE INDEX notes_ns_created ON notes (namespace, created_at, id);
+CREATE INDEX notes_ns_kind ON notes (namespace, kind, created_at);
+CREATE INDEX notes_properties ON notes USING gin (properties jsonb_path_ops);
+
+-- endpoint_deleted counts the edge's soft-deleted endpoints (a self-loop counts twice), kept
+-- current by the triggers below, so live-graph reads test one column; the partial indexes
+-- hold exactly the traversable edges. Same design as the SQLite schema.
+CREATE TABLE edges (
+  id               uuid PRIMARY KEY,
+  namespace        text NOT NULL CHECK (namespace <> ''),
+  source_id        uuid NOT NULL,
+  target_id        uuid NOT NULL,
+  relation         text NOT NULL CHECK (relation <> ''),
+  weight           float8 NOT NULL DEFAULT 1.0 CHECK (weight >= 0 AND weight <= 1),
+  metadata         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+  created_at       int8 NOT NULL,
+  updated_at       int8 NOT NULL,
+  deleted_at       int8,
+  endpoint_deleted int4 NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX edges_natural_key ON edges (namespace, source_id, target_id, relation);
+CREATE INDEX edges_out ON edges (source_id, relation, target_id, weight, namespace)
+  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
+CREATE INDEX edges_in ON edges (target_id, relation, source_id, weight, namespace)
+  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
+CREATE INDEX edges_ns_created ON edges (namespace, created_at);
+CREATE INDEX edges_any_source ON edges (source_id);
+CREATE INDEX edges_any_target ON edges (target_id);
+
+CREATE FUNCTION khive_edges_endpoint_state() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  NEW.endpoint_deleted :=
+      (SELECT count(*) FROM entities WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
+    + (SELECT count(*) FROM notes WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
+    + (SELECT count(*) FROM entities WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
+    + (SELECT count(*) FROM notes WHERE id = NEW.target_id AND deleted_at IS NOT NULL);
+  RETURN NEW;
+END $f$;
+CREATE TRIGGER edges_endpoint_state BEFORE INSERT ON edges
+  FOR EACH ROW EXECUTE FUNCTION khive_edges_endpoint_state();
+
+CREATE FUNCTION khive_node_soft_delete() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  UPDATE edges SET endpoint_deleted = endpoint_deleted
+      + (CASE WHEN NEW.deleted_at IS NULL THEN -1 ELSE 1 END)
+      * ((source_id = NEW.id)::int + (target_id = NEW.id)::int)
+  WHERE source_id = NEW.id OR target_id = NEW.id;
+  RETURN NULL;
+END $f$;
+CREATE TRIGGER entities_soft_delete_edges AFTER UPDATE OF deleted_at ON entities FOR EACH ROW
+  WHEN ((OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)) EXECUTE FUNCTION khive_node_soft_delete();
+CREATE TRIGGER notes_soft_delete_edges AFTER UPDATE OF deleted_at ON notes FOR EACH ROW
+  WHEN ((OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)) EXECUTE FUNCTION khive_node_soft_delete();
+
+-- Hard delete of an entity or note removes every incident edge in the same transaction.
+CREATE FUNCTION khive_node_hard_delete() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  DELETE FROM edges WHERE source_id = OLD.id OR target_id = OLD.id;
+  RETURN NULL;
+END $f$;
+CREATE TRIGGER entities_hard_delete_edges AFTER DELETE ON entities
+  FOR EACH ROW EXECUTE FUNCTION khive_node_hard_delete();
+CREATE TRIGGER notes_hard_delete_edges AFTER DELETE ON notes
+  FOR EACH ROW EXECUTE FUNCTION khive_node_hard_delete();
+
+CREATE TABLE events (
+  id          uuid PRIMARY KEY,
+  namespace   text NOT NULL CHECK (namespace <> ''),
+  verb        text NOT NULL,
+  substrate   text NOT NULL CHECK (substrate IN ('entity', 'note', 'event')),
+  actor       text NOT NULL,
+  kind        text NOT NULL,
+  outcome     text NOT NULL CHECK (outcome IN ('success', 'denied', 'error')),
+  payload     jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(payload) = 'object'),
+  duration_us int8 NOT NULL DEFAULT 0,
+  target_id   uuid,
+  session_id  text,
+  created_at  int8 NOT NULL
+);
+CREATE INDEX events_ns_created ON events (namespace, created_at, id);
+CREATE INDEX events_target ON events (target_id) WHERE target_id IS NOT NULL;
+CREATE INDEX events_session ON events (session_id) WHERE session_id IS NOT NULL;
+CREATE FUNCTION khive_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE EXCEPTION 'events are append-only: an event cannot be %', lower(TG_OP) USING ERRCODE = 'P0001';
+END $f$;
+CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION khive_events_append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION khive_events_append_only();
+
+{rls:entities}
+{rls:notes}
+{rls:edges}
+{rls:events}
+GRANT USAGE ON SCHEMA {schema} TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON entities, notes, edges TO {role};
+-- Append-only also by privilege: the application role may read and add events, nothing else.
+GRANT SELECT, INSERT ON events TO {role};
+GRANT EXECUTE ON FUNCTION khive_granted_namespaces() TO {role};
+)sql"},
+      {2, "text search (tsvector + GIN) and sparse vectors",
+       R"sql(
+-- One text document per subject. tsv and doc_len are derived by the trigger below: title
+-- lexemes weigh 'A', body lexemes 'B'; doc_len counts tokens (positions), as BM25 needs.
+-- The 'simple' configuration lower-cases without stemming, like SQLite FTS5's unicode61.
+CREATE TABLE text_documents (
+  subject_id uuid PRIMARY KEY,
+  namespace  text NOT NULL CHECK (namespace <> ''),
+  kind       text NOT NULL,
+  title      text NOT NULL DEFAULT '',
+  body       text NOT NULL DEFAULT '',
+  tags       jsonb NOT NULL DEFAULT '[]',
+  metadata   jsonb NOT NULL DEFAULT '{}',
+  updated_at int8 NOT NULL,
+  tsv        tsvector NOT NULL DEFAULT ''::tsvector,
+  doc_len    int4 NOT NULL DEFAULT 0
+);
+CREATE INDEX text_documents_tsv ON text_documents USING gin (tsv);
+CREATE INDEX text_documents_ns ON text_documents (namespace, kind);
+
+-- Tokens are runs of letters and digits (Unicode-aware), as SQLite FTS5's unicode61
+-- tokenizer sees them: every other character separates. Applied to documents here and to
+-- queries by the search, it also means a query's lexemes never hold tsquery syntax.
+CREATE FUNCTION khive_text_clean(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$f$ SELECT regexp_replace(t, '[^[:alnum:]]+', ' ', 'g') $f$;
+
+-- tsv carries the column in each position's weight (title 'A', tags 'B', body 'D'), which
+-- the BM25 scoring turns into FTS5's column weights (4, 2, 1); doc_len counts tokens
+-- (positions), as BM25 needs.
+CREATE FUNCTION khive_text_derive() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  NEW.tsv := setweight(to_tsvector('simple'::regconfig, khive_text_clean(NEW.title)), 'A')
+          || setweight(to_tsvector('simple'::regconfig,
+                         khive_text_clean(COALESCE((SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(NEW.tags) AS t), ''))), 'B')
+          || setweight(to_tsvector('simple'::regconfig, khive_text_clean(NEW.body)), 'D');
+  NEW.doc_len := COALESCE((SELECT sum(array_length(positions, 1)) FROM unnest(NEW.tsv)), 0);
+  RETURN NEW;
+END $f$;
+CREATE TRIGGER text_documents_derive BEFORE INSERT OR UPDATE ON text_documents
+  FOR EACH ROW EXECUTE FUNCTION khive_text_derive();
+
+-- Sparse vectors as postings: one row per non-zero (index, value), so a search touches only
+-- the postings of the query's indices.
+CREATE TABLE sparse_entries (
+  subject_id uuid NOT NULL,
+  namespace  text NOT NULL CHECK (namespace <> ''),
+  kind       text NOT NULL,
+  model      text NOT NULL,
+  idx        int8 NOT NULL,
+  value      float4 NOT NULL,
+  PRIMARY KEY (model, subject_id, idx)
+);
+CREATE INDEX sparse_entries_postings ON sparse_entries (model, idx);
+CREATE INDEX sparse_entries_subject ON sparse_entries (subject_id);
+
+-- Hard delete of a subject also removes its text document and sparse vectors.
+CREATE OR REPLACE FUNCTION khive_node_hard_delete() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  DELETE FROM edges WHERE source_id = OLD.id OR target_id = OLD.id;
+  DELETE FROM text_documents WHERE subject_id = OLD.id;
+  DELETE FROM sparse_entries WHERE subject_id = OLD.id;
+  RETURN NULL;
+END $f$;
+
+{rls:text_documents}
+{rls:sparse_entries}
+GRANT SELECT, INSERT, UPDATE, DELETE ON text_documents, sparse_entries TO {role};
+GRANT EXECUTE ON FUNCTION khive_text_clean(text) TO {role};
+)sql"},
+      {3, "dense vectors on pgvector (HNSW, cosine)",
+       R"sql(
+CREATE EXTENSION IF NOT EXISTS vector SCHEMA public;
+
+-- The dimension of each (model): fixed by its first vector. Holds no tenant data (model
+-- names and sizes only), so it carries no namespace and no policy.
+CREATE TABLE vector_models (
+  model text PRIMARY KEY,
+  dims  int4 NOT NULL CHECK (dims > 0 AND dims <= 16000)
+);
+
+-- The canonical copy of every vector. The column is dimensionless; each model's HNSW index
+-- is a partial expression index over embedding::vector(dims), made by khive_vector_index().
+CREATE TABLE vectors (
+  subject_id uuid NOT NULL,
+  namespace  text NOT NULL CHECK (namespace <> ''),
+  kind       text NOT NULL,
+  model      text NOT NULL,
+  field      text NOT NULL,
+  embedding  public.vector NOT NULL,
+  properties jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (subject_id, model, field)
+);
+CREATE INDEX vectors_model_ns ON vectors (model, field, namespace, kind);
+
+-- The application role owns no table, so it cannot CREATE INDEX; this function (running as
+-- the schema owner) makes the HNSW index of one model. Names and values go through format()'s
+-- %I/%L quoting.
+CREATE FUNCTION khive_vector_index(p_model text, p_dims int4) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $f$
+DECLARE idx text := 'vectors_hnsw_' || substr(md5(p_model), 1, 16);
+BEGIN
+  IF p_dims < 1 OR p_dims > 2000 THEN
+    RETURN 'none';  -- HNSW on vector supports up to 2000 dimensions: exact scans only
+  END IF;
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON vectors USING hnsw ((embedding::public.vector(%s)) '
+                 'public.vector_cosine_ops) WHERE model = %L', idx, p_dims, p_model);
+  RETURN 'hnsw';
+END $f$;
+REVOKE ALL ON FUNCTION khive_vector_index(text, int4) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION khive_node_hard_delete() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  DELETE FROM edges WHERE source_id = OLD.id OR target_id = OLD.id;
+  DELETE FROM text_documents WHERE subject_id = OLD.id;
+  DELETE FROM sparse_entries WHERE subject_id = OLD.id;
+  DELETE FROM vectors WHERE subject_id = OLD.id;
+  RETURN NULL;
+END $f$;
+
+{rls:vectors}
+GRANT SELECT, INSERT, UPDATE, DELETE ON vectors TO {role};
+GRANT SELECT, INSERT ON vector_models TO {role};
+GRANT EXECUTE ON FUNCTION khive_vector_index(text, int4) TO {role};
+)sql",
+       "vector"},
+  };
+  return kMigrations;
+}
+
+}  // namespace khive::postgres

@@ -1,0 +1,376 @@
+#include "backends/postgres/pg_conn.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace khive::postgres {
+
+namespace {
+
+// Prepared statements kept per connection. Store SQL has a bounded number of shapes (lists
+// travel as array parameters), so this only guards against unbounded dynamic SQL.
+constexpr std::size_t kMaxPrepared = 512;
+
+std::int64_t parseInt(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    throw Error(ErrorCode::Driver, "sql", "read", fmt::format("expected an integer from the server, got '{}'", s));
+  }
+  return v;
+}
+
+double parseDouble(std::string_view s) {
+  if (s == "NaN") return std::nan("");
+  if (s == "Infinity") return HUGE_VAL;
+  if (s == "-Infinity") return -HUGE_VAL;
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    throw Error(ErrorCode::Driver, "sql", "read", fmt::format("expected a number from the server, got '{}'", s));
+  }
+  return v;
+}
+
+std::string arrayElement(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+ErrorCode codeFor(std::string_view state) {
+  if (state == "40001") return ErrorCode::Serialization;
+  if (state == "40P01") return ErrorCode::Transaction;  // deadlock detected: retryable
+  if (state == "23505") return ErrorCode::AlreadyExists;
+  if (state == "57014" || state == "55P03") return ErrorCode::Timeout;  // canceled / lock not available
+  if (state == "25006") return ErrorCode::InvalidInput;                 // read-only transaction
+  if (state.starts_with("23") || state.starts_with("22") || state.starts_with("42") || state.starts_with("P0") ||
+      state.starts_with("2F") || state.starts_with("0A") || state.starts_with("25") || state.starts_with("3F") ||
+      state.starts_with("34") || state.starts_with("26") || state.starts_with("44")) {
+    return ErrorCode::InvalidInput;
+  }
+  if (state.starts_with("08") || state.starts_with("57P") || state.starts_with("53")) return ErrorCode::Driver;
+  return ErrorCode::Driver;
+}
+
+}  // namespace
+
+std::optional<std::string> Result::optStr(int row, int col) const {
+  if (isNull(row, col)) return std::nullopt;
+  return str(row, col);
+}
+std::int64_t Result::getInt(int row, int col) const { return parseInt(view(row, col)); }
+std::optional<std::int64_t> Result::optInt(int row, int col) const {
+  if (isNull(row, col)) return std::nullopt;
+  return getInt(row, col);
+}
+double Result::getDouble(int row, int col) const { return parseDouble(view(row, col)); }
+std::optional<double> Result::optDouble(int row, int col) const {
+  if (isNull(row, col)) return std::nullopt;
+  return getDouble(row, col);
+}
+std::optional<Uuid> Result::optUuid(int row, int col) const {
+  if (isNull(row, col)) return std::nullopt;
+  return getUuid(row, col);
+}
+std::int64_t Result::affected() const {
+  const char* n = r_ ? PQcmdTuples(r_.get()) : "";
+  return *n ? parseInt(n) : 0;
+}
+
+storage::SqlValue Result::value(int row, int col) const {
+  if (isNull(row, col)) return std::monostate{};
+  switch (PQftype(r_.get(), col)) {
+    case kOidBool: return getBool(row, col);
+    case kOidInt2:
+    case kOidInt4:
+    case kOidInt8:
+    case kOidOid: return getInt(row, col);
+    case kOidFloat4:
+    case kOidFloat8:
+    case kOidNumeric: return getDouble(row, col);
+    case kOidBytea: {
+      std::size_t n = 0;
+      auto* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
+      if (!raw) throw Error(ErrorCode::Driver, "sql", "read", "out of memory decoding a bytea value");
+      storage::Blob b(raw, raw + n);
+      PQfreemem(raw);
+      return b;
+    }
+    default: return str(row, col);
+  }
+}
+
+Params& Params::null(Oid type) {
+  values_.emplace_back(std::nullopt);
+  types_.push_back(type);
+  formats_.push_back(0);
+  return *this;
+}
+Params& Params::text(std::string_view s, Oid type) {
+  values_.emplace_back(std::string(s));
+  types_.push_back(type);
+  formats_.push_back(0);
+  return *this;
+}
+Params& Params::real(double v) {
+  if (std::isnan(v)) return text("NaN", kOidFloat8);
+  if (std::isinf(v)) return text(v > 0 ? "Infinity" : "-Infinity", kOidFloat8);
+  return text(fmt::format("{}", v), kOidFloat8);  // shortest round-trip form
+}
+Params& Params::bytes(std::span<const std::uint8_t> b) {
+  values_.emplace_back(std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+  types_.push_back(kOidBytea);
+  formats_.push_back(1);
+  return *this;
+}
+Params& Params::textArray(std::span<const std::string> values) {
+  std::string lit = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) lit += ',';
+    lit += arrayElement(values[i]);
+  }
+  lit += '}';
+  return text(lit);
+}
+Params& Params::uuidArray(std::span<const Uuid> values) {
+  std::string lit = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) lit += ',';
+    lit += values[i].str();
+  }
+  lit += '}';
+  return text(lit);
+}
+Params& Params::value(const storage::SqlValue& v) {
+  struct Visitor {
+    Params& p;
+    void operator()(std::monostate) { p.null(); }
+    void operator()(bool b) { p.boolean(b); }
+    void operator()(std::int64_t i) { p.integer(i); }
+    void operator()(double d) { p.real(d); }
+    // Untyped: the server takes the type the statement needs there (text, uuid, jsonb, ...).
+    void operator()(const std::string& s) { p.text(s); }
+    void operator()(const storage::Blob& b) { p.bytes(b); }
+    void operator()(const storage::JsonParam& j) { p.json(j.value); }
+    void operator()(const Uuid& u) { p.uuid(u); }
+    void operator()(const storage::Timestamp& t) { p.integer(t.micros); }
+  };
+  std::visit(Visitor{*this}, v);
+  return *this;
+}
+void Params::view(std::vector<const char*>& values, std::vector<int>& lengths) const {
+  values.clear();
+  lengths.clear();
+  for (const auto& v : values_) {
+    values.push_back(v ? v->data() : nullptr);
+    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+  }
+}
+
+bool isConnectionLost(PGconn* conn) noexcept { return conn && PQstatus(conn) != CONNECTION_OK; }
+
+void throwResult(const PGresult* r, PGconn* conn, std::string_view capability, std::string_view operation) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg;
+  if (r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) {
+    msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (const char* d = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL)) msg += fmt::format(" ({})", d);
+    if (const char* h = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT)) msg += fmt::format(" hint: {}", h);
+  } else {
+    msg = conn ? PQerrorMessage(conn) : "unknown libpq failure";
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  }
+  ErrorCode code = state ? codeFor(state) : ErrorCode::Driver;
+  if (state && std::string_view(state) == "42501" && msg.find("row-level security") != std::string::npos) {
+    msg += " (the record's namespace is not granted to this session: add it to the backend's namespaces)";
+  }
+  if (code == ErrorCode::Timeout && state && std::string_view(state) == "57014") {
+    msg += " (the statement ran past its time budget and was cancelled)";
+  }
+  if (!state && isConnectionLost(conn)) msg = "lost the connection to PostgreSQL: " + msg;
+  throw Error(code, std::string(capability), std::string(operation), msg);
+}
+
+std::unique_ptr<Conn> Conn::connect(const std::string& url, std::string_view capability) {
+  PGconn* raw = PQconnectdb(url.c_str());
+  std::unique_ptr<Conn> c(new Conn(raw));
+  if (!raw || PQstatus(raw) != CONNECTION_OK) {
+    std::string msg = raw ? PQerrorMessage(raw) : "out of memory";
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    throw Error(ErrorCode::Driver, std::string(capability), "connect",
+                fmt::format("cannot connect to PostgreSQL: {}; check the connection string and that the "
+                            "server is running",
+                            msg));
+  }
+  // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  return c;
+}
+
+const std::string& Conn::prepared(std::string_view sql, const Params& params, std::string_view capability,
+                                  std::string_view operation) {
+  std::string key(sql);
+  if (auto it = statements_.find(key); it != statements_.end()) return it->second;
+  if (statements_.size() >= kMaxPrepared) {
+    execScript("DEALLOCATE ALL", capability, operation);
+    statements_.clear();
+  }
+  std::string name = fmt::format("k{}", statements_.size());
+  ResultPtr r(PQprepare(conn_.get(), name.c_str(), key.c_str(), static_cast<int>(params.size()), params.types()));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) throwResult(r.get(), conn_.get(), capability, operation);
+  return statements_.emplace(std::move(key), std::move(name)).first->second;
+}
+
+namespace {
+Result checked(ResultPtr r, PGconn* conn, std::string_view capability, std::string_view operation) {
+  auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throwResult(r.get(), conn, capability, operation);
+  return Result(std::move(r));
+}
+}  // namespace
+
+Result Conn::exec(std::string_view sql, const Params& params, std::string_view capability,
+                  std::string_view operation) {
+  lastUsed_ = std::chrono::steady_clock::now();
+  const std::string& name = prepared(sql, params, capability, operation);
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  params.view(values, lengths);
+  ResultPtr r(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()), values.data(),
+                             lengths.data(), params.formats(), 0));
+  return checked(std::move(r), conn_.get(), capability, operation);
+}
+
+Result Conn::execOnce(std::string_view sql, const Params& params, std::string_view capability,
+                      std::string_view operation) {
+  lastUsed_ = std::chrono::steady_clock::now();
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  params.view(values, lengths);
+  std::string text(sql);
+  ResultPtr r(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), params.types(),
+                           values.data(), lengths.data(), params.formats(), 0));
+  return checked(std::move(r), conn_.get(), capability, operation);
+}
+
+void Conn::execScript(std::string_view sql, std::string_view capability, std::string_view operation) {
+  lastUsed_ = std::chrono::steady_clock::now();
+  std::string text(sql);
+  // PQexec returns only the last result; an error stops the script and is that result.
+  ResultPtr r(PQexec(conn_.get(), text.c_str()));
+  checked(std::move(r), conn_.get(), capability, operation);
+}
+
+std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<const Params> rows,
+                                             std::string_view capability, std::string_view operation) {
+  std::vector<std::int64_t> changed;
+  if (rows.empty()) return changed;
+  lastUsed_ = std::chrono::steady_clock::now();
+  const std::string name = prepared(sql, rows[0], capability, operation);
+  PGconn* c = conn_.get();
+  if (PQenterPipelineMode(c) != 1) throwResult(nullptr, c, capability, operation);
+  // Send everything, then read. A batch this size fits the socket buffers comfortably only up
+  // to a point; libpq flushes as it goes (PQsendQueryPrepared flushes when its buffer fills),
+  // and the server keeps answering, so reading after sending cannot deadlock for the batch
+  // sizes the stores use (they chunk at kPipelineChunk rows).
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  bool sendFailed = false;
+  for (const auto& p : rows) {
+    p.view(values, lengths);
+    if (PQsendQueryPrepared(c, name.c_str(), static_cast<int>(p.size()), values.data(), lengths.data(), p.formats(),
+                            0) != 1) {
+      sendFailed = true;
+      break;
+    }
+  }
+  if (PQpipelineSync(c) != 1) sendFailed = true;
+  std::optional<Error> first;
+  // Read results until the sync: one result (then a null) per query, PIPELINE_ABORTED for the
+  // queries skipped after a failure, then PGRES_PIPELINE_SYNC.
+  for (;;) {
+    ResultPtr r(PQgetResult(c));
+    if (!r) {
+      if (PQstatus(c) != CONNECTION_OK) break;
+      continue;  // end of one query's results
+    }
+    auto st = PQresultStatus(r.get());
+    if (st == PGRES_PIPELINE_SYNC) break;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      changed.push_back(Result(std::move(r)).affected());
+    } else if (st == PGRES_PIPELINE_ABORTED) {
+      changed.push_back(0);
+    } else if (!first) {
+      try {
+        throwResult(r.get(), c, capability, operation);
+      } catch (const Error& e) {
+        first = e;
+      }
+    }
+  }
+  PQexitPipelineMode(c);
+  if (first) throw *first;
+  if (sendFailed) throwResult(nullptr, c, capability, operation);
+  return changed;
+}
+
+std::int64_t Conn::copyIn(std::string_view copySql, std::string_view data, std::string_view capability,
+                          std::string_view operation) {
+  lastUsed_ = std::chrono::steady_clock::now();
+  PGconn* c = conn_.get();
+  std::string text(copySql);
+  ResultPtr start(PQexec(c, text.c_str()));
+  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
+    if (start && PQresultStatus(start.get()) == PGRES_FATAL_ERROR) throwResult(start.get(), c, capability, operation);
+    throw Error(ErrorCode::Unsupported, std::string(capability), std::string(operation),
+                "the server does not accept COPY FROM STDIN; using batched INSERT instead");
+  }
+  if (PQputCopyData(c, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(c, nullptr) != 1) {
+    throwResult(nullptr, c, capability, operation);
+  }
+  std::int64_t n = 0;
+  std::optional<Error> failure;
+  while (ResultPtr r{PQgetResult(c)}) {
+    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
+      n += Result(std::move(r)).affected();
+    } else if (!failure) {
+      try {
+        throwResult(r.get(), c, capability, operation);
+      } catch (const Error& e) {
+        failure = e;
+      }
+    }
+  }
+  if (failure) throw *failure;
+  return n;
+}
+
+std::string quoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string quoteLiteral(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+}  // namespace khive::postgres

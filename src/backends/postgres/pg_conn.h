@@ -1,0 +1,158 @@
+#pragma once
+// A small RAII layer over libpq: results, parameters, one connection with a prepared
+// statement cache and pipelined batches. Nothing here knows about khive's tables.
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "khive/core/error.h"
+#include "khive/core/json.h"
+#include "khive/core/uuid.h"
+#include "khive/storage/sql_access.h"
+
+namespace khive::postgres {
+
+// Type OIDs of the built-in types khive binds and reads (pg_type.dat; stable across versions).
+inline constexpr Oid kOidBool = 16, kOidBytea = 17, kOidInt8 = 20, kOidInt2 = 21, kOidInt4 = 23, kOidText = 25,
+                     kOidOid = 26, kOidFloat4 = 700, kOidFloat8 = 701, kOidNumeric = 1700, kOidUuid = 2950,
+                     kOidJsonb = 3802, kOidJson = 114;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+// One statement's result, text format. Thread-compatible; move-only.
+class Result {
+ public:
+  Result() = default;
+  explicit Result(ResultPtr r) : r_(std::move(r)) {}
+
+  int rows() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
+  int cols() const noexcept { return r_ ? PQnfields(r_.get()) : 0; }
+  bool isNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string_view view(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col), static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  std::string str(int row, int col) const { return std::string(view(row, col)); }
+  std::optional<std::string> optStr(int row, int col) const;
+  std::int64_t getInt(int row, int col) const;
+  std::optional<std::int64_t> optInt(int row, int col) const;
+  double getDouble(int row, int col) const;
+  std::optional<double> optDouble(int row, int col) const;
+  bool getBool(int row, int col) const { return view(row, col) == "t"; }
+  Uuid getUuid(int row, int col) const { return Uuid::parse(view(row, col)); }
+  std::optional<Uuid> optUuid(int row, int col) const;
+  Json getJson(int row, int col) const { return Json::parse(view(row, col)); }
+  // Rows changed by an INSERT/UPDATE/DELETE (PQcmdTuples).
+  std::int64_t affected() const;
+  std::string columnName(int col) const { return PQfname(r_.get(), col); }
+  // A column converted by its type: bool, integers, floats, bytea, text for everything else.
+  storage::SqlValue value(int row, int col) const;
+
+ private:
+  ResultPtr r_;
+};
+
+// Statement parameters. Values travel as text (the server parses them by the statement's
+// types) except bytea, which goes binary so blobs need no escaping. Thread-compatible.
+class Params {
+ public:
+  Params& null(Oid type = 0);
+  Params& text(std::string_view s, Oid type = 0);
+  Params& optText(const std::optional<std::string>& s) { return s ? text(*s) : null(); }
+  Params& integer(std::int64_t v) { return text(std::to_string(v), kOidInt8); }
+  Params& optInteger(std::optional<std::int64_t> v) { return v ? integer(*v) : null(kOidInt8); }
+  Params& real(double v);
+  Params& optReal(std::optional<double> v) { return v ? real(*v) : null(kOidFloat8); }
+  Params& boolean(bool v) { return text(v ? "true" : "false", kOidBool); }
+  Params& uuid(const Uuid& u) { return text(u.str(), kOidUuid); }
+  Params& optUuid(const std::optional<Uuid>& u) { return u ? uuid(*u) : null(kOidUuid); }
+  Params& json(const Json& j) { return text(j.dump(), kOidJsonb); }
+  Params& bytes(std::span<const std::uint8_t> b);
+  // A PostgreSQL array literal ("{"a","b"}") of the strings; cast it in SQL ($n::text[]).
+  Params& textArray(std::span<const std::string> values);
+  Params& uuidArray(std::span<const Uuid> values);
+  // A SqlAccess value, with the type it carries.
+  Params& value(const storage::SqlValue& v);
+
+  std::size_t size() const noexcept { return values_.size(); }
+  // libpq's parallel arrays; valid until the next change.
+  void view(std::vector<const char*>& values, std::vector<int>& lengths) const;
+  const Oid* types() const noexcept { return types_.data(); }
+  const int* formats() const noexcept { return formats_.data(); }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+  std::vector<Oid> types_;
+  std::vector<int> formats_;
+};
+
+// SQLSTATE -> khive error code, with the server's message (and detail/hint when present).
+[[noreturn]] void throwResult(const PGresult* r, PGconn* conn, std::string_view capability, std::string_view operation);
+bool isConnectionLost(PGconn* conn) noexcept;
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+
+// One server connection. Single-threaded: one user at a time (the pool hands it out).
+class Conn {
+ public:
+  // Connects with a libpq connection string/URI; Error(Driver) when that fails.
+  static std::unique_ptr<Conn> connect(const std::string& url, std::string_view capability);
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // Runs one statement through the prepared statement cache (prepared once per connection,
+  // then only its parameters travel). Throws khive::Error on failure.
+  Result exec(std::string_view sql, const Params& params, std::string_view capability, std::string_view operation);
+  // Runs one statement unprepared (extended protocol, unnamed statement): for SQL text that
+  // is not worth caching, such as a caller's raw SQL.
+  Result execOnce(std::string_view sql, const Params& params, std::string_view capability,
+                  std::string_view operation);
+  // Runs a script of several statements (simple protocol; no parameters): migrations.
+  void execScript(std::string_view sql, std::string_view capability, std::string_view operation);
+  // Pipeline mode: sends every parameter row of one statement before reading any result,
+  // so a batch costs one round trip. Must run inside a transaction the caller opened; the
+  // first failing row's error is thrown after the pipeline is drained (and the transaction
+  // is then aborted). Returns the rows changed per parameter row.
+  std::vector<std::int64_t> execPipeline(std::string_view sql, std::span<const Params> rows,
+                                         std::string_view capability, std::string_view operation);
+  // COPY ... FROM STDIN with text-format lines already escaped by the caller. Throws
+  // Error(Unsupported) when the server refuses COPY from a client (PGlite does).
+  std::int64_t copyIn(std::string_view copySql, std::string_view data, std::string_view capability,
+                      std::string_view operation);
+
+  PGconn* raw() noexcept { return conn_.get(); }
+  bool ok() const noexcept { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  // PQTRANS_IDLE when no transaction is open.
+  PGTransactionStatusType txStatus() const noexcept { return PQtransactionStatus(conn_.get()); }
+  int serverVersion() const noexcept { return PQserverVersion(conn_.get()); }
+  std::chrono::steady_clock::time_point lastUsed() const noexcept { return lastUsed_; }
+
+ private:
+  explicit Conn(PGconn* c) : conn_(c) {}
+  const std::string& prepared(std::string_view sql, const Params& params, std::string_view capability,
+                              std::string_view operation);
+
+  std::unique_ptr<PGconn, ConnDeleter> conn_;
+  std::unordered_map<std::string, std::string> statements_;  // SQL text -> prepared name
+  std::chrono::steady_clock::time_point lastUsed_ = std::chrono::steady_clock::now();
+};
+
+// Quotes an identifier for SQL text ("my schema" -> "\"my schema\"").
+std::string quoteIdent(std::string_view name);
+// Quotes a string literal for SQL text ('O''Reilly'): only for DDL, which takes no parameters.
+std::string quoteLiteral(std::string_view s);
+
+}  // namespace khive::postgres

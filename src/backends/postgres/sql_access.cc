@@ -1,0 +1,170 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "backends/postgres/stores.h"
+
+namespace khive::postgres {
+
+namespace {
+constexpr std::string_view kCap = "sql";
+
+// Raw SQL runs as the application role under row-level security; the one thing it must not
+// do is change the session state RLS reads. The GUC, the role and the session user are the
+// backend's to set, so statements that name them are refused. (Policies are the wall; this
+// keeps a caller from walking around it through the same connection.)
+void checkStatement(std::string_view sql, std::string_view op) {
+  std::string lower(sql);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  // Collapse whitespace runs so "set   role" is caught too.
+  std::string flat;
+  for (char c : lower) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!flat.empty() && flat.back() != ' ') flat += ' ';
+    } else {
+      flat += c;
+    }
+  }
+  for (std::string_view bad : {"khive.namespaces", "set_config", "set role", "reset role", "session authorization",
+                               "reset all", "set session", "set local role"}) {
+    if (flat.find(bad) != std::string::npos) {
+      throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op),
+                  fmt::format("'{}' changes the session state row-level security depends on; the backend sets "
+                              "the role and granted namespaces itself",
+                              bad));
+    }
+  }
+}
+
+struct ConnOps {
+  static Params bindAll(const storage::SqlParams& params) {
+    Params p;
+    for (const auto& v : params) p.value(v);
+    return p;
+  }
+  static storage::SqlRows query(Conn& c, std::string_view sql, const storage::SqlParams& params) {
+    checkStatement(sql, "query");
+    auto r = c.execOnce(sql, bindAll(params), kCap, "query");
+    storage::SqlRows out;
+    for (int j = 0; j < r.cols(); ++j) out.columns.push_back(r.columnName(j));
+    for (int i = 0; i < r.rows(); ++i) {
+      storage::SqlRow row;
+      row.reserve(static_cast<std::size_t>(r.cols()));
+      for (int j = 0; j < r.cols(); ++j) row.push_back(r.value(i, j));
+      out.rows.push_back(std::move(row));
+    }
+    return out;
+  }
+  static std::optional<storage::SqlRow> queryRow(Conn& c, std::string_view sql, const storage::SqlParams& params) {
+    checkStatement(sql, "query_row");
+    auto r = c.execOnce(sql, bindAll(params), kCap, "query_row");
+    if (r.rows() == 0) return std::nullopt;
+    storage::SqlRow row;
+    for (int j = 0; j < r.cols(); ++j) row.push_back(r.value(0, j));
+    return row;
+  }
+  static storage::SqlValue queryScalar(Conn& c, std::string_view sql, const storage::SqlParams& params) {
+    checkStatement(sql, "query_scalar");
+    auto r = c.execOnce(sql, bindAll(params), kCap, "query_scalar");
+    if (r.rows() == 0 || r.cols() == 0) return std::monostate{};
+    return r.value(0, 0);
+  }
+  static std::int64_t execute(Conn& c, std::string_view sql, const storage::SqlParams& params) {
+    checkStatement(sql, "execute");
+    return c.execOnce(sql, bindAll(params), kCap, "execute").affected();
+  }
+  static std::int64_t executeBatch(Conn& c, std::string_view sql, const std::vector<storage::SqlParams>& rows) {
+    checkStatement(sql, "execute_batch");
+    if (rows.empty()) return 0;
+    std::vector<Params> bound;
+    bound.reserve(rows.size());
+    for (const auto& r : rows) bound.push_back(bindAll(r));
+    // Pipelined: one round trip for the batch. Outside a transaction the pipeline's implicit
+    // transaction makes the batch atomic (all rows or, on an error, none).
+    std::int64_t total = 0;
+    for (auto n : c.execPipeline(sql, bound, kCap, "execute_batch")) total += n;
+    return total;
+  }
+  static std::string explain(Conn& c, std::string_view sql, const storage::SqlParams& params) {
+    checkStatement(sql, "explain");
+    auto r = c.execOnce("EXPLAIN " + std::string(sql), bindAll(params), kCap, "explain");
+    std::string out;
+    for (int i = 0; i < r.rows(); ++i) out += r.str(i, 0) + "\n";
+    return out;
+  }
+};
+
+template <class Base>
+class ConnHandle : public Base {
+ public:
+  storage::SqlRows query(std::string_view sql, const storage::SqlParams& p) override {
+    return ConnOps::query(conn(), sql, p);
+  }
+  std::optional<storage::SqlRow> queryRow(std::string_view sql, const storage::SqlParams& p) override {
+    return ConnOps::queryRow(conn(), sql, p);
+  }
+  storage::SqlValue queryScalar(std::string_view sql, const storage::SqlParams& p) override {
+    return ConnOps::queryScalar(conn(), sql, p);
+  }
+  std::int64_t execute(std::string_view sql, const storage::SqlParams& p) override {
+    return ConnOps::execute(conn(), sql, p);
+  }
+  std::int64_t executeBatch(std::string_view sql, const std::vector<storage::SqlParams>& rows) override {
+    return ConnOps::executeBatch(conn(), sql, rows);
+  }
+  std::string explain(std::string_view sql, const storage::SqlParams& p) override {
+    return ConnOps::explain(conn(), sql, p);
+  }
+
+ protected:
+  virtual Conn& conn() = 0;
+};
+
+// A pooled connection in autocommit mode (read-only for readers). Single-threaded.
+class LeaseHandle final : public ConnHandle<storage::SqlConnection> {
+ public:
+  explicit LeaseHandle(Lease lease) : lease_(std::move(lease)) {}
+
+ protected:
+  Conn& conn() override { return lease_.conn(); }
+
+ private:
+  Lease lease_;
+};
+
+// A transaction on a pooled connection; rolls back when destroyed uncommitted.
+// Single-threaded.
+class TxHandle final : public ConnHandle<storage::SqlTransaction> {
+ public:
+  TxHandle(Lease lease, const storage::TxOptions& o) : lease_(std::move(lease)), tx_(lease_.conn(), kCap, "begin", false, o.readOnly) {
+    // PostgreSQL has no single writer to wait for; the wait that matters is on row locks,
+    // so the timeout bounds that (SQLSTATE 55P03 -> Timeout).
+    lease_.conn().exec("SELECT set_config('lock_timeout', $1, true)",
+                       Params().text(std::to_string(o.timeout.count())), kCap, "begin");
+  }
+  void commit() override { tx_.commit(); }
+  void rollback() override { tx_.rollback(); }
+
+ protected:
+  Conn& conn() override { return lease_.conn(); }
+
+ private:
+  Lease lease_;
+  Tx tx_;
+};
+}  // namespace
+
+std::unique_ptr<storage::SqlConnection> PgSqlAccess::reader() {
+  return std::make_unique<LeaseHandle>(db_.acquire(kCap, "reader", true));
+}
+
+std::unique_ptr<storage::SqlConnection> PgSqlAccess::writer() {
+  return std::make_unique<LeaseHandle>(db_.acquire(kCap, "writer", false));
+}
+
+std::unique_ptr<storage::SqlTransaction> PgSqlAccess::begin(const storage::TxOptions& options) {
+  return std::make_unique<TxHandle>(db_.acquire(kCap, "begin", options.readOnly), options);
+}
+
+}  // namespace khive::postgres

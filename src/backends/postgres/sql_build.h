@@ -1,0 +1,74 @@
+#pragma once
+// Helpers for assembling parameterised PostgreSQL statements. User values always become
+// bound parameters ($1, $2, ...); only fixed SQL and whitelisted identifiers reach the text.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/postgres/pg_conn.h"
+#include "khive/storage/types.h"
+
+namespace khive::postgres {
+
+// Accumulates SQL text and its parameters, numbering placeholders. Thread-compatible.
+class SqlBuilder {
+ public:
+  std::string sql;
+  Params params;
+
+  SqlBuilder& text(std::string_view s) {
+    sql += s;
+    return *this;
+  }
+  // Appends "$n" (with "::cast" when given) for a value added to params by `add`.
+  template <class Add>
+  SqlBuilder& param(Add&& add, std::string_view cast = {}) {
+    add(params);
+    sql += "$" + std::to_string(params.size());
+    if (!cast.empty()) {
+      sql += "::";
+      sql += cast;
+    }
+    return *this;
+  }
+  SqlBuilder& str(std::string_view s) {
+    return param([&](Params& p) { p.text(s); }, "text");
+  }
+  SqlBuilder& integer(std::int64_t v) {
+    return param([&](Params& p) { p.integer(v); });
+  }
+  SqlBuilder& real(double v) {
+    return param([&](Params& p) { p.real(v); });
+  }
+  SqlBuilder& uuid(const Uuid& u) {
+    return param([&](Params& p) { p.uuid(u); });
+  }
+  // "$n::text[]" / "$n::uuid[]" for a list, used as "= ANY (...)".
+  SqlBuilder& texts(std::span<const std::string> v) {
+    return param([&](Params& p) { p.textArray(v); }, "text[]");
+  }
+  SqlBuilder& uuids(std::span<const Uuid> v) {
+    return param([&](Params& p) { p.uuidArray(v); }, "uuid[]");
+  }
+};
+
+// InvalidInput unless at least one namespace is given (multi-record reads are scoped).
+void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
+                       std::string_view operation);
+// InvalidInput unless 0 <= offset and 1 <= limit <= kMaxPageLimit.
+void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation);
+// Escapes % _ and \ for LIKE ... ESCAPE '\'.
+std::string escapeLike(std::string_view s);
+// "a.b.c" -> {"a","b","c"} for the #> operators. InvalidInput for an empty path or a segment
+// outside [A-Za-z0-9_-] (the same rule as SQLite's).
+std::vector<std::string> jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
+
+// Appends one predicate on a jsonb column. Typed as on SQLite: a number matches only JSON
+// numbers, a string only JSON strings (compared bytewise, COLLATE "C"), a boolean only JSON
+// booleans; a missing property fails every predicate except Exists=false.
+void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
+                             std::string_view capability, std::string_view operation);
+
+}  // namespace khive::postgres

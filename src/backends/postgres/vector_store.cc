@@ -1,0 +1,227 @@
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "backends/postgres/sql_build.h"
+#include "backends/postgres/stores.h"
+
+namespace khive::postgres {
+
+namespace {
+constexpr std::string_view kCap = "vectors";
+constexpr std::int64_t kMaxTopK = 10'000;
+// Up to this many rows matching the filter, search scans them exactly (recall 1.0, and cheap
+// at this size); above it the HNSW index answers with an iterative scan.
+constexpr std::int64_t kExactScanLimit = 5000;
+
+[[noreturn]] void invalid(std::string_view op, std::string msg) {
+  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
+}
+
+std::string vectorLiteral(std::span<const float> v, std::string_view op) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) invalid(op, fmt::format("vector value {} is not finite", i));
+    if (i) out += ',';
+    out += fmt::format("{}", v[i]);
+  }
+  out += ']';
+  return out;
+}
+
+void validate(const storage::VectorRecord& r, std::string_view op) {
+  if (r.subjectId.isNil()) invalid(op, "vector subject id is the nil UUID");
+  if (r.ns.empty()) invalid(op, "vector namespace is empty");
+  if (r.model.empty()) invalid(op, "vector model is empty");
+  if (r.field.empty()) invalid(op, "vector field is empty");
+  if (r.values.empty()) invalid(op, "vector is empty");
+  if (!r.properties.is_object()) invalid(op, "vector properties must be a JSON object");
+}
+
+void appendFilter(SqlBuilder& b, const storage::VectorSearchRequest& q, int dims) {
+  (void)dims;
+  b.text(" WHERE v.model = ").str(q.model).text(" AND v.field = ").str(q.field);
+  b.text(" AND v.namespace = ANY (").texts(q.namespaces).text(")");
+  if (!q.kinds.empty()) b.text(" AND v.kind = ANY (").texts(q.kinds).text(")");
+  for (const auto& p : q.properties) {
+    b.text(" AND ");
+    appendPropertyPredicate(b, "v.properties", p, kCap, "search");
+  }
+}
+}  // namespace
+
+storage::VectorCapabilities PgVectorStore::capabilities() {
+  storage::VectorCapabilities c;
+  c.supportsFilter = true;
+  c.indexKinds = {"hnsw", "flat"};
+  c.maxDims = 16000;
+  c.metric = "cosine";
+  return c;
+}
+
+int PgVectorStore::modelDims(Conn& c, const std::string& model, int dims, std::string_view op) {
+  auto r = c.exec("WITH ins AS (INSERT INTO vector_models (model, dims) VALUES ($1, $2) ON CONFLICT (model) DO NOTHING "
+                  "RETURNING dims) SELECT dims, true FROM ins UNION ALL SELECT dims, false FROM vector_models WHERE "
+                  "model = $1 AND NOT EXISTS (SELECT 1 FROM ins)",
+                  Params().text(model).integer(dims), kCap, op);
+  if (r.rows() == 0) {
+    // Inserted concurrently by another session and not yet visible: read it again.
+    r = c.exec("SELECT dims, false FROM vector_models WHERE model = $1", Params().text(model), kCap, op);
+  }
+  const int stored = static_cast<int>(r.getInt(0, 0));
+  if (stored != dims) {
+    invalid(op, fmt::format("model '{}' has {} dimensions; this vector has {}", model, stored, dims));
+  }
+  if (r.getBool(0, 1)) c.exec("SELECT khive_vector_index($1, $2)", Params().text(model).integer(dims), kCap, op);
+  return stored;
+}
+
+void PgVectorStore::insertVector(const storage::VectorRecord& record) {
+  validate(record, "insert");
+  const std::string lit = vectorLiteral(record.values, "insert");
+  db_.write(kCap, "insert", [&](Conn& c) {
+    modelDims(c, record.model, static_cast<int>(record.values.size()), "insert");
+    c.exec("INSERT INTO vectors (subject_id, namespace, kind, model, field, embedding, properties) VALUES ($1, $2, $3, "
+           "$4, $5, $6::public.vector, $7) ON CONFLICT (subject_id, model, field) DO UPDATE SET namespace = "
+           "excluded.namespace, kind = excluded.kind, embedding = excluded.embedding, properties = excluded.properties",
+           Params()
+               .uuid(record.subjectId)
+               .text(record.ns)
+               .text(record.kind)
+               .text(record.model)
+               .text(record.field)
+               .text(lit)
+               .json(record.properties),
+           kCap, "insert");
+  });
+}
+
+storage::BatchWriteSummary PgVectorStore::insertVectors(std::span<const storage::VectorRecord> records) {
+  storage::BatchWriteSummary s;
+  s.attempted = records.size();
+  for (const auto& r : records) {
+    try {
+      insertVector(r);
+      ++s.affected;
+    } catch (const Error& e) {
+      if (e.retryable()) throw;
+      ++s.failed;
+      if (!s.firstError) s.firstError = e.what();
+    }
+  }
+  return s;
+}
+
+std::int64_t PgVectorStore::deleteVectors(const Uuid& subjectId) {
+  return db_.run(kCap, "delete", [&](Conn& c) {
+    return c.exec("DELETE FROM vectors WHERE subject_id = $1", Params().uuid(subjectId), kCap, "delete").affected();
+  });
+}
+
+std::int64_t PgVectorStore::countVectors(const std::string& model, std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM vectors WHERE model = ").str(model).text(" AND namespace = ANY (").texts(namespaces).text(")");
+  return db_.run(
+      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+}
+
+std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::VectorSearchRequest& q) {
+  requireNamespaces(q.namespaces, kCap, "search");
+  if (q.topK < 1 || q.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
+  if (q.query.empty()) invalid("search", "the query vector is empty");
+  const std::string lit = vectorLiteral(q.query, "search");
+  const int dims = static_cast<int>(q.query.size());
+  return db_.run(
+      kCap, "search",
+      [&](Conn& c) {
+        std::vector<storage::VectorHit> out;
+        auto m = c.exec("SELECT dims FROM vector_models WHERE model = $1", Params().text(q.model), kCap, "search");
+        if (m.rows() == 0) return out;  // nothing stored for this model yet
+        if (m.getInt(0, 0) != dims) {
+          invalid("search", fmt::format("model '{}' has {} dimensions; the query has {}", q.model, m.getInt(0, 0), dims));
+        }
+        Tx tx(c, kCap, "search", false, true);
+        SqlBuilder count;
+        count.text("SELECT count(*) FROM (SELECT 1 FROM vectors AS v");
+        appendFilter(count, q, dims);
+        count.text(" LIMIT ").integer(kExactScanLimit + 1).text(") AS x");
+        const std::int64_t matching = c.exec(count.sql, count.params, kCap, "search").getInt(0, 0);
+        if (matching == 0) return out;
+        const std::string cast = fmt::format("public.vector({})", dims);
+        auto run = [&](bool exact) {
+          SqlBuilder b;
+          // Exact: the distance over the dimensionless column, which no HNSW index covers, so
+          // every filtered row is scored. ANN: the indexed expression embedding::vector(d),
+          // with pgvector's iterative scan continuing past ef_search until k rows pass the
+          // filter; relaxed order is re-sorted by the outer query.
+          const std::string dist = exact ? "v.embedding <=> " : "v.embedding::" + cast + " <=> ";
+          b.text("SELECT subject_id, namespace, kind, d FROM (SELECT v.subject_id, v.namespace, v.kind, ").text(dist);
+          b.param([&](Params& p) { p.text(lit); }, exact ? std::string_view("public.vector") : std::string_view(cast));
+          b.text(" AS d FROM vectors AS v");
+          appendFilter(b, q, dims);
+          b.text(" ORDER BY d LIMIT ").integer(q.topK).text(") AS h ORDER BY d, subject_id");
+          return c.exec(b.sql, b.params, kCap, "search");
+        };
+        Result r;
+        const std::int64_t want = std::min<std::int64_t>(q.topK, matching);
+        if (matching <= kExactScanLimit) {
+          r = run(true);
+        } else {
+          c.execScript(fmt::format("SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = {}",
+                                   std::clamp<std::int64_t>(q.topK * 2, 40, 1000)),
+                       kCap, "search");
+          r = run(false);
+          if (r.rows() < want) r = run(true);  // the scan gave up early: never return fewer than k
+        }
+        for (int i = 0; i < r.rows(); ++i) {
+          storage::VectorHit h;
+          h.subjectId = r.getUuid(i, 0);
+          h.ns = r.str(i, 1);
+          h.kind = r.str(i, 2);
+          const double cosine = 1.0 - r.getDouble(i, 3);
+          h.score = std::clamp((1.0 + cosine) / 2.0, 0.0, 1.0);
+          h.rank = i + 1;
+          out.push_back(std::move(h));
+        }
+        tx.commit();
+        return out;
+      },
+      true);
+}
+
+std::vector<storage::VectorIndexInfo> PgVectorStore::vectorInfo() {
+  return db_.run(
+      kCap, "info",
+      [&](Conn& c) {
+        auto r = c.exec("SELECT m.model, v.field, m.dims, count(v.subject_id) FROM vector_models AS m LEFT JOIN vectors "
+                        "AS v ON v.model = m.model GROUP BY m.model, v.field, m.dims ORDER BY 1, 2",
+                        {}, kCap, "info");
+        std::vector<storage::VectorIndexInfo> out;
+        for (int i = 0; i < r.rows(); ++i) {
+          if (r.isNull(i, 1)) continue;
+          storage::VectorIndexInfo info;
+          info.model = r.str(i, 0);
+          info.field = r.str(i, 1);
+          info.dims = static_cast<int>(r.getInt(i, 2));
+          info.count = r.getInt(i, 3);
+          info.indexKind = info.dims <= 2000 ? "hnsw" : "flat";
+          out.push_back(std::move(info));
+        }
+        return out;
+      },
+      true);
+}
+
+void PgVectorStore::rebuildVectorIndex(const std::string& model) {
+  db_.run(kCap, "rebuild", [&](Conn& c) {
+    auto m = c.exec("SELECT dims FROM vector_models WHERE model = $1", Params().text(model), kCap, "rebuild");
+    if (m.rows() == 0) {
+      throw Error(ErrorCode::NotFound, std::string(kCap), "rebuild", fmt::format("no vectors of model '{}'", model));
+    }
+    // PostgreSQL maintains the HNSW index on every write; rebuilding means making sure it exists.
+    c.exec("SELECT khive_vector_index($1, $2)", Params().text(model).integer(m.getInt(0, 0)), kCap, "rebuild");
+  });
+}
+
+}  // namespace khive::postgres
