@@ -1,0 +1,156 @@
+// SQLite-specific retrieval behaviour: the FTS5 query builder's output, the FAISS index across
+// reopen, writes by another connection set (another process), index kinds and rebuild, and
+// searches inside an open write transaction.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "backends/sqlite/fts_query.h"
+#include "backends/sqlite/vector_index.h"
+#include "clustered_data.h"
+#include "khive/backends/sqlite.h"
+#include "khive/core/error.h"
+
+namespace khive::sqlite {
+namespace {
+
+using storage::TextMode;
+
+TEST(FtsQueryBuilder, QuotesEverythingButPlainBarewords) {
+  EXPECT_EQ(buildFtsMatch("multi-agent systems", TextMode::Plain), R"("multi-agent" systems)");
+  EXPECT_EQ(buildFtsMatch("O'Reilly NEAR C++", TextMode::Plain), R"("O'Reilly" "NEAR" "C++")");
+  EXPECT_EQ(buildFtsMatch("say \"hi", TextMode::Plain), R"(say """hi")");
+  EXPECT_EQ(buildFtsMatch("a OR b and c", TextMode::Plain), R"(a "OR" b "and" c)");
+  EXPECT_EQ(buildFtsMatch("a b", TextMode::AnyTerm), "a OR b");
+  EXPECT_EQ(buildFtsMatch("  typed  \"edges\" ", TextMode::Phrase), R"("typed ""edges""")");
+  EXPECT_EQ(buildFtsMatch("   ", TextMode::Plain), "");
+  EXPECT_EQ(buildFtsMatch(std::string("a\0b", 3), TextMode::Plain), "a b");
+  EXPECT_EQ(buildFtsMatch("x\xff" "y", TextMode::Plain), "x y");
+  EXPECT_EQ(buildFtsMatch("(col:x*)", TextMode::Plain), R"x("(col:x*)")x");
+  EXPECT_EQ(sanitizeQueryText("ünï\xed\xa0\x80" "🎉"), "ünï   🎉");
+}
+
+std::string freshPath() {
+  static int n = 0;
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("khive-retrieval-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  return (dir / fmt::format("r-{}.sqlite", n++)).string();
+}
+
+std::unique_ptr<storage::Backend> open(const std::string& path) {
+  backends::SqliteOptions o;
+  o.path = path;
+  return backends::openSqlite(o);
+}
+
+storage::VectorRecord rec(std::span<const float> v, std::string ns = "ns1") {
+  storage::VectorRecord r;
+  r.subjectId = Uuid::v7();
+  r.ns = std::move(ns);
+  r.kind = "concept";
+  r.model = "m";
+  r.values.assign(v.begin(), v.end());
+  return r;
+}
+
+storage::VectorSearchRequest req(std::span<const float> q, std::int64_t k = 10) {
+  storage::VectorSearchRequest r;
+  r.query.assign(q.begin(), q.end());
+  r.model = "m";
+  r.topK = k;
+  r.namespaces = {"ns1"};
+  return r;
+}
+
+TEST(SqliteVectorIndex, SurvivesReopenAndSeesOtherWriters) {
+  const auto path = freshPath();
+  auto data = testing::makeClustered(500, 5, 16, 8, 3);
+  std::vector<storage::VectorRecord> recs;
+  for (std::size_t i = 0; i < data.size(); ++i) recs.push_back(rec(data.point(i)));
+  {
+    auto db = open(path);
+    db->vectors().insertVectors(recs);
+    storage::TextDocument d;
+    d.subjectId = recs[0].subjectId;
+    d.ns = "ns1";
+    d.kind = "concept";
+    d.title = "persistent";
+    db->text().upsertDocument(d);
+    ASSERT_EQ(db->vectors().searchVectors(req(data.point(7)))[0].subjectId, recs[7].subjectId);
+  }
+  auto a = open(path);
+  auto info = a->vectors().vectorInfo();
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].count, 500);
+  EXPECT_EQ(info[0].dims, 16);
+  EXPECT_TRUE(info[0].stale);  // not built in this process yet
+  EXPECT_EQ(a->vectors().searchVectors(req(data.point(7)))[0].subjectId, recs[7].subjectId);
+  info = a->vectors().vectorInfo();
+  EXPECT_EQ(info[0].indexKind, "flat");
+  EXPECT_FALSE(info[0].stale);
+  storage::TextQuery tq;
+  tq.text = "persistent";
+  tq.namespaces = {"ns1"};
+  EXPECT_EQ(a->text().searchText(tq).size(), 1u);
+
+  // A second backend on the same file stands for another process: its writes reach a's index
+  // through the change log.
+  auto b = open(path);
+  auto fresh = rec(data.query(0));
+  b->vectors().insertVector(fresh);
+  EXPECT_EQ(b->vectors().deleteVectors(recs[7].subjectId), 1);
+  EXPECT_TRUE(a->vectors().vectorInfo()[0].stale);
+  EXPECT_EQ(a->vectors().searchVectors(req(data.query(0)))[0].subjectId, fresh.subjectId);
+  for (const auto& h : a->vectors().searchVectors(req(data.point(7), 50))) EXPECT_NE(h.subjectId, recs[7].subjectId);
+  a->vectors().rebuildVectorIndex("m");
+  EXPECT_FALSE(a->vectors().vectorInfo()[0].stale);
+  EXPECT_EQ(a->vectors().searchVectors(req(data.query(0)))[0].subjectId, fresh.subjectId);
+  try {
+    a->vectors().rebuildVectorIndex("nope");
+    ADD_FAILURE() << "rebuilding an unknown model should fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotFound);
+  }
+}
+
+TEST(SqliteVectorIndex, SwitchesToHnswAboveTheThresholdAndCompactsTombstones) {
+  auto db = backends::openSqlite({});
+  const auto n = static_cast<std::size_t>(vectorIndexTuning().hnswThreshold);
+  auto data = testing::makeClustered(n, 5, 8, 16, 5);
+  std::vector<storage::VectorRecord> recs;
+  for (std::size_t i = 0; i + 1 < n; ++i) recs.push_back(rec(data.point(i)));
+  db->vectors().insertVectors(recs);
+  EXPECT_EQ(db->vectors().searchVectors(req(data.query(0))).size(), 10u);
+  EXPECT_EQ(db->vectors().vectorInfo()[0].indexKind, "flat");
+  db->vectors().insertVector(rec(data.point(n - 1)));
+  EXPECT_EQ(db->vectors().searchVectors(req(data.query(0))).size(), 10u);
+  EXPECT_EQ(db->vectors().vectorInfo()[0].indexKind, "hnsw");
+  // Deletes become tombstones: never returned.
+  for (std::size_t i = 0; i < 100; ++i) db->vectors().deleteVectors(recs[i].subjectId);
+  for (const auto& h : db->vectors().searchVectors(req(data.point(5), 200))) {
+    for (std::size_t i = 0; i < 100; ++i) ASSERT_NE(h.subjectId, recs[i].subjectId);
+  }
+}
+
+TEST(SqliteVectorIndex, SearchInsideAWriteTransactionSeesItsOwnWrites) {
+  auto db = backends::openSqlite({});
+  const float x[] = {1, 0}, y[] = {0, 1};
+  db->vectors().insertVector(rec(y));
+  EXPECT_EQ(db->vectors().searchVectors(req(x)).size(), 1u);
+  auto tx = db->sql().begin({});
+  auto mine = rec(x);
+  db->vectors().insertVector(mine);
+  auto hits = db->vectors().searchVectors(req(x));
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].subjectId, mine.subjectId);
+  tx.reset();  // rolled back
+  hits = db->vectors().searchVectors(req(x));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0].subjectId, mine.subjectId);
+}
+
+}  // namespace
+}  // namespace khive::sqlite
