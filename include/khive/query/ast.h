@@ -1,0 +1,100 @@
+#pragma once
+// The one AST of the query layer. Both front ends (GQL and SPARQL) produce a `Query`; the binder
+// resolves it and the compiler turns it into SQL. A query is a single connected chain
+//   node (edge node)*
+// plus an optional WHERE tree (OR of ANDs of comparisons), return items and paging.
+//
+// Plain value types: thread-compatible, freely copyable.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace khive::query {
+
+enum class Language { Gql, Sparql };
+
+// A literal of the query text, or a `$name` reference to a compile-time parameter.
+struct Literal;
+using LiteralList = std::vector<Literal>;
+struct ParamRef {
+  std::string name;
+  bool operator==(const ParamRef&) const = default;
+};
+struct Literal {
+  // null, bool, integer, float, string, list (IN only), $param
+  std::variant<std::monostate, bool, std::int64_t, double, std::string, LiteralList, ParamRef> value;
+  std::size_t pos = 0;  // byte offset in the query text
+  bool operator==(const Literal&) const = default;
+};
+
+// `{key: value}` on a node, or `?x :key value` in SPARQL.
+struct PropertyEquality {
+  std::string key;
+  Literal value;
+  std::size_t pos = 0;
+};
+
+struct NodePattern {
+  std::string var;                  // empty: anonymous
+  std::optional<std::string> label;  // entity | note | event | a kind
+  std::vector<PropertyEquality> properties;
+  std::size_t pos = 0;
+};
+
+enum class EdgeDirection { Out, In, Both };  // -[]->, <-[]-, -[]-
+
+struct EdgePattern {
+  std::string var;                     // empty: anonymous
+  std::vector<std::string> relations;  // empty: any relation
+  EdgeDirection direction = EdgeDirection::Out;
+  bool variableLength = false;         // written with `*` (or SPARQL `+` / `{m,n}`)
+  int minHops = 1;
+  int maxHops = 1;
+  bool openUpperBound = false;         // `*n..` (rejected by the binder)
+  std::size_t pos = 0;
+};
+
+// `a`, `a.name` or `a.properties.x.y`: path holds the segments after the variable.
+struct FieldRef {
+  std::string var;
+  std::vector<std::string> path;
+  std::size_t pos = 0;
+};
+
+enum class CompareOp { Eq, Ne, Lt, Gt, Le, Ge, Like, Contains, StartsWith, In, IsNull, IsNotNull };
+
+struct Comparison {
+  FieldRef field;
+  CompareOp op = CompareOp::Eq;
+  Literal value;  // unused for IS NULL / IS NOT NULL
+  std::size_t pos = 0;
+};
+
+// No parentheses and no NOT: a WHERE clause is an OR of ANDs (AND binds tighter).
+struct WhereClause {
+  std::vector<std::vector<Comparison>> anyOf;  // OR over the outer list, AND within
+};
+
+struct ReturnItem {
+  FieldRef field;
+};
+
+struct Query {
+  Language language = Language::Gql;
+  std::vector<NodePattern> nodes;  // nodes.size() == edges.size() + 1
+  std::vector<EdgePattern> edges;  // edges[i] joins nodes[i] and nodes[i+1]
+  std::optional<WhereClause> where;
+  std::vector<ReturnItem> returns;
+  bool distinct = false;
+  std::optional<std::int64_t> skip;
+  std::optional<std::int64_t> limit;
+};
+
+// A readable rendering of the AST (for tests and error messages); not query text.
+std::string debugString(const Query& q);
+
+}  // namespace khive::query

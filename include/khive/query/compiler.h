@@ -1,0 +1,137 @@
+#pragma once
+// From a parsed Query to a CompiledQuery: bind (resolve variables, fields, relations; check hop
+// bounds and limits) and compile to one SELECT/WITH statement through a SqlDialect.
+// The query layer compiles; it never executes. Callers run `sql` with `params` on a
+// connection of the matching engine and pass the rows through applyRowCap().
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "khive/core/json.h"
+#include "khive/query/ast.h"
+#include "khive/query/dialect.h"
+#include "khive/storage/sql_access.h"
+
+namespace khive::query {
+
+inline constexpr int kMaxHops = 10;
+inline constexpr int kDefaultHops = 5;            // bare `*` and SPARQL `+`
+inline constexpr std::int64_t kDefaultRowCap = 500;
+inline constexpr std::int64_t kMaxRowCap = 10'000;
+inline constexpr std::int64_t kMaxLimit = 1'000'000;  // LIMIT and SKIP
+
+struct CompileOptions {
+  // The namespace scope, applied to every node and edge alias. Required (InvalidInput if empty).
+  std::vector<std::string> namespaces;
+  // At most this many rows come back (1..kMaxRowCap); more available rows set `truncated`.
+  std::int64_t rowCap = kDefaultRowCap;
+  // Values of `$name` references in the query text (a JSON object of scalars or arrays).
+  Json parameters = Json::object();
+  // Vocabulary additions (the default relations are always known).
+  std::vector<std::string> extraRelations;
+  std::vector<std::string> extraSymmetricRelations;
+};
+
+// ---- bound form ------------------------------------------------------------------------
+
+// A resolved literal: null, bool, integer, float, string.
+using Scalar = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
+
+struct BoundField {
+  int alias = -1;          // node index, or edge index when onEdge
+  bool onEdge = false;
+  std::string field;       // catalog name ("name", "properties", ...)
+  std::vector<std::string> jsonPath;  // non-empty: a path inside the JSON field
+  ValueType type = ValueType::Text;   // Json when jsonPath is set
+};
+
+struct BoundPredicate {
+  BoundField field;
+  CompareOp op = CompareOp::Eq;
+  std::vector<Scalar> values;  // one value; IN: the list; IS [NOT] NULL: none
+};
+
+struct BoundNode {
+  std::string var;  // empty: anonymous
+  bool entities = true, notes = true, events = false;
+  std::optional<std::string> kind;    // from a label other than entity/note/event
+  std::vector<BoundPredicate> local;  // inline properties, ANDed
+};
+
+struct BoundEdge {
+  std::string var;
+  std::vector<std::string> relations;  // canonical, non-symmetric; empty with anyRelation
+  std::vector<std::string> symmetric;  // canonical symmetric relations of the pattern (or all, with anyRelation)
+  bool anyRelation = true;
+  EdgeDirection direction = EdgeDirection::Out;
+  bool variableLength = false;
+  int minHops = 1, maxHops = 1;
+};
+
+// RETURN items expanded to columns.
+struct BoundColumn {
+  std::string name;  // "a_name", "a_properties_year"
+  BoundField field;
+};
+
+struct BoundQuery {
+  std::vector<BoundNode> nodes;
+  std::vector<BoundEdge> edges;
+  std::vector<std::vector<BoundPredicate>> where;  // OR of ANDs; empty: no WHERE
+  std::vector<BoundColumn> columns;
+  bool distinct = false;  // RETURN DISTINCT, or any variable-length edge
+  std::optional<std::int64_t> skip;
+  std::optional<std::int64_t> limit;
+  std::int64_t rowCap = kDefaultRowCap;
+  std::vector<std::string> namespaces;
+};
+
+// Resolves and validates. Throws QueryError (Validation, Compile, Unsupported, InvalidInput).
+// Thread-safe (pure function).
+BoundQuery bind(const Query& query, const CompileOptions& options);
+
+// ---- compiled form ---------------------------------------------------------------------
+
+struct OutputColumn {
+  std::string name;
+  ValueType type = ValueType::Text;
+  bool operator==(const OutputColumn&) const = default;
+};
+
+struct CompiledQuery {
+  std::string sql;                  // one SELECT or WITH statement
+  storage::SqlParams params;        // params[i] binds placeholder i+1
+  std::vector<ParamType> paramTypes;
+  std::vector<OutputColumn> columns;
+  std::int64_t rowCap = kDefaultRowCap;  // the most rows a caller returns
+  // The SQL asks for rowCap + 1 rows: a row beyond rowCap means the result was truncated.
+  bool sentinel = false;
+  bool ordered = false;  // rows come in a stable order (SKIP/LIMIT present)
+};
+
+// Drops a sentinel row; returns true when it was present (the result is truncated).
+bool applyRowCap(const CompiledQuery& compiled, std::vector<storage::SqlRow>& rows);
+
+// Compiles for one dialect. Immutable after construction and thread-safe; the dialect must
+// outlive the compiler.
+class QueryCompiler {
+ public:
+  explicit QueryCompiler(const SqlDialect& dialect) : dialect_(dialect) {}
+
+  CompiledQuery compile(const BoundQuery& bound) const;
+  CompiledQuery compile(const Query& query, const CompileOptions& options) const;
+  // Parses (language detected from the text), binds and compiles.
+  CompiledQuery compile(std::string_view text, const CompileOptions& options) const;
+  CompiledQuery compile(std::string_view text, Language language, const CompileOptions& options) const;
+
+  const SqlDialect& dialect() const noexcept { return dialect_; }
+
+ private:
+  const SqlDialect& dialect_;
+};
+
+}  // namespace khive::query

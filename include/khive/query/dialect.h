@@ -1,0 +1,84 @@
+#pragma once
+// SqlDialect: everything the compiler needs to know about one SQL engine. The compiler never
+// asks "which engine is this?"; it asks the dialect for a fragment. A third engine is a new
+// subclass, never a new branch in the compiler.
+//
+// Dialects are stateless: every implementation is thread-safe.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace khive::query {
+
+// The type of a bound parameter (PostgreSQL needs it for an explicit cast on the placeholder).
+enum class ParamType { Text, Integer, Real, Bool, JsonPath };
+
+// The type of a field or output column.
+//   Id:   a record id (TEXT on SQLite, uuid on PostgreSQL), always returned as canonical text.
+//   Json: a JSON document or the value at a JSON path, always returned as JSON text.
+enum class ValueType { Text, Integer, Real, Id, Json };
+
+class SqlDialect {
+ public:
+  virtual ~SqlDialect() = default;
+  SqlDialect() = default;
+  SqlDialect(const SqlDialect&) = delete;
+  SqlDialect& operator=(const SqlDialect&) = delete;
+
+  virtual std::string_view name() const noexcept = 0;
+
+  // --- parameters -------------------------------------------------------------------------
+  // The placeholder of 1-based parameter `index` (`?3` / `$3::text`). A number may repeat in
+  // one statement and refers to the same value each time.
+  virtual std::string placeholder(int index, ParamType type) const = 0;
+  // The value to bind for the JSON path a.b.c (`$.a.b.c` / `{a,b,c}`). Segments are
+  // identifiers ([A-Za-z_][A-Za-z0-9_]*), checked by the parser.
+  virtual std::string jsonPathValue(const std::vector<std::string>& segments) const = 0;
+
+  // --- values and types -------------------------------------------------------------------
+  virtual std::string boolLiteral(bool value) const = 0;
+  // A NULL of the given type (PostgreSQL needs typed NULLs in UNION and recursive seeds).
+  virtual std::string typedNull(ValueType type) const = 0;
+  // An id column/expression as canonical lower-case text.
+  virtual std::string idAsText(std::string_view expr) const = 0;
+
+  // --- string comparison (QUERY.md: = LIKE CONTAINS STARTS WITH IN fold ASCII case only;
+  //     != < > <= >= are case-sensitive, by code point) ---------------------------------
+  virtual std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const = 0;
+  // `pattern` uses % and _ as wildcards and \ as the escape character.
+  virtual std::string textLikeCi(std::string_view lhs, std::string_view pattern) const = 0;
+  // op is one of = <> < > <= >=.
+  virtual std::string textCompareCs(std::string_view lhs, std::string_view op, std::string_view rhs) const = 0;
+  // Escapes % _ and \ so that `text` matches literally inside a LIKE pattern with ESCAPE '\'.
+  virtual std::string escapeLike(std::string_view text) const;
+
+  // --- JSON properties: `doc` is a JSON column, `path` a placeholder bound to jsonPathValue.
+  //     Each typed accessor is NULL unless the value at the path has that JSON type. -------
+  virtual std::string jsonText(std::string_view doc, std::string_view path) const = 0;
+  virtual std::string jsonNumber(std::string_view doc, std::string_view path) const = 0;
+  // Comparable with a ParamType::Bool placeholder.
+  virtual std::string jsonBool(std::string_view doc, std::string_view path) const = 0;
+  // True when the path is missing or holds JSON null.
+  virtual std::string jsonIsNull(std::string_view doc, std::string_view path) const = 0;
+  // The value at the path as JSON text (NULL when missing), for RETURN.
+  virtual std::string jsonValueAsText(std::string_view doc, std::string_view path) const = 0;
+  // A whole JSON column as JSON text, for RETURN.
+  virtual std::string jsonDocumentAsText(std::string_view doc) const = 0;
+
+  // --- recursive walks --------------------------------------------------------------------
+  // The join keyword of a recursive step that must keep the written join order
+  // (SQLite: CROSS JOIN ... ON pins the plan; PostgreSQL: plain JOIN, it has no CROSS JOIN ON).
+  virtual std::string pinnedJoin() const = 0;
+  // Visited-node list of a walk: a new list holding `id`, the list with `id` appended, and a
+  // test that `id` is not in the list.
+  virtual std::string pathInit(std::string_view id) const = 0;
+  virtual std::string pathAppend(std::string_view path, std::string_view id) const = 0;
+  virtual std::string pathExcludes(std::string_view path, std::string_view id) const = 0;
+
+  // --- ordering ---------------------------------------------------------------------------
+  // An ORDER BY key with the same order on every engine: code-point order for text, NULLs first.
+  virtual std::string orderKey(std::string_view expr, ValueType type) const = 0;
+};
+
+}  // namespace khive::query

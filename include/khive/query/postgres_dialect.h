@@ -1,0 +1,36 @@
+#pragma once
+// The PostgreSQL 15 dialect (jsonb, uuid ids, `$n::type` placeholders, COLLATE "C" for
+// code-point order and ASCII-only case folding). Stateless, thread-safe.
+
+#include "khive/query/dialect.h"
+
+namespace khive::query {
+
+class PostgresDialect final : public SqlDialect {
+ public:
+  std::string_view name() const noexcept override { return "postgres"; }
+  std::string placeholder(int index, ParamType type) const override;
+  std::string jsonPathValue(const std::vector<std::string>& segments) const override;
+  std::string boolLiteral(bool value) const override;
+  std::string typedNull(ValueType type) const override;
+  std::string idAsText(std::string_view expr) const override;
+  std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const override;
+  std::string textLikeCi(std::string_view lhs, std::string_view pattern) const override;
+  std::string textCompareCs(std::string_view lhs, std::string_view op, std::string_view rhs) const override;
+  std::string jsonText(std::string_view doc, std::string_view path) const override;
+  std::string jsonNumber(std::string_view doc, std::string_view path) const override;
+  std::string jsonBool(std::string_view doc, std::string_view path) const override;
+  std::string jsonIsNull(std::string_view doc, std::string_view path) const override;
+  std::string jsonValueAsText(std::string_view doc, std::string_view path) const override;
+  std::string jsonDocumentAsText(std::string_view doc) const override;
+  std::string pinnedJoin() const override;
+  std::string pathInit(std::string_view id) const override;
+  std::string pathAppend(std::string_view path, std::string_view id) const override;
+  std::string pathExcludes(std::string_view path, std::string_view id) const override;
+  std::string orderKey(std::string_view expr, ValueType type) const override;
+};
+
+// A shared instance (dialects are stateless).
+const SqlDialect& postgresDialect() noexcept;
+
+}  // namespace khive::query

@@ -1,0 +1,446 @@
+// Binder/validator (stage 2): resolves variables, fields and relations against the catalog and
+// the vocabulary, checks hop bounds, literal types and limits, and expands RETURN items into
+// named columns. Everything the compiler writes as an identifier has been whitelisted here.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <cctype>
+#include <set>
+#include <span>
+
+#include "khive/core/vocabulary.h"
+#include "khive/query/compiler.h"
+#include "khive/query/errors.h"
+#include "query/catalog.h"
+#include "query/lexer.h"
+
+namespace khive::query {
+
+namespace {
+
+using detail::FieldInfo;
+
+[[noreturn]] void fail(QueryErrorClass cls, const std::string& message) { throw QueryError(cls, message); }
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+struct VarInfo {
+  bool isEdge = false;
+  int index = 0;
+};
+
+bool isNumber(const Scalar& s) {
+  return std::holds_alternative<std::int64_t>(s) || std::holds_alternative<double>(s);
+}
+
+const char* typeName(const Scalar& s) {
+  switch (s.index()) {
+    case 0: return "null";
+    case 1: return "a boolean";
+    case 2: return "an integer";
+    case 3: return "a float";
+    default: return "a string";
+  }
+}
+
+class Binder {
+ public:
+  Binder(const Query& q, const CompileOptions& o) : q_(q), o_(o) {}
+
+  BoundQuery run() {
+    checkOptions();
+    loadVocabulary();
+    BoundQuery b;
+    b.namespaces = o_.namespaces;
+    b.rowCap = o_.rowCap;
+    if (q_.nodes.empty() || q_.nodes.size() != q_.edges.size() + 1) {
+      fail(QueryErrorClass::Compile, "a pattern is one chain node (edge node)*");
+    }
+    // Variables first, so inline properties can refer to the node being bound.
+    for (std::size_t i = 0; i < q_.nodes.size(); ++i) declare(q_.nodes[i].var, false, static_cast<int>(i));
+    for (std::size_t i = 0; i < q_.edges.size(); ++i) declare(q_.edges[i].var, true, static_cast<int>(i));
+    for (std::size_t i = 0; i < q_.nodes.size(); ++i) b.nodes.push_back(bindNode(q_.nodes[i], static_cast<int>(i)));
+    nodes_ = &b.nodes;
+    for (auto& e : q_.edges) b.edges.push_back(bindEdge(e));
+    if (q_.where) {
+      for (auto& conj : q_.where->anyOf) {
+        std::vector<BoundPredicate> preds;
+        for (auto& c : conj) preds.push_back(bindComparison(c));
+        b.where.push_back(std::move(preds));
+      }
+    }
+    std::set<std::string> seen;
+    for (auto& r : q_.returns) {
+      for (auto& col : bindReturn(r.field)) {
+        if (seen.insert(col.name).second) b.columns.push_back(std::move(col));
+      }
+    }
+    if (b.columns.empty()) fail(QueryErrorClass::Compile, "RETURN names nothing");
+    b.distinct = q_.distinct ||
+                 std::any_of(b.edges.begin(), b.edges.end(), [](const BoundEdge& e) { return e.variableLength; });
+    if (q_.skip) {
+      if (*q_.skip < 0 || *q_.skip > kMaxLimit) {
+        fail(QueryErrorClass::InvalidInput, fmt::format("SKIP must be between 0 and {}, got {}", kMaxLimit, *q_.skip));
+      }
+      b.skip = q_.skip;
+    }
+    if (q_.limit) {
+      if (*q_.limit < 1 || *q_.limit > kMaxLimit) {
+        fail(QueryErrorClass::InvalidInput, fmt::format("LIMIT must be between 1 and {}, got {}", kMaxLimit, *q_.limit));
+      }
+      b.limit = q_.limit;
+    }
+    return b;
+  }
+
+ private:
+  void checkOptions() {
+    if (o_.namespaces.empty()) {
+      fail(QueryErrorClass::InvalidInput, "no namespace in scope: the caller must give at least one namespace");
+    }
+    for (auto& ns : o_.namespaces) {
+      if (ns.empty()) fail(QueryErrorClass::InvalidInput, "an empty namespace name is not allowed in the scope");
+    }
+    if (o_.rowCap < 1 || o_.rowCap > kMaxRowCap) {
+      fail(QueryErrorClass::InvalidInput, fmt::format("the row cap must be between 1 and {}, got {}", kMaxRowCap, o_.rowCap));
+    }
+    if (!o_.parameters.is_object()) fail(QueryErrorClass::InvalidInput, "query parameters must be a JSON object");
+  }
+
+  void loadVocabulary() {
+    for (auto r : vocab::defaultRelations()) known_.insert(std::string(r));
+    for (auto r : vocab::defaultSymmetricRelations()) symmetric_.insert(std::string(r));
+    for (auto& r : o_.extraRelations) known_.insert(detail::asciiLower(r));
+    for (auto& r : o_.extraSymmetricRelations) {
+      known_.insert(detail::asciiLower(r));
+      symmetric_.insert(detail::asciiLower(r));
+    }
+  }
+
+  void declare(const std::string& var, bool isEdge, int index) {
+    if (var.empty()) return;
+    if (vars_.count(var)) {
+      fail(QueryErrorClass::Unsupported,
+           fmt::format("variable '{}' is used twice: khive matches one open chain, so a repeated variable (a cycle "
+                       "or a join) is not supported; use a new variable and compare ids in the caller",
+                       var));
+    }
+    vars_[var] = VarInfo{isEdge, index};
+  }
+
+  unsigned substratesOf(const BoundNode& n) const {
+    return (n.entities ? detail::kEntity : 0u) | (n.notes ? detail::kNote : 0u) | (n.events ? detail::kEvent : 0u);
+  }
+
+  BoundNode bindNode(const NodePattern& n, int index) {
+    BoundNode b;
+    b.var = n.var;
+    if (n.label) {
+      std::string lower = detail::asciiLower(*n.label);
+      if (lower == "entity") {
+        b.notes = false;
+      } else if (lower == "note") {
+        b.entities = false;
+      } else if (lower == "event") {
+        b.entities = b.notes = false;
+        b.events = true;
+      } else {
+        b.kind = *n.label;
+      }
+    }
+    for (auto& p : n.properties) {
+      checkPropertyName(p.key);
+      if (p.key == "namespace") {
+        fail(QueryErrorClass::Validation,
+             "the namespace comes from the caller's scope, never from the query text: remove {namespace: ...}");
+      }
+      if (std::holds_alternative<std::monostate>(p.value.value)) {
+        fail(QueryErrorClass::Unsupported,
+             fmt::format("{{{}: null}} matches nothing: write WHERE {}.{} IS NULL instead", p.key,
+                         n.var.empty() ? "a" : n.var, p.key));
+      }
+      std::vector<std::string> path;
+      if ((p.key == "name" || p.key == "entity_type") && !b.events) {
+        path = {p.key};
+      } else {
+        path = {"properties", p.key};
+      }
+      BoundPredicate pred;
+      pred.field = resolveNodeField(b, index, path, n.var.empty() ? "(node)" : n.var);
+      pred.op = CompareOp::Eq;
+      pred.values = resolveValues(p.value);
+      checkTypes(pred, p.key);
+      b.local.push_back(std::move(pred));
+    }
+    return b;
+  }
+
+  BoundEdge bindEdge(const EdgePattern& e) {
+    BoundEdge b;
+    b.var = e.var;
+    b.direction = e.direction;
+    b.variableLength = e.variableLength;
+    b.minHops = e.minHops;
+    b.maxHops = e.maxHops;
+    if (!e.relations.empty()) {
+      b.anyRelation = false;
+      for (auto& r : e.relations) {
+        std::string canon = detail::asciiLower(r);
+        if (!known_.count(canon)) {
+          std::vector<std::string> all(known_.begin(), known_.end());
+          fail(QueryErrorClass::Validation,
+               fmt::format("unknown relation '{}'; known relations: {}", r, joinNames(all)));
+        }
+        auto& into = symmetric_.count(canon) ? b.symmetric : b.relations;
+        if (std::find(into.begin(), into.end(), canon) == into.end()) into.push_back(canon);
+      }
+    } else {
+      b.symmetric.assign(symmetric_.begin(), symmetric_.end());
+    }
+    if (e.variableLength) {
+      if (e.minHops == 0) {
+        fail(QueryErrorClass::Unsupported,
+             "zero-hop ranges (*0..n) are not supported: start at one hop (*1..n) and match the start node on "
+             "its own with a second query");
+      }
+      if (e.openUpperBound) {
+        fail(QueryErrorClass::Validation,
+             fmt::format("bad hop range: give an upper bound (*{}..m with m <= {})", e.minHops, kMaxHops));
+      }
+      if (e.maxHops > kMaxHops) {
+        fail(QueryErrorClass::Validation,
+             fmt::format("bad hop range *{}..{}: at most {} hops", e.minHops, e.maxHops, kMaxHops));
+      }
+      if (e.minHops > e.maxHops) {
+        fail(QueryErrorClass::Validation,
+             fmt::format("bad hop range *{}..{}: the lower bound exceeds the upper", e.minHops, e.maxHops));
+      }
+    }
+    return b;
+  }
+
+  BoundField resolveNodeField(const BoundNode& n, int index, const std::vector<std::string>& path,
+                              const std::string& var) {
+    const std::string& name = path[0];
+    auto info = detail::findNodeField(name, substratesOf(n));
+    if (!info) {
+      std::string what = n.events ? "events" : n.entities && n.notes ? "entities and notes" : n.entities ? "entities" : "notes";
+      fail(QueryErrorClass::Compile, fmt::format("unknown field '{}.{}': {} have no field '{}'; use {}.properties.{} "
+                                                 "for a JSON property",
+                                                 var, name, what, name, var, name));
+    }
+    return makeField(*info, index, false, path, var);
+  }
+
+  BoundField makeField(const FieldInfo& info, int index, bool onEdge, const std::vector<std::string>& path,
+                       const std::string& var) {
+    BoundField f;
+    f.alias = index;
+    f.onEdge = onEdge;
+    f.field = std::string(info.name);
+    f.type = info.type;
+    if (path.size() > 1) {
+      if (info.type != ValueType::Json) {
+        fail(QueryErrorClass::Compile,
+             fmt::format("'{}.{}' is not a JSON field: only properties have nested paths", var, info.name));
+      }
+      f.jsonPath.assign(path.begin() + 1, path.end());
+    }
+    return f;
+  }
+
+  // Property names reach SQL only as bound JSON paths, but a path segment must still be one
+  // key: letters, digits, '_' and '-' (no '.', '[', quotes).
+  static void checkPropertyName(const std::string& key) {
+    bool ok = !key.empty();
+    for (char c : key) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) ok = false;
+    }
+    if (!ok) {
+      fail(QueryErrorClass::Validation,
+           fmt::format("bad property name '{}': use letters, digits, '_' and '-'", key));
+    }
+  }
+
+  BoundField resolve(const FieldRef& ref) {
+    auto it = vars_.find(ref.var);
+    if (it == vars_.end()) {
+      fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}': name it in the pattern, e.g. (x) or -[x]->", ref.var));
+    }
+    if (ref.path.empty()) {
+      fail(QueryErrorClass::Compile, fmt::format("compare a field of '{}', such as {}.name", ref.var, ref.var));
+    }
+    for (std::size_t i = 1; i < ref.path.size(); ++i) checkPropertyName(ref.path[i]);
+    if (!it->second.isEdge) return resolveNodeField((*nodes_)[it->second.index], it->second.index, ref.path, ref.var);
+    auto info = detail::findEdgeField(ref.path[0]);
+    if (!info) {
+      fail(QueryErrorClass::Compile, fmt::format("unknown edge field '{}.{}'; edges have id, relation, weight, "
+                                                 "source_id, target_id, properties, created_at, updated_at",
+                                                 ref.var, ref.path[0]));
+    }
+    return makeField(*info, it->second.index, true, ref.path, ref.var);
+  }
+
+  Scalar toScalar(const Json& j, const std::string& param) {
+    if (j.is_null()) return std::monostate{};
+    if (j.is_boolean()) return j.get<bool>();
+    if (j.is_number_integer()) return j.get<std::int64_t>();
+    if (j.is_number_unsigned()) {
+      auto u = j.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(INT64_MAX)) fail(QueryErrorClass::InvalidInput, fmt::format("${} is out of range", param));
+      return static_cast<std::int64_t>(u);
+    }
+    if (j.is_number_float()) return j.get<double>();
+    if (j.is_string()) return j.get<std::string>();
+    fail(QueryErrorClass::InvalidInput, fmt::format("${} must be a string, number, boolean or list of them", param));
+  }
+
+  std::vector<Scalar> resolveValues(const Literal& l) {
+    std::vector<Scalar> out;
+    struct V {
+      Binder& self;
+      std::vector<Scalar>& out;
+      // emplace with in_place_type: g++ 12 warns (maybe-uninitialized) on push_back of a
+      // temporary variant holding a string.
+      void operator()(std::monostate) { out.emplace_back(std::in_place_type<std::monostate>); }
+      void operator()(bool b) { out.emplace_back(std::in_place_type<bool>, b); }
+      void operator()(std::int64_t i) { out.emplace_back(std::in_place_type<std::int64_t>, i); }
+      void operator()(double d) { out.emplace_back(std::in_place_type<double>, d); }
+      void operator()(const std::string& s) { out.emplace_back(std::in_place_type<std::string>, s); }
+      void operator()(const LiteralList& list) {
+        for (auto& item : list) {
+          auto vs = self.resolveValues(item);
+          out.insert(out.end(), vs.begin(), vs.end());
+        }
+      }
+      void operator()(const ParamRef& p) {
+        if (!self.o_.parameters.contains(p.name)) {
+          fail(QueryErrorClass::InvalidInput, fmt::format("no value was supplied for ${}", p.name));
+        }
+        const Json& j = self.o_.parameters[p.name];
+        if (j.is_array()) {
+          for (auto& item : j) out.push_back(self.toScalar(item, p.name));
+        } else {
+          out.push_back(self.toScalar(j, p.name));
+        }
+      }
+    };
+    std::visit(V{*this, out}, l.value);
+    return out;
+  }
+
+  void checkTypes(const BoundPredicate& p, const std::string& what) {
+    auto op = p.op;
+    if (op == CompareOp::IsNull || op == CompareOp::IsNotNull) return;
+    if (p.field.field == "namespace") {
+      fail(QueryErrorClass::Validation,
+           "the namespace comes from the caller's scope, never from the query text: remove the namespace condition");
+    }
+    bool textOp = op == CompareOp::Like || op == CompareOp::Contains || op == CompareOp::StartsWith;
+    if (op != CompareOp::In && p.values.size() != 1) {
+      fail(QueryErrorClass::Compile, fmt::format("{} takes one value", what));
+    }
+    if (p.field.type == ValueType::Json && p.field.jsonPath.empty()) {
+      fail(QueryErrorClass::Compile, fmt::format("'{}' is a JSON document: compare a property path such as "
+                                                 "{}.x, or test it with IS NULL",
+                                                 what, what));
+    }
+    for (auto& v : p.values) {
+      if (std::holds_alternative<std::monostate>(v)) {
+        fail(QueryErrorClass::Compile, fmt::format("comparing {} with null matches nothing: use IS NULL or IS NOT NULL", what));
+      }
+      bool jsonField = !p.field.jsonPath.empty();
+      bool textField = p.field.type == ValueType::Text || p.field.type == ValueType::Id;
+      bool numField = p.field.type == ValueType::Integer || p.field.type == ValueType::Real;
+      bool isString = std::holds_alternative<std::string>(v);
+      bool isBool = std::holds_alternative<bool>(v);
+      if (textOp && !isString) {
+        fail(QueryErrorClass::Compile, fmt::format("LIKE, CONTAINS and STARTS WITH take a string, got {}", typeName(v)));
+      }
+      if (textField && !isString) {
+        fail(QueryErrorClass::Compile, fmt::format("'{}' is text: compare it with a string, not {}", what, typeName(v)));
+      }
+      if (numField && !isNumber(v)) {
+        fail(QueryErrorClass::Compile, fmt::format("'{}' is a number: compare it with a number, not {}", what, typeName(v)));
+      }
+      if (jsonField && isBool && op != CompareOp::Eq && op != CompareOp::Ne && op != CompareOp::In) {
+        fail(QueryErrorClass::Compile, "booleans only compare with =, != and IN");
+      }
+      if (op == CompareOp::Like) {
+        const auto& s = std::get<std::string>(v);
+        std::size_t trailing = 0;
+        for (auto it = s.rbegin(); it != s.rend() && *it == '\\'; ++it) ++trailing;
+        if (trailing % 2 == 1) {
+          fail(QueryErrorClass::InvalidInput,
+               "a LIKE pattern cannot end with a lone backslash (\\ escapes the next character: write \\\\)");
+        }
+      }
+    }
+  }
+
+  BoundPredicate bindComparison(const Comparison& c) {
+    BoundPredicate p;
+    auto it = vars_.find(c.field.var);
+    if (it != vars_.end() && it->second.isEdge && q_.edges[it->second.index].variableLength) {
+      fail(QueryErrorClass::Unsupported,
+           fmt::format("'{}' is a variable-length edge: WHERE may only mention the start and end nodes of a "
+                       "variable-length pattern; restrict its hops with [:relation] instead",
+                       c.field.var));
+    }
+    p.field = resolve(c.field);
+    p.op = c.op;
+    if (c.op != CompareOp::IsNull && c.op != CompareOp::IsNotNull) p.values = resolveValues(c.value);
+    std::string what = c.field.var;
+    for (auto& s : c.field.path) what += "." + s;
+    checkTypes(p, what);
+    return p;
+  }
+
+  std::vector<BoundColumn> bindReturn(const FieldRef& ref) {
+    auto it = vars_.find(ref.var);
+    if (it == vars_.end()) {
+      fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}' in RETURN: name it in the pattern", ref.var));
+    }
+    std::vector<BoundColumn> out;
+    if (ref.path.empty()) {
+      std::span<const std::string_view> fields;
+      if (it->second.isEdge) {
+        fields = detail::kEdgeReturnFields;
+      } else if ((*nodes_)[it->second.index].events) {
+        fields = detail::kEventReturnFields;
+      } else {
+        fields = detail::kNodeReturnFields;
+      }
+      for (auto f : fields) {
+        FieldRef r{ref.var, {std::string(f)}, ref.pos};
+        out.push_back(BoundColumn{ref.var + "_" + std::string(f), resolve(r)});
+      }
+      return out;
+    }
+    std::string name = ref.var;
+    for (auto& s : ref.path) name += "_" + s;
+    out.push_back(BoundColumn{name, resolve(ref)});
+    return out;
+  }
+
+  const Query& q_;
+  const CompileOptions& o_;
+  std::set<std::string> known_, symmetric_;
+  std::map<std::string, VarInfo> vars_;
+  const std::vector<BoundNode>* nodes_ = nullptr;
+};
+
+}  // namespace
+
+BoundQuery bind(const Query& query, const CompileOptions& options) { return Binder(query, options).run(); }
+
+}  // namespace khive::query

@@ -1,0 +1,505 @@
+// Compiler (stage 3): BoundQuery -> one SELECT/WITH statement, through a SqlDialect.
+//
+// Shape of the output, for  MATCH (a:concept {name: 'LoRA'})-[:extends]->(b) RETURN b.name
+//
+//   SELECT COALESCE(n1e.name, n1n.name) AS "b_name"
+//   FROM (SELECT n0e.id FROM entities AS n0e WHERE n0e.deleted_at IS NULL AND n0e.namespace IN (?1)
+//           AND n0e.kind = ?2 AND n0e.name = ?3 COLLATE NOCASE
+//         UNION ALL SELECT n0n.id FROM notes AS n0n WHERE ... same filters ...) AS n0i
+//   LEFT JOIN entities AS n0e ON n0e.id = n0i.id LEFT JOIN notes AS n0n ON n0n.id = n0i.id
+//   JOIN edges AS e0 ON e0.source_id = n0i.id AND e0.relation IN (?4)
+//        AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND e0.namespace IN (?1)
+//   LEFT JOIN entities AS n1e ON n1e.id = e0.target_id AND n1e.deleted_at IS NULL AND n1e.namespace IN (?1)
+//   LEFT JOIN notes AS n1n ON n1n.id = e0.target_id AND ...
+//   WHERE (n1e.id IS NOT NULL OR n1n.id IS NOT NULL)
+//   LIMIT ?5                                            -- ?5 = row cap + 1 (the sentinel row)
+//
+// An unlabeled node may be an entity or a note, so it is a pair of LEFT JOINs keyed by the id
+// the previous edge produced (primary-key lookups; a UNION view would have to be materialised).
+// The first node, which no edge reaches, is driven by a UNION ALL of ids with its filters
+// pushed into each branch, so each branch uses its own index.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "khive/query/compiler.h"
+#include "khive/query/errors.h"
+#include "khive/query/parse.h"
+#include "query/catalog.h"
+
+namespace khive::query {
+
+namespace {
+
+using Resolver = std::function<std::string(const BoundField&)>;
+
+const char* sqlOp(CompareOp op) {
+  switch (op) {
+    case CompareOp::Eq: return "=";
+    case CompareOp::Ne: return "<>";
+    case CompareOp::Lt: return "<";
+    case CompareOp::Gt: return ">";
+    case CompareOp::Le: return "<=";
+    case CompareOp::Ge: return ">=";
+    default: return "=";
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string quoteIdent(std::string_view name) {
+  // Output names are built from query variables ([A-Za-z0-9_]) and catalog fields; quoting keeps
+  // their case on PostgreSQL and keeps them clear of keywords.
+  return fmt::format("\"{}\"", name);
+}
+
+const char* tableOf(unsigned substrate) {
+  switch (substrate) {
+    case detail::kEntity: return "entities";
+    case detail::kNote: return "notes";
+    default: return "events";
+  }
+}
+
+// Where a node's columns come from in the main query.
+struct NodeSql {
+  bool pair = false;        // entity-or-note: LEFT JOIN pair <alias>e / <alias>n
+  unsigned substrate = 0;   // single table: kEntity, kNote or kEvent
+  std::string alias;        // n3 (single) or the pair's prefix
+  std::string idExpr;       // the id used to join onward
+};
+
+class Compilation {
+ public:
+  Compilation(const SqlDialect& d, const BoundQuery& b) : d_(d), b_(b) {}
+
+  CompiledQuery run() {
+    for (auto& ns : b_.namespaces) nsPh_.push_back(param(ns, ParamType::Text));
+    nodes_.resize(b_.nodes.size());
+    int driver = chooseDriver();
+
+    std::string from = driverSource(driver);
+    // Outward from the driver: rightwards with the written direction, then leftwards with
+    // each edge reversed.
+    for (int i = driver; i < static_cast<int>(b_.edges.size()); ++i) from += joinEdge(i, i, i + 1, false);
+    for (int i = driver - 1; i >= 0; --i) from += joinEdge(i, i + 1, i, true);
+
+    // Two edge aliases of one fixed-length pattern never bind the same edge (Cypher's
+    // relationship uniqueness): in (a)-[]-(b)-[]-(c) the walk a->b->a over one edge is excluded.
+    for (std::size_t i = 0; i < b_.edges.size(); ++i) {
+      for (std::size_t j = i + 1; j < b_.edges.size(); ++j) {
+        if (!b_.edges[i].variableLength && !b_.edges[j].variableLength) {
+          where_.push_back(fmt::format("e{}.id <> e{}.id", i, j));
+        }
+      }
+    }
+    if (!b_.where.empty()) {
+      std::vector<std::string> ors;
+      for (auto& conj : b_.where) {
+        std::vector<std::string> ands;
+        for (auto& p : conj) ands.push_back(predicate(p, mainResolver()));
+        ors.push_back("(" + join(ands, " AND ") + ")");
+      }
+      where_.push_back(ors.size() == 1 ? ors[0] : "(" + join(ors, " OR ") + ")");
+    }
+
+    CompiledQuery out;
+    std::vector<std::string> selectList;
+    for (auto& c : b_.columns) {
+      auto [expr, type] = outputExpr(c.field);
+      selectList.push_back(fmt::format("{} AS {}", expr, quoteIdent(c.name)));
+      out.columns.push_back(OutputColumn{c.name, type});
+    }
+    std::string select = fmt::format("SELECT {}{} FROM {}", b_.distinct ? "DISTINCT " : "", join(selectList, ", "), from);
+    if (!where_.empty()) select += " WHERE " + join(where_, " AND ");
+
+    out.ordered = b_.skip.has_value() || b_.limit.has_value();
+    std::string sql;
+    if (!ctes_.empty()) sql = "WITH RECURSIVE " + join(ctes_, ", ") + " ";
+    if (out.ordered && b_.distinct) {
+      // SELECT DISTINCT may only ORDER BY selected expressions (PostgreSQL), so page over the
+      // distinct rows from outside, ordered by every output column.
+      std::vector<std::string> keys;
+      for (auto& c : out.columns) keys.push_back(d_.orderKey("r." + quoteIdent(c.name), c.type));
+      sql += "SELECT * FROM (" + select + ") AS r ORDER BY " + join(keys, ", ");
+    } else if (out.ordered) {
+      // One row per binding: the bound ids order the rows totally.
+      std::vector<std::string> keys;
+      for (auto& n : nodes_) keys.push_back(n.idExpr);
+      for (std::size_t i = 0; i < b_.edges.size(); ++i) keys.push_back(fmt::format("e{}.id", i));
+      sql += select + " ORDER BY " + join(keys, ", ");
+    } else {
+      sql += select;
+    }
+    out.rowCap = b_.rowCap;
+    std::int64_t fetch = b_.rowCap + 1;
+    out.sentinel = true;
+    if (b_.limit && *b_.limit <= b_.rowCap) {
+      out.rowCap = *b_.limit;
+      fetch = *b_.limit;
+      out.sentinel = false;
+    }
+    sql += " LIMIT " + param(fetch, ParamType::Integer);
+    if (b_.skip && *b_.skip > 0) sql += " OFFSET " + param(*b_.skip, ParamType::Integer);
+    out.sql = std::move(sql);
+    out.params = std::move(params_);
+    out.paramTypes = std::move(types_);
+    return out;
+  }
+
+ private:
+  // ---- parameters ------------------------------------------------------------------------
+  std::string param(storage::SqlValue v, ParamType t) {
+    std::string key = fmt::format("{}:{}:{}", static_cast<int>(t), v.index(), storage::displayValue(v));
+    auto it = dedup_.find(key);
+    if (it != dedup_.end()) return d_.placeholder(it->second, t);
+    params_.push_back(std::move(v));
+    types_.push_back(t);
+    int index = static_cast<int>(params_.size());
+    dedup_[key] = index;
+    return d_.placeholder(index, t);
+  }
+  std::string scalarParam(const Scalar& s) {
+    if (auto p = std::get_if<std::string>(&s)) return param(*p, ParamType::Text);
+    if (auto p = std::get_if<std::int64_t>(&s)) return param(*p, ParamType::Integer);
+    if (auto p = std::get_if<double>(&s)) return param(*p, ParamType::Real);
+    if (auto p = std::get_if<bool>(&s)) return param(*p, ParamType::Bool);
+    throw QueryError(QueryErrorClass::Compile, "null has no parameter form");
+  }
+  std::string nsList() { return "(" + join(nsPh_, ", ") + ")"; }
+  std::string relList(const std::vector<std::string>& rels) {
+    std::vector<std::string> ph;
+    for (auto& r : rels) ph.push_back(param(r, ParamType::Text));
+    return "(" + join(ph, ", ") + ")";
+  }
+
+  // ---- nodes -----------------------------------------------------------------------------
+  static unsigned substrates(const BoundNode& n) {
+    return (n.entities ? detail::kEntity : 0u) | (n.notes ? detail::kNote : 0u) | (n.events ? detail::kEvent : 0u);
+  }
+
+  int chooseDriver() const {
+    int best = 0, bestScore = -1;
+    for (std::size_t i = 0; i < b_.nodes.size(); ++i) {
+      const auto& n = b_.nodes[i];
+      int score = static_cast<int>(n.local.size()) * 4 + (n.kind ? 2 : 0) + (substrates(n) == detail::kEntity || substrates(n) == detail::kNote ? 1 : 0);
+      if (score > bestScore) {
+        best = static_cast<int>(i);
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  // A field of one table alias (`substrate` is that table).
+  std::string singleField(const std::string& alias, unsigned substrate, const BoundField& f) {
+    if (f.field == "substrate" && substrate != detail::kEvent) {
+      return substrate == detail::kEntity ? "'entity'" : "'note'";
+    }
+    auto info = detail::findNodeField(f.field, substrate);
+    if (!info) return d_.typedNull(f.type);
+    return alias + "." + std::string(info->column);
+  }
+
+  std::string nodeField(int index, const BoundField& f) {
+    const NodeSql& n = nodes_[index];
+    if (!n.pair) return singleField(n.alias, n.substrate, f);
+    std::string e = n.alias + "e", t = n.alias + "n";
+    if (f.field == "substrate") return fmt::format("CASE WHEN {}.id IS NOT NULL THEN 'entity' ELSE 'note' END", e);
+    auto inE = detail::findNodeField(f.field, detail::kEntity);
+    auto inN = detail::findNodeField(f.field, detail::kNote);
+    if (inE && inN) return fmt::format("COALESCE({}.{}, {}.{})", e, inE->column, t, inN->column);
+    if (inE) return e + "." + std::string(inE->column);
+    return t + "." + std::string(inN->column);
+  }
+
+  // Live, in scope, of the label's kind, with the inline properties: the filters of one
+  // table alias of node `index`.
+  std::vector<std::string> nodeFilters(int index, const std::string& alias, unsigned substrate) {
+    const BoundNode& n = b_.nodes[index];
+    std::vector<std::string> f;
+    if (substrate != detail::kEvent) f.push_back(alias + ".deleted_at IS NULL");
+    f.push_back(alias + ".namespace IN " + nsList());
+    if (n.kind) f.push_back(alias + ".kind = " + param(*n.kind, ParamType::Text));
+    Resolver r = [&](const BoundField& bf) { return singleField(alias, substrate, bf); };
+    for (auto& p : n.local) f.push_back(predicate(p, r));
+    return f;
+  }
+
+  // SELECT of the ids of node `index` by its own filters (the driver, and walk seeds).
+  std::string idsOf(int index, const std::string& prefix) {
+    const BoundNode& n = b_.nodes[index];
+    std::vector<std::string> branches;
+    for (unsigned s : {detail::kEntity, detail::kNote, detail::kEvent}) {
+      if (!(substrates(n) & s)) continue;
+      std::string alias = prefix + (s == detail::kEntity ? "e" : s == detail::kNote ? "n" : "v");
+      branches.push_back(fmt::format("SELECT {}.id FROM {} AS {} WHERE {}", alias, tableOf(s), alias,
+                                     join(nodeFilters(index, alias, s), " AND ")));
+    }
+    return join(branches, " UNION ALL ");
+  }
+
+  std::string driverSource(int index) {
+    NodeSql& n = nodes_[index];
+    n.alias = fmt::format("n{}", index);
+    unsigned subs = substrates(b_.nodes[index]);
+    if (subs == (detail::kEntity | detail::kNote)) {
+      n.pair = true;
+      n.idExpr = n.alias + "i.id";
+      return fmt::format("({}) AS {}i LEFT JOIN entities AS {}e ON {}e.id = {}i.id LEFT JOIN notes AS {}n ON {}n.id = {}i.id",
+                         idsOf(index, n.alias), n.alias, n.alias, n.alias, n.alias, n.alias, n.alias, n.alias);
+    }
+    n.substrate = subs;
+    n.idExpr = n.alias + ".id";
+    where_.push_back(join(nodeFilters(index, n.alias, subs), " AND "));
+    return fmt::format("{} AS {}", tableOf(subs), n.alias);
+  }
+
+  std::string joinNode(int index, const std::string& idExpr) {
+    NodeSql& n = nodes_[index];
+    n.alias = fmt::format("n{}", index);
+    n.idExpr = idExpr;
+    unsigned subs = substrates(b_.nodes[index]);
+    if (subs == (detail::kEntity | detail::kNote)) {
+      n.pair = true;
+      std::string e = n.alias + "e", t = n.alias + "n";
+      where_.push_back(fmt::format("({}.id IS NOT NULL OR {}.id IS NOT NULL)", e, t));
+      return fmt::format(" LEFT JOIN entities AS {} ON {}.id = {} AND {} LEFT JOIN notes AS {} ON {}.id = {} AND {}", e, e,
+                         idExpr, join(nodeFilters(index, e, detail::kEntity), " AND "), t, t, idExpr,
+                         join(nodeFilters(index, t, detail::kNote), " AND "));
+    }
+    n.substrate = subs;
+    return fmt::format(" JOIN {} AS {} ON {}.id = {} AND {}", tableOf(subs), n.alias, n.alias, idExpr,
+                       join(nodeFilters(index, n.alias, subs), " AND "));
+  }
+
+  // ---- edges -----------------------------------------------------------------------------
+  struct Adjacency {
+    std::string condition;  // edge row touches `known` in the pattern's direction
+    std::string other;      // the far endpoint's id
+  };
+
+  // How edge alias `h` continues from node id `known`, for direction `dir` (already reversed
+  // when the chain is walked right to left). Symmetric relations match whatever the arrow.
+  Adjacency adjacency(const std::string& h, const std::string& known, EdgeDirection dir, const BoundEdge& e) {
+    std::string src = h + ".source_id", dst = h + ".target_id";
+    std::string caseOther = fmt::format("CASE WHEN {} = {} THEN {} ELSE {} END", src, known, dst, src);
+    std::string either = fmt::format("({} = {} OR {} = {})", src, known, dst, known);
+    if (dir == EdgeDirection::Both) {
+      std::vector<std::string> rels = e.relations;
+      rels.insert(rels.end(), e.symmetric.begin(), e.symmetric.end());
+      std::string cond = either;
+      if (!e.anyRelation) cond += " AND " + h + ".relation IN " + relList(rels);
+      return {cond, caseOther};
+    }
+    std::string nearCol = dir == EdgeDirection::Out ? src : dst;
+    std::string farCol = dir == EdgeDirection::Out ? dst : src;
+    std::string caseNear = fmt::format("CASE WHEN {} = {} THEN {} ELSE {} END", nearCol, known, farCol, nearCol);
+    if (e.anyRelation) {
+      // Any relation: the written direction, or the reverse of a symmetric edge.
+      if (e.symmetric.empty()) return {fmt::format("{} = {}", nearCol, known), farCol};
+      return {fmt::format("({} = {} OR ({} = {} AND {}.relation IN {}))", nearCol, known, farCol, known, h,
+                          relList(e.symmetric)),
+              caseNear};
+    }
+    if (e.symmetric.empty()) {
+      return {fmt::format("{} = {} AND {}.relation IN {}", nearCol, known, h, relList(e.relations)), farCol};
+    }
+    if (e.relations.empty()) {
+      return {fmt::format("{} AND {}.relation IN {}", either, h, relList(e.symmetric)), caseOther};
+    }
+    return {fmt::format("(({} = {} AND {}.relation IN {}) OR ({} AND {}.relation IN {}))", nearCol, known, h,
+                        relList(e.relations), either, h, relList(e.symmetric)),
+            caseNear};
+  }
+
+  std::string liveEdge(const std::string& h) {
+    return fmt::format("{}.deleted_at IS NULL AND {}.endpoint_deleted = 0 AND {}.namespace IN {}", h, h, h, nsList());
+  }
+
+  static EdgeDirection reversed(EdgeDirection d) {
+    return d == EdgeDirection::Out ? EdgeDirection::In : d == EdgeDirection::In ? EdgeDirection::Out : d;
+  }
+
+  // Joins edge `i` from the already-joined node `known` to the new node `fresh`.
+  std::string joinEdge(int i, int known, int fresh, bool leftwards) {
+    const BoundEdge& e = b_.edges[i];
+    EdgeDirection dir = leftwards ? reversed(e.direction) : e.direction;
+    const std::string& k = nodes_[known].idExpr;
+    if (!e.variableLength) {
+      std::string h = fmt::format("e{}", i);
+      Adjacency adj = adjacency(h, k, dir, e);
+      std::string sql = fmt::format(" JOIN edges AS {} ON {} AND {}", h, adj.condition, liveEdge(h));
+      return sql + joinNode(fresh, adj.other);
+    }
+    std::string w = walkCte(i, known, dir);
+    std::string wx = w + "x";
+    std::string sql = fmt::format(" JOIN {} AS {} ON {}.start_id = {} AND {}.depth >= {}", w, wx, wx, k, wx,
+                                  param(static_cast<std::int64_t>(e.minHops), ParamType::Integer));
+    sql += joinNode(fresh, wx + ".node_id");
+    if (!e.var.empty()) {
+      // The edge variable of a variable-length pattern is its last hop in the written order:
+      // the walk's last edge, or its first when the walk runs against the text.
+      sql += fmt::format(" JOIN edges AS e{} ON e{}.id = {}.{}", i, i, wx, leftwards ? "first_edge" : "last_edge");
+    }
+    return sql;
+  }
+
+  // A variable-length edge as a recursive CTE over simple paths. Worked example, for
+  //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (SQLite)
+  //
+  //   w0(start_id, node_id, depth, path) AS (
+  //     SELECT s.id, s.id, 0, '/' || s.id || '/' FROM (<ids of a>) AS s        -- seed: depth 0
+  //     UNION ALL
+  //     SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id || '/'
+  //     FROM w0 AS w CROSS JOIN edges AS h                -- CROSS JOIN pins walk-then-edge order
+  //       ON h.source_id = w.node_id AND h.relation IN (?4) AND <live, in scope>
+  //     WHERE w.depth < ?5                                 -- depth cap (<= 10)
+  //       AND instr(w.path, '/' || h.target_id || '/') = 0 -- cycle guard: never revisit a node
+  //       AND <h.target_id is a live node in scope>)       -- every hop stays in scope
+  //
+  // With LoRA -> QLoRA -> LoRA' -> LoRA the walk yields QLoRA (1), LoRA' (2) and stops at the
+  // third hop because LoRA is already on the path. The main query keeps rows with depth >= 1
+  // and SELECT DISTINCT collapses different paths to the same node.
+  std::string walkCte(int i, int near, EdgeDirection dir) {
+    const BoundEdge& e = b_.edges[i];
+    std::string name = fmt::format("w{}", i);
+    bool edgeCols = !e.var.empty();
+    Adjacency adj = adjacency("h", "w.node_id", dir, e);
+    std::string idNull = d_.typedNull(ValueType::Id);
+    std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
+                                   edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
+    std::string next = adj.other;
+    std::string inScope = fmt::format(
+        "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
+        "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
+        next, nsList(), next, nsList());
+    std::string step = fmt::format(
+        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} AS w {} edges AS h ON {} AND {} WHERE w.depth < {} AND {} AND {}",
+        next, d_.pathAppend("w.path", next), edgeCols ? ", COALESCE(w.first_edge, h.id), h.id" : "", name,
+        d_.pinnedJoin(), adj.condition, liveEdge("h"), param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer),
+        d_.pathExcludes("w.path", next), inScope);
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", name,
+                                edgeCols ? ", first_edge, last_edge" : "", seed, step));
+    return name;
+  }
+
+  // ---- predicates ------------------------------------------------------------------------
+  Resolver mainResolver() {
+    return [this](const BoundField& f) {
+      if (!f.onEdge) return nodeField(f.alias, f);
+      auto info = detail::findEdgeField(f.field);
+      return fmt::format("e{}.{}", f.alias, info->column);
+    };
+  }
+
+  std::string falseSql() const { return d_.boolLiteral(false); }
+
+  std::string textCompare(const std::string& e, CompareOp op, const std::string& value) {
+    switch (op) {
+      case CompareOp::Eq: return d_.textEqualsCi(e, param(value, ParamType::Text));
+      case CompareOp::Like: return d_.textLikeCi(e, param(value, ParamType::Text));
+      case CompareOp::Contains: return d_.textLikeCi(e, param("%" + d_.escapeLike(value) + "%", ParamType::Text));
+      case CompareOp::StartsWith: return d_.textLikeCi(e, param(d_.escapeLike(value) + "%", ParamType::Text));
+      default: return d_.textCompareCs(e, sqlOp(op), param(value, ParamType::Text));
+    }
+  }
+
+  std::string anyOf(const std::vector<Scalar>& values, const std::function<std::string(const Scalar&)>& one) {
+    if (values.empty()) return falseSql();  // IN [] is false
+    std::vector<std::string> parts;
+    for (auto& v : values) parts.push_back(one(v));
+    return parts.size() == 1 ? parts[0] : "(" + join(parts, " OR ") + ")";
+  }
+
+  std::string predicate(const BoundPredicate& p, const Resolver& r) {
+    std::string e = r(p.field);
+    if (!p.field.jsonPath.empty()) return jsonPredicate(p, e);
+    if (p.field.type == ValueType::Id) e = d_.idAsText(e);
+    if (p.op == CompareOp::IsNull) return e + " IS NULL";
+    if (p.op == CompareOp::IsNotNull) return e + " IS NOT NULL";
+    bool text = p.field.type == ValueType::Text || p.field.type == ValueType::Id;
+    auto one = [&](CompareOp op, const Scalar& v) {
+      if (text) return textCompare(e, op, std::get<std::string>(v));
+      return fmt::format("{} {} {}", e, sqlOp(op), scalarParam(v));
+    };
+    if (p.op == CompareOp::In) return anyOf(p.values, [&](const Scalar& v) { return one(CompareOp::Eq, v); });
+    return one(p.op, p.values.at(0));
+  }
+
+  // JSON values compare by type: a string literal with JSON strings, a number with JSON
+  // numbers, a boolean with JSON booleans; a value of another type behaves as missing,
+  // except for != which holds for any present value of another type.
+  std::string jsonPredicate(const BoundPredicate& p, const std::string& doc) {
+    std::string path = param(d_.jsonPathValue(p.field.jsonPath), ParamType::JsonPath);
+    if (p.op == CompareOp::IsNull) return d_.jsonIsNull(doc, path);
+    if (p.op == CompareOp::IsNotNull) return "NOT " + d_.jsonIsNull(doc, path);
+    auto typed = [&](CompareOp op, const Scalar& v) -> std::string {
+      if (auto s = std::get_if<std::string>(&v)) return textCompare(d_.jsonText(doc, path), op, *s);
+      if (std::holds_alternative<bool>(v)) return fmt::format("{} {} {}", d_.jsonBool(doc, path), sqlOp(op), scalarParam(v));
+      return fmt::format("{} {} {}", d_.jsonNumber(doc, path), sqlOp(op), scalarParam(v));
+    };
+    if (p.op == CompareOp::In) return anyOf(p.values, [&](const Scalar& v) { return typed(CompareOp::Eq, v); });
+    if (p.op == CompareOp::Ne) {
+      return fmt::format("(NOT {} AND COALESCE({}, {}))", d_.jsonIsNull(doc, path), typed(CompareOp::Ne, p.values.at(0)),
+                         d_.boolLiteral(true));
+    }
+    return typed(p.op, p.values.at(0));
+  }
+
+  std::pair<std::string, ValueType> outputExpr(const BoundField& f) {
+    std::string e = mainResolver()(f);
+    if (!f.jsonPath.empty()) {
+      return {d_.jsonValueAsText(e, param(d_.jsonPathValue(f.jsonPath), ParamType::JsonPath)), ValueType::Json};
+    }
+    switch (f.type) {
+      case ValueType::Id: return {d_.idAsText(e), ValueType::Id};
+      case ValueType::Json: return {d_.jsonDocumentAsText(e), ValueType::Json};
+      default: return {e, f.type};
+    }
+  }
+
+  const SqlDialect& d_;
+  const BoundQuery& b_;
+  storage::SqlParams params_;
+  std::vector<ParamType> types_;
+  std::map<std::string, int> dedup_;
+  std::vector<std::string> nsPh_;
+  std::vector<NodeSql> nodes_;
+  std::vector<std::string> where_;
+  std::vector<std::string> ctes_;
+};
+
+}  // namespace
+
+bool applyRowCap(const CompiledQuery& compiled, std::vector<storage::SqlRow>& rows) {
+  if (!compiled.sentinel || static_cast<std::int64_t>(rows.size()) <= compiled.rowCap) return false;
+  rows.resize(static_cast<std::size_t>(compiled.rowCap));
+  return true;
+}
+
+CompiledQuery QueryCompiler::compile(const BoundQuery& bound) const { return Compilation(dialect_, bound).run(); }
+
+CompiledQuery QueryCompiler::compile(const Query& query, const CompileOptions& options) const {
+  return compile(bind(query, options));
+}
+
+CompiledQuery QueryCompiler::compile(std::string_view text, const CompileOptions& options) const {
+  return compile(text, detectLanguage(text), options);
+}
+
+CompiledQuery QueryCompiler::compile(std::string_view text, Language language, const CompileOptions& options) const {
+  return compile(parse(text, language), options);
+}
+
+}  // namespace khive::query

@@ -1,0 +1,114 @@
+// PostgreSQL 15: ids are uuid, JSON is jsonb, placeholders are $n with an explicit cast.
+//
+// Quirks this dialect absorbs:
+//  - Every placeholder carries its type ($3::text, $4::bigint, ...): the same text must mean the
+//    same thing with or without server-side type inference, and a parameter reused in two
+//    places must not be inferred two ways.
+//  - Ids are uuid: they are compared and returned as text (id::text), canonical lower case.
+//  - Case folding: lower() and ILIKE follow the collation's locale, which would fold 'É' to
+//    'é'. Under COLLATE "C" PostgreSQL folds ASCII letters only, which is QUERY.md's rule, and
+//    orders by code point like SQLite's BINARY.
+//  - jsonb values are typed with jsonb_typeof() before a cast (a cast of the wrong type is an
+//    error, not a NULL). `#>>` yields NULL for JSON null, so IS NULL covers missing and null.
+//  - PostgreSQL has no CROSS JOIN ... ON: the recursive step uses a plain JOIN. It needs
+//    typed NULLs in recursive seeds and UNION branches, and keeps visited nodes in a uuid[].
+
+#include <fmt/format.h>
+
+#include "khive/query/postgres_dialect.h"
+
+namespace khive::query {
+
+std::string PostgresDialect::placeholder(int index, ParamType type) const {
+  const char* cast = "text";
+  switch (type) {
+    case ParamType::Text: cast = "text"; break;
+    case ParamType::Integer: cast = "bigint"; break;
+    case ParamType::Real: cast = "double precision"; break;
+    case ParamType::Bool: cast = "boolean"; break;
+    case ParamType::JsonPath: cast = "text[]"; break;
+  }
+  return fmt::format("${}::{}", index, cast);
+}
+
+std::string PostgresDialect::jsonPathValue(const std::vector<std::string>& segments) const {
+  std::string out = "{";
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i) out += ",";
+    out += fmt::format("\"{}\"", segments[i]);
+  }
+  return out + "}";
+}
+
+std::string PostgresDialect::boolLiteral(bool value) const { return value ? "TRUE" : "FALSE"; }
+
+std::string PostgresDialect::typedNull(ValueType type) const {
+  switch (type) {
+    case ValueType::Id: return "CAST(NULL AS uuid)";
+    case ValueType::Integer: return "CAST(NULL AS bigint)";
+    case ValueType::Real: return "CAST(NULL AS double precision)";
+    case ValueType::Json: return "CAST(NULL AS jsonb)";
+    case ValueType::Text: break;
+  }
+  return "CAST(NULL AS text)";
+}
+
+std::string PostgresDialect::idAsText(std::string_view expr) const { return fmt::format("({})::text", expr); }
+
+std::string PostgresDialect::textEqualsCi(std::string_view lhs, std::string_view rhs) const {
+  return fmt::format("lower(({}) COLLATE \"C\") = lower({} COLLATE \"C\")", lhs, rhs);
+}
+
+std::string PostgresDialect::textLikeCi(std::string_view lhs, std::string_view pattern) const {
+  return fmt::format("({}) COLLATE \"C\" ILIKE {} ESCAPE '\\'", lhs, pattern);
+}
+
+std::string PostgresDialect::textCompareCs(std::string_view lhs, std::string_view op, std::string_view rhs) const {
+  return fmt::format("({}) COLLATE \"C\" {} {}", lhs, op, rhs);
+}
+
+std::string PostgresDialect::jsonText(std::string_view doc, std::string_view path) const {
+  return fmt::format("CASE WHEN jsonb_typeof({0} #> {1}) = 'string' THEN {0} #>> {1} END", doc, path);
+}
+
+std::string PostgresDialect::jsonNumber(std::string_view doc, std::string_view path) const {
+  return fmt::format("CASE WHEN jsonb_typeof({0} #> {1}) = 'number' THEN ({0} #> {1})::numeric END", doc, path);
+}
+
+std::string PostgresDialect::jsonBool(std::string_view doc, std::string_view path) const {
+  return fmt::format("CASE WHEN jsonb_typeof({0} #> {1}) = 'boolean' THEN ({0} #> {1})::boolean END", doc, path);
+}
+
+std::string PostgresDialect::jsonIsNull(std::string_view doc, std::string_view path) const {
+  return fmt::format("(({} #>> {}) IS NULL)", doc, path);
+}
+
+std::string PostgresDialect::jsonValueAsText(std::string_view doc, std::string_view path) const {
+  return fmt::format("(({} #> {})::text)", doc, path);
+}
+
+std::string PostgresDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("({})::text", doc); }
+
+std::string PostgresDialect::pinnedJoin() const { return "JOIN"; }
+
+std::string PostgresDialect::pathInit(std::string_view id) const { return fmt::format("ARRAY[{}]", id); }
+
+std::string PostgresDialect::pathAppend(std::string_view path, std::string_view id) const {
+  return fmt::format("{} || {}", path, id);
+}
+
+std::string PostgresDialect::pathExcludes(std::string_view path, std::string_view id) const {
+  return fmt::format("{} <> ALL({})", id, path);
+}
+
+std::string PostgresDialect::orderKey(std::string_view expr, ValueType type) const {
+  bool text = type == ValueType::Text || type == ValueType::Id || type == ValueType::Json;
+  return fmt::format("{}{} NULLS FIRST", expr, text ? " COLLATE \"C\"" : "");
+}
+
+const SqlDialect& postgresDialect() noexcept {
+  static const PostgresDialect d;
+  return d;
+}
+
+}  // namespace khive::query

@@ -1,0 +1,443 @@
+// SPARQL front end: the SELECT subset of QUERY.md, turned into the same chain AST as GQL.
+//
+//   query   := (PREFIX pname: <iri>)* SELECT [DISTINCT] (?v+ | *) [WHERE] { triples } [LIMIT n] [OFFSET n]
+//   triples := subject predicate object ((; predicate object) | (, object))* (. triples)* [.]
+//   ?x a :kind          label          ?x :rel ?y     edge (?x)-[:rel]->(?y)
+//   ?x :rel+ ?y         *1..5          ?x :rel{m,n} ?y  *m..n
+//   ?x :prop 'text'     property equality (also numbers and booleans)
+//
+// The triples must form one unbranched chain over the variables; the chain is laid out from
+// one of its ends, with each edge's direction taken from its subject.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "khive/query/compiler.h"
+#include "khive/query/parse.h"
+#include "query/token_stream.h"
+
+namespace khive::query {
+
+using detail::keywordIs;
+using detail::punctIs;
+using detail::Token;
+using detail::TokenKind;
+
+namespace {
+
+constexpr std::string_view kUpdateVerbs[] = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE",
+                                             "ADD",    "MOVE",   "COPY", "WITH",  "MERGE", "SET"};
+
+struct Triple {
+  std::string subject;
+  std::size_t subjectPos = 0;
+  // one of:
+  std::optional<std::string> label;          // `a :kind`
+  std::optional<PropertyEquality> property;  // `:prop literal`
+  std::optional<EdgePattern> edge;           // `:rel ?object`
+  std::string object;
+};
+
+class SparqlParser {
+ public:
+  explicit SparqlParser(std::string_view text) : ts_(text, detail::tokenize(text, detail::LexMode::Sparql)) {}
+
+  Query run() {
+    Query q;
+    q.language = Language::Sparql;
+    parsePrologue();
+    rejectNonSelect(ts_.peek());
+    ts_.expectKeyword("SELECT");
+    if (ts_.acceptKeyword("DISTINCT") || ts_.acceptKeyword("REDUCED")) q.distinct = true;
+    std::vector<std::pair<std::string, std::size_t>> selected;
+    bool selectAll = false;
+    if (ts_.acceptPunct("*")) {
+      selectAll = true;
+    } else {
+      while (ts_.peek().kind == TokenKind::Var || punctIs(ts_.peek(), "(")) {
+        if (punctIs(ts_.peek(), "(")) {
+          ts_.unsupported(ts_.peek(), "expressions, aggregates and AS aliases in SELECT are not supported: select "
+                                      "variables (SELECT ?a ?b) and aggregate in the caller");
+        }
+        selected.emplace_back(ts_.peek().text, ts_.peek().pos);
+        ts_.next();
+      }
+      if (selected.empty()) ts_.fail(ts_.peek(), fmt::format("expected a ?variable after SELECT but found {}", detail::describe(ts_.peek())));
+    }
+    if (keywordIs(ts_.peek(), "FROM")) ts_.unsupported(ts_.peek(), "FROM is not supported: khive queries its own graph");
+    ts_.acceptKeyword("WHERE");
+    ts_.expectPunct("{", " to open the pattern");
+    parseGroup();
+    ts_.expectPunct("}", " to close the pattern");
+    for (;;) {
+      const Token& t = ts_.peek();
+      if (keywordIs(t, "LIMIT")) {
+        ts_.next();
+        q.limit = parseCount("LIMIT");
+      } else if (keywordIs(t, "OFFSET")) {
+        ts_.next();
+        q.skip = parseCount("OFFSET");
+      } else if (keywordIs(t, "ORDER") || keywordIs(t, "GROUP") || keywordIs(t, "HAVING")) {
+        ts_.unsupported(t, fmt::format("{} is not supported: paged results (LIMIT/OFFSET) come in a stable order "
+                                       "by id; sort or group the rows in the caller",
+                                       detail::asciiLower(t.text) == "order" ? "ORDER BY" : t.text));
+      } else if (keywordIs(t, "UNION") || keywordIs(t, "VALUES")) {
+        ts_.unsupported(t, fmt::format("{} is not supported: run one query per pattern", t.text));
+      } else {
+        break;
+      }
+    }
+    if (!ts_.atEnd()) ts_.fail(ts_.peek(), fmt::format("unexpected {} after the query", detail::describe(ts_.peek())));
+    buildChain(q);
+    if (selectAll) {
+      for (auto& n : q.nodes) q.returns.push_back(ReturnItem{FieldRef{n.var, {}, n.pos}});
+    } else {
+      for (auto& [name, pos] : selected) q.returns.push_back(ReturnItem{FieldRef{name, {}, pos}});
+    }
+    return q;
+  }
+
+ private:
+  void parsePrologue() {
+    for (;;) {
+      if (ts_.acceptKeyword("PREFIX")) {
+        const Token& p = ts_.peek();
+        if (p.kind != TokenKind::PrefixedName || p.text.back() != ':') {
+          ts_.fail(p, fmt::format("expected a prefix such as kg: after PREFIX but found {}", detail::describe(p)));
+        }
+        ts_.next();
+        if (ts_.peek().kind != TokenKind::Iri) ts_.fail(ts_.peek(), "expected an <iri> after the prefix");
+        ts_.next();
+        prefixes_.insert(p.text.substr(0, p.text.size() - 1));
+      } else if (ts_.acceptKeyword("BASE")) {
+        if (ts_.peek().kind != TokenKind::Iri) ts_.fail(ts_.peek(), "expected an <iri> after BASE");
+        ts_.next();
+      } else {
+        return;
+      }
+    }
+  }
+
+  void rejectNonSelect(const Token& t) {
+    for (auto v : kUpdateVerbs) {
+      if (keywordIs(t, v)) ts_.unsupported(t, std::string(detail::kReadOnlyMessage));
+    }
+    for (auto v : {"ASK", "CONSTRUCT", "DESCRIBE"}) {
+      if (keywordIs(t, v)) ts_.unsupported(t, fmt::format("{} queries are not supported: write SELECT ?x WHERE {{ ... }}", t.text));
+    }
+  }
+
+  // Local name of a predicate or class: `:x`, `pfx:x` (declared prefix) or `<.../x>`.
+  std::string localName(const Token& t) {
+    if (t.kind == TokenKind::Iri) {
+      auto cut = t.text.find_last_of("/#");
+      std::string local = cut == std::string::npos ? t.text : t.text.substr(cut + 1);
+      if (local.empty()) ts_.fail(t, "the IRI has no local name");
+      return local;
+    }
+    auto colon = t.text.find(':');
+    std::string prefix = t.text.substr(0, colon);
+    if (!prefix.empty() && !prefixes_.count(prefix)) {
+      ts_.fail(t, fmt::format("undeclared prefix '{}:' (declare it with PREFIX {}: <...>, or write :{})", prefix,
+                              prefix, t.text.substr(colon + 1)));
+    }
+    std::string local = t.text.substr(colon + 1);
+    if (local.empty()) ts_.fail(t, "expected a name after ':'");
+    return local;
+  }
+
+  void parseGroup() {
+    for (;;) {
+      const Token& t = ts_.peek();
+      if (punctIs(t, "}")) return;
+      rejectGroupKeyword(t);
+      if (t.kind != TokenKind::Var) {
+        if (punctIs(t, "[") || (t.kind == TokenKind::PrefixedName && t.text.rfind("_:", 0) == 0)) {
+          ts_.unsupported(t, "blank nodes are not supported: use a ?variable");
+        }
+        if (t.kind == TokenKind::PrefixedName || t.kind == TokenKind::Iri) {
+          ts_.unsupported(t, "constant subjects are not supported: use a ?variable and match its name, e.g. "
+                             "?x :name 'LoRA'");
+        }
+        ts_.fail(t, fmt::format("expected a ?variable or '}}' but found {}", detail::describe(t)));
+      }
+      std::string subject = t.text;
+      std::size_t subjectPos = t.pos;
+      ts_.next();
+      for (;;) {
+        parsePredicateObjects(subject, subjectPos);
+        if (ts_.acceptPunct(";")) {
+          if (punctIs(ts_.peek(), ".") || punctIs(ts_.peek(), "}")) break;
+          continue;
+        }
+        break;
+      }
+      if (ts_.acceptPunct(".")) continue;
+      if (!punctIs(ts_.peek(), "}")) {
+        rejectGroupKeyword(ts_.peek());
+        ts_.fail(ts_.peek(), fmt::format("expected '.' or '}}' after a triple but found {}", detail::describe(ts_.peek())));
+      }
+    }
+  }
+
+  void rejectGroupKeyword(const Token& t) {
+    if (keywordIs(t, "OPTIONAL")) ts_.unsupported(t, "OPTIONAL is not supported: run the optional part as a second query");
+    if (keywordIs(t, "FILTER")) {
+      ts_.unsupported(t, "FILTER is not supported: match values with triples (?x :name 'LoRA', ?x :year 2021), or "
+                         "use GQL WHERE for comparisons");
+    }
+    for (auto k : {"UNION", "MINUS", "BIND", "VALUES", "GRAPH", "SERVICE"}) {
+      if (keywordIs(t, k)) ts_.unsupported(t, fmt::format("{} is not supported: write one chain of triples", t.text));
+    }
+    if (punctIs(t, "{")) ts_.unsupported(t, "nested groups are not supported: write one chain of triples");
+  }
+
+  void parsePredicateObjects(const std::string& subject, std::size_t subjectPos) {
+    const Token& p = ts_.peek();
+    bool isA = keywordIs(p, "a") && p.text == "a";
+    if (p.kind == TokenKind::Var) {
+      ts_.unsupported(p, "variable predicates are not supported: name the relation, e.g. ?x :extends ?y");
+    }
+    if (punctIs(p, "^")) ts_.unsupported(p, "inverse paths (^) are not supported: swap subject and object");
+    if (!isA && p.kind != TokenKind::PrefixedName && p.kind != TokenKind::Iri) {
+      ts_.fail(p, fmt::format("expected a predicate (a, :relation or :property) but found {}", detail::describe(p)));
+    }
+    ts_.next();
+    std::string predicate = isA ? "a" : localName(p);
+    // Path modifiers.
+    EdgePattern edge;
+    edge.pos = p.pos;
+    const Token& m = ts_.peek();
+    if (punctIs(m, "+")) {
+      ts_.next();
+      edge.variableLength = true;
+      edge.minHops = 1;
+      edge.maxHops = kDefaultHops;
+    } else if (punctIs(m, "*")) {
+      ts_.unsupported(m, "'*' paths are not supported (zero hops): use + for 1..5 hops or {1,n}");
+    } else if (punctIs(m, "?")) {
+      ts_.unsupported(m, "'?' paths are not supported (zero hops): use {1,1} or drop the modifier");
+    } else if (punctIs(m, "/") || punctIs(m, "|")) {
+      ts_.unsupported(m, "sequence and alternative paths are not supported: write one triple per hop with a "
+                         "?variable in between");
+    } else if (punctIs(m, "{")) {
+      ts_.next();
+      edge.variableLength = true;
+      edge.minHops = hops(ts_.peek());
+      ts_.next();
+      edge.maxHops = edge.minHops;
+      if (ts_.acceptPunct(",")) {
+        if (ts_.peek().kind == TokenKind::Integer) {
+          edge.maxHops = hops(ts_.peek());
+          ts_.next();
+        } else {
+          edge.openUpperBound = true;
+        }
+      }
+      ts_.expectPunct("}", " to close the {m,n} range");
+    }
+    for (;;) {
+      Triple tr;
+      tr.subject = subject;
+      tr.subjectPos = subjectPos;
+      const Token& o = ts_.peek();
+      if (isA) {
+        if (edge.variableLength) ts_.fail(m, "'a' takes no path modifier");
+        if (o.kind != TokenKind::PrefixedName && o.kind != TokenKind::Iri) {
+          ts_.fail(o, fmt::format("expected a class such as :concept after 'a' but found {}", detail::describe(o)));
+        }
+        ts_.next();
+        tr.label = localName(o);
+      } else if (o.kind == TokenKind::Var) {
+        ts_.next();
+        EdgePattern e = edge;
+        e.relations = {predicate};
+        tr.edge = e;
+        tr.object = o.text;
+      } else {
+        if (edge.variableLength) ts_.fail(m, "a path modifier needs a ?variable as object");
+        PropertyEquality pe;
+        pe.key = predicate;
+        pe.pos = p.pos;
+        pe.value = parseLiteral();
+        tr.property = pe;
+      }
+      triples_.push_back(std::move(tr));
+      if (!ts_.acceptPunct(",")) break;
+    }
+  }
+
+  int hops(const Token& t) {
+    if (t.kind != TokenKind::Integer) ts_.fail(t, "expected a hop count in {m,n}");
+    return t.intValue > 1000 || t.integerOverflow ? 1000 : static_cast<int>(t.intValue);
+  }
+
+  Literal parseLiteral() {
+    const Token& t = ts_.peek();
+    Literal l;
+    l.pos = t.pos;
+    bool negative = ts_.acceptPunct("-");
+    if (!negative) ts_.acceptPunct("+");
+    const Token& v = ts_.peek();
+    if (v.kind == TokenKind::Integer) {
+      if (v.integerOverflow) ts_.invalidInput(v, "integer literal out of range");
+      l.value = negative ? -v.intValue : v.intValue;
+    } else if (v.kind == TokenKind::Float) {
+      l.value = negative ? -v.floatValue : v.floatValue;
+    } else if (v.kind == TokenKind::String && !negative) {
+      l.value = v.text;
+    } else if ((keywordIs(v, "true") || keywordIs(v, "false")) && !negative) {
+      l.value = keywordIs(v, "true");
+    } else if (v.kind == TokenKind::PrefixedName || v.kind == TokenKind::Iri) {
+      ts_.unsupported(v, "IRIs as objects are not supported: link nodes with ?variables (?x :rel ?y) and match "
+                         "names with literals (?y :name 'LoRA')");
+    } else {
+      ts_.fail(v, fmt::format("expected a ?variable or a literal but found {}", detail::describe(v)));
+    }
+    ts_.next();
+    if (punctIs(ts_.peek(), "^^") || punctIs(ts_.peek(), "@")) {
+      ts_.unsupported(ts_.peek(), "typed and language-tagged literals are not supported: write 'text' or a number");
+    }
+    return l;
+  }
+
+  std::int64_t parseCount(std::string_view clause) {
+    bool negative = ts_.acceptPunct("-");
+    const Token& t = ts_.peek();
+    if (t.kind != TokenKind::Integer) ts_.fail(t, fmt::format("expected an integer after {}", clause));
+    ts_.next();
+    if (t.integerOverflow) ts_.invalidInput(t, fmt::format("{} is out of range", clause));
+    return negative ? -t.intValue : t.intValue;
+  }
+
+  // Lays the triples out as one chain, or rejects them as disconnected, branched or cyclic.
+  void buildChain(Query& q) {
+    std::vector<std::string> order;  // variables in order of first mention
+    std::map<std::string, NodePattern> nodes;
+    auto mention = [&](const std::string& v, std::size_t pos) {
+      if (!nodes.count(v)) {
+        order.push_back(v);
+        NodePattern n;
+        n.var = v;
+        n.pos = pos;
+        nodes[v] = n;
+      }
+    };
+    std::vector<const Triple*> edges;
+    for (auto& t : triples_) {
+      mention(t.subject, t.subjectPos);
+      if (t.edge) {
+        mention(t.object, t.edge->pos);
+        edges.push_back(&t);
+      }
+    }
+    if (order.empty()) ts_.fail(ts_.peek(), "the pattern is empty: write at least one triple");
+    for (auto& t : triples_) {
+      auto& n = nodes[t.subject];
+      if (t.label) {
+        if (n.label && *n.label != *t.label) {
+          failAt(t.subjectPos, QueryErrorClass::Unsupported,
+                 fmt::format("?{} has two classes: a node takes one class; run one query per class", t.subject));
+        }
+        n.label = t.label;
+      }
+      if (t.property) n.properties.push_back(*t.property);
+    }
+    std::map<std::string, std::vector<const Triple*>> incident;
+    for (auto* e : edges) {
+      if (e->subject == e->object) {
+        failAt(e->edge->pos, QueryErrorClass::Unsupported,
+               fmt::format("?{} is repeated in one triple: a chain visits each variable once; use a second variable", e->subject));
+      }
+      incident[e->subject].push_back(e);
+      incident[e->object].push_back(e);
+    }
+    for (auto& v : order) {
+      if (incident[v].size() > 2) {
+        failAt(nodes[v].pos, QueryErrorClass::Unsupported,
+               fmt::format("the pattern branches at ?{}: write one unbranched chain such as ?a :r ?b . ?b :s ?c, and "
+                           "run a second query for the other branch",
+                           v));
+      }
+    }
+    if (edges.size() != order.size() - 1) {
+      if (edges.size() >= order.size()) {
+        failAt(edges.back()->edge->pos, QueryErrorClass::Unsupported,
+               "the pattern closes a cycle (a variable is repeated): write an open chain and compare ids in the caller");
+      }
+      failAt(nodes[order.back()].pos, QueryErrorClass::Unsupported,
+             "the pattern is disconnected: link every ?variable into one chain (?a :r ?b . ?b :s ?c), or run one "
+             "query per part");
+    }
+    // Start from the end of the chain mentioned first.
+    std::string current;
+    for (auto& v : order) {
+      if (incident[v].size() <= 1) {
+        current = v;
+        break;
+      }
+    }
+    std::set<const Triple*> used;
+    q.nodes.push_back(nodes[current]);
+    while (used.size() < edges.size()) {
+      const Triple* next = nullptr;
+      for (auto* e : incident[current]) {
+        if (!used.count(e)) next = e;
+      }
+      if (!next) {
+        failAt(nodes[current].pos, QueryErrorClass::Unsupported,
+               "the pattern is disconnected: link every ?variable into one chain, or run one query per part");
+      }
+      used.insert(next);
+      EdgePattern e = *next->edge;
+      e.direction = next->subject == current ? EdgeDirection::Out : EdgeDirection::In;
+      current = next->subject == current ? next->object : next->subject;
+      q.edges.push_back(e);
+      q.nodes.push_back(nodes[current]);
+    }
+  }
+
+  [[noreturn]] void failAt(std::size_t offset, QueryErrorClass cls, const std::string& message) {
+    std::size_t pos = characterPosition(ts_.text(), offset);
+    throw QueryError(cls, fmt::format("{} (at position {})", message, pos), pos);
+  }
+
+  detail::TokenStream ts_;
+  std::set<std::string> prefixes_;
+  std::vector<Triple> triples_;
+};
+
+}  // namespace
+
+Query parseSparql(std::string_view text) { return SparqlParser(text).run(); }
+
+Query parse(std::string_view text, Language language) {
+  return language == Language::Gql ? parseGql(text) : parseSparql(text);
+}
+
+Language detectLanguage(std::string_view text) noexcept {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+    if (i < text.size() && text[i] == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    break;
+  }
+  std::size_t j = i;
+  while (j < text.size() && ((text[j] >= 'A' && text[j] <= 'Z') || (text[j] >= 'a' && text[j] <= 'z'))) ++j;
+  std::string word = detail::asciiLower(text.substr(i, j - i));
+  for (auto w : {"select", "prefix", "base", "ask", "construct", "describe", "insert", "load", "clear", "add",
+                 "move", "with"}) {
+    if (word == w) return Language::Sparql;
+  }
+  // DELETE/DROP/COPY/CREATE are write verbs in both languages: SPARQL when followed by
+  // DATA/WHERE/{ /GRAPH/SILENT, else GQL. Both reject them as writes.
+  return Language::Gql;
+}
+
+}  // namespace khive::query
