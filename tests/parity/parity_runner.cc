@@ -4,7 +4,7 @@
 //
 // File format (sqllogictest style; '#' starts a comment line):
 //
-//   query gql|sparql [ordered] [truncated] [ns=main,other] [cap=N] [params={"x":"LoRA"}]
+//   query gql|sparql [ordered|count] [truncated] [ns=main,other] [cap=N] [params={"x":"LoRA"}]
 //   <query text, one or more lines>
 //   ----
 //   <expected rows, one per line, values joined by " | "; a blank line ends the case>
@@ -12,7 +12,8 @@
 //   error gql|sparql <Parse|Validation|Compile|Unsupported|InvalidInput> [ns=...] [params=...]
 //   <query text; a blank line ends the case>
 //
-// Rows compare as a multiset unless `ordered` (paged queries). Values are rendered by
+// Rows compare as a multiset unless `ordered` (paged queries); with `count` the expected block
+// is the number of rows (for truncated unpaged results, whose subset is unspecified). Values are rendered by
 // renderValue(): NULL, numbers in shortest form, JSON compact with sorted keys, fixture ids as
 // @Name (edges #NNN). `truncated` asserts the row cap cut the result.
 //
@@ -57,6 +58,7 @@ struct ParityCase {
   std::vector<std::string> namespaces = {"main"};
   std::int64_t cap = query::kDefaultRowCap;
   bool ordered = false;
+  bool countOnly = false;
   bool truncated = false;
   Json params = Json::object();
   std::vector<std::string> expected;
@@ -121,6 +123,7 @@ ParityFile loadFile(const std::filesystem::path& path) {
       const auto& opt = words[w];
       if (opt == "ordered") c.ordered = true;
       else if (opt == "truncated") c.truncated = true;
+      else if (opt == "count") c.countOnly = true;
       else if (opt.rfind("ns=", 0) == 0) c.namespaces = split(opt.substr(3), ',');
       else if (opt.rfind("cap=", 0) == 0) c.cap = std::stoll(opt.substr(4));
       else if (opt.rfind("params=", 0) == 0) c.params = Json::parse(opt.substr(7));
@@ -211,7 +214,9 @@ class ParityTest : public ::testing::Test {
     std::vector<std::string> actual;
     for (auto& row : run.rows) actual.push_back(kt::renderRow(row, compiled.columns));
     std::vector<std::string> expected = c.expected;
-    if (!c.ordered) {
+    if (c.countOnly) {
+      actual = {std::to_string(actual.size())};
+    } else if (!c.ordered) {
       std::sort(actual.begin(), actual.end());
       std::sort(expected.begin(), expected.end());
     }

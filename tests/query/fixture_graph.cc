@@ -210,7 +210,7 @@ void loadFixtureGraph(storage::Backend& backend) {
     rec.weight = l.weight;
     rec.metadata = l.metadata;
     backend.graph().upsertEdge(rec);
-    names()[rec.id.str()] = fmt::format("#{}", l.n);
+    names()[rec.id.str()] = fmt::format("edge#{}", l.n);
   }
   // Deletes last, so the edges above were written while both endpoints were live.
   for (auto& l : edges()) {

@@ -1,7 +1,7 @@
 #pragma once
 // The pattern-parity fixture graph, written through the storage API so every backend holds
 // the same records. Ids are fixed (…-0000000000NN) so expected rows can name records:
-// fixtureName(id) maps an id back to "@Name".
+// fixtureName(id) maps an id back to "@Name" (edges: "edge#NNN", events: "!eventN").
 //
 // Shape (namespace main unless noted):
 //  - method concepts LoRA, QLoRA, DoRA, Adapter, Prefix Tuning with JSON properties
