@@ -89,6 +89,7 @@ Database::Database(const backends::PostgresOptions& options)
   for (auto r : vocab::defaultSymmetricRelations()) symmetric_.emplace(r);
   for (const auto& r : options_.extraSymmetricRelations) symmetric_.insert(r);
   namespacesGuc_ = arrayLiteral(options_.namespaces);
+  searchPath_ = fmt::format("{}, public", quoteIdent(options_.schema));
   migrate();
   auto lease = acquire(kCap, "open");
   serverVersion_ = lease.conn().exec("SELECT current_setting('server_version')", {}, kCap, "open").str(0, 0);
@@ -115,6 +116,9 @@ void Database::migrate() {
   const std::string adminUrl = options_.adminUrl.empty() ? options_.url : options_.adminUrl;
   auto conn = Conn::connect(adminUrl, kCap);
   Conn& c = *conn;
+  // PGlite shares one session among its clients: a role switched to by another client
+  // would otherwise still be in force here.
+  c.execScript("RESET ROLE", kCap, "migrate");
   c.execScript(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoteIdent(options_.schema)), kCap, "migrate");
   c.exec("SELECT set_config('search_path', $1, false)",
          Params().text(fmt::format("{}, public", quoteIdent(options_.schema))), kCap, "migrate");
@@ -175,9 +179,7 @@ std::unique_ptr<Conn> Database::openConnection() {
     // that user; switch to the application role so the policies apply.
     auto r = c.exec("SELECT current_user = $1, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
                     Params().text(options_.appRole), kCap, "connect");
-    if (!r.getBool(0, 0) && r.getBool(0, 1)) {
-      c.execScript(fmt::format("SET ROLE {}", quoteIdent(options_.appRole)), kCap, "connect");
-    }
+    if (!r.getBool(0, 0) && r.getBool(0, 1)) switchRole_ = true;
   }
   return conn;
 }
@@ -206,9 +208,17 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
       if (!conn) conn = openConnection();
       // Health check and session state in one round trip: the granted namespaces RLS reads,
       // and read-only mode for readers.
+      // search_path and role are set again each time because PGlite's clients share one
+      // session, which another client may have changed; on a real server they are no-ops.
       conn->exec("SELECT set_config('khive.namespaces', $1, false), set_config('default_transaction_read_only', $2, "
-                 "false)",
-                 Params().text(namespacesGuc_).text(readOnly ? "on" : "off"), capability, operation);
+                 "false), set_config('search_path', $3, false), CASE WHEN $4 THEN set_config('role', $5, false) END",
+                 Params()
+                     .text(namespacesGuc_)
+                     .text(readOnly ? "on" : "off")
+                     .text(searchPath_)
+                     .boolean(switchRole_.load())
+                     .text(options_.appRole),
+                 capability, operation);
       return Lease(*this, std::move(conn));
     } catch (const Error&) {
       const bool lost = !conn || !conn->ok();

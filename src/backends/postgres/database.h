@@ -3,6 +3,7 @@
 // carries the session's granted namespaces (the GUC row-level security reads), migrations,
 // and the transaction + retry helpers the stores build on.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -84,6 +85,10 @@ class Database {
   const Clock* clock_;
   std::set<std::string> symmetric_;
   std::string namespacesGuc_;  // the granted namespaces as an array literal
+  std::string searchPath_;
+  // The server logged us in as a superuser (PGlite does for every client): each checkout
+  // switches to the application role, as RLS does not bind superusers.
+  std::atomic<bool> switchRole_{false};
   bool hasVectors_ = false;
   int schemaVersion_ = 0;
   std::string serverVersion_;

@@ -311,12 +311,12 @@ std::vector<storage::Neighbor> PgGraphStore::neighbors(const Uuid& node, const s
   SqlBuilder b;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i) b.text(" UNION ALL ");
-    b.text("SELECT ").text(toCol(parts[i])).text(" AS node, e.id, e.relation, e.weight, ");
+    b.text("SELECT ").text(toCol(parts[i])).text(" AS node, e.id, e.relation COLLATE \"C\" AS relation, e.weight, ");
     b.text(parts[i].reported == Direction::Out ? "0" : "1");
     b.text(" FROM edges AS e WHERE ").text(fromCol(parts[i])).text(" = ").uuid(node).text(" AND ");
     appendHopConditions(b, parts[i], filter);
   }
-  b.text(" ORDER BY 4 DESC, 1, 3 COLLATE \"C\", 2 LIMIT ").integer(q.limit);
+  b.text(" ORDER BY weight DESC, node, relation, id LIMIT ").integer(q.limit);
   return db_.run(
       kCap, "neighbors",
       [&](Conn& c) {

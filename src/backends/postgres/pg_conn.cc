@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -51,6 +54,7 @@ ErrorCode codeFor(std::string_view state) {
   if (state == "23505") return ErrorCode::AlreadyExists;
   if (state == "57014" || state == "55P03") return ErrorCode::Timeout;  // canceled / lock not available
   if (state == "25006") return ErrorCode::InvalidInput;                 // read-only transaction
+  if (state == "08P01") return ErrorCode::InvalidInput;  // e.g. "bind message supplies 0 parameters, but ... 1"
   if (state.starts_with("23") || state.starts_with("22") || state.starts_with("42") || state.starts_with("P0") ||
       state.starts_with("2F") || state.starts_with("0A") || state.starts_with("25") || state.starts_with("3F") ||
       state.starts_with("34") || state.starts_with("26") || state.starts_with("44")) {
@@ -219,11 +223,13 @@ const std::string& Conn::prepared(std::string_view sql, const Params& params, st
                                   std::string_view operation) {
   std::string key(sql);
   if (auto it = statements_.find(key); it != statements_.end()) return it->second;
-  if (statements_.size() >= kMaxPrepared) {
-    execScript("DEALLOCATE ALL", capability, operation);
-    statements_.clear();
-  }
-  std::string name = fmt::format("k{}", statements_.size());
+  static const std::string kNone;
+  if (statements_.size() >= kMaxPrepared) return kNone;  // full: run unprepared
+  // Names unique per process and connection: PGlite serves every client from one shared
+  // session, where prepared statements of one connection are visible to (and collide
+  // with) the others.
+  static std::atomic<std::uint64_t> counter{0};
+  std::string name = fmt::format("k{}_{}", static_cast<long>(::getpid()), counter.fetch_add(1));
   ResultPtr r(PQprepare(conn_.get(), name.c_str(), key.c_str(), static_cast<int>(params.size()), params.types()));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) throwResult(r.get(), conn_.get(), capability, operation);
   return statements_.emplace(std::move(key), std::move(name)).first->second;
@@ -241,6 +247,7 @@ Result Conn::exec(std::string_view sql, const Params& params, std::string_view c
                   std::string_view operation) {
   lastUsed_ = std::chrono::steady_clock::now();
   const std::string& name = prepared(sql, params, capability, operation);
+  if (name.empty()) return execOnce(sql, params, capability, operation);
   std::vector<const char*> values;
   std::vector<int> lengths;
   params.view(values, lengths);
@@ -274,8 +281,13 @@ std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<con
   std::vector<std::int64_t> changed;
   if (rows.empty()) return changed;
   lastUsed_ = std::chrono::steady_clock::now();
-  const std::string name = prepared(sql, rows[0], capability, operation);
+  std::string name = prepared(sql, rows[0], capability, operation);
   PGconn* c = conn_.get();
+  if (name.empty()) {
+    // Cache full: prepare an unnamed statement for this batch.
+    ResultPtr r(PQprepare(c, "", std::string(sql).c_str(), static_cast<int>(rows[0].size()), rows[0].types()));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) throwResult(r.get(), c, capability, operation);
+  }
   if (PQenterPipelineMode(c) != 1) throwResult(nullptr, c, capability, operation);
   // Send everything, then read. A batch this size fits the socket buffers comfortably only up
   // to a point; libpq flushes as it goes (PQsendQueryPrepared flushes when its buffer fills),
