@@ -45,11 +45,16 @@ CREATE TABLE notes (
 CREATE INDEX notes_ns_created ON notes (namespace, created_at);
 CREATE INDEX notes_ns_kind ON notes (namespace, kind, created_at);
 
+-- The table is clustered on its natural key (source, target, relation, namespace): the
+-- outgoing edges of a node are one contiguous range of the table itself, so an out-hop reads
+-- no index at all. `id` is unique through edges_id (time-ordered UUIDs: appends). edges_in
+-- carries the primary key columns too, so an in-hop is covered by it alone.
+--
 -- endpoint_deleted counts the edge's soft-deleted endpoints (a self-loop counts twice). The
 -- triggers below keep it current, so live-graph reads test one column instead of looking up
--- both endpoints; the partial indexes then hold exactly the traversable edges.
+-- both endpoints.
 CREATE TABLE edges (
-  id               TEXT PRIMARY KEY NOT NULL,
+  id               TEXT NOT NULL,
   namespace        TEXT NOT NULL CHECK (namespace <> ''),
   source_id        TEXT NOT NULL,
   target_id        TEXT NOT NULL,
@@ -59,20 +64,19 @@ CREATE TABLE edges (
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,
   deleted_at       INTEGER,
-  endpoint_deleted INTEGER NOT NULL DEFAULT 0
+  endpoint_deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, target_id, relation, namespace)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX edges_natural_key ON edges (namespace, source_id, target_id, relation);
-CREATE INDEX edges_out ON edges (source_id, namespace, relation, target_id, weight)
-  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
-CREATE INDEX edges_in ON edges (target_id, namespace, relation, source_id, weight)
-  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
+CREATE UNIQUE INDEX edges_id ON edges (id);
+CREATE INDEX edges_in ON edges (target_id, namespace, relation, weight, deleted_at, endpoint_deleted);
 CREATE INDEX edges_ns_created ON edges (namespace, created_at);
-CREATE INDEX edges_any_source ON edges (source_id);
-CREATE INDEX edges_any_target ON edges (target_id);
 
+-- Equality probes only: an `id IN (NEW.a, NEW.b)` here is planned as a scan of the table.
 CREATE TRIGGER edges_endpoint_state AFTER INSERT ON edges
-WHEN EXISTS (SELECT 1 FROM entities WHERE id IN (NEW.source_id, NEW.target_id) AND deleted_at IS NOT NULL)
-  OR EXISTS (SELECT 1 FROM notes WHERE id IN (NEW.source_id, NEW.target_id) AND deleted_at IS NOT NULL)
+WHEN EXISTS (SELECT 1 FROM entities WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
+  OR EXISTS (SELECT 1 FROM entities WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
+  OR EXISTS (SELECT 1 FROM notes WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
+  OR EXISTS (SELECT 1 FROM notes WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
 BEGIN
   UPDATE edges SET endpoint_deleted =
       (SELECT count(*) FROM entities WHERE id = NEW.source_id AND deleted_at IS NOT NULL)

@@ -32,9 +32,9 @@ namespace khive::sqlite {
 // measured (recall@10 >= 0.95 on 100k x 128 and 100k x 384 clustered data).
 struct VectorIndexTuning {
   std::int64_t hnswThreshold = 20'000;  // spaces smaller than this use exact flat search
-  int hnswM = 32;
-  int efConstruction = 80;
-  int efSearch = 80;
+  int hnswM = 16;
+  int efConstruction = 40;
+  int efSearch = 128;
   int maxEfSearch = 2'048;
   // Exact scan over the filtered vectors when the filter admits at most this fraction of the
   // index, or when the scan touches at most exactScanFloats floats (1 ms-ish on one core).
@@ -115,6 +115,9 @@ class VectorSpaceIndex {
   Interner kinds_;
   // Live vectors per (namespace, kind), to size a filter without scanning.
   std::unordered_map<std::uint64_t, std::int64_t> liveByNsKind_;
+  // Internal ids per (namespace, kind), tombstones included, so an exact scan under a
+  // namespace/kind filter visits only the admitted vectors.
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> membersByNsKind_;
 };
 
 }  // namespace khive::sqlite

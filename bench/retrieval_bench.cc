@@ -1,0 +1,330 @@
+// Retrieval benchmark (issue 3), on SQLite files, single-threaded queries:
+//   - dense vectors, seeded clustered 100k x 128 and 100k x 384, exact ground truth:
+//     recall@10 and queries/s, unfiltered and with a 1 % filter (kind), plus the count of
+//     queries that returned fewer than k;
+//   - FTS5 query median over 100k generated documents;
+//   - hybrid (text + vector, RRF, alive check) query median over the same 100k entities.
+// Prints medians and writes bench/results/retrieval_bench.csv (or --out DIR).
+//
+//   retrieval_bench [--n 100000] [--queries 500] [--out DIR]
+//
+// The HNSW build may use both cores (OpenMP); every measured query runs on one thread.
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "khive/backends/sqlite.h"
+#include "khive/retrieval/hybrid_search.h"
+#include "retrieval/clustered_data.h"
+
+using namespace khive;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double micros(Steady::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+struct Row {
+  std::string name;
+  double value;
+  std::string unit;
+};
+std::vector<Row> results;
+void report(const std::string& name, double value, const std::string& unit) {
+  results.push_back({name, value, unit});
+  fmt::print("  {:<44} {:>12.4f} {}\n", name, value, unit);
+  std::fflush(stdout);
+}
+
+std::string freshFile(const std::string& tag) {
+  auto dir = std::filesystem::temp_directory_path() / "khive-retrieval-bench";
+  std::filesystem::create_directories(dir);
+  auto path = dir / (tag + ".sqlite");
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  return path.string();
+}
+
+// Exact top-10 (point indices) by brute force over unit vectors.
+std::vector<std::vector<std::size_t>> groundTruth(const testing::ClusteredData& d, const std::vector<float>& unit,
+                                                  std::size_t nq, bool rareOnly) {
+  const auto dims = static_cast<std::size_t>(d.dims);
+  std::vector<std::vector<std::size_t>> out(nq);
+  std::vector<float> q(dims);
+  for (std::size_t qi = 0; qi < nq; ++qi) {
+    auto src = d.query(qi);
+    double n = 0;
+    for (float x : src) n += static_cast<double>(x) * x;
+    for (std::size_t j = 0; j < dims; ++j) q[j] = static_cast<float>(src[j] / std::sqrt(n));
+    std::vector<std::pair<float, std::size_t>> all;
+    all.reserve(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      if (rareOnly && i % 100 != 0) continue;
+      const float* p = unit.data() + i * dims;
+      float dot = 0;
+      for (std::size_t j = 0; j < dims; ++j) dot += p[j] * q[j];
+      all.emplace_back(dot, i);
+    }
+    std::partial_sort(all.begin(), all.begin() + 10, all.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    for (int k = 0; k < 10; ++k) out[qi].push_back(all[static_cast<std::size_t>(k)].second);
+  }
+  return out;
+}
+
+// Loads the vectors (1 % of them of kind "rare") for the given subject ids, builds the index
+// and measures recall@10 and queries/s, unfiltered and 1 %-filtered.
+void vectorBench(storage::Backend& db, const testing::ClusteredData& d, const std::vector<Uuid>& ids,
+                 std::size_t nq, const std::string& tag) {
+  const auto dims = static_cast<std::size_t>(d.dims);
+  const auto n = d.size();
+  auto t0 = Steady::now();
+  std::vector<storage::VectorRecord> batch;
+  for (std::size_t i = 0; i < n; ++i) {
+    storage::VectorRecord r;
+    r.subjectId = ids[i];
+    r.ns = "bench";
+    r.kind = i % 100 == 0 ? "rare" : "concept";
+    r.model = tag;
+    auto p = d.point(i);
+    r.values.assign(p.begin(), p.end());
+    batch.push_back(std::move(r));
+    if (batch.size() == 10'000 || i + 1 == n) {
+      db.vectors().insertVectors(batch);
+      batch.clear();
+    }
+  }
+  report(tag + " insert (SQLite rows)", seconds(Steady::now() - t0), "s");
+  omp_set_num_threads(2);
+  t0 = Steady::now();
+  db.vectors().rebuildVectorIndex(tag);
+  report(tag + " index build (2 threads)", seconds(Steady::now() - t0), "s");
+  omp_set_num_threads(1);
+  for (const auto& info : db.vectors().vectorInfo())
+    if (info.model == tag) fmt::print("  index kind: {}, {} vectors\n", info.indexKind, info.count);
+
+  std::vector<float> unit(d.points);
+  for (std::size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (std::size_t j = 0; j < dims; ++j) s += static_cast<double>(unit[i * dims + j]) * unit[i * dims + j];
+    for (std::size_t j = 0; j < dims; ++j) unit[i * dims + j] = static_cast<float>(unit[i * dims + j] / std::sqrt(s));
+  }
+  std::map<Uuid, std::size_t> indexOf;
+  for (std::size_t i = 0; i < n; ++i) indexOf.emplace(ids[i], i);
+
+  for (bool filtered : {false, true}) {
+    auto truth = groundTruth(d, unit, nq, filtered);
+    std::vector<double> lat;
+    double found = 0;
+    std::size_t shortResults = 0, outside = 0;
+    // One warm-up pass over a few queries, then the measured pass.
+    for (std::size_t qi = 0; qi < std::min<std::size_t>(nq, 20); ++qi) {
+      storage::VectorSearchRequest r;
+      auto q = d.query(qi);
+      r.query.assign(q.begin(), q.end());
+      r.model = tag;
+      r.namespaces = {"bench"};
+      if (filtered) r.kinds = {"rare"};
+      db.vectors().searchVectors(r);
+    }
+    const auto start = Steady::now();
+    for (std::size_t qi = 0; qi < nq; ++qi) {
+      storage::VectorSearchRequest r;
+      auto q = d.query(qi);
+      r.query.assign(q.begin(), q.end());
+      r.model = tag;
+      r.topK = 10;
+      r.namespaces = {"bench"};
+      if (filtered) r.kinds = {"rare"};
+      auto t = Steady::now();
+      auto hits = db.vectors().searchVectors(r);
+      lat.push_back(micros(Steady::now() - t));
+      if (hits.size() < 10) ++shortResults;
+      std::set<std::size_t> got;
+      for (const auto& h : hits) {
+        auto i = indexOf.at(h.subjectId);
+        if (filtered && i % 100 != 0) ++outside;
+        got.insert(i);
+      }
+      for (auto t2 : truth[qi]) found += got.contains(t2) ? 1 : 0;
+    }
+    const double total = seconds(Steady::now() - start);
+    const std::string label = tag + (filtered ? " 1%-filtered" : " unfiltered");
+    report(label + " recall@10", found / (10.0 * static_cast<double>(nq)), "");
+    report(label + " queries/s", static_cast<double>(nq) / total, "q/s");
+    report(label + " median latency", median(lat), "us");
+    report(label + " queries/s at median latency", 1e6 / median(lat), "q/s");
+    std::sort(lat.begin(), lat.end());
+    report(label + " p90 latency", lat[lat.size() * 9 / 10], "us");
+    report(label + " max latency", lat.back(), "us");
+    report(label + " results < k", static_cast<double>(shortResults), "queries");
+    report(label + " hits outside filter", static_cast<double>(outside), "hits");
+  }
+}
+
+// Pseudo-words with a Zipf-like frequency: word w is drawn with weight 1 / (w + 1).
+struct Vocabulary {
+  std::vector<std::string> words;
+  std::discrete_distribution<std::size_t> dist;
+  explicit Vocabulary(std::size_t n) {
+    static const char* syll[] = {"ka", "lo", "mi", "ra", "te", "zu", "po", "ne", "shi", "va", "dor", "gen", "bel", "tik"};
+    std::vector<double> w;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string s;
+      std::size_t x = i + 1;
+      while (x) {
+        s += syll[x % 14];
+        x /= 14;
+      }
+      words.push_back(s);
+      w.push_back(1.0 / static_cast<double>(i + 1));
+    }
+    dist = std::discrete_distribution<std::size_t>(w.begin(), w.end());
+  }
+  const std::string& draw(std::mt19937_64& rng) { return words[dist(rng)]; }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = 100'000, nq = 500;
+  std::string outDir = "bench/results";
+  std::string only;  // "", "d128" or "d384": run just that vector section (for profiling)
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--n") n = std::stoul(argv[i + 1]);
+    if (a == "--queries") nq = std::stoul(argv[i + 1]);
+    if (a == "--out") outDir = argv[i + 1];
+    if (a == "--only") only = argv[i + 1];
+  }
+  omp_set_num_threads(1);
+  const auto benchStart = Steady::now();
+  fmt::print("khive retrieval bench: n={} queries={} (SQLite file, queries single-threaded)\n", n, nq);
+
+  // --- 100k entities with text documents and 128-d vectors: FTS, vectors, hybrid ---------------
+  if (only == "d128") {
+    backends::SqliteOptions o;
+    o.path = freshFile("main");
+    auto db = backends::openSqlite(o);
+    std::vector<Uuid> ids;
+    for (std::size_t i = 0; i < n; ++i) ids.push_back(Uuid::v7());
+    vectorBench(*db, testing::makeClustered(n, nq, 128, 100, 128), ids, nq, "d128");
+  }
+  if (only.empty()) {
+    backends::SqliteOptions o;
+    o.path = freshFile("main");
+    auto db = backends::openSqlite(o);
+    std::mt19937_64 rng(42);
+    Vocabulary vocab(20'000);
+    std::vector<Uuid> ids;
+    auto t0 = Steady::now();
+    std::vector<Entity> ents;
+    std::vector<storage::TextDocument> docs;
+    for (std::size_t i = 0; i < n; ++i) {
+      Entity e;
+      e.id = Uuid::v7();
+      e.ns = "bench";
+      e.kind = "concept";
+      std::string name, body;
+      for (int w = 0; w < 4; ++w) name += (w ? " " : "") + vocab.draw(rng);
+      for (int w = 0; w < 40; ++w) body += (w ? " " : "") + vocab.draw(rng);
+      e.name = name;
+      e.description = body;
+      ids.push_back(e.id);
+      ents.push_back(e);
+      if (ents.size() == 10'000 || i + 1 == n) {
+        db->entities().upsertEntities(ents);
+        for (const auto& x : ents) docs.push_back(retrieval::textDocumentOf(x));
+        db->text().upsertDocuments(docs);
+        ents.clear();
+        docs.clear();
+      }
+    }
+    fmt::print("\nFTS5 over {} documents (4-word titles, 40-word bodies, Zipf vocabulary of 20k words)\n", n);
+    report("load entities + text documents", seconds(Steady::now() - t0), "s");
+
+    // Queries: 1-3 words, drawn uniformly from the 5,000 most frequent words (so they hit).
+    std::vector<std::string> queries;
+    std::uniform_int_distribution<std::size_t> common(0, 4'999);
+    for (std::size_t i = 0; i < 1'000; ++i) {
+      std::string q;
+      const int words = 1 + static_cast<int>(i % 3);
+      for (int w = 0; w < words; ++w) q += (w ? " " : "") + vocab.words[common(rng)];
+      queries.push_back(q);
+    }
+    for (auto mode : {storage::TextMode::Plain, storage::TextMode::AnyTerm}) {
+      std::vector<double> lat;
+      std::size_t hitsTotal = 0;
+      for (const auto& q : queries) {
+        storage::TextQuery tq;
+        tq.text = q;
+        tq.mode = mode;
+        tq.namespaces = {"bench"};
+        tq.topK = 10;
+        auto t = Steady::now();
+        hitsTotal += db->text().searchText(tq).size();
+        lat.push_back(micros(Steady::now() - t));
+      }
+      const std::string m = mode == storage::TextMode::Plain ? "plain (AND)" : "any-term (OR)";
+      report("FTS query median, " + m, median(lat), "us");
+      report("FTS mean hits per query, " + m, static_cast<double>(hitsTotal) / queries.size(), "hits");
+    }
+
+    fmt::print("\nDense vectors 100k x 128 (clustered, 100 clusters, seed 128)\n");
+    auto d128 = testing::makeClustered(n, nq, 128, 100, 128);
+    vectorBench(*db, d128, ids, nq, "d128");
+
+    fmt::print("\nHybrid (text any-term + 128-d vector, RRF k=60, alive check) over {} entities\n", n);
+    retrieval::HybridSearch hybrid(*db);
+    std::vector<double> lat;
+    for (std::size_t i = 0; i < std::min<std::size_t>(nq, queries.size()); ++i) {
+      retrieval::HybridQuery q;
+      q.text = queries[i];
+      auto v = d128.query(i);
+      q.vector.assign(v.begin(), v.end());
+      q.vectorModel = "d128";
+      q.namespaces = {"bench"};
+      q.topK = 10;
+      auto t = Steady::now();
+      auto hits = hybrid.search(q);
+      lat.push_back(micros(Steady::now() - t));
+    }
+    report("hybrid query median", median(lat), "us");
+  }
+
+  // --- 100k x 384 ------------------------------------------------------------------------------
+  if (only.empty() || only == "d384") {
+    backends::SqliteOptions o;
+    o.path = freshFile("d384");
+    auto db = backends::openSqlite(o);
+    fmt::print("\nDense vectors 100k x 384 (clustered, 100 clusters, seed 384)\n");
+    auto d384 = testing::makeClustered(n, nq, 384, 100, 384);
+    std::vector<Uuid> ids;
+    for (std::size_t i = 0; i < n; ++i) ids.push_back(Uuid::v7());
+    vectorBench(*db, d384, ids, nq, "d384");
+  }
+
+  report("total bench time", seconds(Steady::now() - benchStart), "s");
+  std::filesystem::create_directories(outDir);
+  std::ofstream csv(std::filesystem::path(outDir) / "retrieval_bench.csv");
+  csv << "measure,value,unit\n";
+  for (const auto& r : results) csv << '"' << r.name << "\"," << r.value << ',' << r.unit << '\n';
+  fmt::print("\nwrote {}/retrieval_bench.csv\n", outDir);
+  return 0;
+}

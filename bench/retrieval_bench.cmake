@@ -1,0 +1,6 @@
+# Retrieval benchmark (issue 3): FAISS-backed vector search, FTS5, hybrid. Included by
+# bench/CMakeLists.txt when present.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+add_executable(retrieval_bench retrieval_bench.cc)
+target_include_directories(retrieval_bench PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(retrieval_bench PRIVATE khive_retrieval khive_sqlite OpenMP::OpenMP_CXX fmt::fmt)
