@@ -1,1 +1,201 @@
+// Compiler: golden SQL for both dialects, and the structural rules every statement follows.
+
 #include <gtest/gtest.h>
+
+#include <regex>
+
+#include "khive/query/compiler.h"
+#include "khive/query/errors.h"
+#include "khive/query/postgres_dialect.h"
+#include "khive/query/sqlite_dialect.h"
+
+namespace khive::query {
+namespace {
+
+CompileOptions mainScope() {
+  CompileOptions o;
+  o.namespaces = {"main"};
+  return o;
+}
+
+CompiledQuery compileWith(const SqlDialect& d, std::string_view text, const CompileOptions& o = mainScope()) {
+  return QueryCompiler(d).compile(text, o);
+}
+
+std::string sqlFor(const SqlDialect& d, std::string_view text) { return compileWith(d, text).sql; }
+
+// Golden statements: reviewed by hand once, executed by the parity suite on both engines.
+// A change here is a change of the SQL every backend runs: review the diff.
+TEST(CompilerGolden, SqliteFixedJoin) {
+  EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends]->(b:entity) RETURN b.name"),
+      R"(SELECT n1.name AS "b_name" FROM entities AS n0 JOIN edges AS e0 ON e0.source_id = n0.id AND )"
+      R"(e0.relation IN (?3) AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND e0.namespace IN )"
+      R"((?1) JOIN entities AS n1 ON n1.id = e0.target_id AND n1.deleted_at IS NULL AND n1.namespace IN )"
+      R"((?1) WHERE n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 COLLATE NOCASE LIMIT )"
+      R"(?4)");
+}
+
+TEST(CompilerGolden, SqliteVariableLength) {
+  EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
+      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
+      R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
+      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, h.target_id, w.depth )"
+      R"(+ 1, w.path || h.target_id || '/' FROM w0 AS w CROSS JOIN edges AS h ON h.source_id = w.node_id )"
+      R"(AND h.relation IN (?3) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN )"
+      R"((?1) WHERE w.depth < ?4 AND instr(w.path, '/' || h.target_id || '/') = 0 AND (EXISTS (SELECT 1 )"
+      R"(FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN (?1)) )"
+      R"(OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND )"
+      R"(x.namespace IN (?1)))) SELECT DISTINCT n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x )"
+      R"(ON w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 ON n1.id = w0x.node_id AND )"
+      R"(n1.deleted_at IS NULL AND n1.namespace IN (?1) WHERE n0.deleted_at IS NULL AND n0.namespace IN )"
+      R"((?1) AND n0.name = ?2 COLLATE NOCASE LIMIT ?6)");
+}
+
+TEST(CompilerGolden, SqliteJsonAndPaging) {
+  EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (n:note) WHERE n.properties.rank > 2 AND n.content CONTAINS 'x%' RETURN n.properties.rank SKIP 1 LIMIT 2"),
+      R"(SELECT (n0.properties -> ?2) AS "n_properties_rank" FROM notes AS n0 WHERE n0.deleted_at IS )"
+      R"(NULL AND n0.namespace IN (?1) AND (CASE WHEN json_type(n0.properties, ?2) IN ('integer', )"
+      R"('real') THEN json_extract(n0.properties, ?2) END > ?3 AND n0.content LIKE ?4 ESCAPE '\') ORDER )"
+      R"(BY n0.id LIMIT ?3 OFFSET ?5)");
+}
+
+TEST(CompilerGolden, PostgresFixedJoin) {
+  EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends]->(b:entity) RETURN b.name"),
+      R"(SELECT n1.name AS "b_name" FROM entities AS n0 JOIN edges AS e0 ON e0.source_id = n0.id AND )"
+      R"(e0.relation IN ($3::text) AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND )"
+      R"(e0.namespace IN ($1::text) JOIN entities AS n1 ON n1.id = e0.target_id AND n1.deleted_at IS )"
+      R"(NULL AND n1.namespace IN ($1::text) WHERE n0.deleted_at IS NULL AND n0.namespace IN ($1::text) )"
+      R"(AND lower((n0.name) COLLATE "C") = lower($2::text COLLATE "C") LIMIT $4::bigint)");
+}
+
+TEST(CompilerGolden, PostgresVariableLength) {
+  EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
+      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
+      R"((SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
+      R"(($1::text) AND lower((w0se.name) COLLATE "C") = lower($2::text COLLATE "C")) AS s UNION ALL )"
+      R"(SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h )"
+      R"(ON h.source_id = w.node_id AND h.relation IN ($3::text) AND h.deleted_at IS NULL AND )"
+      R"(h.endpoint_deleted = 0 AND h.namespace IN ($1::text) WHERE w.depth < $4::bigint AND h.target_id )"
+      R"(<> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE )"
+      R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) SELECT DISTINCT )"
+      R"(n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x ON w0x.start_id = n0.id AND w0x.depth >= )"
+      R"($5::bigint JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS NULL AND )"
+      R"(n1.namespace IN ($1::text) WHERE n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND )"
+      R"(lower((n0.name) COLLATE "C") = lower($2::text COLLATE "C") LIMIT $6::bigint)");
+}
+
+TEST(CompilerGolden, PostgresJsonAndPaging) {
+  EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (n:note) WHERE n.properties.rank > 2 AND n.content CONTAINS 'x%' RETURN n.properties.rank SKIP 1 LIMIT 2"),
+      R"(SELECT ((n0.properties #> $2::text[])::text) AS "n_properties_rank" FROM notes AS n0 WHERE )"
+      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND (CASE WHEN jsonb_typeof(n0.properties )"
+      R"(#> $2::text[]) = 'number' THEN (n0.properties #> $2::text[])::numeric END > $3::bigint AND )"
+      R"((n0.content) COLLATE "C" ILIKE $4::text ESCAPE '\') ORDER BY n0.id LIMIT $3::bigint OFFSET )"
+      R"($5::bigint)");
+}
+
+TEST(Compiler, ParametersAreTypedAndReused) {
+  CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends]->(b:entity) RETURN b.name");
+  ASSERT_EQ(q.params.size(), 4u);
+  EXPECT_EQ(std::get<std::string>(q.params[0]), "main");
+  EXPECT_EQ(std::get<std::string>(q.params[1]), "LoRA");
+  EXPECT_EQ(std::get<std::string>(q.params[2]), "extends");
+  EXPECT_EQ(std::get<std::int64_t>(q.params[3]), 501);  // the row cap + the sentinel row
+  EXPECT_EQ(q.paramTypes, (std::vector<ParamType>{ParamType::Text, ParamType::Text, ParamType::Text, ParamType::Integer}));
+  EXPECT_EQ(q.columns, (std::vector<OutputColumn>{{"b_name", ValueType::Text}}));
+  EXPECT_TRUE(q.sentinel);
+  EXPECT_EQ(q.rowCap, 500);
+  EXPECT_FALSE(q.ordered);
+}
+
+TEST(Compiler, NamespaceScopeAppliesToEveryAlias) {
+  CompileOptions o;
+  o.namespaces = {"a", "b"};
+  CompiledQuery q = compileWith(sqliteDialect(), "MATCH (x)-[e]-(y)-[*1..2]->(z:entity) RETURN x, e, z", o);
+  // Every table alias of the statement carries the scope.
+  std::regex alias(R"((entities|notes|edges|events) AS (\w+))");
+  int aliases = 0;
+  for (std::sregex_iterator it(q.sql.begin(), q.sql.end(), alias), end; it != end; ++it) {
+    ++aliases;
+    std::string name = (*it)[2];
+    EXPECT_NE(q.sql.find(name + ".namespace IN (?1, ?2)"), std::string::npos) << name << " unscoped in " << q.sql;
+  }
+  EXPECT_GE(aliases, 10);
+}
+
+TEST(Compiler, DialectDifferences) {
+  const char* text = "MATCH (a {name: 'x'})-[:extends*1..2]->(b) WHERE b.properties.y = true RETURN b.id LIMIT 3";
+  std::string lite = sqlFor(sqliteDialect(), text);
+  std::string pg = sqlFor(postgresDialect(), text);
+  EXPECT_NE(lite.find("CROSS JOIN edges AS h ON"), std::string::npos);
+  EXPECT_EQ(pg.find("CROSS JOIN"), std::string::npos);
+  EXPECT_NE(pg.find("JOIN edges AS h ON"), std::string::npos);
+  EXPECT_NE(lite.find("?1"), std::string::npos);
+  EXPECT_EQ(lite.find('$'), std::string::npos);
+  EXPECT_NE(pg.find("$1::text"), std::string::npos);
+  EXPECT_NE(pg.find("::text[]"), std::string::npos);  // JSON path
+  EXPECT_NE(pg.find("::boolean"), std::string::npos);
+  EXPECT_NE(pg.find("<> ALL(w.path)"), std::string::npos);
+  EXPECT_NE(lite.find("instr(w.path"), std::string::npos);
+  EXPECT_NE(pg.find("(COALESCE(n1e.id, n1n.id))::text AS \"b_id\""), std::string::npos);
+  // Paging a DISTINCT result: ordered from outside, code-point order, NULLs first.
+  EXPECT_NE(pg.find(") AS r ORDER BY r.\"b_id\" COLLATE \"C\" NULLS FIRST"), std::string::npos);
+  EXPECT_NE(lite.find(") AS r ORDER BY r.\"b_id\" COLLATE BINARY NULLS FIRST"), std::string::npos);
+  EXPECT_EQ(compileWith(postgresDialect(), text).params.size(), compileWith(sqliteDialect(), text).params.size());
+}
+
+TEST(Compiler, JsonPathParameterPerDialect) {
+  CompiledQuery lite = compileWith(sqliteDialect(), "MATCH (a) WHERE a.properties.meta.lab = 'x' RETURN a.name");
+  CompiledQuery pg = compileWith(postgresDialect(), "MATCH (a) WHERE a.properties.meta.lab = 'x' RETURN a.name");
+  auto has = [](const CompiledQuery& q, const std::string& v) {
+    for (auto& p : q.params) {
+      if (auto s = std::get_if<std::string>(&p); s && *s == v) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(lite, "$.\"meta\".\"lab\""));
+  EXPECT_TRUE(has(pg, "{\"meta\",\"lab\"}"));
+}
+
+TEST(Compiler, EmptyInListIsFalse) {
+  EXPECT_NE(sqlFor(sqliteDialect(), "MATCH (a:entity) WHERE a.name IN [] RETURN a.name").find("AND (0)"), std::string::npos);
+  EXPECT_NE(sqlFor(postgresDialect(), "MATCH (a:entity) WHERE a.name IN [] RETURN a.name").find("AND (FALSE)"),
+            std::string::npos);
+}
+
+TEST(Compiler, RowCapAndSentinel) {
+  CompileOptions o = mainScope();
+  o.rowCap = 10;
+  CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a) RETURN a.name LIMIT 5", o);
+  EXPECT_FALSE(q.sentinel);
+  EXPECT_EQ(q.rowCap, 5);
+  EXPECT_TRUE(q.ordered);
+  q = compileWith(sqliteDialect(), "MATCH (a) RETURN a.name LIMIT 50", o);
+  EXPECT_TRUE(q.sentinel);
+  EXPECT_EQ(q.rowCap, 10);
+  EXPECT_EQ(std::get<std::int64_t>(q.params.back()), 11);
+  std::vector<storage::SqlRow> rows(11, storage::SqlRow{std::string("x")});
+  EXPECT_TRUE(applyRowCap(q, rows));
+  EXPECT_EQ(rows.size(), 10u);
+  EXPECT_FALSE(applyRowCap(q, rows));
+}
+
+TEST(Compiler, DepthCapIsAParameterNeverAboveTen) {
+  CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..10]->(b) RETURN b.name");
+  EXPECT_NE(q.sql.find("WHERE w.depth < ?"), std::string::npos);
+  bool sawTen = false;
+  for (auto& p : q.params) {
+    if (auto i = std::get_if<std::int64_t>(&p); i && *i == 10) sawTen = true;
+  }
+  EXPECT_TRUE(sawTen);
+  EXPECT_THROW(compileWith(sqliteDialect(), "MATCH (a)-[*1..11]->(b) RETURN b"), QueryError);
+}
+
+TEST(Compiler, IsThreadSafeAndDeterministic) {
+  QueryCompiler c(postgresDialect());
+  std::string first = c.compile("MATCH (a)-[:extends*1..3]->(b) RETURN DISTINCT b SKIP 2", mainScope()).sql;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c.compile("MATCH (a)-[:extends*1..3]->(b) RETURN DISTINCT b SKIP 2", mainScope()).sql, first);
+}
+
+}  // namespace
+}  // namespace khive::query
