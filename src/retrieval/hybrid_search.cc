@@ -105,7 +105,7 @@ std::vector<HybridHit> HybridSearch::search(const HybridQuery& q) {
     // must be a live entity or note (in scope) and, unless asked otherwise, not the target of
     // a live `supersedes` edge.
     std::vector<HybridHit> out;
-    const std::size_t chunk = static_cast<std::size_t>(std::max<std::int64_t>(32, 2 * q.topK));
+    const std::size_t chunk = static_cast<std::size_t>(std::max<std::int64_t>(8, q.topK + 5));
     for (std::size_t start = 0; start < fused.size() && static_cast<std::int64_t>(out.size()) < q.topK;
          start += chunk) {
       const std::size_t end = std::min(fused.size(), start + chunk);
@@ -113,21 +113,24 @@ std::vector<HybridHit> HybridSearch::search(const HybridQuery& q) {
       for (std::size_t i = start; i < end; ++i)
         if (!known.contains(fused[i].subjectId)) ask.push_back(fused[i].subjectId);
       if (!ask.empty()) {
+        // Point lookups by id: each is a primary-key probe, where a filtered list query
+        // (ids IN (...) with ORDER BY created_at) may be planned as a namespace scan.
         std::map<Uuid, Subject> found;
-        const storage::PageRequest page{0, static_cast<std::int64_t>(ask.size())};
-        if (q.scope != Scope::Notes) {
-          storage::EntityFilter f;
-          f.namespaces = q.namespaces;
-          f.ids = ask;
-          for (auto& e : backend_.entities().queryEntities(f, page).items)
-            found.emplace(e.id, Subject{SubjectType::Entity, e.name});
-        }
-        if (q.scope != Scope::Entities) {
-          storage::NoteFilter f;
-          f.namespaces = q.namespaces;
-          f.ids = ask;
-          for (auto& n : backend_.notes().queryNotes(f, page, {}).items)
-            found.emplace(n.id, Subject{SubjectType::Note, n.name.value_or("")});
+        auto inScope = [&](const std::string& ns) {
+          return std::find(q.namespaces.begin(), q.namespaces.end(), ns) != q.namespaces.end();
+        };
+        for (const auto& id : ask) {
+          if (q.scope != Scope::Notes) {
+            if (auto e = backend_.entities().getEntity(id)) {
+              if (inScope(e->ns)) found.emplace(id, Subject{SubjectType::Entity, e->name});
+              continue;
+            }
+          }
+          if (q.scope != Scope::Entities) {
+            if (auto n = backend_.notes().getNote(id); n && inScope(n->ns)) {
+              found.emplace(id, Subject{SubjectType::Note, n->name.value_or("")});
+            }
+          }
         }
         std::vector<Uuid> alive;
         for (const auto& [id, s] : found) alive.push_back(id);

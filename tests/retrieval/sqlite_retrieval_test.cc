@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include "backends/sqlite/fts_query.h"
+#include "backends/sqlite/retrieval_stores.h"
 #include "backends/sqlite/vector_index.h"
 #include "clustered_data.h"
 #include "khive/backends/sqlite.h"
@@ -133,6 +136,60 @@ TEST(SqliteVectorIndex, SwitchesToHnswAboveTheThresholdAndCompactsTombstones) {
   for (const auto& h : db->vectors().searchVectors(req(data.point(5), 200))) {
     for (std::size_t i = 0; i < 100; ++i) ASSERT_NE(h.subjectId, recs[i].subjectId);
   }
+}
+
+// 128-d vectors at the HNSW threshold, so unfiltered and broad filters go through the HNSW
+// graph walk with the IDSelector (narrow filters take the exact scan, covered by the contract).
+TEST(SqliteVectorIndex, HnswWithSelectorKeepsKAndTheFilter) {
+  auto db = backends::openSqlite({});
+  const auto n = static_cast<std::size_t>(vectorIndexTuning().hnswThreshold);
+  auto data = testing::makeClustered(n, 20, 128, 20, 11);
+  std::vector<storage::VectorRecord> recs;
+  std::map<Uuid, std::size_t> indexOf;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto r = rec(data.point(i));
+    r.kind = i % 10 == 0 ? "minor" : "major";
+    r.properties = Json{{"bucket", static_cast<int>(i % 100)}};
+    indexOf.emplace(r.subjectId, i);
+    recs.push_back(std::move(r));
+  }
+  ASSERT_EQ(db->vectors().insertVectors(recs).affected, n);
+  ASSERT_EQ(db->vectors().searchVectors(req(data.query(0))).size(), 10u);
+  ASSERT_EQ(db->vectors().vectorInfo()[0].indexKind, "hnsw");
+  // Tombstones force the selector onto unfiltered searches too.
+  for (std::size_t i = 1; i < 200; i += 2) db->vectors().deleteVectors(recs[i].subjectId);
+
+  double found = 0, asked = 0;
+  for (std::size_t qi = 0; qi < 20; ++qi) {
+    auto r = req(data.query(qi));
+    const bool byKind = qi % 2 == 0;
+    if (byKind) {
+      r.kinds = {"major"};  // 90 %
+    } else {
+      r.properties = {storage::PropertyPredicate{"bucket", storage::PredicateOp::Lt, 95}};  // 95 %
+    }
+    auto admit = [&](std::size_t i) {
+      if (i < 200 && i % 2 == 1) return false;
+      return byKind ? i % 10 != 0 : i % 100 < 95;
+    };
+    auto hits = db->vectors().searchVectors(r);
+    ASSERT_EQ(hits.size(), 10u);
+    std::set<std::size_t> got;
+    for (const auto& h : hits) {
+      auto i = indexOf.at(h.subjectId);
+      ASSERT_TRUE(admit(i)) << "hit " << i << " is outside the filter or deleted";
+      got.insert(i);
+    }
+    for (auto t : testing::exactTopK(data, data.query(qi), 10, admit)) found += got.contains(t) ? 1 : 0;
+    asked += 10;
+  }
+  EXPECT_GE(found / asked, 0.9);
+  // The searches above went through the graph walk, not the exact-scan safety net.
+  auto* index = dynamic_cast<SqliteVectorStore&>(db->vectors()).spaceIndex("m", "text");
+  ASSERT_NE(index, nullptr);
+  auto st = index->state();
+  EXPECT_GE(st.graphSearches, 20);
+  EXPECT_EQ(st.shortFallbacks, 0);
 }
 
 TEST(SqliteVectorIndex, SearchInsideAWriteTransactionSeesItsOwnWrites) {

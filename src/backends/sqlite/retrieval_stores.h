@@ -49,6 +49,9 @@ class SqliteVectorStore final : public storage::VectorStore {
   std::vector<storage::VectorHit> searchVectors(const storage::VectorSearchRequest& request) override;
   std::vector<storage::VectorIndexInfo> vectorInfo() override;
   void rebuildVectorIndex(const std::string& model) override;
+  // The in-memory index of (model, field), or nullptr when none was made yet. For tests and
+  // diagnostics (how searches were answered).
+  const VectorSpaceIndex* spaceIndex(const std::string& model, const std::string& field);
 
  private:
   void insertOne(Conn& conn, const storage::VectorRecord& record);

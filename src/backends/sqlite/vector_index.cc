@@ -146,7 +146,8 @@ VectorSpaceIndex::~VectorSpaceIndex() = default;
 
 VectorSpaceIndex::State VectorSpaceIndex::state() const {
   std::shared_lock lock(mu_);
-  return {built_ ? (hnsw_ ? "hnsw" : "flat") : "none", live_, appliedSeq_};
+  return {built_ ? (hnsw_ ? "hnsw" : "flat") : "none", live_, appliedSeq_, graphSearches_.load(), exactScans_.load(),
+          shortFallbacks_.load()};
 }
 
 std::int64_t VectorSpaceIndex::latestSeq(Conn& conn) const {
@@ -423,9 +424,15 @@ std::vector<storage::VectorHit> VectorSpaceIndex::search(Conn& conn, const stora
     for (std::int64_t i = 0; i < want; ++i) {
       if (labels[i] >= 0) found.emplace_back(distances[i], static_cast<std::uint32_t>(labels[i]));
     }
-    if (static_cast<std::int64_t>(found.size()) < want) found.clear();
+    if (static_cast<std::int64_t>(found.size()) < want) {
+      found.clear();
+      ++shortFallbacks_;
+    } else {
+      ++graphSearches_;
+    }
   }
   if (found.empty()) {
+    ++exactScans_;
     const float* xb = vectorData();
     const auto d = static_cast<std::size_t>(dims_);
     auto score = [&](std::uint32_t i) { found.emplace_back(dot(q.data(), xb + i * d, d), i); };

@@ -10,6 +10,7 @@
 // full rebuild instead. Nothing is ever written to the index inside a write transaction, so a
 // rolled-back write can never leave the index ahead of the table.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -67,6 +68,10 @@ class VectorSpaceIndex {
     std::string indexKind;  // "none" (not built yet), "flat", "hnsw"
     std::int64_t live = 0;
     std::int64_t appliedSeq = 0;
+    // How searches were answered since construction (diagnostics and tests).
+    std::int64_t graphSearches = 0;  // HNSW walk, filter inside via IDSelector
+    std::int64_t exactScans = 0;     // exact scan over the admitted vectors
+    std::int64_t shortFallbacks = 0; // HNSW came back with < k, exact scan answered instead
   };
   State state() const;
   int dims() const { return dims_; }
@@ -97,6 +102,10 @@ class VectorSpaceIndex {
   const std::string model_;
   const std::string field_;
   const int dims_;
+
+  std::atomic<std::int64_t> graphSearches_{0};
+  std::atomic<std::int64_t> exactScans_{0};
+  std::atomic<std::int64_t> shortFallbacks_{0};
 
   mutable std::shared_mutex mu_;
   // Everything below is guarded by mu_. Internal id i (FAISS label) describes one vector.

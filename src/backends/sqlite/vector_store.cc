@@ -73,6 +73,12 @@ VectorSpaceIndex& SqliteVectorStore::space(const std::string& model, const std::
   return *slot;
 }
 
+const VectorSpaceIndex* SqliteVectorStore::spaceIndex(const std::string& model, const std::string& field) {
+  std::lock_guard lock(mu_);
+  auto it = spaces_.find({model, field});
+  return it == spaces_.end() ? nullptr : it->second.get();
+}
+
 void SqliteVectorStore::insertOne(Conn& conn, const storage::VectorRecord& r) {
   validate(r);
   const int dims = static_cast<int>(r.values.size());
