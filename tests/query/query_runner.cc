@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 #include "fixture_graph.h"
@@ -57,6 +58,9 @@ std::string renderValue(const storage::SqlValue& value, query::ValueType type) {
     case query::ValueType::Real:
     case query::ValueType::Integer: {
       // Engines that return numbers as text (libpq's text format).
+      std::int64_t i = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+      if (ec == std::errc() && p == text.data() + text.size()) return std::to_string(i);
       char* end = nullptr;
       double d = std::strtod(text.c_str(), &end);
       return end && *end == '\0' && !text.empty() ? renderNumber(d) : text;
