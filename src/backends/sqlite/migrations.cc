@@ -207,6 +207,15 @@ END;
 CREATE TRIGGER vectors_log_delete AFTER DELETE ON vectors BEGIN
   INSERT INTO vector_changes (model, field, vid, op) VALUES (OLD.model, OLD.field, OLD.vid, 0);
 END;
+-- rebuildVectorIndex prunes the log up to the seq its fresh index holds and records that seq
+-- here: an index (in any process) that has applied less than the floor has missed entries and
+-- rebuilds from the table instead of catching up.
+CREATE TABLE vector_log_floor (
+  model     TEXT NOT NULL,
+  field     TEXT NOT NULL,
+  floor_seq INTEGER NOT NULL,
+  PRIMARY KEY (model, field)
+) WITHOUT ROWID;
 
 -- Sparse vectors: the vector (terms as uint32 LE, weights as float32 LE) plus one posting per
 -- non-zero term, so a search reads only the postings of the query's terms.

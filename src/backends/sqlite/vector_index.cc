@@ -119,6 +119,18 @@ class FastFlatIP final : public faiss::IndexFlatIP {
 double scoreOf(float dot) { return std::clamp((1.0 + static_cast<double>(dot)) / 2.0, 0.0, 1.0); }
 }  // namespace
 
+std::int64_t latestVectorSeq(Conn& conn, const std::string& model, const std::string& field) {
+  // The floor counts too: once rebuildVectorIndex has pruned the log, max(seq) alone could fall
+  // below the seq an older index in another process holds and hide what it missed.
+  auto stmt = conn.prepare(
+      "SELECT max(coalesce((SELECT max(seq) FROM vector_changes WHERE model = ?1 AND field = ?2), 0), "
+      "coalesce((SELECT floor_seq FROM vector_log_floor WHERE model = ?1 AND field = ?2), 0))",
+      kCap, "search");
+  stmt.bindText(1, model).bindText(2, field);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
 const VectorIndexTuning& vectorIndexTuning() {
   static const VectorIndexTuning tuning;
   return tuning;
@@ -151,11 +163,7 @@ VectorSpaceIndex::State VectorSpaceIndex::state() const {
 }
 
 std::int64_t VectorSpaceIndex::latestSeq(Conn& conn) const {
-  auto stmt = conn.prepare("SELECT coalesce(max(seq), 0) FROM vector_changes WHERE model = ? AND field = ?", kCap,
-                           "search");
-  stmt.bindText(1, model_).bindText(2, field_);
-  stmt.step();
-  return stmt.getInt(0);
+  return latestVectorSeq(conn, model_, field_);
 }
 
 const float* VectorSpaceIndex::vectorData() const {
@@ -284,6 +292,16 @@ void VectorSpaceIndex::syncLocked(Conn& conn, std::int64_t latest) {
     return;
   }
   const auto& t = vectorIndexTuning();
+  {
+    auto floor = conn.prepare("SELECT floor_seq FROM vector_log_floor WHERE model = ? AND field = ?", kCap,
+                              "index_sync");
+    floor.bindText(1, model_).bindText(2, field_);
+    if (floor.step() && floor.getInt(0) > appliedSeq_) {
+      floor.reset();
+      rebuildLocked(conn);  // entries this index still needed were pruned
+      return;
+    }
+  }
   auto backlog = conn.prepare(
       "SELECT count(*) FROM vector_changes WHERE model = ? AND field = ? AND seq > ? AND seq <= ?", kCap, "index_sync");
   backlog.bindText(1, model_).bindText(2, field_).bindInt(3, appliedSeq_).bindInt(4, latest);

@@ -45,6 +45,10 @@ struct VectorIndexTuning {
 };
 const VectorIndexTuning& vectorIndexTuning();
 
+// The change-log position of (model, field): the highest seq logged or pruned. An index that
+// has applied less is stale.
+std::int64_t latestVectorSeq(Conn& conn, const std::string& model, const std::string& field);
+
 // Unit-normalises v in place; false for a zero vector.
 bool normalize(std::span<float> v);
 

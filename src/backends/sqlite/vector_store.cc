@@ -224,14 +224,11 @@ std::vector<storage::VectorIndexInfo> SqliteVectorStore::vectorInfo() {
     }
   }
   for (auto& info : out) {
-    auto latest = conn.prepare("SELECT coalesce(max(seq), 0) FROM vector_changes WHERE model = ? AND field = ?", kCap,
-                               "info");
-    latest.bindText(1, info.model).bindText(2, info.field);
-    latest.step();
+    const std::int64_t latest = latestVectorSeq(conn, info.model, info.field);
     auto st = space(info.model, info.field, info.dims).state();
     info.indexKind = st.indexKind;
     // Not built yet counts as stale too: the next search builds it from the table.
-    info.stale = st.indexKind == "none" || st.appliedSeq < latest.getInt(0);
+    info.stale = st.indexKind == "none" || st.appliedSeq < latest;
   }
   return out;
 }
@@ -253,7 +250,29 @@ void SqliteVectorStore::rebuildVectorIndex(const std::string& model) {
     stmt.bindText(1, model);
     while (stmt.step()) fields.push_back(stmt.getText(0));
   }
-  for (const auto& f : fields) space(model, f, dims).rebuild(conn);
+  for (const auto& f : fields) {
+    auto& index = space(model, f, dims);
+    index.rebuild(conn);
+    // The fresh index holds everything up to its seq: prune the change log to there and raise
+    // the floor, so the log does not grow without bound (see migration 2).
+    const std::int64_t applied = index.state().appliedSeq;
+    WriteTx tx(db_, kCap, "rebuild");
+    tx.conn()
+        .prepare("DELETE FROM vector_changes WHERE model = ? AND field = ? AND seq <= ?", kCap, "rebuild")
+        .bindText(1, model)
+        .bindText(2, f)
+        .bindInt(3, applied)
+        .run();
+    tx.conn()
+        .prepare("INSERT INTO vector_log_floor (model, field, floor_seq) VALUES (?, ?, ?) ON CONFLICT (model, field) "
+                 "DO UPDATE SET floor_seq = max(floor_seq, excluded.floor_seq)",
+                 kCap, "rebuild")
+        .bindText(1, model)
+        .bindText(2, f)
+        .bindInt(3, applied)
+        .run();
+    tx.commit();
+  }
 }
 
 }  // namespace khive::sqlite
