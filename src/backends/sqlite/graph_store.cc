@@ -194,15 +194,37 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
   if (db_.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
   if (e.createdAt == 0) e.createdAt = now;
   if (e.updatedAt == 0) e.updatedAt = now;
-  // Upsert on the natural key: an existing edge keeps its id and created_at and is revived
-  // (deleted_at takes the incoming value, normally NULL). A new id that collides with another
-  // edge's id is a PRIMARY KEY violation, reported as Conflict below.
+  // Upsert on the natural key: an existing edge keeps its id and created_at and takes the new
+  // weight, metadata and deleted_at (normally NULL: a revival). One probe of the clustered
+  // key decides between a plain INSERT and UPDATE (an INSERT ... ON CONFLICT would run through
+  // a statement journal). A new id that collides with another edge's id violates edges_id,
+  // reported as Conflict below.
+  {
+    auto probe = conn.prepare(
+        "SELECT id, created_at FROM edges WHERE source_id = ? AND target_id = ? AND relation = ? AND namespace = ?",
+        kCap, "upsert_edge");
+    probe.bindText(1, e.sourceId.str()).bindText(2, e.targetId.str()).bindText(3, e.relation).bindText(4, e.ns);
+    if (probe.step()) {
+      e.id = Uuid::parse(probe.getTextView(0));
+      e.createdAt = probe.getInt(1);
+      conn.prepare("UPDATE edges SET weight = ?, metadata = ?, updated_at = ?, deleted_at = ? WHERE id = ?", kCap,
+                   "upsert_edge")
+          .bindDouble(1, e.weight)
+          .bindText(2, e.metadata.dump())
+          .bindInt(3, e.updatedAt)
+          .bindOptInt(4, e.deletedAt)
+          .bindText(5, e.id.str())
+          .run();
+      return e;
+    }
+  }
   auto stmt = conn.prepare(
       "INSERT INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, "
-      "deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (source_id, target_id, relation, namespace) DO UPDATE SET weight = excluded.weight, "
-      "metadata = excluded.metadata, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at "
-      "RETURNING id, created_at",
+      "deleted_at, endpoint_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+      "(SELECT count(*) FROM entities WHERE id = ?3 AND deleted_at IS NOT NULL)"
+      " + (SELECT count(*) FROM notes WHERE id = ?3 AND deleted_at IS NOT NULL)"
+      " + (SELECT count(*) FROM entities WHERE id = ?4 AND deleted_at IS NOT NULL)"
+      " + (SELECT count(*) FROM notes WHERE id = ?4 AND deleted_at IS NOT NULL))",
       kCap, "upsert_edge");
   stmt.bindText(1, e.id.str())
       .bindText(2, e.ns)
@@ -215,10 +237,6 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
       .bindInt(9, e.updatedAt)
       .bindOptInt(10, e.deletedAt);
   try {
-    if (stmt.step()) {
-      e.id = Uuid::parse(stmt.getTextView(0));
-      e.createdAt = stmt.getInt(1);
-    }
     stmt.run();
   } catch (const Error& err) {
     if (err.code() == ErrorCode::AlreadyExists) {

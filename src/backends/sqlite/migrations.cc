@@ -50,9 +50,12 @@ CREATE INDEX notes_ns_kind ON notes (namespace, kind, created_at);
 -- no index at all. `id` is unique through edges_id (time-ordered UUIDs: appends). edges_in
 -- carries the primary key columns too, so an in-hop is covered by it alone.
 --
--- endpoint_deleted counts the edge's soft-deleted endpoints (a self-loop counts twice). The
--- triggers below keep it current, so live-graph reads test one column instead of looking up
--- both endpoints.
+-- endpoint_deleted counts the edge's soft-deleted endpoints (a self-loop counts twice), so
+-- live-graph reads test one column instead of looking up both endpoints. The stores keep it
+-- current (graph_store.cc computes it on insert; entity and note soft delete and revival
+-- recompute it for the node's edges) rather than triggers: a trigger on these tables makes
+-- SQLite open a statement journal for every row written, which more than halves the
+-- batch-write rate. Raw SQL that changes deleted_at must call the stores' path instead.
 CREATE TABLE edges (
   id               TEXT NOT NULL,
   namespace        TEXT NOT NULL CHECK (namespace <> ''),
@@ -70,39 +73,6 @@ CREATE TABLE edges (
 CREATE UNIQUE INDEX edges_id ON edges (id);
 CREATE INDEX edges_in ON edges (target_id, namespace, relation, weight, deleted_at, endpoint_deleted);
 CREATE INDEX edges_ns_created ON edges (namespace, created_at);
-
--- Equality probes only: an `id IN (NEW.a, NEW.b)` here is planned as a scan of the table.
-CREATE TRIGGER edges_endpoint_state AFTER INSERT ON edges
-WHEN EXISTS (SELECT 1 FROM entities WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
-  OR EXISTS (SELECT 1 FROM entities WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
-  OR EXISTS (SELECT 1 FROM notes WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
-  OR EXISTS (SELECT 1 FROM notes WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
-BEGIN
-  UPDATE edges SET endpoint_deleted =
-      (SELECT count(*) FROM entities WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
-    + (SELECT count(*) FROM notes WHERE id = NEW.source_id AND deleted_at IS NOT NULL)
-    + (SELECT count(*) FROM entities WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
-    + (SELECT count(*) FROM notes WHERE id = NEW.target_id AND deleted_at IS NOT NULL)
-  WHERE id = NEW.id;
-END;
-
-CREATE TRIGGER entities_soft_delete_edges AFTER UPDATE OF deleted_at ON entities
-WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
-BEGIN
-  UPDATE edges SET endpoint_deleted = endpoint_deleted
-      + (CASE WHEN NEW.deleted_at IS NULL THEN -1 ELSE 1 END)
-      * ((source_id = NEW.id) + (target_id = NEW.id))
-  WHERE source_id = NEW.id OR target_id = NEW.id;
-END;
-
-CREATE TRIGGER notes_soft_delete_edges AFTER UPDATE OF deleted_at ON notes
-WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
-BEGIN
-  UPDATE edges SET endpoint_deleted = endpoint_deleted
-      + (CASE WHEN NEW.deleted_at IS NULL THEN -1 ELSE 1 END)
-      * ((source_id = NEW.id) + (target_id = NEW.id))
-  WHERE source_id = NEW.id OR target_id = NEW.id;
-END;
 
 -- Hard delete of an entity or note removes every incident edge in the same transaction.
 CREATE TRIGGER entities_hard_delete_edges AFTER DELETE ON entities

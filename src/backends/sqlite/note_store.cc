@@ -78,17 +78,27 @@ void appendOrder(SqlBuilder& b, const storage::NoteOrder& order) {
 Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
   validate(in, "upsert");
   Note n = in;
-  if (n.createdAt == 0) n.createdAt = now;
+  const std::string id = n.id.str();
+  const StoredState before = readStoredState(conn, "notes", id, kCap);
+  if (before.exists && before.ns != n.ns) {
+    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                fmt::format("note {} already exists in namespace '{}'; an upsert cannot move a record between "
+                            "namespaces",
+                            id, before.ns));
+  }
+  n.createdAt = before.exists ? before.createdAt : (n.createdAt ? n.createdAt : now);
   if (n.updatedAt == 0) n.updatedAt = now;
+  // A plain INSERT or UPDATE chosen by the probe (see entity_store.cc for why not an upsert).
   auto stmt = conn.prepare(
-      "INSERT INTO notes (id, namespace, kind, status, name, content, salience, decay_factor, expires_at, "
-      "properties, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status, name = excluded.name, "
-      "content = excluded.content, salience = excluded.salience, decay_factor = excluded.decay_factor, "
-      "expires_at = excluded.expires_at, properties = excluded.properties, updated_at = excluded.updated_at, "
-      "deleted_at = excluded.deleted_at WHERE notes.namespace = excluded.namespace RETURNING created_at",
+      before.exists
+          ? "UPDATE notes SET namespace = ?2, kind = ?3, status = ?4, name = ?5, content = ?6, salience = ?7, "
+            "decay_factor = ?8, expires_at = ?9, properties = ?10, created_at = ?11, updated_at = ?12, "
+            "deleted_at = ?13 WHERE id = ?1 AND namespace = ?2"
+          : "INSERT INTO notes (id, namespace, kind, status, name, content, salience, decay_factor, expires_at, "
+            "properties, created_at, updated_at, deleted_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
       kCap, "upsert");
-  stmt.bindText(1, n.id.str())
+  stmt.bindText(1, id)
       .bindText(2, n.ns)
       .bindText(3, n.kind)
       .bindText(4, noteStatusName(n.status))
@@ -101,14 +111,8 @@ Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
       .bindInt(11, n.createdAt)
       .bindInt(12, n.updatedAt)
       .bindOptInt(13, n.deletedAt);
-  if (!stmt.step()) {
-    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
-                fmt::format("note {} already exists in another namespace; an upsert cannot move a record "
-                            "between namespaces",
-                            n.id.str()));
-  }
-  n.createdAt = stmt.getInt(0);
   stmt.run();
+  if (before.deleted != n.deletedAt.has_value()) refreshEndpointState(conn, id, kCap, "upsert");
   return n;
 }
 
@@ -149,6 +153,7 @@ bool SqliteNoteStore::deleteNote(const Uuid& id, storage::DeleteMode mode) {
                   .bindInt(2, now)
                   .bindText(3, id.str())
                   .run();
+    if (changed > 0) refreshEndpointState(tx.conn(), id.str(), kCap, "delete");
   } else {
     changed = tx.conn().prepare("DELETE FROM notes WHERE id = ?", kCap, "delete").bindText(1, id.str()).run();
   }

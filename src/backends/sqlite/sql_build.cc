@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/sqlite/connection.h"
 #include "khive/core/error.h"
 
 namespace khive::sqlite {
@@ -161,6 +162,34 @@ void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const stora
       return;
     }
   }
+}
+
+void refreshEndpointState(Conn& conn, const std::string& nodeId, std::string_view capability,
+                          std::string_view operation) {
+  conn.prepare(
+          "UPDATE edges SET endpoint_deleted ="
+          " (SELECT count(*) FROM entities WHERE id = edges.source_id AND deleted_at IS NOT NULL)"
+          " + (SELECT count(*) FROM notes WHERE id = edges.source_id AND deleted_at IS NOT NULL)"
+          " + (SELECT count(*) FROM entities WHERE id = edges.target_id AND deleted_at IS NOT NULL)"
+          " + (SELECT count(*) FROM notes WHERE id = edges.target_id AND deleted_at IS NOT NULL)"
+          " WHERE source_id = ?1 OR target_id = ?1",
+          capability, operation)
+      .bindText(1, nodeId)
+      .run();
+}
+
+StoredState readStoredState(Conn& conn, std::string_view table, const std::string& id, std::string_view capability) {
+  const std::string sql = "SELECT namespace, created_at, deleted_at IS NOT NULL FROM " + std::string(table) + " WHERE id = ?";
+  auto stmt = conn.prepare(sql, capability, "upsert");
+  stmt.bindText(1, id);
+  StoredState out;
+  if (stmt.step()) {
+    out.exists = true;
+    out.ns = stmt.getText(0);
+    out.createdAt = stmt.getInt(1);
+    out.deleted = stmt.getInt(2) != 0;
+  }
+  return out;
 }
 
 }  // namespace khive::sqlite

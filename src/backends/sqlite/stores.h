@@ -34,7 +34,8 @@ class SqliteEntityStore final : public storage::EntityStore {
   std::int64_t countEntities(const storage::EntityFilter& filter) override;
 
  private:
-  Entity upsertOne(Conn& conn, const Entity& entity, Micros now);
+  // Writes one entity; returns its stored created_at.
+  Micros upsertOne(Conn& conn, const Entity& entity, Micros now);
   std::optional<Entity> getById(const Uuid& id, bool includeDeleted);
   Database& db_;
 };
