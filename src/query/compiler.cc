@@ -9,7 +9,7 @@
 //   LEFT JOIN entities AS n0e ON n0e.id = n0i.id LEFT JOIN notes AS n0n ON n0n.id = n0i.id
 //   JOIN edges AS e0 ON e0.source_id = n0i.id AND e0.relation IN (?4)
 //        AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND e0.namespace IN (?1)
-//   LEFT JOIN entities AS n1e ON n1e.id = e0.target_id AND n1e.deleted_at IS NULL AND n1e.namespace IN (?1)
+//   LEFT JOIN entities AS n1e ON n1e.id = e0.target_id AND <lookupFilter: live, in scope>
 //   LEFT JOIN notes AS n1n ON n1n.id = e0.target_id AND ...
 //   WHERE (n1e.id IS NOT NULL OR n1n.id IS NOT NULL)
 //   LIMIT ?5                                            -- ?5 = row cap + 1 (the sentinel row)
@@ -275,12 +275,12 @@ class Compilation {
       std::string e = n.alias + "e", t = n.alias + "n";
       where_.push_back(fmt::format("({}.id IS NOT NULL OR {}.id IS NOT NULL)", e, t));
       return fmt::format(" LEFT JOIN entities AS {} ON {}.id = {} AND {} LEFT JOIN notes AS {} ON {}.id = {} AND {}", e, e,
-                         idExpr, join(nodeFilters(index, e, detail::kEntity), " AND "), t, t, idExpr,
-                         join(nodeFilters(index, t, detail::kNote), " AND "));
+                         idExpr, d_.lookupFilter(join(nodeFilters(index, e, detail::kEntity), " AND "), idExpr), t, t,
+                         idExpr, d_.lookupFilter(join(nodeFilters(index, t, detail::kNote), " AND "), idExpr));
     }
     n.substrate = subs;
     return fmt::format(" JOIN {} AS {} ON {}.id = {} AND {}", tableOf(subs), n.alias, n.alias, idExpr,
-                       join(nodeFilters(index, n.alias, subs), " AND "));
+                       d_.lookupFilter(join(nodeFilters(index, n.alias, subs), " AND "), idExpr));
   }
 
   // ---- edges -----------------------------------------------------------------------------
@@ -339,7 +339,7 @@ class Compilation {
     if (!e.variableLength) {
       std::string h = fmt::format("e{}", i);
       Adjacency adj = adjacency(h, k, dir, e);
-      std::string sql = fmt::format(" JOIN edges AS {} ON {} AND {}", h, adj.condition, liveEdge(h));
+      std::string sql = fmt::format(" JOIN edges AS {} ON {} AND {}", h, adj.condition, d_.lookupFilter(liveEdge(h), k));
       return sql + joinNode(fresh, adj.other);
     }
     std::string w = walkCte(i, known, dir);
@@ -356,21 +356,22 @@ class Compilation {
   }
 
   // A variable-length edge as a recursive CTE over simple paths. Worked example, for
-  //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (SQLite)
+  //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (PostgreSQL form)
   //
   //   w0(start_id, node_id, depth, path) AS (
-  //     SELECT s.id, s.id, 0, '/' || s.id || '/' FROM (<ids of a>) AS s        -- seed: depth 0
+  //     SELECT s.id, s.id, 0, ARRAY[s.id] FROM (<ids of a>) AS s           -- seed: depth 0
   //     UNION ALL
-  //     SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id || '/'
-  //     FROM w0 AS w CROSS JOIN edges AS h                -- CROSS JOIN pins walk-then-edge order
-  //       ON h.source_id = w.node_id AND h.relation IN (?4) AND <live, in scope>
-  //     WHERE w.depth < ?5                                 -- depth cap (<= 10)
-  //       AND instr(w.path, '/' || h.target_id || '/') = 0 -- cycle guard: never revisit a node
-  //       AND <h.target_id is a live node in scope>)       -- every hop stays in scope
+  //     SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id
+  //     FROM w0 AS w JOIN edges AS h
+  //       ON h.source_id = w.node_id AND h.relation IN ($4) AND <live, in scope>
+  //     WHERE w.depth < $5                                  -- depth cap (<= 10)
+  //       AND h.target_id <> ALL(w.path)                    -- cycle guard: never revisit a node
+  //       AND <h.target_id is a live node in scope>)        -- every hop stays in scope
   //
   // With LoRA -> QLoRA -> LoRA' -> LoRA the walk yields QLoRA (1), LoRA' (2) and stops at the
   // third hop because LoRA is already on the path. The main query keeps rows with depth >= 1
-  // and SELECT DISTINCT collapses different paths to the same node.
+  // and SELECT DISTINCT collapses different paths to the same node. How the walk row meets its
+  // edges is the dialect's (SQLite gathers them with a correlated subquery instead of a join).
   std::string walkCte(int i, int near, EdgeDirection dir) {
     const BoundEdge& e = b_.edges[i];
     std::string name = fmt::format("w{}", i);
@@ -379,18 +380,24 @@ class Compilation {
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
-    std::string next = adj.other;
+    std::string depthOk =
+        fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
+    SqlDialect::WalkStep step = d_.walkStep(name, adj.condition + " AND " + liveEdge("h"), adj.other, depthOk);
+    const std::string& next = step.next;
     std::string inScope = fmt::format(
         "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
         "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
         next, nsList(), next, nsList());
-    std::string step = fmt::format(
-        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} AS w {} edges AS h ON {} AND {} WHERE w.depth < {} AND {} AND {}",
-        next, d_.pathAppend("w.path", next), edgeCols ? ", COALESCE(w.first_edge, h.id), h.id" : "", name,
-        d_.pinnedJoin(), adj.condition, liveEdge("h"), param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer),
-        d_.pathExcludes("w.path", next), inScope);
+    std::vector<std::string> where;
+    if (!step.where.empty()) where.push_back(step.where);
+    where.push_back(d_.pathExcludes("w.path", next));
+    where.push_back(inScope);
+    std::string recursive = fmt::format(
+        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} WHERE {}", next, d_.pathAppend("w.path", next),
+        edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", step.edge, step.edge) : "", step.from,
+        join(where, " AND "));
     ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", name,
-                                edgeCols ? ", first_edge, last_edge" : "", seed, step));
+                                edgeCols ? ", first_edge, last_edge" : "", seed, recursive));
     return name;
   }
 

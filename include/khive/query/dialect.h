@@ -67,14 +67,27 @@ class SqlDialect {
   virtual std::string jsonDocumentAsText(std::string_view doc) const = 0;
 
   // --- recursive walks --------------------------------------------------------------------
-  // The join keyword of a recursive step that must keep the written join order
-  // (SQLite: CROSS JOIN ... ON pins the plan; PostgreSQL: plain JOIN, it has no CROSS JOIN ON).
-  virtual std::string pinnedJoin() const = 0;
+  // One step of a walk: how the walk row `<walk> AS w` reaches its neighbours over
+  // `edges AS h`. `condition` selects w's edges (it mentions w.node_id and h), `next` is the
+  // neighbour's id in terms of h, `depthOk` is the depth-cap test on w.
+  struct WalkStep {
+    std::string from;   // FROM clause of the recursive member
+    std::string next;   // the neighbour's id in the select list and WHERE
+    std::string edge;   // the traversed edge's id
+    std::string where;  // conditions the FROM clause does not already apply (may be empty)
+  };
+  virtual WalkStep walkStep(std::string_view walk, std::string_view condition, std::string_view next,
+                            std::string_view depthOk) const = 0;
   // Visited-node list of a walk: a new list holding `id`, the list with `id` appended, and a
   // test that `id` is not in the list.
   virtual std::string pathInit(std::string_view id) const = 0;
   virtual std::string pathAppend(std::string_view path, std::string_view id) const = 0;
   virtual std::string pathExcludes(std::string_view path, std::string_view id) const = 0;
+
+  // --- lookups ----------------------------------------------------------------------------
+  // The filters of a row looked up by key from `anchor` (a node joined by the id an edge or a
+  // walk produced, an edge joined from its endpoint). Default: `conditions` unchanged.
+  virtual std::string lookupFilter(std::string_view conditions, std::string_view anchor) const;
 
   // --- ordering ---------------------------------------------------------------------------
   // An ORDER BY key with the same order on every engine: code-point order for text, NULLs first.

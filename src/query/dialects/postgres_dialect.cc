@@ -10,8 +10,9 @@
 //    orders by code point like SQLite's BINARY.
 //  - jsonb values are typed with jsonb_typeof() before a cast (a cast of the wrong type is an
 //    error, not a NULL). `#>>` yields NULL for JSON null, so IS NULL covers missing and null.
-//  - PostgreSQL has no CROSS JOIN ... ON: the recursive step uses a plain JOIN. It needs
-//    typed NULLs in recursive seeds and UNION branches, and keeps visited nodes in a uuid[].
+//  - The recursive step is a plain JOIN of the walk with edges (PostgreSQL has no
+//    CROSS JOIN ... ON, and plans the join as an index nested loop). It needs typed NULLs in
+//    recursive seeds and UNION branches, and keeps visited nodes in a uuid[].
 
 #include <fmt/format.h>
 
@@ -89,7 +90,15 @@ std::string PostgresDialect::jsonValueAsText(std::string_view doc, std::string_v
 
 std::string PostgresDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("({})::text", doc); }
 
-std::string PostgresDialect::pinnedJoin() const { return "JOIN"; }
+SqlDialect::WalkStep PostgresDialect::walkStep(std::string_view walk, std::string_view condition,
+                                               std::string_view next, std::string_view depthOk) const {
+  WalkStep s;
+  s.from = fmt::format("{} AS w JOIN edges AS h ON {}", walk, condition);
+  s.next = std::string(next);
+  s.edge = "h.id";
+  s.where = std::string(depthOk);
+  return s;
+}
 
 std::string PostgresDialect::pathInit(std::string_view id) const { return fmt::format("ARRAY[{}]", id); }
 

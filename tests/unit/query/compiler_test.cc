@@ -29,26 +29,29 @@ std::string sqlFor(const SqlDialect& d, std::string_view text) { return compileW
 TEST(CompilerGolden, SqliteFixedJoin) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends]->(b:entity) RETURN b.name"),
       R"(SELECT n1.name AS "b_name" FROM entities AS n0 JOIN edges AS e0 ON e0.source_id = n0.id AND )"
-      R"(e0.relation IN (?3) AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND e0.namespace IN )"
-      R"((?1) JOIN entities AS n1 ON n1.id = e0.target_id AND n1.deleted_at IS NULL AND n1.namespace IN )"
-      R"((?1) WHERE n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 COLLATE NOCASE LIMIT )"
-      R"(?4)");
+      R"(e0.relation IN (?3) AND CASE WHEN n0.id IS NULL THEN 0 ELSE (e0.deleted_at IS NULL AND )"
+      R"(e0.endpoint_deleted = 0 AND e0.namespace IN (?1)) END JOIN entities AS n1 ON n1.id = )"
+      R"(e0.target_id AND CASE WHEN e0.target_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND )"
+      R"(n1.namespace IN (?1)) END WHERE n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 )"
+      R"(COLLATE NOCASE LIMIT ?4)");
 }
 
 TEST(CompilerGolden, SqliteVariableLength) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
       R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
       R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, h.target_id, w.depth )"
-      R"(+ 1, w.path || h.target_id || '/' FROM w0 AS w CROSS JOIN edges AS h ON h.source_id = w.node_id )"
-      R"(AND h.relation IN (?3) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN )"
-      R"((?1) WHERE w.depth < ?4 AND instr(w.path, '/' || h.target_id || '/') = 0 AND (EXISTS (SELECT 1 )"
-      R"(FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN (?1)) )"
-      R"(OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND )"
-      R"(x.namespace IN (?1)))) SELECT DISTINCT n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x )"
-      R"(ON w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 ON n1.id = w0x.node_id AND )"
-      R"(n1.deleted_at IS NULL AND n1.namespace IN (?1) WHERE n0.deleted_at IS NULL AND n0.namespace IN )"
-      R"((?1) AND n0.name = ?2 COLLATE NOCASE LIMIT ?6)");
+      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, (j.value ->> 0), )"
+      R"(w.depth + 1, w.path || (j.value ->> 0) || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 )"
+      R"(THEN (SELECT json_group_array(json_array(h.target_id, h.id)) FROM edges AS h WHERE h.source_id )"
+      R"(= w.node_id AND h.relation IN (?3) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND )"
+      R"(h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || (j.value ->> 0) || '/') = 0 )"
+      R"(AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = (j.value ->> 0) AND x.deleted_at IS NULL )"
+      R"(AND x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = (j.value ->> 0) AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) SELECT DISTINCT n1.name AS "b_name" FROM )"
+      R"(entities AS n0 JOIN w0 AS w0x ON w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 )"
+      R"(ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND )"
+      R"(n1.namespace IN (?1)) END WHERE n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 )"
+      R"(COLLATE NOCASE LIMIT ?6)");
 }
 
 TEST(CompilerGolden, SqliteJsonAndPaging) {
@@ -127,9 +130,12 @@ TEST(Compiler, DialectDifferences) {
   const char* text = "MATCH (a {name: 'x'})-[:extends*1..2]->(b) WHERE b.properties.y = true RETURN b.id LIMIT 3";
   std::string lite = sqlFor(sqliteDialect(), text);
   std::string pg = sqlFor(postgresDialect(), text);
-  EXPECT_NE(lite.find("CROSS JOIN edges AS h ON"), std::string::npos);
-  EXPECT_EQ(pg.find("CROSS JOIN"), std::string::npos);
-  EXPECT_NE(pg.find("JOIN edges AS h ON"), std::string::npos);
+  // SQLite gathers a walk row's edges with a correlated subquery (no join, no Bloom filter);
+  // PostgreSQL joins.
+  EXPECT_NE(lite.find("FROM w0 AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
+  EXPECT_NE(lite.find("json_group_array(json_array("), std::string::npos);
+  EXPECT_EQ(lite.find("JOIN edges AS h"), std::string::npos);
+  EXPECT_NE(pg.find("FROM w0 AS w JOIN edges AS h ON"), std::string::npos);
   EXPECT_NE(lite.find("?1"), std::string::npos);
   EXPECT_EQ(lite.find('$'), std::string::npos);
   EXPECT_NE(pg.find("$1::text"), std::string::npos);
@@ -182,7 +188,7 @@ TEST(Compiler, RowCapAndSentinel) {
 
 TEST(Compiler, DepthCapIsAParameterNeverAboveTen) {
   CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..10]->(b) RETURN b.name");
-  EXPECT_NE(q.sql.find("WHERE w.depth < ?"), std::string::npos);
+  EXPECT_NE(q.sql.find("CASE WHEN w.depth < ?"), std::string::npos);
   bool sawTen = false;
   for (auto& p : q.params) {
     if (auto i = std::get_if<std::int64_t>(&p); i && *i == 10) sawTen = true;

@@ -22,6 +22,7 @@
 #include "khive/query/postgres_dialect.h"
 #include "khive/query/sqlite_dialect.h"
 #include "parity_files.h"
+#include "support/test_backends.h"
 #include "query_runner.h"
 
 namespace khive::query {
@@ -61,7 +62,10 @@ class PostgresDialectExec : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* url = std::getenv("KHIVE_PG_URL");
-    if (!url || !*url) GTEST_SKIP() << "KHIVE_PG_URL not set: no PostgreSQL server to run the dialect on";
+    if (!url || !*url) {
+      if (testing::servicesRequired()) FAIL() << "KHIVE_PG_URL not set but KHIVE_REQUIRE_SERVICES is";
+      GTEST_SKIP() << "KHIVE_PG_URL not set: no PostgreSQL server to run the dialect on";
+    }
     conn_.reset(PQconnectdb(url));
     ASSERT_EQ(PQstatus(conn_.get()), CONNECTION_OK) << PQerrorMessage(conn_.get());
     schema_ = fmt::format("khive_qdialect_{}", ::getpid());
