@@ -116,13 +116,31 @@ class Binder {
     if (!o_.parameters.is_object()) fail(QueryErrorClass::InvalidInput, "query parameters must be a JSON object");
   }
 
+  // The default vocabulary is built once per process; only additions cost per compile.
   void loadVocabulary() {
-    for (auto r : vocab::defaultRelations()) known_.insert(std::string(r));
-    for (auto r : vocab::defaultSymmetricRelations()) symmetric_.insert(std::string(r));
-    for (auto& r : o_.extraRelations) known_.insert(detail::asciiLower(r));
+    static const std::set<std::string> kKnown = [] {
+      std::set<std::string> s;
+      for (auto r : vocab::defaultRelations()) s.insert(std::string(r));
+      return s;
+    }();
+    static const std::set<std::string> kSymmetric = [] {
+      std::set<std::string> s;
+      for (auto r : vocab::defaultSymmetricRelations()) s.insert(std::string(r));
+      return s;
+    }();
+    if (o_.extraRelations.empty() && o_.extraSymmetricRelations.empty()) {
+      known_ = &kKnown;
+      symmetric_ = &kSymmetric;
+      return;
+    }
+    ownKnown_ = kKnown;
+    ownSymmetric_ = kSymmetric;
+    known_ = &ownKnown_;
+    symmetric_ = &ownSymmetric_;
+    for (auto& r : o_.extraRelations) ownKnown_.insert(detail::asciiLower(r));
     for (auto& r : o_.extraSymmetricRelations) {
-      known_.insert(detail::asciiLower(r));
-      symmetric_.insert(detail::asciiLower(r));
+      ownKnown_.insert(detail::asciiLower(r));
+      ownSymmetric_.insert(detail::asciiLower(r));
     }
   }
 
@@ -195,16 +213,16 @@ class Binder {
       b.anyRelation = false;
       for (auto& r : e.relations) {
         std::string canon = detail::asciiLower(r);
-        if (!known_.count(canon)) {
-          std::vector<std::string> all(known_.begin(), known_.end());
+        if (!known_->count(canon)) {
+          std::vector<std::string> all(known_->begin(), known_->end());
           fail(QueryErrorClass::Validation,
                fmt::format("unknown relation '{}'; known relations: {}", r, joinNames(all)));
         }
-        auto& into = symmetric_.count(canon) ? b.symmetric : b.relations;
+        auto& into = symmetric_->count(canon) ? b.symmetric : b.relations;
         if (std::find(into.begin(), into.end(), canon) == into.end()) into.push_back(canon);
       }
     } else {
-      b.symmetric.assign(symmetric_.begin(), symmetric_.end());
+      b.symmetric.assign(symmetric_->begin(), symmetric_->end());
     }
     if (e.variableLength) {
       if (e.minHops == 0) {
@@ -434,7 +452,9 @@ class Binder {
 
   const Query& q_;
   const CompileOptions& o_;
-  std::set<std::string> known_, symmetric_;
+  const std::set<std::string>* known_ = nullptr;
+  const std::set<std::string>* symmetric_ = nullptr;
+  std::set<std::string> ownKnown_, ownSymmetric_;
   std::map<std::string, VarInfo> vars_;
   const std::vector<BoundNode>* nodes_ = nullptr;
 };

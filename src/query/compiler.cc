@@ -160,7 +160,9 @@ class Compilation {
  private:
   // ---- parameters ------------------------------------------------------------------------
   std::string param(storage::SqlValue v, ParamType t) {
-    std::string key = fmt::format("{}:{}:{}", static_cast<int>(t), v.index(), storage::displayValue(v));
+    std::string key(1, static_cast<char>('0' + static_cast<int>(t)));
+    key += static_cast<char>('0' + v.index());
+    key += storage::displayValue(v);
     auto it = dedup_.find(key);
     if (it != dedup_.end()) return d_.placeholder(it->second, t);
     params_.push_back(std::move(v));

@@ -15,6 +15,7 @@
 
 #include <array>
 
+#include "khive/query/compiler.h"
 #include "khive/query/parse.h"
 #include "query/token_stream.h"
 
@@ -191,7 +192,7 @@ class GqlParser {
     if (ts_.acceptPunct("*")) {
       e.variableLength = true;
       e.minHops = 1;
-      e.maxHops = kDefaultHopsLocal;
+      e.maxHops = kDefaultHops;
       if (ts_.peek().kind == TokenKind::Integer) {
         e.minHops = hopCount(ts_.next());
         e.maxHops = e.minHops;
@@ -277,6 +278,9 @@ class GqlParser {
     c.pos = start.pos;
     c.field = parseFieldRef(false);
     const Token& op = ts_.peek();
+    if (punctIs(op, "=") && punctIs(ts_.peek(1), "~")) {
+      ts_.unsupported(op, "regular expressions (=~) are not supported: use LIKE, CONTAINS or STARTS WITH");
+    }
     if (punctIs(op, "=")) c.op = CompareOp::Eq;
     else if (punctIs(op, "!=") || punctIs(op, "<>")) c.op = CompareOp::Ne;
     else if (punctIs(op, "<")) c.op = CompareOp::Lt;
@@ -301,7 +305,7 @@ class GqlParser {
       return c;
     } else if (keywordIs(op, "NOT")) {
       ts_.unsupported(op, "NOT is not supported: use !=, IS NOT NULL or the opposite comparison");
-    } else if (punctIs(op, "=") || punctIs(op, "~")) {
+    } else if (punctIs(op, "~")) {
       ts_.unsupported(op, "regular expressions are not supported: use LIKE, CONTAINS or STARTS WITH");
     } else {
       ts_.fail(op, fmt::format("expected a comparison operator but found {}", detail::describe(op)));
@@ -395,7 +399,6 @@ class GqlParser {
     return negative ? -t.intValue : t.intValue;
   }
 
-  static constexpr int kDefaultHopsLocal = 5;
   detail::TokenStream ts_;
   bool sawMatch_ = false;
 };
