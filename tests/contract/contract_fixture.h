@@ -20,10 +20,7 @@ class ContractTest : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
     const auto& c = GetParam();
-    if (!c.skipReason.empty()) {
-      if (std::getenv("KHIVE_REQUIRE_SERVICES")) FAIL() << c.name << " was required but is missing: " << c.skipReason;
-      GTEST_SKIP() << c.skipReason;
-    }
+    KHIVE_SKIP_UNAVAILABLE_BACKEND(c);
     db = c.make();
   }
 

@@ -82,7 +82,7 @@ class ParityTest : public ::testing::Test {
       : backend_(backend), case_(c), index_(index), record_(record) {}
 
   void TestBody() override {
-    if (!backend_->skipReason.empty()) GTEST_SKIP() << backend_->skipReason;
+    KHIVE_SKIP_UNAVAILABLE_BACKEND(*backend_);
     const ParityCase& c = *case_;
     storage::Backend& backend = fixtureBackend(*backend_);
     query::QueryCompiler compiler(dialectFor(backend));

@@ -67,7 +67,7 @@ class HybridContract : public RetrievalTest {
 };
 
 TEST_P(HybridContract, FusesTextAndVectorWithPerSignalRanks) {
-  if (!GetParam().hasVectors) GTEST_SKIP() << "needs vectors";
+  if (!requireVectors()) return;  // checked: vectors() is Unsupported on this backend
   // both: found by text and by vector; textOnly: text only; vecOnly: vector only.
   auto both = entity("falcon falcon", "falcon engines by falcon", {1, 0.05f});
   auto textOnly = entity("rocket", "a long description that mentions a falcon once among many other words", {-1, 0});

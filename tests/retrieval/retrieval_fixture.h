@@ -15,7 +15,7 @@ namespace khive::testing {
 class RetrievalTest : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
-    if (!GetParam().skipReason.empty()) GTEST_SKIP() << GetParam().skipReason;
+    KHIVE_SKIP_UNAVAILABLE_BACKEND(GetParam());
     db = GetParam().make();
   }
   // Skips the test when the case has no vector capability, after checking that the backend

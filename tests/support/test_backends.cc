@@ -1,13 +1,21 @@
 #include "support/test_backends.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 #include <filesystem>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include "khive/backends/sqlite.h"
 #ifdef KHIVE_HAVE_POSTGRES
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <mutex>
+#include <stdexcept>
 
 #include "khive/backends/postgres.h"
 #endif
@@ -23,6 +31,25 @@ std::string freshSqlitePath() {
 }
 
 #ifdef KHIVE_HAVE_POSTGRES
+// PGlite runs all its clients in one session, and its socket server interleaves their
+// protocol messages: two test processes talking to it at once (ctest -j) would run inside
+// each other's transactions and change each other's search_path. The first PGlite backend a
+// process makes takes an exclusive lock on a file named after the server, held until the
+// process exits, so PGlite tests run one process at a time while the others run in parallel.
+void holdPgliteLock(const std::string& url) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    auto path = std::filesystem::temp_directory_path() /
+                fmt::format("khive-pglite-{:x}.lock", std::hash<std::string>{}(url));
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) throw std::runtime_error("cannot open " + path.string());
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) throw std::runtime_error("cannot lock " + path.string());
+    }
+    // fd stays open (and locked) for the life of the process.
+  });
+}
+
 // A PostgreSQL case: each make() migrates a fresh schema through the superuser URL the test
 // services export, then connects as the non-superuser application role (by login on native
 // PostgreSQL; PGlite logs everyone in as its superuser, and the backend switches with SET ROLE).
@@ -31,8 +58,8 @@ BackendCase postgresCase(const char* name, const char* env, bool hasVectors) {
   BackendCase c;
   c.name = name;
   c.hasVectors = hasVectors;
-  // PGlite serves its clients one at a time from a single session: a reader waits until
-  // another connection's open transaction ends.
+  // PGlite serves its clients from a single session, one transaction at a time: the backend
+  // keeps one connection there, so a reader waits until the open transaction ends.
   c.readersRunDuringWrites = std::string_view(name) != "pglite";
   if (!url || !*url) {
     c.skipReason = fmt::format("{} not set: run through scripts/test.sh which starts PostgreSQL", env);
@@ -40,21 +67,31 @@ BackendCase postgresCase(const char* name, const char* env, bool hasVectors) {
     return c;
   }
   std::string admin = url;
-  c.make = [admin, name] {
-    static std::atomic<int> counter{0};
+  c.openScoped = [admin, name](const std::string& schema, const std::vector<std::string>& namespaces) {
+    if (std::string_view(name) == "pglite") holdPgliteLock(admin);
     backends::PostgresOptions o;
     o.url = admin;
     o.adminUrl = admin;
     o.user = "khive_app";
-    o.schema = fmt::format("t_{}_{}_{}", name, ::getpid(), counter.fetch_add(1));
-    // PGlite serves one client at a time; a small pool keeps it from queueing forever.
-    o.poolSize = std::string_view(name) == "pglite" ? 3 : 8;
+    o.schema = schema;
+    o.namespaces = namespaces;
+    // On PGlite the backend caps this at 1 by itself (Database::sharedSession()).
+    o.poolSize = 8;
     return backends::openPostgres(o);
+  };
+  c.make = [open = c.openScoped, name] {
+    static std::atomic<int> counter{0};
+    return open(fmt::format("t_{}_{}_{}", name, ::getpid(), counter.fetch_add(1)), {"*"});
   };
   return c;
 }
 #endif
 }  // namespace
+
+bool servicesRequired() {
+  const char* v = std::getenv("KHIVE_REQUIRE_SERVICES");
+  return v && *v && std::string_view(v) != "0";
+}
 
 const std::vector<BackendCase>& backendCases() {
   static const std::vector<BackendCase> cases = [] {

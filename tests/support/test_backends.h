@@ -23,9 +23,32 @@ struct BackendCase {
   // in-memory SQLite (no WAL) makes them wait for the commit.
   bool readersRunDuringWrites = true;
   bool hasVectors = true;  // false: the vector capability is expected to be Unsupported
+  // PostgreSQL cases only (empty elsewhere): opens a backend on `schema` (migrated when new)
+  // whose sessions are granted only `namespaces`, as the non-superuser application role. Two
+  // calls with one schema share the data, so one actor can try to reach another's rows.
+  std::function<std::unique_ptr<storage::Backend>(const std::string& schema,
+                                                   const std::vector<std::string>& namespaces)>
+      openScoped;
 };
 
 const std::vector<BackendCase>& backendCases();
+
+// True when the README's test command started every service (it exports
+// KHIVE_REQUIRE_SERVICES=1): an unavailable backend is then a failure, not a skip.
+bool servicesRequired();
+
+// In a test body or SetUp() (a function returning void): when the case is unavailable, fails
+// the test if services are required and skips it with the reason otherwise.
+#define KHIVE_SKIP_UNAVAILABLE_BACKEND(c)                                                                   \
+  do {                                                                                                    \
+    const ::khive::testing::BackendCase& khiveCase_ = (c);                                                \
+    if (!khiveCase_.skipReason.empty()) {                                                                 \
+      if (::khive::testing::servicesRequired()) {                                                         \
+        FAIL() << khiveCase_.name << " was required (KHIVE_REQUIRE_SERVICES) but is missing: " << khiveCase_.skipReason; \
+      }                                                                                                   \
+      GTEST_SKIP() << khiveCase_.skipReason;                                                              \
+    }                                                                                                     \
+  } while (0)
 
 // gtest prints a parameter with this instead of its bytes.
 inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }

@@ -70,8 +70,19 @@ std::string withUser(const std::string& url, const std::string& user) {
 }
 }  // namespace
 
-Lease::~Lease() {
+Lease::~Lease() { release(); }
+
+void Lease::release() {
   if (db_ && conn_) db_->release(std::move(conn_));
+}
+
+Conn& Lease::conn() {
+  if (!conn_) {
+    throw Error(ErrorCode::Transaction, std::string(kCap), "connection",
+                "this handle's transaction has ended (committed or rolled back) and its connection went back to "
+                "the pool; begin a new transaction");
+  }
+  return *conn_;
 }
 
 Database::Database(const backends::PostgresOptions& options)
@@ -90,7 +101,9 @@ Database::Database(const backends::PostgresOptions& options)
   for (const auto& r : options_.extraSymmetricRelations) symmetric_.insert(r);
   namespacesGuc_ = arrayLiteral(options_.namespaces);
   searchPath_ = fmt::format("{}, public", quoteIdent(options_.schema));
+  poolSize_ = options_.poolSize;
   migrate();
+  if (sharedSession_) poolSize_ = 1;
   auto lease = acquire(kCap, "open");
   serverVersion_ = lease.conn().exec("SELECT current_setting('server_version')", {}, kCap, "open").str(0, 0);
 }
@@ -119,6 +132,8 @@ void Database::migrate() {
   // PGlite shares one session among its clients: a role switched to by another client
   // would otherwise still be in force here.
   c.execScript("RESET ROLE", kCap, "migrate");
+  // PGlite names itself in version(): "PostgreSQL 18.6 (PGlite 0.5.14) on wasm32-...".
+  sharedSession_ = c.exec("SELECT strpos(version(), 'PGlite') > 0", {}, kCap, "migrate").getBool(0, 0);
   c.execScript(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoteIdent(options_.schema)), kCap, "migrate");
   c.exec("SELECT set_config('search_path', $1, false)",
          Params().text(fmt::format("{}, public", quoteIdent(options_.schema))), kCap, "migrate");
@@ -190,12 +205,12 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
     {
       std::unique_lock lock(mu_);
       const bool got = cv_.wait_for(lock, options_.checkoutTimeout,
-                                    [&] { return !idle_.empty() || open_ < options_.poolSize; });
+                                    [&] { return !idle_.empty() || open_ < poolSize_; });
       if (!got) {
         throw Error(ErrorCode::Pool, std::string(capability), std::string(operation),
                     fmt::format("no PostgreSQL connection came free within {} ms (pool size {}); raise poolSize "
                                 "or retry",
-                                options_.checkoutTimeout.count(), options_.poolSize));
+                                options_.checkoutTimeout.count(), poolSize_));
       }
       if (!idle_.empty()) {
         conn = std::move(idle_.back());

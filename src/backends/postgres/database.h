@@ -31,7 +31,11 @@ class Lease {
   Lease& operator=(Lease&&) = delete;
   Lease(const Lease&) = delete;
   ~Lease();
-  Conn& conn() { return *conn_; }
+  // The connection; Error(Transaction) once release() handed it back.
+  Conn& conn();
+  // Hands the connection back to the pool now rather than at destruction (a transaction
+  // handle does this at commit/rollback, so a pool of one is free again for the next caller).
+  void release();
 
  private:
   Database* db_;
@@ -71,6 +75,13 @@ class Database {
   bool hasVectors() const noexcept { return hasVectors_; }
   int schemaVersion() const noexcept { return schemaVersion_; }
   const std::string& serverVersion() const noexcept { return serverVersion_; }
+  // The server runs every client connection in one shared session (PGlite's socket server):
+  // settings, prepared statements and open transactions are shared, and messages of
+  // different connections interleave. The pool then holds a single connection, so this
+  // process never has two conversations with the server in flight at once.
+  bool sharedSession() const noexcept { return sharedSession_; }
+  // Connections the pool opens at most (options().poolSize, or 1 on a shared-session server).
+  int poolSize() const noexcept { return poolSize_; }
   std::string location() const;
 
  private:
@@ -90,6 +101,8 @@ class Database {
   // switches to the application role, as RLS does not bind superusers.
   std::atomic<bool> switchRole_{false};
   bool hasVectors_ = false;
+  bool sharedSession_ = false;
+  int poolSize_ = 1;
   int schemaVersion_ = 0;
   std::string serverVersion_;
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <optional>
 
 #include "backends/postgres/stores.h"
 
@@ -99,38 +101,63 @@ template <class Base>
 class ConnHandle : public Base {
  public:
   storage::SqlRows query(std::string_view sql, const storage::SqlParams& p) override {
-    return ConnOps::query(conn(), sql, p);
+    return with([&](Conn& c) { return ConnOps::query(c, sql, p); });
   }
   std::optional<storage::SqlRow> queryRow(std::string_view sql, const storage::SqlParams& p) override {
-    return ConnOps::queryRow(conn(), sql, p);
+    return with([&](Conn& c) { return ConnOps::queryRow(c, sql, p); });
   }
   storage::SqlValue queryScalar(std::string_view sql, const storage::SqlParams& p) override {
-    return ConnOps::queryScalar(conn(), sql, p);
+    return with([&](Conn& c) { return ConnOps::queryScalar(c, sql, p); });
   }
   std::int64_t execute(std::string_view sql, const storage::SqlParams& p) override {
-    return ConnOps::execute(conn(), sql, p);
+    return with([&](Conn& c) { return ConnOps::execute(c, sql, p); });
   }
   std::int64_t executeBatch(std::string_view sql, const std::vector<storage::SqlParams>& rows) override {
-    return ConnOps::executeBatch(conn(), sql, rows);
+    return with([&](Conn& c) { return ConnOps::executeBatch(c, sql, rows); });
   }
   std::string explain(std::string_view sql, const storage::SqlParams& p) override {
-    return ConnOps::explain(conn(), sql, p);
+    return with([&](Conn& c) { return ConnOps::explain(c, sql, p); });
   }
 
  protected:
-  virtual Conn& conn() = 0;
-};
-
-// A pooled connection in autocommit mode (read-only for readers). Single-threaded.
-class LeaseHandle final : public ConnHandle<storage::SqlConnection> {
- public:
-  explicit LeaseHandle(Lease lease) : lease_(std::move(lease)) {}
-
- protected:
-  Conn& conn() override { return lease_.conn(); }
+  // Runs fn on this handle's connection.
+  virtual void run(const std::function<void(Conn&)>& fn) = 0;
 
  private:
-  Lease lease_;
+  template <class F>
+  auto with(F&& fn) -> decltype(fn(std::declval<Conn&>())) {
+    std::optional<decltype(fn(std::declval<Conn&>()))> out;
+    run([&](Conn& c) { out.emplace(fn(c)); });
+    return std::move(*out);
+  }
+};
+
+// Autocommit statements (read-only for readers). On a server with real sessions the handle
+// keeps one pooled connection for its lifetime. On a shared-session server (PGlite: a pool of
+// one) it checks a connection out per statement instead, so a caller holding a reader or
+// writer handle while using the stores does not wait on itself. Single-threaded.
+class LeaseHandle final : public ConnHandle<storage::SqlConnection> {
+ public:
+  LeaseHandle(Database& db, std::string_view operation, bool readOnly)
+      : db_(db), operation_(operation), readOnly_(readOnly) {
+    if (!db_.sharedSession()) lease_.emplace(db_.acquire(kCap, operation_, readOnly_));
+  }
+
+ protected:
+  void run(const std::function<void(Conn&)>& fn) override {
+    if (lease_) {
+      fn(lease_->conn());
+      return;
+    }
+    auto lease = db_.acquire(kCap, operation_, readOnly_);
+    fn(lease.conn());
+  }
+
+ private:
+  Database& db_;
+  std::string operation_;
+  bool readOnly_;
+  std::optional<Lease> lease_;
 };
 
 // A transaction on a pooled connection; rolls back when destroyed uncommitted.
@@ -143,11 +170,22 @@ class TxHandle final : public ConnHandle<storage::SqlTransaction> {
     lease_.conn().exec("SELECT set_config('lock_timeout', $1, true)",
                        Params().text(std::to_string(o.timeout.count())), kCap, "begin");
   }
-  void commit() override { tx_.commit(); }
-  void rollback() override { tx_.rollback(); }
+  // The connection goes back to the pool as soon as the transaction ends, not when the
+  // handle is destroyed: with a pool of one (a shared-session server) a caller that keeps
+  // the committed handle around must not starve everyone else.
+  void commit() override {
+    lease_.conn();  // Error(Transaction) when already handed back
+    tx_.commit();
+    lease_.release();
+  }
+  void rollback() override {
+    if (!tx_.open()) return;
+    tx_.rollback();
+    lease_.release();
+  }
 
  protected:
-  Conn& conn() override { return lease_.conn(); }
+  void run(const std::function<void(Conn&)>& fn) override { fn(lease_.conn()); }
 
  private:
   Lease lease_;
@@ -156,11 +194,11 @@ class TxHandle final : public ConnHandle<storage::SqlTransaction> {
 }  // namespace
 
 std::unique_ptr<storage::SqlConnection> PgSqlAccess::reader() {
-  return std::make_unique<LeaseHandle>(db_.acquire(kCap, "reader", true));
+  return std::make_unique<LeaseHandle>(db_, "reader", true);
 }
 
 std::unique_ptr<storage::SqlConnection> PgSqlAccess::writer() {
-  return std::make_unique<LeaseHandle>(db_.acquire(kCap, "writer", false));
+  return std::make_unique<LeaseHandle>(db_, "writer", false);
 }
 
 std::unique_ptr<storage::SqlTransaction> PgSqlAccess::begin(const storage::TxOptions& options) {
