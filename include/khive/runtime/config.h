@@ -1,0 +1,86 @@
+#pragma once
+// khive.toml: where the binary finds its database, who the caller is, and which vocabulary
+// additions apply. ARCHITECTURE.md section 8.
+//
+//   [[backends]]                 # the first entry is the one used
+//   kind = "sqlite"              # "sqlite" (path) or "postgres" (url)
+//   path = "/var/lib/khive/khive.db"
+//
+//   [actor]
+//   id = "alice"                         # recorded on every event
+//   namespace = "default"                # write namespace (--namespace overrides)
+//   visible_namespaces = ["default"]     # read scope (the write namespace is always added)
+//
+//   [vocabulary]                 # additions to the default "kg" vocabulary; removals are not allowed
+//   entity_kinds = ["paper"]
+//   note_kinds = []
+//   relations = ["cites"]
+//   symmetric_relations = []     # also added to relations
+//
+//   [[grants]]                   # optional static grant list; none = allow all
+//   actor = "alice"              # or "*"
+//   verbs = ["create", "link"]   # or ["*"]
+//   namespaces = ["default"]     # or ["*"]
+//
+// Value types: thread-compatible.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace khive::runtime {
+
+struct BackendConfig {
+  std::string kind;  // "sqlite" or "postgres"
+  std::string path;  // sqlite: file path or ":memory:"
+  std::string url;   // postgres: libpq connection string or URI
+};
+
+struct ActorConfig {
+  std::string id = "local";
+  std::string ns = "default";
+  std::vector<std::string> visibleNamespaces;  // empty: just `ns`
+};
+
+struct VocabularyConfig {
+  std::vector<std::string> entityKinds;
+  std::vector<std::string> noteKinds;
+  std::vector<std::string> relations;
+  std::vector<std::string> symmetricRelations;
+};
+
+struct Grant {
+  std::string actor = "*";
+  std::vector<std::string> verbs{"*"};
+  std::vector<std::string> namespaces{"*"};
+};
+
+struct Config {
+  std::optional<std::filesystem::path> source;  // the file it came from; nullopt = defaults
+  std::vector<BackendConfig> backends;
+  ActorConfig actor;
+  VocabularyConfig vocabulary;
+  std::vector<Grant> grants;
+};
+
+// Parses khive.toml text. Throws Error(InvalidInput) for a TOML syntax error, an unknown key
+// or a bad value, naming the key and `sourceName:line`.
+Config parseConfig(std::string_view text, std::string_view sourceName = "khive.toml");
+// Reads and parses a file; Error(NotFound) when it cannot be read.
+Config loadConfigFile(const std::filesystem::path& path);
+
+// The config file to use: `explicitPath` (must exist), else $KHIVE_CONFIG (must exist), else
+// ./khive.toml, else <user config dir>/khive/khive.toml; nullopt when none of the optional
+// places holds one. Throws Error(NotFound) for a named file that does not exist.
+std::optional<std::filesystem::path> findConfigFile(const std::optional<std::string>& explicitPath);
+
+// $XDG_CONFIG_HOME/khive or ~/.config/khive.
+std::filesystem::path userConfigDir();
+// $XDG_DATA_HOME/khive or ~/.local/share/khive.
+std::filesystem::path userDataDir();
+// The embedded default database: <user data dir>/khive.db.
+std::filesystem::path defaultDatabasePath();
+
+}  // namespace khive::runtime

@@ -1,0 +1,235 @@
+#pragma once
+// The verbs of khive with all semantic validation in one place (ARCHITECTURE.md section 1):
+// vocabulary, endpoint rules, weight and salience ranges, non-empty names, namespaces, the
+// grant gate, and an event appended for every write verb. Every CLI command and MCP tool is
+// a thin call into this class.
+//
+// Thread-safe: holds the backend (thread-safe) and immutable settings.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "khive/core/records.h"
+#include "khive/retrieval/hybrid_search.h"
+#include "khive/runtime/config.h"
+#include "khive/runtime/vocabulary.h"
+#include "khive/storage/backend.h"
+
+namespace khive::runtime {
+
+struct RuntimeOptions {
+  Config config;
+  // Write namespace; nullopt = [actor].namespace. It is always part of the read scope.
+  std::optional<std::string> writeNamespace;
+  std::optional<std::string> sessionId;  // recorded on events (MCP session)
+};
+
+struct EntityInput {
+  std::optional<Uuid> id;  // nullopt: a new v7 id
+  std::string kind;
+  std::string name;
+  std::optional<std::string> description;
+  std::optional<std::string> entityType;
+  Json properties = Json::object();
+  std::vector<std::string> tags;
+};
+
+struct NoteInput {
+  std::optional<Uuid> id;
+  std::string kind;
+  std::string content;
+  std::optional<std::string> name;
+  std::optional<double> salience;
+  std::optional<double> decayFactor;
+  std::optional<Micros> expiresAt;
+  NoteStatus status = NoteStatus::Active;
+  Json properties = Json::object();
+};
+
+// Fields left nullopt are unchanged. properties are merged key by key (a null value removes
+// the key); tags replace the list.
+struct RecordPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::string> kind;
+  std::optional<std::string> entityType;
+  std::optional<std::string> content;
+  std::optional<double> salience;
+  std::optional<NoteStatus> status;
+  std::optional<Json> properties;
+  std::optional<std::vector<std::string>> tags;
+};
+
+struct LinkInput {
+  Uuid source;
+  Uuid target;
+  std::string relation;
+  double weight = 1.0;
+  Json metadata = Json::object();
+};
+
+using Record = std::variant<Entity, Note, Edge, Event>;
+std::string_view recordType(const Record& r) noexcept;  // "entity", "note", "edge", "event"
+
+struct ListRequest {
+  std::string type = "entity";  // "entity", "note", "edge", "event"
+  std::vector<std::string> kinds;      // entity/note kinds, edge relations, event verbs
+  std::optional<std::string> namePrefix;
+  std::vector<std::string> tags;
+  std::int64_t offset = 0;
+  std::int64_t limit = 50;
+};
+struct ListResult {
+  std::vector<Record> items;
+  std::optional<std::int64_t> nextOffset;
+};
+
+// A node of a walk result with what a person needs to read it.
+struct NodeSummary {
+  Uuid id;
+  std::string type;  // "entity", "note", or "missing" (outside the read scope)
+  std::string kind;
+  std::string name;
+};
+
+struct NeighborRow {
+  NodeSummary node;
+  storage::Neighbor edge;
+};
+
+struct TraverseNodeRow {
+  NodeSummary node;
+  int depth = 0;
+  std::optional<Uuid> viaEdge;
+  std::optional<Uuid> parentId;
+};
+struct TraversePath {
+  Uuid rootId;
+  std::vector<TraverseNodeRow> nodes;
+  bool truncated = false;
+};
+
+struct PathResult {
+  std::vector<NodeSummary> nodes;
+  std::vector<Edge> edges;
+};
+
+struct SearchRequest {
+  std::string text;
+  std::vector<std::string> kinds;
+  retrieval::Scope scope = retrieval::Scope::Mixed;
+  std::int64_t topK = 10;
+};
+struct SearchResult {
+  std::vector<retrieval::HybridHit> hits;
+  std::string mode;  // "text" (no embedding engine configured) or "hybrid"
+};
+
+struct QueryRequest {
+  std::string text;
+  std::optional<std::string> language;  // "gql", "sparql"; nullopt = detected
+  std::int64_t rowCap = 500;
+  Json parameters = Json::object();
+};
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Json>> rows;
+  bool truncated = false;
+  std::string language;
+};
+
+struct Stats {
+  std::string engine, engineVersion, location;
+  int schemaVersion = 0;
+  std::vector<std::string> namespaces;
+  std::int64_t entities = 0, notes = 0, edges = 0, events = 0, textDocuments = 0;
+};
+
+class Runtime {
+ public:
+  // Owns the backend. Throws Error(InvalidInput) for a bad namespace or vocabulary.
+  Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions options);
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  storage::Backend& backend() noexcept { return *backend_; }
+  const Vocabulary& vocabulary() const noexcept { return vocabulary_; }
+  const std::string& writeNamespace() const noexcept { return writeNs_; }
+  const std::vector<std::string>& readNamespaces() const noexcept { return readNs_; }
+  const std::string& actor() const noexcept { return options_.config.actor.id; }
+  // True when the backend's text capability is supported (search documents are written).
+  bool hasText() const noexcept { return hasText_; }
+  const std::string& engine() const noexcept { return engine_; }
+
+  // Resolves a full UUID or a unique prefix of >= 8 hex characters (hyphens optional) among
+  // entities, notes, edges and events. NotFound when nothing matches, InvalidInput when the
+  // prefix is too short or ambiguous.
+  Uuid resolveId(std::string_view text);
+
+  // Write verbs. Each appends an event (success, denied or error outcome).
+  Entity createEntity(const EntityInput& in);
+  Note createNote(const NoteInput& in);
+  Record update(const Uuid& id, const RecordPatch& patch);
+  // NotFound when there is no such live record (or, with hard, no such record at all).
+  Record remove(const Uuid& id, bool hard);
+  // Moves loser's edges to winner, unions tags, merges properties (winner wins on conflict),
+  // soft-deletes loser with merged_into. Returns the updated winner.
+  Entity merge(const Uuid& loser, const Uuid& winner);
+  Edge link(const LinkInput& in);
+
+  // Read verbs.
+  std::optional<Record> get(const Uuid& id);
+  ListResult list(const ListRequest& req);
+  std::vector<NeighborRow> neighbors(const Uuid& id, storage::Direction dir, const std::vector<std::string>& relations,
+                                     std::int64_t limit);
+  std::vector<TraversePath> traverse(const std::vector<Uuid>& roots, int maxDepth, storage::Direction dir,
+                                     const std::vector<std::string>& relations, std::int64_t perRootLimit);
+  std::optional<PathResult> path(const Uuid& from, const Uuid& to, int maxDepth, storage::Direction dir,
+                                 const std::vector<std::string>& relations);
+  SearchResult search(const SearchRequest& req);
+  QueryResult query(const QueryRequest& req);
+  Stats stats();
+
+  // Summaries of many nodes (batched reads).
+  std::vector<NodeSummary> summarize(const std::vector<Uuid>& ids);
+
+  // Appends an event for a verb done outside this class (import). Never throws Error for a
+  // failed append of an error-outcome event: the original error matters more.
+  void recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
+                   std::chrono::steady_clock::duration took, std::optional<Uuid> target = std::nullopt);
+
+  // Validation used by the verbs and by import (throw Error(InvalidInput)).
+  void validateEntity(const Entity& e) const;
+  void validateNote(const Note& n) const;
+  // Endpoint rules need the substrate of each endpoint ("entity" or "note").
+  void validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const;
+  // The substrate of a live entity or note, or "" when neither exists.
+  std::string substrateOf(const Uuid& id);
+  // Throws Error(InvalidInput) when the configured grants deny verb on namespace.
+  void checkGrant(std::string_view verb, std::string_view ns) const;
+  void indexText(const Entity& e);
+  void indexText(const Note& n);
+
+ private:
+  template <class F>
+  auto write(std::string_view verb, Substrate substrate, std::string_view kind, F&& body);
+
+  std::unique_ptr<storage::Backend> backend_;
+  RuntimeOptions options_;
+  Vocabulary vocabulary_;
+  std::string writeNs_;
+  std::vector<std::string> readNs_;
+  bool hasText_ = false;
+  std::string engine_;
+};
+
+// Namespaces are 1..64 characters of [A-Za-z0-9_.:-]. Throws Error(InvalidInput).
+void checkNamespace(std::string_view ns);
+
+}  // namespace khive::runtime

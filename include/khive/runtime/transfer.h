@@ -1,0 +1,66 @@
+#pragma once
+// Bulk transfer: JSONL import/export and the WordNet importer.
+//
+// JSONL: one record per line, {"type": "entity"|"note"|"edge"|"event", ...fields of codec.h}.
+// Records are validated like the verbs (vocabulary, endpoint rules, ranges) and written in
+// batches. A record without "namespace" goes to the write namespace.
+//
+// Failure semantics (tested): a malformed or invalid line stops the import with
+// Error(InvalidInput) naming the line; every record on the lines before it is committed
+// (the pending batch is flushed first), nothing from that line on is written. Re-running
+// the same file is idempotent: entities, notes and edges are upserts (edges on their natural
+// key), events already present are skipped. Records without an "id" get a new one on every
+// run, so only files with ids (what `export` writes) re-run without duplicates.
+//
+// Not thread-safe with respect to one Runtime's import (use one at a time).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include "khive/runtime/runtime.h"
+
+namespace khive::runtime {
+
+struct TransferProgress {
+  std::int64_t lines = 0;
+  std::int64_t records = 0;
+  std::int64_t bytes = 0;  // input bytes consumed so far (import)
+};
+
+struct TransferSummary {
+  std::int64_t lines = 0;
+  std::int64_t entities = 0, notes = 0, edges = 0, events = 0;
+  std::int64_t skippedEvents = 0;  // already present
+  std::int64_t textDocuments = 0;
+  double seconds = 0;
+  std::int64_t records() const { return entities + notes + edges + events; }
+};
+
+struct TransferOptions {
+  std::size_t batchSize = 5000;
+  // Called after every committed batch (and once at the end).
+  std::function<void(const TransferProgress&)> progress;
+};
+
+TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options = {});
+// Writes every entity, note, edge (deleted ones included, so a round trip is exact) and event
+// of the read scope, in that order.
+TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options = {});
+
+// Imports WordNet 3.0 from `dir` (Debian wordnet-base: /usr/share/wordnet) into the write
+// namespace: one `concept` per synset (name = first lemma, description = gloss, properties
+// wordnet_id "02084071-n", lemmas, lexname, pos), `instance_of` edges to hypernyms (@) and
+// instance hypernyms (@i), `part_of` edges from parts, members and substances to their wholes
+// (holonym pointers #p #m #s and the inverse meronym pointers %p %m %s), and a text document
+// per synset (title = name, body = gloss and lemmas) when the backend has text search.
+// Entity ids are derived from the wordnet_id, so a re-run is idempotent.
+// Error(NotFound) with the install hint when the data files are missing.
+TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, const TransferOptions& options = {});
+
+// The id importWordnet gives a synset ("02084071-n").
+Uuid wordnetEntityId(std::string_view wordnetId);
+
+}  // namespace khive::runtime

@@ -1,0 +1,60 @@
+#include "khive/runtime/backend_factory.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "khive/backends/postgres.h"
+#include "khive/backends/sqlite.h"
+#include "khive/core/error.h"
+
+namespace khive::runtime {
+
+std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym) {
+  if (path.empty()) throw Error(ErrorCode::InvalidInput, "runtime", "open", "empty SQLite database path");
+  if (path != ":memory:") {
+    auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec)
+      throw Error(ErrorCode::Driver, "runtime", "open",
+                  fmt::format("cannot create directory {} for the database: {}", parent.string(), ec.message()));
+  }
+  backends::SqliteOptions o;
+  o.path = path;
+  o.extraSymmetricRelations = extraSym;
+  return backends::openSqlite(o);
+}
+
+namespace {
+std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vector<std::string>& namespaces,
+                                         const std::vector<std::string>& extraSym) {
+  backends::PostgresOptions o;
+  o.url = url;
+  o.namespaces = namespaces;
+  o.poolSize = 4;
+  o.checkoutTimeout = std::chrono::milliseconds(5000);
+  o.extraSymmetricRelations = extraSym;
+  return backends::openPostgres(o);
+}
+}  // namespace
+
+std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std::vector<std::string>& namespaces,
+                                                 const std::vector<std::string>& extraSym) {
+  if (url == "sqlite::memory:" || url == "sqlite://:memory:") return openSqliteFile(":memory:", extraSym);
+  if (url.starts_with("sqlite://")) return openSqliteFile(std::string(url.substr(9)), extraSym);
+  if (url.starts_with("sqlite:")) return openSqliteFile(std::string(url.substr(7)), extraSym);
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return openPg(std::string(url), namespaces, extraSym);
+  throw Error(ErrorCode::InvalidInput, "runtime", "open",
+              fmt::format("unrecognised backend URL '{}' (use sqlite:///path/file.db, sqlite::memory: or "
+                          "postgresql://user@host:port/db)",
+                          url));
+}
+
+std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
+                                                 const std::vector<std::string>& extraSym) {
+  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym);
+  return openSqliteFile(b.path, extraSym);
+}
+
+}  // namespace khive::runtime

@@ -1,0 +1,188 @@
+#include "khive/runtime/config.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "khive/core/error.h"
+
+namespace khive::runtime {
+namespace {
+
+[[noreturn]] void fail(std::string_view source, const toml::source_region& where, std::string message) {
+  throw Error(ErrorCode::InvalidInput, "config", "parse",
+              fmt::format("{}:{}: {}", source, where.begin.line, message));
+}
+
+struct Reader {
+  std::string_view source;
+
+  void onlyKeys(const toml::table& t, std::string_view table, std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, node] : t) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || key.str() == a;
+      if (!ok) {
+        std::string names;
+        for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+        fail(source, node.source(),
+             fmt::format("unknown key '{}{}' (allowed: {})", table.empty() ? "" : std::string(table) + ".", key.str(), names));
+      }
+    }
+  }
+
+  std::string str(const toml::table& t, std::string_view table, std::string_view key, bool nonEmpty = true) const {
+    const toml::node* n = t.get(key);
+    if (!n) return {};
+    auto v = n->value<std::string>();
+    if (!v) fail(source, n->source(), fmt::format("'{}.{}' must be a string", table, key));
+    if (nonEmpty && v->empty()) fail(source, n->source(), fmt::format("'{}.{}' must not be empty", table, key));
+    return *v;
+  }
+
+  std::vector<std::string> strings(const toml::table& t, std::string_view table, std::string_view key) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) fail(source, n->source(), fmt::format("'{}.{}' must be an array of strings", table, key));
+    for (const auto& item : *a) {
+      auto v = item.value<std::string>();
+      if (!v || v->empty())
+        fail(source, item.source(), fmt::format("'{}.{}' must hold non-empty strings", table, key));
+      out.push_back(*v);
+    }
+    return out;
+  }
+
+  const toml::table& table(const toml::node& n, std::string_view name) const {
+    const toml::table* t = n.as_table();
+    if (!t) fail(source, n.source(), fmt::format("'{}' must be a table", name));
+    return *t;
+  }
+};
+
+}  // namespace
+
+Config parseConfig(std::string_view text, std::string_view sourceName) {
+  toml::table root;
+  try {
+    root = toml::parse(text, sourceName);
+  } catch (const toml::parse_error& e) {
+    throw Error(ErrorCode::InvalidInput, "config", "parse",
+                fmt::format("{}:{}: {}", sourceName, e.source().begin.line, e.description()));
+  }
+  Reader r{sourceName};
+  Config config;
+  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines"});
+
+  if (const toml::node* n = root.get("backends")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(sourceName, n->source(), "'backends' must be an array of tables ([[backends]])");
+    for (const auto& item : *arr) {
+      const toml::table& t = r.table(item, "backends");
+      r.onlyKeys(t, "backends", {"kind", "path", "url"});
+      BackendConfig b;
+      b.kind = r.str(t, "backends", "kind");
+      if (b.kind == "sqlite") {
+        b.path = r.str(t, "backends", "path");
+        if (b.path.empty()) fail(sourceName, t.source(), "'backends.path' is required for kind = \"sqlite\"");
+        if (t.get("url")) fail(sourceName, t.get("url")->source(), "'backends.url' is for kind = \"postgres\"");
+      } else if (b.kind == "postgres") {
+        b.url = r.str(t, "backends", "url");
+        if (b.url.empty()) fail(sourceName, t.source(), "'backends.url' is required for kind = \"postgres\"");
+        if (t.get("path")) fail(sourceName, t.get("path")->source(), "'backends.path' is for kind = \"sqlite\"");
+      } else if (b.kind.empty()) {
+        fail(sourceName, t.source(), "'backends.kind' is required (\"sqlite\" or \"postgres\")");
+      } else {
+        fail(sourceName, t.get("kind")->source(),
+             fmt::format("'backends.kind' must be \"sqlite\" or \"postgres\", not \"{}\"", b.kind));
+      }
+      config.backends.push_back(std::move(b));
+    }
+  }
+
+  if (const toml::node* n = root.get("actor")) {
+    const toml::table& t = r.table(*n, "actor");
+    r.onlyKeys(t, "actor", {"id", "namespace", "visible_namespaces"});
+    if (t.get("id")) config.actor.id = r.str(t, "actor", "id");
+    if (t.get("namespace")) config.actor.ns = r.str(t, "actor", "namespace");
+    config.actor.visibleNamespaces = r.strings(t, "actor", "visible_namespaces");
+  }
+
+  if (const toml::node* n = root.get("vocabulary")) {
+    const toml::table& t = r.table(*n, "vocabulary");
+    r.onlyKeys(t, "vocabulary", {"entity_kinds", "note_kinds", "relations", "symmetric_relations"});
+    config.vocabulary.entityKinds = r.strings(t, "vocabulary", "entity_kinds");
+    config.vocabulary.noteKinds = r.strings(t, "vocabulary", "note_kinds");
+    config.vocabulary.relations = r.strings(t, "vocabulary", "relations");
+    config.vocabulary.symmetricRelations = r.strings(t, "vocabulary", "symmetric_relations");
+  }
+
+  if (const toml::node* n = root.get("grants")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(sourceName, n->source(), "'grants' must be an array of tables ([[grants]])");
+    for (const auto& item : *arr) {
+      const toml::table& t = r.table(item, "grants");
+      r.onlyKeys(t, "grants", {"actor", "verbs", "namespaces"});
+      Grant g;
+      if (t.get("actor")) g.actor = r.str(t, "grants", "actor");
+      if (t.get("verbs")) g.verbs = r.strings(t, "grants", "verbs");
+      if (t.get("namespaces")) g.namespaces = r.strings(t, "grants", "namespaces");
+      config.grants.push_back(std::move(g));
+    }
+  }
+
+  if (const toml::node* n = root.get("engines")) {
+    fail(sourceName, n->source(), "'engines' (embedding engines) is not supported by this build yet");
+  }
+  return config;
+}
+
+Config loadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::NotFound, "config", "load", fmt::format("cannot read config file {}", path.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Config c = parseConfig(ss.str(), path.string());
+  c.source = path;
+  return c;
+}
+
+namespace {
+std::filesystem::path home() {
+  const char* h = std::getenv("HOME");
+  return h && *h ? std::filesystem::path(h) : std::filesystem::current_path();
+}
+}  // namespace
+
+std::filesystem::path userConfigDir() {
+  const char* x = std::getenv("XDG_CONFIG_HOME");
+  return (x && *x ? std::filesystem::path(x) : home() / ".config") / "khive";
+}
+
+std::filesystem::path userDataDir() {
+  const char* x = std::getenv("XDG_DATA_HOME");
+  return (x && *x ? std::filesystem::path(x) : home() / ".local" / "share") / "khive";
+}
+
+std::filesystem::path defaultDatabasePath() { return userDataDir() / "khive.db"; }
+
+std::optional<std::filesystem::path> findConfigFile(const std::optional<std::string>& explicitPath) {
+  auto mustExist = [](const std::filesystem::path& p, std::string_view from) {
+    if (!std::filesystem::is_regular_file(p))
+      throw Error(ErrorCode::NotFound, "config", "find", fmt::format("config file {} (from {}) does not exist", p.string(), from));
+    return p;
+  };
+  if (explicitPath) return mustExist(*explicitPath, "--config");
+  if (const char* env = std::getenv("KHIVE_CONFIG"); env && *env) return mustExist(env, "KHIVE_CONFIG");
+  if (std::filesystem::is_regular_file("khive.toml")) return std::filesystem::path("khive.toml");
+  auto user = userConfigDir() / "khive.toml";
+  if (std::filesystem::is_regular_file(user)) return user;
+  return std::nullopt;
+}
+
+}  // namespace khive::runtime

@@ -1,0 +1,634 @@
+#include "khive/runtime/runtime.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "khive/core/error.h"
+#include "khive/query/compiler.h"
+#include "khive/query/parse.h"
+#include "khive/query/postgres_dialect.h"
+#include "khive/query/sqlite_dialect.h"
+#include "khive/runtime/codec.h"
+
+namespace khive::runtime {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void invalid(std::string_view op, std::string message) {
+  throw Error(ErrorCode::InvalidInput, "runtime", std::string(op), std::move(message));
+}
+
+bool blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+Uuid idOf(const Entity& e) { return e.id; }
+Uuid idOf(const Note& n) { return n.id; }
+Uuid idOf(const Edge& e) { return e.id; }
+Uuid idOf(const Record& r) {
+  return std::visit([](const auto& v) { return v.id; }, r);
+}
+std::string kindOf(const Entity& e) { return e.kind; }
+std::string kindOf(const Note& n) { return n.kind; }
+std::string kindOf(const Edge& e) { return e.relation; }
+std::string kindOf(const Record& r) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Edge>) return v.relation;
+        else return v.kind;
+      },
+      r);
+}
+
+std::vector<std::string> withWriteNs(std::vector<std::string> visible, const std::string& ns) {
+  if (std::find(visible.begin(), visible.end(), ns) == visible.end()) visible.push_back(ns);
+  return visible;
+}
+
+Json mergeProperties(Json base, const Json& patch) {
+  if (!patch.is_object()) invalid("update", "properties must be a JSON object");
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if (it.value().is_null()) base.erase(it.key());
+    else base[it.key()] = it.value();
+  }
+  return base;
+}
+
+}  // namespace
+
+std::string_view recordType(const Record& r) noexcept {
+  switch (r.index()) {
+    case 0: return "entity";
+    case 1: return "note";
+    case 2: return "edge";
+    default: return "event";
+  }
+}
+
+void checkNamespace(std::string_view ns) {
+  bool ok = !ns.empty() && ns.size() <= 64;
+  for (char c : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-');
+  if (!ok) invalid("namespace", fmt::format("namespace '{}' must be 1..64 characters of [A-Za-z0-9_.:-]", ns));
+}
+
+Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions options)
+    : backend_(std::move(backend)), options_(std::move(options)), vocabulary_(options_.config.vocabulary) {
+  writeNs_ = options_.writeNamespace.value_or(options_.config.actor.ns);
+  checkNamespace(writeNs_);
+  for (const auto& ns : options_.config.actor.visibleNamespaces) checkNamespace(ns);
+  std::vector<std::string> visible = options_.config.actor.visibleNamespaces;
+  if (visible.empty()) visible.push_back(options_.config.actor.ns);
+  readNs_ = withWriteNs(std::move(visible), writeNs_);
+  auto info = backend_->info();
+  engine_ = info.engine;
+  for (const auto& c : info.capabilities)
+    if (c.capability == storage::Capability::Text) hasText_ = c.supported;
+}
+
+// ---- gate and events -------------------------------------------------------------------
+
+void Runtime::checkGrant(std::string_view verb, std::string_view ns) const {
+  const auto& grants = options_.config.grants;
+  if (grants.empty()) return;  // allow-all
+  auto has = [](const std::vector<std::string>& list, std::string_view v) {
+    return std::any_of(list.begin(), list.end(), [&](const std::string& s) { return s == "*" || s == v; });
+  };
+  for (const auto& g : grants)
+    if ((g.actor == "*" || g.actor == actor()) && has(g.verbs, verb) && has(g.namespaces, ns)) return;
+  throw Error(ErrorCode::InvalidInput, "runtime", "gate",
+              fmt::format("actor '{}' has no grant for '{}' in namespace '{}'", actor(), verb, ns));
+}
+
+void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
+                          Clock::duration took, std::optional<Uuid> target) {
+  Event ev;
+  ev.id = Uuid::v7();
+  ev.ns = writeNs_;
+  ev.verb = std::string(verb);
+  ev.substrate = substrate;
+  ev.actor = actor();
+  ev.kind = std::string(kind);
+  ev.outcome = outcome;
+  ev.payload = std::move(payload);
+  ev.durationUs = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+  ev.targetId = target;
+  ev.sessionId = options_.sessionId;
+  if (outcome == Outcome::Success) {
+    backend_->events().appendEvent(ev);
+    return;
+  }
+  try {
+    backend_->events().appendEvent(ev);
+  } catch (const Error&) {
+    // The caller rethrows the error that made this an error event; a second failure (e.g. the
+    // database is gone) adds nothing a person can act on.
+  }
+}
+
+template <class F>
+auto Runtime::write(std::string_view verb, Substrate substrate, std::string_view kind, F&& body) {
+  auto start = Clock::now();
+  try {
+    auto result = body();
+    recordEvent(verb, substrate, kindOf(result), Outcome::Success, Json::object(), Clock::now() - start, idOf(result));
+    return result;
+  } catch (const Error& e) {
+    Outcome o = e.operation() == "gate" ? Outcome::Denied : Outcome::Error;
+    recordEvent(verb, substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
+                Clock::now() - start);
+    throw;
+  }
+}
+
+// ---- validation ------------------------------------------------------------------------
+
+void Runtime::validateEntity(const Entity& e) const {
+  checkNamespace(e.ns);
+  vocabulary_.checkEntityKind(e.kind);
+  if (blank(e.name)) invalid("validate", "entity name must not be empty");
+  if (e.entityType && blank(*e.entityType)) invalid("validate", "entity_type must not be empty when given");
+  if (!e.properties.is_object()) invalid("validate", "entity properties must be a JSON object");
+  for (const auto& t : e.tags)
+    if (blank(t)) invalid("validate", "tags must not be empty");
+}
+
+void Runtime::validateNote(const Note& n) const {
+  checkNamespace(n.ns);
+  vocabulary_.checkNoteKind(n.kind);
+  if (blank(n.content)) invalid("validate", "note content must not be empty");
+  if (n.name && blank(*n.name)) invalid("validate", "note name must not be empty when given");
+  if (n.salience && !(*n.salience >= 0 && *n.salience <= 1))
+    invalid("validate", fmt::format("salience {} is outside [0, 1]", *n.salience));
+  if (n.decayFactor && !(*n.decayFactor >= 0 && std::isfinite(*n.decayFactor)))
+    invalid("validate", fmt::format("decay_factor {} must be a finite number >= 0", *n.decayFactor));
+  if (!n.properties.is_object()) invalid("validate", "note properties must be a JSON object");
+}
+
+void Runtime::validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const {
+  checkNamespace(e.ns);
+  vocabulary_.checkRelation(e.relation);
+  if (!(e.weight >= 0 && e.weight <= 1)) invalid("validate", fmt::format("edge weight {} is outside [0, 1]", e.weight));
+  if (!e.metadata.is_object()) invalid("validate", "edge metadata must be a JSON object");
+  if (e.sourceId == e.targetId) invalid("validate", "an edge cannot join a record to itself");
+  if (sourceType.empty()) invalid("validate", fmt::format("edge source {} is not a live entity or note", e.sourceId.str()));
+  if (targetType.empty()) invalid("validate", fmt::format("edge target {} is not a live entity or note", e.targetId.str()));
+  if (e.relation == "annotates" && sourceType != "note")
+    invalid("validate", fmt::format("'annotates' starts at a note; the source is an {}", sourceType));
+  if ((e.relation == "supersedes" || e.relation == "supports" || e.relation == "refutes") && sourceType != targetType)
+    invalid("validate", fmt::format("'{}' joins two records of one substrate; here an {} and a {}", e.relation,
+                                    sourceType, targetType));
+}
+
+std::string Runtime::substrateOf(const Uuid& id) {
+  if (backend_->entities().getEntity(id)) return "entity";
+  if (backend_->notes().getNote(id)) return "note";
+  return "";
+}
+
+void Runtime::indexText(const Entity& e) {
+  if (hasText_) backend_->text().upsertDocument(retrieval::textDocumentOf(e));
+}
+void Runtime::indexText(const Note& n) {
+  if (hasText_) backend_->text().upsertDocument(retrieval::textDocumentOf(n));
+}
+
+// ---- ids -------------------------------------------------------------------------------
+
+Uuid Runtime::resolveId(std::string_view text) {
+  if (auto u = Uuid::tryParse(text)) return *u;
+  std::string hex;
+  for (char c : text) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", text));
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (hex.size() < 8 || hex.size() > 32)
+    invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", text));
+  Uuid lo = Uuid::parse(hex + std::string(32 - hex.size(), '0'));
+  Uuid hi = Uuid::parse(hex + std::string(32 - hex.size(), 'f'));
+  const bool pg = engine_ == "postgres";
+  std::string sql;
+  for (const char* table : {"entities", "notes", "edges", "events"}) {
+    if (!sql.empty()) sql += " UNION ALL ";
+    sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid LIMIT 2) t_{}", table, table)
+              : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 LIMIT 2)", table);
+  }
+  auto reader = backend_->sql().reader();
+  auto rows = reader->query(sql, {lo, hi});
+  std::set<std::string> found;
+  for (const auto& r : rows.rows) found.insert(storage::asText(r[0]));
+  if (found.empty()) throw Error(ErrorCode::NotFound, "runtime", "resolve", fmt::format("no record has an id starting with '{}'", text));
+  if (found.size() > 1)
+    invalid("resolve", fmt::format("id prefix '{}' is ambiguous ({} and others); give more characters", text, *found.begin()));
+  return Uuid::parse(*found.begin());
+}
+
+// ---- write verbs -----------------------------------------------------------------------
+
+Entity Runtime::createEntity(const EntityInput& in) {
+  return write("create", Substrate::Entity, in.kind, [&] {
+    checkGrant("create", writeNs_);
+    Entity e;
+    e.id = in.id.value_or(Uuid::v7());
+    e.ns = writeNs_;
+    e.kind = in.kind;
+    e.name = in.name;
+    e.description = in.description;
+    e.entityType = in.entityType;
+    e.properties = in.properties;
+    e.tags = in.tags;
+    validateEntity(e);
+    if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
+      throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    Entity stored = backend_->entities().upsertEntity(e);
+    indexText(stored);
+    return stored;
+  });
+}
+
+Note Runtime::createNote(const NoteInput& in) {
+  return write("create", Substrate::Note, in.kind, [&] {
+    checkGrant("create", writeNs_);
+    Note n;
+    n.id = in.id.value_or(Uuid::v7());
+    n.ns = writeNs_;
+    n.kind = in.kind;
+    n.content = in.content;
+    n.name = in.name;
+    n.salience = in.salience;
+    n.decayFactor = in.decayFactor;
+    n.expiresAt = in.expiresAt;
+    n.status = in.status;
+    n.properties = in.properties;
+    validateNote(n);
+    if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
+      throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    Note stored = backend_->notes().upsertNote(n);
+    indexText(stored);
+    return stored;
+  });
+}
+
+Record Runtime::update(const Uuid& id, const RecordPatch& p) {
+  return write("update", Substrate::Entity, "", [&]() -> Record {
+    if (auto e = backend_->entities().getEntity(id)) {
+      checkGrant("update", e->ns);
+      if (p.content || p.salience || p.status) invalid("update", "content, salience and status are note fields; this is an entity");
+      if (p.name) e->name = *p.name;
+      if (p.description) e->description = *p.description;
+      if (p.kind) e->kind = *p.kind;
+      if (p.entityType) e->entityType = *p.entityType;
+      if (p.properties) e->properties = mergeProperties(e->properties, *p.properties);
+      if (p.tags) e->tags = *p.tags;
+      e->updatedAt = 0;
+      validateEntity(*e);
+      Entity stored = backend_->entities().upsertEntity(*e);
+      indexText(stored);
+      return stored;
+    }
+    if (auto n = backend_->notes().getNote(id)) {
+      checkGrant("update", n->ns);
+      if (p.description || p.entityType || p.tags) invalid("update", "description, entity_type and tags are entity fields; this is a note");
+      if (p.name) n->name = *p.name;
+      if (p.kind) n->kind = *p.kind;
+      if (p.content) n->content = *p.content;
+      if (p.salience) n->salience = *p.salience;
+      if (p.status) n->status = *p.status;
+      if (p.properties) n->properties = mergeProperties(n->properties, *p.properties);
+      n->updatedAt = 0;
+      validateNote(*n);
+      Note stored = backend_->notes().upsertNote(*n);
+      indexText(stored);
+      return stored;
+    }
+    if (backend_->graph().getEdge(id)) invalid("update", "edges are updated with `link` (same source, target and relation)");
+    throw Error(ErrorCode::NotFound, "runtime", "update", fmt::format("no live entity or note {}", id.str()));
+  });
+}
+
+Record Runtime::remove(const Uuid& id, bool hard) {
+  auto mode = hard ? storage::DeleteMode::Hard : storage::DeleteMode::Soft;
+  return write("delete", Substrate::Entity, "", [&]() -> Record {
+    auto gone = [&](auto rec) {
+      rec.deletedAt = rec.deletedAt.value_or(0);
+      return rec;
+    };
+    auto e = hard ? backend_->entities().getEntityIncludingDeleted(id) : backend_->entities().getEntity(id);
+    if (e) {
+      checkGrant("delete", e->ns);
+      backend_->entities().deleteEntity(id, mode);
+      if (!hard) {
+        if (auto after = backend_->entities().getEntityIncludingDeleted(id)) return *after;
+      }
+      return gone(*e);
+    }
+    auto n = hard ? backend_->notes().getNoteIncludingDeleted(id) : backend_->notes().getNote(id);
+    if (n) {
+      checkGrant("delete", n->ns);
+      backend_->notes().deleteNote(id, mode);
+      if (!hard) {
+        if (auto after = backend_->notes().getNoteIncludingDeleted(id)) return *after;
+      }
+      return gone(*n);
+    }
+    if (auto ed = backend_->graph().getEdge(id); ed || hard) {
+      if (ed) checkGrant("delete", ed->ns);
+      if (backend_->graph().deleteEdge(id, mode)) {
+        if (ed) return gone(*ed);
+        Edge stub;
+        stub.id = id;
+        return stub;
+      }
+    }
+    throw Error(ErrorCode::NotFound, "runtime", "delete", fmt::format("no {}record {}", hard ? "" : "live ", id.str()));
+  });
+}
+
+Entity Runtime::merge(const Uuid& loserId, const Uuid& winnerId) {
+  return write("merge", Substrate::Entity, "", [&] {
+    if (loserId == winnerId) invalid("merge", "cannot merge an entity into itself");
+    auto loser = backend_->entities().getEntity(loserId);
+    auto winner = backend_->entities().getEntity(winnerId);
+    if (!loser) throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", loserId.str()));
+    if (!winner) throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", winnerId.str()));
+    checkGrant("merge", loser->ns);
+    checkGrant("merge", winner->ns);
+    // Move every live edge touching the loser (in the read scope) to the winner. An edge that
+    // would join the winner to itself is dropped; one that collides with an existing natural
+    // key is upserted onto it.
+    for (bool outgoing : {true, false}) {
+      storage::EdgeFilter f;
+      f.namespaces = readNs_;
+      (outgoing ? f.sources : f.targets) = {loserId};
+      for (std::int64_t offset = 0;;) {
+        auto page = backend_->graph().queryEdges(f, {.offset = offset, .limit = 1000});
+        for (const auto& old : page.items) {
+          Edge moved = old;
+          moved.id = Uuid::v7();
+          moved.createdAt = moved.updatedAt = 0;
+          (outgoing ? moved.sourceId : moved.targetId) = winnerId;
+          if (moved.sourceId != moved.targetId) backend_->graph().upsertEdge(moved);
+        }
+        if (!page.nextOffset) break;
+        offset = *page.nextOffset;
+      }
+    }
+    for (const auto& t : loser->tags)
+      if (std::find(winner->tags.begin(), winner->tags.end(), t) == winner->tags.end()) winner->tags.push_back(t);
+    Json props = loser->properties;
+    for (auto it = winner->properties.begin(); it != winner->properties.end(); ++it) props[it.key()] = it.value();
+    winner->properties = props;
+    winner->updatedAt = 0;
+    Entity stored = backend_->entities().upsertEntity(*winner);
+    indexText(stored);
+    Uuid mergeEvent = Uuid::v7();
+    loser->mergedInto = winnerId;
+    loser->mergeEventId = mergeEvent;
+    loser->updatedAt = 0;
+    backend_->entities().upsertEntity(*loser);
+    backend_->entities().deleteEntity(loserId, storage::DeleteMode::Soft);
+    return stored;
+  });
+}
+
+Edge Runtime::link(const LinkInput& in) {
+  return write("link", Substrate::Entity, in.relation, [&] {
+    checkGrant("link", writeNs_);
+    Edge e;
+    e.id = Uuid::v7();
+    e.ns = writeNs_;
+    e.sourceId = in.source;
+    e.targetId = in.target;
+    e.relation = in.relation;
+    e.weight = in.weight;
+    e.metadata = in.metadata;
+    vocabulary_.checkRelation(e.relation);
+    validateEdge(e, substrateOf(in.source), substrateOf(in.target));
+    return backend_->graph().upsertEdge(e);
+  });
+}
+
+// ---- read verbs ------------------------------------------------------------------------
+
+std::optional<Record> Runtime::get(const Uuid& id) {
+  if (auto e = backend_->entities().getEntityIncludingDeleted(id)) return *e;
+  if (auto n = backend_->notes().getNoteIncludingDeleted(id)) return *n;
+  if (auto ed = backend_->graph().getEdge(id)) return *ed;
+  if (auto ev = backend_->events().getEvent(id)) return *ev;
+  return std::nullopt;
+}
+
+ListResult Runtime::list(const ListRequest& req) {
+  storage::PageRequest page{.offset = req.offset, .limit = req.limit};
+  ListResult out;
+  if (req.type == "entity") {
+    storage::EntityFilter f;
+    f.namespaces = readNs_;
+    f.kinds = req.kinds;
+    f.namePrefix = req.namePrefix;
+    f.tagsAny = req.tags;
+    auto p = backend_->entities().queryEntities(f, page);
+    for (auto& e : p.items) out.items.emplace_back(std::move(e));
+    out.nextOffset = p.nextOffset;
+  } else if (req.type == "note") {
+    storage::NoteFilter f;
+    f.namespaces = readNs_;
+    f.kinds = req.kinds;
+    auto p = backend_->notes().queryNotes(f, page);
+    for (auto& n : p.items) out.items.emplace_back(std::move(n));
+    out.nextOffset = p.nextOffset;
+  } else if (req.type == "edge") {
+    storage::EdgeFilter f;
+    f.namespaces = readNs_;
+    f.relations = req.kinds;
+    auto p = backend_->graph().queryEdges(f, page);
+    for (auto& e : p.items) out.items.emplace_back(std::move(e));
+    out.nextOffset = p.nextOffset;
+  } else if (req.type == "event") {
+    storage::EventFilter f;
+    f.namespaces = readNs_;
+    f.verbs = req.kinds;
+    auto p = backend_->events().queryEvents(f, page);
+    for (auto& e : p.items) out.items.emplace_back(std::move(e));
+    out.nextOffset = p.nextOffset;
+  } else {
+    invalid("list", fmt::format("unknown record type '{}' (entity, note, edge, event)", req.type));
+  }
+  return out;
+}
+
+std::vector<NodeSummary> Runtime::summarize(const std::vector<Uuid>& ids) {
+  std::map<Uuid, NodeSummary> found;
+  for (std::size_t i = 0; i < ids.size(); i += 1000) {
+    std::vector<Uuid> chunk(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + 1000)));
+    storage::EntityFilter ef;
+    ef.namespaces = readNs_;
+    ef.ids = chunk;
+    for (auto& e : backend_->entities().queryEntities(ef, {.offset = 0, .limit = 1000}).items)
+      found[e.id] = {e.id, "entity", e.kind, e.name};
+    storage::NoteFilter nf;
+    nf.namespaces = readNs_;
+    nf.ids = chunk;
+    for (auto& n : backend_->notes().queryNotes(nf, {.offset = 0, .limit = 1000}).items)
+      found[n.id] = {n.id, "note", n.kind, n.name.value_or(n.content.substr(0, 60))};
+  }
+  std::vector<NodeSummary> out;
+  for (const auto& id : ids) {
+    auto it = found.find(id);
+    out.push_back(it != found.end() ? it->second : NodeSummary{id, "missing", "", ""});
+  }
+  return out;
+}
+
+std::vector<NeighborRow> Runtime::neighbors(const Uuid& id, storage::Direction dir, const std::vector<std::string>& relations,
+                                            std::int64_t limit) {
+  for (const auto& r : relations) vocabulary_.checkRelation(r);
+  storage::NeighborQuery q;
+  q.namespaces = readNs_;
+  q.direction = dir;
+  q.relations = relations;
+  q.limit = limit;
+  auto ns = backend_->graph().neighbors(id, q);
+  std::vector<Uuid> ids;
+  for (const auto& n : ns) ids.push_back(n.nodeId);
+  auto sums = summarize(ids);
+  std::vector<NeighborRow> out;
+  for (std::size_t i = 0; i < ns.size(); ++i) out.push_back({sums[i], ns[i]});
+  return out;
+}
+
+std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int maxDepth, storage::Direction dir,
+                                            const std::vector<std::string>& relations, std::int64_t perRootLimit) {
+  for (const auto& r : relations) vocabulary_.checkRelation(r);
+  storage::TraverseRequest req;
+  req.roots = roots;
+  req.namespaces = readNs_;
+  req.maxDepth = maxDepth;
+  req.direction = dir;
+  req.relations = relations;
+  req.perRootLimit = perRootLimit;
+  std::vector<TraversePath> out;
+  for (const auto& tree : backend_->graph().traverse(req)) {
+    std::vector<Uuid> ids;
+    for (const auto& n : tree.nodes) ids.push_back(n.id);
+    auto sums = summarize(ids);
+    TraversePath p{tree.rootId, {}, tree.truncated};
+    for (std::size_t i = 0; i < tree.nodes.size(); ++i)
+      p.nodes.push_back({sums[i], tree.nodes[i].depth, tree.nodes[i].viaEdge, tree.nodes[i].parentId});
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::optional<PathResult> Runtime::path(const Uuid& from, const Uuid& to, int maxDepth, storage::Direction dir,
+                                        const std::vector<std::string>& relations) {
+  for (const auto& r : relations) vocabulary_.checkRelation(r);
+  storage::PathQuery q;
+  q.namespaces = readNs_;
+  q.maxDepth = maxDepth;
+  q.direction = dir;
+  q.relations = relations;
+  auto p = backend_->graph().shortestPath(from, to, q);
+  if (!p) return std::nullopt;
+  return PathResult{summarize(p->nodes), backend_->graph().getEdges(p->edges)};
+}
+
+SearchResult Runtime::search(const SearchRequest& req) {
+  if (blank(req.text)) invalid("search", "search text must not be empty");
+  if (!hasText_)
+    throw Error(ErrorCode::Unsupported, "runtime", "search", "this backend has no text search capability");
+  retrieval::HybridQuery q;
+  q.text = req.text;
+  q.namespaces = readNs_;
+  q.kinds = req.kinds;
+  q.scope = req.scope;
+  q.topK = req.topK;
+  q.snippets = true;
+  SearchResult out;
+  out.hits = retrieval::HybridSearch(*backend_).search(q);
+  out.mode = "text";  // no embedding engine is configured in this build
+  return out;
+}
+
+namespace {
+Json cellJson(const storage::SqlValue& v, query::ValueType type) {
+  if (storage::isNull(v)) return nullptr;
+  if (auto b = std::get_if<bool>(&v)) return *b;
+  if (auto i = std::get_if<std::int64_t>(&v)) return *i;
+  if (auto d = std::get_if<double>(&v)) return *d;
+  std::string text = storage::displayValue(v);
+  switch (type) {
+    case query::ValueType::Json: {
+      auto j = Json::parse(text, nullptr, false);
+      return j.is_discarded() ? Json(text) : j;
+    }
+    case query::ValueType::Integer: {
+      auto j = Json::parse(text, nullptr, false);
+      return j.is_number() ? j : Json(text);
+    }
+    case query::ValueType::Real: {
+      auto j = Json::parse(text, nullptr, false);
+      return j.is_number() ? Json(j.get<double>()) : Json(text);
+    }
+    default: return text;
+  }
+}
+}  // namespace
+
+QueryResult Runtime::query(const QueryRequest& req) {
+  const query::SqlDialect& dialect = engine_ == "postgres" ? query::postgresDialect() : query::sqliteDialect();
+  query::QueryCompiler compiler(dialect);
+  query::CompileOptions o;
+  o.namespaces = readNs_;
+  o.rowCap = req.rowCap;
+  o.parameters = req.parameters;
+  o.extraRelations = vocabulary_.extraRelations();
+  o.extraSymmetricRelations = vocabulary_.extraSymmetricRelations();
+  query::Language lang = query::detectLanguage(req.text);
+  if (req.language) {
+    if (*req.language == "gql") lang = query::Language::Gql;
+    else if (*req.language == "sparql") lang = query::Language::Sparql;
+    else invalid("query", fmt::format("unknown query language '{}' (gql, sparql)", *req.language));
+  }
+  auto compiled = compiler.compile(req.text, lang, o);
+  auto reader = backend_->sql().reader();
+  auto rows = reader->query(compiled.sql, compiled.params);
+  QueryResult out;
+  out.language = lang == query::Language::Gql ? "gql" : "sparql";
+  out.truncated = query::applyRowCap(compiled, rows.rows);
+  for (const auto& c : compiled.columns) out.columns.push_back(c.name);
+  for (const auto& r : rows.rows) {
+    std::vector<Json> row;
+    for (std::size_t i = 0; i < r.size() && i < compiled.columns.size(); ++i) row.push_back(cellJson(r[i], compiled.columns[i].type));
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+Stats Runtime::stats() {
+  auto info = backend_->info();
+  Stats s;
+  s.engine = info.engine;
+  s.engineVersion = info.engineVersion;
+  s.location = info.location;
+  s.schemaVersion = info.schemaVersion;
+  s.namespaces = readNs_;
+  s.entities = backend_->entities().countEntities({.namespaces = readNs_});
+  s.notes = backend_->notes().countNotes({.namespaces = readNs_});
+  s.edges = backend_->graph().countEdges({.namespaces = readNs_});
+  s.events = backend_->events().countEvents({.namespaces = readNs_});
+  if (hasText_) s.textDocuments = backend_->text().countDocuments(readNs_);
+  return s;
+}
+
+}  // namespace khive::runtime

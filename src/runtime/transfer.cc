@@ -1,0 +1,202 @@
+#include "khive/runtime/transfer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <istream>
+#include <ostream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "khive/core/error.h"
+#include "khive/runtime/codec.h"
+
+namespace khive::runtime {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void lineError(std::int64_t line, std::string_view message) {
+  throw Error(ErrorCode::InvalidInput, "import", "jsonl", fmt::format("line {}: {}", line, message));
+}
+
+void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, std::int64_t lastLine) {
+  if (s.failed > 0)
+    throw Error(ErrorCode::InvalidInput, "import", "jsonl",
+                fmt::format("{} {} of the batch ending at line {} failed: {}", s.failed, what, lastLine,
+                            s.firstError.value_or("unknown error")));
+}
+
+// Pending records of one batch, flushed in dependency order (nodes before edges).
+class Batch {
+ public:
+  explicit Batch(Runtime& rt) : rt_(rt) {}
+  std::vector<Entity> entities;
+  std::vector<Note> notes;
+  std::vector<Edge> edges;
+  std::vector<Event> events;
+  std::vector<storage::TextDocument> docs;
+
+  std::size_t size() const { return entities.size() + notes.size() + edges.size() + events.size(); }
+
+  void flush(TransferSummary& sum, std::int64_t lastLine) {
+    auto& b = rt_.backend();
+    if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
+    if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
+    if (!edges.empty()) checkSummary(b.graph().upsertEdges(edges), "edges", lastLine);
+    if (!docs.empty()) checkSummary(b.text().upsertDocuments(docs), "text documents", lastLine);
+    if (!events.empty()) {
+      std::vector<Event> fresh;
+      for (auto& e : events) {
+        if (b.events().getEvent(e.id)) ++sum.skippedEvents;
+        else fresh.push_back(std::move(e));
+      }
+      if (!fresh.empty()) checkSummary(b.events().appendEvents(fresh), "events", lastLine);
+      sum.events += static_cast<std::int64_t>(fresh.size());
+    }
+    sum.entities += static_cast<std::int64_t>(entities.size());
+    sum.notes += static_cast<std::int64_t>(notes.size());
+    sum.edges += static_cast<std::int64_t>(edges.size());
+    sum.textDocuments += static_cast<std::int64_t>(docs.size());
+    entities.clear();
+    notes.clear();
+    edges.clear();
+    events.clear();
+    docs.clear();
+  }
+
+ private:
+  Runtime& rt_;
+};
+
+}  // namespace
+
+TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options) {
+  auto start = Clock::now();
+  TransferSummary sum;
+  Batch batch(rt);
+  // Substrate of every node seen in this run, so edge endpoint rules need no lookup.
+  std::unordered_map<Uuid, char> seen;
+  TransferProgress prog;
+  std::string line;
+  std::int64_t lineNo = 0;
+  auto report = [&] {
+    prog.lines = lineNo;
+    prog.records = sum.records();
+    if (options.progress) options.progress(prog);
+  };
+  auto fail = [&](std::string_view message) {
+    batch.flush(sum, lineNo - 1);
+    report();
+    rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Error,
+                   Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
+    lineError(lineNo, message);
+  };
+  const bool text = rt.hasText();
+  while (std::getline(in, line)) {
+    ++lineNo;
+    prog.bytes += static_cast<std::int64_t>(line.size()) + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      Json j = Json::parse(line);
+      if (!j.is_object()) fail("not a JSON object");
+      auto t = j.find("type");
+      if (t == j.end() || !t->is_string()) fail("missing \"type\" (entity, note, edge or event)");
+      const std::string type = t->get<std::string>();
+      if (type == "entity") {
+        Entity e = entityFromJson(j);
+        if (e.ns.empty()) e.ns = rt.writeNamespace();
+        rt.validateEntity(e);
+        rt.checkGrant("import", e.ns);
+        seen[e.id] = 'e';
+        if (text && !e.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(e));
+        batch.entities.push_back(std::move(e));
+      } else if (type == "note") {
+        Note n = noteFromJson(j);
+        if (n.ns.empty()) n.ns = rt.writeNamespace();
+        rt.validateNote(n);
+        rt.checkGrant("import", n.ns);
+        seen[n.id] = 'n';
+        if (text && !n.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(n));
+        batch.notes.push_back(std::move(n));
+      } else if (type == "edge") {
+        Edge e = edgeFromJson(j);
+        if (e.ns.empty()) e.ns = rt.writeNamespace();
+        auto typeOf = [&](const Uuid& id) -> std::string {
+          if (auto it = seen.find(id); it != seen.end()) return it->second == 'e' ? "entity" : "note";
+          std::string s = rt.substrateOf(id);
+          if (!s.empty()) seen[id] = s == "entity" ? 'e' : 'n';
+          return s;
+        };
+        rt.validateEdge(e, typeOf(e.sourceId), typeOf(e.targetId));
+        rt.checkGrant("import", e.ns);
+        batch.edges.push_back(std::move(e));
+      } else if (type == "event") {
+        Event e = eventFromJson(j);
+        if (e.ns.empty()) e.ns = rt.writeNamespace();
+        checkNamespace(e.ns);
+        batch.events.push_back(std::move(e));
+      } else {
+        fail(fmt::format("unknown type '{}' (entity, note, edge or event)", type));
+      }
+    } catch (const Json::exception& e) {
+      fail(fmt::format("malformed JSON: {}", e.what()));
+    } catch (const Error& e) {
+      if (e.capability() == "import") throw;
+      fail(e.message());
+    }
+    if (batch.size() >= options.batchSize) {
+      batch.flush(sum, lineNo);
+      report();
+    }
+  }
+  batch.flush(sum, lineNo);
+  report();
+  sum.lines = lineNo;
+  sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Success,
+                 Json{{"lines", sum.lines}, {"entities", sum.entities}, {"notes", sum.notes}, {"edges", sum.edges},
+                      {"events", sum.events}},
+                 Clock::now() - start);
+  return sum;
+}
+
+TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options) {
+  auto start = Clock::now();
+  TransferSummary sum;
+  TransferProgress prog;
+  auto& b = rt.backend();
+  const auto& ns = rt.readNamespaces();
+  const std::int64_t pageSize = 5000;
+  auto emit = [&](Json j, const char* type, std::int64_t& counter) {
+    j["type"] = type;
+    out << j.dump() << '\n';
+    ++counter;
+    ++prog.records;
+    ++prog.lines;
+  };
+  auto pages = [&](auto fetch, const char* type, std::int64_t& counter) {
+    for (std::int64_t offset = 0;;) {
+      auto page = fetch(storage::PageRequest{.offset = offset, .limit = pageSize});
+      for (const auto& r : page.items) emit(toJson(r), type, counter);
+      if (options.progress) options.progress(prog);
+      if (!page.nextOffset) break;
+      offset = *page.nextOffset;
+    }
+  };
+  pages([&](storage::PageRequest p) { return b.entities().queryEntities({.namespaces = ns, .includeDeleted = true}, p); },
+        "entity", sum.entities);
+  pages([&](storage::PageRequest p) { return b.notes().queryNotes({.namespaces = ns, .includeDeleted = true}, p); }, "note",
+        sum.notes);
+  pages([&](storage::PageRequest p) { return b.graph().queryEdges({.namespaces = ns, .includeDeleted = true}, p); }, "edge",
+        sum.edges);
+  pages([&](storage::PageRequest p) { return b.events().queryEvents({.namespaces = ns}, p); }, "event", sum.events);
+  out.flush();
+  if (!out) throw Error(ErrorCode::Driver, "export", "jsonl", "writing the export failed (disk full or closed pipe?)");
+  sum.lines = prog.lines;
+  sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return sum;
+}
+
+}  // namespace khive::runtime

@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "khive/core/error.h"
+#include "khive/runtime/config.h"
+#include "khive/runtime/vocabulary.h"
+
+using namespace khive;
+using namespace khive::runtime;
+
+namespace {
+std::string errorOf(std::string_view text) {
+  try {
+    parseConfig(text, "t.toml");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+    return e.message();
+  }
+  ADD_FAILURE() << "no error for:\n" << text;
+  return {};
+}
+}  // namespace
+
+TEST(Config, ParsesEverySection) {
+  Config c = parseConfig(R"(
+[[backends]]
+kind = "sqlite"
+path = "/tmp/x.db"
+
+[[backends]]
+kind = "postgres"
+url = "postgresql://u@localhost/db"
+
+[actor]
+id = "alice"
+namespace = "work"
+visible_namespaces = ["work", "shared"]
+
+[vocabulary]
+entity_kinds = ["paper"]
+relations = ["cites"]
+symmetric_relations = ["related_to"]
+
+[[grants]]
+actor = "alice"
+verbs = ["create"]
+namespaces = ["work"]
+)");
+  ASSERT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.backends[0].kind, "sqlite");
+  EXPECT_EQ(c.backends[0].path, "/tmp/x.db");
+  EXPECT_EQ(c.backends[1].url, "postgresql://u@localhost/db");
+  EXPECT_EQ(c.actor.id, "alice");
+  EXPECT_EQ(c.actor.ns, "work");
+  EXPECT_EQ(c.actor.visibleNamespaces, (std::vector<std::string>{"work", "shared"}));
+  ASSERT_EQ(c.grants.size(), 1u);
+  EXPECT_EQ(c.grants[0].verbs, std::vector<std::string>{"create"});
+  Vocabulary v(c.vocabulary);
+  EXPECT_TRUE(v.isEntityKind("paper"));
+  EXPECT_TRUE(v.isEntityKind("concept"));
+  EXPECT_TRUE(v.isRelation("cites"));
+  EXPECT_TRUE(v.isSymmetric("related_to"));
+  EXPECT_TRUE(v.isSymmetric("competes_with"));
+  EXPECT_FALSE(v.isSymmetric("cites"));
+}
+
+TEST(Config, UnknownKeysAndBadValuesNameKeyAndLine) {
+  EXPECT_EQ(errorOf("[actor]\nid = \"a\"\nnmespace = \"x\"\n"),
+            "t.toml:3: unknown key 'actor.nmespace' (allowed: id, namespace, visible_namespaces)");
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"mysql\"\npath = \"x\"\n").find("t.toml:2: 'backends.kind' must be"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"sqlite\"\n").find("'backends.path' is required"), std::string::npos);
+  EXPECT_NE(errorOf("\n\n[vocabulary]\nrelations = [1]\n").find("t.toml:4: 'vocabulary.relations'"), std::string::npos);
+  EXPECT_NE(errorOf("[actor]\nid = 5\n").find("t.toml:2: 'actor.id' must be a string"), std::string::npos);
+  EXPECT_NE(errorOf("colour = 1\n").find("t.toml:1: unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(errorOf("[actor\n").find("t.toml:1:"), std::string::npos);  // TOML syntax error
+}
+
+TEST(Config, VocabularyAdditionsAreChecked) {
+  EXPECT_THROW(Vocabulary(VocabularyConfig{.relations = {"Bad Name"}}), Error);
+  // A default directed relation cannot be turned symmetric.
+  EXPECT_THROW(Vocabulary(VocabularyConfig{.symmetricRelations = {"part_of"}}), Error);
+}
+
+TEST(Config, FindOrder) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("khive_cfg_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "xdg" / "khive");
+  auto cwd = fs::current_path();
+  fs::current_path(dir);
+  ::setenv("XDG_CONFIG_HOME", (dir / "xdg").c_str(), 1);
+  ::unsetenv("KHIVE_CONFIG");
+  EXPECT_FALSE(findConfigFile(std::nullopt).has_value());
+  std::ofstream(dir / "xdg" / "khive" / "khive.toml") << "";
+  EXPECT_EQ(findConfigFile(std::nullopt), dir / "xdg" / "khive" / "khive.toml");
+  std::ofstream(dir / "khive.toml") << "";
+  EXPECT_EQ(findConfigFile(std::nullopt), fs::path("khive.toml"));
+  ::setenv("KHIVE_CONFIG", (dir / "other.toml").c_str(), 1);
+  EXPECT_THROW(findConfigFile(std::nullopt), Error);  // named but missing
+  std::ofstream(dir / "other.toml") << "";
+  EXPECT_EQ(findConfigFile(std::nullopt), dir / "other.toml");
+  EXPECT_EQ(findConfigFile(std::string((dir / "khive.toml").string())), dir / "khive.toml");
+  ::unsetenv("KHIVE_CONFIG");
+  ::unsetenv("XDG_CONFIG_HOME");
+  fs::current_path(cwd);
+  fs::remove_all(dir);
+}
