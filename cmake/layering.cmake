@@ -11,7 +11,9 @@ set(_khive_allowed_backends  "core;storage;query;backends")
 set(_khive_allowed_runtime   "core;storage;query;retrieval;backends;runtime")
 set(_khive_allowed_cli       "core;storage;query;retrieval;backends;runtime;cli")
 set(_khive_allowed_mcp       "core;storage;query;retrieval;backends;runtime;mcp")
-set(_khive_all_layers core storage query retrieval backends runtime cli mcp)
+# src/bin holds only main(): the composition root that plugs the MCP server into the CLI.
+set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;cli;mcp")
+set(_khive_all_layers core storage query retrieval backends runtime cli mcp bin)
 
 function(khive_check_layering)
   set(errors "")

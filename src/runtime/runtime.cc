@@ -216,16 +216,21 @@ Uuid Runtime::resolveId(std::string_view text) {
   Uuid lo = Uuid::parse(hex + std::string(32 - hex.size(), '0'));
   Uuid hi = Uuid::parse(hex + std::string(32 - hex.size(), 'f'));
   const bool pg = engine_ == "postgres";
-  std::string sql;
-  for (const char* table : {"entities", "notes", "edges", "events"}) {
-    if (!sql.empty()) sql += " UNION ALL ";
-    sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid LIMIT 2) t_{}", table, table)
-              : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 LIMIT 2)", table);
-  }
+  // Records before events: a v7 id shares its leading (millisecond) digits with the event of
+  // the verb that wrote it, so an 8-character prefix of a fresh entity would otherwise always
+  // be ambiguous with its own "create" event. Events are found when no record matches.
   auto reader = backend_->sql().reader();
-  auto rows = reader->query(sql, {lo, hi});
   std::set<std::string> found;
-  for (const auto& r : rows.rows) found.insert(storage::asText(r[0]));
+  for (const auto& tables : {std::vector<const char*>{"entities", "notes", "edges"}, std::vector<const char*>{"events"}}) {
+    std::string sql;
+    for (const char* table : tables) {
+      if (!sql.empty()) sql += " UNION ALL ";
+      sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid LIMIT 2) t_{}", table, table)
+                : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 LIMIT 2)", table);
+    }
+    for (const auto& r : reader->query(sql, {lo, hi}).rows) found.insert(storage::asText(r[0]));
+    if (!found.empty()) break;
+  }
   if (found.empty()) throw Error(ErrorCode::NotFound, "runtime", "resolve", fmt::format("no record has an id starting with '{}'", text));
   if (found.size() > 1)
     invalid("resolve", fmt::format("id prefix '{}' is ambiguous ({} and others); give more characters", text, *found.begin()));

@@ -168,8 +168,8 @@ class Runtime {
   const std::string& engine() const noexcept { return engine_; }
 
   // Resolves a full UUID or a unique prefix of >= 8 hex characters (hyphens optional) among
-  // entities, notes, edges and events. NotFound when nothing matches, InvalidInput when the
-  // prefix is too short or ambiguous.
+  // entities, notes and edges, then (when none matches) events. NotFound when nothing matches,
+  // InvalidInput when the prefix is too short or ambiguous.
   Uuid resolveId(std::string_view text);
 
   // Write verbs. Each appends an event (success, denied or error outcome).

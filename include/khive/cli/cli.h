@@ -1,0 +1,21 @@
+#pragma once
+// The khive command line: parses arguments (CLI11), opens the runtime and calls one verb.
+// Holds no business logic (ARCHITECTURE.md section 1).
+
+#include <functional>
+
+#include "khive/runtime/runtime.h"
+
+namespace khive::cli {
+
+struct FrontEnds {
+  // Runs the MCP server over stdin/stdout; returns the exit code. Injected by the binary's
+  // main so that the CLI layer does not depend on the MCP layer.
+  std::function<int(runtime::Runtime&)> mcp;
+};
+
+// Returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage.
+// Errors are one line on stderr.
+int run(int argc, char** argv, const FrontEnds& frontEnds);
+
+}  // namespace khive::cli
