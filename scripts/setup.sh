@@ -6,11 +6,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-mapfile -t wanted < <(grep -v '^\s*#' scripts/debian-packages.txt | sed 's/\s.*//' | grep -v '^$')
 missing=()
-for p in "${wanted[@]}"; do
+while read -r p extra; do
+  case "$p" in ''|'#'*) continue ;; esac
+  if [[ "${extra:-}" == cmd=* ]] && command -v "${extra#cmd=}" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+done < scripts/debian-packages.txt
 if [ ${#missing[@]} -gt 0 ]; then
   echo "khive setup: installing ${missing[*]}" >&2
   sudo_cmd=()
