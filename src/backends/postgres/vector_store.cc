@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "backends/postgres/sql_build.h"
@@ -35,6 +36,11 @@ void validate(const storage::VectorRecord& r, std::string_view op) {
   if (r.model.empty()) invalid(op, "vector model is empty");
   if (r.field.empty()) invalid(op, "vector field is empty");
   if (r.values.empty()) invalid(op, "vector is empty");
+  // Cosine distance to a zero vector is undefined (pgvector returns NaN): refuse it up front,
+  // as the SQLite backend does.
+  if (std::all_of(r.values.begin(), r.values.end(), [](float v) { return v == 0.0f; })) {
+    invalid(op, "vector has zero length; cosine similarity is undefined for it");
+  }
   if (!r.properties.is_object()) invalid(op, "vector properties must be a JSON object");
 }
 
@@ -72,41 +78,82 @@ int PgVectorStore::modelDims(Conn& c, const std::string& model, int dims, std::s
   if (stored != dims) {
     invalid(op, fmt::format("model '{}' has {} dimensions; this vector has {}", model, stored, dims));
   }
-  if (r.getBool(0, 1)) c.exec("SELECT khive_vector_index($1, $2)", Params().text(model).integer(dims), kCap, op);
+  if (r.getBool(0, 1)) c.exec("SELECT khive_vector_index($1, $2::int4)", Params().text(model).integer(dims), kCap, op);
   return stored;
 }
+
+namespace {
+constexpr std::string_view kInsertVector =
+    "INSERT INTO vectors (subject_id, namespace, kind, model, field, embedding, properties) VALUES ($1, $2, $3, $4, $5, "
+    "$6::public.vector, $7) ON CONFLICT (subject_id, model, field) DO UPDATE SET namespace = excluded.namespace, kind = "
+    "excluded.kind, embedding = excluded.embedding, properties = excluded.properties";
+
+Params bindVector(const storage::VectorRecord& r, const std::string& literal) {
+  Params p;
+  p.uuid(r.subjectId).text(r.ns).text(r.kind).text(r.model).text(r.field).text(literal).json(r.properties);
+  return p;
+}
+}  // namespace
 
 void PgVectorStore::insertVector(const storage::VectorRecord& record) {
   validate(record, "insert");
   const std::string lit = vectorLiteral(record.values, "insert");
   db_.write(kCap, "insert", [&](Conn& c) {
     modelDims(c, record.model, static_cast<int>(record.values.size()), "insert");
-    c.exec("INSERT INTO vectors (subject_id, namespace, kind, model, field, embedding, properties) VALUES ($1, $2, $3, "
-           "$4, $5, $6::public.vector, $7) ON CONFLICT (subject_id, model, field) DO UPDATE SET namespace = "
-           "excluded.namespace, kind = excluded.kind, embedding = excluded.embedding, properties = excluded.properties",
-           Params()
-               .uuid(record.subjectId)
-               .text(record.ns)
-               .text(record.kind)
-               .text(record.model)
-               .text(record.field)
-               .text(lit)
-               .json(record.properties),
-           kCap, "insert");
+    c.exec(kInsertVector, bindVector(record, lit), kCap, "insert");
   });
 }
 
+// Batches of up to kChunk records go in one transaction, their INSERTs pipelined (one round
+// trip per chunk instead of four per record: it matters on a server far away, and on PGlite).
+// Records that fail validation or their model's dimension are counted as failed up front; a
+// chunk the server rejects (a policy, a constraint) is redone record by record so the summary
+// names exactly the rows that failed.
 storage::BatchWriteSummary PgVectorStore::insertVectors(std::span<const storage::VectorRecord> records) {
+  constexpr std::size_t kChunk = 1000;
   storage::BatchWriteSummary s;
   s.attempted = records.size();
-  for (const auto& r : records) {
+  auto fail = [&](const Error& e) {
+    ++s.failed;
+    if (!s.firstError) s.firstError = e.what();
+  };
+  for (std::size_t start = 0; start < records.size(); start += kChunk) {
+    const auto chunk = records.subspan(start, std::min(kChunk, records.size() - start));
+    std::vector<const storage::VectorRecord*> valid;
+    std::vector<Params> rows;
+    std::vector<std::pair<std::string, int>> models;  // (model, dims) first seen in this chunk
+    for (const auto& r : chunk) {
+      try {
+        validate(r, "insert");
+        rows.push_back(bindVector(r, vectorLiteral(r.values, "insert")));
+        valid.push_back(&r);
+        std::pair<std::string, int> m{r.model, static_cast<int>(r.values.size())};
+        if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(std::move(m));
+      } catch (const Error& e) {
+        fail(e);
+      }
+    }
+    if (valid.empty()) continue;
+    bool chunkFailed = false;
     try {
-      insertVector(r);
-      ++s.affected;
+      db_.write(kCap, "insert_batch", [&](Conn& c) {
+        for (const auto& [model, dims] : models) modelDims(c, model, dims, "insert_batch");
+        c.execPipeline(kInsertVector, rows, kCap, "insert_batch");
+      });
+      s.affected += valid.size();
     } catch (const Error& e) {
       if (e.retryable()) throw;
-      ++s.failed;
-      if (!s.firstError) s.firstError = e.what();
+      chunkFailed = true;
+    }
+    if (!chunkFailed) continue;
+    for (const auto* r : valid) {
+      try {
+        insertVector(*r);
+        ++s.affected;
+      } catch (const Error& e) {
+        if (e.retryable()) throw;
+        fail(e);
+      }
     }
   }
   return s;
@@ -130,6 +177,9 @@ std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::Vect
   requireNamespaces(q.namespaces, kCap, "search");
   if (q.topK < 1 || q.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
   if (q.query.empty()) invalid("search", "the query vector is empty");
+  if (std::all_of(q.query.begin(), q.query.end(), [](float v) { return v == 0.0f; })) {
+    invalid("search", "the query vector has zero length; cosine similarity is undefined for it");
+  }
   const std::string lit = vectorLiteral(q.query, "search");
   const int dims = static_cast<int>(q.query.size());
   return db_.run(
@@ -220,7 +270,7 @@ void PgVectorStore::rebuildVectorIndex(const std::string& model) {
       throw Error(ErrorCode::NotFound, std::string(kCap), "rebuild", fmt::format("no vectors of model '{}'", model));
     }
     // PostgreSQL maintains the HNSW index on every write; rebuilding means making sure it exists.
-    c.exec("SELECT khive_vector_index($1, $2)", Params().text(model).integer(m.getInt(0, 0)), kCap, "rebuild");
+    c.exec("SELECT khive_vector_index($1, $2::int4)", Params().text(model).integer(m.getInt(0, 0)), kCap, "rebuild");
   });
 }
 
