@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages listed in scripts/debian-packages.txt that are missing,
 # then configures and builds khive (Release preset unless KHIVE_PRESET says otherwise).
+#   scripts/setup.sh [TARGET...]     build only these targets (default: everything)
 # Works as root or, through sudo, as a normal user.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,4 +23,6 @@ fi
 
 preset=${KHIVE_PRESET:-release}
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}"
