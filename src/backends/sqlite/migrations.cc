@@ -108,8 +108,10 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only: an event cannot be deleted');
 )sql"},
       {2, "retrieval: text documents + FTS5, vectors + change log, sparse vectors",
        R"sql(
--- Text documents. text_fts is an external-content FTS5 index over them, kept in step by the
--- triggers below, so the document row is the single copy of the text.
+-- Text documents. text_fts is an external-content FTS5 index over them, so the document row is
+-- the single copy of the text. The text store writes the index rows itself on insert and
+-- update (a trigger there would put every row written through a statement journal); deletes,
+-- including the cascade from a hard-deleted subject, go through the trigger below.
 CREATE TABLE text_documents (
   doc_id     INTEGER PRIMARY KEY,
   subject_id TEXT NOT NULL UNIQUE,
@@ -125,15 +127,8 @@ CREATE INDEX text_documents_ns_kind ON text_documents (namespace, kind);
 CREATE VIRTUAL TABLE text_fts USING fts5(
   title, body, tags, content='text_documents', content_rowid='doc_id',
   tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER text_documents_fts_insert AFTER INSERT ON text_documents BEGIN
-  INSERT INTO text_fts (rowid, title, body, tags) VALUES (NEW.doc_id, NEW.title, NEW.body, NEW.tags);
-END;
 CREATE TRIGGER text_documents_fts_delete AFTER DELETE ON text_documents BEGIN
   INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', OLD.doc_id, OLD.title, OLD.body, OLD.tags);
-END;
-CREATE TRIGGER text_documents_fts_update AFTER UPDATE ON text_documents BEGIN
-  INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', OLD.doc_id, OLD.title, OLD.body, OLD.tags);
-  INSERT INTO text_fts (rowid, title, body, tags) VALUES (NEW.doc_id, NEW.title, NEW.body, NEW.tags);
 END;
 
 -- Dense vectors: the canonical copy (little-endian float32 blob). The dimension is fixed per

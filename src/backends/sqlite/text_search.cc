@@ -25,26 +25,62 @@ void validate(const storage::TextDocument& d, std::string_view op) {
 
 void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
   validate(in, "upsert");
-  // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
-  auto stmt = conn.prepare(
-      "INSERT INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET kind = excluded.kind, "
-      "title = excluded.title, body = excluded.body, tags = excluded.tags, metadata = excluded.metadata, "
-      "updated_at = excluded.updated_at WHERE text_documents.namespace = excluded.namespace RETURNING doc_id",
-      kCap, "upsert");
-  stmt.bindText(1, in.subjectId.str())
-      .bindText(2, in.ns)
-      .bindText(3, in.kind)
-      .bindText(4, in.title)
-      .bindText(5, in.body)
-      .bindText(6, Json(in.tags).dump())
-      .bindText(7, in.metadata.dump())
-      .bindInt(8, in.updatedAt ? in.updatedAt : now);
-  if (!stmt.step()) {
-    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
-                fmt::format("a text document for subject {} exists in another namespace", in.subjectId.str()));
+  const std::string subject = in.subjectId.str();
+  const std::string tags = Json(in.tags).dump();
+  auto probe = conn.prepare(
+      "SELECT doc_id, namespace, title, body, tags FROM text_documents WHERE subject_id = ?", kCap, "upsert");
+  probe.bindText(1, subject);
+  std::int64_t docId = 0;
+  if (probe.step()) {
+    // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
+    if (probe.getTextView(1) != in.ns) {
+      throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                  fmt::format("a text document for subject {} exists in another namespace", subject));
+    }
+    docId = probe.getInt(0);
+    conn.prepare("INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', ?, ?, ?, ?)", kCap,
+                 "upsert")
+        .bindInt(1, docId)
+        .bindText(2, probe.getTextView(2))
+        .bindText(3, probe.getTextView(3))
+        .bindText(4, probe.getTextView(4))
+        .run();
+    probe.reset();
+    conn.prepare(
+            "UPDATE text_documents SET kind = ?, title = ?, body = ?, tags = ?, metadata = ?, updated_at = ? "
+            "WHERE doc_id = ?",
+            kCap, "upsert")
+        .bindText(1, in.kind)
+        .bindText(2, in.title)
+        .bindText(3, in.body)
+        .bindText(4, tags)
+        .bindText(5, in.metadata.dump())
+        .bindInt(6, in.updatedAt ? in.updatedAt : now)
+        .bindInt(7, docId)
+        .run();
+  } else {
+    probe.reset();
+    conn.prepare(
+            "INSERT INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            kCap, "upsert")
+        .bindText(1, subject)
+        .bindText(2, in.ns)
+        .bindText(3, in.kind)
+        .bindText(4, in.title)
+        .bindText(5, in.body)
+        .bindText(6, tags)
+        .bindText(7, in.metadata.dump())
+        .bindInt(8, in.updatedAt ? in.updatedAt : now)
+        .run();
+    docId = sqlite3_last_insert_rowid(conn.db());
   }
-  stmt.run();
+  conn.prepare("INSERT INTO text_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)", kCap, "upsert")
+      .bindInt(1, docId)
+      .bindText(2, in.title)
+      .bindText(3, in.body)
+      .bindText(4, tags)
+      .run();
 }
 
 // FTS5's bm25() is <= 0, more negative = better. s / (1 + s) with s = -bm25 maps it
