@@ -152,18 +152,7 @@ storage::Page<Entity> SqliteEntityStore::queryEntities(const storage::EntityFilt
   b.text("SELECT ").text(kColumns).text(" FROM entities");
   appendFilter(b, filter);
   b.text(" ORDER BY created_at, id LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  auto lease = db_.acquireReader(kCap, "query");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "query");
-  stmt.bindAll(b.params);
-  storage::Page<Entity> out;
-  while (stmt.step()) {
-    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-      out.nextOffset = page.offset + page.limit;
-      break;
-    }
-    out.items.push_back(readEntity(stmt));
-  }
-  return out;
+  return readPage<Entity>(db_, kCap, "query", b, page, readEntity);
 }
 
 std::int64_t SqliteEntityStore::countEntities(const storage::EntityFilter& filter) {

@@ -110,18 +110,7 @@ storage::Page<Event> SqliteEventStore::queryEvents(const storage::EventFilter& f
   appendFilter(b, filter);
   b.text(filter.order == storage::SortOrder::Asc ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
   b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  auto lease = db_.acquireReader(kCap, "query");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "query");
-  stmt.bindAll(b.params);
-  storage::Page<Event> out;
-  while (stmt.step()) {
-    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-      out.nextOffset = page.offset + page.limit;
-      break;
-    }
-    out.items.push_back(readEvent(stmt));
-  }
-  return out;
+  return readPage<Event>(db_, kCap, "query", b, page, readEvent);
 }
 
 std::int64_t SqliteEventStore::countEvents(const storage::EventFilter& filter) {

@@ -315,18 +315,7 @@ storage::Page<Edge> SqliteGraphStore::queryEdges(const storage::EdgeFilter& filt
   b.text(filter.sort == storage::EdgeSort::CreatedAt ? " ORDER BY created_at" : " ORDER BY weight");
   b.text(dir).text(", id").text(dir);
   b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  auto lease = db_.acquireReader(kCap, "query_edges");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "query_edges");
-  stmt.bindAll(b.params);
-  storage::Page<Edge> out;
-  while (stmt.step()) {
-    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-      out.nextOffset = page.offset + page.limit;
-      break;
-    }
-    out.items.push_back(readEdge(stmt));
-  }
-  return out;
+  return readPage<Edge>(db_, kCap, "query_edges", b, page, readEdge);
 }
 
 std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {

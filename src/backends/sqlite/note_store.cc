@@ -172,18 +172,7 @@ storage::Page<Note> SqliteNoteStore::queryNotes(const storage::NoteFilter& filte
   appendFilter(b, filter, "query");
   appendOrder(b, order);
   b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  auto lease = db_.acquireReader(kCap, "query");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "query");
-  stmt.bindAll(b.params);
-  storage::Page<Note> out;
-  while (stmt.step()) {
-    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-      out.nextOffset = page.offset + page.limit;
-      break;
-    }
-    out.items.push_back(readNote(stmt));
-  }
-  return out;
+  return readPage<Note>(db_, kCap, "query", b, page, readNote);
 }
 
 std::int64_t SqliteNoteStore::countNotes(const storage::NoteFilter& filter) {

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "backends/sqlite/database.h"
+#include "backends/sqlite/sql_build.h"
 #include "khive/storage/backend.h"
 
 namespace khive::sqlite {
@@ -93,6 +94,25 @@ class SqliteEventStore final : public storage::EventStore {
   Event appendOne(Conn& conn, const Event& event, Micros now);
   Database& db_;
 };
+
+// Runs a paged query built with LIMIT page.limit + 1 on a reader and reads its rows with
+// `read`; the extra row only tells that another page follows.
+template <class T, class F>
+storage::Page<T> readPage(Database& db, std::string_view capability, std::string_view operation, const SqlBuilder& b,
+                          const storage::PageRequest& page, F&& read) {
+  auto lease = db.acquireReader(capability, operation);
+  auto stmt = lease.conn().prepare(b.sql, capability, operation);
+  stmt.bindAll(b.params);
+  storage::Page<T> out;
+  while (stmt.step()) {
+    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
+      out.nextOffset = page.offset + page.limit;
+      break;
+    }
+    out.items.push_back(read(stmt));
+  }
+  return out;
+}
 
 // Runs `write` for every item inside one transaction, counting per-row successes and
 // failures; a failing row does not stop the batch (SQLite rolls back only that statement).
