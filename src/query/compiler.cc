@@ -325,6 +325,34 @@ class Compilation {
             caseNear};
   }
 
+  // The same edges as adjacency(), split into disjoint parts that each probe one index
+  // (the source key or the target index), for dialects that gather a walk's neighbours by
+  // subquery. An edge that would match two parts is a self-loop, which a walk never takes.
+  std::vector<SqlDialect::WalkHop> walkBranches(const std::string& h, const std::string& known, EdgeDirection dir,
+                                                const BoundEdge& e) {
+    std::string src = h + ".source_id", dst = h + ".target_id";
+    auto rel = [&](const std::vector<std::string>& rels) {
+      return e.anyRelation ? std::string() : " AND " + h + ".relation IN " + relList(rels);
+    };
+    auto symRel = [&] { return " AND " + h + ".relation IN " + relList(e.symmetric); };
+    if (dir == EdgeDirection::Both) {
+      std::vector<std::string> rels = e.relations;
+      rels.insert(rels.end(), e.symmetric.begin(), e.symmetric.end());
+      return {{src + " = " + known + rel(rels), dst}, {dst + " = " + known + rel(rels), src}};
+    }
+    std::string nearCol = dir == EdgeDirection::Out ? src : dst;
+    std::string farCol = dir == EdgeDirection::Out ? dst : src;
+    if (e.anyRelation) {
+      if (e.symmetric.empty()) return {{nearCol + " = " + known, farCol}};
+      return {{nearCol + " = " + known, farCol}, {farCol + " = " + known + symRel(), nearCol}};
+    }
+    std::vector<std::string> forward = e.relations;
+    forward.insert(forward.end(), e.symmetric.begin(), e.symmetric.end());
+    std::vector<SqlDialect::WalkHop> out{{nearCol + " = " + known + rel(forward), farCol}};
+    if (!e.symmetric.empty()) out.push_back({farCol + " = " + known + symRel(), nearCol});
+    return out;
+  }
+
   std::string liveEdge(const std::string& h) {
     return fmt::format("{}.deleted_at IS NULL AND {}.endpoint_deleted = 0 AND {}.namespace IN {}", h, h, h, nsList());
   }
@@ -382,18 +410,26 @@ class Compilation {
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
-    std::string depthOk =
-        fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
-    SqlDialect::WalkStep step = d_.walkStep(name, adj.condition + " AND " + liveEdge("h"), adj.other, depthOk);
+    SqlDialect::WalkRequest req;
+    req.walk = name;
+    req.combined = {adj.condition, adj.other};
+    req.branches = walkBranches("h", "w.node_id", dir, e);
+    req.liveEdge = liveEdge("h");
+    req.depthOk = fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
+    std::string ns = nsList();
+    req.nodeInScope = [ns](std::string_view id) {
+      return fmt::format(
+          "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
+          "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
+          id, ns, id, ns);
+    };
+    req.wantEdge = edgeCols;
+    SqlDialect::WalkStep step = d_.walkStep(req);
     const std::string& next = step.next;
-    std::string inScope = fmt::format(
-        "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
-        "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
-        next, nsList(), next, nsList());
     std::vector<std::string> where;
     if (!step.where.empty()) where.push_back(step.where);
     where.push_back(d_.pathExcludes("w.path", next));
-    where.push_back(inScope);
+    if (!step.nodeCheck.empty()) where.push_back(step.nodeCheck);
     std::string recursive = fmt::format(
         "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} WHERE {}", next, d_.pathAppend("w.path", next),
         edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", step.edge, step.edge) : "", step.from,

@@ -5,6 +5,7 @@
 //
 // Dialects are stateless: every implementation is thread-safe.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,16 +69,34 @@ class SqlDialect {
 
   // --- recursive walks --------------------------------------------------------------------
   // One step of a walk: how the walk row `<walk> AS w` reaches its neighbours over
-  // `edges AS h`. `condition` selects w's edges (it mentions w.node_id and h), `next` is the
-  // neighbour's id in terms of h, `depthOk` is the depth-cap test on w.
+  // `edges AS h`. The compiler describes the step twice: `combined` is one condition on h and
+  // w.node_id with the neighbour's id in terms of h (an OR when symmetric relations also run
+  // backwards), and `branches` splits the same edges into disjoint index-friendly parts, each
+  // with its own neighbour expression; a dialect uses whichever its engine plans better.
+  struct WalkHop {
+    std::string condition;  // selects w's edges (mentions w.node_id and h)
+    std::string next;       // the neighbour's id in terms of h
+  };
+  struct WalkRequest {
+    std::string walk;                // the CTE's name
+    WalkHop combined;
+    std::vector<WalkHop> branches;   // same edges as `combined`
+    std::string liveEdge;            // the live, in-scope test of h
+    std::string depthOk;             // the depth-cap test on w
+    std::function<std::string(std::string_view)> nodeInScope;  // live, in-scope test of a node id
+    bool wantEdge = false;           // whether the traversed edge's id is used
+  };
+  // The walk must never step onto a node that fails `nodeInScope`, except that a dialect may
+  // instead refuse to step *from* such a node (testing w.node_id before expanding it): the
+  // compiler joins every node a walk ends on through the same live, in-scope test.
   struct WalkStep {
     std::string from;   // FROM clause of the recursive member
     std::string next;   // the neighbour's id in the select list and WHERE
-    std::string edge;   // the traversed edge's id
+    std::string edge;   // the traversed edge's id (empty unless wantEdge)
     std::string where;  // conditions the FROM clause does not already apply (may be empty)
+    std::string nodeCheck;  // the neighbour's scope test, when applied on arrival (may be empty)
   };
-  virtual WalkStep walkStep(std::string_view walk, std::string_view condition, std::string_view next,
-                            std::string_view depthOk) const = 0;
+  virtual WalkStep walkStep(const WalkRequest& r) const = 0;
   // Visited-node list of a walk: a new list holding `id`, the list with `id` appended, and a
   // test that `id` is not in the list.
   virtual std::string pathInit(std::string_view id) const = 0;

@@ -90,13 +90,13 @@ std::string PostgresDialect::jsonValueAsText(std::string_view doc, std::string_v
 
 std::string PostgresDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("({})::text", doc); }
 
-SqlDialect::WalkStep PostgresDialect::walkStep(std::string_view walk, std::string_view condition,
-                                               std::string_view next, std::string_view depthOk) const {
+SqlDialect::WalkStep PostgresDialect::walkStep(const WalkRequest& r) const {
   WalkStep s;
-  s.from = fmt::format("{} AS w JOIN edges AS h ON {}", walk, condition);
-  s.next = std::string(next);
-  s.edge = "h.id";
-  s.where = std::string(depthOk);
+  s.from = fmt::format("{} AS w JOIN edges AS h ON {} AND {}", r.walk, r.combined.condition, r.liveEdge);
+  s.next = r.combined.next;
+  if (r.wantEdge) s.edge = "h.id";
+  s.where = r.depthOk;
+  s.nodeCheck = r.nodeInScope(s.next);
   return s;
 }
 

@@ -14,10 +14,17 @@
 //    scalar subquery (always an index probe) into a JSON array that json_each unnests; the
 //    depth cap sits in a CASE around it so rows of the last level probe nothing:
 //
-//      FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 THEN
-//             (SELECT json_group_array(json_array(h.target_id, h.id)) FROM edges AS h
-//              WHERE h.source_id = w.node_id AND <live, scope, relation>)
-//           ELSE '[]' END) AS j                 -- next = j.value ->> 0, edge = j.value ->> 1
+//      FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR <w.node_id live, in scope>)
+//             THEN (SELECT json_group_array(o) FROM (
+//                     SELECT h.target_id AS o FROM edges AS h WHERE h.source_id = w.node_id AND <live>
+//                     UNION ALL                     -- one branch per index: symmetric relations
+//                     SELECT h.source_id FROM edges AS h WHERE h.target_id = w.node_id AND ...))
+//           ELSE '[]' END) AS j                 -- next = j.value
+//
+//    The array holds bare ids unless the edge variable is used (then [id, edge id] pairs, next =
+//    j.value ->> 0, edge = j.value ->> 1). A node is tested for scope when the walk expands it,
+//    not when it is reached: the rows of the last level are never expanded, and the compiler's
+//    join of the end node applies the same test to them.
 
 #include <fmt/format.h>
 
@@ -100,15 +107,23 @@ std::string SqliteDialect::jsonValueAsText(std::string_view doc, std::string_vie
 
 std::string SqliteDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("json({})", doc); }
 
-SqlDialect::WalkStep SqliteDialect::walkStep(std::string_view walk, std::string_view condition,
-                                             std::string_view next, std::string_view depthOk) const {
+SqlDialect::WalkStep SqliteDialect::walkStep(const WalkRequest& r) const {
   WalkStep s;
-  s.from = fmt::format(
-      "{} AS w, json_each(CASE WHEN {} THEN (SELECT json_group_array(json_array({}, h.id)) FROM edges AS h WHERE {}) "
-      "ELSE '[]' END) AS j",
-      walk, depthOk, next, condition);
-  s.next = "(j.value ->> 0)";
-  s.edge = "(j.value ->> 1)";
+  std::vector<std::string> parts;
+  for (const WalkHop& b : r.branches) {
+    std::string item = r.wantEdge ? fmt::format("json_array({}, h.id)", b.next) : b.next;
+    parts.push_back(fmt::format("SELECT {} AS o FROM edges AS h WHERE {} AND {}", item, b.condition, r.liveEdge));
+  }
+  std::string gather = parts.size() == 1
+                           ? fmt::format("SELECT json_group_array({}) FROM edges AS h WHERE {} AND {}",
+                                         r.wantEdge ? fmt::format("json_array({}, h.id)", r.branches[0].next)
+                                                    : r.branches[0].next,
+                                         r.branches[0].condition, r.liveEdge)
+                           : fmt::format("SELECT json_group_array(o) FROM ({})", fmt::join(parts, " UNION ALL "));
+  s.from = fmt::format("{} AS w, json_each(CASE WHEN {} AND (w.depth = 0 OR {}) THEN ({}) ELSE '[]' END) AS j", r.walk,
+                       r.depthOk, r.nodeInScope("w.node_id"), gather);
+  s.next = r.wantEdge ? "(j.value ->> 0)" : "j.value";
+  if (r.wantEdge) s.edge = "(j.value ->> 1)";
   return s;
 }
 

@@ -40,18 +40,17 @@ TEST(CompilerGolden, SqliteVariableLength) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
       R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
       R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, (j.value ->> 0), )"
-      R"(w.depth + 1, w.path || (j.value ->> 0) || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 )"
-      R"(THEN (SELECT json_group_array(json_array(h.target_id, h.id)) FROM edges AS h WHERE h.source_id )"
-      R"(= w.node_id AND h.relation IN (?3) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND )"
-      R"(h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || (j.value ->> 0) || '/') = 0 )"
-      R"(AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = (j.value ->> 0) AND x.deleted_at IS NULL )"
-      R"(AND x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = (j.value ->> 0) AND )"
-      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) SELECT DISTINCT n1.name AS "b_name" FROM )"
-      R"(entities AS n0 JOIN w0 AS w0x ON w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 )"
-      R"(ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND )"
-      R"(n1.namespace IN (?1)) END WHERE n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 )"
-      R"(COLLATE NOCASE LIMIT ?6)");
+      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, j.value, w.depth + 1, )"
+      R"(w.path || j.value || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR )"
+      R"((EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w.node_id AND x.deleted_at IS NULL AND )"
+      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w.node_id AND x.deleted_at )"
+      R"(IS NULL AND x.namespace IN (?1)))) THEN (SELECT json_group_array(h.target_id) FROM edges AS h )"
+      R"(WHERE h.source_id = w.node_id AND h.relation IN (?3) AND h.deleted_at IS NULL AND )"
+      R"(h.endpoint_deleted = 0 AND h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || )"
+      R"(j.value || '/') = 0) SELECT DISTINCT n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x ON )"
+      R"(w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE )"
+      R"(WHEN w0x.node_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE )"
+      R"(n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 COLLATE NOCASE LIMIT ?6)");
 }
 
 TEST(CompilerGolden, SqliteJsonAndPaging) {
@@ -133,8 +132,15 @@ TEST(Compiler, DialectDifferences) {
   // SQLite gathers a walk row's edges with a correlated subquery (no join, no Bloom filter);
   // PostgreSQL joins.
   EXPECT_NE(lite.find("FROM w0 AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
-  EXPECT_NE(lite.find("json_group_array(json_array("), std::string::npos);
+  EXPECT_NE(lite.find("json_group_array(h.target_id)"), std::string::npos);  // bare ids: no edge variable
   EXPECT_EQ(lite.find("JOIN edges AS h"), std::string::npos);
+  // With an edge variable the array holds [node, edge] pairs.
+  std::string withEdge = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[r:extends*1..2]->(b) RETURN r.id");
+  EXPECT_NE(withEdge.find("json_group_array(json_array(h.target_id, h.id))"), std::string::npos);
+  // Symmetric relations backwards: one index probe per branch, not an OR.
+  std::string sym = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..2]->(b) RETURN b.id");
+  EXPECT_NE(sym.find(" UNION ALL SELECT h.source_id AS o FROM edges AS h WHERE h.target_id = w.node_id AND h.relation IN"),
+            std::string::npos);
   EXPECT_NE(pg.find("FROM w0 AS w JOIN edges AS h ON"), std::string::npos);
   EXPECT_NE(lite.find("?1"), std::string::npos);
   EXPECT_EQ(lite.find('$'), std::string::npos);
