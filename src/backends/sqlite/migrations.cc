@@ -219,6 +219,11 @@ CREATE TRIGGER notes_hard_delete_retrieval AFTER DELETE ON notes BEGIN
   DELETE FROM sparse_vectors WHERE subject_id = OLD.id;
 END;
 )sql"},
+      {3, "partial indexes of soft-deleted entities and notes (cheap endpoint-state probes on edge writes)",
+       R"sql(
+CREATE INDEX entities_deleted ON entities (id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX notes_deleted ON notes (id) WHERE deleted_at IS NOT NULL;
+)sql"},
   };
   return kMigrations;
 }
