@@ -44,7 +44,7 @@ for (const c of input.cases) {
     const ps = await conn.prepare(c.query);
     if (!ps.isSuccess()) throw new Error(ps.getErrorMessage());
     const result = await conn.execute(ps, c.params || {});
-    const columns = result.getColumnNames();
+    const columns = await result.getColumnNames();
     const rows = (await result.getAll()).map((r) => columns.map((k) => plain(r[k])));
     line = { id: c.id, rows };
   } catch (e) {
