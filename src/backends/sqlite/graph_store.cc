@@ -207,35 +207,48 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
   // statement runs through a statement journal, unlike INSERT ... ON CONFLICT DO UPDATE. The
   // endpoint-state probes read the partial indexes of soft-deleted nodes (empty when nothing
   // is soft-deleted).
-  auto insert = conn.prepare(
-      "INSERT OR IGNORE INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, "
+  // OR IGNORE also skips a row that breaks a CHECK or NOT NULL constraint; when the probe
+  // then finds no edge, the plain INSERT runs again to report what was wrong.
+  static constexpr std::string_view kInsert =
+      " INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, "
       "updated_at, deleted_at, endpoint_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
       "(SELECT count(*) FROM entities INDEXED BY entities_deleted WHERE id = ?3 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?3 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM entities INDEXED BY entities_deleted WHERE id = ?4 AND deleted_at IS NOT NULL)"
-      " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?4 AND deleted_at IS NOT NULL))",
-      kCap, "upsert_edge");
+      " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?4 AND deleted_at IS NOT NULL))";
   const std::string source = e.sourceId.str(), target = e.targetId.str(), metadata = e.metadata.dump();
-  insert.bindText(1, e.id.str())
-      .bindText(2, e.ns)
-      .bindText(3, source)
-      .bindText(4, target)
-      .bindText(5, e.relation)
-      .bindDouble(6, e.weight)
-      .bindText(7, metadata)
-      .bindInt(8, e.createdAt)
-      .bindInt(9, e.updatedAt)
-      .bindOptInt(10, e.deletedAt);
-  if (insert.run() == 1) return e;
+  auto insert = [&](bool orIgnore) {
+    static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kInsert);
+    static const std::string kPlainInsert = "INSERT" + std::string(kInsert);
+    auto stmt = conn.prepare(orIgnore ? kInsertOrIgnore : kPlainInsert, kCap, "upsert_edge");
+    stmt.bindText(1, e.id.str())
+        .bindText(2, e.ns)
+        .bindText(3, source)
+        .bindText(4, target)
+        .bindText(5, e.relation)
+        .bindDouble(6, e.weight)
+        .bindText(7, metadata)
+        .bindInt(8, e.createdAt)
+        .bindInt(9, e.updatedAt)
+        .bindOptInt(10, e.deletedAt);
+    return stmt.run();
+  };
+  if (insert(true) == 1) return e;
   auto probe = conn.prepare(
       "SELECT id, created_at FROM edges WHERE source_id = ? AND target_id = ? AND relation = ? AND namespace = ?",
       kCap, "upsert_edge");
   probe.bindText(1, source).bindText(2, target).bindText(3, e.relation).bindText(4, e.ns);
   if (!probe.step()) {
-    throw Error(ErrorCode::Conflict, std::string(kCap), "upsert_edge",
-                fmt::format("edge id {} already names an edge with another (namespace, source, target, "
-                            "relation); an edge's endpoints and relation cannot change",
-                            e.id.str()));
+    try {
+      insert(false);
+    } catch (const Error& err) {
+      if (err.code() != ErrorCode::AlreadyExists) throw;
+      throw Error(ErrorCode::Conflict, std::string(kCap), "upsert_edge",
+                  fmt::format("edge id {} already names an edge with another (namespace, source, target, "
+                              "relation); an edge's endpoints and relation cannot change",
+                              e.id.str()));
+    }
+    return e;
   }
   e.id = Uuid::parse(probe.getTextView(0));
   e.createdAt = probe.getInt(1);
