@@ -330,14 +330,27 @@ $f$ SELECT pg_catalog.concat_ws(':', pg_catalog.pg_backend_pid(), pg_catalog.ine
         CAST(EXTRACT(epoch FROM pg_catalog.pg_postmaster_start_time()) * 1000000 AS pg_catalog.int8)) $f$;
 
 -- The namespaces a token grants in the session with this binding, or NULL when the MAC does
--- not verify. Runs as the owner (the only reader of the key); search_path pinned.
+-- not verify. Runs as the owner (the only reader of the key); search_path pinned. PL/pgSQL
+-- rather than SQL: it keeps its plan for the session, where a SQL function called once per
+-- statement is planned again every time (measured: ~0.25 ms a statement).
 CREATE FUNCTION khive_scope_verify(token text, binding text) RETURNS text[]
-LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS
-$f$ SELECT CASE WHEN length(token) > 65 AND substr(token, 65, 1) = ':'
-                 AND left(token, 64) = encode(sha256(k.opad || sha256(k.ipad
-                       || convert_to(binding || ':' || substr(token, 66), 'UTF8'))), 'hex')
-            THEN substr(token, 66)::text[] END
-    FROM {schema}.khive_scope_key k WHERE k.id = 1 $f$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS
+$f$
+DECLARE k record;
+BEGIN
+  IF token IS NULL OR binding IS NULL OR length(token) < 66 OR substr(token, 65, 1) <> ':' THEN
+    RETURN NULL;
+  END IF;
+  SELECT ipad, opad INTO k FROM {schema}.khive_scope_key WHERE id = 1;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF left(token, 64) = encode(sha256(k.opad || sha256(k.ipad || convert_to(binding || ':' || substr(token, 66),
+                                                                             'UTF8'))), 'hex') THEN
+    RETURN substr(token, 66)::text[];
+  END IF;
+  RETURN NULL;
+END $f$;
 REVOKE ALL ON FUNCTION khive_scope_verify(text, text) FROM PUBLIC;
 
 -- The policies' entry point keeps its name (and OID): it now returns what the session's
