@@ -368,7 +368,8 @@ $f$ SELECT COALESCE({schema}.khive_scope_verify(pg_catalog.current_setting('khiv
 {repolicy:text_documents}
 {repolicy:sparse_entries}
 DO $p$ BEGIN
-  IF to_regclass('vectors') IS NOT NULL THEN
+  -- Only this schema's table (migration 3 is skipped on a server without pgvector).
+  IF EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'vectors') THEN
     {repolicy:vectors}
   END IF;
 END $p$;
