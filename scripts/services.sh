@@ -73,9 +73,13 @@ start_postgres() {
   # trust on loopback only: the cluster is private to this test run and dies with it.
   as_owner "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-  # Durability settings are relaxed (fsync off): the cluster is throw-away test data.
+  # Durability settings are relaxed (fsync off): the cluster is throw-away test data. They go in
+  # postgresql.conf rather than on the command line so that ALTER SYSTEM can switch them back
+  # on (bench/pg_bench.cc measures both ways; a command-line setting would always win).
+  printf '%s\n' "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
+    | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
   as_owner "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200 -c shared_buffers=128MB" \
     start >/dev/null || { cat "$dir/server.log" >&2; die "PostgreSQL 15 did not start"; }
   local pid url
   pid=$(head -1 "$dir/data/postmaster.pid")

@@ -3,10 +3,20 @@
 // update and delete namespace B's rows, through the capabilities and through raw SQL without
 // any `WHERE namespace`. It sees nothing and changes nothing; an owner granted every namespace
 // then checks that B is exactly as it was.
+//
+// The policies trust only a signed scope token (src/backends/postgres/scope_token.h): the
+// last tests attack that directly, with raw SQL that tries to grant itself namespace B (SET
+// and set_config of the GUC under any spelling, DO blocks, a token rewritten or replayed from
+// another session, SET ROLE, RESET ALL, DISCARD ALL, reading the key), through the SqlAccess
+// capability and through a bare libpq session of the application role.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <unistd.h>
+
+#include <cstdlib>
+#include <variant>
 
 #include <atomic>
 #include <fmt/format.h>
@@ -285,6 +295,161 @@ TEST_P(PgRls, RawSqlWithoutANamespacePredicateSeesAndChangesNothing) {
   EXPECT_FALSE(onlyB(before).empty());
   EXPECT_EQ(owner->entities().getEntity(b1.id)->name, "bravo");
   EXPECT_EQ(owner->entities().getEntity(a1.id)->description, "touched");
+}
+
+// A DO block that sets khive.scope to `token` by dynamic SQL (no SET/set_config spelt in the
+// statement text, so the SqlAccess courtesy check lets it through to the server) and then, in
+// the same statement, tries to read and change B; it raises when it sees or changes a row.
+std::string forgeAndProbe(const std::string& token) {
+  std::string quoted = "'";
+  for (char c : token) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  quoted += "'";
+  return fmt::format(
+      "DO $probe$ DECLARE n int8; BEGIN\n"
+      "  EXECUTE 'SE' || 'T \"khive\".scope TO ' || quote_literal({0});\n"
+      "  SELECT count(*) INTO n FROM entities WHERE namespace = 'B';\n"
+      "  IF n > 0 THEN RAISE EXCEPTION 'read % entities of B', n; END IF;\n"
+      "  SELECT count(*) INTO n FROM notes;\n"
+      "  IF n > 0 THEN RAISE EXCEPTION 'read % notes of B', n; END IF;\n"
+      "  UPDATE entities SET name = 'hijacked' WHERE namespace = 'B';\n"
+      "  GET DIAGNOSTICS n = ROW_COUNT;\n"
+      "  IF n > 0 THEN RAISE EXCEPTION 'changed % entities of B', n; END IF;\n"
+      "  DELETE FROM edges WHERE namespace = 'B';\n"
+      "  GET DIAGNOSTICS n = ROW_COUNT;\n"
+      "  IF n > 0 THEN RAISE EXCEPTION 'deleted % edges of B', n; END IF;\n"
+      "END $probe$",
+      quoted);
+}
+
+std::string scopeOf(storage::SqlConnection& c) {
+  // 'khive' || '.scope': the statement does not name the GUC, so the courtesy check passes it.
+  auto v = c.queryScalar("SELECT current_setting('khive' || '.scope', true)");
+  return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
+}
+
+TEST_P(PgRls, ForgedScopeThroughSqlAccessGrantsNothing) {
+  const auto before = fingerprint();
+  auto writer = actor->sql().writer();
+  const std::string own = scopeOf(*writer);
+  ASSERT_GT(own.size(), 65u) << "the pool sets a signed scope token on checkout";
+  EXPECT_EQ(own.substr(64), ":{\"A\"}");
+  const std::string mac = own.substr(0, 64);
+  const std::string zeros(64, '0');
+  for (const std::string& forged :
+       {zeros + ":{B}", zeros + ":{*}", mac + ":{B}", mac + ":{\"B\"}", mac + ":{\"A\",\"B\"}", mac + ":{*}",
+        mac + ":{\"*\"}", std::string("{B}"),
+        std::string("*"), std::string(), own + ",B", own.substr(0, 63) + "0:{A}"}) {
+    SCOPED_TRACE(forged);
+    EXPECT_NO_THROW(writer->execute(forgeAndProbe(forged)));
+  }
+  // The old GUC the policies used to trust is ignored now.
+  EXPECT_NO_THROW(writer->execute(
+      "DO $x$ DECLARE n int8; BEGIN EXECUTE 'SE' || 'T \"khive\".namespaces TO ''{B}'''; "
+      "SELECT count(*) INTO n FROM entities WHERE namespace = 'B'; "
+      "IF n > 0 THEN RAISE EXCEPTION 'read % of B', n; END IF; END $x$"));
+  // set_config reached through dynamic SQL, and the verifier called directly with a forgery.
+  EXPECT_NO_THROW(writer->execute(
+      "DO $x$ DECLARE n int8; BEGIN EXECUTE 'SELECT set_' || 'config(''khive'' || ''.scope'', ''" + zeros +
+      ":{*}'', false)'; SELECT count(*) INTO n FROM entities; "
+      "IF n > 0 THEN RAISE EXCEPTION 'read % entities', n; END IF; END $x$"));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(
+      writer->queryScalar("SELECT khive_scope_verify($1, khive_session_binding())", {zeros + ":{B}"})));
+  // The key is not the application role's to read.
+  EXPECT_THROW(writer->query("SELECT * FROM khive_scope_key"), Error);
+  EXPECT_THROW(writer->query("SELECT key FROM " + schema_ + ".khive_scope_key"), Error);
+  writer.reset();
+
+  if (GetParam().name == "postgres15") {
+    // A token replayed from another session (the owner's, granted every namespace) is bound to
+    // that session: here it grants nothing. (PGlite runs every client in one session, so there
+    // is no other session to replay from.)
+    auto ownerReader = owner->sql().reader();
+    const std::string ownerToken = scopeOf(*ownerReader);
+    EXPECT_EQ(ownerToken.substr(64), ":{\"*\"}");
+    auto w2 = actor->sql().writer();
+    EXPECT_NO_THROW(w2->execute(forgeAndProbe(ownerToken)));
+  }
+
+  // The pool re-signs on every checkout: after the forgeries the actor still reads A.
+  EXPECT_TRUE(actor->entities().getEntity(a1.id));
+  EXPECT_EQ(fingerprint(), before) << "namespace B changed";
+}
+
+// A bare libpq session of the application role (no khive in between, so no courtesy check):
+// whatever it sets, it sees none of B and changes none of B. Native PostgreSQL only: PGlite
+// logs every client in as its superuser in one shared session, which no policy can bind (see
+// README, "Row-level security").
+TEST_P(PgRls, ApplicationRoleSessionCannotGrantItself) {
+  if (GetParam().name != "postgres15") GTEST_SKIP() << "PGlite has no non-superuser logins";
+  const char* url = std::getenv("KHIVE_PG_URL");
+  ASSERT_TRUE(url);
+  const char* keys[] = {"dbname", "user", nullptr};
+  const char* vals[] = {url, "khive_app", nullptr};
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys, vals, 1), &PQfinish);
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+  PGconn* c = conn.get();
+  auto run = [&](const std::string& sql) -> std::pair<bool, std::string> {  // ok, first value
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c, sql.c_str()), &PQclear);
+    const auto st = PQresultStatus(r.get());
+    const bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+    std::string v = ok && st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
+    return {ok, ok ? v : std::string(PQerrorMessage(c))};
+  };
+  auto changed = [&](const std::string& sql) -> std::string {  // rows changed, or "error"
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c, sql.c_str()), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return "error";
+    return PQcmdTuples(r.get());
+  };
+  const std::string setPath = "SET search_path = " + schema_ + ", public";
+  ASSERT_TRUE(run(setPath).first);
+  const auto before = fingerprint();
+  const std::string ownerToken = scopeOf(*owner->sql().reader());
+  const std::string zeros(64, '0');
+  const std::vector<std::string> attempts = {
+      "SELECT 1",  // nothing set at all
+      "SET khive.scope = '" + zeros + ":{B}'",
+      "SET \"khive\".scope = '" + zeros + ":{*}'",
+      "SELECT set_config('khive.scope', '" + zeros + ":{B}', false)",
+      "SELECT set_config('khive.scope', '" + ownerToken + "', false)",  // replayed from another session
+      "SET khive.namespaces = '{B}'",
+      "SELECT set_config('khive.namespaces', '{*}', false)",
+      "DO $$ BEGIN PERFORM set_config('khive.scope', '" + ownerToken + "', false); END $$",
+      "RESET ALL",
+      "DISCARD ALL",
+      "SET ROLE postgres",
+      "SET SESSION AUTHORIZATION postgres",
+      "CREATE FUNCTION pg_temp.khive_granted_namespaces() RETURNS text[] LANGUAGE sql AS $$ SELECT '{*}'::text[] $$",
+      "CREATE OR REPLACE FUNCTION khive_granted_namespaces() RETURNS text[] LANGUAGE sql AS $$ SELECT '{*}'::text[] $$",
+      "CREATE OR REPLACE FUNCTION khive_session_binding() RETURNS text LANGUAGE sql AS $$ SELECT ''::text $$",
+      "ALTER TABLE entities DISABLE ROW LEVEL SECURITY",
+      "ALTER TABLE entities NO FORCE ROW LEVEL SECURITY",
+      "DROP POLICY entities_namespace_isolation ON entities",
+      "UPDATE khive_scope_key SET key = decode(repeat('00', 32), 'hex')",
+  };
+  for (const auto& attempt : attempts) {
+    SCOPED_TRACE(attempt);
+    run(attempt);  // refused or not, what counts is what the session sees and changes after it
+    ASSERT_TRUE(run(setPath).first);
+    for (std::string_view t : {"entities", "notes", "edges", "events", "text_documents", "sparse_entries"}) {
+      SCOPED_TRACE(t);
+      auto n = run(fmt::format("SELECT count(*) FROM {}", t));
+      ASSERT_TRUE(n.first) << n.second;
+      EXPECT_EQ(n.second, "0");
+    }
+    EXPECT_EQ(changed("UPDATE entities SET name = 'hijacked' WHERE namespace = 'B'"), "0");
+    EXPECT_EQ(changed("UPDATE entities SET name = 'hijacked'"), "0");
+    EXPECT_EQ(changed("DELETE FROM notes"), "0");
+    EXPECT_EQ(changed("DELETE FROM edges WHERE namespace = 'B'"), "0");
+    EXPECT_EQ(changed("UPDATE text_documents SET body = 'x'"), "0");
+    EXPECT_EQ(changed("DELETE FROM sparse_entries"), "0");
+    EXPECT_EQ(changed(fmt::format("INSERT INTO entities (id, namespace, kind, name, properties, tags, created_at, "
+                                  "updated_at) VALUES ('{}', 'B', 'concept', 'planted', '{{}}', '[]', 1, 1)",
+                                  Uuid::v7().str())),
+              "error");
+    EXPECT_FALSE(run("SELECT * FROM khive_scope_key").first) << "the key is readable";
+    EXPECT_EQ(run("SELECT current_user").second, "khive_app") << "the role changed";
+  }
+  EXPECT_EQ(fingerprint(), before) << "namespace B changed";
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PgRls, ::testing::ValuesIn(postgresCases()), BackendCaseName());

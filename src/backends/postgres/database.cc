@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "backends/postgres/migrations.h"
+#include "backends/postgres/scope_token.h"
 #include "khive/core/vocabulary.h"
 
 namespace khive::postgres {
@@ -28,10 +29,19 @@ std::string rlsBlock(std::string_view table) {
       table, kGrantedPredicate);
 }
 
+// Replaces one table's policy by the current predicate (migration 4).
+std::string repolicyBlock(std::string_view table) {
+  return fmt::format(
+      "DROP POLICY IF EXISTS {0}_namespace_isolation ON {0};\n"
+      "CREATE POLICY {0}_namespace_isolation ON {0} USING {1} WITH CHECK {1};\n",
+      table, kGrantedPredicate);
+}
+
 std::string expand(const Migration& m, const backends::PostgresOptions& o) {
   std::string sql = m.sql;
   for (std::string_view t : {"entities", "notes", "edges", "events", "text_documents", "sparse_entries", "vectors"}) {
     replaceAll(sql, fmt::format("{{rls:{}}}", t), rlsBlock(t));
+    replaceAll(sql, fmt::format("{{repolicy:{}}}", t), repolicyBlock(t));
   }
   replaceAll(sql, "{schema}", quoteIdent(o.schema));
   replaceAll(sql, "{role_literal}", quoteLiteral(o.appRole));
@@ -39,7 +49,7 @@ std::string expand(const Migration& m, const backends::PostgresOptions& o) {
   return sql;
 }
 
-// A text[] literal of the namespaces, for the khive.namespaces GUC.
+// A text[] literal of the namespaces, as the scope token carries them.
 std::string arrayLiteral(const std::vector<std::string>& values) {
   Params p;
   p.textArray(values);
@@ -171,6 +181,17 @@ void Database::migrate() {
     }
     schemaVersion_ = applied.empty() ? 0 : *applied.rbegin();
     hasVectors_ = applied.contains(3);
+    // The scope key: only this (owner) connection can read it; the pool signs with it.
+    auto key = c.exec("SELECT encode(key, 'hex') FROM khive_scope_key WHERE id = 1", {}, kCap, "migrate");
+    if (key.rows() != 1 || key.view(0, 0).size() != 64) {
+      throw Error(ErrorCode::Driver, std::string(kCap), "migrate",
+                  fmt::format("the scope key of schema {} is missing or malformed (khive_scope_key)", options_.schema));
+    }
+    scopeKey_.clear();
+    const auto hex = key.view(0, 0);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      scopeKey_.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    }
   } catch (...) {
     // Release the advisory lock before the error leaves (the connection closes right after,
     // which would release it too; this keeps the order obvious).
@@ -184,11 +205,15 @@ void Database::migrate() {
 std::unique_ptr<Conn> Database::openConnection() {
   auto conn = Conn::connect(withUser(options_.url, options_.user), kCap);
   Conn& c = *conn;
-  c.exec("SELECT set_config('search_path', $1, false), set_config('statement_timeout', $2, false)",
-         Params()
-             .text(fmt::format("{}, public", quoteIdent(options_.schema)))
-             .text(std::to_string(options_.statementTimeout.count())),
-         kCap, "connect");
+  auto session = c.exec(fmt::format("SELECT set_config('search_path', $1, false), set_config('statement_timeout', $2, "
+                                    "false), {}.khive_session_binding()",
+                                    quoteIdent(options_.schema)),
+                        Params()
+                            .text(fmt::format("{}, public", quoteIdent(options_.schema)))
+                            .text(std::to_string(options_.statementTimeout.count())),
+                        kCap, "connect");
+  // This session's grant, signed for this session only (scope_token.h).
+  c.setScopeToken(scopeToken(scopeKey_, session.view(0, 2), namespacesGuc_));
   if (!options_.appRole.empty()) {
     // A server that logs every client in as one superuser (PGlite) cannot enforce RLS on
     // that user; switch to the application role so the policies apply.
@@ -225,10 +250,11 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
       // and read-only mode for readers.
       // search_path and role are set again each time because PGlite's clients share one
       // session, which another client may have changed; on a real server they are no-ops.
-      conn->exec("SELECT set_config('khive.namespaces', $1, false), set_config('default_transaction_read_only', $2, "
+      // The token travels as a bound parameter: pg_stat_activity shows only "$1".
+      conn->exec("SELECT set_config('khive.scope', $1, false), set_config('default_transaction_read_only', $2, "
                  "false), set_config('search_path', $3, false), CASE WHEN $4 THEN set_config('role', $5, false) END",
                  Params()
-                     .text(namespacesGuc_)
+                     .text(conn->scopeToken())
                      .text(readOnly ? "on" : "off")
                      .text(searchPath_)
                      .boolean(switchRole_.load())
@@ -257,7 +283,7 @@ void Database::release(std::unique_ptr<Conn> conn) {
   if (keep) {
     // Reset on return: an idle pooled connection grants no namespace at all.
     ResultPtr r(PQexec(conn->raw(),
-                       "SELECT set_config('khive.namespaces', '', false), "
+                       "SELECT set_config('khive.scope', '', false), "
                        "set_config('default_transaction_read_only', 'off', false)"));
     keep = r && PQresultStatus(r.get()) == PGRES_TUPLES_OK;
   }

@@ -1,11 +1,12 @@
 #pragma once
 // The PostgreSQL database a backend talks to: a bounded connection pool whose every checkout
-// carries the session's granted namespaces (the GUC row-level security reads), migrations,
-// and the transaction + retry helpers the stores build on.
+// carries the session's granted namespaces (a signed scope token row-level security verifies,
+// scope_token.h), migrations, and the transaction + retry helpers the stores build on.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,7 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // A pooled connection with khive.namespaces set to the granted namespaces and, for
+  // A pooled connection with khive.scope set to the signed grant of the namespaces and, for
   // readOnly, default_transaction_read_only on. Error(Pool) when none frees up in time.
   Lease acquire(std::string_view capability, std::string_view operation, bool readOnly = false);
 
@@ -96,6 +97,9 @@ class Database {
   const Clock* clock_;
   std::set<std::string> symmetric_;
   std::string namespacesGuc_;  // the granted namespaces as an array literal
+  // The schema's scope key (khive_scope_key), read over the owner's connection at open; never
+  // sent to the application's connections, which get only tokens signed with it.
+  std::vector<std::uint8_t> scopeKey_;
   std::string searchPath_;
   // The server logged us in as a superuser (PGlite does for every client): each checkout
   // switches to the application role, as RLS does not bind superusers.

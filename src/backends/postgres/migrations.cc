@@ -10,8 +10,9 @@ namespace khive::postgres {
 //
 // Row-level security: every table with tenant data has ENABLE + FORCE ROW LEVEL SECURITY and
 // one policy whose USING and WITH CHECK both test kGrantedPredicate, so a session sees and
-// writes only rows of the namespaces in its khive.namespaces GUC. The application role gets
-// DML privileges but owns nothing; the ledger is not granted to it at all.
+// writes only rows of the namespaces its signed scope token grants (migration 4). The
+// application role gets DML privileges but owns nothing; the ledger and the scope key are not
+// granted to it at all.
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "core tables: entities, notes, edges, events; row-level security; application role",
@@ -289,6 +290,91 @@ GRANT SELECT, INSERT ON vector_models TO {role};
 GRANT EXECUTE ON FUNCTION khive_vector_index(text, int4) TO {role};
 )sql",
        "vector"},
+      {4, "signed scope token: row-level security trusts only namespaces the backend signed",
+       R"sql(
+-- Migrations 1-3 let the policies trust the khive.namespaces GUC, which any session can set
+-- itself (SET, set_config, a DO block): raw SQL could grant itself every namespace. From here
+-- on the policies trust a token only the backend can make (see scope_token.h):
+--   khive.scope = hex(HMAC-SHA256(key, binding || ':' || namespaces)) || ':' || namespaces
+-- The key is random, per schema, and readable only by the owner: the application role has no
+-- privilege on khive_scope_key and verifies through khive_scope_verify(), which runs as the
+-- owner. The backend reads the key once at open over the owner's (migration) connection.
+
+CREATE TABLE khive_scope_key (
+  id   int4 PRIMARY KEY CHECK (id = 1),
+  key  bytea NOT NULL CHECK (length(key) = 32),
+  ipad bytea NOT NULL,  -- (key zero-padded to 64 bytes) XOR 0x36: HMAC's inner pad
+  opad bytea NOT NULL   -- ... XOR 0x5c: the outer pad
+);
+REVOKE ALL ON khive_scope_key FROM PUBLIC;
+DO $k$
+DECLARE
+  -- gen_random_uuid() draws from the server's strong random source (122 bits each).
+  k  bytea := sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8'));
+  kp bytea := k || decode(repeat('00', 32), 'hex');
+  ip bytea := kp;
+  op bytea := kp;
+BEGIN
+  FOR i IN 0..63 LOOP
+    ip := set_byte(ip, i, get_byte(kp, i) # 54);
+    op := set_byte(op, i, get_byte(kp, i) # 92);
+  END LOOP;
+  INSERT INTO khive_scope_key (id, key, ipad, opad) VALUES (1, k, ip, op);
+END $k$;
+
+-- What ties a token to one server session: backend pid, client port and the server's start
+-- time. A token copied out of one session (a log line, say) grants nothing in another.
+-- Cheap, and computed in the caller's own session (no privileges needed).
+CREATE FUNCTION khive_session_binding() RETURNS text LANGUAGE sql STABLE PARALLEL RESTRICTED AS
+$f$ SELECT pg_catalog.concat_ws(':', pg_catalog.pg_backend_pid(), pg_catalog.inet_client_port(),
+        CAST(EXTRACT(epoch FROM pg_catalog.pg_postmaster_start_time()) * 1000000 AS pg_catalog.int8)) $f$;
+
+-- The namespaces a token grants in the session with this binding, or NULL when the MAC does
+-- not verify. Runs as the owner (the only reader of the key); search_path pinned. PL/pgSQL
+-- rather than SQL: it keeps its plan for the session, where a SQL function called once per
+-- statement is planned again every time (measured: ~0.25 ms a statement).
+CREATE FUNCTION khive_scope_verify(token text, binding text) RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS
+$f$
+DECLARE k record;
+BEGIN
+  IF token IS NULL OR binding IS NULL OR length(token) < 66 OR substr(token, 65, 1) <> ':' THEN
+    RETURN NULL;
+  END IF;
+  SELECT ipad, opad INTO k FROM {schema}.khive_scope_key WHERE id = 1;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF left(token, 64) = encode(sha256(k.opad || sha256(k.ipad || convert_to(binding || ':' || substr(token, 66),
+                                                                             'UTF8'))), 'hex') THEN
+    RETURN substr(token, 66)::text[];
+  END IF;
+  RETURN NULL;
+END $f$;
+REVOKE ALL ON FUNCTION khive_scope_verify(text, text) FROM PUBLIC;
+
+-- The policies' entry point keeps its name (and OID): it now returns what the session's
+-- verified token grants, '{}' for no token or a forged one. khive.namespaces is ignored.
+CREATE OR REPLACE FUNCTION khive_granted_namespaces() RETURNS text[] LANGUAGE sql STABLE PARALLEL RESTRICTED AS
+$f$ SELECT COALESCE({schema}.khive_scope_verify(pg_catalog.current_setting('khive.scope', true),
+                                               {schema}.khive_session_binding()), '{}') $f$;
+
+-- Re-create every policy with the predicate in its current form: the grant is evaluated once
+-- per statement (an InitPlan), not once per row.
+{repolicy:entities}
+{repolicy:notes}
+{repolicy:edges}
+{repolicy:events}
+{repolicy:text_documents}
+{repolicy:sparse_entries}
+DO $p$ BEGIN
+  -- Only this schema's table (migration 3 is skipped on a server without pgvector).
+  IF EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'vectors') THEN
+    {repolicy:vectors}
+  END IF;
+END $p$;
+GRANT EXECUTE ON FUNCTION khive_session_binding(), khive_scope_verify(text, text) TO {role};
+)sql"},
   };
   return kMigrations;
 }

@@ -19,9 +19,10 @@ struct Migration {
 const std::vector<Migration>& migrations();
 
 // The row-level security predicate on a table's `namespace` column: the namespaces granted
-// to the session through the khive.namespaces GUC (a text[] literal; '*' grants all).
-// Written into every policy (USING and WITH CHECK).
-inline constexpr const char* kGrantedPredicate =
-    "(namespace = ANY (khive_granted_namespaces()) OR '*' = ANY (khive_granted_namespaces()))";
+// to the session by its signed scope token (khive_granted_namespaces(), migration 4: the
+// khive.scope GUC verified against a key the application role cannot read; '*' grants all).
+// The sub-select makes the grant an InitPlan, evaluated once per statement rather than per
+// row. Written into every policy (USING and WITH CHECK).
+inline constexpr const char* kGrantedPredicate = "((SELECT khive_granted_namespaces()) && ARRAY[namespace, '*'])";
 
 }  // namespace khive::postgres

@@ -139,6 +139,10 @@ class Conn {
   PGTransactionStatusType txStatus() const noexcept { return PQtransactionStatus(conn_.get()); }
   int serverVersion() const noexcept { return PQserverVersion(conn_.get()); }
   std::chrono::steady_clock::time_point lastUsed() const noexcept { return lastUsed_; }
+  // The signed khive.scope value of this server session (scope_token.h), made when the pool
+  // opened the connection; the pool sets it on every checkout.
+  const std::string& scopeToken() const noexcept { return scopeToken_; }
+  void setScopeToken(std::string token) { scopeToken_ = std::move(token); }
 
  private:
   explicit Conn(PGconn* c) : conn_(c) {}
@@ -148,6 +152,7 @@ class Conn {
   std::unique_ptr<PGconn, ConnDeleter> conn_;
   std::unordered_map<std::string, std::string> statements_;  // SQL text -> prepared name
   std::chrono::steady_clock::time_point lastUsed_ = std::chrono::steady_clock::now();
+  std::string scopeToken_;
 };
 
 // Quotes an identifier for SQL text ("my schema" -> "\"my schema\"").

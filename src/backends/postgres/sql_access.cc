@@ -12,10 +12,11 @@ namespace khive::postgres {
 namespace {
 constexpr std::string_view kCap = "sql";
 
-// Raw SQL runs as the application role under row-level security; the one thing it must not
-// do is change the session state RLS reads. The GUC, the role and the session user are the
-// backend's to set, so statements that name them are refused. (Policies are the wall; this
-// keeps a caller from walking around it through the same connection.)
+// Raw SQL runs as the application role under row-level security. The policies are the wall:
+// they trust only a scope token signed with a key this role cannot read (scope_token.h), so
+// a statement that sets khive.scope itself, however spelt (quoted names, a DO block, dynamic
+// SQL), grants nothing. This check only turns the obvious attempts to change the session
+// state (the token, the role, the session user) into a clear error instead.
 void checkStatement(std::string_view sql, std::string_view op) {
   std::string lower(sql);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -28,8 +29,9 @@ void checkStatement(std::string_view sql, std::string_view op) {
       flat += c;
     }
   }
-  for (std::string_view bad : {"khive.namespaces", "set_config", "set role", "reset role", "session authorization",
-                               "reset all", "set session", "set local role"}) {
+  for (std::string_view bad : {"khive.scope", "khive.namespaces", "set_config", "set role", "reset role",
+                               "session authorization", "reset all", "set session", "set local role", "discard all",
+                               "discard plans"}) {
     if (flat.find(bad) != std::string::npos) {
       throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op),
                   fmt::format("'{}' changes the session state row-level security depends on; the backend sets "
