@@ -152,10 +152,16 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
       records.push_back(std::move(r));
       texts.push_back(std::move(text));
     };
-    const storage::PageRequest first{.offset = 0, .limit = req.batchSize};
+    // Reads go in pages of at least 5,000: the stores page by offset, and an offset costs a
+    // scan of the rows it skips (117k WordNet synsets in pages of 256: 55 s instead of 9 s).
+    const storage::PageRequest first{.offset = 0, .limit = std::max<std::int64_t>(req.batchSize, 5000)};
+    const auto batch = static_cast<std::size_t>(req.batchSize);
     for (auto page = first;;) {
       auto p = backend_->entities().queryEntities({.namespaces = nss}, page);
-      for (const auto& e : p.items) add(e.id, e.ns, e.kind, e.properties, embeddingText(e));
+      for (const auto& e : p.items) {
+        add(e.id, e.ns, e.kind, e.properties, embeddingText(e));
+        if (texts.size() == batch) flush(sum.entities);
+      }
       flush(sum.entities);
       if (!p.nextOffset) break;
       page.offset = *p.nextOffset;
@@ -164,7 +170,10 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
       storage::NoteFilter f;
       f.namespaces = nss;
       auto p = backend_->notes().queryNotes(f, page);
-      for (const auto& n : p.items) add(n.id, n.ns, n.kind, n.properties, embeddingText(n));
+      for (const auto& n : p.items) {
+        add(n.id, n.ns, n.kind, n.properties, embeddingText(n));
+        if (texts.size() == batch) flush(sum.notes);
+      }
       flush(sum.notes);
       if (!p.nextOffset) break;
       page.offset = *p.nextOffset;
