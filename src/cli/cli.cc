@@ -617,9 +617,10 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     j["config"] = cfg ? Json(cfg->string()) : Json(nullptr);
     emit(g, j, [&] {
       auto str = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-      fmt::print("khive {}\nbackend: {} {} at {}\nschema: v{} (this build: v{})\nconfig: {}\nactor: {} (writes to '{}', reads {})\n",
+      std::string schemaNote = j["schema_note"].is_string() ? "; " + str(j["schema_note"]) : "";
+      fmt::print("khive {}\nbackend: {} {} at {}\nschema: v{} (this build: v{}{})\nconfig: {}\nactor: {} (writes to '{}', reads {})\n",
                  str(j["khive_version"]), str(j["engine"]), str(j["engine_version"]), str(j["location"]), str(j["schema_version"]),
-                 str(j["expected_schema_version"]), cfg ? cfg->string() : "none (defaults)", str(j["actor"]), str(j["write_namespace"]),
+                 str(j["expected_schema_version"]), schemaNote, cfg ? cfg->string() : "none (defaults)", str(j["actor"]), str(j["write_namespace"]),
                  fmt::join(j["read_namespaces"].get<std::vector<std::string>>(), ", "));
       fmt::print("capabilities:\n");
       for (auto it = j["capabilities"].begin(); it != j["capabilities"].end(); ++it) {

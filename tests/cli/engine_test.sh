@@ -92,7 +92,7 @@ for i in $(seq 1 600); do
   echo "dog puppy canine bark leash fetch kennel paw"
   echo "boat sail harbor anchor mast keel ocean deck"
 done >corpus.txt
-fasttext skipgram -input corpus.txt -output ft -dim 16 -epoch 5 -minCount 1 -bucket 10000 -thread 1 >ft.log 2>&1
+fasttext skipgram -input corpus.txt -output ft -dim 16 -epoch 20 -minCount 1 -bucket 10000 -thread 1 >ft.log 2>&1
 cat >"$work/ft.toml" <<EOF
 [[engines]]
 name = "ft"

@@ -18,6 +18,7 @@
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/runtime.h"
+#include "support/test_backends.h"
 
 using namespace khive;
 using namespace khive::runtime;
@@ -96,7 +97,7 @@ std::string httpEngine(const std::string& url, const std::string& model, std::st
 // worst train it twice.
 const fs::path& fastTextModel() {
   static const fs::path model = [] {
-    const fs::path shared = fs::path(KHIVE_TEST_WORK) / "fasttext-model.bin";
+    const fs::path shared = fs::path(KHIVE_TEST_WORK) / "fasttext-model-e20.bin";
     if (fs::exists(shared)) return shared;
     const fs::path dir = fs::path(KHIVE_TEST_WORK) / fmt::format("fasttext-{}", ::getpid());
     fs::remove_all(dir);
@@ -114,7 +115,7 @@ const fs::path& fastTextModel() {
     }
     corpus.close();
     std::string cmd = fmt::format(
-        "cd '{}' && fasttext skipgram -input corpus.txt -output model -dim 16 -epoch 5 -minCount 1 -bucket 10000 -thread 1 -seed 1 "
+        "cd '{}' && fasttext skipgram -input corpus.txt -output model -dim 16 -epoch 20 -minCount 1 -bucket 10000 -thread 1 -seed 1 "
         ">train.log 2>&1",
         dir.string());
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fasttext training failed: see " + (dir / "train.log").string());
@@ -368,3 +369,42 @@ TEST(Search, WithoutEngineFallsBackToTextAndSaysSo) {
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
   EXPECT_NE(e.message().find("no embedding engine configured"), std::string::npos);
 }
+
+// ---- every backend -----------------------------------------------------------------------
+
+class EngineOnBackend : public ::testing::TestWithParam<khive::testing::BackendCase> {};
+
+// The fastText engine through each backend the contract suites run on: vectors where the
+// backend has the capability, a clear fallback (and doctor's pgvector hint) where it has not.
+TEST_P(EngineOnBackend, ReindexSearchDoctor) {
+  const auto& c = GetParam();
+  KHIVE_SKIP_UNAVAILABLE_BACKEND(c);
+  Runtime rt(c.make(), RuntimeOptions{parseConfig(fastTextEngine(fastTextModel())), std::nullopt, std::nullopt});
+  auto dog = rt.createEntity({.kind = "concept", .name = "Rex", .description = "canine puppy fetch paw"});
+  rt.createEntity({.kind = "concept", .name = "Sloop", .description = "sail mast keel deck"});
+  auto doc = rt.doctor();
+  EXPECT_EQ(doc["engines"][0]["ok"], true) << doc.dump();
+  EXPECT_EQ(doc["index"]["live_records"], 2);
+  if (c.hasVectors) {
+    EXPECT_EQ(vectorCount(rt, "ft"), 2) << "embedded on create";
+    EXPECT_EQ(rt.reindex({}).entities, 2);
+    auto res = rt.search({.text = "bark leash kennel"});
+    EXPECT_EQ(res.mode, "hybrid");
+    ASSERT_FALSE(res.hits.empty());
+    EXPECT_EQ(res.hits[0].subjectId, dog.id);
+    EXPECT_EQ(rt.doctor()["engines"][0]["missing"], 0);
+  } else {
+    EXPECT_EQ(errorOf([&] { rt.reindex({}); }).code(), ErrorCode::Unsupported);
+    auto res = rt.search({.text = "canine"});
+    EXPECT_EQ(res.mode, "text");
+    ASSERT_TRUE(res.notice);
+    EXPECT_NE(res.notice->find("no vector capability"), std::string::npos);
+    if (doc["engine"] == "postgres") {
+      EXPECT_EQ(doc["extensions"]["vector"]["present"], false);
+      EXPECT_NE(doc["extensions"]["vector"]["hint"].get<std::string>().find("CREATE EXTENSION vector"), std::string::npos);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineOnBackend, ::testing::ValuesIn(khive::testing::backendCases()),
+                         khive::testing::BackendCaseName());
