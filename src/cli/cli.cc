@@ -593,13 +593,16 @@ int run(int argc, char** argv, const FrontEnds& fe) {
              "record's vector for the engine. Records created or updated while an engine with embed_on_write\n"
              "is configured are embedded as they are written; run reindex after an import or an engine change.");
   ri->callback(withRt(false, [&](Runtime& rt) {
-    Progress progress("reindex", 0);
-    rr.progress = [&](const runtime::ReindexProgress& p) {
-      runtime::TransferProgress tp;
-      tp.records = p.done;
-      progress(tp, p.total);
-    };
-    auto s = rt.reindex(rr);
+    runtime::ReindexSummary s;
+    {
+      Progress progress("reindex", 0);  // ends its line before the summary prints
+      rr.progress = [&](const runtime::ReindexProgress& p) {
+        runtime::TransferProgress tp;
+        tp.records = p.done;
+        progress(tp, p.total);
+      };
+      s = rt.reindex(rr);
+    }
     emit(g, runtime::toJson(s), [&] {
       fmt::print("reindexed {} entities and {} notes with engine '{}' ({} dimensions) in {:.1f}s{}\n", s.entities, s.notes, s.engine,
                  s.dimensions, s.seconds, s.skipped ? fmt::format(" ({} skipped: zero vector)", s.skipped) : "");
