@@ -10,8 +10,9 @@ namespace khive::retrieval {
 std::unique_ptr<EmbeddingEngine> makeEmbeddingEngine(const EngineSpec& spec) {
   if (spec.kind == "openai") return makeOpenAiEngine(spec);
   if (spec.kind == "fasttext") return makeFastTextEngine(spec);
-  throw Error(ErrorCode::InvalidInput, "embedding", "open",
-              fmt::format("embedding engine '{}': unknown kind '{}' (\"openai\" or \"fasttext\")", spec.name, spec.kind));
+  throw Error(
+      ErrorCode::InvalidInput, "embedding", "open",
+      fmt::format("embedding engine '{}': unknown kind '{}' (\"openai\" or \"fasttext\")", spec.name, spec.kind));
 }
 
 }  // namespace khive::retrieval

@@ -65,8 +65,9 @@ class FastTextEngine final : public EmbeddingEngine {
       fail(ErrorCode::InvalidInput, fmt::format("cannot load fastText model {}: {}", spec_.path, e.what()));
     }
     if (spec_.dimensions && ft->getDimension() != spec_.dimensions)
-      fail(ErrorCode::InvalidInput, fmt::format("fastText model {} has {} dimensions; the engine's 'dimensions' says {}",
-                                                spec_.path, ft->getDimension(), spec_.dimensions));
+      fail(ErrorCode::InvalidInput,
+           fmt::format("fastText model {} has {} dimensions; the engine's 'dimensions' says {}", spec_.path,
+                       ft->getDimension(), spec_.dimensions));
     model_ = std::move(ft);
     return *model_;
   }
@@ -78,6 +79,8 @@ class FastTextEngine final : public EmbeddingEngine {
 
 }  // namespace
 
-std::unique_ptr<EmbeddingEngine> makeFastTextEngine(const EngineSpec& spec) { return std::make_unique<FastTextEngine>(spec); }
+std::unique_ptr<EmbeddingEngine> makeFastTextEngine(const EngineSpec& spec) {
+  return std::make_unique<FastTextEngine>(spec);
+}
 
 }  // namespace khive::retrieval

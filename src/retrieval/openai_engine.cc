@@ -58,7 +58,8 @@ std::string excerpt(std::string body) {
 
 class OpenAiEngine final : public EmbeddingEngine {
  public:
-  explicit OpenAiEngine(EngineSpec spec) : spec_(std::move(spec)), endpoint_(endpointOf(spec_.url)), dims_(spec_.dimensions) {
+  explicit OpenAiEngine(EngineSpec spec)
+      : spec_(std::move(spec)), endpoint_(endpointOf(spec_.url)), dims_(spec_.dimensions) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
@@ -128,11 +129,14 @@ class OpenAiEngine final : public EmbeddingEngine {
 
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OPERATION_TIMEDOUT)
-      fail(ErrorCode::Timeout, spec_, fmt::format("no answer from {} within {} ms (raise timeout_ms)", endpoint_, spec_.timeoutMs));
+      fail(ErrorCode::Timeout, spec_,
+           fmt::format("no answer from {} within {} ms (raise timeout_ms)", endpoint_, spec_.timeoutMs));
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
       fail(ErrorCode::Driver, spec_,
-           fmt::format("cannot connect to {} ({}); is the embedding server running?", endpoint_, curl_easy_strerror(rc)));
-    if (rc != CURLE_OK) fail(ErrorCode::Driver, spec_, fmt::format("request to {} failed: {}", endpoint_, curl_easy_strerror(rc)));
+           fmt::format("cannot connect to {} ({}); is the embedding server running?", endpoint_,
+                       curl_easy_strerror(rc)));
+    if (rc != CURLE_OK)
+      fail(ErrorCode::Driver, spec_, fmt::format("request to {} failed: {}", endpoint_, curl_easy_strerror(rc)));
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status >= 300)
@@ -142,7 +146,8 @@ class OpenAiEngine final : public EmbeddingEngine {
 
   std::vector<std::vector<float>> parse(const std::string& response, std::size_t expected) {
     auto bad = [&](std::string_view why) -> void {
-      fail(ErrorCode::Driver, spec_, fmt::format("malformed response from {} ({}): {}", endpoint_, why, excerpt(response)));
+      fail(ErrorCode::Driver, spec_,
+           fmt::format("malformed response from {} ({}): {}", endpoint_, why, excerpt(response)));
     };
     Json j = Json::parse(response, nullptr, false);
     if (j.is_discarded() || !j.is_object()) bad("not a JSON object");
@@ -153,11 +158,13 @@ class OpenAiEngine final : public EmbeddingEngine {
     std::vector<bool> seen(expected, false);
     for (std::size_t i = 0; i < data.size(); ++i) {
       const Json& item = data[i];
-      if (!item.is_object() || !item.contains("embedding") || !item["embedding"].is_array()) bad("an item has no 'embedding' array");
+      if (!item.is_object() || !item.contains("embedding") || !item["embedding"].is_array())
+        bad("an item has no 'embedding' array");
       // Servers return items in input order; `index`, when present, is authoritative.
       std::size_t at = i;
       if (item.contains("index")) {
-        if (!item["index"].is_number_unsigned() || item["index"].get<std::size_t>() >= expected) bad("an item's 'index' is out of range");
+        if (!item["index"].is_number_unsigned() || item["index"].get<std::size_t>() >= expected)
+          bad("an item's 'index' is out of range");
         at = item["index"].get<std::size_t>();
       }
       if (seen[at]) bad("two items share an index");
@@ -191,6 +198,8 @@ class OpenAiEngine final : public EmbeddingEngine {
 
 }  // namespace
 
-std::unique_ptr<EmbeddingEngine> makeOpenAiEngine(const EngineSpec& spec) { return std::make_unique<OpenAiEngine>(spec); }
+std::unique_ptr<EmbeddingEngine> makeOpenAiEngine(const EngineSpec& spec) {
+  return std::make_unique<OpenAiEngine>(spec);
+}
 
 }  // namespace khive::retrieval

@@ -303,7 +303,8 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
       if (p.tags) e->tags = *p.tags;
       e->updatedAt = 0;
       validateEntity(*e);
-      // Re-embed only when the embedded text changed (a kind change updates the filter copy).
+      // Re-embed when the embedded text changed, or the kind or properties the vector carries
+      // for filtering.
       std::optional<std::vector<float>> vec;
       if (embeddingText(*e) != before || p.kind || p.properties) vec = vectorForWrite(embeddingText(*e));
       Entity stored = backend_->entities().upsertEntity(*e);

@@ -21,8 +21,12 @@ bool isZero(const std::vector<float>& v) {
 }
 }  // namespace
 
-std::string embeddingText(const Entity& e) { return e.description ? e.name + "\n" + *e.description : e.name; }
-std::string embeddingText(const Note& n) { return n.name ? *n.name + "\n" + n.content : n.content; }
+std::string embeddingText(const Entity& e) {
+  return e.description ? e.name + "\n" + *e.description : e.name;
+}
+std::string embeddingText(const Note& n) {
+  return n.name ? *n.name + "\n" + n.content : n.content;
+}
 
 // ---- engines ---------------------------------------------------------------------------
 
@@ -33,8 +37,9 @@ retrieval::EmbeddingEngine& Runtime::embeddingEngine(std::string_view name) {
     std::string names;
     for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
     throw Error(ErrorCode::InvalidInput, "runtime", "engine",
-                specs.empty() ? fmt::format("no embedding engine '{}': none is configured ([[engines]] in khive.toml)", name)
-                              : fmt::format("no embedding engine '{}' (configured: {})", name, names));
+                specs.empty()
+                    ? fmt::format("no embedding engine '{}': none is configured ([[engines]] in khive.toml)", name)
+                    : fmt::format("no embedding engine '{}' (configured: {})", name, names));
   }
   std::lock_guard lock(enginesMu_);
   auto& slot = engines_[spec->name];
@@ -58,10 +63,11 @@ std::optional<std::vector<float>> Runtime::vectorForWrite(const std::string& tex
     if (isZero(v)) return std::nullopt;
     return v;
   } catch (const Error& e) {
-    throw Error(e.code(), e.capability(), e.operation(),
-                fmt::format("{}; nothing was written (set embed_on_write = false on the engine to write without a vector, "
-                            "then `khive reindex`)",
-                            e.message()));
+    throw Error(
+        e.code(), e.capability(), e.operation(),
+        fmt::format("{}; nothing was written (set embed_on_write = false on the engine to write without a vector, "
+                    "then `khive reindex`)",
+                    e.message()));
   }
 }
 
@@ -83,16 +89,19 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
   const auto start = Clock::now();
   retrieval::EmbeddingEngine* eng = req.engine ? &embeddingEngine(*req.engine) : defaultEngine();
   if (!eng)
-    throw Error(ErrorCode::InvalidInput, "runtime", "reindex",
-                "no embedding engine configured: add an [[engines]] entry (kind = \"openai\" or \"fasttext\") to khive.toml");
+    throw Error(
+        ErrorCode::InvalidInput, "runtime", "reindex",
+        "no embedding engine configured: add an [[engines]] entry (kind = \"openai\" or \"fasttext\") to khive.toml");
   if (!hasVectors_) {
     std::string detail;
     for (const auto& c : backend_->info().capabilities)
       if (c.capability == storage::Capability::Vectors) detail = c.detail;
-    throw Error(ErrorCode::Unsupported, "runtime", "reindex", fmt::format("the {} backend cannot store vectors: {}", engine_, detail));
+    throw Error(ErrorCode::Unsupported, "runtime", "reindex",
+                fmt::format("the {} backend cannot store vectors: {}", engine_, detail));
   }
   if (req.batchSize < 1 || req.batchSize > 10000)
-    throw Error(ErrorCode::InvalidInput, "runtime", "reindex", fmt::format("batch size must be 1..10000 (got {})", req.batchSize));
+    throw Error(ErrorCode::InvalidInput, "runtime", "reindex",
+                fmt::format("batch size must be 1..10000 (got {})", req.batchSize));
   std::vector<std::string> nss = req.namespaces.empty() ? readNs_ : req.namespaces;
   for (const auto& ns : nss) {
     checkNamespace(ns);
@@ -110,7 +119,8 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
     // any vector is written.
     sum.dimensions = eng->dimension();
     ReindexProgress progress;
-    progress.total = backend_->entities().countEntities({.namespaces = nss}) + backend_->notes().countNotes({.namespaces = nss});
+    progress.total =
+        backend_->entities().countEntities({.namespaces = nss}) + backend_->notes().countNotes({.namespaces = nss});
     if (req.progress) req.progress(progress);
 
     std::vector<std::string> texts;
@@ -123,8 +133,8 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
       for (std::size_t i = 0; i < records.size(); ++i) {
         if (vectors[i].size() != static_cast<std::size_t>(sum.dimensions))
           throw Error(ErrorCode::InvalidInput, "runtime", "reindex",
-                      fmt::format("engine '{}' returned a {}-dimensional vector; it gave {} before", eng->name(), vectors[i].size(),
-                                  sum.dimensions));
+                      fmt::format("engine '{}' returned a {}-dimensional vector; it gave {} before", eng->name(),
+                                  vectors[i].size(), sum.dimensions));
         if (isZero(vectors[i])) {
           ++sum.skipped;
           continue;
@@ -135,14 +145,16 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
       auto w = backend_->vectors().insertVectors(keep);
       if (w.failed > 0)
         throw Error(ErrorCode::InvalidInput, "runtime", "reindex",
-                    fmt::format("{} of {} vectors were not written: {}", w.failed, w.attempted, w.firstError.value_or("unknown error")));
+                    fmt::format("{} of {} vectors were not written: {}", w.failed, w.attempted,
+                                w.firstError.value_or("unknown error")));
       counter += static_cast<std::int64_t>(texts.size());
       progress.done += static_cast<std::int64_t>(texts.size());
       if (req.progress) req.progress(progress);
       texts.clear();
       records.clear();
     };
-    auto add = [&](const Uuid& id, const std::string& ns, const std::string& kind, const Json& props, std::string text) {
+    auto add = [&](const Uuid& id, const std::string& ns, const std::string& kind, const Json& props,
+                   std::string text) {
       storage::VectorRecord r;
       r.subjectId = id;
       r.ns = ns;
@@ -180,17 +192,24 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
     }
   } catch (const Error& e) {
     recordEvent("reindex", Substrate::Entity, eng->name(), Outcome::Error,
-                Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}, {"entities", sum.entities}, {"notes", sum.notes}},
+                Json{{"error", e.message()},
+                     {"code", std::string(errorCodeName(e.code()))},
+                     {"entities", sum.entities},
+                     {"notes", sum.notes}},
                 Clock::now() - start);
     if (sum.entities + sum.notes == 0) throw;
     throw Error(e.code(), e.capability(), e.operation(),
-                fmt::format("{} (reindex stopped after {} records; those keep their new vectors, rerun to finish)", e.message(),
-                            sum.entities + sum.notes));
+                fmt::format("{} (reindex stopped after {} records; those keep their new vectors, rerun to finish)",
+                            e.message(), sum.entities + sum.notes));
   }
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   recordEvent("reindex", Substrate::Entity, eng->name(), Outcome::Success,
-              Json{{"engine", sum.engine}, {"dimensions", sum.dimensions}, {"entities", sum.entities}, {"notes", sum.notes},
-                   {"skipped", sum.skipped}, {"namespaces", nss}},
+              Json{{"engine", sum.engine},
+                   {"dimensions", sum.dimensions},
+                   {"entities", sum.entities},
+                   {"notes", sum.notes},
+                   {"skipped", sum.skipped},
+                   {"namespaces", nss}},
               Clock::now() - start);
   return sum;
 }
@@ -206,12 +225,14 @@ Json Runtime::doctor(bool probeEngines) {
     caps[storage::capabilityName(c.capability)] = Json{{"supported", c.supported}, {"detail", c.detail}};
     if (c.capability == storage::Capability::Vectors) vectorDetail = c.detail;
   }
-  const int expectedSchema = engine_ == "postgres" ? backends::postgresSchemaVersion() : backends::sqliteSchemaVersion();
+  const int expectedSchema =
+      engine_ == "postgres" ? backends::postgresSchemaVersion() : backends::sqliteSchemaVersion();
   // On PostgreSQL without pgvector the vector migration waits for the extension, so the schema
   // stays one version behind; that is reported as the missing extension, not as a migration.
   const bool waitsForPgvector = engine_ == "postgres" && !hasVectors_ && info.schemaVersion < expectedSchema;
   if (info.schemaVersion != expectedSchema && !waitsForPgvector)
-    problems.push_back(fmt::format("schema v{} but this build writes v{}: run `khive db migrate`", info.schemaVersion, expectedSchema));
+    problems.push_back(fmt::format("schema v{} but this build writes v{}: run `khive db migrate`", info.schemaVersion,
+                                   expectedSchema));
 
   // Extensions: what the engine itself provides for text and vectors.
   Json ext = Json::object();
@@ -222,16 +243,18 @@ Json Runtime::doctor(bool probeEngines) {
     };
     ext["fts5"] = Json{{"present", used("ENABLE_FTS5")}};
     ext["json1"] = Json{{"present", storage::asInt(reader->queryScalar("SELECT json_valid('{}')")) == 1}};
-    ext["faiss"] = Json{{"present", hasVectors_}, {"detail", hasVectors_ ? "vector index (FAISS) built in" : vectorDetail}};
+    ext["faiss"] =
+        Json{{"present", hasVectors_}, {"detail", hasVectors_ ? "vector index (FAISS) built in" : vectorDetail}};
   } else if (engine_ == "postgres") {
     for (const auto& r : reader->query("SELECT extname, extversion FROM pg_extension ORDER BY extname").rows)
       ext[storage::asText(r[0])] = Json{{"present", true}, {"version", storage::asText(r[1])}};
     if (!ext.contains("vector")) {
       auto avail = reader->query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").rows;
-      std::string hint = avail.empty()
-                             ? "pgvector is not installed on the server: apt install postgresql-15-pgvector (match your server's "
-                               "major version), then CREATE EXTENSION vector; (khive creates it when it may)"
-                             : "pgvector is available but not created in this database: CREATE EXTENSION vector;";
+      std::string hint =
+          avail.empty()
+              ? "pgvector is not installed on the server: apt install postgresql-15-pgvector (match your server's "
+                "major version), then CREATE EXTENSION vector; (khive creates it when it may)"
+              : "pgvector is available but not created in this database: CREATE EXTENSION vector;";
       ext["vector"] = Json{{"present", false}, {"available", !avail.empty()}, {"hint", hint}};
       problems.push_back("no pgvector: " + hint);
     }
@@ -250,8 +273,12 @@ Json Runtime::doctor(bool probeEngines) {
   Json vectors = Json::array();
   if (hasVectors_) {
     for (const auto& v : backend_->vectors().vectorInfo())
-      vectors.push_back(Json{{"model", v.model}, {"field", v.field}, {"dimensions", v.dims}, {"count", v.count},
-                             {"index", v.indexKind}, {"index_stale", v.stale}});
+      vectors.push_back(Json{{"model", v.model},
+                             {"field", v.field},
+                             {"dimensions", v.dims},
+                             {"count", v.count},
+                             {"index", v.indexKind},
+                             {"index_stale", v.stale}});
   }
   index["vectors"] = vectors;
 
@@ -260,15 +287,19 @@ Json Runtime::doctor(bool probeEngines) {
   auto* def = defaultEngine();
   for (const auto& spec : options_.config.engines) {
     auto eng = retrieval::makeEmbeddingEngine(spec);
-    Json e{{"name", spec.name}, {"kind", spec.kind}, {"target", eng->describe()}, {"default", def && def->name() == spec.name},
+    Json e{{"name", spec.name},
+           {"kind", spec.kind},
+           {"target", eng->describe()},
+           {"default", def && def->name() == spec.name},
            {"embed_on_write", spec.embedOnWrite}};
     if (hasVectors_) {
       const std::int64_t n = backend_->vectors().countVectors(spec.name, readNs_);
       e["vectors"] = n;
       e["missing"] = std::max<std::int64_t>(0, entities + notes - n);
       if (n < entities + notes)
-        problems.push_back(fmt::format("engine '{}' has vectors for {} of {} live records: run `khive reindex --engine {}`", spec.name, n,
-                                       entities + notes, spec.name));
+        problems.push_back(
+            fmt::format("engine '{}' has vectors for {} of {} live records: run `khive reindex --engine {}`", spec.name,
+                        n, entities + notes, spec.name));
     }
     if (probeEngines) {
       // A short probe: one vector, at most 3 s for an HTTP engine.
@@ -287,25 +318,25 @@ Json Runtime::doctor(bool probeEngines) {
     }
     engines.push_back(std::move(e));
   }
-  if (options_.config.engines.empty())
-    index["note"] = "no embedding engine configured: search is text-only";
+  if (options_.config.engines.empty()) index["note"] = "no embedding engine configured: search is text-only";
 
-  return Json{{"khive_version", "0.1.0"},
-              {"engine", info.engine},
-              {"engine_version", info.engineVersion},
-              {"location", info.location},
-              {"schema_version", info.schemaVersion},
-              {"expected_schema_version", expectedSchema},
-              {"schema_note", waitsForPgvector ? Json("the pgvector migration waits for the extension") : Json(nullptr)},
-              {"actor", actor()},
-              {"write_namespace", writeNs_},
-              {"read_namespaces", readNs_},
-              {"capabilities", caps},
-              {"extensions", ext},
-              {"index", index},
-              {"engines", engines},
-              {"problems", problems},
-              {"ok", problems.empty()}};
+  return Json{
+      {"khive_version", "0.1.0"},
+      {"engine", info.engine},
+      {"engine_version", info.engineVersion},
+      {"location", info.location},
+      {"schema_version", info.schemaVersion},
+      {"expected_schema_version", expectedSchema},
+      {"schema_note", waitsForPgvector ? Json("the pgvector migration waits for the extension") : Json(nullptr)},
+      {"actor", actor()},
+      {"write_namespace", writeNs_},
+      {"read_namespaces", readNs_},
+      {"capabilities", caps},
+      {"extensions", ext},
+      {"index", index},
+      {"engines", engines},
+      {"problems", problems},
+      {"ok", problems.empty()}};
 }
 
 }  // namespace khive::runtime

@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::unique_ptr<Runtime> runtimeWith(const std::string& toml) {
-  return std::make_unique<Runtime>(openBackendUrl("sqlite::memory:", {"*"}), RuntimeOptions{parseConfig(toml), std::nullopt, std::nullopt});
+  return std::make_unique<Runtime>(openBackendUrl("sqlite::memory:", {"*"}),
+                                   RuntimeOptions{parseConfig(toml), std::nullopt, std::nullopt});
 }
 
 Error errorOf(const std::function<void()>& f) {
@@ -40,7 +41,9 @@ Error errorOf(const std::function<void()>& f) {
   return Error(ErrorCode::Driver, "", "", "");
 }
 
-std::int64_t vectorCount(Runtime& rt, const std::string& model) { return rt.backend().vectors().countVectors(model, rt.readNamespaces()); }
+std::int64_t vectorCount(Runtime& rt, const std::string& model) {
+  return rt.backend().vectors().countVectors(model, rt.readNamespaces());
+}
 
 // ---- the HTTP fixture ------------------------------------------------------------------
 
@@ -87,7 +90,8 @@ class EmbedServer {
 };
 
 std::string httpEngine(const std::string& url, const std::string& model, std::string extra = "") {
-  return fmt::format("[[engines]]\nname = \"http\"\nkind = \"openai\"\nurl = \"{}\"\nmodel = \"{}\"\n{}\n", url, model, extra);
+  return fmt::format("[[engines]]\nname = \"http\"\nkind = \"openai\"\nurl = \"{}\"\nmodel = \"{}\"\n{}\n", url, model,
+                     extra);
 }
 
 // ---- the fastText fixture --------------------------------------------------------------
@@ -115,10 +119,12 @@ const fs::path& fastTextModel() {
     }
     corpus.close();
     std::string cmd = fmt::format(
-        "cd '{}' && fasttext skipgram -input corpus.txt -output model -dim 16 -epoch 20 -minCount 1 -bucket 10000 -thread 1 -seed 1 "
+        "cd '{}' && fasttext skipgram -input corpus.txt -output model -dim 16 -epoch 20 -minCount 1 -bucket 10000 "
+        "-thread 1 -seed 1 "
         ">train.log 2>&1",
         dir.string());
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fasttext training failed: see " + (dir / "train.log").string());
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("fasttext training failed: see " + (dir / "train.log").string());
     fs::rename(dir / "model.bin", shared);
     fs::remove_all(dir);
     return shared;
@@ -166,20 +172,26 @@ embed_on_write = false
 TEST(EngineConfig, BadEntriesNameKeyAndLine) {
   auto msg = [](const std::string& toml) { return errorOf([&] { parseConfig(toml, "k.toml"); }).message(); };
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"openai\"\nurl = \"http://x\"\nmodel = \"m\"\nflavour = 1\n"),
-            "k.toml:6: unknown key 'engines.flavour' (allowed: name, kind, url, model, path, dimensions, timeout_ms, batch_size, "
+            "k.toml:6: unknown key 'engines.flavour' (allowed: name, kind, url, model, path, dimensions, timeout_ms, "
+            "batch_size, "
             "api_key_env, default, embed_on_write)");
-  EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"word2vec\"\n"), "k.toml:3: 'engines.kind' must be \"openai\" or \"fasttext\", not \"word2vec\"");
+  EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"word2vec\"\n"),
+            "k.toml:3: 'engines.kind' must be \"openai\" or \"fasttext\", not \"word2vec\"");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\nurl = \"http://x\"\n"),
             "k.toml:5: 'engines.url' is for kind = \"openai\"");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\ndimensions = 0\n"),
             "k.toml:5: 'engines.dimensions' must be an integer in 1..65536");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"openai\"\nurl = \"127.0.0.1:8080\"\nmodel = \"m\"\n"),
             "k.toml:4: 'engines.url' must start with http:// or https://, not \"127.0.0.1:8080\"");
-  EXPECT_NE(msg("[[engines]]\nname = \"a\"\nkind = \"openai\"\nurl = \"http://x\"\n").find("'engines.model' is required"), std::string::npos);
-  EXPECT_NE(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\n[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/n\"\n")
+  EXPECT_NE(
+      msg("[[engines]]\nname = \"a\"\nkind = \"openai\"\nurl = \"http://x\"\n").find("'engines.model' is required"),
+      std::string::npos);
+  EXPECT_NE(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\n[[engines]]\nname = \"a\"\nkind = "
+                "\"fasttext\"\npath = \"/n\"\n")
                 .find("k.toml:6: 'engines.name' \"a\" is used twice"),
             std::string::npos);
-  EXPECT_NE(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\ndefault = \"yes\"\n").find("k.toml:5: 'engines.default' must be true or false"),
+  EXPECT_NE(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\ndefault = \"yes\"\n")
+                .find("k.toml:5: 'engines.default' must be true or false"),
             std::string::npos);
 }
 
@@ -239,7 +251,8 @@ TEST(FastTextEngine, DimensionsAndMissingModel) {
   ASSERT_EQ(v.size(), 3u);
   for (const auto& x : v) EXPECT_EQ(x.size(), 16u);
 
-  auto wrong = retrieval::makeEmbeddingEngine({.name = "ft", .kind = "fasttext", .path = fastTextModel().string(), .dimensions = 32});
+  auto wrong = retrieval::makeEmbeddingEngine(
+      {.name = "ft", .kind = "fasttext", .path = fastTextModel().string(), .dimensions = 32});
   auto e = errorOf([&] { wrong->dimension(); });
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
   EXPECT_NE(e.message().find("has 16 dimensions; the engine's 'dimensions' says 32"), std::string::npos) << e.message();
@@ -247,7 +260,9 @@ TEST(FastTextEngine, DimensionsAndMissingModel) {
   auto rt = runtimeWith(fastTextEngine("/nonexistent/model.bin"));
   e = errorOf([&] { rt->reindex({}); });
   EXPECT_EQ(e.code(), ErrorCode::NotFound);
-  EXPECT_NE(e.message().find("engine 'ft': fastText model file /nonexistent/model.bin does not exist"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("engine 'ft': fastText model file /nonexistent/model.bin does not exist"),
+            std::string::npos)
+      << e.message();
   // Writes with embed_on_write fail with nothing written; search falls back to text and says why.
   e = errorOf([&] { rt->createEntity({.kind = "concept", .name = "x"}); });
   EXPECT_NE(e.message().find("nothing was written"), std::string::npos) << e.message();
@@ -289,11 +304,13 @@ TEST(HttpEngine, BatchesRespectBatchSize) {
   EmbedServer server;
   auto texts = std::vector<std::string>{"a", "b", "c", "d", "e"};
   // The server refuses requests of more than 2 inputs.
-  auto small = retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "max2-hash-8", .batchSize = 2});
+  auto small = retrieval::makeEmbeddingEngine(
+      {.name = "h", .kind = "openai", .url = server.url(), .model = "max2-hash-8", .batchSize = 2});
   auto v = small->embed(texts);
   ASSERT_EQ(v.size(), 5u);
   EXPECT_EQ(v[4], small->embed(std::vector<std::string>{"e"}).at(0)) << "order kept across batches";
-  auto big = retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "max2-hash-8", .batchSize = 3});
+  auto big = retrieval::makeEmbeddingEngine(
+      {.name = "h", .kind = "openai", .url = server.url(), .model = "max2-hash-8", .batchSize = 3});
   auto e = errorOf([&] { big->embed(texts); });
   EXPECT_NE(e.message().find("HTTP 400"), std::string::npos) << e.message();
   EXPECT_NE(e.message().find("batch of 3 exceeds 2"), std::string::npos) << e.message();
@@ -314,7 +331,8 @@ TEST(HttpEngine, ServerDownFailsClearlyAndWritesNothing) {
   auto rt = runtimeWith(httpEngine(url, "hash-8"));
   auto e = errorOf([&] { rt->createEntity({.kind = "concept", .name = "x"}); });
   EXPECT_EQ(e.code(), ErrorCode::Driver);
-  EXPECT_NE(e.message().find(fmt::format("embedding engine 'http': cannot connect to {}/v1/embeddings", url)), std::string::npos)
+  EXPECT_NE(e.message().find(fmt::format("embedding engine 'http': cannot connect to {}/v1/embeddings", url)),
+            std::string::npos)
       << e.message();
   EXPECT_EQ(e.message().find('\n'), std::string::npos);
   EXPECT_EQ(rt->backend().entities().countEntities({.namespaces = {"default"}}), 0);
@@ -338,21 +356,27 @@ TEST(HttpEngine, Http500AndWrongDimensionAndTimeout) {
   EmbedServer server;
   auto rt = runtimeWith(httpEngine(server.url(), "fail-500"));
   auto e = errorOf([&] { rt->createEntity({.kind = "concept", .name = "x"}); });
-  EXPECT_NE(e.message().find(fmt::format("HTTP 500 from {}/v1/embeddings: {{\"error\":{{\"message\":\"model crashed", server.url())),
+  EXPECT_NE(e.message().find(
+                fmt::format("HTTP 500 from {}/v1/embeddings: {{\"error\":{{\"message\":\"model crashed", server.url())),
             std::string::npos)
       << e.message();
   EXPECT_EQ(rt->backend().entities().countEntities({.namespaces = {"default"}}), 0);
 
-  auto wrong = retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "wrong-dim"});
+  auto wrong =
+      retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "wrong-dim"});
   e = errorOf([&] { wrong->embed(std::vector<std::string>{"a", "b"}); });
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
   EXPECT_NE(e.message().find("returned a 11-dimensional vector; expected 8"), std::string::npos) << e.message();
 
-  auto declared = retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "hash-8", .dimensions = 12});
+  auto declared = retrieval::makeEmbeddingEngine(
+      {.name = "h", .kind = "openai", .url = server.url(), .model = "hash-8", .dimensions = 12});
   e = errorOf([&] { declared->embed(std::vector<std::string>{"a"}); });
-  EXPECT_NE(e.message().find("returned a 8-dimensional vector; expected 12 (the engine's 'dimensions')"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("returned a 8-dimensional vector; expected 12 (the engine's 'dimensions')"),
+            std::string::npos)
+      << e.message();
 
-  auto slow = retrieval::makeEmbeddingEngine({.name = "h", .kind = "openai", .url = server.url(), .model = "slow", .timeoutMs = 300});
+  auto slow = retrieval::makeEmbeddingEngine(
+      {.name = "h", .kind = "openai", .url = server.url(), .model = "slow", .timeoutMs = 300});
   e = errorOf([&] { slow->embed(std::vector<std::string>{"a"}); });
   EXPECT_EQ(e.code(), ErrorCode::Timeout);
 }
@@ -401,7 +425,8 @@ TEST_P(EngineOnBackend, ReindexSearchDoctor) {
     EXPECT_NE(res.notice->find("no vector capability"), std::string::npos);
     if (doc["engine"] == "postgres") {
       EXPECT_EQ(doc["extensions"]["vector"]["present"], false);
-      EXPECT_NE(doc["extensions"]["vector"]["hint"].get<std::string>().find("CREATE EXTENSION vector"), std::string::npos);
+      EXPECT_NE(doc["extensions"]["vector"]["hint"].get<std::string>().find("CREATE EXTENSION vector"),
+                std::string::npos);
     }
   }
 }

@@ -21,16 +21,16 @@ namespace khive::retrieval {
 
 // One `[[engines]]` entry. Value type: thread-compatible.
 struct EngineSpec {
-  std::string name;        // unique; also the model name under which vectors are stored
-  std::string kind;        // "openai" or "fasttext"
-  std::string url;         // openai: base URL, e.g. "http://127.0.0.1:8080"
-  std::string model;       // openai: the "model" field of the request
-  std::string path;        // fasttext: the .bin model file
-  int dimensions = 0;      // expected dimension; 0 = whatever the engine gives (then fixed)
-  int timeoutMs = 30000;   // openai: per request
-  int batchSize = 64;      // openai: inputs per request
-  std::string apiKeyEnv;   // openai: environment variable holding a bearer token ("" = none)
-  bool isDefault = false;  // the engine `search` and writes use; else the first entry
+  std::string name;          // unique; also the model name under which vectors are stored
+  std::string kind;          // "openai" or "fasttext"
+  std::string url;           // openai: base URL, e.g. "http://127.0.0.1:8080"
+  std::string model;         // openai: the "model" field of the request
+  std::string path;          // fasttext: the .bin model file
+  int dimensions = 0;        // expected dimension; 0 = whatever the engine gives (then fixed)
+  int timeoutMs = 30000;     // openai: per request
+  int batchSize = 64;        // openai: inputs per request
+  std::string apiKeyEnv;     // openai: environment variable holding a bearer token ("" = none)
+  bool isDefault = false;    // the engine `search` and writes use; else the first entry
   bool embedOnWrite = true;  // create/update embed the record with the default engine
 };
 
