@@ -19,6 +19,12 @@ namespace {
 bool isZero(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; });
 }
+std::string dimensionClash(const std::string& engine, int gives, int stored) {
+  return fmt::format(
+      "engine '{}' gives {}-dimensional vectors but the database holds {}-dimensional ones under that name: "
+      "give the engine a new name (vectors are stored per name) and reindex",
+      engine, gives, stored);
+}
 }  // namespace
 
 std::string embeddingText(const Entity& e) {
@@ -118,6 +124,11 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
     // Ask for the dimension first: an engine that is down or misconfigured fails here, before
     // any vector is written.
     sum.dimensions = eng->dimension();
+    // The store fixes one dimension per engine name: a model of another dimension behind the
+    // same name would fail on every record, so say what to do before writing anything.
+    for (const auto& v : backend_->vectors().vectorInfo())
+      if (v.model == eng->name() && v.dims != sum.dimensions)
+        throw Error(ErrorCode::InvalidInput, "runtime", "reindex", dimensionClash(eng->name(), sum.dimensions, v.dims));
     ReindexProgress progress;
     progress.total =
         backend_->entities().countEntities({.namespaces = nss}) + backend_->notes().countNotes({.namespaces = nss});
@@ -310,6 +321,10 @@ Json Runtime::doctor(bool probeEngines) {
         auto v = retrieval::makeEmbeddingEngine(probe)->embed(std::span(&text, 1));
         e["ok"] = true;
         e["dimensions"] = v.at(0).size();
+        for (const auto& stored : vectors)
+          if (stored["model"] == spec.name && stored["dimensions"] != e["dimensions"])
+            problems.push_back(
+                dimensionClash(spec.name, static_cast<int>(v.at(0).size()), stored["dimensions"].get<int>()));
       } catch (const Error& err) {
         e["ok"] = false;
         e["error"] = err.message();

@@ -433,3 +433,25 @@ TEST_P(EngineOnBackend, ReindexSearchDoctor) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, EngineOnBackend, ::testing::ValuesIn(khive::testing::backendCases()),
                          khive::testing::BackendCaseName());
+
+TEST(Reindex, AnotherDimensionUnderTheSameNameIsRefusedBeforeWriting) {
+  EmbedServer server;
+  const fs::path db = fs::path(KHIVE_TEST_WORK) / fmt::format("dims-{}.db", ::getpid());
+  fs::remove(db);
+  auto open = [&](const std::string& model) {
+    return std::make_unique<Runtime>(openSqliteFile(db.string()),
+                                     RuntimeOptions{parseConfig(httpEngine(server.url(), model)), std::nullopt, std::nullopt});
+  };
+  open("hash-8")->createEntity({.kind = "concept", .name = "a"});
+  auto rt = open("hash-16");  // the model behind engine "http" changed its dimension
+  EXPECT_EQ(vectorCount(*rt, "http"), 1);
+  auto e = errorOf([&] { rt->reindex({}); });
+  EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+  EXPECT_NE(e.message().find("engine 'http' gives 16-dimensional vectors but the database holds 8-dimensional ones"),
+            std::string::npos)
+      << e.message();
+  auto doc = rt->doctor();
+  EXPECT_NE(doc["problems"].dump().find("gives 16-dimensional vectors"), std::string::npos) << doc.dump();
+  rt.reset();
+  fs::remove(db);
+}
