@@ -6,14 +6,34 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include "embedding_engines.h"
 #include "khive/core/error.h"
 
 namespace khive::retrieval {
 namespace {
+
+// FastText::loadModel(filename) loops forever on a truncated file (its dictionary reader
+// waits for a NUL that never comes at EOF). Loading from our own stream with exceptions on
+// makes a short read throw instead; checkModel (protected) still checks magic and version.
+class Model : public fasttext::FastText {
+ public:
+  void load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument("cannot open the file");
+    in.exceptions(std::ios::failbit | std::ios::badbit);
+    try {
+      if (!checkModel(in)) throw std::invalid_argument("not a fastText model (wrong magic number or version)");
+      loadModel(in);
+    } catch (const std::ios_base::failure&) {
+      throw std::invalid_argument("the file ends early (truncated?)");
+    }
+  }
+};
 
 class FastTextEngine final : public EmbeddingEngine {
  public:
@@ -58,9 +78,9 @@ class FastTextEngine final : public EmbeddingEngine {
       fail(ErrorCode::NotFound, fmt::format("fastText model file {} does not exist (train one with `fasttext skipgram "
                                             "-input corpus.txt -output model`, or fix 'path')",
                                             spec_.path));
-    auto ft = std::make_unique<fasttext::FastText>();
+    auto ft = std::make_unique<Model>();
     try {
-      ft->loadModel(spec_.path);
+      ft->load(spec_.path);
     } catch (const std::exception& e) {
       fail(ErrorCode::InvalidInput, fmt::format("cannot load fastText model {}: {}", spec_.path, e.what()));
     }
@@ -74,7 +94,7 @@ class FastTextEngine final : public EmbeddingEngine {
 
   const EngineSpec spec_;
   std::mutex mu_;
-  std::unique_ptr<fasttext::FastText> model_;  // guarded by mu_; null until first use
+  std::unique_ptr<Model> model_;  // guarded by mu_; null until first use
 };
 
 }  // namespace

@@ -257,6 +257,24 @@ TEST(FastTextEngine, DimensionsAndMissingModel) {
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
   EXPECT_NE(e.message().find("has 16 dimensions; the engine's 'dimensions' says 32"), std::string::npos) << e.message();
 
+  // A truncated model file (fastText's own loader would loop forever) and a file that is no model.
+  const fs::path cut = fs::path(KHIVE_TEST_WORK) / fmt::format("truncated-{}.bin", ::getpid());
+  const fs::path text = fs::path(KHIVE_TEST_WORK) / fmt::format("text-{}.bin", ::getpid());
+  {
+    std::ifstream in(fastTextModel(), std::ios::binary);
+    std::string head(300, '\0');
+    in.read(head.data(), 300);
+    std::ofstream(cut, std::ios::binary) << head;
+    std::ofstream(text) << "not a model\n";
+  }
+  for (const auto& [file, why] : {std::pair{cut, "the file ends early"}, std::pair{text, "not a fastText model"}}) {
+    auto broken = retrieval::makeEmbeddingEngine({.name = "ft", .kind = "fasttext", .path = file.string()});
+    e = errorOf([&] { broken->dimension(); });
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+    EXPECT_NE(e.message().find(why), std::string::npos) << e.message();
+    fs::remove(file);
+  }
+
   auto rt = runtimeWith(fastTextEngine("/nonexistent/model.bin"));
   e = errorOf([&] { rt->reindex({}); });
   EXPECT_EQ(e.code(), ErrorCode::NotFound);
@@ -439,8 +457,9 @@ TEST(Reindex, AnotherDimensionUnderTheSameNameIsRefusedBeforeWriting) {
   const fs::path db = fs::path(KHIVE_TEST_WORK) / fmt::format("dims-{}.db", ::getpid());
   fs::remove(db);
   auto open = [&](const std::string& model) {
-    return std::make_unique<Runtime>(openSqliteFile(db.string()),
-                                     RuntimeOptions{parseConfig(httpEngine(server.url(), model)), std::nullopt, std::nullopt});
+    return std::make_unique<Runtime>(
+        openSqliteFile(db.string()),
+        RuntimeOptions{parseConfig(httpEngine(server.url(), model)), std::nullopt, std::nullopt});
   };
   open("hash-8")->createEntity({.kind = "concept", .name = "a"});
   auto rt = open("hash-16");  // the model behind engine "http" changed its dimension
