@@ -138,6 +138,14 @@ Json parseProps(const std::vector<std::string>& kvs, Json base = Json::object())
 class Progress {
  public:
   Progress(std::string what, std::int64_t totalBytes) : what_(std::move(what)), total_(totalBytes), tty_(::isatty(STDERR_FILENO)) {}
+  void operator()(const runtime::TransferProgress& p, std::int64_t totalRecords) {
+    if (!tty_) return;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::string pct = totalRecords > 0 ? fmt::format(" {:5.1f}% ({} of {})", 100.0 * static_cast<double>(p.records) / static_cast<double>(totalRecords), p.records, totalRecords) : "";
+    fmt::print(stderr, "\r{}{} records ({:.0f}/s)   ", what_, pct, secs > 0 ? static_cast<double>(p.records) / secs : 0.0);
+    std::fflush(stderr);
+    shown_ = true;
+  }
   void operator()(const runtime::TransferProgress& p) {
     if (!tty_) return;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -439,7 +447,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     for (const auto& w : words) sr.text += (sr.text.empty() ? "" : " ") + w;
     sr.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
     auto res = rt.search(sr);
-    if (res.mode == "text") fmt::print(stderr, "khive: no embedding engine configured; text-only search\n");
+    if (res.notice) fmt::print(stderr, "khive: note: {}\n", *res.notice);
     emit(g, runtime::toJson(res), [&] {
       std::vector<std::vector<std::string>> t;
       for (const auto& h : res.hits)
@@ -575,32 +583,76 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     return 0;
   }));
 
+  // reindex
+  runtime::ReindexRequest rr;
+  auto* ri = app.add_subcommand("reindex", "(Re)embed every live entity and note with an embedding engine ([[engines]] in khive.toml)");
+  ri->add_option("--engine", rr.engine, "Engine name (default: the default engine)");
+  ri->add_option("--namespace", rr.namespaces, "Only this namespace (repeatable; default: the read scope)");
+  ri->add_option("--batch", rr.batchSize, "Records per batch (default 256)")->check(CLI::Range(1, 10000));
+  ri->footer("Text embedded: an entity's name and description, a note's name and content. A rerun replaces each\n"
+             "record's vector for the engine. Records created or updated while an engine with embed_on_write\n"
+             "is configured are embedded as they are written; run reindex after an import or an engine change.");
+  ri->callback(withRt(false, [&](Runtime& rt) {
+    runtime::ReindexSummary s;
+    {
+      Progress progress("reindex", 0);  // ends its line before the summary prints
+      rr.progress = [&](const runtime::ReindexProgress& p) {
+        runtime::TransferProgress tp;
+        tp.records = p.done;
+        progress(tp, p.total);
+      };
+      s = rt.reindex(rr);
+    }
+    emit(g, runtime::toJson(s), [&] {
+      fmt::print("reindexed {} entities and {} notes with engine '{}' ({} dimensions) in {:.1f}s{}\n", s.entities, s.notes, s.engine,
+                 s.dimensions, s.seconds, s.skipped ? fmt::format(" ({} skipped: zero vector)", s.skipped) : "");
+    });
+    return 0;
+  }));
+
   // doctor
-  auto* doc = app.add_subcommand("doctor", "Report backend, versions, schema, capabilities and configuration");
+  bool noProbe = false;
+  auto* doc = app.add_subcommand("doctor", "Report backend, versions, schema, extensions, index state and embedding engines");
+  doc->add_flag("--no-probe", noProbe, "Do not ask each embedding engine for a test vector");
   doc->callback(withRt(false, [&](Runtime& rt) {
-    auto info = rt.backend().info();
-    Json caps = Json::object();
-    for (const auto& c : info.capabilities) caps[storage::capabilityName(c.capability)] = Json{{"supported", c.supported}, {"detail", c.detail}};
+    Json j = rt.doctor(!noProbe);
     auto cfg = runtime::findConfigFile(g.config);
-    Json j{{"engine", info.engine},
-           {"engine_version", info.engineVersion},
-           {"location", info.location},
-           {"schema_version", info.schemaVersion},
-           {"config", cfg ? Json(cfg->string()) : Json(nullptr)},
-           {"actor", rt.actor()},
-           {"write_namespace", rt.writeNamespace()},
-           {"read_namespaces", rt.readNamespaces()},
-           {"capabilities", caps},
-           {"engines", Json::array()},
-           {"khive_version", "0.1.0"}};
-    if (rt.hasText()) j["text_documents"] = rt.backend().text().textStats().documents;
+    j["config"] = cfg ? Json(cfg->string()) : Json(nullptr);
     emit(g, j, [&] {
-      fmt::print("khive 0.1.0\nbackend: {} {} at {}\nschema: v{}\nconfig: {}\nactor: {} (writes to '{}', reads {})\n", info.engine, info.engineVersion,
-                 info.location, info.schemaVersion, cfg ? cfg->string() : "none (defaults)", rt.actor(), rt.writeNamespace(), fmt::join(rt.readNamespaces(), ", "));
-      for (const auto& c : info.capabilities)
-        fmt::print("  {:<9} {}{}\n", storage::capabilityName(c.capability), c.supported ? "ok" : "unavailable", c.detail.empty() ? "" : " - " + c.detail);
-      if (j.contains("text_documents")) fmt::print("text index: {} documents\n", j["text_documents"].get<std::int64_t>());
-      fmt::print("embedding engines: none configured (search is text-only)\n");
+      auto str = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+      std::string schemaNote = j["schema_note"].is_string() ? "; " + str(j["schema_note"]) : "";
+      fmt::print("khive {}\nbackend: {} {} at {}\nschema: v{} (this build: v{}{})\nconfig: {}\nactor: {} (writes to '{}', reads {})\n",
+                 str(j["khive_version"]), str(j["engine"]), str(j["engine_version"]), str(j["location"]), str(j["schema_version"]),
+                 str(j["expected_schema_version"]), schemaNote, cfg ? cfg->string() : "none (defaults)", str(j["actor"]), str(j["write_namespace"]),
+                 fmt::join(j["read_namespaces"].get<std::vector<std::string>>(), ", "));
+      fmt::print("capabilities:\n");
+      for (auto it = j["capabilities"].begin(); it != j["capabilities"].end(); ++it) {
+        std::string detail = it.value()["detail"].get<std::string>();
+        fmt::print("  {:<9} {}{}\n", it.key(), it.value()["supported"].get<bool>() ? "ok" : "unavailable", detail.empty() ? "" : " - " + detail);
+      }
+      fmt::print("extensions:\n");
+      for (auto it = j["extensions"].begin(); it != j["extensions"].end(); ++it) {
+        const Json& e = it.value();
+        fmt::print("  {:<9} {}{}{}\n", it.key(), e["present"].get<bool>() ? "present" : "missing",
+                   e.contains("version") ? " " + str(e["version"]) : "", e.contains("hint") ? " - " + str(e["hint"]) : "");
+      }
+      const Json& ix = j["index"];
+      fmt::print("index: {} live records ({} entities, {} notes)\n", str(ix["live_records"]), str(ix["entities"]), str(ix["notes"]));
+      if (ix.contains("text"))
+        fmt::print("  text: {} documents ({})\n", str(ix["text"]["documents"]), ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale");
+      for (const auto& v : ix["vectors"])
+        fmt::print("  vectors '{}': {} x {} dims, index {}{}\n", str(v["model"]), str(v["count"]), str(v["dimensions"]), str(v["index"]),
+                   v["index_stale"].get<bool>() ? " (stale: rebuilt on next search)" : "");
+      if (j["engines"].empty()) fmt::print("embedding engines: none configured (search is text-only)\n");
+      else fmt::print("embedding engines:\n");
+      for (const auto& e : j["engines"]) {
+        std::string state = !e.contains("ok") ? "not probed"
+                            : e["ok"].get<bool>() ? fmt::format("ok, {} dimensions", str(e["dimensions"]))
+                                                  : "FAILED: " + str(e["error"]);
+        fmt::print("  {}{} {} - {}\n", str(e["name"]), e["default"].get<bool>() ? " (default)" : "", str(e["target"]), state);
+        if (e.contains("vectors")) fmt::print("    vectors for {} live records, {} missing\n", str(e["vectors"]), str(e["missing"]));
+      }
+      for (const auto& p : j["problems"]) fmt::print("problem: {}\n", str(p));
     });
     return 0;
   }));

@@ -144,6 +144,11 @@ Json Server::tools() {
             {"cap", integer("Row cap", 1, 10000)}, {"parameters", obj("Values of $name references")}},
            {"text"}, true),
       tool("stats", "Counts of entities, notes, edges, events in the read scope", Json::object(), {}, true),
+      tool("reindex", "(Re)embed every live entity and note with an embedding engine so vector search finds them",
+           {{"engine", str("Engine name (default: the default engine)")}, {"namespaces", strings("Only these namespaces (default: the read scope)")}},
+           {}, false),
+      tool("doctor", "Report backend, versions, schema, extensions, index state and embedding engines",
+           {{"probe", Json{{"type", "boolean"}, {"description", "Ask each embedding engine for a test vector (default true)"}}}}, {}, true),
   });
 }
 
@@ -217,6 +222,8 @@ Json Server::callTool(const std::string& name, const Json& argsJson) {
   if (name == "query")
     return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", 500), .parameters = a.o("parameters")}));
   if (name == "stats") return runtime::toJson(rt.stats());
+  if (name == "reindex") return runtime::toJson(rt.reindex({.engine = a.os("engine"), .namespaces = a.list("namespaces")}));
+  if (name == "doctor") return rt.doctor(!(a.has("probe") && argsJson["probe"].is_boolean() && !argsJson["probe"].get<bool>()));
   throw std::logic_error("unreachable: tool list and dispatch disagree on " + name);
 }
 

@@ -239,7 +239,15 @@ Json toJson(const SearchResult& r) {
                         {"signals", Json{{"text", rank(h.signals.text)}, {"vector", rank(h.signals.vector)}}},
                         {"snippet", h.snippet ? Json(*h.snippet) : Json(nullptr)}});
   }
-  return Json{{"mode", r.mode}, {"hits", hits}};
+  return Json{{"mode", r.mode},
+              {"engine", r.engine ? Json(*r.engine) : Json(nullptr)},
+              {"notice", r.notice ? Json(*r.notice) : Json(nullptr)},
+              {"hits", hits}};
+}
+
+Json toJson(const ReindexSummary& s) {
+  return Json{{"engine", s.engine},   {"dimensions", s.dimensions}, {"entities", s.entities},
+              {"notes", s.notes},     {"skipped", s.skipped},       {"seconds", s.seconds}};
 }
 
 namespace {

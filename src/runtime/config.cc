@@ -58,6 +58,21 @@ struct Reader {
     return out;
   }
 
+  std::int64_t integer(const toml::table& t, std::string_view table, std::string_view key, std::int64_t lo, std::int64_t hi) const {
+    const toml::node* n = t.get(key);
+    auto v = n ? n->value_exact<std::int64_t>() : std::nullopt;
+    if (!v || *v < lo || *v > hi)
+      fail(source, n ? n->source() : t.source(), fmt::format("'{}.{}' must be an integer in {}..{}", table, key, lo, hi));
+    return *v;
+  }
+
+  bool boolean(const toml::table& t, std::string_view table, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    auto v = n ? n->value_exact<bool>() : std::nullopt;
+    if (!v) fail(source, n ? n->source() : t.source(), fmt::format("'{}.{}' must be true or false", table, key));
+    return *v;
+  }
+
   const toml::table& table(const toml::node& n, std::string_view name) const {
     const toml::table* t = n.as_table();
     if (!t) fail(source, n.source(), fmt::format("'{}' must be a table", name));
@@ -137,7 +152,55 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
   }
 
   if (const toml::node* n = root.get("engines")) {
-    fail(sourceName, n->source(), "'engines' (embedding engines) is not supported by this build yet");
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(sourceName, n->source(), "'engines' must be an array of tables ([[engines]])");
+    bool haveDefault = false;
+    for (const auto& item : *arr) {
+      const toml::table& t = r.table(item, "engines");
+      r.onlyKeys(t, "engines",
+                 {"name", "kind", "url", "model", "path", "dimensions", "timeout_ms", "batch_size", "api_key_env", "default",
+                  "embed_on_write"});
+      retrieval::EngineSpec e;
+      e.name = r.str(t, "engines", "name");
+      if (e.name.empty()) fail(sourceName, t.source(), "'engines.name' is required");
+      for (const auto& other : config.engines)
+        if (other.name == e.name)
+          fail(sourceName, t.get("name")->source(), fmt::format("'engines.name' \"{}\" is used twice", e.name));
+      e.kind = r.str(t, "engines", "kind");
+      // Keys that belong to the other kind are errors, not silently ignored.
+      auto forbid = [&](std::initializer_list<std::string_view> keys, std::string_view kind) {
+        for (auto k : keys)
+          if (const toml::node* x = t.get(k))
+            fail(sourceName, x->source(), fmt::format("'engines.{}' is for kind = \"{}\"", k, kind));
+      };
+      if (e.kind == "openai") {
+        e.url = r.str(t, "engines", "url");
+        if (e.url.empty()) fail(sourceName, t.source(), "'engines.url' is required for kind = \"openai\"");
+        if (!e.url.starts_with("http://") && !e.url.starts_with("https://"))
+          fail(sourceName, t.get("url")->source(), fmt::format("'engines.url' must start with http:// or https://, not \"{}\"", e.url));
+        e.model = r.str(t, "engines", "model");
+        if (e.model.empty()) fail(sourceName, t.source(), "'engines.model' is required for kind = \"openai\"");
+        e.apiKeyEnv = r.str(t, "engines", "api_key_env");
+        if (t.get("timeout_ms")) e.timeoutMs = r.integer(t, "engines", "timeout_ms", 1, 3'600'000);
+        if (t.get("batch_size")) e.batchSize = r.integer(t, "engines", "batch_size", 1, 4096);
+        forbid({"path"}, "fasttext");
+      } else if (e.kind == "fasttext") {
+        e.path = r.str(t, "engines", "path");
+        if (e.path.empty()) fail(sourceName, t.source(), "'engines.path' is required for kind = \"fasttext\"");
+        forbid({"url", "model", "api_key_env", "timeout_ms", "batch_size"}, "openai");
+      } else if (e.kind.empty()) {
+        fail(sourceName, t.source(), "'engines.kind' is required (\"openai\" or \"fasttext\")");
+      } else {
+        fail(sourceName, t.get("kind")->source(),
+             fmt::format("'engines.kind' must be \"openai\" or \"fasttext\", not \"{}\"", e.kind));
+      }
+      if (t.get("dimensions")) e.dimensions = r.integer(t, "engines", "dimensions", 1, 65536);
+      if (t.get("default")) e.isDefault = r.boolean(t, "engines", "default");
+      if (t.get("embed_on_write")) e.embedOnWrite = r.boolean(t, "engines", "embed_on_write");
+      if (e.isDefault && haveDefault) fail(sourceName, t.get("default")->source(), "only one engine may have 'default = true'");
+      haveDefault = haveDefault || e.isDefault;
+      config.engines.push_back(std::move(e));
+    }
   }
   return config;
 }

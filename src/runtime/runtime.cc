@@ -89,8 +89,10 @@ Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions optio
   readNs_ = withWriteNs(std::move(visible), writeNs_);
   auto info = backend_->info();
   engine_ = info.engine;
-  for (const auto& c : info.capabilities)
+  for (const auto& c : info.capabilities) {
     if (c.capability == storage::Capability::Text) hasText_ = c.supported;
+    if (c.capability == storage::Capability::Vectors) hasVectors_ = c.supported;
+  }
 }
 
 // ---- gate and events -------------------------------------------------------------------
@@ -254,8 +256,10 @@ Entity Runtime::createEntity(const EntityInput& in) {
     validateEntity(e);
     if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
       throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    auto vec = vectorForWrite(embeddingText(e));  // an engine failure leaves nothing written
     Entity stored = backend_->entities().upsertEntity(e);
     indexText(stored);
+    if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
     return stored;
   });
 }
@@ -277,8 +281,10 @@ Note Runtime::createNote(const NoteInput& in) {
     validateNote(n);
     if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
       throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    auto vec = vectorForWrite(embeddingText(n));
     Note stored = backend_->notes().upsertNote(n);
     indexText(stored);
+    if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
     return stored;
   });
 }
@@ -287,6 +293,7 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
   return write("update", Substrate::Entity, "", [&]() -> Record {
     if (auto e = backend_->entities().getEntity(id)) {
       checkGrant("update", e->ns);
+      const std::string before = embeddingText(*e);
       if (p.content || p.salience || p.status) invalid("update", "content, salience and status are note fields; this is an entity");
       if (p.name) e->name = *p.name;
       if (p.description) e->description = *p.description;
@@ -296,12 +303,18 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
       if (p.tags) e->tags = *p.tags;
       e->updatedAt = 0;
       validateEntity(*e);
+      // Re-embed when the embedded text changed, or the kind or properties the vector carries
+      // for filtering.
+      std::optional<std::vector<float>> vec;
+      if (embeddingText(*e) != before || p.kind || p.properties) vec = vectorForWrite(embeddingText(*e));
       Entity stored = backend_->entities().upsertEntity(*e);
       indexText(stored);
+      if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
       return stored;
     }
     if (auto n = backend_->notes().getNote(id)) {
       checkGrant("update", n->ns);
+      const std::string before = embeddingText(*n);
       if (p.description || p.entityType || p.tags) invalid("update", "description, entity_type and tags are entity fields; this is a note");
       if (p.name) n->name = *p.name;
       if (p.kind) n->kind = *p.kind;
@@ -311,8 +324,11 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
       if (p.properties) n->properties = mergeProperties(n->properties, *p.properties);
       n->updatedAt = 0;
       validateNote(*n);
+      std::optional<std::vector<float>> vec;
+      if (embeddingText(*n) != before || p.kind || p.properties) vec = vectorForWrite(embeddingText(*n));
       Note stored = backend_->notes().upsertNote(*n);
       indexText(stored);
+      if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
       return stored;
     }
     if (backend_->graph().getEdge(id)) invalid("update", "edges are updated with `link` (same source, target and relation)");
@@ -560,8 +576,33 @@ SearchResult Runtime::search(const SearchRequest& req) {
   q.topK = req.topK;
   q.snippets = true;
   SearchResult out;
+  out.mode = "text";
+  // The query vector comes from the default engine. An engine that fails does not fail the
+  // search: it falls back to text and says why (the text signal alone is still an answer).
+  if (auto* eng = defaultEngine(); !eng) {
+    out.notice = "no embedding engine configured ([[engines]] in khive.toml); text-only search";
+  } else if (!hasVectors_) {
+    out.notice = fmt::format("the {} backend has no vector capability (see khive doctor); text-only search", engine_);
+  } else {
+    try {
+      auto v = eng->embed(std::span(&req.text, 1)).at(0);
+      if (std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; })) {
+        out.notice = fmt::format("engine '{}' gives the query a zero vector (no known words); text-only search", eng->name());
+      } else {
+        q.vector = std::move(v);
+        q.vectorModel = eng->name();
+        out.mode = "hybrid";
+        out.engine = eng->name();
+      }
+    } catch (const Error& e) {
+      out.notice = fmt::format("{}; text-only search", e.message());
+    }
+  }
   out.hits = retrieval::HybridSearch(*backend_).search(q);
-  out.mode = "text";  // no embedding engine is configured in this build
+  if (out.mode == "hybrid" &&
+      std::none_of(out.hits.begin(), out.hits.end(), [](const auto& h) { return h.signals.vector.has_value(); }) &&
+      backend_->vectors().countVectors(*out.engine, readNs_) == 0)
+    out.notice = fmt::format("engine '{}' has no vectors stored in this scope yet: run `khive reindex`", *out.engine);
   return out;
 }
 

@@ -20,7 +20,7 @@ assert.equal(version.name, "khive");
 
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-for (const t of ["create_entity", "create_note", "link", "search", "query", "traverse", "get", "neighbors", "path", "delete", "merge", "update", "list", "stats"])
+for (const t of ["create_entity", "create_note", "link", "search", "query", "traverse", "get", "neighbors", "path", "delete", "merge", "update", "list", "stats", "reindex", "doctor"])
   assert.ok(names.includes(t), `tool ${t} listed`);
 for (const t of tools) assert.equal(t.inputSchema.type, "object", `${t.name} has an object schema`);
 
@@ -77,11 +77,18 @@ for (const [name, args, pattern] of [
   ["query", { text: "MATCH (a RETURN a" }, /expected/],
   ["query", { text: "CREATE (a:concept)" }, /.+/],
   ["create_entity", { kind: "concept" }, /'name' is required/],
+  ["reindex", {}, /no embedding engine configured/],
 ]) {
   const r = await client.callTool({ name, arguments: args });
   assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} is an error`);
   assert.match(r.content[0].text, pattern);
 }
+// doctor reports the index state; with no engine configured, no engines.
+const doctor = await call("doctor", { probe: false });
+assert.equal(doctor.engine, "sqlite");
+assert.equal(doctor.engines.length, 0);
+assert.ok(doctor.index.live_records >= 2, "doctor counts live records");
+
 // Unknown tools are protocol errors.
 await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), /unknown tool/);
 

@@ -28,10 +28,12 @@ Event eventFromJson(const Json& j);
 Json toJson(const Record& r);
 
 // The stable result shapes of the CLI's --json output and the MCP tools (issue 6):
-//   search   {"mode", "hits": [{"id", "type", "kind", "name", "score", "rank", "signals": {"text", "vector"}}]}
+//   search   {"mode", "engine", "notice", "hits": [{"id", "type", "kind", "name", "score", "rank", "signals": {"text", "vector"}}]}
 //   traverse {"paths": [{"root_id", "truncated", "nodes": [{"id", "name", "kind", "depth", "via_edge", "parent_id"}]}]}
 //   query    {"columns": [...], "rows": [[...], ...], "truncated": bool}
 Json toJson(const SearchResult& r);
+//   reindex  {"engine", "dimensions", "entities", "notes", "skipped", "seconds"}
+Json toJson(const ReindexSummary& s);
 Json toJson(const std::vector<TraversePath>& paths);
 Json toJson(const QueryResult& r);
 Json toJson(const std::vector<NeighborRow>& rows);

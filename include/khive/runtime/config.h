@@ -17,6 +17,15 @@
 //   relations = ["cites"]
 //   symmetric_relations = []     # also added to relations
 //
+//   [[engines]]                  # embedding engines for vector search (retrieval/embedding.h)
+//   name = "local"               # unique; vectors are stored under this name
+//   kind = "openai"              # "openai" (url, model, api_key_env, timeout_ms, batch_size)
+//   url = "http://127.0.0.1:8080"  #   or "fasttext" (path = "/models/cc.en.bin")
+//   model = "nomic-embed-text"
+//   dimensions = 768             # optional: a vector of another dimension is an error
+//   default = true               # optional: the engine search and writes use (else the first)
+//   embed_on_write = true        # optional: create/update embed the record (default true)
+//
 //   [[grants]]                   # optional static grant list; none = allow all
 //   actor = "alice"              # or "*"
 //   verbs = ["create", "link"]   # or ["*"]
@@ -29,6 +38,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "khive/retrieval/embedding.h"
 
 namespace khive::runtime {
 
@@ -63,6 +74,7 @@ struct Config {
   ActorConfig actor;
   VocabularyConfig vocabulary;
   std::vector<Grant> grants;
+  std::vector<retrieval::EngineSpec> engines;
 };
 
 // Parses khive.toml text. Throws Error(InvalidInput) for a TOML syntax error, an unknown key

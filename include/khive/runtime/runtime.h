@@ -8,7 +8,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "khive/core/records.h"
+#include "khive/retrieval/embedding.h"
 #include "khive/retrieval/hybrid_search.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/vocabulary.h"
@@ -128,7 +132,29 @@ struct SearchRequest {
 };
 struct SearchResult {
   std::vector<retrieval::HybridHit> hits;
-  std::string mode;  // "text" (no embedding engine configured) or "hybrid"
+  std::string mode;  // "hybrid" (text + vector) or "text"
+  std::optional<std::string> engine;  // the embedding engine that embedded the query
+  // Why the search is text-only (no engine configured, the engine failed, no vector
+  // capability), or that the engine has no vectors stored yet; nullopt when nothing to say.
+  std::optional<std::string> notice;
+};
+
+struct ReindexProgress {
+  std::int64_t done = 0;   // records embedded so far
+  std::int64_t total = 0;  // live entities + notes in scope when the run started
+};
+struct ReindexRequest {
+  std::optional<std::string> engine;    // nullopt = the default engine
+  std::vector<std::string> namespaces;  // empty = the read scope; each must be in it
+  std::int64_t batchSize = 256;         // records read, embedded and written per step
+  std::function<void(const ReindexProgress&)> progress;
+};
+struct ReindexSummary {
+  std::string engine;
+  int dimensions = 0;
+  std::int64_t entities = 0, notes = 0;
+  std::int64_t skipped = 0;  // records whose text embedded to a zero vector (nothing to compare)
+  double seconds = 0;
 };
 
 struct QueryRequest {
@@ -196,6 +222,28 @@ class Runtime {
   QueryResult query(const QueryRequest& req);
   Stats stats();
 
+  // Embedding engines ([[engines]]). The default is the entry with `default = true`, else the
+  // first; nullptr when none is configured. Engines are built on first use (a fastText model
+  // is loaded then). InvalidInput for an unknown name, listing the configured ones.
+  retrieval::EmbeddingEngine* defaultEngine();
+  retrieval::EmbeddingEngine& embeddingEngine(std::string_view name);
+  const std::vector<retrieval::EngineSpec>& engineSpecs() const noexcept { return options_.config.engines; }
+  bool hasVectors() const noexcept { return hasVectors_; }
+
+  // (Re)embeds every live entity and note in scope with one engine, in batches, replacing
+  // each record's vector for that engine (a rerun replaces, never duplicates). The engine is
+  // asked for its dimension before anything is written, so an engine that is down fails with
+  // nothing written; a failure later leaves the batches before it written (rerun to finish).
+  // Appends one "reindex" event. InvalidInput when no engine is configured; Unsupported when
+  // the backend has no vector capability.
+  ReindexSummary reindex(const ReindexRequest& req);
+
+  // What `khive doctor` reports: backend, versions, schema, extensions, index state (text
+  // documents and vectors against live records) and each engine's state. probeEngines asks
+  // each engine for one vector (HTTP: at most 3 s; fastText: loads the model). Never throws
+  // for an engine or extension problem: those are reported in "problems".
+  Json doctor(bool probeEngines = true);
+
   // Summaries of many nodes (batched reads).
   std::vector<NodeSummary> summarize(const std::vector<Uuid>& ids);
 
@@ -226,8 +274,22 @@ class Runtime {
   std::string writeNs_;
   std::vector<std::string> readNs_;
   bool hasText_ = false;
+  bool hasVectors_ = false;
   std::string engine_;
+  std::mutex enginesMu_;
+  std::map<std::string, std::unique_ptr<retrieval::EmbeddingEngine>, std::less<>> engines_;  // guarded by enginesMu_
+
+  // The vector to store for a record on write, or nullopt (no engine, embed_on_write off,
+  // no vector capability, or a zero vector).
+  std::optional<std::vector<float>> vectorForWrite(const std::string& text);
+  void storeVector(const Uuid& id, const std::string& ns, const std::string& kind, const Json& properties,
+                   std::vector<float> values);
 };
+
+// The text khive embeds for a record: the name, then a newline and the description (entity)
+// or content (note). A note without a name embeds its content alone.
+std::string embeddingText(const Entity& e);
+std::string embeddingText(const Note& n);
 
 // Namespaces are 1..64 characters of [A-Za-z0-9_.:-]. Throws Error(InvalidInput).
 void checkNamespace(std::string_view ns);
