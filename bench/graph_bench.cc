@@ -1,8 +1,11 @@
 // Foundation benchmark: khive's SQLite backend against hand-written SQL on the same file
-// (the peer), over a seeded synthetic graph on a file database. Prints medians and ratios
-// side by side and writes bench/results/graph_bench.csv.
+// (the peer), over a seeded synthetic graph on a file database, and -- with --pg URL or
+// $KHIVE_PG_URL -- khive's PostgreSQL backend on the same graph (in a schema of its own,
+// dropped afterwards). Prints medians and ratios side by side and writes
+// bench/results/graph_bench.csv.
 //
-//   graph_bench [--entities N] [--edges M] [--out DIR] [--load-only]   (defaults: 100000, 500000)
+//   graph_bench [--entities N] [--edges M] [--out DIR] [--load-only] [--pg URL | --no-pg]
+//               (defaults: 100000, 500000; PostgreSQL when $KHIVE_PG_URL is set)
 //
 // Statistics are present (ANALYZE runs after the load) for every read measurement.
 
@@ -13,12 +16,20 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "khive/backends/sqlite.h"
 #include "synthetic_graph.h"
+#ifdef KHIVE_BENCH_POSTGRES
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include "khive/backends/postgres.h"
+#endif
 
 using namespace khive;
 using Steady = std::chrono::steady_clock;
@@ -84,103 +95,176 @@ class RawPeer {
   sqlite3* db_ = nullptr;
 };
 
+// khive's figures on one backend: load rates, then read medians in microseconds.
+struct Measured {
+  double entitiesPerS = 0, edgesPerS = 0, entitySecs = 0, edgeSecs = 0;
+  double get = 0, neighbors = 0, traverse = 0, traverseNodes = 0, shortestPath = 0;
+  int connected = 0;
+};
+
+constexpr std::size_t kBatch = 10'000;
+
+void load(storage::Backend& db, const bench::SyntheticGraph& graph, Measured& m) {
+  auto t0 = Steady::now();
+  for (std::size_t i = 0; i < graph.entities.size(); i += kBatch) {
+    auto n = std::min(kBatch, graph.entities.size() - i);
+    db.entities().upsertEntities(std::span<const Entity>(graph.entities.data() + i, n));
+  }
+  m.entitySecs = std::chrono::duration<double>(Steady::now() - t0).count();
+  t0 = Steady::now();
+  for (std::size_t i = 0; i < graph.edges.size(); i += kBatch) {
+    auto n = std::min(kBatch, graph.edges.size() - i);
+    db.graph().upsertEdges(std::span<const Edge>(graph.edges.data() + i, n));
+  }
+  m.edgeSecs = std::chrono::duration<double>(Steady::now() - t0).count();
+  m.entitiesPerS = static_cast<double>(graph.entities.size()) / m.entitySecs;
+  m.edgesPerS = static_cast<double>(graph.edges.size()) / m.edgeSecs;
+}
+
+void reads(storage::Backend& db, const std::vector<Uuid>& ids, Measured& m) {
+  m.get = median(sample(20'000, [&](int i) { db.entities().getEntity(ids[i]); }));
+  storage::NeighborQuery nq{.namespaces = {"bench"}};
+  m.neighbors = median(sample(20'000, [&](int i) { db.graph().neighbors(ids[i], nq); }));
+  std::vector<double> sizes;
+  m.traverse = median(sample(2'000, [&](int i) {
+    auto t = db.graph().traverse({.roots = {ids[i]}, .namespaces = {"bench"}, .maxDepth = 3});
+    sizes.push_back(static_cast<double>(t[0].nodes.size()));
+  }));
+  m.traverseNodes = median(sizes);
+  m.shortestPath = median(sample(500, [&](int i) {
+    if (db.graph().shortestPath(ids[2 * i], ids[2 * i + 1], {.namespaces = {"bench"}, .maxDepth = 6})) ++m.connected;
+  }));
+}
+
+#ifdef KHIVE_BENCH_POSTGRES
+void pgAdmin(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(c.get()) != CONNECTION_OK) return;
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
+}
+
+std::optional<Measured> measurePostgres(const std::string& url, const bench::SyntheticGraph& graph,
+                                        const std::vector<Uuid>& ids, bool loadOnly) {
+  backends::PostgresOptions o;
+  o.url = url;
+  o.adminUrl = url;
+  o.user = "khive_app";
+  o.schema = fmt::format("graphbench_{}", ::getpid());
+  o.namespaces = {"bench"};
+  Measured m;
+  try {
+    auto db = backends::openPostgres(o);
+    fmt::print("PostgreSQL: loading into schema {} ...\n", o.schema);
+    load(*db, graph, m);
+    if (!loadOnly) {
+      pgAdmin(url, fmt::format("ANALYZE {}.entities; ANALYZE {}.edges", o.schema, o.schema));
+      reads(*db, ids, m);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "graph_bench: PostgreSQL run failed: {}\n", e.what());
+    pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
+    return std::nullopt;
+  }
+  pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
+  return m;
+}
+#endif
+
+std::string cell(double v) { return v > 0 ? fmt::format("{:.1f}", v) : "-"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t nEntities = 100'000, nEdges = 500'000;
   std::string outDir = "bench/results";
   bool loadOnly = false;
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--load-only") loadOnly = true;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char* envPg = std::getenv("KHIVE_PG_URL");
+  std::string pgUrl = envPg ? envPg : "";
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--entities") nEntities = std::stoul(argv[i + 1]);
-    else if (a == "--edges") nEdges = std::stoul(argv[i + 1]);
-    else if (a == "--out") outDir = argv[i + 1];
+    if (a == "--load-only") loadOnly = true;
+    else if (a == "--no-pg") pgUrl.clear();
+    else if (i + 1 < argc && a == "--entities") nEntities = std::stoul(argv[++i]);
+    else if (i + 1 < argc && a == "--edges") nEdges = std::stoul(argv[++i]);
+    else if (i + 1 < argc && a == "--out") outDir = argv[++i];
+    else if (i + 1 < argc && a == "--pg") pgUrl = argv[++i];
+    else {
+      fmt::print(stderr, "graph_bench: unknown argument '{}'\n", a);
+      return 2;
+    }
   }
+#ifndef KHIVE_BENCH_POSTGRES
+  if (!pgUrl.empty()) fmt::print(stderr, "graph_bench: built without PostgreSQL; --pg ignored\n");
+  pgUrl.clear();
+#endif
   const auto dir = std::filesystem::temp_directory_path() / "khive-graph-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "bench.db").string();
 
-  fmt::print("khive graph benchmark: {} entities, {} edges, SQLite file {}\n", nEntities, nEdges, path);
+  fmt::print("khive graph benchmark: {} entities, {} edges, SQLite file {}{}\n", nEntities, nEdges, path,
+             pgUrl.empty() ? "" : ", and PostgreSQL");
   auto graph = bench::makeGraph(nEntities, nEdges);
-  backends::SqliteOptions options;
-  options.path = path;
-  auto db = backends::openSqlite(options);
-
-  constexpr std::size_t kBatch = 10'000;
-  auto t0 = Steady::now();
-  for (std::size_t i = 0; i < graph.entities.size(); i += kBatch) {
-    auto n = std::min(kBatch, graph.entities.size() - i);
-    db->entities().upsertEntities(std::span<const Entity>(graph.entities.data() + i, n));
-  }
-  const double entitySecs = std::chrono::duration<double>(Steady::now() - t0).count();
-  t0 = Steady::now();
-  for (std::size_t i = 0; i < graph.edges.size(); i += kBatch) {
-    auto n = std::min(kBatch, graph.edges.size() - i);
-    db->graph().upsertEdges(std::span<const Edge>(graph.edges.data() + i, n));
-  }
-  const double edgeSecs = std::chrono::duration<double>(Steady::now() - t0).count();
-  if (loadOnly) {
-    fmt::print("load: {:.0f} entities/s, {:.0f} edges/s\n", nEntities / entitySecs, nEdges / edgeSecs);
-    return 0;
-  }
-  db->sql().writer()->execute("ANALYZE");
-
   std::mt19937_64 rng(7);
   auto pick = [&] { return graph.entities[rng() % graph.entities.size()].id; };
   std::vector<Uuid> ids(20'000);
   for (auto& id : ids) id = pick();
 
+  Measured lite;
+  std::optional<Measured> pg;
+  {
+    backends::SqliteOptions options;
+    options.path = path;
+    auto db = backends::openSqlite(options);
+    load(*db, graph, lite);
+    if (!loadOnly) {
+      db->sql().writer()->execute("ANALYZE");
+      reads(*db, ids, lite);
+    }
+  }
+#ifdef KHIVE_BENCH_POSTGRES
+  if (!pgUrl.empty()) pg = measurePostgres(pgUrl, graph, ids, loadOnly);
+#endif
+  if (loadOnly) {
+    fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s\n", lite.entitiesPerS, lite.edgesPerS);
+    if (pg) fmt::print("load (PostgreSQL): {:.0f} entities/s, {:.0f} edges/s\n", pg->entitiesPerS, pg->edgesPerS);
+    return 0;
+  }
+
+  // The hand-written peer reads the SQLite file khive wrote.
   RawPeer peer(path);
+  const double getP = median(sample(20'000, [&](int i) { peer.run(peer.get_, ids[i].str()); }));
+  const double nbP = median(sample(20'000, [&](int i) { peer.run(peer.neighbors_, ids[i].str()); }));
+  const double trP = median(sample(2'000, [&](int i) { peer.run(peer.walk_, ids[i].str()); }));
+
   struct Row {
     std::string name;
-    double khive;
-    double peer;
+    double khive, peer, postgres;
     std::string note;
   };
-  std::vector<Row> rows;
-
-  auto getK = sample(20'000, [&](int i) { db->entities().getEntity(ids[i]); });
-  auto getP = sample(20'000, [&](int i) { peer.run(peer.get_, ids[i].str()); });
-  rows.push_back({"get by id (us)", median(getK), median(getP), ""});
-
-  storage::NeighborQuery nq{.namespaces = {"bench"}};
-  auto nbK = sample(20'000, [&](int i) { db->graph().neighbors(ids[i], nq); });
-  auto nbP = sample(20'000, [&](int i) { peer.run(peer.neighbors_, ids[i].str()); });
-  rows.push_back({"neighbors out (us)", median(nbK), median(nbP), "limit 100"});
-
-  std::vector<double> sizes;
-  auto trK = sample(2'000, [&](int i) {
-    auto t = db->graph().traverse({.roots = {ids[i]}, .namespaces = {"bench"}, .maxDepth = 3});
-    sizes.push_back(static_cast<double>(t[0].nodes.size()));
-  });
-  auto trP = sample(2'000, [&](int i) { peer.run(peer.walk_, ids[i].str()); });
-  rows.push_back({"3-hop traverse (us)", median(trK), median(trP),
-                  fmt::format("median {} nodes; khive adds via-edges", median(sizes))});
-
-  int found = 0;
-  auto spK = sample(500, [&](int i) {
-    if (db->graph().shortestPath(ids[2 * i], ids[2 * i + 1], {.namespaces = {"bench"}, .maxDepth = 6})) ++found;
-  });
-  rows.push_back({"shortest path (us)", median(spK), 0, fmt::format("{} of 500 pairs connected within 6", found)});
-
-  fmt::print("\nload: {:.0f} entities/s ({:.2f} s), {:.0f} edges/s ({:.2f} s), batches of {}\n",
-             nEntities / entitySecs, entitySecs, nEdges / edgeSecs, edgeSecs, kBatch);
-  fmt::print("\n{:<22} {:>12} {:>16} {:>8}  {}\n", "operation (median)", "khive", "hand-written SQL", "ratio",
-             "note");
+  const double none = 0;
+  std::vector<Row> rows = {
+      {"entities/s (batch)", lite.entitiesPerS, none, pg ? pg->entitiesPerS : none, fmt::format("batches of {}", kBatch)},
+      {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none, fmt::format("batches of {}", kBatch)},
+      {"get by id (us)", lite.get, getP, pg ? pg->get : none, ""},
+      {"neighbors out (us)", lite.neighbors, nbP, pg ? pg->neighbors : none, "limit 100"},
+      {"3-hop traverse (us)", lite.traverse, trP, pg ? pg->traverse : none,
+       fmt::format("median {} nodes; khive adds via-edges", lite.traverseNodes)},
+      {"shortest path (us)", lite.shortestPath, none, pg ? pg->shortestPath : none,
+       fmt::format("{} of 500 pairs connected within 6", lite.connected)},
+  };
+  fmt::print("\n{:<22} {:>12} {:>16} {:>8} {:>12}  {}\n", "operation (median)", "khive SQLite", "hand-written SQL",
+             "ratio", "khive PG", "note");
   for (const auto& r : rows) {
-    fmt::print("{:<22} {:>12.1f} {:>16} {:>8}  {}\n", r.name, r.khive, r.peer > 0 ? fmt::format("{:.1f}", r.peer) : "-",
-               r.peer > 0 ? fmt::format("{:.2f}x", r.khive / r.peer) : "-", r.note);
+    fmt::print("{:<22} {:>12.1f} {:>16} {:>8} {:>12}  {}\n", r.name, r.khive, cell(r.peer),
+               r.peer > 0 ? fmt::format("{:.2f}x", r.khive / r.peer) : "-", cell(r.postgres), r.note);
   }
 
   std::filesystem::create_directories(outDir);
   std::ofstream csv(std::filesystem::path(outDir) / "graph_bench.csv");
-  csv << "metric,khive_sqlite,hand_written_sqlite,entities,edges\n";
-  csv << fmt::format("entities_per_s,{:.0f},,{},{}\n", nEntities / entitySecs, nEntities, nEdges);
-  csv << fmt::format("edges_per_s,{:.0f},,{},{}\n", nEdges / edgeSecs, nEntities, nEdges);
-  for (const auto& r : rows) csv << fmt::format("{},{:.2f},{:.2f},{},{}\n", r.name, r.khive, r.peer, nEntities, nEdges);
+  csv << "metric,khive_sqlite,hand_written_sqlite,khive_postgres,entities,edges\n";
+  for (const auto& r : rows)
+    csv << fmt::format("{},{:.2f},{:.2f},{:.2f},{},{}\n", r.name, r.khive, r.peer, r.postgres, nEntities, nEdges);
   if (!std::getenv("KHIVE_BENCH_KEEP")) std::filesystem::remove_all(dir);
   return 0;
 }
