@@ -165,7 +165,8 @@ std::optional<Measured> measurePostgres(const std::string& url, const bench::Syn
     pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
     return std::nullopt;
   }
-  pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
+  if (std::getenv("KHIVE_BENCH_KEEP")) fmt::print("PostgreSQL: kept schema {}\n", o.schema);
+  else pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
   return m;
 }
 #endif
