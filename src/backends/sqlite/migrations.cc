@@ -224,6 +224,10 @@ END;
 CREATE INDEX entities_deleted ON entities (id) WHERE deleted_at IS NOT NULL;
 CREATE INDEX notes_deleted ON notes (id) WHERE deleted_at IS NOT NULL;
 )sql"},
+      {4, "notes by name (a pattern's unlabeled start node looks notes up by name as well as entities)",
+       R"sql(
+CREATE INDEX notes_ns_name ON notes (namespace, name COLLATE NOCASE);
+)sql"},
   };
   return kMigrations;
 }
