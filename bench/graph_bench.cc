@@ -16,7 +16,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -25,10 +24,10 @@
 #include "khive/backends/sqlite.h"
 #include "synthetic_graph.h"
 #ifdef KHIVE_BENCH_POSTGRES
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include "khive/backends/postgres.h"
+#include "pg_admin.h"
 #endif
 
 using namespace khive;
@@ -137,12 +136,6 @@ void reads(storage::Backend& db, const std::vector<Uuid>& ids, Measured& m) {
 }
 
 #ifdef KHIVE_BENCH_POSTGRES
-void pgAdmin(const std::string& url, const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
-  if (PQstatus(c.get()) != CONNECTION_OK) return;
-  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
-}
-
 std::optional<Measured> measurePostgres(const std::string& url, const bench::SyntheticGraph& graph,
                                         const std::vector<Uuid>& ids, bool loadOnly) {
   backends::PostgresOptions o;
@@ -152,21 +145,29 @@ std::optional<Measured> measurePostgres(const std::string& url, const bench::Syn
   o.schema = fmt::format("graphbench_{}", ::getpid());
   o.namespaces = {"bench"};
   Measured m;
+  bool failed = false;
   try {
     auto db = backends::openPostgres(o);
     fmt::print("PostgreSQL: loading into schema {} ...\n", o.schema);
     load(*db, graph, m);
     if (!loadOnly) {
-      pgAdmin(url, fmt::format("ANALYZE {}.entities; ANALYZE {}.edges", o.schema, o.schema));
+      bench::pgAdmin(url, fmt::format("ANALYZE {}.entities; ANALYZE {}.edges", o.schema, o.schema));
       reads(*db, ids, m);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "graph_bench: PostgreSQL run failed: {}\n", e.what());
-    pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
-    return std::nullopt;
+    failed = true;  // the schema is still dropped below
   }
-  if (std::getenv("KHIVE_BENCH_KEEP")) fmt::print("PostgreSQL: kept schema {}\n", o.schema);
-  else pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
+  if (std::getenv("KHIVE_BENCH_KEEP")) {
+    fmt::print("PostgreSQL: kept schema {}\n", o.schema);
+  } else {
+    try {
+      bench::pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "graph_bench: could not drop schema {}: {}\n", o.schema, e.what());
+    }
+  }
+  if (failed) return std::nullopt;
   return m;
 }
 #endif

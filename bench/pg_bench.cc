@@ -47,12 +47,14 @@
 #include "khive/backends/sqlite.h"
 #include "khive/core/error.h"
 #include "khive/storage/backend.h"
+#include "pg_admin.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using khive::Entity;
 using khive::Uuid;
+using khive::bench::pgAdmin;
 namespace storage = khive::storage;
 
 struct Engine {
@@ -63,21 +65,6 @@ struct Engine {
   std::string label() const { return name + " (" + config + ")"; }
 };
 
-// Superuser statements on the PostgreSQL server (durability settings).
-std::string pgAdmin(const std::string& url, const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
-  if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c.get()));
-  std::string last;
-  std::stringstream ss(sql);
-  for (std::string stmt; std::getline(ss, stmt, ';');) {
-    if (stmt.find_first_not_of(" \n") == std::string::npos) continue;
-    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), stmt.c_str()), &PQclear);
-    auto st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(PQerrorMessage(c.get()));
-    if (st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0) last = PQgetvalue(r.get(), 0, 0);
-  }
-  return last;
-}
 
 // Sets the server's durability: on (production) or off (the test cluster's settings).
 void setPgDurability(const std::string& url, bool durable) {

@@ -18,14 +18,6 @@
 namespace khive::testing {
 namespace {
 
-std::vector<BackendCase> postgresCases() {
-  std::vector<BackendCase> out;
-  for (const auto& c : backendCases()) {
-    if (c.name == "postgres15" || c.name == "pglite") out.push_back(c);
-  }
-  return out;
-}
-
 const BackendCase& sqliteCase() {
   for (const auto& c : backendCases()) {
     if (c.name == "sqlite_file") return c;

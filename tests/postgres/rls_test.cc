@@ -29,14 +29,6 @@
 namespace khive::testing {
 namespace {
 
-std::vector<BackendCase> postgresCases() {
-  std::vector<BackendCase> out;
-  for (const auto& c : backendCases()) {
-    if (c.name == "postgres15" || c.name == "pglite") out.push_back(c);
-  }
-  return out;
-}
-
 using storage::asInt;
 
 class PgRls : public ::testing::TestWithParam<BackendCase> {

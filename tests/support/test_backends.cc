@@ -93,6 +93,14 @@ bool servicesRequired() {
   return v && *v && std::string_view(v) != "0";
 }
 
+std::vector<BackendCase> postgresCases() {
+  std::vector<BackendCase> out;
+  for (const auto& c : backendCases()) {
+    if (c.name == "postgres15" || c.name == "pglite") out.push_back(c);
+  }
+  return out;
+}
+
 const std::vector<BackendCase>& backendCases() {
   static const std::vector<BackendCase> cases = [] {
     std::vector<BackendCase> out;

@@ -33,6 +33,9 @@ struct BackendCase {
 
 const std::vector<BackendCase>& backendCases();
 
+// The PostgreSQL cases of backendCases(): native PostgreSQL 15 and PGlite.
+std::vector<BackendCase> postgresCases();
+
 // True when the README's test command started every service (it exports
 // KHIVE_REQUIRE_SERVICES=1): an unavailable backend is then a failure, not a skip.
 bool servicesRequired();
