@@ -10,8 +10,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "khive/backends/postgres.h"
-#include "khive/backends/sqlite.h"
 #include "khive/core/error.h"
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/codec.h"
@@ -561,7 +559,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* chk = db->add_subcommand("check", "Check the database's integrity and schema version");
   chk->callback(withRt(false, [&](Runtime& rt) {
     auto info = rt.backend().info();
-    int expected = info.engine == "postgres" ? backends::postgresSchemaVersion() : backends::sqliteSchemaVersion();
+    const int expected = info.buildSchemaVersion;
     std::vector<std::string> problems;
     if (info.schemaVersion != expected) problems.push_back(fmt::format("schema v{} but this build writes v{}", info.schemaVersion, expected));
     std::string integrity = "ok";

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "khive/backends/postgres.h"
-#include "khive/backends/sqlite.h"
 #include "khive/core/error.h"
 #include "khive/runtime/runtime.h"
 
@@ -236,8 +234,7 @@ Json Runtime::doctor(bool probeEngines) {
     caps[storage::capabilityName(c.capability)] = Json{{"supported", c.supported}, {"detail", c.detail}};
     if (c.capability == storage::Capability::Vectors) vectorDetail = c.detail;
   }
-  const int expectedSchema =
-      engine_ == "postgres" ? backends::postgresSchemaVersion() : backends::sqliteSchemaVersion();
+  const int expectedSchema = info.buildSchemaVersion;
   // On PostgreSQL without pgvector the vector migration waits for the extension, so the schema
   // stays one version behind; that is reported as the missing extension, not as a migration.
   const bool waitsForPgvector = engine_ == "postgres" && !hasVectors_ && info.schemaVersion < expectedSchema;

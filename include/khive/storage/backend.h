@@ -19,7 +19,8 @@ struct BackendInfo {
   std::string engine;          // "sqlite", "postgres"
   std::string engineVersion;   // e.g. "3.40.1"
   std::string location;        // file path, ":memory:", or connection target (no password)
-  int schemaVersion = 0;
+  int schemaVersion = 0;        // the database's
+  int buildSchemaVersion = 0;   // the version this build's migrations bring it to
   std::vector<CapabilityStatus> capabilities;
 };
 

@@ -27,6 +27,7 @@ class PostgresBackend final : public storage::Backend {
     out.engineVersion = db_.serverVersion();
     out.location = db_.location();
     out.schemaVersion = db_.schemaVersion();
+    out.buildSchemaVersion = backends::postgresSchemaVersion();
     for (auto c : {Capability::Sql, Capability::Entities, Capability::Notes, Capability::Graph, Capability::Events,
                    Capability::Sparse, Capability::Text}) {
       out.capabilities.push_back({c, true, ""});

@@ -23,6 +23,7 @@ class SqliteBackend final : public storage::Backend {
     out.engineVersion = sqlite3_libversion();
     out.location = db_.location();
     out.schemaVersion = db_.schemaVersion();
+    out.buildSchemaVersion = backends::sqliteSchemaVersion();
     for (auto c : {Capability::Sql, Capability::Entities, Capability::Notes, Capability::Graph, Capability::Events,
                    Capability::Vectors, Capability::Sparse, Capability::Text}) {
       out.capabilities.push_back({c, true, ""});
