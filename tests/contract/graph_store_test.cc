@@ -181,6 +181,42 @@ TEST_P(GraphContract, DeletedEdgesAndNodesAreInvisibleToNeighbors) {
   EXPECT_FALSE(db->graph().deleteEdge(e1.id, DeleteMode::Hard));
 }
 
+TEST_P(GraphContract, BatchLinksToSoftDeletedNodesStayHiddenUntilTheNodeIsRevived) {
+  // A batch into a graph with no soft-deleted node, then one that touches a soft-deleted
+  // entity and a soft-deleted note: the edges to them are stored but invisible.
+  auto a = entity("a");
+  auto b = entity("b");
+  auto gone = entity("gone");
+  auto n = note("gone too");
+  auto edge = [&](const Uuid& from, const std::string& rel, const Uuid& to) {
+    Edge e;
+    e.id = Uuid::v7();
+    e.ns = "ns1";
+    e.sourceId = from;
+    e.targetId = to;
+    e.relation = rel;
+    return e;
+  };
+  auto& g = db->graph();
+  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edge(a.id, "extends", b.id), edge(a.id, "depends_on", gone.id)}).affected,
+            2u);
+  NeighborQuery out{.namespaces = {"ns1"}};
+  EXPECT_EQ(g.neighbors(a.id, out).size(), 2u);
+  ASSERT_TRUE(db->entities().deleteEntity(gone.id, DeleteMode::Soft));
+  ASSERT_TRUE(db->notes().deleteNote(n.id, DeleteMode::Soft));
+  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edge(a.id, "enables", gone.id), edge(n.id, "annotates", a.id),
+                                            edge(b.id, "precedes", a.id)})
+                .affected,
+            3u);
+  EXPECT_EQ(ids(g.neighbors(a.id, out)), std::vector<Uuid>{b.id});
+  NeighborQuery in{.namespaces = {"ns1"}, .direction = Direction::In};
+  EXPECT_EQ(ids(g.neighbors(a.id, in)), std::vector<Uuid>{b.id});
+  Entity revived = gone;
+  revived.deletedAt.reset();
+  db->entities().upsertEntity(revived);
+  EXPECT_EQ(g.neighbors(a.id, out).size(), 3u) << "extends b, depends_on and enables the revived entity";
+}
+
 TEST_P(GraphContract, TraverseIsBreadthFirstCycleSafeWithViaEdges) {
   auto c = chain(5);
   link(c[4].id, "precedes", c[0].id);  // a cycle back to the root

@@ -193,7 +193,22 @@ storage::SqlValue Stmt::getValue(int col) const {
   }
 }
 
+namespace {
+// Process-wide library settings, applied once before the first connection opens. Memory
+// statistics are off: with them on, every allocation inside SQLite takes a global mutex.
+void configureLibrary() {
+  static const bool configured = [] {
+    // SQLITE_MISUSE means the library was initialised already (by another user of SQLite in
+    // this process); the defaults then stay, which is only slower.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+}  // namespace
+
 Conn::Conn(const ConnOptions& options) {
+  configureLibrary();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
               (options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
@@ -220,9 +235,9 @@ bool Conn::deadlinePassed() const {
 }
 
 Stmt Conn::prepare(std::string_view sql, std::string_view capability, std::string_view operation) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
+    std::string key(sql);
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v3(db_.get(), key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,

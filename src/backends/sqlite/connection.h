@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <functional>
 #include <unordered_map>
 
 #include "khive/core/error.h"
@@ -108,7 +109,12 @@ class Conn {
   static int progressCallback(void* self);
 
   DbPtr db_;
-  std::unordered_map<std::string, StmtPtr> cache_;
+  // Looked up by the caller's string_view: a cache hit allocates nothing.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, StmtPtr, TextHash, std::equal_to<>> cache_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 

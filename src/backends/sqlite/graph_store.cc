@@ -194,7 +194,7 @@ class DeadlineScope {
 };
 }  // namespace
 
-Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
+Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool noDeletedNodes) {
   validate(in);
   Edge e = in;
   if (db_.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
@@ -211,16 +211,19 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now) {
   // then finds no edge, the plain INSERT runs again to report what was wrong.
   static constexpr std::string_view kInsert =
       " INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, "
-      "updated_at, deleted_at, endpoint_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+      "updated_at, deleted_at, endpoint_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ";
+  static constexpr std::string_view kEndpointState =
       "(SELECT count(*) FROM entities INDEXED BY entities_deleted WHERE id = ?3 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?3 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM entities INDEXED BY entities_deleted WHERE id = ?4 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?4 AND deleted_at IS NOT NULL))";
   const std::string source = e.sourceId.str(), target = e.targetId.str(), metadata = e.metadata.dump();
   auto insert = [&](bool orIgnore) {
-    static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kInsert);
-    static const std::string kPlainInsert = "INSERT" + std::string(kInsert);
-    auto stmt = conn.prepare(orIgnore ? kInsertOrIgnore : kPlainInsert, kCap, "upsert_edge");
+    static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kInsert) + std::string(kEndpointState);
+    static const std::string kInsertOrIgnoreLive = "INSERT OR IGNORE" + std::string(kInsert) + "0)";
+    static const std::string kPlainInsert = "INSERT" + std::string(kInsert) + std::string(kEndpointState);
+    auto stmt = conn.prepare(!orIgnore ? kPlainInsert : noDeletedNodes ? kInsertOrIgnoreLive : kInsertOrIgnore, kCap,
+                             "upsert_edge");
     stmt.bindText(1, e.id.str())
         .bindText(2, e.ns)
         .bindText(3, source)
@@ -280,8 +283,21 @@ storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> e
   std::stable_sort(order.begin(), order.end(), [](const Edge* a, const Edge* b) {
     return std::tie(a->sourceId, a->targetId) < std::tie(b->sourceId, b->targetId);
   });
-  return writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
-                    [this](Conn& c, const Edge* e, Micros now) { upsertOne(c, *e, now); });
+  // Soft-deleted nodes are rare: when there are none, a new edge's endpoint state needs no
+  // probes. The test runs in the batch's own transaction, which no other writer can enter.
+  WriteTx tx(db_, kCap, "upsert_edges");
+  auto probe = tx.conn().prepare(
+      "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS NOT NULL) "
+      "OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS NOT NULL)",
+      kCap, "upsert_edges");
+  probe.step();
+  const bool noDeletedNodes = probe.getInt(0) == 0;
+  auto summary = writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
+                            [this, noDeletedNodes](Conn& c, const Edge* e, Micros now) {
+                              upsertOne(c, *e, now, noDeletedNodes);
+                            });
+  tx.commit();
+  return summary;
 }
 
 std::optional<Edge> SqliteGraphStore::getEdge(const Uuid& id) {

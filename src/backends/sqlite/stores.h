@@ -77,7 +77,9 @@ class SqliteGraphStore final : public storage::GraphStore {
                                                  const storage::PathQuery& query) override;
 
  private:
-  Edge upsertOne(Conn& conn, const Edge& edge, Micros now);
+  // `noDeletedNodes`: the caller has checked, inside this transaction, that no entity or note
+  // is soft-deleted, so a new edge's endpoint_deleted is 0 without probing its endpoints.
+  Edge upsertOne(Conn& conn, const Edge& edge, Micros now, bool noDeletedNodes = false);
   Database& db_;
 };
 
