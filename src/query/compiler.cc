@@ -74,6 +74,7 @@ const char* tableOf(unsigned substrate) {
 // Where a node's columns come from in the main query.
 struct NodeSql {
   bool pair = false;        // entity-or-note: LEFT JOIN pair <alias>e / <alias>n
+  bool idOnly = false;      // entity-or-note read for its id alone: an existence test, no join
   unsigned substrate = 0;   // single table: kEntity, kNote or kEvent
   std::string alias;        // n3 (single) or the pair's prefix
   std::string idExpr;       // the id used to join onward
@@ -88,11 +89,24 @@ class Compilation {
     nodes_.resize(b_.nodes.size());
     int driver = chooseDriver();
 
-    std::string from = driverSource(driver);
+    // A variable-length edge at the driver makes its walk the outermost row source (the walk
+    // is seeded with the driver's ids, so it already applies the driver's filters): the walk's
+    // rows then stream to the rest of the query instead of being stored first.
+    int right = driver, left = driver - 1;
+    std::string from;
+    if (right < static_cast<int>(b_.edges.size()) && b_.edges[right].variableLength) {
+      from = walkDriver(right, driver, right + 1, false);
+      ++right;
+    } else if (left >= 0 && b_.edges[left].variableLength) {
+      from = walkDriver(left, driver, left, true);
+      --left;
+    } else {
+      from = driverSource(driver);
+    }
     // Outward from the driver: rightwards with the written direction, then leftwards with
     // each edge reversed.
-    for (int i = driver; i < static_cast<int>(b_.edges.size()); ++i) from += joinEdge(i, i, i + 1, false);
-    for (int i = driver - 1; i >= 0; --i) from += joinEdge(i, i + 1, i, true);
+    for (int i = right; i < static_cast<int>(b_.edges.size()); ++i) from += joinEdge(i, i, i + 1, false);
+    for (int i = left; i >= 0; --i) from += joinEdge(i, i + 1, i, true);
 
     // Two edge aliases of one fixed-length pattern never bind the same edge (Cypher's
     // relationship uniqueness): in (a)-[]-(b)-[]-(c) the walk a->b->a over one edge is excluded.
@@ -215,6 +229,7 @@ class Compilation {
 
   std::string nodeField(int index, const BoundField& f) {
     const NodeSql& n = nodes_[index];
+    if (n.idOnly) return n.idExpr;  // only `id` is ever asked of such a node
     if (!n.pair) return singleField(n.alias, n.substrate, f);
     std::string e = n.alias + "e", t = n.alias + "n";
     if (f.field == "substrate") return fmt::format("CASE WHEN {}.id IS NOT NULL THEN 'entity' ELSE 'note' END", e);
@@ -267,11 +282,43 @@ class Compilation {
     return fmt::format("{} AS {}", tableOf(subs), n.alias);
   }
 
+  // True when node `index` has no label or inline property and the query reads no field of
+  // it but its id: then whether the id is a live, in-scope entity or note is all that matters.
+  bool readsOnlyId(int index) const {
+    const BoundNode& n = b_.nodes[index];
+    if (n.kind || !n.local.empty()) return false;
+    auto other = [&](const BoundField& f) {
+      return !f.onEdge && f.alias == index && (f.field != "id" || !f.jsonPath.empty());
+    };
+    for (auto& c : b_.columns)
+      if (other(c.field)) return false;
+    for (auto& conj : b_.where)
+      for (auto& p : conj)
+        if (other(p.field)) return false;
+    return true;
+  }
+
+  // The live, in-scope test of an entity-or-note id (a walk's node, a node read for its id).
+  std::string nodeInScope(std::string_view id) {
+    std::string ns = nsList();
+    return fmt::format(
+        "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
+        "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
+        id, ns, id, ns);
+  }
+
   std::string joinNode(int index, const std::string& idExpr) {
     NodeSql& n = nodes_[index];
     n.alias = fmt::format("n{}", index);
     n.idExpr = idExpr;
     unsigned subs = substrates(b_.nodes[index]);
+    if (subs == (detail::kEntity | detail::kNote) && readsOnlyId(index)) {
+      // One probe per row (the notes probe runs only for an id that is no live entity) instead
+      // of a LEFT JOIN of both tables.
+      n.idOnly = true;
+      where_.push_back(nodeInScope(idExpr));
+      return "";
+    }
     if (subs == (detail::kEntity | detail::kNote)) {
       n.pair = true;
       std::string e = n.alias + "e", t = n.alias + "n";
@@ -385,6 +432,43 @@ class Compilation {
     return sql;
   }
 
+  // The driver node `known` reached through the walk of edge `i` that it seeds: the walk is
+  // the FROM clause, the driver's record is joined by the walk's start id (its filters were
+  // applied by the seed), and the node at the walk's end joins as in joinEdge().
+  std::string walkDriver(int i, int known, int fresh, bool leftwards) {
+    const BoundEdge& e = b_.edges[i];
+    std::string w = walkCte(i, known, leftwards ? reversed(e.direction) : e.direction);
+    std::string wx = w + "x";
+    NodeSql& n = nodes_[known];
+    n.alias = fmt::format("n{}", known);
+    n.idExpr = wx + ".start_id";
+    std::string sql = fmt::format("{} AS {}", w, wx);
+    unsigned subs = substrates(b_.nodes[known]);
+    // Every start id is a driver row (the seed selected it), so LEFT JOIN loses nothing and
+    // lets the engine drop the join when the query reads none of the driver's columns. The
+    // joins repeat the driver's filters all the same: every alias carries the scope.
+    auto filters = [&](const std::string& alias, unsigned substrate) {
+      return join(nodeFilters(known, alias, substrate), " AND ");
+    };
+    if (subs == (detail::kEntity | detail::kNote)) {
+      n.pair = true;
+      sql += fmt::format(" LEFT JOIN entities AS {0}e ON {0}e.id = {1} AND {2} LEFT JOIN notes AS {0}n ON {0}n.id = {1} AND {3}",
+                         n.alias, n.idExpr, filters(n.alias + "e", detail::kEntity),
+                         filters(n.alias + "n", detail::kNote));
+    } else {
+      n.substrate = subs;
+      sql += fmt::format(" LEFT JOIN {0} AS {1} ON {1}.id = {2} AND {3}", tableOf(subs), n.alias, n.idExpr,
+                         filters(n.alias, subs));
+    }
+    where_.push_back(
+        fmt::format("{}.depth >= {}", wx, param(static_cast<std::int64_t>(e.minHops), ParamType::Integer)));
+    sql += joinNode(fresh, wx + ".node_id");
+    if (!e.var.empty()) {
+      sql += fmt::format(" JOIN edges AS e{} ON e{}.id = {}.{}", i, i, wx, leftwards ? "first_edge" : "last_edge");
+    }
+    return sql;
+  }
+
   // A variable-length edge as a recursive CTE over simple paths. Worked example, for
   //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (PostgreSQL form)
   //
@@ -416,13 +500,7 @@ class Compilation {
     req.branches = walkBranches("h", "w.node_id", dir, e);
     req.liveEdge = liveEdge("h");
     req.depthOk = fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
-    std::string ns = nsList();
-    req.nodeInScope = [ns](std::string_view id) {
-      return fmt::format(
-          "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
-          "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
-          id, ns, id, ns);
-    };
+    req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
     req.wantEdge = edgeCols;
     SqlDialect::WalkStep step = d_.walkStep(req);
     const std::string& next = step.next;

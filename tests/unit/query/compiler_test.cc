@@ -40,17 +40,17 @@ TEST(CompilerGolden, SqliteVariableLength) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
       R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
       R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"((?1) AND w0se.name = ?2 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, j.value, w.depth + 1, )"
+      R"((?1) AND w0se.name = ?3 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, j.value, w.depth + 1, )"
       R"(w.path || j.value || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR )"
       R"((EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w.node_id AND x.deleted_at IS NULL AND )"
-      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w.node_id AND x.deleted_at )"
-      R"(IS NULL AND x.namespace IN (?1)))) THEN (SELECT json_group_array(h.target_id) FROM edges AS h )"
-      R"(WHERE h.source_id = w.node_id AND h.relation IN (?3) AND h.deleted_at IS NULL AND )"
+      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w.node_id AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) THEN (SELECT json_group_array(h.target_id) FROM )"
+      R"(edges AS h WHERE h.source_id = w.node_id AND h.relation IN (?2) AND h.deleted_at IS NULL AND )"
       R"(h.endpoint_deleted = 0 AND h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || )"
-      R"(j.value || '/') = 0) SELECT DISTINCT n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x ON )"
-      R"(w0x.start_id = n0.id AND w0x.depth >= ?5 JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE )"
-      R"(WHEN w0x.node_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE )"
-      R"(n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?2 COLLATE NOCASE LIMIT ?6)");
+      R"(j.value || '/') = 0) SELECT DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS )"
+      R"(n0 ON n0.id = w0x.start_id AND n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?3 )"
+      R"(COLLATE NOCASE JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL )"
+      R"(THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE w0x.depth >= ?5 LIMIT ?6)");
 }
 
 TEST(CompilerGolden, SqliteJsonAndPaging) {
@@ -74,17 +74,17 @@ TEST(CompilerGolden, PostgresVariableLength) {
   EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
       R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
       R"((SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"(($1::text) AND lower((w0se.name) COLLATE "C") = lower($2::text COLLATE "C")) AS s UNION ALL )"
+      R"(($1::text) AND lower((w0se.name) COLLATE "C") = lower($3::text COLLATE "C")) AS s UNION ALL )"
       R"(SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h )"
-      R"(ON h.source_id = w.node_id AND h.relation IN ($3::text) AND h.deleted_at IS NULL AND )"
+      R"(ON h.source_id = w.node_id AND h.relation IN ($2::text) AND h.deleted_at IS NULL AND )"
       R"(h.endpoint_deleted = 0 AND h.namespace IN ($1::text) WHERE w.depth < $4::bigint AND h.target_id )"
       R"(<> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND )"
       R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE )"
       R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) SELECT DISTINCT )"
-      R"(n1.name AS "b_name" FROM entities AS n0 JOIN w0 AS w0x ON w0x.start_id = n0.id AND w0x.depth >= )"
-      R"($5::bigint JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS NULL AND )"
-      R"(n1.namespace IN ($1::text) WHERE n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND )"
-      R"(lower((n0.name) COLLATE "C") = lower($2::text COLLATE "C") LIMIT $6::bigint)");
+      R"(n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id AND )"
+      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND lower((n0.name) COLLATE "C") = )"
+      R"(lower($3::text COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS )"
+      R"(NULL AND n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
 }
 
 TEST(CompilerGolden, PostgresJsonAndPaging) {
@@ -123,6 +123,29 @@ TEST(Compiler, NamespaceScopeAppliesToEveryAlias) {
     EXPECT_NE(q.sql.find(name + ".namespace IN (?1, ?2)"), std::string::npos) << name << " unscoped in " << q.sql;
   }
   EXPECT_GE(aliases, 10);
+}
+
+TEST(Compiler, WalkAtTheDriverStreamsAndIdOnlyNodesAreExistenceTests) {
+  // The walk seeded by the driver is the outermost row source (not stored, then joined).
+  std::string ids = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.id");
+  EXPECT_NE(ids.find(") SELECT DISTINCT w0x.node_id AS \"b_id\" FROM w0 AS w0x LEFT JOIN entities AS n0e"), std::string::npos)
+      << ids;
+  // b is read for its id alone: one existence test, no join of entities and notes.
+  EXPECT_EQ(ids.find("AS n1e"), std::string::npos) << ids;
+  EXPECT_NE(ids.find("(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w0x.node_id AND x.deleted_at IS NULL AND "
+                     "x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w0x.node_id"),
+            std::string::npos)
+      << ids;
+  // Any other field of b, a label or an inline property of b brings the join back.
+  for (const char* text : {"MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.name",
+                           "MATCH (a {name: 'x'})-[*1..3]->(b:concept) RETURN DISTINCT b.id",
+                           "MATCH (a {name: 'x'})-[*1..3]->(b {name: 'y'}) RETURN DISTINCT b.id",
+                           "MATCH (a {name: 'x'})-[*1..3]->(b) WHERE b.kind = 'concept' RETURN DISTINCT b.id"}) {
+    EXPECT_NE(sqlFor(sqliteDialect(), text).find("JOIN entities AS n1"), std::string::npos) << text;
+  }
+  // A walk away from the driver is still joined to it.
+  std::string inner = sqlFor(sqliteDialect(), "MATCH (a:concept {name: 'x'})-->(b)-[*1..2]->(c) RETURN c.id");
+  EXPECT_NE(inner.find("JOIN w1 AS w1x ON w1x.start_id = "), std::string::npos) << inner;
 }
 
 TEST(Compiler, DialectDifferences) {
