@@ -636,8 +636,14 @@ int run(int argc, char** argv, const FrontEnds& fe) {
       }
       const Json& ix = j["index"];
       fmt::print("index: {} live records ({} entities, {} notes)\n", str(ix["live_records"]), str(ix["entities"]), str(ix["notes"]));
+      // What the index still holds for soft-deleted records, when it holds anything.
+      auto ofDeleted = [&](const Json& o) {
+        auto n = o.value("deleted_records", std::int64_t{0});
+        return n > 0 ? fmt::format("; {} more of deleted records", n) : std::string();
+      };
       if (ix.contains("text"))
-        fmt::print("  text: {} documents ({})\n", str(ix["text"]["documents"]), ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale");
+        fmt::print("  text: {} documents ({}{})\n", str(ix["text"]["documents"]),
+                   ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale", ofDeleted(ix["text"]));
       for (const auto& v : ix["vectors"])
         fmt::print("  vectors '{}': {} x {} dims, index {}{}\n", str(v["model"]), str(v["count"]), str(v["dimensions"]), str(v["index"]),
                    v["index_stale"].get<bool>() ? " (stale: rebuilt on next search)" : "");
@@ -648,7 +654,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
                             : e["ok"].get<bool>() ? fmt::format("ok, {} dimensions", str(e["dimensions"]))
                                                   : "FAILED: " + str(e["error"]);
         fmt::print("  {}{} {} - {}\n", str(e["name"]), e["default"].get<bool>() ? " (default)" : "", str(e["target"]), state);
-        if (e.contains("vectors")) fmt::print("    vectors for {} live records, {} missing\n", str(e["vectors"]), str(e["missing"]));
+        if (e.contains("vectors"))
+          fmt::print("    vectors for {} live records, {} missing{}\n", str(e["vectors"]), str(e["missing"]), ofDeleted(e));
       }
       for (const auto& p : j["problems"]) fmt::print("problem: {}\n", str(p));
     });
