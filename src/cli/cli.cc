@@ -441,6 +441,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)");
   se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
   se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
+  se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
+             "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
   se->callback(withRt(false, [&](Runtime& rt) {
     for (const auto& w : words) sr.text += (sr.text.empty() ? "" : " ") + w;
     sr.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
@@ -612,6 +614,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   bool noProbe = false;
   auto* doc = app.add_subcommand("doctor", "Report backend, versions, schema, extensions, index state and embedding engines");
   doc->add_flag("--no-probe", noProbe, "Do not ask each embedding engine for a test vector");
+  doc->footer("The index state counts the text documents and vectors of live records. Those a soft-deleted record\n"
+              "keeps are shown apart (deleted_records); they are not a problem, and a hard delete removes them.");
   doc->callback(withRt(false, [&](Runtime& rt) {
     Json j = rt.doctor(!noProbe);
     auto cfg = runtime::findConfigFile(g.config);
