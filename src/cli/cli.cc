@@ -441,6 +441,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)");
   se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
   se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
+  se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
+             "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
   se->callback(withRt(false, [&](Runtime& rt) {
     for (const auto& w : words) sr.text += (sr.text.empty() ? "" : " ") + w;
     sr.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
@@ -612,6 +614,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   bool noProbe = false;
   auto* doc = app.add_subcommand("doctor", "Report backend, versions, schema, extensions, index state and embedding engines");
   doc->add_flag("--no-probe", noProbe, "Do not ask each embedding engine for a test vector");
+  doc->footer("The index state counts the text documents and vectors of live records. Those a soft-deleted record\n"
+              "keeps are shown apart (deleted_records); they are not a problem, and a hard delete removes them.");
   doc->callback(withRt(false, [&](Runtime& rt) {
     Json j = rt.doctor(!noProbe);
     auto cfg = runtime::findConfigFile(g.config);
@@ -636,8 +640,14 @@ int run(int argc, char** argv, const FrontEnds& fe) {
       }
       const Json& ix = j["index"];
       fmt::print("index: {} live records ({} entities, {} notes)\n", str(ix["live_records"]), str(ix["entities"]), str(ix["notes"]));
+      // What the index still holds for soft-deleted records, when it holds anything.
+      auto ofDeleted = [&](const Json& o) {
+        auto n = o.value("deleted_records", std::int64_t{0});
+        return n > 0 ? fmt::format("; {} more of deleted records", n) : std::string();
+      };
       if (ix.contains("text"))
-        fmt::print("  text: {} documents ({})\n", str(ix["text"]["documents"]), ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale");
+        fmt::print("  text: {} documents ({}{})\n", str(ix["text"]["documents"]),
+                   ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale", ofDeleted(ix["text"]));
       for (const auto& v : ix["vectors"])
         fmt::print("  vectors '{}': {} x {} dims, index {}{}\n", str(v["model"]), str(v["count"]), str(v["dimensions"]), str(v["index"]),
                    v["index_stale"].get<bool>() ? " (stale: rebuilt on next search)" : "");
@@ -648,7 +658,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
                             : e["ok"].get<bool>() ? fmt::format("ok, {} dimensions", str(e["dimensions"]))
                                                   : "FAILED: " + str(e["error"]);
         fmt::print("  {}{} {} - {}\n", str(e["name"]), e["default"].get<bool>() ? " (default)" : "", str(e["target"]), state);
-        if (e.contains("vectors")) fmt::print("    vectors for {} live records, {} missing\n", str(e["vectors"]), str(e["missing"]));
+        if (e.contains("vectors"))
+          fmt::print("    vectors for {} live records, {} missing{}\n", str(e["vectors"]), str(e["missing"]), ofDeleted(e));
       }
       for (const auto& p : j["problems"]) fmt::print("problem: {}\n", str(p));
     });

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
@@ -144,15 +145,18 @@ Json Server::tools() {
             {"cap", integer("Row cap", 1, 10000)}, {"parameters", obj("Values of $name references")}},
            {"text"}, true),
       tool("stats", "Counts of entities, notes, edges, events in the read scope", Json::object(), {}, true),
-      tool("reindex", "(Re)embed every live entity and note with an embedding engine so vector search finds them",
-           {{"engine", str("Engine name (default: the default engine)")}, {"namespaces", strings("Only these namespaces (default: the read scope)")}},
+      tool("reindex",
+           "(Re)embed every live entity and note with an embedding engine so vector search finds them; sends "
+           "notifications/progress after each batch when the call carries a progressToken",
+           {{"engine", str("Engine name (default: the default engine)")}, {"namespaces", strings("Only these namespaces (default: the read scope)")},
+            {"batch", integer("Records embedded per batch (default 256)", 1, 10000)}},
            {}, false),
       tool("doctor", "Report backend, versions, schema, extensions, index state and embedding engines",
            {{"probe", Json{{"type", "boolean"}, {"description", "Ask each embedding engine for a test vector (default true)"}}}}, {}, true),
   });
 }
 
-Json Server::callTool(const std::string& name, const Json& argsJson) {
+Json Server::callTool(const std::string& name, const Json& argsJson, const Json& progressToken) {
   Args a{argsJson};
   auto& rt = rt_;
   if (name == "create_entity")
@@ -222,7 +226,24 @@ Json Server::callTool(const std::string& name, const Json& argsJson) {
   if (name == "query")
     return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", 500), .parameters = a.o("parameters")}));
   if (name == "stats") return runtime::toJson(rt.stats());
-  if (name == "reindex") return runtime::toJson(rt.reindex({.engine = a.os("engine"), .namespaces = a.list("namespaces")}));
+  if (name == "reindex") {
+    runtime::ReindexRequest r{.engine = a.os("engine"), .namespaces = a.list("namespaces"), .batchSize = a.i("batch", 256)};
+    if (!progressToken.is_null() && notify_) {
+      // MCP requires progress to increase with every notification; the runtime reports the
+      // start (0 done) and then each written batch.
+      r.progress = [this, &progressToken, last = std::optional<std::int64_t>()](const runtime::ReindexProgress& p) mutable {
+        if (last && p.done <= *last) return;
+        last = p.done;
+        notify_(Json{{"jsonrpc", "2.0"},
+                     {"method", "notifications/progress"},
+                     {"params", Json{{"progressToken", progressToken},
+                                     {"progress", p.done},
+                                     {"total", p.total},
+                                     {"message", fmt::format("reindexed {} of {} records", p.done, p.total)}}}});
+      };
+    }
+    return runtime::toJson(rt.reindex(r));
+  }
   if (name == "doctor") return rt.doctor(!(a.has("probe") && argsJson["probe"].is_boolean() && !argsJson["probe"].get<bool>()));
   throw std::logic_error("unreachable: tool list and dispatch disagree on " + name);
 }
@@ -266,8 +287,15 @@ std::optional<Json> Server::handle(const Json& msg) {
     if (!known) return rpcError(id, kInvalidParams, fmt::format("unknown tool '{}'", name));
     Json args = params.contains("arguments") ? params["arguments"] : Json::object();
     if (!args.is_object()) return rpcError(id, kInvalidParams, "arguments must be an object");
+    // A progressToken is a string or an integer (MCP 2025-06-18, _meta of the request).
+    Json progressToken;
+    if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("progressToken")) {
+      const Json& t = params["_meta"]["progressToken"];
+      if (!t.is_string() && !t.is_number_integer()) return rpcError(id, kInvalidParams, "progressToken must be a string or an integer");
+      progressToken = t;
+    }
     try {
-      Json result = callTool(name, args);
+      Json result = callTool(name, args, progressToken);
       return rpcResult(id, Json{{"content", Json::array({Json{{"type", "text"}, {"text", textOf(name, result)}}})},
                                 {"structuredContent", result},
                                 {"isError", false}});
@@ -296,7 +324,10 @@ std::optional<std::string> Server::handleLine(std::string_view line) {
 }
 
 int serve(runtime::Runtime& rt, std::istream& in, std::ostream& out) {
-  Server server(rt);
+  Server server(rt, [&out](const Json& message) {
+    out << message.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+    out.flush();
+  });
   std::cerr << "khive mcp: serving MCP " << kProtocolVersion << " on stdio\n";
   std::string line;
   while (std::getline(in, line)) {

@@ -598,7 +598,24 @@ SearchResult Runtime::search(const SearchRequest& req) {
       out.notice = fmt::format("{}; text-only search", e.message());
     }
   }
-  out.hits = retrieval::HybridSearch(*backend_).search(q);
+  try {
+    out.hits = retrieval::HybridSearch(*backend_).search(q);
+  } catch (const Error& e) {
+    // The store holds vectors of another dimension under the engine's name (the model behind
+    // the name changed): no query vector of this engine can be compared with them, but the text
+    // signal still answers. Looked up only when the vector search refused the query, so a
+    // search pays nothing for the check.
+    auto clash = out.mode == "hybrid" && e.code() == ErrorCode::InvalidInput
+                     ? storedDimensionClash(*out.engine, static_cast<int>(q.vector.size()))
+                     : std::nullopt;
+    if (!clash) throw;
+    out.notice = *clash + "; text-only search";
+    out.mode = "text";
+    out.engine.reset();
+    q.vector.clear();
+    q.vectorModel.clear();
+    out.hits = retrieval::HybridSearch(*backend_).search(q);
+  }
   if (out.mode == "hybrid" &&
       std::none_of(out.hits.begin(), out.hits.end(), [](const auto& h) { return h.signals.vector.has_value(); }) &&
       backend_->vectors().countVectors(*out.engine, readNs_) == 0)

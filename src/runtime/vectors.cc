@@ -87,6 +87,12 @@ void Runtime::storeVector(const Uuid& id, const std::string& ns, const std::stri
   backend_->vectors().insertVector(r);
 }
 
+std::optional<std::string> Runtime::storedDimensionClash(const std::string& engine, int dims) {
+  for (const auto& v : backend_->vectors().vectorInfo())
+    if (v.model == engine && v.dims != dims) return dimensionClash(engine, dims, v.dims);
+  return std::nullopt;
+}
+
 // ---- reindex ---------------------------------------------------------------------------
 
 ReindexSummary Runtime::reindex(const ReindexRequest& req) {
@@ -124,9 +130,8 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
     sum.dimensions = eng->dimension();
     // The store fixes one dimension per engine name: a model of another dimension behind the
     // same name would fail on every record, so say what to do before writing anything.
-    for (const auto& v : backend_->vectors().vectorInfo())
-      if (v.model == eng->name() && v.dims != sum.dimensions)
-        throw Error(ErrorCode::InvalidInput, "runtime", "reindex", dimensionClash(eng->name(), sum.dimensions, v.dims));
+    if (auto clash = storedDimensionClash(eng->name(), sum.dimensions))
+      throw Error(ErrorCode::InvalidInput, "runtime", "reindex", *clash);
     ReindexProgress progress;
     progress.total =
         backend_->entities().countEntities({.namespaces = nss}) + backend_->notes().countNotes({.namespaces = nss});
@@ -268,15 +273,19 @@ Json Runtime::doctor(bool probeEngines) {
     }
   }
 
-  // Index state: derived indexes against the live records they are derived from.
+  // Index state: derived indexes against the live records they are derived from. Soft delete
+  // keeps a record's text document and vectors (retrieval drops the record when it fuses), so
+  // only those of live records count as indexed; the rest are reported apart, as "of deleted
+  // records", and are no problem.
   const std::int64_t entities = backend_->entities().countEntities({.namespaces = readNs_});
   const std::int64_t notes = backend_->notes().countNotes({.namespaces = readNs_});
-  Json index{{"live_records", entities + notes}, {"entities", entities}, {"notes", notes}};
+  const std::int64_t live = entities + notes;
+  Json index{{"live_records", live}, {"entities", entities}, {"notes", notes}};
   if (hasText_) {
-    const std::int64_t docs = backend_->text().countDocuments(readNs_);
-    index["text"] = Json{{"documents", docs}, {"in_sync", docs == entities + notes}};
-    if (docs != entities + notes)
-      problems.push_back(fmt::format("text index holds {} documents for {} live records", docs, entities + notes));
+    const std::int64_t docs = backend_->text().countLiveDocuments(readNs_);
+    const std::int64_t all = backend_->text().countDocuments(readNs_);
+    index["text"] = Json{{"documents", docs}, {"deleted_records", all - docs}, {"in_sync", docs == live}};
+    if (docs != live) problems.push_back(fmt::format("text index holds documents for {} of {} live records", docs, live));
   }
   Json vectors = Json::array();
   if (hasVectors_) {
@@ -301,13 +310,13 @@ Json Runtime::doctor(bool probeEngines) {
            {"default", def && def->name() == spec.name},
            {"embed_on_write", spec.embedOnWrite}};
     if (hasVectors_) {
-      const std::int64_t n = backend_->vectors().countVectors(spec.name, readNs_);
+      const std::int64_t n = backend_->vectors().countLiveVectors(spec.name, readNs_);
       e["vectors"] = n;
-      e["missing"] = std::max<std::int64_t>(0, entities + notes - n);
-      if (n < entities + notes)
-        problems.push_back(
-            fmt::format("engine '{}' has vectors for {} of {} live records: run `khive reindex --engine {}`", spec.name,
-                        n, entities + notes, spec.name));
+      e["missing"] = std::max<std::int64_t>(0, live - n);
+      e["deleted_records"] = backend_->vectors().countVectors(spec.name, readNs_) - n;
+      if (n < live)
+        problems.push_back(fmt::format("engine '{}' has vectors for {} of {} live records: run `khive reindex --engine {}`",
+                                       spec.name, n, live, spec.name));
     }
     if (probeEngines) {
       // A short probe: one vector, at most 3 s for an HTTP engine.

@@ -76,6 +76,18 @@ if command -v script >/dev/null; then
   echo "$progress" | grep -q "reindex 100.0% (3 of 3) records" || fail "reindex progress on a tty: $progress"
 fi
 
+# The model behind the engine's name changes its dimension: search does not fail, it answers
+# from text and says why (stderr note and "notice", as when no engine is configured).
+sed 's/hash-16/hash-8/' "$work/http.toml" >"$work/http8.toml"
+s=$("$khive" --config "$work/http8.toml" --db "$db" search "blue red" 2>"$work/search_err")
+clash="engine 'local' gives 8-dimensional vectors but the database holds 16-dimensional ones"
+grep -q "^khive: note: $clash.*; text-only search\$" "$work/search_err" || fail "dimension clash note: $(cat "$work/search_err")"
+[ "$(wc -l <"$work/search_err")" = 1 ] || fail "dimension clash: one stderr line: $(cat "$work/search_err")"
+echo "$s" | jq_ 'j.mode' | grep -qx text || fail "dimension clash mode text: $s"
+echo "$s" | jq_ 'j.notice' | grep -q "$clash" || fail "dimension clash notice in JSON: $s"
+echo "$s" | jq_ 'j.hits[0].id' | grep -qx "$red" || fail "dimension clash text hit: $s"
+expect_fail 2 "$clash" "$khive" --config "$work/http8.toml" --db "$db" reindex
+
 # The server goes down: writes fail with one line and write nothing; search falls back.
 kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true
 before=$(k stats | jq_ 'j.entities')
@@ -103,10 +115,24 @@ EOF
 f() { "$khive" --config "$work/ft.toml" --db "$work/ft.db" "$@"; }
 f init >/dev/null
 rex=$(f create entity -k concept -n Rex -d "a loyal canine that likes to fetch" | jq_ 'j.id')
-f create entity -k concept -n Sloop -d "a vessel with one mast" >/dev/null
-f reindex | jq_ 'j.entities + "," + j.dimensions' | grep -qx "2,16" || fail "fasttext reindex"
+sloop=$(f create entity -k concept -n Sloop -d "a vessel with one mast" | jq_ 'j.id')
+f create note -k observation -c "the kennel by the harbor" >/dev/null
+f reindex | jq_ 'j.entities + "," + j.notes + "," + j.dimensions' | grep -qx "2,1,16" || fail "fasttext reindex"
 f search puppy leash | jq_ 'j.hits[0].id' | grep -qx "$rex" || fail "fasttext vector search"
 f doctor | jq_ 'j.engines[0].ok + "," + j.engines[0].dimensions' | grep -qx "true,16" || fail "fasttext doctor"
+# A soft-deleted record keeps its text document and vector; doctor counts them apart from the
+# indexed live data.
+f delete "$sloop" >/dev/null
+d=$(f doctor)
+echo "$d" | jq_ 'j.index.live_records + "," + j.index.text.documents + "," + j.index.text.deleted_records + "," + j.index.text.in_sync' \
+  | grep -qx "2,2,1,true" || fail "doctor text index after a soft delete: $d"
+echo "$d" | jq_ 'j.engines[0].vectors + "," + j.engines[0].missing + "," + j.engines[0].deleted_records + "," + j.ok' \
+  | grep -qx "2,0,1,true" || fail "doctor vectors after a soft delete: $d"
+if command -v script >/dev/null; then
+  human=$(script -qc "$khive --config $work/ft.toml --db $work/ft.db doctor" /dev/null)
+  echo "$human" | grep -q "text: 2 documents (in sync; 1 more of deleted records)" || fail "doctor human text after a soft delete: $human"
+  echo "$human" | grep -q "vectors for 2 live records, 0 missing; 1 more of deleted records" || fail "doctor human vectors after a soft delete: $human"
+fi
 cat >"$work/bad.toml" <<EOF
 [[engines]]
 name = "ft"

@@ -159,8 +159,16 @@ TEST_P(VectorContract, HardDeleteOfTheSubjectRemovesTextAndVectors) {
   db->vectors().insertVector(survivor);
   EXPECT_EQ(db->vectors().searchVectors(req({1, 0})).size(), 3u);  // builds any index first
 
+  std::vector<std::string> scope = {"ns1"};
+  // Live counts: only subjects that are live entities or notes (the survivor has no subject).
+  EXPECT_EQ(db->vectors().countLiveVectors("m", scope), 2);
+  EXPECT_EQ(db->text().countLiveDocuments(scope), 2);
   EXPECT_TRUE(db->entities().deleteEntity(e.id, storage::DeleteMode::Soft));
   EXPECT_TRUE(db->text().getDocument(e.id)) << "a soft delete keeps the text document";
+  EXPECT_EQ(db->vectors().countVectors("m", scope), 3) << "a soft delete keeps the vector";
+  EXPECT_EQ(db->vectors().countLiveVectors("m", scope), 1);
+  EXPECT_EQ(db->text().countDocuments(scope), 2);
+  EXPECT_EQ(db->text().countLiveDocuments(scope), 1);
   EXPECT_TRUE(db->entities().deleteEntity(e.id, storage::DeleteMode::Hard));
   EXPECT_TRUE(db->notes().deleteNote(n.id, storage::DeleteMode::Hard));
   EXPECT_FALSE(db->text().getDocument(e.id));

@@ -435,6 +435,29 @@ TEST_P(EngineOnBackend, ReindexSearchDoctor) {
     ASSERT_FALSE(res.hits.empty());
     EXPECT_EQ(res.hits[0].subjectId, dog.id);
     EXPECT_EQ(rt.doctor()["engines"][0]["missing"], 0);
+
+    // A soft-deleted record keeps its text document and vector, but they are not indexed live
+    // data: Sloop is deleted and Rex loses its vector, so one of one live record lacks one.
+    auto sloop = rt.search({.text = "sail mast keel"}).hits.at(0).subjectId;
+    ASSERT_NE(sloop, dog.id);
+    rt.remove(sloop, false);
+    rt.backend().vectors().deleteVectors(dog.id);
+    doc = rt.doctor();
+    EXPECT_EQ(doc["index"]["live_records"], 1) << doc.dump();
+    EXPECT_EQ(doc["index"]["text"]["documents"], 1) << doc.dump();
+    EXPECT_EQ(doc["index"]["text"]["deleted_records"], 1) << doc.dump();
+    EXPECT_EQ(doc["index"]["text"]["in_sync"], true) << doc.dump();
+    EXPECT_EQ(doc["engines"][0]["vectors"], 0) << doc.dump();
+    EXPECT_EQ(doc["engines"][0]["missing"], 1) << doc.dump();
+    EXPECT_EQ(doc["engines"][0]["deleted_records"], 1) << doc.dump();
+    EXPECT_EQ(doc["problems"].size(), 1u) << doc.dump();
+    EXPECT_NE(doc["problems"][0].get<std::string>().find("has vectors for 0 of 1 live records"), std::string::npos)
+        << doc.dump();
+    EXPECT_EQ(rt.reindex({}).entities, 1);
+    doc = rt.doctor();
+    EXPECT_EQ(doc["engines"][0]["vectors"], 1) << doc.dump();
+    EXPECT_EQ(doc["engines"][0]["missing"], 0) << doc.dump();
+    EXPECT_EQ(doc["ok"], true) << doc.dump();
   } else {
     EXPECT_EQ(errorOf([&] { rt.reindex({}); }).code(), ErrorCode::Unsupported);
     auto res = rt.search({.text = "canine"});
@@ -471,6 +494,17 @@ TEST(Reindex, AnotherDimensionUnderTheSameNameIsRefusedBeforeWriting) {
       << e.message();
   auto doc = rt->doctor();
   EXPECT_NE(doc["problems"].dump().find("gives 16-dimensional vectors"), std::string::npos) << doc.dump();
+  // Search does not fail: it answers from text and says why.
+  auto res = rt->search({.text = "a"});
+  EXPECT_EQ(res.mode, "text");
+  EXPECT_FALSE(res.engine);
+  ASSERT_TRUE(res.notice);
+  EXPECT_NE(res.notice->find("engine 'http' gives 16-dimensional vectors but the database holds 8-dimensional ones"),
+            std::string::npos)
+      << *res.notice;
+  EXPECT_NE(res.notice->find("text-only search"), std::string::npos) << *res.notice;
+  ASSERT_EQ(res.hits.size(), 1u);
+  EXPECT_FALSE(res.hits[0].signals.vector);
   rt.reset();
   fs::remove(db);
 }

@@ -3,6 +3,7 @@
 // line), protocol version 2025-06-18 with negotiation. Exposes the runtime's verbs as tools.
 // stdout carries protocol messages only; diagnostics go to stderr.
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 
@@ -13,10 +14,15 @@ namespace khive::mcp {
 
 inline constexpr const char* kProtocolVersion = "2025-06-18";
 
+// Writes one server-to-client message (a notification) to the transport, in order with the
+// responses: it is called while a request is handled, before that request's response.
+using NotifySink = std::function<void(const Json& message)>;
+
 // Single-threaded: one session at a time.
 class Server {
  public:
-  explicit Server(runtime::Runtime& rt) : rt_(rt) {}
+  // Without a sink, notifications (progress) are dropped.
+  explicit Server(runtime::Runtime& rt, NotifySink notify = {}) : rt_(rt), notify_(std::move(notify)) {}
 
   // Handles one raw line; returns the response line, or nullopt for a notification.
   // Malformed input gets a JSON-RPC error response, never an exception.
@@ -28,13 +34,17 @@ class Server {
   static Json tools();
 
  private:
-  Json callTool(const std::string& name, const Json& args);
+  // progressToken: the request's _meta.progressToken (null when the client asked for none);
+  // a long tool (reindex) sends notifications/progress under it.
+  Json callTool(const std::string& name, const Json& args, const Json& progressToken);
 
   runtime::Runtime& rt_;
+  NotifySink notify_;
   bool initialized_ = false;
 };
 
-// Reads lines from `in` until EOF, writes responses to `out`. Returns the exit code (0).
+// Reads lines from `in` until EOF, writes responses and notifications to `out`, one per line.
+// Returns the exit code (0).
 int serve(runtime::Runtime& rt, std::istream& in, std::ostream& out);
 
 }  // namespace khive::mcp

@@ -135,7 +135,8 @@ struct SearchResult {
   std::string mode;  // "hybrid" (text + vector) or "text"
   std::optional<std::string> engine;  // the embedding engine that embedded the query
   // Why the search is text-only (no engine configured, the engine failed, no vector
-  // capability), or that the engine has no vectors stored yet; nullopt when nothing to say.
+  // capability, the stored vectors of the engine have another dimension than it gives now),
+  // or that the engine has no vectors stored yet; nullopt when nothing to say.
   std::optional<std::string> notice;
 };
 
@@ -284,6 +285,9 @@ class Runtime {
   std::optional<std::vector<float>> vectorForWrite(const std::string& text);
   void storeVector(const Uuid& id, const std::string& ns, const std::string& kind, const Json& properties,
                    std::vector<float> values);
+  // What to tell the user when the store holds vectors under `engine`'s name whose dimension
+  // is not `dims` (the model behind the name changed), or nullopt when they agree.
+  std::optional<std::string> storedDimensionClash(const std::string& engine, int dims);
 };
 
 // The text khive embeds for a record: the name, then a newline and the description (entity)

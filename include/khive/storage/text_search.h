@@ -64,6 +64,9 @@ class TextSearch {
   virtual std::optional<TextDocument> getDocument(const Uuid& subjectId) = 0;
   virtual std::vector<TextHit> searchText(const TextQuery& query) = 0;
   virtual std::int64_t countDocuments(std::span<const std::string> namespaces) = 0;
+  // Like countDocuments, but only the documents of live subjects: entities and notes that exist
+  // and are not soft-deleted (soft delete keeps a record's document).
+  virtual std::int64_t countLiveDocuments(std::span<const std::string> namespaces) = 0;
   virtual TextStats textStats() = 0;
   virtual void rebuildText() = 0;
 };

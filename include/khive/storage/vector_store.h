@@ -70,6 +70,10 @@ class VectorStore {
   // Removes every vector of the subject (all models and fields); returns how many.
   virtual std::int64_t deleteVectors(const Uuid& subjectId) = 0;
   virtual std::int64_t countVectors(const std::string& model, std::span<const std::string> namespaces) = 0;
+  // Like countVectors, but only the vectors of live subjects: entities and notes that exist and
+  // are not soft-deleted. Soft delete keeps a record's vectors (retrieval drops the subject when
+  // it fuses), so countVectors - countLiveVectors is what the store holds for no live record.
+  virtual std::int64_t countLiveVectors(const std::string& model, std::span<const std::string> namespaces) = 0;
   virtual std::vector<VectorHit> searchVectors(const VectorSearchRequest& request) = 0;
   virtual std::vector<VectorIndexInfo> vectorInfo() = 0;
   virtual void rebuildVectorIndex(const std::string& model) = 0;

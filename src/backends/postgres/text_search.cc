@@ -202,6 +202,15 @@ std::int64_t PgTextSearch::countDocuments(std::span<const std::string> namespace
       kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
 }
 
+std::int64_t PgTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace = ANY (").texts(namespaces).text(") AND ");
+  b.text(kLiveSubject);
+  return db_.run(
+      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+}
+
 storage::TextStats PgTextSearch::textStats() {
   return db_.run(
       kCap, "stats",

@@ -173,6 +173,15 @@ std::int64_t PgVectorStore::countVectors(const std::string& model, std::span<con
       kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
 }
 
+std::int64_t PgVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").str(model);
+  b.text(" AND r.namespace = ANY (").texts(namespaces).text(") AND ").text(kLiveSubject);
+  return db_.run(
+      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+}
+
 std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::VectorSearchRequest& q) {
   requireNamespaces(q.namespaces, kCap, "search");
   if (q.topK < 1 || q.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));

@@ -27,6 +27,7 @@ class SqliteTextSearch final : public storage::TextSearch {
   std::optional<storage::TextDocument> getDocument(const Uuid& subjectId) override;
   std::vector<storage::TextHit> searchText(const storage::TextQuery& query) override;
   std::int64_t countDocuments(std::span<const std::string> namespaces) override;
+  std::int64_t countLiveDocuments(std::span<const std::string> namespaces) override;
   storage::TextStats textStats() override;
   void rebuildText() override;
 
@@ -46,6 +47,7 @@ class SqliteVectorStore final : public storage::VectorStore {
   storage::BatchWriteSummary insertVectors(std::span<const storage::VectorRecord> records) override;
   std::int64_t deleteVectors(const Uuid& subjectId) override;
   std::int64_t countVectors(const std::string& model, std::span<const std::string> namespaces) override;
+  std::int64_t countLiveVectors(const std::string& model, std::span<const std::string> namespaces) override;
   std::vector<storage::VectorHit> searchVectors(const storage::VectorSearchRequest& request) override;
   std::vector<storage::VectorIndexInfo> vectorInfo() override;
   void rebuildVectorIndex(const std::string& model) override;

@@ -34,6 +34,13 @@ class SqlBuilder {
   SqlBuilder& inList(std::span<const Uuid> values);
 };
 
+// A condition on a row of a retrieval table (text_documents, vectors) aliased `r`: its subject is
+// a live entity or note. Soft delete keeps the subject's retrieval rows, so counts of "indexed
+// live data" need it. Both lookups are primary-key seeks.
+inline constexpr std::string_view kLiveSubject =
+    "(EXISTS (SELECT 1 FROM entities AS le WHERE le.id = r.subject_id AND le.deleted_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM notes AS ln WHERE ln.id = r.subject_id AND ln.deleted_at IS NULL))";
+
 // InvalidInput unless at least one namespace is given (multi-record reads are scoped).
 void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
                        std::string_view operation);

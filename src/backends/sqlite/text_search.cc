@@ -182,6 +182,18 @@ std::int64_t SqliteTextSearch::countDocuments(std::span<const std::string> names
   return stmt.getInt(0);
 }
 
+std::int64_t SqliteTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace IN ").inList(namespaces);
+  b.text(" AND ").text(kLiveSubject);
+  auto lease = db_.acquireReader(kCap, "count");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
 storage::TextStats SqliteTextSearch::textStats() {
   auto lease = db_.acquireReader(kCap, "stats");
   auto stmt = lease.conn().prepare("SELECT count(*), count(DISTINCT namespace) FROM text_documents", kCap, "stats");

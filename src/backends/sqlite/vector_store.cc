@@ -150,6 +150,18 @@ std::int64_t SqliteVectorStore::countVectors(const std::string& model, std::span
   return stmt.getInt(0);
 }
 
+std::int64_t SqliteVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
+  requireNamespaces(namespaces, kCap, "count");
+  SqlBuilder b;
+  b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").param(model);
+  b.text(" AND r.namespace IN ").inList(namespaces).text(" AND ").text(kLiveSubject);
+  auto lease = db_.acquireReader(kCap, "count");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
 namespace {
 // Exact search straight from the table, for a search made inside an open write transaction:
 // it must see the transaction's own uncommitted writes, which the shared index never holds.
