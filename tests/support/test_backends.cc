@@ -26,6 +26,10 @@ namespace {
 std::string freshSqlitePath() {
   static std::atomic<int> counter{0};
   auto dir = std::filesystem::temp_directory_path() / fmt::format("khive-test-{}", ::getpid());
+  // A folder left by an earlier process with the same (recycled) pid holds databases with
+  // other tests' rows: start from an empty one. No live process shares this pid.
+  static std::once_flag fresh;
+  std::call_once(fresh, [&] { std::filesystem::remove_all(dir); });
   std::filesystem::create_directories(dir);
   return (dir / fmt::format("db-{}.sqlite", counter.fetch_add(1))).string();
 }

@@ -177,11 +177,7 @@ std::int64_t SqliteEntityStore::countEntities(const storage::EntityFilter& filte
   SqlBuilder b;
   b.text("SELECT count(*) FROM entities");
   appendFilter(b, filter);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 }  // namespace khive::sqlite

@@ -118,11 +118,7 @@ std::int64_t SqliteEventStore::countEvents(const storage::EventFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM events");
   appendFilter(b, filter);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 }  // namespace khive::sqlite

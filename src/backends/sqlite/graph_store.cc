@@ -362,11 +362,7 @@ std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM edges");
   appendEdgeFilter(b, filter);
-  auto lease = db_.acquireReader(kCap, "count_edges");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count_edges");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count_edges", b);
 }
 
 std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {

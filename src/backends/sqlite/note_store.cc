@@ -180,11 +180,7 @@ std::int64_t SqliteNoteStore::countNotes(const storage::NoteFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM notes");
   appendFilter(b, filter, "count");
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 }  // namespace khive::sqlite

@@ -101,11 +101,7 @@ std::int64_t SqliteSparseStore::countSparse(const std::string& model, std::span<
   requireNamespaces(namespaces, kCap, "count");
   SqlBuilder b;
   b.text("SELECT count(*) FROM sparse_vectors WHERE model = ").param(model).text(" AND namespace IN ").inList(namespaces);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::vector<storage::VectorHit> SqliteSparseStore::searchSparse(const storage::SparseSearchRequest& r) {

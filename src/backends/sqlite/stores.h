@@ -116,6 +116,16 @@ storage::Page<T> readPage(Database& db, std::string_view capability, std::string
   return out;
 }
 
+// Runs a single-value query (a count) built with `b` on a reader.
+inline std::int64_t readCount(Database& db, std::string_view capability, std::string_view operation,
+                              const SqlBuilder& b) {
+  auto lease = db.acquireReader(capability, operation);
+  auto stmt = lease.conn().prepare(b.sql, capability, operation);
+  stmt.bindAll(b.params);
+  stmt.step();
+  return stmt.getInt(0);
+}
+
 // Runs `write` for every item inside one transaction, counting per-row successes and
 // failures; a failing row does not stop the batch (SQLite rolls back only that statement).
 template <class T, class F>

@@ -175,11 +175,7 @@ std::int64_t SqliteTextSearch::countDocuments(std::span<const std::string> names
   requireNamespaces(namespaces, kCap, "count");
   SqlBuilder b;
   b.text("SELECT count(*) FROM text_documents WHERE namespace IN ").inList(namespaces);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::int64_t SqliteTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
@@ -187,11 +183,7 @@ std::int64_t SqliteTextSearch::countLiveDocuments(std::span<const std::string> n
   SqlBuilder b;
   b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace IN ").inList(namespaces);
   b.text(" AND ").text(kLiveSubject);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 storage::TextStats SqliteTextSearch::textStats() {

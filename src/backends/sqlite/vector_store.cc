@@ -143,11 +143,7 @@ std::int64_t SqliteVectorStore::countVectors(const std::string& model, std::span
   requireNamespaces(namespaces, kCap, "count");
   SqlBuilder b;
   b.text("SELECT count(*) FROM vectors WHERE model = ").param(model).text(" AND namespace IN ").inList(namespaces);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::int64_t SqliteVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
@@ -155,11 +151,7 @@ std::int64_t SqliteVectorStore::countLiveVectors(const std::string& model, std::
   SqlBuilder b;
   b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").param(model);
   b.text(" AND r.namespace IN ").inList(namespaces).text(" AND ").text(kLiveSubject);
-  auto lease = db_.acquireReader(kCap, "count");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "count");
-  stmt.bindAll(b.params);
-  stmt.step();
-  return stmt.getInt(0);
+  return readCount(db_, kCap, "count", b);
 }
 
 namespace {
