@@ -280,6 +280,26 @@ void printSideBySide(const MedianReporter& rep) {
   }
 }
 
+// KHIVE_BENCH_EXPLAIN=1: each executed query's SQL and plan on each loaded engine, with
+// run times where the engine reports them (EXPLAIN ANALYZE on PostgreSQL).
+void explainAll(Loaded& g, const query::SqlDialect& dialect, bool analyze) {
+  query::QueryCompiler compiler(dialect);
+  auto reader = g.backend->sql().reader();
+  for (const auto& p : kExecuted) {
+    query::CompileOptions o;
+    o.namespaces = {"bench"};
+    o.parameters = {{"x", g.startNames[0]}};
+    auto q = compiler.compile(p.text, o);
+    std::printf("\n-- %s (%s)\n%s\n", p.name, analyze ? "postgres" : "sqlite", q.sql.c_str());
+    if (!analyze) {
+      std::printf("%s", reader->explain(q.sql, q.params).c_str());
+      continue;
+    }
+    for (const auto& row : reader->query("EXPLAIN (ANALYZE, BUFFERS) " + q.sql, q.params).rows)
+      std::printf("%s\n", std::get<std::string>(row[0]).c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,6 +313,12 @@ int main(int argc, char** argv) {
   MedianReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   printSideBySide(reporter);
+  if (std::getenv("KHIVE_BENCH_EXPLAIN")) {
+    explainAll(graph(), query::sqliteDialect(), false);
+#ifdef KHIVE_BENCH_POSTGRES
+    if (postgres) explainAll(pgGraph(), query::postgresDialect(), true);
+#endif
+  }
   benchmark::Shutdown();
   return 0;
 }
