@@ -19,6 +19,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -242,6 +243,8 @@ void registerAll(bool postgres) {
 // for the closing side-by-side table.
 class MedianReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal (the library decides that only for its own reporter).
+  MedianReporter() : ConsoleReporter(::isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
   struct Median {
     double real = 0, cpu = 0;
     std::string unit;

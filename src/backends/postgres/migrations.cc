@@ -375,17 +375,6 @@ DO $p$ BEGIN
 END $p$;
 GRANT EXECUTE ON FUNCTION khive_session_binding(), khive_scope_verify(text, text) TO {role};
 )sql"},
-      {5, "name seeks for the query dialect: (namespace, lower(name COLLATE \"C\")) on entities and notes",
-       R"sql(
--- The query compiler matches a pattern node's name as lower(name COLLATE "C") = lower($n
--- COLLATE "C") (ASCII-only folding, QUERY.md), an expression entities_ns_name (lower(name)
--- under the database's collation) cannot serve: each such node scanned its namespace's
--- entities and notes. An unlabeled node looks in both tables, so both get the index (the
--- SQLite schema has the same pair, entities_ns_name and notes_ns_name). Prefix LIKEs on the
--- expression use it too: "C" orders bytewise.
-CREATE INDEX entities_ns_name_c ON entities (namespace, lower(name COLLATE "C"));
-CREATE INDEX notes_ns_name_c ON notes (namespace, lower(name COLLATE "C"));
-)sql"},
   };
   return kMigrations;
 }
