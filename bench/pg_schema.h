@@ -31,7 +31,9 @@ class PgSchema {
       return;
     }
     try {
-      pgAdmin(url_, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", name_));
+      // RESET ROLE: on PGlite every client shares one session, which the backend switched to
+      // the application role.
+      pgAdmin(url_, fmt::format("RESET ROLE; DROP SCHEMA IF EXISTS {} CASCADE", name_));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "could not drop schema %s: %s\n", name_.c_str(), e.what());
     }
