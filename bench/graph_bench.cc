@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,10 +26,7 @@
 #include "khive/backends/sqlite.h"
 #include "synthetic_graph.h"
 #ifdef KHIVE_BENCH_POSTGRES
-#include <unistd.h>
-
-#include "khive/backends/postgres.h"
-#include "pg_admin.h"
+#include "pg_schema.h"
 #endif
 
 using namespace khive;
@@ -105,31 +103,12 @@ struct Measured {
 
 constexpr std::size_t kBatch = 10'000;
 
-// CPU time of the whole process (user + system): on a shared machine the load rates per CPU
-// second move far less with the machine's load than the wall-clock rates.
-double cpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
 void load(storage::Backend& db, const bench::SyntheticGraph& graph, Measured& m) {
-  auto t0 = Steady::now();
-  double c0 = cpuSeconds();
-  for (std::size_t i = 0; i < graph.entities.size(); i += kBatch) {
-    auto n = std::min(kBatch, graph.entities.size() - i);
-    db.entities().upsertEntities(std::span<const Entity>(graph.entities.data() + i, n));
-  }
-  m.entitySecs = std::chrono::duration<double>(Steady::now() - t0).count();
-  m.entitiesPerCpuS = static_cast<double>(graph.entities.size()) / (cpuSeconds() - c0);
-  t0 = Steady::now();
-  c0 = cpuSeconds();
-  for (std::size_t i = 0; i < graph.edges.size(); i += kBatch) {
-    auto n = std::min(kBatch, graph.edges.size() - i);
-    db.graph().upsertEdges(std::span<const Edge>(graph.edges.data() + i, n));
-  }
-  m.edgeSecs = std::chrono::duration<double>(Steady::now() - t0).count();
-  m.edgesPerCpuS = static_cast<double>(graph.edges.size()) / (cpuSeconds() - c0);
+  const auto t = bench::loadGraph(db, graph, kBatch);
+  m.entitySecs = t.entitySecs;
+  m.edgeSecs = t.edgeSecs;
+  m.entitiesPerCpuS = static_cast<double>(graph.entities.size()) / t.entityCpuSecs;
+  m.edgesPerCpuS = static_cast<double>(graph.edges.size()) / t.edgeCpuSecs;
   m.entitiesPerS = static_cast<double>(graph.entities.size()) / m.entitySecs;
   m.edgesPerS = static_cast<double>(graph.edges.size()) / m.edgeSecs;
 }
@@ -152,36 +131,20 @@ void reads(storage::Backend& db, const std::vector<Uuid>& ids, Measured& m) {
 #ifdef KHIVE_BENCH_POSTGRES
 std::optional<Measured> measurePostgres(const std::string& url, const bench::SyntheticGraph& graph,
                                         const std::vector<Uuid>& ids, bool loadOnly) {
-  backends::PostgresOptions o;
-  o.url = url;
-  o.adminUrl = url;
-  o.user = "khive_app";
-  o.schema = fmt::format("graphbench_{}", ::getpid());
-  o.namespaces = {"bench"};
   Measured m;
-  bool failed = false;
   try {
-    auto db = backends::openPostgres(o);
-    fmt::print("PostgreSQL: loading into schema {} ...\n", o.schema);
+    bench::PgSchema schema(url, "graphbench");  // dropped when this block ends, failed or not
+    auto db = schema.open();
+    fmt::print("PostgreSQL: loading into schema {} ...\n", schema.name());
     load(*db, graph, m);
     if (!loadOnly) {
-      bench::pgAdmin(url, fmt::format("ANALYZE {}.entities; ANALYZE {}.edges", o.schema, o.schema));
+      schema.analyze({"entities", "edges"});
       reads(*db, ids, m);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "graph_bench: PostgreSQL run failed: {}\n", e.what());
-    failed = true;  // the schema is still dropped below
+    return std::nullopt;
   }
-  if (std::getenv("KHIVE_BENCH_KEEP")) {
-    fmt::print("PostgreSQL: kept schema {}\n", o.schema);
-  } else {
-    try {
-      bench::pgAdmin(url, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", o.schema));
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "graph_bench: could not drop schema {}: {}\n", o.schema, e.what());
-    }
-  }
-  if (failed) return std::nullopt;
   return m;
 }
 #endif
@@ -213,7 +176,8 @@ int main(int argc, char** argv) {
   if (!pgUrl.empty()) fmt::print(stderr, "graph_bench: built without PostgreSQL; --pg ignored\n");
   pgUrl.clear();
 #endif
-  const auto dir = std::filesystem::temp_directory_path() / "khive-graph-bench";
+  // Per process: two runs at once (other worktrees on the same machine) must not share a file.
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("khive-graph-bench-{}", ::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "bench.db").string();

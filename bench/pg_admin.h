@@ -16,6 +16,8 @@ namespace khive::bench {
 inline std::string pgAdmin(const std::string& url, const std::string& sql) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
   if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c.get()));
+  // Quiet: DROP SCHEMA ... CASCADE would otherwise print a notice per dropped object.
+  PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
   std::string last;
   std::stringstream ss(sql);
   for (std::string stmt; std::getline(ss, stmt, ';');) {

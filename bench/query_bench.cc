@@ -5,23 +5,36 @@
 //                                    (KHIVE_BENCH_ENTITIES / KHIVE_BENCH_EDGES, default
 //                                    100k / 500k; ANALYZE statistics present), next to a
 //                                    hand-written recursive CTE doing the same work.
+//   BM_Execute/postgres/<pattern>    the same queries compiled for and run on khive's
+//                                    PostgreSQL backend (native server over loopback, RLS on),
+//                                    on the same graph in a schema of its own, dropped at the
+//                                    end; when --pg URL or $KHIVE_PG_URL is given (--no-pg:
+//                                    skip). A table of SQLite and PostgreSQL wall-time medians
+//                                    side by side, with ratios, closes the run.
 //
 //   build/q/bench/query_bench --benchmark_filter=Compile            (compile only, seconds)
 //   build/q/bench/query_bench --benchmark_filter=Execute            (loads the graph first;
-//                                    KHIVE_BENCH_REUSE=1 reuses the file an earlier run left)
+//                                    KHIVE_BENCH_REUSE=1 reuses the SQLite file an earlier run
+//                                    left; KHIVE_BENCH_FILE names that file)
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "khive/backends/sqlite.h"
 #include "khive/query/compiler.h"
 #include "khive/query/postgres_dialect.h"
 #include "khive/query/sqlite_dialect.h"
 #include "synthetic_graph.h"
+#ifdef KHIVE_BENCH_POSTGRES
+#include "pg_schema.h"
+#endif
 
 namespace {
 
@@ -64,32 +77,39 @@ std::size_t envSize(const char* name, std::size_t fallback) {
 }
 
 struct Loaded {
+#ifdef KHIVE_BENCH_POSTGRES
+  std::unique_ptr<bench::PgSchema> schema;  // declared first: dropped after the backend closes
+#endif
   std::unique_ptr<storage::Backend> backend;
   std::vector<std::string> startNames;
 };
 
+std::size_t graphEntities() { return envSize("KHIVE_BENCH_ENTITIES", 100'000); }
+std::size_t graphEdges() { return envSize("KHIVE_BENCH_EDGES", 500'000); }
+
+// Start names of the measured queries: the same 64 on every engine.
+std::vector<std::string> startNames(const bench::SyntheticGraph& sg) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < 64; ++i) out.push_back(sg.entities[(i * 7919) % sg.entities.size()].name);
+  return out;
+}
+
 Loaded& graph() {
   static Loaded g = [] {
     Loaded l;
-    std::size_t n = envSize("KHIVE_BENCH_ENTITIES", 100'000), m = envSize("KHIVE_BENCH_EDGES", 500'000);
+    const std::size_t n = graphEntities(), m = graphEdges();
     auto t0 = std::chrono::steady_clock::now();
     auto sg = bench::makeGraph(n, m);
     backends::SqliteOptions o;
-    o.path = fmt::format("/tmp/khive-query-bench-{}-{}.sqlite", n, m);
+    const char* file = std::getenv("KHIVE_BENCH_FILE");
+    o.path = file && *file ? std::string(file) : fmt::format("/tmp/khive-query-bench-{}-{}.sqlite", n, m);
     // The graph is seeded, so a file left by an earlier run holds the same graph: reuse it.
     bool reuse = std::getenv("KHIVE_BENCH_REUSE") != nullptr;
     if (!reuse) std::remove(o.path.c_str());
     l.backend = backends::openSqlite(o);
-    for (std::size_t i = 0; !reuse && i < sg.entities.size(); i += 5000) {
-      auto end = std::min(sg.entities.size(), i + 5000);
-      l.backend->entities().upsertEntities(std::span(sg.entities.data() + i, end - i));
-    }
-    for (std::size_t i = 0; !reuse && i < sg.edges.size(); i += 5000) {
-      auto end = std::min(sg.edges.size(), i + 5000);
-      l.backend->graph().upsertEdges(std::span(sg.edges.data() + i, end - i));
-    }
+    if (!reuse) bench::loadGraph(*l.backend, sg, 5000);
     l.backend->sql().writer()->execute("ANALYZE");
-    for (int i = 0; i < 64; ++i) l.startNames.push_back(sg.entities[(i * 7919) % n].name);
+    l.startNames = startNames(sg);
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "query_bench: loaded %zu entities and %zu edges in %.1f s (%s)\n", n, m, secs, o.path.c_str());
     return l;
@@ -97,9 +117,32 @@ Loaded& graph() {
   return g;
 }
 
-void executeBench(benchmark::State& state, const char* text) {
-  Loaded& g = graph();
-  query::QueryCompiler compiler(query::sqliteDialect());
+#ifdef KHIVE_BENCH_POSTGRES
+std::string pgUrl;  // set by main from --pg / $KHIVE_PG_URL
+
+Loaded& pgGraph() {
+  static Loaded g = [] {
+    Loaded l;
+    const std::size_t n = graphEntities(), m = graphEdges();
+    auto t0 = std::chrono::steady_clock::now();
+    auto sg = bench::makeGraph(n, m);
+    l.schema = std::make_unique<bench::PgSchema>(pgUrl, "querybench");
+    l.backend = l.schema->open();
+    bench::loadGraph(*l.backend, sg, 5000);
+    l.schema->analyze({"entities", "notes", "edges"});
+    l.startNames = startNames(sg);
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "query_bench: loaded %zu entities and %zu edges into PostgreSQL schema %s in %.1f s\n", n,
+                 m, l.schema->name().c_str(), secs);
+    return l;
+  }();
+  return g;
+}
+#endif
+
+// Compiles with the engine's dialect and runs through its SQL reader, as khive's query verbs do.
+void executeOn(benchmark::State& state, Loaded& g, const query::SqlDialect& dialect, const char* text) {
+  query::QueryCompiler compiler(dialect);
   auto reader = g.backend->sql().reader();
   std::size_t i = 0, rows = 0;
   for (auto _ : state) {
@@ -112,6 +155,14 @@ void executeBench(benchmark::State& state, const char* text) {
   }
   state.counters["rows/query"] = benchmark::Counter(static_cast<double>(rows) / static_cast<double>(state.iterations()));
 }
+
+void executeBench(benchmark::State& state, const char* text) { executeOn(state, graph(), query::sqliteDialect(), text); }
+
+#ifdef KHIVE_BENCH_POSTGRES
+void executePgBench(benchmark::State& state, const char* text) {
+  executeOn(state, pgGraph(), query::postgresDialect(), text);
+}
+#endif
 
 // The same work as var_length_any written by hand (ids of nodes reachable in 1..3 hops over
 // outgoing edges), in two forms: the textbook join of walk and edges, which SQLite 3.40 plans
@@ -144,7 +195,13 @@ void handWrittenCte(benchmark::State& state, const char* sql) {
   state.counters["rows/query"] = benchmark::Counter(static_cast<double>(rows) / static_cast<double>(state.iterations()));
 }
 
-void registerAll() {
+// The executed queries: name and text, on every engine.
+const Pattern kExecuted[] = {
+    {"two_hop", "MATCH (a {name: $x})-->(b)-->(c) RETURN c.id"},
+    {"var_length_1_3", "MATCH (a {name: $x})-[*1..3]->(b) RETURN DISTINCT b.id"},
+};
+
+void registerAll(bool postgres) {
   for (auto& p : kPatterns) {
     benchmark::RegisterBenchmark(fmt::format("BM_Compile/sqlite/{}", p.name).c_str(), compileBench,
                                  &query::sqliteDialect(), p.text)
@@ -155,15 +212,12 @@ void registerAll() {
         ->Repetitions(7)
         ->ReportAggregatesOnly(true);
   }
-  benchmark::RegisterBenchmark("BM_Execute/two_hop", executeBench, "MATCH (a {name: $x})-->(b)-->(c) RETURN c.id")
-      ->Unit(benchmark::kMicrosecond)
-      ->Repetitions(5)
-      ->ReportAggregatesOnly(true);
-  benchmark::RegisterBenchmark("BM_Execute/var_length_1_3", executeBench,
-                               "MATCH (a {name: $x})-[*1..3]->(b) RETURN DISTINCT b.id")
-      ->Unit(benchmark::kMicrosecond)
-      ->Repetitions(5)
-      ->ReportAggregatesOnly(true);
+  for (auto& p : kExecuted) {
+    benchmark::RegisterBenchmark(fmt::format("BM_Execute/{}", p.name).c_str(), executeBench, p.text)
+        ->Unit(benchmark::kMicrosecond)
+        ->Repetitions(5)
+        ->ReportAggregatesOnly(true);
+  }
   benchmark::RegisterBenchmark("BM_Execute/hand_written_join_cte_1_3", handWrittenCte, kJoinCte)
       ->Unit(benchmark::kMicrosecond)
       ->Repetitions(5)
@@ -172,14 +226,102 @@ void registerAll() {
       ->Unit(benchmark::kMicrosecond)
       ->Repetitions(5)
       ->ReportAggregatesOnly(true);
+#ifdef KHIVE_BENCH_POSTGRES
+  for (auto& p : kExecuted) {
+    if (!postgres) break;
+    benchmark::RegisterBenchmark(fmt::format("BM_Execute/postgres/{}", p.name).c_str(), executePgBench, p.text)
+        ->Unit(benchmark::kMicrosecond)
+        ->Repetitions(5)
+        ->ReportAggregatesOnly(true);
+  }
+#else
+  (void)postgres;
+#endif
+}
+
+// The console output as usual, plus each benchmark's median (wall and CPU time, in its unit)
+// for the closing side-by-side table.
+class MedianReporter : public benchmark::ConsoleReporter {
+ public:
+  // Colours only on a terminal (the library decides that only for its own reporter).
+  MedianReporter() : ConsoleReporter(::isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
+  struct Median {
+    double real = 0, cpu = 0;
+    std::string unit;
+  };
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs) {
+      if (r.aggregate_name != "median") continue;
+      medians_[r.run_name.function_name] = {r.GetAdjustedRealTime(), r.GetAdjustedCPUTime(),
+                                    benchmark::GetTimeUnitString(r.time_unit)};
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  const Median* find(const std::string& name) const {
+    auto it = medians_.find(name);
+    return it == medians_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, Median> medians_;
+};
+
+// khive on SQLite and on PostgreSQL, per executed query: wall-time medians (the server's work
+// is in another process, so CPU time of this one would undercount PostgreSQL).
+void printSideBySide(const MedianReporter& rep) {
+  bool header = false;
+  for (const auto& p : kExecuted) {
+    const auto* lite = rep.find(fmt::format("BM_Execute/{}", p.name));
+    const auto* pg = rep.find(fmt::format("BM_Execute/postgres/{}", p.name));
+    if (!lite || !pg) continue;
+    if (!header) {
+      std::printf("\n%-18s %16s %16s %10s   (wall-time medians, %s)\n", "query", "khive SQLite", "khive PostgreSQL",
+                  "PG/SQLite", lite->unit.c_str());
+      header = true;
+    }
+    std::printf("%-18s %16.1f %16.1f %9.2fx\n", p.name, lite->real, pg->real, lite->real > 0 ? pg->real / lite->real : 0);
+  }
+}
+
+// KHIVE_BENCH_EXPLAIN=1: each executed query's SQL and plan on each loaded engine, with
+// run times where the engine reports them (EXPLAIN ANALYZE on PostgreSQL).
+void explainAll(Loaded& g, const query::SqlDialect& dialect, bool analyze) {
+  query::QueryCompiler compiler(dialect);
+  auto reader = g.backend->sql().reader();
+  for (const auto& p : kExecuted) {
+    query::CompileOptions o;
+    o.namespaces = {"bench"};
+    o.parameters = {{"x", g.startNames[0]}};
+    auto q = compiler.compile(p.text, o);
+    std::printf("\n-- %s (%s)\n%s\n", p.name, analyze ? "postgres" : "sqlite", q.sql.c_str());
+    if (!analyze) {
+      std::printf("%s", reader->explain(q.sql, q.params).c_str());
+      continue;
+    }
+    for (const auto& row : reader->query("EXPLAIN (ANALYZE, BUFFERS) " + q.sql, q.params).rows)
+      std::printf("%s\n", std::get<std::string>(row[0]).c_str());
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  registerAll();
+  bool postgres = false;
+#ifdef KHIVE_BENCH_POSTGRES
+  pgUrl = bench::pgUrlFromArgs(argc, argv);
+  postgres = !pgUrl.empty();
+#endif
+  registerAll(postgres);
   benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
+  MedianReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  printSideBySide(reporter);
+  if (std::getenv("KHIVE_BENCH_EXPLAIN")) {
+    explainAll(graph(), query::sqliteDialect(), false);
+#ifdef KHIVE_BENCH_POSTGRES
+    if (postgres) explainAll(pgGraph(), query::postgresDialect(), true);
+#endif
+  }
   benchmark::Shutdown();
   return 0;
 }

@@ -4,20 +4,30 @@
 //     queries that returned fewer than k;
 //   - FTS5 query median over 100k generated documents;
 //   - hybrid (text + vector, RRF, alive check) query median over the same 100k entities.
+// With --pg URL or $KHIVE_PG_URL (--no-pg: skip), the same documents and queries on khive's
+// PostgreSQL backend (tsvector + GIN, in a schema of its own, dropped at the end), and a table
+// of SQLite and PostgreSQL side by side with ratios. The vector and hybrid figures need
+// pgvector on that server ("n/a (no pgvector)" otherwise); with $KHIVE_PGLITE_URL (--no-pglite:
+// skip) the vector part also runs on PGlite (pgvector in WASM) at a small size: recall there
+// checks correctness, its speed says nothing about PostgreSQL.
 // Prints medians and writes bench/results/retrieval_bench.csv (or --out DIR).
 //
-//   retrieval_bench [--n 100000] [--queries 500] [--out DIR]
+//   retrieval_bench [--n 100000] [--queries 500] [--out DIR] [--pg URL | --no-pg]
+//                   [--pg-text-queries 100] [--pglite-n 5000] [--no-pglite]
+//                   [--only text|d128|d384]   (text: full-text on every engine, PGlite vectors)
 //
 // The HNSW build may use both cores (OpenMP); every measured query runs on one thread.
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -27,6 +37,9 @@
 #include "khive/backends/sqlite.h"
 #include "khive/retrieval/hybrid_search.h"
 #include "retrieval/clustered_data.h"
+#ifdef KHIVE_BENCH_POSTGRES
+#include "pg_schema.h"
+#endif
 
 using namespace khive;
 using Steady = std::chrono::steady_clock;
@@ -43,19 +56,27 @@ double median(std::vector<double> v) {
 }
 
 struct Row {
+  std::string engine;
   std::string name;
   double value;
   std::string unit;
 };
 std::vector<Row> results;
+std::string engine = "SQLite";  // the engine report() files its measures under
 void report(const std::string& name, double value, const std::string& unit) {
-  results.push_back({name, value, unit});
+  results.push_back({engine, name, value, unit});
   fmt::print("  {:<44} {:>12.4f} {}\n", name, value, unit);
   std::fflush(stdout);
 }
 
+// Per process, so runs from other worktrees on the same machine never share a file; removed
+// at the end of the run.
+std::filesystem::path tempDir() {
+  return std::filesystem::temp_directory_path() / fmt::format("khive-retrieval-bench-{}", ::getpid());
+}
+
 std::string freshFile(const std::string& tag) {
-  auto dir = std::filesystem::temp_directory_path() / "khive-retrieval-bench";
+  auto dir = tempDir();
   std::filesystem::create_directories(dir);
   auto path = dir / (tag + ".sqlite");
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
@@ -110,7 +131,7 @@ void vectorBench(storage::Backend& db, const testing::ClusteredData& d, const st
       batch.clear();
     }
   }
-  report(tag + " insert (SQLite rows)", seconds(Steady::now() - t0), "s");
+  report(tag + " insert (" + engine + " rows)", seconds(Steady::now() - t0), "s");
   omp_set_num_threads(2);
   t0 = Steady::now();
   db.vectors().rebuildVectorIndex(tag);
@@ -200,18 +221,153 @@ struct Vocabulary {
   const std::string& draw(std::mt19937_64& rng) { return words[dist(rng)]; }
 };
 
+
+// 100k entities with text documents: loads them, then measures FTS medians in both modes.
+struct Corpus {
+  std::vector<Uuid> ids;
+  std::vector<std::string> queries;
+};
+
+// `loaded` runs between the load and the queries (PostgreSQL: ANALYZE). The medians are over
+// the first `measured` of the 1,000 queries (all of them by default).
+Corpus textBench(storage::Backend& db, std::size_t n, const std::function<void()>& loaded = {},
+                 std::size_t measured = 1'000) {
+  std::mt19937_64 rng(42);
+  Vocabulary vocab(20'000);
+  Corpus c;
+  auto t0 = Steady::now();
+  std::vector<Entity> ents;
+  std::vector<storage::TextDocument> docs;
+  for (std::size_t i = 0; i < n; ++i) {
+    Entity e;
+    e.id = Uuid::v7();
+    e.ns = "bench";
+    e.kind = "concept";
+    std::string name, body;
+    for (int w = 0; w < 4; ++w) name += (w ? " " : "") + vocab.draw(rng);
+    for (int w = 0; w < 40; ++w) body += (w ? " " : "") + vocab.draw(rng);
+    e.name = name;
+    e.description = body;
+    c.ids.push_back(e.id);
+    ents.push_back(e);
+    if (ents.size() == 10'000 || i + 1 == n) {
+      db.entities().upsertEntities(ents);
+      for (const auto& x : ents) docs.push_back(retrieval::textDocumentOf(x));
+      db.text().upsertDocuments(docs);
+      ents.clear();
+      docs.clear();
+    }
+  }
+  fmt::print("\nFull-text search ({}) over {} documents (4-word titles, 40-word bodies, Zipf vocabulary of 20k "
+             "words)\n",
+             engine, n);
+  report("load entities + text documents", seconds(Steady::now() - t0), "s");
+  if (loaded) loaded();
+
+  // Queries: 1-3 words, drawn uniformly from the 5,000 most frequent words (so they hit).
+  std::uniform_int_distribution<std::size_t> common(0, 4'999);
+  for (std::size_t i = 0; i < 1'000; ++i) {
+    std::string q;
+    const int words = 1 + static_cast<int>(i % 3);
+    for (int w = 0; w < words; ++w) q += (w ? " " : "") + vocab.words[common(rng)];
+    c.queries.push_back(q);
+  }
+  for (auto mode : {storage::TextMode::Plain, storage::TextMode::AnyTerm}) {
+    std::vector<double> lat;
+    std::size_t hitsTotal = 0;
+    for (std::size_t qi = 0; qi < std::min(measured, c.queries.size()); ++qi) {
+      const auto& q = c.queries[qi];
+      storage::TextQuery tq;
+      tq.text = q;
+      tq.mode = mode;
+      tq.namespaces = {"bench"};
+      tq.topK = 10;
+      auto t = Steady::now();
+      hitsTotal += db.text().searchText(tq).size();
+      lat.push_back(micros(Steady::now() - t));
+    }
+    const std::string m = mode == storage::TextMode::Plain ? "plain (AND)" : "any-term (OR)";
+    report("FTS query median, " + m, median(lat), "us");
+    report("FTS mean hits per query, " + m,
+           static_cast<double>(hitsTotal) / static_cast<double>(std::min(measured, c.queries.size())), "hits");
+  }
+  return c;
+}
+
+// Hybrid (text any-term + 128-d vector, RRF, alive check) over the corpus's entities, whose
+// d128 vectors vectorBench loaded.
+void hybridBench(storage::Backend& db, const Corpus& corpus, const testing::ClusteredData& d128, std::size_t nq) {
+  fmt::print("\nHybrid (text any-term + 128-d vector, RRF k=60, alive check) over {} entities\n", corpus.ids.size());
+  retrieval::HybridSearch hybrid(db);
+  std::vector<double> lat;
+  for (std::size_t i = 0; i < std::min<std::size_t>(nq, corpus.queries.size()); ++i) {
+    retrieval::HybridQuery q;
+    q.text = corpus.queries[i];
+    auto v = d128.query(i);
+    q.vector.assign(v.begin(), v.end());
+    q.vectorModel = "d128";
+    q.namespaces = {"bench"};
+    q.topK = 10;
+    auto t = Steady::now();
+    auto hits = hybrid.search(q);
+    lat.push_back(micros(Steady::now() - t));
+  }
+  report("hybrid query median", median(lat), "us");
+}
+
+#ifdef KHIVE_BENCH_POSTGRES
+// The measures of both engines side by side. Latencies (us) and load times (s): PostgreSQL /
+// SQLite; rates (q/s): SQLite / PostgreSQL; so a ratio above 1 means PostgreSQL is slower.
+const Row* find(const std::string& eng, const std::string& name) {
+  for (const auto& r : results)
+    if (r.engine == eng && r.name == name) return &r;
+  return nullptr;
+}
+
+void printSideBySide(const std::string& pgEngine, const std::string& pgNote) {
+  fmt::print("\n{:<52} {:>14} {:>18} {:>8}\n", "measure", "khive SQLite", "khive PostgreSQL", "ratio");
+  for (const auto& r : results) {
+    if (r.engine != "SQLite" || r.name == "total bench time") continue;
+    const Row* pg = find(pgEngine, r.name);
+    const bool timed = r.unit == "us" || r.unit == "s" || r.unit == "q/s";
+    std::string pgCell = pg ? fmt::format("{:.4g} {}", pg->value, r.unit) : pgNote;
+    std::string ratio = "-";
+    if (pg && timed && r.value > 0 && pg->value > 0)
+      ratio = fmt::format("{:.2f}x", r.unit == "q/s" ? r.value / pg->value : pg->value / r.value);
+    fmt::print("{:<52} {:>14} {:>18} {:>8}\n", r.name, fmt::format("{:.4g} {}", r.value, r.unit), pgCell, ratio);
+  }
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t n = 100'000, nq = 500;
   std::string outDir = "bench/results";
   std::string only;  // "", "d128" or "d384": run just that vector section (for profiling)
-  for (int i = 1; i + 1 < argc; i += 2) {
+  [[maybe_unused]] std::string pgUrl, pgliteUrl;  // PostgreSQL builds only
+  [[maybe_unused]] std::size_t pgliteN = 5'000;
+  // PostgreSQL's BM25 recomputes corpus statistics per query (0.3-1.5 s each at 100k
+  // documents): its medians are over the first queries of the same list.
+  [[maybe_unused]] std::size_t pgTextQueries = 100;
+#ifdef KHIVE_BENCH_POSTGRES
+  pgUrl = bench::pgUrlFromArgs(argc, argv);
+  if (const char* v = std::getenv("KHIVE_PGLITE_URL")) pgliteUrl = v;
+#endif
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--no-pglite") {
+      pgliteUrl.clear();
+      continue;
+    }
+    if (i + 1 >= argc) break;
     if (a == "--n") n = std::stoul(argv[i + 1]);
     if (a == "--queries") nq = std::stoul(argv[i + 1]);
     if (a == "--out") outDir = argv[i + 1];
     if (a == "--only") only = argv[i + 1];
+    if (a == "--pglite-n") pgliteN = std::stoul(argv[i + 1]);
+    if (a == "--pg-text-queries") pgTextQueries = std::stoul(argv[i + 1]);
+    ++i;
   }
   omp_set_num_threads(1);
   const auto benchStart = Steady::now();
@@ -226,86 +382,21 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < n; ++i) ids.push_back(Uuid::v7());
     vectorBench(*db, testing::makeClustered(n, nq, 128, 100, 128), ids, nq, "d128");
   }
+  if (only == "text") {  // full-text only (every engine), no vectors on SQLite
+    backends::SqliteOptions o;
+    o.path = freshFile("main");
+    auto db = backends::openSqlite(o);
+    textBench(*db, n);
+  }
   if (only.empty()) {
     backends::SqliteOptions o;
     o.path = freshFile("main");
     auto db = backends::openSqlite(o);
-    std::mt19937_64 rng(42);
-    Vocabulary vocab(20'000);
-    std::vector<Uuid> ids;
-    auto t0 = Steady::now();
-    std::vector<Entity> ents;
-    std::vector<storage::TextDocument> docs;
-    for (std::size_t i = 0; i < n; ++i) {
-      Entity e;
-      e.id = Uuid::v7();
-      e.ns = "bench";
-      e.kind = "concept";
-      std::string name, body;
-      for (int w = 0; w < 4; ++w) name += (w ? " " : "") + vocab.draw(rng);
-      for (int w = 0; w < 40; ++w) body += (w ? " " : "") + vocab.draw(rng);
-      e.name = name;
-      e.description = body;
-      ids.push_back(e.id);
-      ents.push_back(e);
-      if (ents.size() == 10'000 || i + 1 == n) {
-        db->entities().upsertEntities(ents);
-        for (const auto& x : ents) docs.push_back(retrieval::textDocumentOf(x));
-        db->text().upsertDocuments(docs);
-        ents.clear();
-        docs.clear();
-      }
-    }
-    fmt::print("\nFTS5 over {} documents (4-word titles, 40-word bodies, Zipf vocabulary of 20k words)\n", n);
-    report("load entities + text documents", seconds(Steady::now() - t0), "s");
-
-    // Queries: 1-3 words, drawn uniformly from the 5,000 most frequent words (so they hit).
-    std::vector<std::string> queries;
-    std::uniform_int_distribution<std::size_t> common(0, 4'999);
-    for (std::size_t i = 0; i < 1'000; ++i) {
-      std::string q;
-      const int words = 1 + static_cast<int>(i % 3);
-      for (int w = 0; w < words; ++w) q += (w ? " " : "") + vocab.words[common(rng)];
-      queries.push_back(q);
-    }
-    for (auto mode : {storage::TextMode::Plain, storage::TextMode::AnyTerm}) {
-      std::vector<double> lat;
-      std::size_t hitsTotal = 0;
-      for (const auto& q : queries) {
-        storage::TextQuery tq;
-        tq.text = q;
-        tq.mode = mode;
-        tq.namespaces = {"bench"};
-        tq.topK = 10;
-        auto t = Steady::now();
-        hitsTotal += db->text().searchText(tq).size();
-        lat.push_back(micros(Steady::now() - t));
-      }
-      const std::string m = mode == storage::TextMode::Plain ? "plain (AND)" : "any-term (OR)";
-      report("FTS query median, " + m, median(lat), "us");
-      report("FTS mean hits per query, " + m, static_cast<double>(hitsTotal) / queries.size(), "hits");
-    }
-
+    auto corpus = textBench(*db, n);
     fmt::print("\nDense vectors 100k x 128 (clustered, 100 clusters, seed 128)\n");
     auto d128 = testing::makeClustered(n, nq, 128, 100, 128);
-    vectorBench(*db, d128, ids, nq, "d128");
-
-    fmt::print("\nHybrid (text any-term + 128-d vector, RRF k=60, alive check) over {} entities\n", n);
-    retrieval::HybridSearch hybrid(*db);
-    std::vector<double> lat;
-    for (std::size_t i = 0; i < std::min<std::size_t>(nq, queries.size()); ++i) {
-      retrieval::HybridQuery q;
-      q.text = queries[i];
-      auto v = d128.query(i);
-      q.vector.assign(v.begin(), v.end());
-      q.vectorModel = "d128";
-      q.namespaces = {"bench"};
-      q.topK = 10;
-      auto t = Steady::now();
-      auto hits = hybrid.search(q);
-      lat.push_back(micros(Steady::now() - t));
-    }
-    report("hybrid query median", median(lat), "us");
+    vectorBench(*db, d128, corpus.ids, nq, "d128");
+    hybridBench(*db, corpus, d128, nq);
   }
 
   // --- 100k x 384 ------------------------------------------------------------------------------
@@ -320,11 +411,54 @@ int main(int argc, char** argv) {
     vectorBench(*db, d384, ids, nq, "d384");
   }
 
+#ifdef KHIVE_BENCH_POSTGRES
+  // --- the same corpus and queries on PostgreSQL ----------------------------------------------
+  std::string pgNote = "-";
+  if (!pgUrl.empty() && (only.empty() || only == "text")) {
+    engine = "PostgreSQL";
+    try {
+      bench::PgSchema schema(pgUrl, "retrievalbench");  // dropped when this block ends
+      auto db = schema.open();
+      auto corpus = textBench(*db, n, [&] { schema.analyze({"entities", "text_documents"}); }, pgTextQueries);
+      const bool vectors = schema.hasPgvector();
+      if (!vectors) {
+        pgNote = "n/a (no pgvector)";
+        fmt::print("\nvectors and hybrid on PostgreSQL: n/a (no pgvector on this server)\n");
+      } else if (only.empty()) {
+        fmt::print("\nDense vectors 100k x 128 on PostgreSQL (pgvector HNSW)\n");
+        auto d128 = testing::makeClustered(n, nq, 128, 100, 128);
+        vectorBench(*db, d128, corpus.ids, nq, "d128");
+        hybridBench(*db, corpus, d128, nq);
+      }
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "retrieval_bench: PostgreSQL run failed: {}\n", e.what());
+    }
+  }
+  // --- vectors on PGlite, small: correctness (recall, filters), not speed ------------------
+  if (!pgliteUrl.empty() && (only.empty() || only == "text")) {
+    engine = "PGlite";
+    try {
+      bench::PgSchema schema(pgliteUrl, "retrievalbench");
+      auto db = schema.open();
+      const std::size_t q = std::min<std::size_t>(nq, 50);
+      fmt::print("\nDense vectors {} x 128 on PGlite (pgvector in WASM): correctness only, not speed\n", pgliteN);
+      std::vector<Uuid> ids;
+      for (std::size_t i = 0; i < pgliteN; ++i) ids.push_back(Uuid::v7());
+      vectorBench(*db, testing::makeClustered(pgliteN, q, 128, 100, 128), ids, q, "d128");
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "retrieval_bench: PGlite run failed: {}\n", e.what());
+    }
+  }
+  engine = "SQLite";
+  if (!pgUrl.empty() && (only.empty() || only == "text")) printSideBySide("PostgreSQL", pgNote);
+#endif
+
   report("total bench time", seconds(Steady::now() - benchStart), "s");
   std::filesystem::create_directories(outDir);
   std::ofstream csv(std::filesystem::path(outDir) / "retrieval_bench.csv");
-  csv << "measure,value,unit\n";
-  for (const auto& r : results) csv << '"' << r.name << "\"," << r.value << ',' << r.unit << '\n';
+  csv << "engine,measure,value,unit\n";
+  for (const auto& r : results) csv << r.engine << ",\"" << r.name << "\"," << r.value << ',' << r.unit << '\n';
   fmt::print("\nwrote {}/retrieval_bench.csv\n", outDir);
+  std::filesystem::remove_all(tempDir());
   return 0;
 }

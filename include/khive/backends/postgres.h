@@ -32,10 +32,12 @@ struct PostgresOptions {
   // When the server logs every client in as one user (PGlite), the backend switches to it
   // with SET ROLE on each new connection.
   std::string appRole = "khive_app";
-  // Namespaces this backend's sessions may see and write; set on every pool checkout as a
-  // `khive.scope` token signed with the schema's key (which the process reads over the owner's
-  // connection at open: the application role cannot forge a grant) and reset on return.
-  // {"*"} grants every namespace.
+  // Namespaces this backend's sessions may see and write, as a `khive.scope` token signed with
+  // the schema's key (which the process reads over the owner's connection at open: the
+  // application role cannot forge a grant) and bound to one server session. The pool sets it
+  // on a connection's first checkout and again whenever the session may have changed (raw SQL
+  // ran, a transaction was left open, long idle, or a shared-session server such as PGlite,
+  // where it is also reset on every return). {"*"} grants every namespace.
   std::vector<std::string> namespaces{"*"};
   int poolSize = 8;  // connections, opened lazily, at most this many
   // How long a caller waits for a free connection before Error(Pool).

@@ -13,6 +13,9 @@ namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "sql";
+// A pooled connection idle longer than this gets its session setup sent again on checkout,
+// which also finds out whether the server still has it.
+constexpr auto kHealthCheckAfter = std::chrono::seconds(10);
 
 void replaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
@@ -246,20 +249,30 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
     }
     try {
       if (!conn) conn = openConnection();
-      // Health check and session state in one round trip: the granted namespaces RLS reads,
-      // and read-only mode for readers.
-      // search_path and role are set again each time because PGlite's clients share one
-      // session, which another client may have changed; on a real server they are no-ops.
-      // The token travels as a bound parameter: pg_stat_activity shows only "$1".
-      conn->exec("SELECT set_config('khive.scope', $1, false), set_config('default_transaction_read_only', $2, "
-                 "false), set_config('search_path', $3, false), CASE WHEN $4 THEN set_config('role', $5, false) END",
-                 Params()
-                     .text(conn->scopeToken())
-                     .text(readOnly ? "on" : "off")
-                     .text(searchPath_)
-                     .boolean(switchRole_.load())
-                     .text(options_.appRole),
-                 capability, operation);
+      // The session state a checkout needs: the signed scope token RLS reads, the role and
+      // search_path, and read-only mode for readers. A connection that already carries
+      // exactly this state (the pool set it on an earlier checkout, and nothing since could
+      // have changed it) skips the round trip, unless it sat idle long enough that the server
+      // may have closed it: then the setup doubles as the health check.
+      // On a shared-session server (PGlite) another client may have changed any of it, so it
+      // is set every time.
+      const bool current = !sharedSession_ && conn->sessionReadOnly() == readOnly &&
+                           std::chrono::steady_clock::now() - conn->lastUsed() < kHealthCheckAfter;
+      if (!current) {
+        conn->forgetSessionState();
+        // The token travels as a bound parameter: pg_stat_activity shows only "$1".
+        conn->exec("SELECT set_config('khive.scope', $1, false), set_config('default_transaction_read_only', $2, "
+                   "false), set_config('search_path', $3, false), CASE WHEN $4 THEN set_config('role', $5, false) "
+                   "END",
+                   Params()
+                       .text(conn->scopeToken())
+                       .text(readOnly ? "on" : "off")
+                       .text(searchPath_)
+                       .boolean(switchRole_.load())
+                       .text(options_.appRole),
+                   capability, operation);
+        conn->setSessionReadOnly(readOnly);
+      }
       return Lease(*this, std::move(conn));
     } catch (const Error&) {
       const bool lost = !conn || !conn->ok();
@@ -277,11 +290,17 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
 void Database::release(std::unique_ptr<Conn> conn) {
   bool keep = conn->ok();
   if (keep && conn->txStatus() != PQTRANS_IDLE) {
+    conn->forgetSessionState();
     ResultPtr r(PQexec(conn->raw(), "ROLLBACK"));
     keep = conn->ok() && conn->txStatus() == PQTRANS_IDLE;
   }
-  if (keep) {
-    // Reset on return: an idle pooled connection grants no namespace at all.
+  if (keep && (sharedSession_ || !conn->sessionReadOnly())) {
+    // Reset on return when the session state is not known to be exactly what the pool set
+    // (a caller's raw SQL ran, or a transaction was left open), and always on a shared-session
+    // server, whose other clients must not inherit this grant. The next checkout sets it anew.
+    // Otherwise the connection keeps its own token, which is bound to this server session and
+    // grants nothing to any other: the pool hands it to no one but its next lease.
+    conn->forgetSessionState();
     ResultPtr r(PQexec(conn->raw(),
                        "SELECT set_config('khive.scope', '', false), "
                        "set_config('default_transaction_read_only', 'off', false)"));

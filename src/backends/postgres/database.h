@@ -23,7 +23,8 @@ namespace khive::postgres {
 
 class Database;
 
-// A connection checked out of the pool; returns it (namespaces reset) when destroyed.
+// A connection checked out of the pool; returns it when destroyed (with its namespaces reset
+// unless its session state is known to be exactly what the pool set; Database::release).
 // Single-threaded.
 class Lease {
  public:

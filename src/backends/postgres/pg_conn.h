@@ -140,9 +140,17 @@ class Conn {
   int serverVersion() const noexcept { return PQserverVersion(conn_.get()); }
   std::chrono::steady_clock::time_point lastUsed() const noexcept { return lastUsed_; }
   // The signed khive.scope value of this server session (scope_token.h), made when the pool
-  // opened the connection; the pool sets it on every checkout.
+  // opened the connection; the pool sets it on checkout when the session does not already
+  // carry it (sessionReadOnly()).
   const std::string& scopeToken() const noexcept { return scopeToken_; }
   void setScopeToken(std::string token) { scopeToken_ = std::move(token); }
+  // What the pool last set on this server session at checkout: the scope token, role and
+  // search_path, with default_transaction_read_only as the value held. Empty when unknown
+  // (never set, reset on return, or a caller's raw SQL ran and may have changed it); the pool
+  // then sets everything again on the next checkout.
+  const std::optional<bool>& sessionReadOnly() const noexcept { return sessionReadOnly_; }
+  void setSessionReadOnly(std::optional<bool> readOnly) noexcept { sessionReadOnly_ = readOnly; }
+  void forgetSessionState() noexcept { sessionReadOnly_.reset(); }
 
  private:
   explicit Conn(PGconn* c) : conn_(c) {}
@@ -153,6 +161,7 @@ class Conn {
   std::unordered_map<std::string, std::string> statements_;  // SQL text -> prepared name
   std::chrono::steady_clock::time_point lastUsed_ = std::chrono::steady_clock::now();
   std::string scopeToken_;
+  std::optional<bool> sessionReadOnly_;
 };
 
 // Quotes an identifier for SQL text ("my schema" -> "\"my schema\"").

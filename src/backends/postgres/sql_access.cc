@@ -41,6 +41,14 @@ void checkStatement(std::string_view sql, std::string_view op) {
   }
 }
 
+// Every raw statement goes through here. It may change session settings the pool relies on
+// (search_path, default_transaction_read_only, or the token by dynamic SQL), so the connection
+// forgets what the pool set and the next checkout sets it all again.
+void checkStatement(Conn& c, std::string_view sql, std::string_view op) {
+  c.forgetSessionState();
+  checkStatement(sql, op);
+}
+
 struct ConnOps {
   static Params bindAll(const storage::SqlParams& params) {
     Params p;
@@ -48,7 +56,7 @@ struct ConnOps {
     return p;
   }
   static storage::SqlRows query(Conn& c, std::string_view sql, const storage::SqlParams& params) {
-    checkStatement(sql, "query");
+    checkStatement(c, sql, "query");
     auto r = c.execOnce(sql, bindAll(params), kCap, "query");
     storage::SqlRows out;
     for (int j = 0; j < r.cols(); ++j) out.columns.push_back(r.columnName(j));
@@ -61,7 +69,7 @@ struct ConnOps {
     return out;
   }
   static std::optional<storage::SqlRow> queryRow(Conn& c, std::string_view sql, const storage::SqlParams& params) {
-    checkStatement(sql, "query_row");
+    checkStatement(c, sql, "query_row");
     auto r = c.execOnce(sql, bindAll(params), kCap, "query_row");
     if (r.rows() == 0) return std::nullopt;
     storage::SqlRow row;
@@ -69,17 +77,17 @@ struct ConnOps {
     return row;
   }
   static storage::SqlValue queryScalar(Conn& c, std::string_view sql, const storage::SqlParams& params) {
-    checkStatement(sql, "query_scalar");
+    checkStatement(c, sql, "query_scalar");
     auto r = c.execOnce(sql, bindAll(params), kCap, "query_scalar");
     if (r.rows() == 0 || r.cols() == 0) return std::monostate{};
     return r.value(0, 0);
   }
   static std::int64_t execute(Conn& c, std::string_view sql, const storage::SqlParams& params) {
-    checkStatement(sql, "execute");
+    checkStatement(c, sql, "execute");
     return c.execOnce(sql, bindAll(params), kCap, "execute").affected();
   }
   static std::int64_t executeBatch(Conn& c, std::string_view sql, const std::vector<storage::SqlParams>& rows) {
-    checkStatement(sql, "execute_batch");
+    checkStatement(c, sql, "execute_batch");
     if (rows.empty()) return 0;
     std::vector<Params> bound;
     bound.reserve(rows.size());
@@ -91,7 +99,7 @@ struct ConnOps {
     return total;
   }
   static std::string explain(Conn& c, std::string_view sql, const storage::SqlParams& params) {
-    checkStatement(sql, "explain");
+    checkStatement(c, sql, "explain");
     auto r = c.execOnce("EXPLAIN " + std::string(sql), bindAll(params), kCap, "explain");
     std::string out;
     for (int i = 0; i < r.rows(); ++i) out += r.str(i, 0) + "\n";
