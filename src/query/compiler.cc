@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 
@@ -552,7 +553,15 @@ class Compilation {
     if (p.op == CompareOp::IsNull) return e + " IS NULL";
     if (p.op == CompareOp::IsNotNull) return e + " IS NOT NULL";
     bool text = p.field.type == ValueType::Text || p.field.type == ValueType::Id;
+    // The `name` column of one table alias ("n0.name", not a COALESCE over a pair): its
+    // case-insensitive equality is the dialect's name match.
+    std::optional<std::string> nameOf;
+    if (!p.field.onEdge && p.field.field == "name" && e.ends_with(".name") &&
+        std::all_of(e.begin(), e.end() - 5, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
+      nameOf = e.substr(0, e.size() - 5);
+    }
     auto one = [&](CompareOp op, const Scalar& v) {
+      if (text && nameOf && op == CompareOp::Eq) return d_.nameEqualsCi(*nameOf, param(std::get<std::string>(v), ParamType::Text));
       if (text) return textCompare(e, op, std::get<std::string>(v));
       return fmt::format("{} {} {}", e, sqlOp(op), scalarParam(v));
     };

@@ -49,8 +49,8 @@ for (const { params: p } of progress) {
   assert.equal(p.total, 5);
   assert.match(p.message, /^reindexed \d+ of 5 records$/);
 }
-// The start (0 done) is sent before any embedding, so onprogress always sees it.
-assert.ok(updates.length >= 1, "onprogress called");
+// What reached onprogress is a prefix of what the server sent. It may be nothing: when the
+// whole reindex arrives in one read, the SDK settles the call before it delivers any of it.
 assert.deepEqual(updates, progress.slice(0, updates.length).map(({ params: { progressToken, ...p } }) => p));
 
 // Without onprogress the SDK sends no token, and the server sends no notification.

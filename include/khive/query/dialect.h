@@ -47,6 +47,9 @@ class SqlDialect {
   // --- string comparison (QUERY.md: = LIKE CONTAINS STARTS WITH IN fold ASCII case only;
   //     != < > <= >= are case-sensitive, by code point) ---------------------------------
   virtual std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const = 0;
+  // textEqualsCi of the `name` column of table alias `alias` (an entity or a note), where an
+  // engine may compare a stored, indexed folded copy instead. Default: textEqualsCi.
+  virtual std::string nameEqualsCi(std::string_view alias, std::string_view rhs) const;
   // `pattern` uses % and _ as wildcards and \ as the escape character.
   virtual std::string textLikeCi(std::string_view lhs, std::string_view pattern) const = 0;
   // op is one of = <> < > <= >=.

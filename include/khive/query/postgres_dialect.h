@@ -15,6 +15,7 @@ class PostgresDialect final : public SqlDialect {
   std::string typedNull(ValueType type) const override;
   std::string idAsText(std::string_view expr) const override;
   std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const override;
+  std::string nameEqualsCi(std::string_view alias, std::string_view rhs) const override;
   std::string textLikeCi(std::string_view lhs, std::string_view pattern) const override;
   std::string textCompareCs(std::string_view lhs, std::string_view op, std::string_view rhs) const override;
   std::string jsonText(std::string_view doc, std::string_view path) const override;

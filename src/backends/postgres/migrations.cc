@@ -375,6 +375,17 @@ DO $p$ BEGIN
 END $p$;
 GRANT EXECUTE ON FUNCTION khive_session_binding(), khive_scope_verify(text, text) TO {role};
 )sql"},
+      {5, "name_folded: the ASCII-lower-cased name, stored and indexed, for pattern queries' name match",
+       R"sql(
+-- A pattern query matches names ASCII case-insensitively. lower(name COLLATE "C") in the
+-- query cannot use an index under row-level security (lower() is not leakproof, so the planner
+-- keeps it behind the policy's quals: a sequential scan of the namespace). The folded name is
+-- a stored column instead, compared with = (leakproof) to the folded parameter.
+ALTER TABLE entities ADD COLUMN name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
+ALTER TABLE notes ADD COLUMN name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
+CREATE INDEX entities_ns_name_folded ON entities (namespace, name_folded);
+CREATE INDEX notes_ns_name_folded ON notes (namespace, name_folded);
+)sql"},
   };
   return kMigrations;
 }

@@ -221,7 +221,10 @@ std::unique_ptr<Conn> Conn::connect(const std::string& url, std::string_view cap
 
 const std::string& Conn::prepared(std::string_view sql, const Params& params, std::string_view capability,
                                   std::string_view operation) {
+  // The parameter types are part of a prepared statement: the same text bound with other
+  // types is another statement.
   std::string key(sql);
+  for (std::size_t i = 0; i < params.size(); ++i) key += fmt::format("\x1f{}", params.types()[i]);
   if (auto it = statements_.find(key); it != statements_.end()) return it->second;
   static const std::string kNone;
   if (statements_.size() >= kMaxPrepared) return kNone;  // full: run unprepared
@@ -230,7 +233,8 @@ const std::string& Conn::prepared(std::string_view sql, const Params& params, st
   // with) the others.
   static std::atomic<std::uint64_t> counter{0};
   std::string name = fmt::format("k{}_{}", static_cast<long>(::getpid()), counter.fetch_add(1));
-  ResultPtr r(PQprepare(conn_.get(), name.c_str(), key.c_str(), static_cast<int>(params.size()), params.types()));
+  ResultPtr r(PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(), static_cast<int>(params.size()),
+                        params.types()));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) throwResult(r.get(), conn_.get(), capability, operation);
   return statements_.emplace(std::move(key), std::move(name)).first->second;
 }

@@ -49,6 +49,9 @@ void checkStatement(Conn& c, std::string_view sql, std::string_view op) {
   checkStatement(sql, op);
 }
 
+// Reads run as prepared statements, cached per connection by text and parameter types: a
+// compiled pattern query is planned once per connection (its plan then comes from the plan
+// cache), not on every call. Writes and EXPLAIN run unprepared.
 struct ConnOps {
   static Params bindAll(const storage::SqlParams& params) {
     Params p;
@@ -57,7 +60,7 @@ struct ConnOps {
   }
   static storage::SqlRows query(Conn& c, std::string_view sql, const storage::SqlParams& params) {
     checkStatement(c, sql, "query");
-    auto r = c.execOnce(sql, bindAll(params), kCap, "query");
+    auto r = c.exec(sql, bindAll(params), kCap, "query");
     storage::SqlRows out;
     for (int j = 0; j < r.cols(); ++j) out.columns.push_back(r.columnName(j));
     for (int i = 0; i < r.rows(); ++i) {
@@ -70,7 +73,7 @@ struct ConnOps {
   }
   static std::optional<storage::SqlRow> queryRow(Conn& c, std::string_view sql, const storage::SqlParams& params) {
     checkStatement(c, sql, "query_row");
-    auto r = c.execOnce(sql, bindAll(params), kCap, "query_row");
+    auto r = c.exec(sql, bindAll(params), kCap, "query_row");
     if (r.rows() == 0) return std::nullopt;
     storage::SqlRow row;
     for (int j = 0; j < r.cols(); ++j) row.push_back(r.value(0, j));
@@ -78,7 +81,7 @@ struct ConnOps {
   }
   static storage::SqlValue queryScalar(Conn& c, std::string_view sql, const storage::SqlParams& params) {
     checkStatement(c, sql, "query_scalar");
-    auto r = c.execOnce(sql, bindAll(params), kCap, "query_scalar");
+    auto r = c.exec(sql, bindAll(params), kCap, "query_scalar");
     if (r.rows() == 0 || r.cols() == 0) return std::monostate{};
     return r.value(0, 0);
   }

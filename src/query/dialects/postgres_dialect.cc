@@ -60,6 +60,12 @@ std::string PostgresDialect::textEqualsCi(std::string_view lhs, std::string_view
   return fmt::format("lower(({}) COLLATE \"C\") = lower({} COLLATE \"C\")", lhs, rhs);
 }
 
+// name_folded = lower(name COLLATE "C"), stored and indexed (PostgreSQL migration 5): = is
+// leakproof, so the index serves the match under row-level security.
+std::string PostgresDialect::nameEqualsCi(std::string_view alias, std::string_view rhs) const {
+  return fmt::format("{}.name_folded = lower({} COLLATE \"C\")", alias, rhs);
+}
+
 std::string PostgresDialect::textLikeCi(std::string_view lhs, std::string_view pattern) const {
   return fmt::format("({}) COLLATE \"C\" ILIKE {} ESCAPE '\\'", lhs, pattern);
 }

@@ -41,6 +41,10 @@ std::string SqlDialect::escapeLike(std::string_view text) const {
   return out;
 }
 
+std::string SqlDialect::nameEqualsCi(std::string_view alias, std::string_view rhs) const {
+  return textEqualsCi(fmt::format("{}.name", alias), rhs);
+}
+
 std::string SqlDialect::lookupFilter(std::string_view conditions, std::string_view) const {
   return std::string(conditions);
 }

@@ -67,24 +67,24 @@ TEST(CompilerGolden, PostgresFixedJoin) {
       R"(e0.relation IN ($3::text) AND e0.deleted_at IS NULL AND e0.endpoint_deleted = 0 AND )"
       R"(e0.namespace IN ($1::text) JOIN entities AS n1 ON n1.id = e0.target_id AND n1.deleted_at IS )"
       R"(NULL AND n1.namespace IN ($1::text) WHERE n0.deleted_at IS NULL AND n0.namespace IN ($1::text) )"
-      R"(AND lower((n0.name) COLLATE "C") = lower($2::text COLLATE "C") LIMIT $4::bigint)");
+      R"(AND n0.name_folded = lower($2::text COLLATE "C") LIMIT $4::bigint)");
 }
 
 TEST(CompilerGolden, PostgresVariableLength) {
   EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
       R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
       R"((SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"(($1::text) AND lower((w0se.name) COLLATE "C") = lower($3::text COLLATE "C")) AS s UNION ALL )"
-      R"(SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h )"
-      R"(ON h.source_id = w.node_id AND h.relation IN ($2::text) AND h.deleted_at IS NULL AND )"
+      R"(($1::text) AND w0se.name_folded = lower($3::text COLLATE "C")) AS s UNION ALL SELECT )"
+      R"(w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h ON )"
+      R"(h.source_id = w.node_id AND h.relation IN ($2::text) AND h.deleted_at IS NULL AND )"
       R"(h.endpoint_deleted = 0 AND h.namespace IN ($1::text) WHERE w.depth < $4::bigint AND h.target_id )"
       R"(<> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND )"
       R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE )"
       R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) SELECT DISTINCT )"
       R"(n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id AND )"
-      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND lower((n0.name) COLLATE "C") = )"
-      R"(lower($3::text COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS )"
-      R"(NULL AND n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
+      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND n0.name_folded = lower($3::text )"
+      R"(COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS NULL AND )"
+      R"(n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
 }
 
 TEST(CompilerGolden, PostgresJsonAndPaging) {
