@@ -380,9 +380,10 @@ GRANT EXECUTE ON FUNCTION khive_session_binding(), khive_scope_verify(text, text
 -- A pattern query matches names ASCII case-insensitively. lower(name COLLATE "C") in the
 -- query cannot use an index under row-level security (lower() is not leakproof, so the planner
 -- keeps it behind the policy's quals: a sequential scan of the namespace). The folded name is
--- a stored column instead, compared with = (leakproof) to the folded parameter.
-ALTER TABLE entities ADD COLUMN name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
-ALTER TABLE notes ADD COLUMN name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
+-- a stored column instead, compared with = (leakproof) to the folded parameter. Its collation
+-- is "C", the comparison's: an index of another collation would not serve it.
+ALTER TABLE entities ADD COLUMN name_folded text COLLATE "C" GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
+ALTER TABLE notes ADD COLUMN name_folded text COLLATE "C" GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED;
 CREATE INDEX entities_ns_name_folded ON entities (namespace, name_folded);
 CREATE INDEX notes_ns_name_folded ON notes (namespace, name_folded);
 )sql"},

@@ -42,12 +42,12 @@ CREATE TABLE entities (
   id uuid PRIMARY KEY, namespace text NOT NULL, kind text NOT NULL, entity_type text, name text NOT NULL,
   description text, properties jsonb NOT NULL DEFAULT '{}', tags jsonb NOT NULL DEFAULT '[]',
   created_at int8 NOT NULL, updated_at int8 NOT NULL, deleted_at int8, merged_into uuid, merge_event_id uuid,
-  name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED);
+  name_folded text COLLATE "C" GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED);
 CREATE TABLE notes (
   id uuid PRIMARY KEY, namespace text NOT NULL, kind text NOT NULL, status text NOT NULL, name text,
   content text NOT NULL, salience float8, decay_factor float8, expires_at int8,
   properties jsonb NOT NULL DEFAULT '{}', created_at int8 NOT NULL, updated_at int8 NOT NULL, deleted_at int8,
-  name_folded text GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED);
+  name_folded text COLLATE "C" GENERATED ALWAYS AS (lower(name COLLATE "C")) STORED);
 CREATE TABLE edges (
   id uuid PRIMARY KEY, namespace text NOT NULL, source_id uuid NOT NULL, target_id uuid NOT NULL,
   relation text NOT NULL, weight float8 NOT NULL, metadata jsonb NOT NULL DEFAULT '{}',
