@@ -3,7 +3,7 @@
 # file by the khive binary, end to end (parse, validate, write, FTS documents, commit).
 # Prints records/s and peak memory (GNU time's maximum resident set size).
 #
-#   bench/import_bench.sh [ENTITIES] [EDGES] [BATCH]     (defaults: 200000 800000 50000)
+#   bench/import_bench.sh [ENTITIES] [EDGES] [BATCH]     (defaults: 200000 800000 40000)
 #
 # Ids are UUID-shaped and scattered (a multiplicative hash of the record number), as ids
 # minted by many writers are; edges join random entities with entity-to-entity relations.
@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 khive=${KHIVE_BIN:-$root/build/release/src/bin/khive}
 entities=${1:-200000}
 edges=${2:-800000}
-batch=${3:-50000}
+batch=${3:-40000}
 work=${KHIVE_BENCH_DIR:-/tmp/khive-import-bench}
 mkdir -p "$work"
 data="$work/records-$entities-$edges.jsonl"

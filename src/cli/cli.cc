@@ -483,11 +483,11 @@ int run(int argc, char** argv, const FrontEnds& fe) {
 
   // import
   std::string importSrc = "-", format = "jsonl";
-  std::size_t batch = 50000;
+  std::size_t batch = 40000;
   auto* im = app.add_subcommand("import", "Import JSONL records, or WordNet from the Debian wordnet-base files");
   im->add_option("source", importSrc, "JSONL file, '-' for stdin (default); for --format wordnet the data directory (default /usr/share/wordnet)");
   im->add_option("--format", format, "jsonl (default) or wordnet")->check(CLI::IsMember({"jsonl", "wordnet"}));
-  im->add_option("--batch", batch, "Records per batch (default 50000)")->check(CLI::Range(1, 100000));
+  im->add_option("--batch", batch, "Records per batch (default 40000)")->check(CLI::Range(1, 100000));
   im->callback(withRt(true, [&](Runtime& rt) {
     runtime::TransferSummary s;
     if (format == "wordnet") {

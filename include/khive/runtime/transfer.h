@@ -40,7 +40,7 @@ struct TransferSummary {
 };
 
 struct TransferOptions {
-  std::size_t batchSize = 50000;
+  std::size_t batchSize = 40000;
   // Called after every committed batch (and once at the end).
   std::function<void(const TransferProgress&)> progress;
 };

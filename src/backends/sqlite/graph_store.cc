@@ -286,12 +286,14 @@ storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> e
   // Soft-deleted nodes are rare: when there are none, a new edge's endpoint state needs no
   // probes. The test runs in the batch's own transaction, which no other writer can enter.
   WriteTx tx(db_, kCap, "upsert_edges");
-  auto probe = tx.conn().prepare(
-      "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS NOT NULL) "
-      "OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS NOT NULL)",
-      kCap, "upsert_edges");
-  probe.step();
-  const bool noDeletedNodes = probe.getInt(0) == 0;
+  const bool noDeletedNodes = [&] {
+    auto probe = tx.conn().prepare(
+        "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS NOT NULL) "
+        "OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS NOT NULL)",
+        kCap, "upsert_edges");
+    probe.step();
+    return probe.getInt(0) == 0;
+  }();
   auto summary = writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
                             [this, noDeletedNodes](Conn& c, const Edge* e, Micros now) {
                               upsertOne(c, *e, now, noDeletedNodes);
