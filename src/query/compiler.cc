@@ -22,7 +22,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 #include <map>
 
@@ -122,7 +121,7 @@ class Compilation {
       std::vector<std::string> ors;
       for (auto& conj : b_.where) {
         std::vector<std::string> ands;
-        for (auto& p : conj) ands.push_back(predicate(p, mainResolver()));
+        for (auto& p : conj) ands.push_back(predicate(p, mainResolver(), mainNameTable(p.field)));
         ors.push_back("(" + join(ands, " AND ") + ")");
       }
       where_.push_back(ors.size() == 1 ? ors[0] : "(" + join(ors, " OR ") + ")");
@@ -228,6 +227,20 @@ class Compilation {
     return alias + "." + std::string(info->column);
   }
 
+  // `alias` when `f` is the name column of that one table alias (`substrate` is the table),
+  // else empty: the tables whose name match a dialect may serve from a folded copy.
+  std::string nameTable(const std::string& alias, unsigned substrate, const BoundField& f) const {
+    if (f.onEdge || f.field != "name" || !f.jsonPath.empty()) return {};
+    auto info = detail::findNodeField(f.field, substrate);
+    return info && info->column == "name" ? alias : std::string();
+  }
+  // nameTable() for a field as the main query resolves it (a pair of tables has no one alias).
+  std::string mainNameTable(const BoundField& f) const {
+    if (f.onEdge) return {};
+    const NodeSql& n = nodes_[f.alias];
+    return n.pair || n.idOnly ? std::string() : nameTable(n.alias, n.substrate, f);
+  }
+
   std::string nodeField(int index, const BoundField& f) {
     const NodeSql& n = nodes_[index];
     if (n.idOnly) return n.idExpr;  // only `id` is ever asked of such a node
@@ -250,7 +263,7 @@ class Compilation {
     f.push_back(alias + ".namespace IN " + nsList());
     if (n.kind) f.push_back(alias + ".kind = " + param(*n.kind, ParamType::Text));
     Resolver r = [&](const BoundField& bf) { return singleField(alias, substrate, bf); };
-    for (auto& p : n.local) f.push_back(predicate(p, r));
+    for (auto& p : n.local) f.push_back(predicate(p, r, nameTable(alias, substrate, p.field)));
     return f;
   }
 
@@ -546,22 +559,19 @@ class Compilation {
     return parts.size() == 1 ? parts[0] : "(" + join(parts, " OR ") + ")";
   }
 
-  std::string predicate(const BoundPredicate& p, const Resolver& r) {
+  // `nameAlias`: nameTable() of the field; its case-insensitive equality is the dialect's name
+  // match.
+  std::string predicate(const BoundPredicate& p, const Resolver& r, const std::string& nameAlias) {
     std::string e = r(p.field);
     if (!p.field.jsonPath.empty()) return jsonPredicate(p, e);
     if (p.field.type == ValueType::Id) e = d_.idAsText(e);
     if (p.op == CompareOp::IsNull) return e + " IS NULL";
     if (p.op == CompareOp::IsNotNull) return e + " IS NOT NULL";
     bool text = p.field.type == ValueType::Text || p.field.type == ValueType::Id;
-    // The `name` column of one table alias ("n0.name", not a COALESCE over a pair): its
-    // case-insensitive equality is the dialect's name match.
-    std::optional<std::string> nameOf;
-    if (!p.field.onEdge && p.field.field == "name" && e.ends_with(".name") &&
-        std::all_of(e.begin(), e.end() - 5, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; })) {
-      nameOf = e.substr(0, e.size() - 5);
-    }
     auto one = [&](CompareOp op, const Scalar& v) {
-      if (text && nameOf && op == CompareOp::Eq) return d_.nameEqualsCi(*nameOf, param(std::get<std::string>(v), ParamType::Text));
+      if (text && !nameAlias.empty() && op == CompareOp::Eq) {
+        return d_.nameEqualsCi(nameAlias, param(std::get<std::string>(v), ParamType::Text));
+      }
       if (text) return textCompare(e, op, std::get<std::string>(v));
       return fmt::format("{} {} {}", e, sqlOp(op), scalarParam(v));
     };

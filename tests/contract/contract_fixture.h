@@ -43,8 +43,9 @@ class ContractTest : public ::testing::TestWithParam<BackendCase> {
     n.content = content;
     return db->notes().upsertNote(n);
   }
-  Edge link(const Uuid& from, const std::string& relation, const Uuid& to, double weight = 1.0,
-            const std::string& ns = "ns1") {
+  // An edge record with a fresh id, not written.
+  static Edge edgeOf(const Uuid& from, const std::string& relation, const Uuid& to, double weight = 1.0,
+                     const std::string& ns = "ns1") {
     Edge e;
     e.id = Uuid::v7();
     e.ns = ns;
@@ -52,7 +53,11 @@ class ContractTest : public ::testing::TestWithParam<BackendCase> {
     e.targetId = to;
     e.relation = relation;
     e.weight = weight;
-    return db->graph().upsertEdge(e);
+    return e;
+  }
+  Edge link(const Uuid& from, const std::string& relation, const Uuid& to, double weight = 1.0,
+            const std::string& ns = "ns1") {
+    return db->graph().upsertEdge(edgeOf(from, relation, to, weight, ns));
   }
 
   std::unique_ptr<storage::Backend> db;

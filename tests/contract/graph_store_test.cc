@@ -188,24 +188,15 @@ TEST_P(GraphContract, BatchLinksToSoftDeletedNodesStayHiddenUntilTheNodeIsRevive
   auto b = entity("b");
   auto gone = entity("gone");
   auto n = note("gone too");
-  auto edge = [&](const Uuid& from, const std::string& rel, const Uuid& to) {
-    Edge e;
-    e.id = Uuid::v7();
-    e.ns = "ns1";
-    e.sourceId = from;
-    e.targetId = to;
-    e.relation = rel;
-    return e;
-  };
   auto& g = db->graph();
-  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edge(a.id, "extends", b.id), edge(a.id, "depends_on", gone.id)}).affected,
+  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edgeOf(a.id, "extends", b.id), edgeOf(a.id, "depends_on", gone.id)}).affected,
             2u);
   NeighborQuery out{.namespaces = {"ns1"}};
   EXPECT_EQ(g.neighbors(a.id, out).size(), 2u);
   ASSERT_TRUE(db->entities().deleteEntity(gone.id, DeleteMode::Soft));
   ASSERT_TRUE(db->notes().deleteNote(n.id, DeleteMode::Soft));
-  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edge(a.id, "enables", gone.id), edge(n.id, "annotates", a.id),
-                                            edge(b.id, "precedes", a.id)})
+  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edgeOf(a.id, "enables", gone.id), edgeOf(n.id, "annotates", a.id),
+                                            edgeOf(b.id, "precedes", a.id)})
                 .affected,
             3u);
   EXPECT_EQ(ids(g.neighbors(a.id, out)), std::vector<Uuid>{b.id});

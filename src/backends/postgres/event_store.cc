@@ -143,8 +143,7 @@ std::int64_t PgEventStore::countEvents(const storage::EventFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM events");
   appendFilter(b, filter);
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 }  // namespace khive::postgres

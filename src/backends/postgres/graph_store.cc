@@ -297,8 +297,7 @@ std::int64_t PgGraphStore::countEdges(const storage::EdgeFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM edges");
   appendEdgeFilter(b, filter);
-  return db_.run(
-      kCap, "count_edges", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count_edges").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count_edges", b);
 }
 
 std::vector<storage::Neighbor> PgGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {

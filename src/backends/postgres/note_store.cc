@@ -204,8 +204,7 @@ std::int64_t PgNoteStore::countNotes(const storage::NoteFilter& filter) {
   SqlBuilder b;
   b.text("SELECT count(*) FROM notes");
   appendFilter(b, filter, "count");
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 }  // namespace khive::postgres

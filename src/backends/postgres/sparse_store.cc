@@ -101,8 +101,7 @@ std::int64_t PgSparseStore::countSparse(const std::string& model, std::span<cons
       .text(" AND namespace = ANY (")
       .texts(namespaces)
       .text(")");
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::vector<storage::VectorHit> PgSparseStore::searchSparse(const storage::SparseSearchRequest& q) {

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "backends/postgres/database.h"
+#include "backends/postgres/sql_build.h"
 #include "khive/storage/backend.h"
 
 namespace khive::postgres {
@@ -138,6 +139,14 @@ class PgSparseStore final : public storage::SparseStore {
  private:
   Database& db_;
 };
+
+// Runs a single-value query (a count) built with `b` on a read-only connection.
+inline std::int64_t readCount(Database& db, std::string_view capability, std::string_view operation,
+                              const SqlBuilder& b) {
+  return db.run(
+      capability, operation, [&](Conn& c) { return c.exec(b.sql, b.params, capability, operation).getInt(0, 0); },
+      true);
+}
 
 // Per-row batch accounting (BatchWriteSummary) at one round trip per chunk in the common case.
 //   1. `bind` validates each item and makes its statement parameters; an item it rejects is

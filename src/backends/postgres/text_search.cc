@@ -198,8 +198,7 @@ std::int64_t PgTextSearch::countDocuments(std::span<const std::string> namespace
   requireNamespaces(namespaces, kCap, "count");
   SqlBuilder b;
   b.text("SELECT count(*) FROM text_documents WHERE namespace = ANY (").texts(namespaces).text(")");
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::int64_t PgTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
@@ -207,8 +206,7 @@ std::int64_t PgTextSearch::countLiveDocuments(std::span<const std::string> names
   SqlBuilder b;
   b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace = ANY (").texts(namespaces).text(") AND ");
   b.text(kLiveSubject);
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 storage::TextStats PgTextSearch::textStats() {

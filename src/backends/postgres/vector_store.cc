@@ -169,8 +169,7 @@ std::int64_t PgVectorStore::countVectors(const std::string& model, std::span<con
   requireNamespaces(namespaces, kCap, "count");
   SqlBuilder b;
   b.text("SELECT count(*) FROM vectors WHERE model = ").str(model).text(" AND namespace = ANY (").texts(namespaces).text(")");
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::int64_t PgVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
@@ -178,8 +177,7 @@ std::int64_t PgVectorStore::countLiveVectors(const std::string& model, std::span
   SqlBuilder b;
   b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").str(model);
   b.text(" AND r.namespace = ANY (").texts(namespaces).text(") AND ").text(kLiveSubject);
-  return db_.run(
-      kCap, "count", [&](Conn& c) { return c.exec(b.sql, b.params, kCap, "count").getInt(0, 0); }, true);
+  return readCount(db_, kCap, "count", b);
 }
 
 std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::VectorSearchRequest& q) {

@@ -284,22 +284,22 @@ storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> e
     return std::tie(a->sourceId, a->targetId) < std::tie(b->sourceId, b->targetId);
   });
   // Soft-deleted nodes are rare: when there are none, a new edge's endpoint state needs no
-  // probes. The test runs in the batch's own transaction, which no other writer can enter.
-  WriteTx tx(db_, kCap, "upsert_edges");
-  const bool noDeletedNodes = [&] {
-    auto probe = tx.conn().prepare(
-        "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS NOT NULL) "
-        "OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS NOT NULL)",
-        kCap, "upsert_edges");
-    probe.step();
-    return probe.getInt(0) == 0;
-  }();
-  auto summary = writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
-                            [this, noDeletedNodes](Conn& c, const Edge* e, Micros now) {
-                              upsertOne(c, *e, now, noDeletedNodes);
-                            });
-  tx.commit();
-  return summary;
+  // probes. The test runs once, in the batch's transaction (before its first row), which no
+  // other writer can enter.
+  std::optional<bool> noDeletedNodes;
+  return writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
+                    [this, &noDeletedNodes](Conn& c, const Edge* e, Micros now) {
+                      if (!noDeletedNodes) {
+                        auto probe = c.prepare(
+                            "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS "
+                            "NOT NULL) OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS "
+                            "NOT NULL)",
+                            kCap, "upsert_edges");
+                        probe.step();
+                        noDeletedNodes = probe.getInt(0) == 0;
+                      }
+                      upsertOne(c, *e, now, *noDeletedNodes);
+                    });
 }
 
 std::optional<Edge> SqliteGraphStore::getEdge(const Uuid& id) {
