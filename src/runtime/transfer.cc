@@ -6,10 +6,11 @@
 #include <condition_variable>
 #include <deque>
 #include <istream>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <ostream>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -26,10 +27,11 @@ namespace {
   throw Error(ErrorCode::InvalidInput, "import", "jsonl", fmt::format("line {}: {}", line, message));
 }
 
-void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, std::int64_t lastLine) {
+void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, std::int64_t lastLine,
+                  std::string_view scope = "the batch") {
   if (s.failed > 0)
     throw Error(ErrorCode::InvalidInput, "import", "jsonl",
-                fmt::format("{} {} of the batch ending at line {} failed: {}", s.failed, what, lastLine,
+                fmt::format("{} {} of {} ending at line {} failed: {}", s.failed, what, scope, lastLine,
                             s.firstError.value_or("unknown error")));
 }
 
@@ -119,7 +121,9 @@ class LineParser {
   std::thread thread_;  // last: started once the members above exist
 };
 
-// Pending records of one batch, flushed in dependency order (nodes before edges).
+// Pending records of one batch, flushed in dependency order (nodes before edges). Nodes,
+// text documents and events are written batch by batch; edges go to one EdgeLoad for the
+// whole import, which the backend may hold and write in its own key order at finishEdges().
 class Batch {
  public:
   explicit Batch(Runtime& rt) : rt_(rt) {}
@@ -135,13 +139,18 @@ class Batch {
     auto& b = rt_.backend();
     if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
     if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
-    if (!edges.empty()) checkSummary(b.graph().upsertEdges(edges), "edges", lastLine);
+    if (!edges.empty()) {
+      if (!load_) load_ = b.graph().beginLoad();
+      load_->add(edges);
+    }
     if (!docs.empty()) checkSummary(b.text().upsertDocuments(docs), "text documents", lastLine);
     if (!events.empty()) {
       std::vector<Event> fresh;
       for (auto& e : events) {
-        if (b.events().getEvent(e.id)) ++sum.skippedEvents;
-        else fresh.push_back(std::move(e));
+        if (b.events().getEvent(e.id))
+          ++sum.skippedEvents;
+        else
+          fresh.push_back(std::move(e));
       }
       if (!fresh.empty()) checkSummary(b.events().appendEvents(fresh), "events", lastLine);
       sum.events += static_cast<std::int64_t>(fresh.size());
@@ -157,8 +166,17 @@ class Batch {
     docs.clear();
   }
 
+  // Writes the edges held by the load. `check`: a failed edge fails the import.
+  void finishEdges(std::int64_t lastLine, bool check) {
+    if (!load_) return;
+    auto summary = load_->finish();
+    load_.reset();
+    if (check) checkSummary(summary, "edges", lastLine, "the import");
+  }
+
  private:
   Runtime& rt_;
+  std::unique_ptr<storage::EdgeLoad> load_;
 };
 
 }  // namespace
@@ -178,6 +196,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
   };
   auto fail = [&](std::string_view message) {
     batch.flush(sum, lineNo - 1);
+    batch.finishEdges(lineNo - 1, false);
     report();
     rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Error,
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
@@ -185,72 +204,86 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
   };
   const bool text = rt.hasText();
   LineParser parser(in);
-  for (auto chunk = parser.next(); !chunk.empty(); chunk = parser.next()) {
-    for (auto& parsed : chunk) {
-      lineNo = parsed.number;
-      prog.bytes += static_cast<std::int64_t>(parsed.bytes);
-      if (parsed.blank) continue;
-      if (!parsed.json) fail(fmt::format("malformed JSON: {}", parsed.error));
-      try {
-        const Json& j = *parsed.json;
-        if (!j.is_object()) fail("not a JSON object");
-        auto t = j.find("type");
-        if (t == j.end() || !t->is_string()) fail("missing \"type\" (entity, note, edge or event)");
-        const std::string type = t->get<std::string>();
-        if (type == "entity") {
-          Entity e = entityFromJson(j);
-          if (e.ns.empty()) e.ns = rt.writeNamespace();
-          rt.validateEntity(e);
-          rt.checkGrant("import", e.ns);
-          seen[e.id] = 'e';
-          if (text && !e.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(e));
-          batch.entities.push_back(std::move(e));
-        } else if (type == "note") {
-          Note n = noteFromJson(j);
-          if (n.ns.empty()) n.ns = rt.writeNamespace();
-          rt.validateNote(n);
-          rt.checkGrant("import", n.ns);
-          seen[n.id] = 'n';
-          if (text && !n.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(n));
-          batch.notes.push_back(std::move(n));
-        } else if (type == "edge") {
-          Edge e = edgeFromJson(j);
-          if (e.ns.empty()) e.ns = rt.writeNamespace();
-          auto typeOf = [&](const Uuid& id) -> std::string {
-            if (auto it = seen.find(id); it != seen.end()) return it->second == 'e' ? "entity" : "note";
-            std::string s = rt.substrateOf(id);
-            if (!s.empty()) seen[id] = s == "entity" ? 'e' : 'n';
-            return s;
-          };
-          rt.validateEdge(e, typeOf(e.sourceId), typeOf(e.targetId));
-          rt.checkGrant("import", e.ns);
-          batch.edges.push_back(std::move(e));
-        } else if (type == "event") {
-          Event e = eventFromJson(j);
-          if (e.ns.empty()) e.ns = rt.writeNamespace();
-          checkNamespace(e.ns);
-          batch.events.push_back(std::move(e));
-        } else {
-          fail(fmt::format("unknown type '{}' (entity, note, edge or event)", type));
+  try {
+    for (auto chunk = parser.next(); !chunk.empty(); chunk = parser.next()) {
+      for (auto& parsed : chunk) {
+        lineNo = parsed.number;
+        prog.bytes += static_cast<std::int64_t>(parsed.bytes);
+        if (parsed.blank) continue;
+        if (!parsed.json) fail(fmt::format("malformed JSON: {}", parsed.error));
+        try {
+          const Json& j = *parsed.json;
+          if (!j.is_object()) fail("not a JSON object");
+          auto t = j.find("type");
+          if (t == j.end() || !t->is_string()) fail("missing \"type\" (entity, note, edge or event)");
+          const std::string type = t->get<std::string>();
+          if (type == "entity") {
+            Entity e = entityFromJson(j);
+            if (e.ns.empty()) e.ns = rt.writeNamespace();
+            rt.validateEntity(e);
+            rt.checkGrant("import", e.ns);
+            seen[e.id] = 'e';
+            if (text && !e.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(e));
+            batch.entities.push_back(std::move(e));
+          } else if (type == "note") {
+            Note n = noteFromJson(j);
+            if (n.ns.empty()) n.ns = rt.writeNamespace();
+            rt.validateNote(n);
+            rt.checkGrant("import", n.ns);
+            seen[n.id] = 'n';
+            if (text && !n.deletedAt) batch.docs.push_back(retrieval::textDocumentOf(n));
+            batch.notes.push_back(std::move(n));
+          } else if (type == "edge") {
+            Edge e = edgeFromJson(j);
+            if (e.ns.empty()) e.ns = rt.writeNamespace();
+            auto typeOf = [&](const Uuid& id) -> std::string {
+              if (auto it = seen.find(id); it != seen.end()) return it->second == 'e' ? "entity" : "note";
+              std::string s = rt.substrateOf(id);
+              if (!s.empty()) seen[id] = s == "entity" ? 'e' : 'n';
+              return s;
+            };
+            rt.validateEdge(e, typeOf(e.sourceId), typeOf(e.targetId));
+            rt.checkGrant("import", e.ns);
+            batch.edges.push_back(std::move(e));
+          } else if (type == "event") {
+            Event e = eventFromJson(j);
+            if (e.ns.empty()) e.ns = rt.writeNamespace();
+            checkNamespace(e.ns);
+            batch.events.push_back(std::move(e));
+          } else {
+            fail(fmt::format("unknown type '{}' (entity, note, edge or event)", type));
+          }
+        } catch (const Json::exception& e) {
+          fail(fmt::format("malformed JSON: {}", e.what()));
+        } catch (const Error& e) {
+          if (e.capability() == "import") throw;
+          fail(e.message());
         }
-      } catch (const Json::exception& e) {
-        fail(fmt::format("malformed JSON: {}", e.what()));
-      } catch (const Error& e) {
-        if (e.capability() == "import") throw;
-        fail(e.message());
-      }
-      if (batch.size() >= options.batchSize) {
-        batch.flush(sum, lineNo);
-        report();
+        if (batch.size() >= options.batchSize) {
+          batch.flush(sum, lineNo);
+          report();
+        }
       }
     }
+    batch.flush(sum, lineNo);
+    batch.finishEdges(lineNo, true);
+  } catch (const Error&) {
+    // Records before the failure stay written, the edges held by the load included.
+    try {
+      batch.finishEdges(lineNo, false);
+    } catch (const Error&) {
+      // The first error is the one to report.
+    }
+    throw;
   }
-  batch.flush(sum, lineNo);
   report();
   sum.lines = lineNo;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Success,
-                 Json{{"lines", sum.lines}, {"entities", sum.entities}, {"notes", sum.notes}, {"edges", sum.edges},
+                 Json{{"lines", sum.lines},
+                      {"entities", sum.entities},
+                      {"notes", sum.notes},
+                      {"edges", sum.edges},
                       {"events", sum.events}},
                  Clock::now() - start);
   return sum;
@@ -279,12 +312,13 @@ TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOption
       offset = *page.nextOffset;
     }
   };
-  pages([&](storage::PageRequest p) { return b.entities().queryEntities({.namespaces = ns, .includeDeleted = true}, p); },
-        "entity", sum.entities);
-  pages([&](storage::PageRequest p) { return b.notes().queryNotes({.namespaces = ns, .includeDeleted = true}, p); }, "note",
-        sum.notes);
-  pages([&](storage::PageRequest p) { return b.graph().queryEdges({.namespaces = ns, .includeDeleted = true}, p); }, "edge",
-        sum.edges);
+  pages(
+      [&](storage::PageRequest p) { return b.entities().queryEntities({.namespaces = ns, .includeDeleted = true}, p); },
+      "entity", sum.entities);
+  pages([&](storage::PageRequest p) { return b.notes().queryNotes({.namespaces = ns, .includeDeleted = true}, p); },
+        "note", sum.notes);
+  pages([&](storage::PageRequest p) { return b.graph().queryEdges({.namespaces = ns, .includeDeleted = true}, p); },
+        "edge", sum.edges);
   pages([&](storage::PageRequest p) { return b.events().queryEvents({.namespaces = ns}, p); }, "event", sum.events);
   out.flush();
   if (!out) throw Error(ErrorCode::Driver, "export", "jsonl", "writing the export failed (disk full or closed pipe?)");

@@ -189,8 +189,9 @@ TEST_P(GraphContract, BatchLinksToSoftDeletedNodesStayHiddenUntilTheNodeIsRevive
   auto gone = entity("gone");
   auto n = note("gone too");
   auto& g = db->graph();
-  EXPECT_EQ(g.upsertEdges(std::vector<Edge>{edgeOf(a.id, "extends", b.id), edgeOf(a.id, "depends_on", gone.id)}).affected,
-            2u);
+  EXPECT_EQ(
+      g.upsertEdges(std::vector<Edge>{edgeOf(a.id, "extends", b.id), edgeOf(a.id, "depends_on", gone.id)}).affected,
+      2u);
   NeighborQuery out{.namespaces = {"ns1"}};
   EXPECT_EQ(g.neighbors(a.id, out).size(), 2u);
   ASSERT_TRUE(db->entities().deleteEntity(gone.id, DeleteMode::Soft));
@@ -206,6 +207,92 @@ TEST_P(GraphContract, BatchLinksToSoftDeletedNodesStayHiddenUntilTheNodeIsRevive
   revived.deletedAt.reset();
   db->entities().upsertEntity(revived);
   EXPECT_EQ(g.neighbors(a.id, out).size(), 3u) << "extends b, depends_on and enables the revived entity";
+}
+
+// An EdgeLoad gives every edge the semantics of upsertEdges, whether the backend writes each
+// batch at once or holds the edges until finish(): natural-key upsert (the later edge wins,
+// the first id and created_at stay), revival, symmetric canonicalisation, per-edge failures.
+TEST_P(GraphContract, EdgeLoadUpsertsLikeBatches) {
+  auto a = entity("a");
+  auto b = entity("b");
+  auto c = entity("c");
+  auto& g = db->graph();
+  auto old = link(a.id, "extends", b.id, 0.5);
+  ASSERT_TRUE(g.deleteEdge(old.id, DeleteMode::Soft));
+  auto other = link(b.id, "enables", c.id);
+  const auto& lo = a.id < c.id ? a : c;
+  const auto& hi = a.id < c.id ? c : a;
+  auto first = edgeOf(a.id, "depends_on", c.id, 0.1);
+  auto again = edgeOf(a.id, "depends_on", c.id, 0.9);  // same natural key, later: its weight wins
+  auto bad = edgeOf(b.id, "extends", a.id, 2.0);       // weight outside [0, 1]
+  auto clash = edgeOf(c.id, "extends", b.id);
+  clash.id = other.id;  // names a stored edge with another natural key
+  {
+    auto load = g.beginLoad();
+    load->add(std::vector<Edge>{first, edgeOf(hi.id, "competes_with", lo.id), bad});
+    load->add(std::vector<Edge>{edgeOf(a.id, "extends", b.id, 0.7), again, clash});
+    auto s = load->finish();
+    EXPECT_EQ(s.attempted, 6u);
+    EXPECT_EQ(s.affected, 4u);
+    EXPECT_EQ(s.failed, 2u);
+    ASSERT_TRUE(s.firstError);
+  }
+  auto revived = g.getEdge(old.id);
+  ASSERT_TRUE(revived) << "the soft-deleted edge is revived under its own id";
+  EXPECT_EQ(revived->weight, 0.7);
+  EXPECT_EQ(revived->createdAt, old.createdAt);
+  auto dep = g.getEdge(first.id);
+  ASSERT_TRUE(dep);
+  EXPECT_EQ(dep->weight, 0.9);
+  EXPECT_FALSE(g.getEdge(again.id)) << "the second edge of one natural key keeps the first id";
+  auto sym = g.neighbors(lo.id, {.namespaces = {"ns1"}, .relations = {"competes_with"}});
+  ASSERT_EQ(sym.size(), 1u);
+  EXPECT_EQ(sym[0].nodeId, hi.id);
+  EXPECT_EQ(g.getEdge(sym[0].edgeId)->sourceId, lo.id) << "stored with the smaller UUID as source";
+  EXPECT_FALSE(g.getEdge(bad.id));
+  EXPECT_EQ(g.getEdge(other.id)->targetId, c.id) << "the clashing edge changed nothing";
+  EXPECT_EQ(g.countEdges({.namespaces = {"ns1"}}), 4);
+}
+
+// Enough edges for a backend to take its bulk path (SQLite rebuilds the edge indexes): every
+// index-backed read still answers, and a load dropped before finish() writes nothing it held.
+TEST_P(GraphContract, LargeEdgeLoadKeepsEveryReadPath) {
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 300; ++i) nodes.push_back(entity("n" + std::to_string(i)));
+  std::vector<Edge> edges;
+  for (int i = 0; i < 300; ++i)
+    for (int k = 1; k <= 70; ++k)
+      edges.push_back(edgeOf(nodes[i].id, k % 2 ? "extends" : "depends_on", nodes[(i + k) % 300].id));
+  auto& g = db->graph();
+  {
+    auto dropped = g.beginLoad();
+    dropped->add(std::span<const Edge>(edges).first(100));
+  }
+  // A load that writes as it goes (the default) wrote that batch; one that holds its edges
+  // (SQLite) wrote none of them. Never a part of the batch.
+  const auto afterDrop = g.countEdges({.namespaces = {"ns1"}});
+  EXPECT_TRUE(afterDrop == 0 || afterDrop == 100) << afterDrop;
+  // One staged edge reuses another's id with a different natural key: it alone fails.
+  Edge twin = edgeOf(nodes[5].id, "precedes", nodes[9].id);
+  twin.id = edges[100].id;
+  auto load = g.beginLoad();
+  for (std::size_t at = 0; at < edges.size(); at += 5000)
+    load->add(std::span<const Edge>(edges).subspan(at, std::min<std::size_t>(5000, edges.size() - at)));
+  load->add(std::vector<Edge>{twin});
+  auto s = load->finish();
+  EXPECT_EQ(s.attempted, edges.size() + 1);
+  EXPECT_EQ(s.affected, edges.size());
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(g.countEdges({.namespaces = {"ns1"}}), static_cast<std::int64_t>(edges.size()));
+  EXPECT_EQ(g.neighbors(nodes[0].id, {.namespaces = {"ns1"}, .limit = 1000}).size(), 70u);
+  EXPECT_EQ(g.neighbors(nodes[0].id, {.namespaces = {"ns1"}, .direction = Direction::In, .limit = 1000}).size(), 70u);
+  auto byId = g.getEdge(edges[12345].id);
+  ASSERT_TRUE(byId);
+  EXPECT_EQ(byId->sourceId, edges[12345].sourceId);
+  // The indexes are unique where they were: a second edge under a stored id is a conflict.
+  Edge clash = edgeOf(nodes[1].id, "precedes", nodes[2].id);
+  clash.id = edges[7].id;
+  EXPECT_THROW(g.upsertEdge(clash), Error);
 }
 
 TEST_P(GraphContract, TraverseIsBreadthFirstCycleSafeWithViaEdges) {
@@ -231,7 +318,8 @@ TEST_P(GraphContract, TraverseIsBreadthFirstCycleSafeWithViaEdges) {
   EXPECT_FALSE(t.truncated);
   auto shallow = db->graph().traverse({.roots = {c[0].id}, .namespaces = {"ns1"}, .maxDepth = 2});
   EXPECT_EQ(shallow[0].nodes.size(), 3u);
-  auto up = db->graph().traverse({.roots = {c[2].id}, .namespaces = {"ns1"}, .maxDepth = 1, .direction = Direction::In});
+  auto up =
+      db->graph().traverse({.roots = {c[2].id}, .namespaces = {"ns1"}, .maxDepth = 1, .direction = Direction::In});
   ASSERT_EQ(up[0].nodes.size(), 2u);
   EXPECT_EQ(up[0].nodes[1].id, c[1].id);
 }
@@ -290,8 +378,8 @@ TEST_P(GraphContract, TraverseRefusesBadDepthAndTripsBudgets) {
   auto cut = g.traverse(big);
   EXPECT_EQ(cut[0].nodes.size(), 10u);
   EXPECT_TRUE(cut[0].truncated);
-  TraverseRequest slow{.namespaces = {"ns1"}, .maxDepth = 10, .direction = Direction::Both,
-                       .timeBudget = std::chrono::milliseconds(1)};
+  TraverseRequest slow{
+      .namespaces = {"ns1"}, .maxDepth = 10, .direction = Direction::Both, .timeBudget = std::chrono::milliseconds(1)};
   for (int i = 0; i < 60; ++i) slow.roots.push_back(nodes[i].id);
   for (int i = 0; i < 60; ++i) slow.roots.push_back(nodes[i].id);
   EXPECT_EQ(codeOf([&] { g.traverse(slow); }), ErrorCode::Timeout) << "time budget";

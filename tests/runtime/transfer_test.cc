@@ -38,8 +38,8 @@ std::vector<Json> sample() {
 
 std::int64_t count(Runtime& rt) {
   auto ns = rt.readNamespaces();
-  return rt.backend().entities().countEntities({.namespaces = ns}) + rt.backend().notes().countNotes({.namespaces = ns}) +
-         rt.backend().graph().countEdges({.namespaces = ns});
+  return rt.backend().entities().countEntities({.namespaces = ns}) +
+         rt.backend().notes().countNotes({.namespaces = ns}) + rt.backend().graph().countEdges({.namespaces = ns});
 }
 
 std::string errorOf(Runtime& rt, const std::string& text, std::size_t batch = 5000) {
@@ -72,7 +72,8 @@ TEST(Jsonl, ImportIsIdempotent) {
 TEST(Jsonl, MalformedLineNamesItAndKeepsEarlierRecords) {
   auto rt = memoryRuntime();
   auto recs = sample();
-  std::string text = lines({recs[0], recs[1]}) + "{\"type\": \"entity\", \"kind\": \"concept\", \"name\": \n" + lines({recs[2]});
+  std::string text =
+      lines({recs[0], recs[1]}) + "{\"type\": \"entity\", \"kind\": \"concept\", \"name\": \n" + lines({recs[2]});
   std::string msg = errorOf(*rt, text);
   EXPECT_NE(msg.find("line 3: malformed JSON"), std::string::npos) << msg;
   // Lines 1-2 committed, nothing from line 3 on.
@@ -80,22 +81,58 @@ TEST(Jsonl, MalformedLineNamesItAndKeepsEarlierRecords) {
   EXPECT_EQ(rt->backend().notes().countNotes({.namespaces = {"default"}}), 0);
 }
 
+TEST(Jsonl, EdgesBeforeAMalformedLineStayCommitted) {
+  // Edges are held by the import's edge load until the end; a failure still writes them.
+  for (std::size_t batch : {std::size_t{1}, std::size_t{5000}}) {
+    auto rt = memoryRuntime();
+    auto recs = sample();
+    std::string text = lines({recs[0], recs[1], recs[3]}) + "{\"type\": \"edge\",\n" + lines({recs[4]});
+    std::string msg = errorOf(*rt, text, batch);
+    EXPECT_NE(msg.find("line 4: malformed JSON"), std::string::npos) << msg;
+    EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 1) << "batch " << batch;
+  }
+}
+
+TEST(Jsonl, AFailedEdgeNamesTheImportAndKeepsTheOthers) {
+  // An edge whose id already names another edge fails when the load is written; the rest of
+  // the import stays, and the error says how many failed and why.
+  auto rt = memoryRuntime();
+  auto recs = sample();
+  std::istringstream first(lines({recs[0], recs[1], recs[2], recs[3]}));
+  importJsonl(*rt, first);
+  auto stored = rt->backend().graph().queryEdges({.namespaces = {"default"}}).items;
+  ASSERT_EQ(stored.size(), 1u);
+  Json clash = recs[4];
+  clash["id"] = stored[0].id.str();
+  std::string msg = errorOf(
+      *rt, lines({clash, Json{{"type", "edge"}, {"source_id", kB}, {"target_id", kA}, {"relation", "depends_on"}}}));
+  EXPECT_NE(msg.find("1 edges of the import ending at line 2 failed"), std::string::npos) << msg;
+  EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 2);
+}
+
 TEST(Jsonl, InvalidRecordsNameTheLine) {
   auto rt = memoryRuntime();
   auto recs = sample();
-  EXPECT_NE(errorOf(*rt, lines({Json{{"type", "entity"}, {"kind", "spaceship"}, {"name", "x"}}})).find("line 1: unknown entity kind"),
+  EXPECT_NE(errorOf(*rt, lines({Json{{"type", "entity"}, {"kind", "spaceship"}, {"name", "x"}}}))
+                .find("line 1: unknown entity kind"),
             std::string::npos);
-  EXPECT_NE(errorOf(*rt, "\n" + lines({Json{{"type", "blob"}}})).find("line 2: unknown type 'blob'"), std::string::npos);
-  EXPECT_NE(errorOf(*rt, lines({Json{{"type", "entity"}, {"kind", "concept"}}})).find("line 1: entity: field 'name' is required"),
+  EXPECT_NE(errorOf(*rt, "\n" + lines({Json{{"type", "blob"}}})).find("line 2: unknown type 'blob'"),
             std::string::npos);
-  EXPECT_NE(errorOf(*rt, lines({recs[0], recs[1], Json{{"type", "edge"}, {"source_id", kA}, {"target_id", kB},
-                                                       {"relation", "extends"}, {"weight", 3}}}))
-                .find("line 3: edge weight 3 is outside"),
+  EXPECT_NE(errorOf(*rt, lines({Json{{"type", "entity"}, {"kind", "concept"}}}))
+                .find("line 1: entity: field 'name' is required"),
             std::string::npos);
+  EXPECT_NE(
+      errorOf(
+          *rt,
+          lines({recs[0], recs[1],
+                 Json{{"type", "edge"}, {"source_id", kA}, {"target_id", kB}, {"relation", "extends"}, {"weight", 3}}}))
+          .find("line 3: edge weight 3 is outside"),
+      std::string::npos);
   // annotates must start at a note (endpoints known from the database or earlier lines)
-  EXPECT_NE(errorOf(*rt, lines({Json{{"type", "edge"}, {"source_id", kA}, {"target_id", kB}, {"relation", "annotates"}}}))
-                .find("line 1: 'annotates' starts at a note"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf(*rt, lines({Json{{"type", "edge"}, {"source_id", kA}, {"target_id", kB}, {"relation", "annotates"}}}))
+          .find("line 1: 'annotates' starts at a note"),
+      std::string::npos);
   EXPECT_NE(errorOf(*rt, lines({Json{{"type", "entity"}, {"kind", "concept"}, {"name", "x"}, {"colour", "red"}}}))
                 .find("field 'colour' is not a field"),
             std::string::npos);

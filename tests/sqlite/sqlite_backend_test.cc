@@ -113,8 +113,9 @@ TEST_F(SqliteFileTest, SecondProcessWritingWaitsOrTimesOut) {
     close(ready[0]);
     auto db = open();
     auto tx = db->sql().begin();
-    tx->execute("INSERT INTO entities (id, namespace, kind, name, created_at, updated_at) "
-                "VALUES ('00000000-0000-7000-8000-000000000001', 'ns1', 'concept', 'child', 1, 1)");
+    tx->execute(
+        "INSERT INTO entities (id, namespace, kind, name, created_at, updated_at) "
+        "VALUES ('00000000-0000-7000-8000-000000000001', 'ns1', 'concept', 'child', 1, 1)");
     char c = 'x';
     if (write(ready[1], &c, 1) != 1) _exit(2);
     std::this_thread::sleep_for(1500ms);
@@ -143,6 +144,51 @@ TEST_F(SqliteFileTest, SecondProcessWritingWaitsOrTimesOut) {
   EXPECT_TRUE(patient->entities().getEntity(id));
   EXPECT_TRUE(patient->entities().getEntity(Uuid::parse("00000000-0000-7000-8000-000000000001")));
   EXPECT_EQ(patient->entities().countEntities({.namespaces = {"ns1"}}), 2);
+  EXPECT_EQ(integrity(), "ok");
+}
+
+// The edge load holds its edges in a private staging database until finish(), then writes
+// them in one transaction; a load into an (almost) empty table drops the edge indexes and
+// builds them again there. The schema comes back exactly as the migrations made it, other
+// readers see nothing until the commit, and the file passes integrity_check. New files use
+// 16 KiB pages.
+TEST_F(SqliteFileTest, EdgeLoadRebuildsTheEdgeIndexesInItsTransaction) {
+  auto db = open();
+  auto schema = [&] {
+    std::string out;
+    for (const auto& row :
+         db->sql().reader()->query("SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'edges' ORDER BY name").rows)
+      for (const auto& v : row) out += (std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : "-") + ";";
+    return out;
+  };
+  const std::string before = schema();
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 500; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+  db->entities().upsertEntities(nodes);
+  std::vector<Edge> edges;
+  for (int i = 0; i < 500; ++i) {
+    for (int k = 1; k <= 50; ++k) {
+      Edge e;
+      e.id = Uuid::v7();
+      e.ns = "ns1";
+      e.sourceId = nodes[i].id;
+      e.targetId = nodes[(i * 31 + k * 7) % 500].id;
+      e.relation = k % 2 ? "extends" : "depends_on";
+      edges.push_back(e);
+    }
+  }
+  auto load = db->graph().beginLoad();
+  for (std::size_t at = 0; at < edges.size(); at += 4000)
+    load->add(std::span<const Edge>(edges).subspan(at, std::min<std::size_t>(4000, edges.size() - at)));
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}}), 0) << "held until finish()";
+  auto s = load->finish();
+  EXPECT_EQ(s.affected, edges.size());
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}}), static_cast<std::int64_t>(edges.size()));
+  EXPECT_EQ(schema(), before);
+  auto page = db->sql().reader()->query("PRAGMA page_size").rows;
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(std::get<std::int64_t>(page[0][0]), 16384);
+  db.reset();
   EXPECT_EQ(integrity(), "ok");
 }
 

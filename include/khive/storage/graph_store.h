@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -92,6 +93,20 @@ struct GraphPath {
   std::vector<Uuid> edges;  // nodes.size() - 1 edges
 };
 
+// The edges of a large load (an import), handed over in batches and written by finish().
+// Every edge gets exactly the semantics of GraphStore::upsertEdges. The default load writes
+// each batch as it is added; a backend may instead hold the edges and write them all at
+// finish(), in its own key order and one transaction, which turns many scattered B-tree
+// inserts into one ordered pass. Destroying a load before finish() writes nothing it still
+// holds. Not thread-safe: one loader owns it.
+class EdgeLoad {
+ public:
+  virtual ~EdgeLoad() = default;
+  virtual void add(std::span<const Edge> edges) = 0;
+  // Writes whatever is held; the summary covers every edge added since the load began.
+  virtual BatchWriteSummary finish() = 0;
+};
+
 // Thread-safe. Edges may join entities and notes; an edge whose endpoint is soft-deleted is
 // invisible to neighbors, traverse and shortestPath (the edge itself stays stored).
 class GraphStore {
@@ -104,6 +119,8 @@ class GraphStore {
   // edge with another natural key.
   virtual Edge upsertEdge(const Edge& edge) = 0;
   virtual BatchWriteSummary upsertEdges(std::span<const Edge> edges) = 0;
+  // A load of many edges; the default calls upsertEdges once per add().
+  virtual std::unique_ptr<EdgeLoad> beginLoad();
   virtual std::optional<Edge> getEdge(const Uuid& id) = 0;
   // Live edges with these ids, in the order of `ids` (missing ones skipped).
   virtual std::vector<Edge> getEdges(std::span<const Uuid> ids) = 0;

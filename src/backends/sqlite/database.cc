@@ -35,6 +35,11 @@ Database::Database(const backends::SqliteOptions& options)
   }
 
   writer_ = std::make_unique<Conn>(ConnOptions{uri_, false, options.busyTimeout});
+  // 16 KiB pages for a new file (an existing file keeps its own). Batch writes with random
+  // keys touch most leaf pages of the edge table either way; with four times fewer, larger
+  // pages a batch costs fewer B-tree levels, page fetches and WAL frames (edge batches ~45 %
+  // faster on graph_bench), while point reads and walks measured the same as with 4 KiB.
+  writer_->exec("PRAGMA page_size=16384;", kCap, "open");
   if (!memory_) {
     auto stmt = writer_->prepare("PRAGMA journal_mode=WAL", kCap, "open");
     if (stmt.step() && stmt.getText(0) != "wal") {

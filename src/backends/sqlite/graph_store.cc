@@ -100,11 +100,16 @@ void appendHopConditions(SqlBuilder& b, const HopPart& part, const HopFilter& f)
 }
 
 // The column an edge is entered from and the one it leads to, for a hop part.
-std::string_view fromCol(const HopPart& p) { return p.forward ? "e.source_id" : "e.target_id"; }
-std::string_view toCol(const HopPart& p) { return p.forward ? "e.target_id" : "e.source_id"; }
+std::string_view fromCol(const HopPart& p) {
+  return p.forward ? "e.source_id" : "e.target_id";
+}
+std::string_view toCol(const HopPart& p) {
+  return p.forward ? "e.target_id" : "e.source_id";
+}
 
 void checkWeight(std::optional<double> w, std::string_view op) {
-  if (w && (!std::isfinite(*w) || *w < 0 || *w > 1)) invalid(op, fmt::format("min_weight must be within [0, 1], got {}", *w));
+  if (w && (!std::isfinite(*w) || *w < 0 || *w > 1))
+    invalid(op, fmt::format("min_weight must be within [0, 1], got {}", *w));
 }
 
 void checkDepth(int depth, std::string_view op) {
@@ -113,7 +118,9 @@ void checkDepth(int depth, std::string_view op) {
   }
 }
 
-std::string jsonArray(const std::vector<std::string>& ids) { return Json(ids).dump(); }
+std::string jsonArray(const std::vector<std::string>& ids) {
+  return Json(ids).dump();
+}
 
 // Rows (anchor, other, edge) for every live edge touching the anchors in `anchors` (a JSON
 // array), along the given hop parts. With `fromAnchor` the anchor is where the hop starts
@@ -194,12 +201,24 @@ class DeadlineScope {
 };
 }  // namespace
 
-Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool noDeletedNodes) {
+EdgeRow edgeRowOf(const Database& db, const Edge& in, Micros now) {
   validate(in);
-  Edge e = in;
-  if (db_.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
-  if (e.createdAt == 0) e.createdAt = now;
-  if (e.updatedAt == 0) e.updatedAt = now;
+  EdgeRow r;
+  const bool swap = db.isSymmetric(in.relation) && in.targetId < in.sourceId;
+  r.id = in.id.str();
+  r.ns = in.ns;
+  r.source = (swap ? in.targetId : in.sourceId).str();
+  r.target = (swap ? in.sourceId : in.targetId).str();
+  r.relation = in.relation;
+  r.weight = in.weight;
+  r.metadata = in.metadata.dump();
+  r.createdAt = in.createdAt == 0 ? now : in.createdAt;
+  r.updatedAt = in.updatedAt == 0 ? now : in.updatedAt;
+  r.deletedAt = in.deletedAt;
+  return r;
+}
+
+void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
   // Upsert on the natural key: an existing edge keeps its id and created_at and takes the new
   // weight, metadata and deleted_at (normally NULL: a revival). A new edge -- the common case
   // in bulk loads -- is one INSERT OR IGNORE; only when it inserts nothing does a probe of the
@@ -217,30 +236,31 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool no
       " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?3 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM entities INDEXED BY entities_deleted WHERE id = ?4 AND deleted_at IS NOT NULL)"
       " + (SELECT count(*) FROM notes INDEXED BY notes_deleted WHERE id = ?4 AND deleted_at IS NOT NULL))";
-  const std::string source = e.sourceId.str(), target = e.targetId.str(), metadata = e.metadata.dump();
   auto insert = [&](bool orIgnore) {
     static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kInsert) + std::string(kEndpointState);
     static const std::string kInsertOrIgnoreLive = "INSERT OR IGNORE" + std::string(kInsert) + "0)";
     static const std::string kPlainInsert = "INSERT" + std::string(kInsert) + std::string(kEndpointState);
-    auto stmt = conn.prepare(!orIgnore ? kPlainInsert : noDeletedNodes ? kInsertOrIgnoreLive : kInsertOrIgnore, kCap,
-                             "upsert_edge");
-    stmt.bindText(1, e.id.str())
-        .bindText(2, e.ns)
-        .bindText(3, source)
-        .bindText(4, target)
-        .bindText(5, e.relation)
-        .bindDouble(6, e.weight)
-        .bindText(7, metadata)
-        .bindInt(8, e.createdAt)
-        .bindInt(9, e.updatedAt)
-        .bindOptInt(10, e.deletedAt);
+    auto stmt = conn.prepare(!orIgnore        ? kPlainInsert
+                             : noDeletedNodes ? kInsertOrIgnoreLive
+                                              : kInsertOrIgnore,
+                             kCap, "upsert_edge");
+    stmt.bindText(1, r.id)
+        .bindText(2, r.ns)
+        .bindText(3, r.source)
+        .bindText(4, r.target)
+        .bindText(5, r.relation)
+        .bindDouble(6, r.weight)
+        .bindText(7, r.metadata)
+        .bindInt(8, r.createdAt)
+        .bindInt(9, r.updatedAt)
+        .bindOptInt(10, r.deletedAt);
     return stmt.run();
   };
-  if (insert(true) == 1) return e;
+  if (insert(true) == 1) return;
   auto probe = conn.prepare(
-      "SELECT id, created_at FROM edges WHERE source_id = ? AND target_id = ? AND relation = ? AND namespace = ?",
-      kCap, "upsert_edge");
-  probe.bindText(1, source).bindText(2, target).bindText(3, e.relation).bindText(4, e.ns);
+      "SELECT id, created_at FROM edges WHERE source_id = ? AND target_id = ? AND relation = ? AND namespace = ?", kCap,
+      "upsert_edge");
+  probe.bindText(1, r.source).bindText(2, r.target).bindText(3, r.relation).bindText(4, r.ns);
   if (!probe.step()) {
     try {
       insert(false);
@@ -249,20 +269,45 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool no
       throw Error(ErrorCode::Conflict, std::string(kCap), "upsert_edge",
                   fmt::format("edge id {} already names an edge with another (namespace, source, target, "
                               "relation); an edge's endpoints and relation cannot change",
-                              e.id.str()));
+                              r.id));
     }
-    return e;
+    return;
   }
-  e.id = Uuid::parse(probe.getTextView(0));
-  e.createdAt = probe.getInt(1);
-  conn.prepare("UPDATE edges SET weight = ?, metadata = ?, updated_at = ?, deleted_at = ? WHERE id = ?", kCap,
-               "upsert_edge")
-      .bindDouble(1, e.weight)
-      .bindText(2, metadata)
-      .bindInt(3, e.updatedAt)
-      .bindOptInt(4, e.deletedAt)
-      .bindText(5, e.id.str())
+  r.id = probe.getText(0);
+  r.createdAt = probe.getInt(1);
+  // By the natural key (the clustered key), not by id: an EdgeLoad may have set edges_id aside.
+  conn.prepare(
+          "UPDATE edges SET weight = ?5, metadata = ?6, updated_at = ?7, deleted_at = ?8 WHERE source_id = ?1 AND "
+          "target_id = ?2 AND relation = ?3 AND namespace = ?4",
+          kCap, "upsert_edge")
+      .bindText(1, r.source)
+      .bindText(2, r.target)
+      .bindText(3, r.relation)
+      .bindText(4, r.ns)
+      .bindDouble(5, r.weight)
+      .bindText(6, r.metadata)
+      .bindInt(7, r.updatedAt)
+      .bindOptInt(8, r.deletedAt)
       .run();
+}
+
+bool noSoftDeletedNodes(Conn& conn) {
+  auto probe = conn.prepare(
+      "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS NOT NULL) OR "
+      "EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS NOT NULL)",
+      kCap, "upsert_edges");
+  probe.step();
+  return probe.getInt(0) == 0;
+}
+
+Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool noDeletedNodes) {
+  EdgeRow r = edgeRowOf(db_, in, now);
+  writeEdgeRow(conn, r, noDeletedNodes);
+  Edge e = in;
+  if (db_.isSymmetric(in.relation) && in.targetId < in.sourceId) std::swap(e.sourceId, e.targetId);
+  e.id = Uuid::parse(r.id);
+  e.createdAt = r.createdAt;
+  e.updatedAt = r.updatedAt;
   return e;
 }
 
@@ -271,6 +316,10 @@ Edge SqliteGraphStore::upsertEdge(const Edge& edge) {
   Edge out = upsertOne(tx.conn(), edge, db_.now());
   tx.commit();
   return out;
+}
+
+std::unique_ptr<storage::EdgeLoad> SqliteGraphStore::beginLoad() {
+  return makeEdgeLoad(db_);
 }
 
 storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> edges) {
@@ -289,23 +338,15 @@ storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> e
   std::optional<bool> noDeletedNodes;
   return writeBatch(db_, kCap, "upsert_edges", std::span<const Edge* const>(order),
                     [this, &noDeletedNodes](Conn& c, const Edge* e, Micros now) {
-                      if (!noDeletedNodes) {
-                        auto probe = c.prepare(
-                            "SELECT EXISTS (SELECT 1 FROM entities INDEXED BY entities_deleted WHERE deleted_at IS "
-                            "NOT NULL) OR EXISTS (SELECT 1 FROM notes INDEXED BY notes_deleted WHERE deleted_at IS "
-                            "NOT NULL)",
-                            kCap, "upsert_edges");
-                        probe.step();
-                        noDeletedNodes = probe.getInt(0) == 0;
-                      }
+                      if (!noDeletedNodes) noDeletedNodes = noSoftDeletedNodes(c);
                       upsertOne(c, *e, now, *noDeletedNodes);
                     });
 }
 
 std::optional<Edge> SqliteGraphStore::getEdge(const Uuid& id) {
   auto lease = db_.acquireReader(kCap, "get_edge");
-  auto stmt = lease.conn().prepare(fmt::format("SELECT {} FROM edges WHERE id = ? AND {}", kColumns, kLive), kCap,
-                                   "get_edge");
+  auto stmt =
+      lease.conn().prepare(fmt::format("SELECT {} FROM edges WHERE id = ? AND {}", kColumns, kLive), kCap, "get_edge");
   stmt.bindText(1, id.str());
   if (!stmt.step()) return std::nullopt;
   return readEdge(stmt);
@@ -396,7 +437,7 @@ std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, con
 }
 
 std::map<Uuid, std::vector<storage::Neighbor>> SqliteGraphStore::neighborsBatch(std::span<const Uuid> nodes,
-                                                                               const storage::NeighborQuery& q) {
+                                                                                const storage::NeighborQuery& q) {
   std::map<Uuid, std::vector<storage::Neighbor>> out;
   for (const auto& n : nodes) {
     if (!out.contains(n)) out.emplace(n, neighbors(n, q));

@@ -64,6 +64,7 @@ class SqliteGraphStore final : public storage::GraphStore {
   explicit SqliteGraphStore(Database& db) : db_(db) {}
   Edge upsertEdge(const Edge& edge) override;
   storage::BatchWriteSummary upsertEdges(std::span<const Edge> edges) override;
+  std::unique_ptr<storage::EdgeLoad> beginLoad() override;
   std::optional<Edge> getEdge(const Uuid& id) override;
   std::vector<Edge> getEdges(std::span<const Uuid> ids) override;
   bool deleteEdge(const Uuid& id, storage::DeleteMode mode) override;
@@ -82,6 +83,24 @@ class SqliteGraphStore final : public storage::GraphStore {
   Edge upsertOne(Conn& conn, const Edge& edge, Micros now, bool noDeletedNodes = false);
   Database& db_;
 };
+
+// An edge as written: validated, symmetric relations canonical (smaller UUID first),
+// timestamps defaulted, every column in its stored form.
+struct EdgeRow {
+  std::string id, ns, source, target, relation, metadata;
+  double weight = 1.0;
+  Micros createdAt = 0, updatedAt = 0;
+  std::optional<Micros> deletedAt;
+};
+EdgeRow edgeRowOf(const Database& db, const Edge& edge, Micros now);
+// Upserts one row inside the caller's write transaction; when the natural key already
+// exists, `row` takes the stored edge's id and created_at.
+void writeEdgeRow(Conn& conn, EdgeRow& row, bool noDeletedNodes);
+// True when no entity or note is soft-deleted (a new edge's endpoint state is then 0).
+bool noSoftDeletedNodes(Conn& conn);
+// The SQLite EdgeLoad (edge_load.cc): stages edges in a private temporary database and
+// writes them in clustered-key order in one transaction.
+std::unique_ptr<storage::EdgeLoad> makeEdgeLoad(Database& db);
 
 class SqliteEventStore final : public storage::EventStore {
  public:
