@@ -36,9 +36,9 @@ void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, st
                             s.firstError.value_or("unknown error")));
 }
 
-// Lines read, parsed as JSON and decoded into records on a second thread, and handed over in
-// chunks: the main thread then only validates and writes, and the parsed JSON is freed on the
-// thread that built it. The queue is bounded, so memory stays flat whatever the file size.
+// Lines read, parsed as JSON, decoded into records and checked on a second thread, and handed
+// over in chunks: the main thread only writes, and the parsed JSON is freed on the thread that
+// built it. The queue is bounded, so memory stays flat whatever the file size.
 using Record = std::variant<std::monostate, Entity, Note, Edge, Event>;
 
 struct ParsedLine {
@@ -46,7 +46,8 @@ struct ParsedLine {
   std::size_t bytes = 0;  // including the newline
   bool blank = false;
   Record record;
-  std::string error;  // why the line is not a record, as reported for its line number
+  std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
+  std::string error;                         // why the line is not a record, as reported for its line number
 };
 
 // Decodes one non-blank line; throws nothing.
@@ -86,9 +87,57 @@ void decode(const std::string& line, ParsedLine& p) {
   }
 }
 
+// Checks a decoded record as the runtime does before any write: the default namespace, the
+// vocabulary and endpoint rules, the gate. Runs on the parser thread in line order, so `seen`
+// holds the substrate of every node on an earlier line (edge endpoints need no lookup then).
+class Checker {
+ public:
+  explicit Checker(Runtime& rt) : rt_(rt), text_(rt.hasText()) {}
+
+  void check(ParsedLine& p) {
+    try {
+      if (auto* e = std::get_if<Entity>(&p.record)) {
+        if (e->ns.empty()) e->ns = rt_.writeNamespace();
+        rt_.validateEntity(*e);
+        rt_.checkGrant("import", e->ns);
+        seen_[e->id] = 'e';
+        if (text_ && !e->deletedAt) p.doc = retrieval::textDocumentOf(*e);
+      } else if (auto* n = std::get_if<Note>(&p.record)) {
+        if (n->ns.empty()) n->ns = rt_.writeNamespace();
+        rt_.validateNote(*n);
+        rt_.checkGrant("import", n->ns);
+        seen_[n->id] = 'n';
+        if (text_ && !n->deletedAt) p.doc = retrieval::textDocumentOf(*n);
+      } else if (auto* ed = std::get_if<Edge>(&p.record)) {
+        if (ed->ns.empty()) ed->ns = rt_.writeNamespace();
+        rt_.validateEdge(*ed, typeOf(ed->sourceId), typeOf(ed->targetId));
+        rt_.checkGrant("import", ed->ns);
+      } else if (auto* ev = std::get_if<Event>(&p.record)) {
+        if (ev->ns.empty()) ev->ns = rt_.writeNamespace();
+        checkNamespace(ev->ns);
+      }
+    } catch (const Error& e) {
+      p.error = e.message();
+      p.record = {};
+    }
+  }
+
+ private:
+  std::string typeOf(const Uuid& id) {
+    if (auto it = seen_.find(id); it != seen_.end()) return it->second == 'e' ? "entity" : "note";
+    std::string s = rt_.substrateOf(id);
+    if (!s.empty()) seen_[id] = s == "entity" ? 'e' : 'n';
+    return s;
+  }
+
+  Runtime& rt_;
+  const bool text_;
+  std::unordered_map<Uuid, char> seen_;
+};
+
 class LineParser {
  public:
-  explicit LineParser(std::istream& in) : thread_([this, &in] { run(in); }) {}
+  LineParser(std::istream& in, Runtime& rt) : checker_(rt), thread_([this, &in] { run(in); }) {}
   ~LineParser() {
     {
       std::lock_guard lock(mu_);
@@ -126,6 +175,7 @@ class LineParser {
         p.blank = true;
       } else {
         decode(line, p);
+        if (p.error.empty()) checker_.check(p);
       }
       chunk.push_back(std::move(p));
       if (chunk.size() >= kChunk) {
@@ -154,6 +204,7 @@ class LineParser {
   std::deque<std::vector<ParsedLine>> queue_;
   bool done_ = false;
   bool stop_ = false;
+  Checker checker_;     // used by the parser thread only
   std::thread thread_;  // last: started once the members above exist
 };
 
@@ -221,8 +272,6 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
   auto start = Clock::now();
   TransferSummary sum;
   Batch batch(rt);
-  // Substrate of every node seen in this run, so edge endpoint rules need no lookup.
-  std::unordered_map<Uuid, char> seen;
   TransferProgress prog;
   std::int64_t lineNo = 0;
   auto report = [&] {
@@ -238,8 +287,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
     lineError(lineNo, message);
   };
-  const bool text = rt.hasText();
-  LineParser parser(in);
+  LineParser parser(in, rt);
   try {
     for (auto chunk = parser.next(); !chunk.empty(); chunk = parser.next()) {
       for (auto& parsed : chunk) {
@@ -247,41 +295,15 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
         prog.bytes += static_cast<std::int64_t>(parsed.bytes);
         if (parsed.blank) continue;
         if (!parsed.error.empty()) fail(parsed.error);
-        try {
-          if (auto* e = std::get_if<Entity>(&parsed.record)) {
-            if (e->ns.empty()) e->ns = rt.writeNamespace();
-            rt.validateEntity(*e);
-            rt.checkGrant("import", e->ns);
-            seen[e->id] = 'e';
-            if (text && !e->deletedAt) batch.docs.push_back(retrieval::textDocumentOf(*e));
-            batch.entities.push_back(std::move(*e));
-          } else if (auto* n = std::get_if<Note>(&parsed.record)) {
-            if (n->ns.empty()) n->ns = rt.writeNamespace();
-            rt.validateNote(*n);
-            rt.checkGrant("import", n->ns);
-            seen[n->id] = 'n';
-            if (text && !n->deletedAt) batch.docs.push_back(retrieval::textDocumentOf(*n));
-            batch.notes.push_back(std::move(*n));
-          } else if (auto* ed = std::get_if<Edge>(&parsed.record)) {
-            if (ed->ns.empty()) ed->ns = rt.writeNamespace();
-            auto typeOf = [&](const Uuid& id) -> std::string {
-              if (auto it = seen.find(id); it != seen.end()) return it->second == 'e' ? "entity" : "note";
-              std::string s = rt.substrateOf(id);
-              if (!s.empty()) seen[id] = s == "entity" ? 'e' : 'n';
-              return s;
-            };
-            rt.validateEdge(*ed, typeOf(ed->sourceId), typeOf(ed->targetId));
-            rt.checkGrant("import", ed->ns);
-            batch.edges.push_back(std::move(*ed));
-          } else if (auto* ev = std::get_if<Event>(&parsed.record)) {
-            if (ev->ns.empty()) ev->ns = rt.writeNamespace();
-            checkNamespace(ev->ns);
-            batch.events.push_back(std::move(*ev));
-          }
-        } catch (const Error& e) {
-          if (e.capability() == "import") throw;
-          fail(e.message());
-        }
+        if (parsed.doc) batch.docs.push_back(std::move(*parsed.doc));
+        if (auto* e = std::get_if<Entity>(&parsed.record))
+          batch.entities.push_back(std::move(*e));
+        else if (auto* n = std::get_if<Note>(&parsed.record))
+          batch.notes.push_back(std::move(*n));
+        else if (auto* ed = std::get_if<Edge>(&parsed.record))
+          batch.edges.push_back(std::move(*ed));
+        else if (auto* ev = std::get_if<Event>(&parsed.record))
+          batch.events.push_back(std::move(*ev));
         if (batch.size() >= options.batchSize) {
           batch.flush(sum, lineNo);
           report();
