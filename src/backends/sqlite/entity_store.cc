@@ -122,8 +122,9 @@ Entity SqliteEntityStore::upsertEntity(const Entity& entity) {
 }
 
 storage::BatchWriteSummary SqliteEntityStore::upsertEntities(std::span<const Entity> entities) {
-  return writeBatch(db_, kCap, "upsert_batch", entities,
-                    [this](Conn& c, const Entity& e, Micros now) { upsertOne(c, e, now); });
+  auto order = inKeyOrder(entities, [](const Entity& e) -> const Uuid& { return e.id; });
+  return writeBatch(db_, kCap, "upsert_batch", std::span<const Entity* const>(order),
+                    [this](Conn& c, const Entity* e, Micros now) { upsertOne(c, *e, now); });
 }
 
 std::optional<Entity> SqliteEntityStore::getById(const Uuid& id, bool includeDeleted) {

@@ -323,15 +323,8 @@ std::unique_ptr<storage::EdgeLoad> SqliteGraphStore::beginLoad() {
 }
 
 storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> edges) {
-  // Written in clustered-key order: consecutive inserts land on neighbouring B-tree pages.
-  // The sort is stable, so two rows with the same natural key keep their order (the later
-  // one wins, as in the caller's order).
-  std::vector<const Edge*> order;
-  order.reserve(edges.size());
-  for (const Edge& e : edges) order.push_back(&e);
-  std::stable_sort(order.begin(), order.end(), [](const Edge* a, const Edge* b) {
-    return std::tie(a->sourceId, a->targetId) < std::tie(b->sourceId, b->targetId);
-  });
+  // Written in clustered-key order (source, target first).
+  auto order = inKeyOrder(edges, [](const Edge& e) { return std::tie(e.sourceId, e.targetId); });
   // Soft-deleted nodes are rare: when there are none, a new edge's endpoint state needs no
   // probes. The test runs once, in the batch's transaction (before its first row), which no
   // other writer can enter.

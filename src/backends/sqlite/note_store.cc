@@ -126,7 +126,9 @@ Note SqliteNoteStore::upsertNote(const Note& note) {
 }
 
 storage::BatchWriteSummary SqliteNoteStore::upsertNotes(std::span<const Note> notes) {
-  return writeBatch(db_, kCap, "upsert_batch", notes, [this](Conn& c, const Note& n, Micros now) { upsertOne(c, n, now); });
+  auto order = inKeyOrder(notes, [](const Note& n) -> const Uuid& { return n.id; });
+  return writeBatch(db_, kCap, "upsert_batch", std::span<const Note* const>(order),
+                    [this](Conn& c, const Note* n, Micros now) { upsertOne(c, *n, now); });
 }
 
 std::optional<Note> SqliteNoteStore::getById(const Uuid& id, bool includeDeleted) {

@@ -2,6 +2,7 @@
 // The SQLite implementations of the storage capabilities. Each is thread-safe: it holds only
 // a reference to the Database, which serialises writers and pools readers.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <span>
@@ -143,6 +144,18 @@ inline std::int64_t readCount(Database& db, std::string_view capability, std::st
   stmt.bindAll(b.params);
   stmt.step();
   return stmt.getInt(0);
+}
+
+// Pointers to `items` ordered by key(item). The sort is stable, so two writes to one key keep
+// the caller's order (the later wins). A batch written in primary-key order lands on
+// neighbouring B-tree pages instead of random ones.
+template <class T, class Key>
+std::vector<const T*> inKeyOrder(std::span<const T> items, Key key) {
+  std::vector<const T*> order;
+  order.reserve(items.size());
+  for (const T& item : items) order.push_back(&item);
+  std::stable_sort(order.begin(), order.end(), [&](const T* a, const T* b) { return key(*a) < key(*b); });
+  return order;
 }
 
 // Runs `write` for every item inside one transaction, counting per-row successes and

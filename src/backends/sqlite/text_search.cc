@@ -98,8 +98,10 @@ void SqliteTextSearch::upsertDocument(const storage::TextDocument& doc) {
 }
 
 storage::BatchWriteSummary SqliteTextSearch::upsertDocuments(std::span<const storage::TextDocument> docs) {
-  return writeBatch(db_, kCap, "upsert_batch", docs,
-                    [](Conn& c, const storage::TextDocument& d, Micros now) { upsertOne(c, d, now); });
+  // In subject order: the subject_id index is the random one (doc_id only grows).
+  auto order = inKeyOrder(docs, [](const storage::TextDocument& d) -> const Uuid& { return d.subjectId; });
+  return writeBatch(db_, kCap, "upsert_batch", std::span<const storage::TextDocument* const>(order),
+                    [](Conn& c, const storage::TextDocument* d, Micros now) { upsertOne(c, *d, now); });
 }
 
 bool SqliteTextSearch::deleteDocument(const Uuid& subjectId) {
