@@ -140,7 +140,8 @@ class Progress {
     if (!tty_) return;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::string pct = totalRecords > 0 ? fmt::format(" {:5.1f}% ({} of {})", 100.0 * static_cast<double>(p.records) / static_cast<double>(totalRecords), p.records, totalRecords) : "";
-    fmt::print(stderr, "\r{}{} records ({:.0f}/s)   ", what_, pct, secs > 0 ? static_cast<double>(p.records) / secs : 0.0);
+    fmt::print(stderr, "\r{}{} records ({:.0f}/s){}   ", what_, pct, secs > 0 ? static_cast<double>(p.records) / secs : 0.0,
+               p.stage.empty() ? "" : ", " + p.stage);
     std::fflush(stderr);
     shown_ = true;
   }
@@ -148,7 +149,8 @@ class Progress {
     if (!tty_) return;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::string pct = total_ > 0 ? fmt::format(" {:5.1f}%", 100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_)) : "";
-    fmt::print(stderr, "\r{}{} {} records ({:.0f}/s)   ", what_, pct, p.records, secs > 0 ? static_cast<double>(p.records) / secs : 0.0);
+    fmt::print(stderr, "\r{}{} {} records ({:.0f}/s){}   ", what_, pct, p.records,
+               secs > 0 ? static_cast<double>(p.records) / secs : 0.0, p.stage.empty() ? "" : ", " + p.stage);
     std::fflush(stderr);
     shown_ = true;
   }

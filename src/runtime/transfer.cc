@@ -311,7 +311,10 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
       }
     }
     batch.flush(sum, lineNo);
+    prog.stage = "writing edges";
+    report();
     batch.finishEdges(lineNo, true);
+    prog.stage.clear();
   } catch (const Error&) {
     // Records before the failure stay written, the edges held by the load included.
     try {

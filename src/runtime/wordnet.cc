@@ -224,7 +224,10 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
     prog.records = sum.records();
     if (options.progress) options.progress(prog);
   }
+  prog.stage = "writing edges";
+  if (options.progress) options.progress(prog);
   auto s = load->finish();
+  prog.stage.clear();
   if (s.failed) throw Error(ErrorCode::Driver, "import", "wordnet", s.firstError.value_or("edge batch failed"));
   sum.lines = prog.lines;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string>
 
 #include "khive/runtime/runtime.h"
 
@@ -28,6 +29,7 @@ struct TransferProgress {
   std::int64_t lines = 0;
   std::int64_t records = 0;
   std::int64_t bytes = 0;  // input bytes consumed so far (import)
+  std::string stage;       // what runs now when it is not reading input, e.g. "writing edges"
 };
 
 struct TransferSummary {
