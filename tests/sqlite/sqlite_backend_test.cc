@@ -192,6 +192,65 @@ TEST_F(SqliteFileTest, EdgeLoadRebuildsTheEdgeIndexesInItsTransaction) {
   EXPECT_EQ(integrity(), "ok");
 }
 
+// A process killed while an edge load writes (the edge indexes dropped and being rebuilt
+// inside its transaction) leaves either the whole load or none of it, the indexes in place,
+// and a file that passes integrity_check.
+TEST_F(SqliteFileTest, KilledEdgeLoadLeavesAllOrNothingAndTheIndexes) {
+  constexpr int kEdges = 120'000;
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 400; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+  {
+    auto db = open();
+    db->entities().upsertEntities(nodes);
+  }
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = open();
+    std::vector<Edge> edges;
+    for (int k = 0; k < kEdges; ++k) {
+      Edge e;
+      e.id = Uuid::v7();
+      e.ns = "ns1";
+      e.sourceId = nodes[k % 400].id;
+      e.targetId = nodes[(k / 400) % 400].id;
+      e.relation = "extends";
+      edges.push_back(e);
+    }
+    auto load = db->graph().beginLoad();
+    load->add(edges);
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1) _exit(3);
+    load->finish();
+    for (;;) pause();  // finished before the kill: wait for it
+  }
+  close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+  // finish() drops the edge indexes first, then sorts, writes and rebuilds: 150 ms in, the
+  // transaction is open with the indexes dropped.
+  std::this_thread::sleep_for(150ms);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(integrity(), "ok");
+  auto db = open();
+  auto n = db->graph().countEdges({.namespaces = {"ns1"}});
+  EXPECT_TRUE(n == 0 || n == kEdges) << n;
+  std::string indexes;
+  for (const auto& row : db->sql()
+                             .reader()
+                             ->query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'edges' AND "
+                                     "sql IS NOT NULL ORDER BY name")
+                             .rows)
+    indexes += std::get<std::string>(row[0]) + " ";
+  EXPECT_EQ(indexes, "edges_id edges_in edges_ns_created ");
+}
+
 // A writer killed with SIGKILL in the middle of batch imports loses no committed batch and
 // leaves a file that opens and passes integrity_check; batches are all-or-nothing.
 TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
