@@ -43,6 +43,15 @@ class SqliteFileTest : public ::testing::Test {
     e.name = name;
     return e;
   }
+  static Edge makeEdge(const Uuid& from, const Uuid& to, const std::string& relation) {
+    Edge e;
+    e.id = Uuid::v7();
+    e.ns = "ns1";
+    e.sourceId = from;
+    e.targetId = to;
+    e.relation = relation;
+    return e;
+  }
   // Runs PRAGMA integrity_check with a plain sqlite3 handle.
   std::string integrity() {
     sqlite3* db = nullptr;
@@ -167,15 +176,8 @@ TEST_F(SqliteFileTest, EdgeLoadRebuildsTheEdgeIndexesInItsTransaction) {
   db->entities().upsertEntities(nodes);
   std::vector<Edge> edges;
   for (int i = 0; i < 500; ++i) {
-    for (int k = 1; k <= 50; ++k) {
-      Edge e;
-      e.id = Uuid::v7();
-      e.ns = "ns1";
-      e.sourceId = nodes[i].id;
-      e.targetId = nodes[(i * 31 + k * 7) % 500].id;
-      e.relation = k % 2 ? "extends" : "depends_on";
-      edges.push_back(e);
-    }
+    for (int k = 1; k <= 50; ++k)
+      edges.push_back(makeEdge(nodes[i].id, nodes[(i * 31 + k * 7) % 500].id, k % 2 ? "extends" : "depends_on"));
   }
   auto load = db->graph().beginLoad();
   for (std::size_t at = 0; at < edges.size(); at += 4000)
@@ -210,15 +212,7 @@ TEST_F(SqliteFileTest, KilledEdgeLoadLeavesAllOrNothingAndTheIndexes) {
   if (child == 0) {
     auto db = open();
     std::vector<Edge> edges;
-    for (int k = 0; k < kEdges; ++k) {
-      Edge e;
-      e.id = Uuid::v7();
-      e.ns = "ns1";
-      e.sourceId = nodes[k % 400].id;
-      e.targetId = nodes[(k / 400) % 400].id;
-      e.relation = "extends";
-      edges.push_back(e);
-    }
+    for (int k = 0; k < kEdges; ++k) edges.push_back(makeEdge(nodes[k % 400].id, nodes[(k / 400) % 400].id, "extends"));
     auto load = db->graph().beginLoad();
     load->add(edges);
     char byte = 1;
@@ -288,15 +282,8 @@ TEST_F(SqliteFileTest, TraversalPlanStaysPinnedAfterAnalyze) {
   db->entities().upsertEntities(nodes);
   std::vector<Edge> edges;
   for (int i = 0; i < 400; ++i) {
-    for (int k = 1; k <= 5; ++k) {
-      Edge e;
-      e.id = Uuid::v7();
-      e.ns = "ns1";
-      e.sourceId = nodes[i].id;
-      e.targetId = nodes[(i * 7 + k * 13) % 400].id;
-      e.relation = k % 2 ? "extends" : "depends_on";
-      edges.push_back(e);
-    }
+    for (int k = 1; k <= 5; ++k)
+      edges.push_back(makeEdge(nodes[i].id, nodes[(i * 7 + k * 13) % 400].id, k % 2 ? "extends" : "depends_on"));
   }
   db->graph().upsertEdges(edges);
   db->sql().writer()->execute("ANALYZE");

@@ -49,16 +49,7 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
           countFailure(summary_, err);
           continue;
         }
-        insert.bindText(1, r.id)
-            .bindText(2, r.ns)
-            .bindText(3, r.source)
-            .bindText(4, r.target)
-            .bindText(5, r.relation)
-            .bindDouble(6, r.weight)
-            .bindText(7, r.metadata)
-            .bindInt(8, r.createdAt)
-            .bindInt(9, r.updatedAt)
-            .bindOptInt(10, r.deletedAt);
+        bindEdgeRow(insert, r);
         insert.run();
         insert.reset();
         ++staged_;

@@ -218,6 +218,19 @@ EdgeRow edgeRowOf(const Database& db, const Edge& in, Micros now) {
   return r;
 }
 
+void bindEdgeRow(Stmt& stmt, const EdgeRow& r) {
+  stmt.bindText(1, r.id)
+      .bindText(2, r.ns)
+      .bindText(3, r.source)
+      .bindText(4, r.target)
+      .bindText(5, r.relation)
+      .bindDouble(6, r.weight)
+      .bindText(7, r.metadata)
+      .bindInt(8, r.createdAt)
+      .bindInt(9, r.updatedAt)
+      .bindOptInt(10, r.deletedAt);
+}
+
 void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
   // Upsert on the natural key: an existing edge keeps its id and created_at and takes the new
   // weight, metadata and deleted_at (normally NULL: a revival). A new edge -- the common case
@@ -244,16 +257,7 @@ void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
                              : noDeletedNodes ? kInsertOrIgnoreLive
                                               : kInsertOrIgnore,
                              kCap, "upsert_edge");
-    stmt.bindText(1, r.id)
-        .bindText(2, r.ns)
-        .bindText(3, r.source)
-        .bindText(4, r.target)
-        .bindText(5, r.relation)
-        .bindDouble(6, r.weight)
-        .bindText(7, r.metadata)
-        .bindInt(8, r.createdAt)
-        .bindInt(9, r.updatedAt)
-        .bindOptInt(10, r.deletedAt);
+    bindEdgeRow(stmt, r);
     return stmt.run();
   };
   if (insert(true) == 1) return;

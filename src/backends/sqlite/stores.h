@@ -94,6 +94,9 @@ struct EdgeRow {
   std::optional<Micros> deletedAt;
 };
 EdgeRow edgeRowOf(const Database& db, const Edge& edge, Micros now);
+// Binds ?1..?10 as (id, namespace, source, target, relation, weight, metadata, created_at,
+// updated_at, deleted_at).
+void bindEdgeRow(Stmt& stmt, const EdgeRow& row);
 // Upserts one row inside the caller's write transaction; when the natural key already
 // exists, `row` takes the stored edge's id and created_at.
 void writeEdgeRow(Conn& conn, EdgeRow& row, bool noDeletedNodes);
