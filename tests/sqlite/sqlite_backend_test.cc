@@ -194,6 +194,34 @@ TEST_F(SqliteFileTest, EdgeLoadRebuildsTheEdgeIndexesInItsTransaction) {
   EXPECT_EQ(integrity(), "ok");
 }
 
+// finish() that cannot get the write lock in time fails with Timeout, writes nothing and keeps
+// the staged edges: called again once the other writer is done, it writes them all.
+TEST_F(SqliteFileTest, EdgeLoadFinishTimesOutAndCanBeRetried) {
+  auto db = open(200ms);
+  auto a = db->entities().upsertEntity(makeEntity("a"));
+  auto b = db->entities().upsertEntity(makeEntity("b"));
+  auto load = db->graph().beginLoad();
+  load->add(std::vector<Edge>{makeEdge(a.id, b.id, "extends"), makeEdge(b.id, a.id, "depends_on")});
+  {
+    auto other = open(200ms);
+    auto tx = other->sql().begin();
+    tx->execute(
+        "INSERT INTO entities (id, namespace, kind, name, created_at, updated_at) "
+        "VALUES ('00000000-0000-7000-8000-000000000009', 'ns1', 'concept', 'holder', 1, 1)");
+    try {
+      load->finish();
+      FAIL() << "expected Timeout while another connection holds the write lock";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Timeout) << e.what();
+    }
+    tx->commit();
+  }
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}}), 0);
+  auto s = load->finish();
+  EXPECT_EQ(s.affected, 2u);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}}), 2);
+}
+
 // A process killed while an edge load writes (the edge indexes dropped and being rebuilt
 // inside its transaction) leaves either the whole load or none of it, the indexes in place,
 // and a file that passes integrity_check.

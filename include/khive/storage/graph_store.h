@@ -98,7 +98,7 @@ struct GraphPath {
 // each batch as it is added; a backend may instead hold the edges and write them all at
 // finish(), in its own key order and one transaction, which turns many scattered B-tree
 // inserts into one ordered pass. Destroying a load before finish() writes nothing it still
-// holds. Not thread-safe: one loader owns it.
+// holds. Not thread-safe: one loader owns it, and it must not outlive its backend.
 class EdgeLoad {
  public:
   virtual ~EdgeLoad() = default;

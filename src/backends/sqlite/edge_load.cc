@@ -62,9 +62,12 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
   }
 
   storage::BatchWriteSummary finish() override {
-    if (finished_) return summary_;
-    finished_ = true;
-    if (staged_ == 0) return summary_;
+    if (finished_ || staged_ == 0) {
+      finished_ = true;
+      return summary_;
+    }
+    // A failure (e.g. Timeout: another writer held the lock) writes nothing and keeps the
+    // staged edges, so finish() may be called again.
     try {
       write(true);
     } catch (const Error& e) {
@@ -73,6 +76,7 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
       if (e.code() != ErrorCode::AlreadyExists) throw;
       write(false);
     }
+    finished_ = true;
     return summary_;
   }
 
