@@ -321,16 +321,18 @@ class Compilation {
         id, ns, id, ns);
   }
 
-  std::string joinNode(int index, const std::string& idExpr) {
+  // `walked`: idExpr is the end of a walk past its seed, which the walk has already found to
+  // be a live entity or note in scope (SqlDialect::WalkStep).
+  std::string joinNode(int index, const std::string& idExpr, bool walked = false) {
     NodeSql& n = nodes_[index];
     n.alias = fmt::format("n{}", index);
     n.idExpr = idExpr;
     unsigned subs = substrates(b_.nodes[index]);
     if (subs == (detail::kEntity | detail::kNote) && readsOnlyId(index)) {
       // One probe per row (the notes probe runs only for an id that is no live entity) instead
-      // of a LEFT JOIN of both tables.
+      // of a LEFT JOIN of both tables; none at all for a node the walk has tested.
       n.idOnly = true;
-      where_.push_back(nodeInScope(idExpr));
+      if (!walked) where_.push_back(nodeInScope(idExpr));
       return "";
     }
     if (subs == (detail::kEntity | detail::kNote)) {
@@ -437,7 +439,7 @@ class Compilation {
     std::string wx = w + "x";
     std::string sql = fmt::format(" JOIN {} AS {} ON {}.start_id = {} AND {}.depth >= {}", w, wx, wx, k, wx,
                                   param(static_cast<std::int64_t>(e.minHops), ParamType::Integer));
-    sql += joinNode(fresh, wx + ".node_id");
+    sql += joinNode(fresh, wx + ".node_id", true);
     if (!e.var.empty()) {
       // The edge variable of a variable-length pattern is its last hop in the written order:
       // the walk's last edge, or its first when the walk runs against the text.
@@ -476,58 +478,72 @@ class Compilation {
     }
     where_.push_back(
         fmt::format("{}.depth >= {}", wx, param(static_cast<std::int64_t>(e.minHops), ParamType::Integer)));
-    sql += joinNode(fresh, wx + ".node_id");
+    sql += joinNode(fresh, wx + ".node_id", true);
     if (!e.var.empty()) {
       sql += fmt::format(" JOIN edges AS e{} ON e{}.id = {}.{}", i, i, wx, leftwards ? "first_edge" : "last_edge");
     }
     return sql;
   }
 
-  // A variable-length edge as a recursive CTE over simple paths. Worked example, for
+  // A variable-length edge as a recursive CTE over simple paths, and the walk read from it.
+  // Worked example, for
   //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (PostgreSQL form)
   //
-  //   w0(start_id, node_id, depth, path) AS (
+  //   w0r(start_id, node_id, depth, path) AS (
   //     SELECT s.id, s.id, 0, ARRAY[s.id] FROM (<ids of a>) AS s           -- seed: depth 0
   //     UNION ALL
   //     SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id
-  //     FROM w0 AS w JOIN edges AS h
+  //     FROM w0r AS w JOIN edges AS h
   //       ON h.source_id = w.node_id AND h.relation IN ($4) AND <live, in scope>
-  //     WHERE w.depth < $5                                  -- depth cap (<= 10)
+  //     WHERE w.depth < $5                                  -- $5 = 3 - 1: all but the last hop
   //       AND h.target_id <> ALL(w.path)                    -- cycle guard: never revisit a node
-  //       AND <h.target_id is a live node in scope>)        -- every hop stays in scope
+  //       AND <h.target_id is a live node in scope>),       -- every hop stays in scope
+  //   w0(start_id, node_id, depth) AS (                     -- every row, and the last hop
+  //     SELECT w.start_id, j.node, w.depth + <hop> FROM w0r AS w CROSS JOIN LATERAL (
+  //       SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM edges AS h
+  //       WHERE w.depth = $5 AND <the same step>) AS j)
   //
   // With LoRA -> QLoRA -> LoRA' -> LoRA the walk yields QLoRA (1), LoRA' (2) and stops at the
   // third hop because LoRA is already on the path. The main query keeps rows with depth >= 1
-  // and SELECT DISTINCT collapses different paths to the same node. How the walk row meets its
-  // edges is the dialect's (SQLite gathers them with a correlated subquery instead of a join).
+  // and SELECT DISTINCT collapses different paths to the same node. The last hop is taken
+  // outside the recursion because its rows (most of a walk's rows: a graph of mean degree 5
+  // has ~25 paths of two hops and ~125 of three) are never expanded: they need no path and
+  // no trip through the recursive CTE's queue. How the walk row meets its edges is the
+  // dialect's (SQLite gathers them with a correlated subquery instead of a join).
   std::string walkCte(int i, int near, EdgeDirection dir) {
     const BoundEdge& e = b_.edges[i];
-    std::string name = fmt::format("w{}", i);
+    std::string name = fmt::format("w{}", i), rec = name + "r";
     bool edgeCols = !e.var.empty();
     Adjacency adj = adjacency("h", "w.node_id", dir, e);
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
     SqlDialect::WalkRequest req;
-    req.walk = name;
+    req.walk = rec;
     req.combined = {adj.condition, adj.other};
     req.branches = walkBranches("h", "w.node_id", dir, e);
     req.liveEdge = liveEdge("h");
-    req.depthOk = fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
+    std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
+    req.depthOk = "w.depth < " + last;
+    req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
     req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
     req.wantEdge = edgeCols;
     SqlDialect::WalkStep step = d_.walkStep(req);
-    const std::string& next = step.next;
-    std::vector<std::string> where;
-    if (!step.where.empty()) where.push_back(step.where);
-    where.push_back(d_.pathExcludes("w.path", next));
-    if (!step.nodeCheck.empty()) where.push_back(step.nodeCheck);
     std::string recursive = fmt::format(
-        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} WHERE {}", next, d_.pathAppend("w.path", next),
+        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {}{}", step.next, d_.pathAppend("w.path", step.next),
         edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", step.edge, step.edge) : "", step.from,
-        join(where, " AND "));
-    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", name,
-                                edgeCols ? ", first_edge, last_edge" : "", seed, recursive));
+        step.where.empty() ? "" : " WHERE " + step.where);
+    std::string edgeNames = edgeCols ? ", first_edge, last_edge" : "";
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", rec, edgeNames, seed,
+                                recursive));
+    req.depthOk = "w.depth = " + last;
+    SqlDialect::WalkRows rows = d_.walkRows(req);
+    // A row itself keeps its edges; its step onward has walked the new edge last.
+    std::string walk = fmt::format(
+        "SELECT w.start_id, {}, w.depth + {}{} FROM {}{}", rows.node, rows.hop,
+        edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", rows.edge, rows.edge) : "", rows.from,
+        rows.where.empty() ? "" : " WHERE " + rows.where);
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}) AS ({})", name, edgeNames, walk));
     return name;
   }
 

@@ -71,6 +71,11 @@ class SqlDialect {
   virtual std::string jsonDocumentAsText(std::string_view doc) const = 0;
 
   // --- recursive walks --------------------------------------------------------------------
+  // A walk of at most k hops is two CTEs: a recursive one holding the walk rows of depth 0 to
+  // k - 1 (each row a simple path), and the walk itself, which reads every one of those rows
+  // and extends those of depth k - 1 by their last hop. The rows of the last hop are never
+  // expanded, so they do not go through the recursive CTE's queue.
+  //
   // One step of a walk: how the walk row `<walk> AS w` reaches its neighbours over
   // `edges AS h`. The compiler describes the step twice: `combined` is one condition on h and
   // w.node_id with the neighbour's id in terms of h (an OR when symmetric relations also run
@@ -80,26 +85,39 @@ class SqlDialect {
     std::string condition;  // selects w's edges (mentions w.node_id and h)
     std::string next;       // the neighbour's id in terms of h
   };
+  using IdTest = std::function<std::string(std::string_view)>;
   struct WalkRequest {
-    std::string walk;                // the CTE's name
+    std::string walk;                // the recursive CTE's name
     WalkHop combined;
     std::vector<WalkHop> branches;   // same edges as `combined`
     std::string liveEdge;            // the live, in-scope test of h
-    std::string depthOk;             // the depth-cap test on w
-    std::function<std::string(std::string_view)> nodeInScope;  // live, in-scope test of a node id
+    std::string depthOk;             // which rows of w take a step (a test of w.depth)
+    IdTest notVisited;               // a neighbour id is not on w's path (the cycle guard)
+    IdTest nodeInScope;              // live, in-scope test of a node id
     bool wantEdge = false;           // whether the traversed edge's id is used
   };
-  // The walk must never step onto a node that fails `nodeInScope`, except that a dialect may
-  // instead refuse to step *from* such a node (testing w.node_id before expanding it): the
-  // compiler joins every node a walk ends on through the same live, in-scope test.
+  // A step applies all of the request's tests: it yields only neighbours that are off the path
+  // and live in scope, from rows that pass depthOk. So every walk row but a seed is a live node
+  // in scope, and the compiler does not test a walk's end node again when it reads its id alone.
   struct WalkStep {
     std::string from;   // FROM clause of the recursive member
-    std::string next;   // the neighbour's id in the select list and WHERE
+    std::string next;   // the neighbour's id in the select list
     std::string edge;   // the traversed edge's id (empty unless wantEdge)
     std::string where;  // conditions the FROM clause does not already apply (may be empty)
-    std::string nodeCheck;  // the neighbour's scope test, when applied on arrival (may be empty)
   };
   virtual WalkStep walkStep(const WalkRequest& r) const = 0;
+  // The rows of the whole walk, read from the recursive CTE `r.walk` in one pass: every row of
+  // it (hop 0: `node` is w.node_id, `edge` w.last_edge) and, for each row that passes
+  // r.depthOk, each step onward as walkStep() takes it (hop 1: `node` and `edge` the
+  // neighbour's and the traversed edge's). `hop` is an integer expression, 0 or 1.
+  struct WalkRows {
+    std::string from;
+    std::string node;
+    std::string hop;
+    std::string edge;   // empty unless wantEdge
+    std::string where;  // may be empty
+  };
+  virtual WalkRows walkRows(const WalkRequest& r) const = 0;
   // Visited-node list of a walk: a new list holding `id`, the list with `id` appended, and a
   // test that `id` is not in the list.
   virtual std::string pathInit(std::string_view id) const = 0;

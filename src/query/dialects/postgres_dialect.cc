@@ -101,9 +101,25 @@ SqlDialect::WalkStep PostgresDialect::walkStep(const WalkRequest& r) const {
   s.from = fmt::format("{} AS w JOIN edges AS h ON {} AND {}", r.walk, r.combined.condition, r.liveEdge);
   s.next = r.combined.next;
   if (r.wantEdge) s.edge = "h.id";
-  s.where = r.depthOk;
-  s.nodeCheck = r.nodeInScope(s.next);
+  s.where = fmt::format("{} AND {} AND {}", r.depthOk, r.notVisited(s.next), r.nodeInScope(s.next));
   return s;
+}
+
+// Each walk row, then (for a row of the last level) its steps onward, from a LATERAL subquery:
+//   w0 AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM
+//     edges AS h WHERE w.depth = $k AND h.source_id = w.node_id AND ...) AS j
+SqlDialect::WalkRows PostgresDialect::walkRows(const WalkRequest& r) const {
+  WalkRows out;
+  std::string next = r.combined.next;
+  out.from = fmt::format(
+      "{} AS w CROSS JOIN LATERAL (SELECT w.node_id AS node{} UNION ALL SELECT {}{} FROM edges AS h WHERE {} AND {} "
+      "AND {} AND {} AND {}) AS j",
+      r.walk, r.wantEdge ? ", w.last_edge AS edge" : "", next, r.wantEdge ? ", h.id" : "", r.depthOk,
+      r.combined.condition, r.liveEdge, r.notVisited(next), r.nodeInScope(next));
+  out.node = "j.node";
+  out.hop = "CASE WHEN j.node = w.node_id THEN 0 ELSE 1 END";
+  if (r.wantEdge) out.edge = "j.edge";
+  return out;
 }
 
 std::string PostgresDialect::pathInit(std::string_view id) const { return fmt::format("ARRAY[{}]", id); }

@@ -38,19 +38,27 @@ TEST(CompilerGolden, SqliteFixedJoin) {
 
 TEST(CompilerGolden, SqliteVariableLength) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
-      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
+      R"(WITH RECURSIVE w0r(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
       R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
       R"((?1) AND w0se.name = ?3 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, j.value, w.depth + 1, )"
-      R"(w.path || j.value || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR )"
-      R"((EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w.node_id AND x.deleted_at IS NULL AND )"
-      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w.node_id AND )"
-      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) THEN (SELECT json_group_array(h.target_id) FROM )"
-      R"(edges AS h WHERE h.source_id = w.node_id AND h.relation IN (?2) AND h.deleted_at IS NULL AND )"
-      R"(h.endpoint_deleted = 0 AND h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || )"
-      R"(j.value || '/') = 0) SELECT DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS )"
-      R"(n0 ON n0.id = w0x.start_id AND n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?3 )"
-      R"(COLLATE NOCASE JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL )"
-      R"(THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE w0x.depth >= ?5 LIMIT ?6)");
+      R"(w.path || j.value || '/' FROM w0r AS w, json_each(CASE WHEN w.depth < ?4 THEN (SELECT )"
+      R"(json_group_array(h.target_id) FROM edges AS h WHERE h.source_id = w.node_id AND h.relation IN )"
+      R"((?2) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN (?1) AND )"
+      R"(instr(w.path, '/' || h.target_id || '/') = 0 AND (EXISTS (SELECT 1 FROM entities AS x WHERE )"
+      R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM )"
+      R"(notes AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN (?1)))) ELSE )"
+      R"('[]' END) AS j), w0(start_id, node_id, depth) AS (SELECT w.start_id, j.value, w.depth + )"
+      R"((j.value <> w.node_id) FROM w0r AS w CROSS JOIN json_each(CASE WHEN w.depth = ?4 THEN (SELECT )"
+      R"(json_group_array(o) FROM (SELECT w.node_id AS o UNION ALL SELECT h.target_id AS o FROM edges AS )"
+      R"(h WHERE h.source_id = w.node_id AND h.relation IN (?2) AND h.deleted_at IS NULL AND )"
+      R"(h.endpoint_deleted = 0 AND h.namespace IN (?1) AND instr(w.path, '/' || h.target_id || '/') = 0 )"
+      R"(AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND )"
+      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN (?1))))) ELSE json_array(w.node_id) END) AS j) SELECT )"
+      R"(DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id )"
+      R"(AND n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?3 COLLATE NOCASE JOIN )"
+      R"(entities AS n1 ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL THEN 0 ELSE )"
+      R"((n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE w0x.depth >= ?5 LIMIT ?6)");
 }
 
 TEST(CompilerGolden, SqliteJsonAndPaging) {
@@ -72,19 +80,26 @@ TEST(CompilerGolden, PostgresFixedJoin) {
 
 TEST(CompilerGolden, PostgresVariableLength) {
   EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
-      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
+      R"(WITH RECURSIVE w0r(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
       R"((SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
       R"(($1::text) AND w0se.name_folded = lower($3::text COLLATE "C")) AS s UNION ALL SELECT )"
-      R"(w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h ON )"
+      R"(w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0r AS w JOIN edges AS h ON )"
       R"(h.source_id = w.node_id AND h.relation IN ($2::text) AND h.deleted_at IS NULL AND )"
       R"(h.endpoint_deleted = 0 AND h.namespace IN ($1::text) WHERE w.depth < $4::bigint AND h.target_id )"
       R"(<> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND )"
       R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE )"
-      R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) SELECT DISTINCT )"
-      R"(n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id AND )"
-      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND n0.name_folded = lower($3::text )"
-      R"(COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS NULL AND )"
-      R"(n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
+      R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))), w0(start_id, )"
+      R"(node_id, depth) AS (SELECT w.start_id, j.node, w.depth + CASE WHEN j.node = w.node_id THEN 0 )"
+      R"(ELSE 1 END FROM w0r AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT )"
+      R"(h.target_id FROM edges AS h WHERE w.depth = $4::bigint AND h.source_id = w.node_id AND )"
+      R"(h.relation IN ($2::text) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN )"
+      R"(($1::text) AND h.target_id <> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = )"
+      R"(h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM )"
+      R"(notes AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) )"
+      R"(AS j) SELECT DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = )"
+      R"(w0x.start_id AND n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND n0.name_folded = )"
+      R"(lower($3::text COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS )"
+      R"(NULL AND n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
 }
 
 TEST(CompilerGolden, PostgresJsonAndPaging) {
@@ -130,12 +145,19 @@ TEST(Compiler, WalkAtTheDriverStreamsAndIdOnlyNodesAreExistenceTests) {
   std::string ids = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.id");
   EXPECT_NE(ids.find(") SELECT DISTINCT w0x.node_id AS \"b_id\" FROM w0 AS w0x LEFT JOIN entities AS n0e"), std::string::npos)
       << ids;
-  // b is read for its id alone: one existence test, no join of entities and notes.
+  // So is the walk's last hop, read from the recursive part in the same pass.
+  EXPECT_NE(ids.find("FROM w0r AS w CROSS JOIN json_each("), std::string::npos) << ids;
+  // b is read for its id alone: no join of entities and notes, and no second existence test,
+  // as the walk tested each node it reached.
   EXPECT_EQ(ids.find("AS n1e"), std::string::npos) << ids;
-  EXPECT_NE(ids.find("(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w0x.node_id AND x.deleted_at IS NULL AND "
-                     "x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w0x.node_id"),
+  EXPECT_NE(ids.find("(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND "
+                     "x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id"),
             std::string::npos)
       << ids;
+  EXPECT_EQ(ids.find("x.id = w0x.node_id"), std::string::npos) << ids;
+  // An id-only node that no walk reached is still tested.
+  std::string fixed = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[:extends]->(b) RETURN b.id");
+  EXPECT_NE(fixed.find("EXISTS (SELECT 1 FROM entities AS x WHERE x.id = e0.target_id"), std::string::npos) << fixed;
   // Any other field of b, a label or an inline property of b brings the join back.
   for (const char* text : {"MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.name",
                            "MATCH (a {name: 'x'})-[*1..3]->(b:concept) RETURN DISTINCT b.id",
@@ -154,7 +176,7 @@ TEST(Compiler, DialectDifferences) {
   std::string pg = sqlFor(postgresDialect(), text);
   // SQLite gathers a walk row's edges with a correlated subquery (no join, no Bloom filter);
   // PostgreSQL joins.
-  EXPECT_NE(lite.find("FROM w0 AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
+  EXPECT_NE(lite.find("FROM w0r AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
   EXPECT_NE(lite.find("json_group_array(h.target_id)"), std::string::npos);  // bare ids: no edge variable
   EXPECT_EQ(lite.find("JOIN edges AS h"), std::string::npos);
   // With an edge variable the array holds [node, edge] pairs.
@@ -164,7 +186,15 @@ TEST(Compiler, DialectDifferences) {
   std::string sym = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..2]->(b) RETURN b.id");
   EXPECT_NE(sym.find(" UNION ALL SELECT h.source_id AS o FROM edges AS h WHERE h.target_id = w.node_id AND h.relation IN"),
             std::string::npos);
-  EXPECT_NE(pg.find("FROM w0 AS w JOIN edges AS h ON"), std::string::npos);
+  EXPECT_NE(pg.find("FROM w0r AS w JOIN edges AS h ON"), std::string::npos);
+  // The last hop: a LATERAL subquery on PostgreSQL, the gathered array on SQLite.
+  EXPECT_NE(pg.find("FROM w0r AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM "
+                    "edges AS h WHERE w.depth = $"),
+            std::string::npos)
+      << pg;
+  EXPECT_NE(lite.find("(SELECT json_group_array(o) FROM (SELECT w.node_id AS o UNION ALL SELECT h.target_id AS o"),
+            std::string::npos)
+      << lite;
   EXPECT_NE(lite.find("?1"), std::string::npos);
   EXPECT_EQ(lite.find('$'), std::string::npos);
   EXPECT_NE(pg.find("$1::text"), std::string::npos);
@@ -216,13 +246,15 @@ TEST(Compiler, RowCapAndSentinel) {
 }
 
 TEST(Compiler, DepthCapIsAParameterNeverAboveTen) {
+  // *1..10: the recursion stops at depth 9, whose rows take the tenth hop.
   CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..10]->(b) RETURN b.name");
   EXPECT_NE(q.sql.find("CASE WHEN w.depth < ?"), std::string::npos);
-  bool sawTen = false;
+  EXPECT_NE(q.sql.find("CASE WHEN w.depth = ?"), std::string::npos);
+  bool sawNine = false;
   for (auto& p : q.params) {
-    if (auto i = std::get_if<std::int64_t>(&p); i && *i == 10) sawTen = true;
+    if (auto i = std::get_if<std::int64_t>(&p); i && *i == 9) sawNine = true;
   }
-  EXPECT_TRUE(sawTen);
+  EXPECT_TRUE(sawNine);
   EXPECT_THROW(compileWith(sqliteDialect(), "MATCH (a)-[*1..11]->(b) RETURN b"), QueryError);
 }
 
