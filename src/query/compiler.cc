@@ -514,9 +514,17 @@ class Compilation {
     const BoundEdge& e = b_.edges[i];
     std::string name = fmt::format("w{}", i), rec = name + "r";
     bool edgeCols = !e.var.empty();
+    // Reachability is enough when the walk contributes only its end node, at any distance
+    // from 1 hop: results are DISTINCT, and a node other than the start ends a simple path of
+    // 1..k hops exactly when it ends a walk of 1..k hops (a shortest walk to it is a simple
+    // path). Such a walk keeps no path: its cycle guard only keeps it off the start node (and
+    // self-loops), and UNION keeps one row per (start, node, depth), so it expands each node
+    // at most once per depth instead of once per simple path that reaches it (on a dense
+    // graph the difference is exponential in k).
+    bool reach = e.minHops == 1 && !edgeCols;
     Adjacency adj = adjacency("h", "w.node_id", dir, e);
     std::string idNull = d_.typedNull(ValueType::Id);
-    std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
+    std::string seed = fmt::format("SELECT s.id, s.id, 0{}{} FROM ({}) AS s", reach ? "" : ", " + d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
     SqlDialect::WalkRequest req;
     req.walk = rec;
@@ -525,17 +533,22 @@ class Compilation {
     req.liveEdge = liveEdge("h");
     std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
     req.depthOk = "w.depth < " + last;
-    req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
+    if (reach) {
+      req.notVisited = [](std::string_view id) { return fmt::format("{0} <> w.start_id AND {0} <> w.node_id", id); };
+    } else {
+      req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
+    }
     req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
     req.wantEdge = edgeCols;
     SqlDialect::WalkStep step = d_.walkStep(req);
     std::string recursive = fmt::format(
-        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {}{}", step.next, d_.pathAppend("w.path", step.next),
+        "SELECT w.start_id, {}, w.depth + 1{}{} FROM {}{}", step.next,
+        reach ? "" : ", " + d_.pathAppend("w.path", step.next),
         edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", step.edge, step.edge) : "", step.from,
         step.where.empty() ? "" : " WHERE " + step.where);
     std::string edgeNames = edgeCols ? ", first_edge, last_edge" : "";
-    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", rec, edgeNames, seed,
-                                recursive));
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}{}) AS ({} {} {})", rec, reach ? "" : ", path", edgeNames,
+                                seed, reach ? "UNION" : "UNION ALL", recursive));
     req.depthOk = "w.depth = " + last;
     SqlDialect::WalkRows rows = d_.walkRows(req);
     // A row itself keeps its edges; its step onward has walked the new edge last.
