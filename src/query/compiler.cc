@@ -487,7 +487,7 @@ class Compilation {
 
   // A variable-length edge as a recursive CTE over simple paths, and the walk read from it.
   // Worked example, for
-  //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (PostgreSQL form)
+  //   MATCH (a {name: 'LoRA'})-[:extends*2..3]->(b) RETURN b.name      (PostgreSQL form)
   //
   //   w0r(start_id, node_id, depth, path) AS (
   //     SELECT s.id, s.id, 0, ARRAY[s.id] FROM (<ids of a>) AS s           -- seed: depth 0
@@ -504,7 +504,7 @@ class Compilation {
   //       WHERE w.depth = $5 AND <the same step>) AS j)
   //
   // With LoRA -> QLoRA -> LoRA' -> LoRA the walk yields QLoRA (1), LoRA' (2) and stops at the
-  // third hop because LoRA is already on the path. The main query keeps rows with depth >= 1
+  // third hop because LoRA is already on the path. The main query keeps rows with depth >= 2
   // and SELECT DISTINCT collapses different paths to the same node. The last hop is taken
   // outside the recursion because its rows (most of a walk's rows: a graph of mean degree 5
   // has ~25 paths of two hops and ~125 of three) are never expanded: they need no path and

@@ -72,8 +72,9 @@ class SqlDialect {
 
   // --- recursive walks --------------------------------------------------------------------
   // A walk of at most k hops is two CTEs: a recursive one holding the walk rows of depth 0 to
-  // k - 1 (each row a simple path), and the walk itself, which reads every one of those rows
-  // and extends those of depth k - 1 by their last hop. The rows of the last hop are never
+  // k - 1 (each a simple path with its visited list, or, when the compiler needs reachability
+  // only, a distinct (start, node, depth)), and the walk itself, which reads every one of those
+  // rows and extends those of depth k - 1 by their last hop. The rows of the last hop are never
   // expanded, so they do not go through the recursive CTE's queue.
   //
   // One step of a walk: how the walk row `<walk> AS w` reaches its neighbours over
@@ -92,7 +93,7 @@ class SqlDialect {
     std::vector<WalkHop> branches;   // same edges as `combined`
     std::string liveEdge;            // the live, in-scope test of h
     std::string depthOk;             // which rows of w take a step (a test of w.depth)
-    IdTest notVisited;               // a neighbour id is not on w's path (the cycle guard)
+    IdTest notVisited;               // the cycle guard: false at least for w.node_id itself
     IdTest nodeInScope;              // live, in-scope test of a node id
     bool wantEdge = false;           // whether the traversed edge's id is used
   };

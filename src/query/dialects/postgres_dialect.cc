@@ -106,7 +106,7 @@ SqlDialect::WalkStep PostgresDialect::walkStep(const WalkRequest& r) const {
 }
 
 // Each walk row, then (for a row of the last level) its steps onward, from a LATERAL subquery:
-//   w0 AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM
+//   w0r AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM
 //     edges AS h WHERE w.depth = $k AND h.source_id = w.node_id AND ...) AS j
 SqlDialect::WalkRows PostgresDialect::walkRows(const WalkRequest& r) const {
   WalkRows out;

@@ -148,8 +148,8 @@ SqlDialect::WalkStep SqliteDialect::walkStep(const WalkRequest& r) const {
 }
 
 // The row itself is the array's first item, its neighbours (for a row of the last level) the
-// rest; a neighbour never equals the row's own node (that node is on the path), so the hop is
-// told by the id alone.
+// rest; the cycle guard keeps every neighbour apart from the row's own node, so the hop is told
+// by the id alone.
 SqlDialect::WalkRows SqliteDialect::walkRows(const WalkRequest& r) const {
   WalkRows out;
   std::string self = r.wantEdge ? "json_array(w.node_id, w.last_edge)" : "w.node_id";
