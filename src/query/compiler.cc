@@ -192,7 +192,10 @@ class Compilation {
     if (auto p = std::get_if<bool>(&s)) return param(*p, ParamType::Bool);
     throw QueryError(QueryErrorClass::Compile, "null has no parameter form");
   }
-  std::string nsList() { return "(" + join(nsPh_, ", ") + ")"; }
+  const std::string& nsList() {
+    if (nsList_.empty()) nsList_ = "(" + join(nsPh_, ", ") + ")";
+    return nsList_;
+  }
   std::string relList(const std::vector<std::string>& rels) {
     std::vector<std::string> ph;
     for (auto& r : rels) ph.push_back(param(r, ParamType::Text));
@@ -314,7 +317,7 @@ class Compilation {
 
   // The live, in-scope test of an entity-or-note id (a walk's node, a node read for its id).
   std::string nodeInScope(std::string_view id) {
-    std::string ns = nsList();
+    const std::string& ns = nsList();
     return fmt::format(
         "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
         "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
@@ -522,17 +525,20 @@ class Compilation {
     // at most once per depth instead of once per simple path that reaches it (on a dense
     // graph the difference is exponential in k).
     bool reach = e.minHops == 1 && !edgeCols;
-    Adjacency adj = adjacency("h", "w.node_id", dir, e);
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0{}{} FROM ({}) AS s", reach ? "" : ", " + d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
     SqlDialect::WalkRequest req;
     req.walk = rec;
-    req.combined = {adj.condition, adj.other};
-    req.branches = walkBranches("h", "w.node_id", dir, e);
+    req.combined = [&] {
+      Adjacency adj = adjacency("h", "w.node_id", dir, e);
+      return SqlDialect::WalkHop{adj.condition, adj.other};
+    };
+    req.branches = [&] { return walkBranches("h", "w.node_id", dir, e); };
     req.liveEdge = liveEdge("h");
     std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
-    req.depthOk = "w.depth < " + last;
+    req.stepDepth = "w.depth < " + last;
+    req.lastDepth = "w.depth = " + last;
     if (reach) {
       req.notVisited = [](std::string_view id) { return fmt::format("{0} <> w.start_id AND {0} <> w.node_id", id); };
     } else {
@@ -540,7 +546,8 @@ class Compilation {
     }
     req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
     req.wantEdge = edgeCols;
-    SqlDialect::WalkStep step = d_.walkStep(req);
+    SqlDialect::Walk walk = d_.walk(req);
+    const SqlDialect::WalkStep& step = walk.step;
     std::string recursive = fmt::format(
         "SELECT w.start_id, {}, w.depth + 1{}{} FROM {}{}", step.next,
         reach ? "" : ", " + d_.pathAppend("w.path", step.next),
@@ -549,14 +556,13 @@ class Compilation {
     std::string edgeNames = edgeCols ? ", first_edge, last_edge" : "";
     ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}{}) AS ({} {} {})", rec, reach ? "" : ", path", edgeNames,
                                 seed, reach ? "UNION" : "UNION ALL", recursive));
-    req.depthOk = "w.depth = " + last;
-    SqlDialect::WalkRows rows = d_.walkRows(req);
+    const SqlDialect::WalkRows& rows = walk.rows;
     // A row itself keeps its edges; its step onward has walked the new edge last.
-    std::string walk = fmt::format(
+    std::string all = fmt::format(
         "SELECT w.start_id, {}, w.depth + {}{} FROM {}{}", rows.node, rows.hop,
         edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", rows.edge, rows.edge) : "", rows.from,
         rows.where.empty() ? "" : " WHERE " + rows.where);
-    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}) AS ({})", name, edgeNames, walk));
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}) AS ({})", name, edgeNames, all));
     return name;
   }
 
@@ -646,6 +652,7 @@ class Compilation {
   std::vector<ParamType> types_;
   std::map<std::string, int> dedup_;
   std::vector<std::string> nsPh_;
+  std::string nsList_;  // "(?1, ?2)": nsPh_ as an IN list, built on first use
   std::vector<NodeSql> nodes_;
   std::vector<std::string> where_;
   std::vector<std::string> ctes_;

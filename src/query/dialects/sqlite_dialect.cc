@@ -24,7 +24,7 @@
 //    The array holds bare ids unless the edge variable is used (then [id, edge id] pairs, next =
 //    j.value ->> 0, edge = j.value ->> 1). A neighbour is tested (off the path, then live in
 //    scope) inside the subquery, before it is collected: each node reached is probed once, and
-//    the walk's end node needs no probe of its own. The last hop (walkRows) gathers the same
+//    the walk's end node needs no probe of its own. The last hop (Walk::rows) gathers the same
 //    way, with the row's own node as the array's first item.
 
 #include <fmt/format.h>
@@ -112,55 +112,41 @@ std::string SqliteDialect::jsonValueAsText(std::string_view doc, std::string_vie
 
 std::string SqliteDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("json({})", doc); }
 
-namespace {
-
-// The neighbours of walk row w that a step takes, as one JSON array (bare ids, or [id, edge id]
+// Each walk row gathers the neighbours it steps to as one JSON array (bare ids, or [id, edge id]
 // pairs with the edge variable): one correlated subquery, one index probe per branch, each
-// neighbour tested off the path and in scope before it is collected. `self`, when given, is
-// the array's first item.
-std::string gatherNeighbours(const SqlDialect::WalkRequest& r, std::string_view self) {
-  auto item = [&](const SqlDialect::WalkHop& b) {
-    return r.wantEdge ? fmt::format("json_array({}, h.id)", b.next) : b.next;
-  };
-  auto filter = [&](const SqlDialect::WalkHop& b) {
-    return fmt::format("{} AND {} AND {} AND {}", b.condition, r.liveEdge, r.notVisited(b.next), r.nodeInScope(b.next));
-  };
-  if (self.empty() && r.branches.size() == 1) {
-    return fmt::format("SELECT json_group_array({}) FROM edges AS h WHERE {}", item(r.branches[0]), filter(r.branches[0]));
+// neighbour tested off the path and in scope before it is collected. For the last hop the
+// row's own node is the array's first item; the cycle guard keeps every neighbour apart from
+// that node, so the hop is told by the id alone.
+SqlDialect::Walk SqliteDialect::walk(const WalkRequest& r) const {
+  std::vector<std::string> items, sources;  // "<item>", "FROM edges AS h WHERE <tests>"
+  std::vector<std::string> branches;        // "<item> AS o FROM edges AS h WHERE <tests>"
+  for (const auto& b : r.branches()) {
+    items.push_back(r.wantEdge ? fmt::format("json_array({}, h.id)", b.next) : b.next);
+    sources.push_back(fmt::format("FROM edges AS h WHERE {} AND {} AND {} AND {}", b.condition, r.liveEdge,
+                                  r.notVisited(b.next), r.nodeInScope(b.next)));
+    branches.push_back(items.back() + " AS o " + sources.back());
   }
-  std::vector<std::string> parts;
-  if (!self.empty()) parts.push_back(fmt::format("SELECT {} AS o", self));
-  for (const auto& b : r.branches) {
-    parts.push_back(fmt::format("SELECT {} AS o FROM edges AS h WHERE {}", item(b), filter(b)));
-  }
-  return fmt::format("SELECT json_group_array(o) FROM ({})", fmt::join(parts, " UNION ALL "));
-}
-
-}  // namespace
-
-SqlDialect::WalkStep SqliteDialect::walkStep(const WalkRequest& r) const {
-  WalkStep s;
-  s.from = fmt::format("{} AS w, json_each(CASE WHEN {} THEN ({}) ELSE '[]' END) AS j", r.walk, r.depthOk,
-                       gatherNeighbours(r, {}));
-  s.next = r.wantEdge ? "(j.value ->> 0)" : "j.value";
-  if (r.wantEdge) s.edge = "(j.value ->> 1)";
-  return s;
-}
-
-// The row itself is the array's first item, its neighbours (for a row of the last level) the
-// rest; the cycle guard keeps every neighbour apart from the row's own node, so the hop is told
-// by the id alone.
-SqlDialect::WalkRows SqliteDialect::walkRows(const WalkRequest& r) const {
-  WalkRows out;
+  std::string gather =
+      branches.size() == 1
+          ? fmt::format("SELECT json_group_array({}) {}", items[0], sources[0])
+          : fmt::format("SELECT json_group_array(o) FROM (SELECT {})", fmt::join(branches, " UNION ALL SELECT "));
   std::string self = r.wantEdge ? "json_array(w.node_id, w.last_edge)" : "w.node_id";
+  std::string gatherWithSelf = fmt::format("SELECT json_group_array(o) FROM (SELECT {} AS o UNION ALL SELECT {})", self,
+                                           fmt::join(branches, " UNION ALL SELECT "));
+  Walk out;
+  std::string next = r.wantEdge ? "(j.value ->> 0)" : "j.value";
+  std::string edge = r.wantEdge ? "(j.value ->> 1)" : "";
+  out.step.from = fmt::format("{} AS w, json_each(CASE WHEN {} THEN ({}) ELSE '[]' END) AS j", r.walk, r.stepDepth, gather);
+  out.step.next = next;
+  out.step.edge = edge;
   // CROSS JOIN, not a comma: SQLite runs a FROM clause's first subquery as a co-routine (its
   // rows streamed, so a LIMIT stops the walk early) only when an outer or cross join follows
   // it; otherwise it stores the whole recursive CTE first.
-  out.from = fmt::format("{} AS w CROSS JOIN json_each(CASE WHEN {} THEN ({}) ELSE json_array({}) END) AS j", r.walk,
-                         r.depthOk, gatherNeighbours(r, self), self);
-  out.node = r.wantEdge ? "(j.value ->> 0)" : "j.value";
-  out.hop = fmt::format("({} <> w.node_id)", out.node);
-  if (r.wantEdge) out.edge = "(j.value ->> 1)";
+  out.rows.from = fmt::format("{} AS w CROSS JOIN json_each(CASE WHEN {} THEN ({}) ELSE json_array({}) END) AS j",
+                              r.walk, r.lastDepth, gatherWithSelf, self);
+  out.rows.node = next;
+  out.rows.hop = fmt::format("({} <> w.node_id)", next);
+  out.rows.edge = edge;
   return out;
 }
 
