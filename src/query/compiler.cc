@@ -192,7 +192,10 @@ class Compilation {
     if (auto p = std::get_if<bool>(&s)) return param(*p, ParamType::Bool);
     throw QueryError(QueryErrorClass::Compile, "null has no parameter form");
   }
-  std::string nsList() { return "(" + join(nsPh_, ", ") + ")"; }
+  const std::string& nsList() {
+    if (nsList_.empty()) nsList_ = "(" + join(nsPh_, ", ") + ")";
+    return nsList_;
+  }
   std::string relList(const std::vector<std::string>& rels) {
     std::vector<std::string> ph;
     for (auto& r : rels) ph.push_back(param(r, ParamType::Text));
@@ -314,23 +317,25 @@ class Compilation {
 
   // The live, in-scope test of an entity-or-note id (a walk's node, a node read for its id).
   std::string nodeInScope(std::string_view id) {
-    std::string ns = nsList();
+    const std::string& ns = nsList();
     return fmt::format(
         "(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}) OR "
         "EXISTS (SELECT 1 FROM notes AS x WHERE x.id = {} AND x.deleted_at IS NULL AND x.namespace IN {}))",
         id, ns, id, ns);
   }
 
-  std::string joinNode(int index, const std::string& idExpr) {
+  // `walked`: idExpr is the end of a walk past its seed, which the walk has already found to
+  // be a live entity or note in scope (SqlDialect::WalkStep).
+  std::string joinNode(int index, const std::string& idExpr, bool walked = false) {
     NodeSql& n = nodes_[index];
     n.alias = fmt::format("n{}", index);
     n.idExpr = idExpr;
     unsigned subs = substrates(b_.nodes[index]);
     if (subs == (detail::kEntity | detail::kNote) && readsOnlyId(index)) {
       // One probe per row (the notes probe runs only for an id that is no live entity) instead
-      // of a LEFT JOIN of both tables.
+      // of a LEFT JOIN of both tables; none at all for a node the walk has tested.
       n.idOnly = true;
-      where_.push_back(nodeInScope(idExpr));
+      if (!walked) where_.push_back(nodeInScope(idExpr));
       return "";
     }
     if (subs == (detail::kEntity | detail::kNote)) {
@@ -437,7 +442,7 @@ class Compilation {
     std::string wx = w + "x";
     std::string sql = fmt::format(" JOIN {} AS {} ON {}.start_id = {} AND {}.depth >= {}", w, wx, wx, k, wx,
                                   param(static_cast<std::int64_t>(e.minHops), ParamType::Integer));
-    sql += joinNode(fresh, wx + ".node_id");
+    sql += joinNode(fresh, wx + ".node_id", true);
     if (!e.var.empty()) {
       // The edge variable of a variable-length pattern is its last hop in the written order:
       // the walk's last edge, or its first when the walk runs against the text.
@@ -476,58 +481,88 @@ class Compilation {
     }
     where_.push_back(
         fmt::format("{}.depth >= {}", wx, param(static_cast<std::int64_t>(e.minHops), ParamType::Integer)));
-    sql += joinNode(fresh, wx + ".node_id");
+    sql += joinNode(fresh, wx + ".node_id", true);
     if (!e.var.empty()) {
       sql += fmt::format(" JOIN edges AS e{} ON e{}.id = {}.{}", i, i, wx, leftwards ? "first_edge" : "last_edge");
     }
     return sql;
   }
 
-  // A variable-length edge as a recursive CTE over simple paths. Worked example, for
-  //   MATCH (a {name: 'LoRA'})-[:extends*1..3]->(b) RETURN b.name      (PostgreSQL form)
+  // A variable-length edge as a recursive CTE over simple paths, and the walk read from it.
+  // Worked example, for
+  //   MATCH (a {name: 'LoRA'})-[:extends*2..3]->(b) RETURN b.name      (PostgreSQL form)
   //
-  //   w0(start_id, node_id, depth, path) AS (
+  //   w0r(start_id, node_id, depth, path) AS (
   //     SELECT s.id, s.id, 0, ARRAY[s.id] FROM (<ids of a>) AS s           -- seed: depth 0
   //     UNION ALL
   //     SELECT w.start_id, h.target_id, w.depth + 1, w.path || h.target_id
-  //     FROM w0 AS w JOIN edges AS h
+  //     FROM w0r AS w JOIN edges AS h
   //       ON h.source_id = w.node_id AND h.relation IN ($4) AND <live, in scope>
-  //     WHERE w.depth < $5                                  -- depth cap (<= 10)
+  //     WHERE w.depth < $5                                  -- $5 = 3 - 1: all but the last hop
   //       AND h.target_id <> ALL(w.path)                    -- cycle guard: never revisit a node
-  //       AND <h.target_id is a live node in scope>)        -- every hop stays in scope
+  //       AND <h.target_id is a live node in scope>),       -- every hop stays in scope
+  //   w0(start_id, node_id, depth) AS (                     -- every row, and the last hop
+  //     SELECT w.start_id, j.node, w.depth + <hop> FROM w0r AS w CROSS JOIN LATERAL (
+  //       SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM edges AS h
+  //       WHERE w.depth = $5 AND <the same step>) AS j)
   //
   // With LoRA -> QLoRA -> LoRA' -> LoRA the walk yields QLoRA (1), LoRA' (2) and stops at the
-  // third hop because LoRA is already on the path. The main query keeps rows with depth >= 1
-  // and SELECT DISTINCT collapses different paths to the same node. How the walk row meets its
-  // edges is the dialect's (SQLite gathers them with a correlated subquery instead of a join).
+  // third hop because LoRA is already on the path. The main query keeps rows with depth >= 2
+  // and SELECT DISTINCT collapses different paths to the same node. The last hop is taken
+  // outside the recursion because its rows (most of a walk's rows: a graph of mean degree 5
+  // has ~25 paths of two hops and ~125 of three) are never expanded: they need no path and
+  // no trip through the recursive CTE's queue. How the walk row meets its edges is the
+  // dialect's (SQLite gathers them with a correlated subquery instead of a join).
   std::string walkCte(int i, int near, EdgeDirection dir) {
     const BoundEdge& e = b_.edges[i];
-    std::string name = fmt::format("w{}", i);
+    std::string name = fmt::format("w{}", i), rec = name + "r";
     bool edgeCols = !e.var.empty();
-    Adjacency adj = adjacency("h", "w.node_id", dir, e);
+    // Reachability is enough when the walk contributes only its end node, at any distance
+    // from 1 hop: results are DISTINCT, and a node other than the start ends a simple path of
+    // 1..k hops exactly when it ends a walk of 1..k hops (a shortest walk to it is a simple
+    // path). Such a walk keeps no path: its cycle guard only keeps it off the start node (and
+    // self-loops), and UNION keeps one row per (start, node, depth), so it expands each node
+    // at most once per depth instead of once per simple path that reaches it (on a dense
+    // graph the difference is exponential in k).
+    bool reach = e.minHops == 1 && !edgeCols;
     std::string idNull = d_.typedNull(ValueType::Id);
-    std::string seed = fmt::format("SELECT s.id, s.id, 0, {}{} FROM ({}) AS s", d_.pathInit("s.id"),
+    std::string seed = fmt::format("SELECT s.id, s.id, 0{}{} FROM ({}) AS s", reach ? "" : ", " + d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
     SqlDialect::WalkRequest req;
-    req.walk = name;
-    req.combined = {adj.condition, adj.other};
-    req.branches = walkBranches("h", "w.node_id", dir, e);
+    req.walk = rec;
+    req.combined = [&] {
+      Adjacency adj = adjacency("h", "w.node_id", dir, e);
+      return SqlDialect::WalkHop{adj.condition, adj.other};
+    };
+    req.branches = [&] { return walkBranches("h", "w.node_id", dir, e); };
     req.liveEdge = liveEdge("h");
-    req.depthOk = fmt::format("w.depth < {}", param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer));
+    std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
+    req.stepDepth = "w.depth < " + last;
+    req.lastDepth = "w.depth = " + last;
+    if (reach) {
+      req.notVisited = [](std::string_view id) { return fmt::format("{0} <> w.start_id AND {0} <> w.node_id", id); };
+    } else {
+      req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
+    }
     req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
     req.wantEdge = edgeCols;
-    SqlDialect::WalkStep step = d_.walkStep(req);
-    const std::string& next = step.next;
-    std::vector<std::string> where;
-    if (!step.where.empty()) where.push_back(step.where);
-    where.push_back(d_.pathExcludes("w.path", next));
-    if (!step.nodeCheck.empty()) where.push_back(step.nodeCheck);
+    SqlDialect::Walk walk = d_.walk(req);
+    const SqlDialect::WalkStep& step = walk.step;
     std::string recursive = fmt::format(
-        "SELECT w.start_id, {}, w.depth + 1, {}{} FROM {} WHERE {}", next, d_.pathAppend("w.path", next),
+        "SELECT w.start_id, {}, w.depth + 1{}{} FROM {}{}", step.next,
+        reach ? "" : ", " + d_.pathAppend("w.path", step.next),
         edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", step.edge, step.edge) : "", step.from,
-        join(where, " AND "));
-    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, path{}) AS ({} UNION ALL {})", name,
-                                edgeCols ? ", first_edge, last_edge" : "", seed, recursive));
+        step.where.empty() ? "" : " WHERE " + step.where);
+    std::string edgeNames = edgeCols ? ", first_edge, last_edge" : "";
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}{}) AS ({} {} {})", rec, reach ? "" : ", path", edgeNames,
+                                seed, reach ? "UNION" : "UNION ALL", recursive));
+    const SqlDialect::WalkRows& rows = walk.rows;
+    // A row itself keeps its edges; its step onward has walked the new edge last.
+    std::string all = fmt::format(
+        "SELECT w.start_id, {}, w.depth + {}{} FROM {}{}", rows.node, rows.hop,
+        edgeCols ? fmt::format(", COALESCE(w.first_edge, {}), {}", rows.edge, rows.edge) : "", rows.from,
+        rows.where.empty() ? "" : " WHERE " + rows.where);
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth{}) AS ({})", name, edgeNames, all));
     return name;
   }
 
@@ -617,6 +652,7 @@ class Compilation {
   std::vector<ParamType> types_;
   std::map<std::string, int> dedup_;
   std::vector<std::string> nsPh_;
+  std::string nsList_;  // "(?1, ?2)": nsPh_ as an IN list, built on first use
   std::vector<NodeSql> nodes_;
   std::vector<std::string> where_;
   std::vector<std::string> ctes_;

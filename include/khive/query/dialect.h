@@ -71,6 +71,12 @@ class SqlDialect {
   virtual std::string jsonDocumentAsText(std::string_view doc) const = 0;
 
   // --- recursive walks --------------------------------------------------------------------
+  // A walk of at most k hops is two CTEs: a recursive one holding the walk rows of depth 0 to
+  // k - 1 (each a simple path with its visited list, or, when the compiler needs reachability
+  // only, a distinct (start, node, depth)), and the walk itself, which reads every one of those
+  // rows and extends those of depth k - 1 by their last hop. The rows of the last hop are never
+  // expanded, so they do not go through the recursive CTE's queue.
+  //
   // One step of a walk: how the walk row `<walk> AS w` reaches its neighbours over
   // `edges AS h`. The compiler describes the step twice: `combined` is one condition on h and
   // w.node_id with the neighbour's id in terms of h (an OR when symmetric relations also run
@@ -80,26 +86,48 @@ class SqlDialect {
     std::string condition;  // selects w's edges (mentions w.node_id and h)
     std::string next;       // the neighbour's id in terms of h
   };
+  using IdTest = std::function<std::string(std::string_view)>;
   struct WalkRequest {
-    std::string walk;                // the CTE's name
-    WalkHop combined;
-    std::vector<WalkHop> branches;   // same edges as `combined`
+    std::string walk;                // the recursive CTE's name
+    // Each form is built on demand (its text and parameters cost compile time): call the one
+    // the dialect uses.
+    std::function<WalkHop()> combined;
+    std::function<std::vector<WalkHop>()> branches;  // same edges as `combined`
     std::string liveEdge;            // the live, in-scope test of h
-    std::string depthOk;             // the depth-cap test on w
-    std::function<std::string(std::string_view)> nodeInScope;  // live, in-scope test of a node id
+    std::string stepDepth;           // rows of w that the recursion expands (a test of w.depth)
+    std::string lastDepth;           // rows of w that take the last hop (a test of w.depth)
+    IdTest notVisited;               // the cycle guard: false at least for w.node_id itself
+    IdTest nodeInScope;              // live, in-scope test of a node id
     bool wantEdge = false;           // whether the traversed edge's id is used
   };
-  // The walk must never step onto a node that fails `nodeInScope`, except that a dialect may
-  // instead refuse to step *from* such a node (testing w.node_id before expanding it): the
-  // compiler joins every node a walk ends on through the same live, in-scope test.
+  // A step applies all of the request's tests: it yields only neighbours that are off the path
+  // and live in scope, from rows that pass its depth test. So every walk row but a seed is a
+  // live node in scope, and the compiler does not test a walk's end node again when it reads
+  // its id alone.
   struct WalkStep {
     std::string from;   // FROM clause of the recursive member
-    std::string next;   // the neighbour's id in the select list and WHERE
+    std::string next;   // the neighbour's id in the select list
     std::string edge;   // the traversed edge's id (empty unless wantEdge)
     std::string where;  // conditions the FROM clause does not already apply (may be empty)
-    std::string nodeCheck;  // the neighbour's scope test, when applied on arrival (may be empty)
   };
-  virtual WalkStep walkStep(const WalkRequest& r) const = 0;
+  // The rows of the whole walk, read from the recursive CTE `r.walk` in one pass: every row of
+  // it (hop 0: `node` is w.node_id, `edge` w.last_edge) and, for each row that passes
+  // r.lastDepth, each step onward (hop 1: `node` and `edge` the neighbour's and the traversed
+  // edge's). `hop` is an integer expression, 0 or 1.
+  struct WalkRows {
+    std::string from;
+    std::string node;
+    std::string hop;
+    std::string edge;   // empty unless wantEdge
+    std::string where;  // may be empty
+  };
+  // The recursive member's step (rows passing r.stepDepth) and the walk's rows, in one call so
+  // that a dialect writes the neighbour tests once for both.
+  struct Walk {
+    WalkStep step;
+    WalkRows rows;
+  };
+  virtual Walk walk(const WalkRequest& r) const = 0;
   // Visited-node list of a walk: a new list holding `id`, the list with `id` appended, and a
   // test that `id` is not in the list.
   virtual std::string pathInit(std::string_view id) const = 0;

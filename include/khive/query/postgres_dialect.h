@@ -24,7 +24,7 @@ class PostgresDialect final : public SqlDialect {
   std::string jsonIsNull(std::string_view doc, std::string_view path) const override;
   std::string jsonValueAsText(std::string_view doc, std::string_view path) const override;
   std::string jsonDocumentAsText(std::string_view doc) const override;
-  WalkStep walkStep(const WalkRequest& r) const override;
+  Walk walk(const WalkRequest& r) const override;
   std::string pathInit(std::string_view id) const override;
   std::string pathAppend(std::string_view path, std::string_view id) const override;
   std::string pathExcludes(std::string_view path, std::string_view id) const override;

@@ -96,14 +96,28 @@ std::string PostgresDialect::jsonValueAsText(std::string_view doc, std::string_v
 
 std::string PostgresDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("({})::text", doc); }
 
-SqlDialect::WalkStep PostgresDialect::walkStep(const WalkRequest& r) const {
-  WalkStep s;
-  s.from = fmt::format("{} AS w JOIN edges AS h ON {} AND {}", r.walk, r.combined.condition, r.liveEdge);
-  s.next = r.combined.next;
-  if (r.wantEdge) s.edge = "h.id";
-  s.where = r.depthOk;
-  s.nodeCheck = r.nodeInScope(s.next);
-  return s;
+// The step is a join of the walk with edges; the last hop comes from a LATERAL subquery that
+// yields each walk row itself, then (for a row of the last level) its steps onward:
+//   w0r AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM
+//     edges AS h WHERE w.depth = $k AND h.source_id = w.node_id AND ...) AS j
+SqlDialect::Walk PostgresDialect::walk(const WalkRequest& r) const {
+  const WalkHop hop = r.combined();
+  const std::string& next = hop.next;
+  std::string tests = fmt::format("{} AND {}", r.notVisited(next), r.nodeInScope(next));
+  Walk out;
+  out.step.from = fmt::format("{} AS w JOIN edges AS h ON {} AND {}", r.walk, hop.condition, r.liveEdge);
+  out.step.next = next;
+  if (r.wantEdge) out.step.edge = "h.id";
+  out.step.where = fmt::format("{} AND {}", r.stepDepth, tests);
+  out.rows.from = fmt::format(
+      "{} AS w CROSS JOIN LATERAL (SELECT w.node_id AS node{} UNION ALL SELECT {}{} FROM edges AS h WHERE {} AND {} "
+      "AND {} AND {}) AS j",
+      r.walk, r.wantEdge ? ", w.last_edge AS edge" : "", next, r.wantEdge ? ", h.id" : "", r.lastDepth,
+      hop.condition, r.liveEdge, tests);
+  out.rows.node = "j.node";
+  out.rows.hop = "CASE WHEN j.node = w.node_id THEN 0 ELSE 1 END";
+  if (r.wantEdge) out.rows.edge = "j.edge";
+  return out;
 }
 
 std::string PostgresDialect::pathInit(std::string_view id) const { return fmt::format("ARRAY[{}]", id); }

@@ -12,19 +12,20 @@
 //    3-hop walk on 500k edges: 0.2 ms -> 100 ms), and neither CROSS JOIN, a unary '+' nor
 //    INDEXED BY prevents it. Each walk row instead gathers its neighbours with a correlated
 //    scalar subquery (always an index probe) into a JSON array that json_each unnests; the
-//    depth cap sits in a CASE around it so rows of the last level probe nothing:
+//    depth test sits in a CASE around it so rows that take no step probe nothing:
 //
-//      FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR <w.node_id live, in scope>)
-//             THEN (SELECT json_group_array(o) FROM (
-//                     SELECT h.target_id AS o FROM edges AS h WHERE h.source_id = w.node_id AND <live>
-//                     UNION ALL                     -- one branch per index: symmetric relations
-//                     SELECT h.source_id FROM edges AS h WHERE h.target_id = w.node_id AND ...))
+//      FROM w0r AS w, json_each(CASE WHEN w.depth < ?4 THEN (SELECT json_group_array(o) FROM (
+//               SELECT h.target_id AS o FROM edges AS h WHERE h.source_id = w.node_id AND <live>
+//                 AND instr(w.path, '/' || h.target_id || '/') = 0 AND <h.target_id in scope>
+//               UNION ALL                     -- one branch per index: symmetric relations
+//               SELECT h.source_id FROM edges AS h WHERE h.target_id = w.node_id AND ...))
 //           ELSE '[]' END) AS j                 -- next = j.value
 //
 //    The array holds bare ids unless the edge variable is used (then [id, edge id] pairs, next =
-//    j.value ->> 0, edge = j.value ->> 1). A node is tested for scope when the walk expands it,
-//    not when it is reached: the rows of the last level are never expanded, and the compiler's
-//    join of the end node applies the same test to them.
+//    j.value ->> 0, edge = j.value ->> 1). A neighbour is tested (off the path, then live in
+//    scope) inside the subquery, before it is collected: each node reached is probed once, and
+//    the walk's end node needs no probe of its own. The last hop (Walk::rows) gathers the same
+//    way, with the row's own node as the array's first item.
 
 #include <fmt/format.h>
 
@@ -111,24 +112,42 @@ std::string SqliteDialect::jsonValueAsText(std::string_view doc, std::string_vie
 
 std::string SqliteDialect::jsonDocumentAsText(std::string_view doc) const { return fmt::format("json({})", doc); }
 
-SqlDialect::WalkStep SqliteDialect::walkStep(const WalkRequest& r) const {
-  WalkStep s;
-  std::vector<std::string> parts;
-  for (const WalkHop& b : r.branches) {
-    std::string item = r.wantEdge ? fmt::format("json_array({}, h.id)", b.next) : b.next;
-    parts.push_back(fmt::format("SELECT {} AS o FROM edges AS h WHERE {} AND {}", item, b.condition, r.liveEdge));
+// Each walk row gathers the neighbours it steps to as one JSON array (bare ids, or [id, edge id]
+// pairs with the edge variable): one correlated subquery, one index probe per branch, each
+// neighbour tested off the path and in scope before it is collected. For the last hop the
+// row's own node is the array's first item; the cycle guard keeps every neighbour apart from
+// that node, so the hop is told by the id alone.
+SqlDialect::Walk SqliteDialect::walk(const WalkRequest& r) const {
+  std::vector<std::string> items, sources;  // "<item>", "FROM edges AS h WHERE <tests>"
+  std::vector<std::string> branches;        // "<item> AS o FROM edges AS h WHERE <tests>"
+  for (const auto& b : r.branches()) {
+    items.push_back(r.wantEdge ? fmt::format("json_array({}, h.id)", b.next) : b.next);
+    sources.push_back(fmt::format("FROM edges AS h WHERE {} AND {} AND {} AND {}", b.condition, r.liveEdge,
+                                  r.notVisited(b.next), r.nodeInScope(b.next)));
+    branches.push_back(items.back() + " AS o " + sources.back());
   }
-  std::string gather = parts.size() == 1
-                           ? fmt::format("SELECT json_group_array({}) FROM edges AS h WHERE {} AND {}",
-                                         r.wantEdge ? fmt::format("json_array({}, h.id)", r.branches[0].next)
-                                                    : r.branches[0].next,
-                                         r.branches[0].condition, r.liveEdge)
-                           : fmt::format("SELECT json_group_array(o) FROM ({})", fmt::join(parts, " UNION ALL "));
-  s.from = fmt::format("{} AS w, json_each(CASE WHEN {} AND (w.depth = 0 OR {}) THEN ({}) ELSE '[]' END) AS j", r.walk,
-                       r.depthOk, r.nodeInScope("w.node_id"), gather);
-  s.next = r.wantEdge ? "(j.value ->> 0)" : "j.value";
-  if (r.wantEdge) s.edge = "(j.value ->> 1)";
-  return s;
+  std::string gather =
+      branches.size() == 1
+          ? fmt::format("SELECT json_group_array({}) {}", items[0], sources[0])
+          : fmt::format("SELECT json_group_array(o) FROM (SELECT {})", fmt::join(branches, " UNION ALL SELECT "));
+  std::string self = r.wantEdge ? "json_array(w.node_id, w.last_edge)" : "w.node_id";
+  std::string gatherWithSelf = fmt::format("SELECT json_group_array(o) FROM (SELECT {} AS o UNION ALL SELECT {})", self,
+                                           fmt::join(branches, " UNION ALL SELECT "));
+  Walk out;
+  std::string next = r.wantEdge ? "(j.value ->> 0)" : "j.value";
+  std::string edge = r.wantEdge ? "(j.value ->> 1)" : "";
+  out.step.from = fmt::format("{} AS w, json_each(CASE WHEN {} THEN ({}) ELSE '[]' END) AS j", r.walk, r.stepDepth, gather);
+  out.step.next = next;
+  out.step.edge = edge;
+  // CROSS JOIN, not a comma: SQLite runs a FROM clause's first subquery as a co-routine (its
+  // rows streamed, so a LIMIT stops the walk early) only when an outer or cross join follows
+  // it; otherwise it stores the whole recursive CTE first.
+  out.rows.from = fmt::format("{} AS w CROSS JOIN json_each(CASE WHEN {} THEN ({}) ELSE json_array({}) END) AS j",
+                              r.walk, r.lastDepth, gatherWithSelf, self);
+  out.rows.node = next;
+  out.rows.hop = fmt::format("({} <> w.node_id)", next);
+  out.rows.edge = edge;
+  return out;
 }
 
 // The visited list is '/id1/id2/': ids never contain '/', so a match of '/id/' is a whole id.

@@ -38,19 +38,27 @@ TEST(CompilerGolden, SqliteFixedJoin) {
 
 TEST(CompilerGolden, SqliteVariableLength) {
   EXPECT_EQ(sqlFor(sqliteDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
-      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, '/' || s.id || '/' )"
-      R"(FROM (SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"((?1) AND w0se.name = ?3 COLLATE NOCASE) AS s UNION ALL SELECT w.start_id, j.value, w.depth + 1, )"
-      R"(w.path || j.value || '/' FROM w0 AS w, json_each(CASE WHEN w.depth < ?4 AND (w.depth = 0 OR )"
-      R"((EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w.node_id AND x.deleted_at IS NULL AND )"
-      R"(x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w.node_id AND )"
-      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) THEN (SELECT json_group_array(h.target_id) FROM )"
-      R"(edges AS h WHERE h.source_id = w.node_id AND h.relation IN (?2) AND h.deleted_at IS NULL AND )"
-      R"(h.endpoint_deleted = 0 AND h.namespace IN (?1)) ELSE '[]' END) AS j WHERE instr(w.path, '/' || )"
-      R"(j.value || '/') = 0) SELECT DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS )"
-      R"(n0 ON n0.id = w0x.start_id AND n0.deleted_at IS NULL AND n0.namespace IN (?1) AND n0.name = ?3 )"
-      R"(COLLATE NOCASE JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE WHEN w0x.node_id IS NULL )"
-      R"(THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE w0x.depth >= ?5 LIMIT ?6)");
+      R"(WITH RECURSIVE w0r(start_id, node_id, depth) AS (SELECT s.id, s.id, 0 FROM (SELECT w0se.id FROM )"
+      R"(entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN (?1) AND w0se.name = ?2 )"
+      R"(COLLATE NOCASE) AS s UNION SELECT w.start_id, j.value, w.depth + 1 FROM w0r AS w, )"
+      R"(json_each(CASE WHEN w.depth < ?3 THEN (SELECT json_group_array(h.target_id) FROM edges AS h )"
+      R"(WHERE h.source_id = w.node_id AND h.relation IN (?4) AND h.deleted_at IS NULL AND )"
+      R"(h.endpoint_deleted = 0 AND h.namespace IN (?1) AND h.target_id <> w.start_id AND h.target_id <> )"
+      R"(w.node_id AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS )"
+      R"(NULL AND x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN (?1)))) ELSE '[]' END) AS j), w0(start_id, node_id, )"
+      R"(depth) AS (SELECT w.start_id, j.value, w.depth + (j.value <> w.node_id) FROM w0r AS w CROSS )"
+      R"(JOIN json_each(CASE WHEN w.depth = ?3 THEN (SELECT json_group_array(o) FROM (SELECT w.node_id )"
+      R"(AS o UNION ALL SELECT h.target_id AS o FROM edges AS h WHERE h.source_id = w.node_id AND )"
+      R"(h.relation IN (?4) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN (?1) )"
+      R"(AND h.target_id <> w.start_id AND h.target_id <> w.node_id AND (EXISTS (SELECT 1 FROM entities )"
+      R"(AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN (?1)) OR EXISTS )"
+      R"((SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN )"
+      R"((?1))))) ELSE json_array(w.node_id) END) AS j) SELECT DISTINCT n1.name AS "b_name" FROM w0 AS )"
+      R"(w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id AND n0.deleted_at IS NULL AND n0.namespace )"
+      R"(IN (?1) AND n0.name = ?2 COLLATE NOCASE JOIN entities AS n1 ON n1.id = w0x.node_id AND CASE )"
+      R"(WHEN w0x.node_id IS NULL THEN 0 ELSE (n1.deleted_at IS NULL AND n1.namespace IN (?1)) END WHERE )"
+      R"(w0x.depth >= ?5 LIMIT ?6)");
 }
 
 TEST(CompilerGolden, SqliteJsonAndPaging) {
@@ -72,17 +80,24 @@ TEST(CompilerGolden, PostgresFixedJoin) {
 
 TEST(CompilerGolden, PostgresVariableLength) {
   EXPECT_EQ(sqlFor(postgresDialect(), "MATCH (a:entity {name: 'LoRA'})-[:extends*1..3]->(b:entity) RETURN b.name"),
-      R"(WITH RECURSIVE w0(start_id, node_id, depth, path) AS (SELECT s.id, s.id, 0, ARRAY[s.id] FROM )"
-      R"((SELECT w0se.id FROM entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN )"
-      R"(($1::text) AND w0se.name_folded = lower($3::text COLLATE "C")) AS s UNION ALL SELECT )"
-      R"(w.start_id, h.target_id, w.depth + 1, w.path || h.target_id FROM w0 AS w JOIN edges AS h ON )"
-      R"(h.source_id = w.node_id AND h.relation IN ($2::text) AND h.deleted_at IS NULL AND )"
-      R"(h.endpoint_deleted = 0 AND h.namespace IN ($1::text) WHERE w.depth < $4::bigint AND h.target_id )"
-      R"(<> ALL(w.path) AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND )"
-      R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE )"
-      R"(x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) SELECT DISTINCT )"
-      R"(n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id AND )"
-      R"(n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND n0.name_folded = lower($3::text )"
+      R"(WITH RECURSIVE w0r(start_id, node_id, depth) AS (SELECT s.id, s.id, 0 FROM (SELECT w0se.id FROM )"
+      R"(entities AS w0se WHERE w0se.deleted_at IS NULL AND w0se.namespace IN ($1::text) AND )"
+      R"(w0se.name_folded = lower($2::text COLLATE "C")) AS s UNION SELECT w.start_id, h.target_id, )"
+      R"(w.depth + 1 FROM w0r AS w JOIN edges AS h ON h.source_id = w.node_id AND h.relation IN )"
+      R"(($4::text) AND h.deleted_at IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN ($1::text) )"
+      R"(WHERE w.depth < $3::bigint AND h.target_id <> w.start_id AND h.target_id <> w.node_id AND )"
+      R"((EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND )"
+      R"(x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id AND )"
+      R"(x.deleted_at IS NULL AND x.namespace IN ($1::text)))), w0(start_id, node_id, depth) AS (SELECT )"
+      R"(w.start_id, j.node, w.depth + CASE WHEN j.node = w.node_id THEN 0 ELSE 1 END FROM w0r AS w )"
+      R"(CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM edges AS h WHERE )"
+      R"(w.depth = $3::bigint AND h.source_id = w.node_id AND h.relation IN ($4::text) AND h.deleted_at )"
+      R"(IS NULL AND h.endpoint_deleted = 0 AND h.namespace IN ($1::text) AND h.target_id <> w.start_id )"
+      R"(AND h.target_id <> w.node_id AND (EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id )"
+      R"(AND x.deleted_at IS NULL AND x.namespace IN ($1::text)) OR EXISTS (SELECT 1 FROM notes AS x )"
+      R"(WHERE x.id = h.target_id AND x.deleted_at IS NULL AND x.namespace IN ($1::text)))) AS j) SELECT )"
+      R"(DISTINCT n1.name AS "b_name" FROM w0 AS w0x LEFT JOIN entities AS n0 ON n0.id = w0x.start_id )"
+      R"(AND n0.deleted_at IS NULL AND n0.namespace IN ($1::text) AND n0.name_folded = lower($2::text )"
       R"(COLLATE "C") JOIN entities AS n1 ON n1.id = w0x.node_id AND n1.deleted_at IS NULL AND )"
       R"(n1.namespace IN ($1::text) WHERE w0x.depth >= $5::bigint LIMIT $6::bigint)");
 }
@@ -130,12 +145,19 @@ TEST(Compiler, WalkAtTheDriverStreamsAndIdOnlyNodesAreExistenceTests) {
   std::string ids = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.id");
   EXPECT_NE(ids.find(") SELECT DISTINCT w0x.node_id AS \"b_id\" FROM w0 AS w0x LEFT JOIN entities AS n0e"), std::string::npos)
       << ids;
-  // b is read for its id alone: one existence test, no join of entities and notes.
+  // So is the walk's last hop, read from the recursive part in the same pass.
+  EXPECT_NE(ids.find("FROM w0r AS w CROSS JOIN json_each("), std::string::npos) << ids;
+  // b is read for its id alone: no join of entities and notes, and no second existence test,
+  // as the walk tested each node it reached.
   EXPECT_EQ(ids.find("AS n1e"), std::string::npos) << ids;
-  EXPECT_NE(ids.find("(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = w0x.node_id AND x.deleted_at IS NULL AND "
-                     "x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = w0x.node_id"),
+  EXPECT_NE(ids.find("(EXISTS (SELECT 1 FROM entities AS x WHERE x.id = h.target_id AND x.deleted_at IS NULL AND "
+                     "x.namespace IN (?1)) OR EXISTS (SELECT 1 FROM notes AS x WHERE x.id = h.target_id"),
             std::string::npos)
       << ids;
+  EXPECT_EQ(ids.find("x.id = w0x.node_id"), std::string::npos) << ids;
+  // An id-only node that no walk reached is still tested.
+  std::string fixed = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[:extends]->(b) RETURN b.id");
+  EXPECT_NE(fixed.find("EXISTS (SELECT 1 FROM entities AS x WHERE x.id = e0.target_id"), std::string::npos) << fixed;
   // Any other field of b, a label or an inline property of b brings the join back.
   for (const char* text : {"MATCH (a {name: 'x'})-[*1..3]->(b) RETURN DISTINCT b.name",
                            "MATCH (a {name: 'x'})-[*1..3]->(b:concept) RETURN DISTINCT b.id",
@@ -154,7 +176,7 @@ TEST(Compiler, DialectDifferences) {
   std::string pg = sqlFor(postgresDialect(), text);
   // SQLite gathers a walk row's edges with a correlated subquery (no join, no Bloom filter);
   // PostgreSQL joins.
-  EXPECT_NE(lite.find("FROM w0 AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
+  EXPECT_NE(lite.find("FROM w0r AS w, json_each(CASE WHEN w.depth < ?"), std::string::npos);
   EXPECT_NE(lite.find("json_group_array(h.target_id)"), std::string::npos);  // bare ids: no edge variable
   EXPECT_EQ(lite.find("JOIN edges AS h"), std::string::npos);
   // With an edge variable the array holds [node, edge] pairs.
@@ -164,14 +186,24 @@ TEST(Compiler, DialectDifferences) {
   std::string sym = sqlFor(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..2]->(b) RETURN b.id");
   EXPECT_NE(sym.find(" UNION ALL SELECT h.source_id AS o FROM edges AS h WHERE h.target_id = w.node_id AND h.relation IN"),
             std::string::npos);
-  EXPECT_NE(pg.find("FROM w0 AS w JOIN edges AS h ON"), std::string::npos);
+  EXPECT_NE(pg.find("FROM w0r AS w JOIN edges AS h ON"), std::string::npos);
+  // The last hop: a LATERAL subquery on PostgreSQL, the gathered array on SQLite.
+  EXPECT_NE(pg.find("FROM w0r AS w CROSS JOIN LATERAL (SELECT w.node_id AS node UNION ALL SELECT h.target_id FROM "
+                    "edges AS h WHERE w.depth = $"),
+            std::string::npos)
+      << pg;
+  EXPECT_NE(lite.find("(SELECT json_group_array(o) FROM (SELECT w.node_id AS o UNION ALL SELECT h.target_id AS o"),
+            std::string::npos)
+      << lite;
   EXPECT_NE(lite.find("?1"), std::string::npos);
   EXPECT_EQ(lite.find('$'), std::string::npos);
   EXPECT_NE(pg.find("$1::text"), std::string::npos);
   EXPECT_NE(pg.find("::text[]"), std::string::npos);  // JSON path
   EXPECT_NE(pg.find("::boolean"), std::string::npos);
-  EXPECT_NE(pg.find("<> ALL(w.path)"), std::string::npos);
-  EXPECT_NE(lite.find("instr(w.path"), std::string::npos);
+  // Visited lists, where a walk keeps one (a lower bound above one hop).
+  const char* paths = "MATCH (a {name: 'x'})-[:extends*2..3]->(b) RETURN b.id";
+  EXPECT_NE(sqlFor(postgresDialect(), paths).find("<> ALL(w.path)"), std::string::npos);
+  EXPECT_NE(sqlFor(sqliteDialect(), paths).find("instr(w.path"), std::string::npos);
   EXPECT_NE(pg.find("(COALESCE(n1e.id, n1n.id))::text AS \"b_id\""), std::string::npos);
   // Paging a DISTINCT result: ordered from outside, code-point order, NULLs first.
   EXPECT_NE(pg.find(") AS r ORDER BY r.\"b_id\" COLLATE \"C\" NULLS FIRST"), std::string::npos);
@@ -215,14 +247,34 @@ TEST(Compiler, RowCapAndSentinel) {
   EXPECT_FALSE(applyRowCap(q, rows));
 }
 
+TEST(Compiler, WalksFromOneHopWithoutEdgeVariableTrackReachabilityOnly) {
+  for (const SqlDialect* d : {&sqliteDialect(), &postgresDialect()}) {
+    // End nodes from one hop on: no visited list, one row per (start, node, depth).
+    std::string reach = sqlFor(*d, "MATCH (a {name: 'x'})-[*1..4]-(b) RETURN b.name");
+    EXPECT_NE(reach.find("w0r(start_id, node_id, depth) AS (SELECT s.id, s.id, 0 FROM"), std::string::npos) << reach;
+    EXPECT_NE(reach.find(") AS s UNION SELECT w.start_id"), std::string::npos) << reach;
+    EXPECT_EQ(reach.find("path"), std::string::npos) << reach;
+    EXPECT_NE(reach.find(" <> w.start_id AND "), std::string::npos) << reach;
+    // A lower bound above one hop, or the edge variable, needs the simple paths themselves.
+    for (const char* text : {"MATCH (a {name: 'x'})-[*2..4]-(b) RETURN b.name",
+                             "MATCH (a {name: 'x'})-[r*1..4]-(b) RETURN r.id"}) {
+      std::string paths = sqlFor(*d, text);
+      EXPECT_NE(paths.find("w0r(start_id, node_id, depth, path"), std::string::npos) << paths;
+      EXPECT_NE(paths.find(") AS s UNION ALL SELECT w.start_id"), std::string::npos) << paths;
+    }
+  }
+}
+
 TEST(Compiler, DepthCapIsAParameterNeverAboveTen) {
+  // *1..10: the recursion stops at depth 9, whose rows take the tenth hop.
   CompiledQuery q = compileWith(sqliteDialect(), "MATCH (a {name: 'x'})-[*1..10]->(b) RETURN b.name");
   EXPECT_NE(q.sql.find("CASE WHEN w.depth < ?"), std::string::npos);
-  bool sawTen = false;
+  EXPECT_NE(q.sql.find("CASE WHEN w.depth = ?"), std::string::npos);
+  bool sawNine = false;
   for (auto& p : q.params) {
-    if (auto i = std::get_if<std::int64_t>(&p); i && *i == 10) sawTen = true;
+    if (auto i = std::get_if<std::int64_t>(&p); i && *i == 9) sawNine = true;
   }
-  EXPECT_TRUE(sawTen);
+  EXPECT_TRUE(sawNine);
   EXPECT_THROW(compileWith(sqliteDialect(), "MATCH (a)-[*1..11]->(b) RETURN b"), QueryError);
 }
 

@@ -60,8 +60,18 @@ std::vector<std::string> queriesWith(const std::string& v) {
 TEST(Security, HostileValuesNeverReachTheSqlText) {
   for (const SqlDialect* d : {&sqliteDialect(), &postgresDialect()}) {
     QueryCompiler c(*d);
+    // The statement for a harmless value: the compiler writes some fragments itself (a
+    // reachability walk's recursive CTE is "... UNION SELECT ...").
+    const std::vector<std::string> plain = queriesWith("plain");
+    auto count = [](const std::string& sql, const std::string& fragment) {
+      std::size_t n = 0;
+      for (auto at = sql.find(fragment); at != std::string::npos; at = sql.find(fragment, at + 1)) ++n;
+      return n;
+    };
     for (auto& v : hostileValues()) {
-      for (auto& text : queriesWith(v)) {
+      const std::vector<std::string> texts = queriesWith(v);
+      for (std::size_t t = 0; t < texts.size(); ++t) {
+        const std::string& text = texts[t];
         CompiledQuery q;
         try {
           q = c.compile(text, CompileOptions{{"main"}});
@@ -71,10 +81,11 @@ TEST(Security, HostileValuesNeverReachTheSqlText) {
           continue;
         }
         // The value (and its distinctive fragments) is absent from the statement...
+        const std::string base = c.compile(plain[t], CompileOptions{{"main"}}).sql;
         for (auto fragment : {v, std::string("OR 1=1"), std::string("DROP"), std::string("UNION SELECT"),
                               std::string("sqlite_version"), std::string("nul")}) {
           if (v.find(fragment) == std::string::npos) continue;
-          EXPECT_EQ(q.sql.find(fragment), std::string::npos) << fragment << " in " << q.sql;
+          EXPECT_EQ(count(q.sql, fragment), count(base, fragment)) << fragment << " in " << q.sql;
         }
         EXPECT_EQ(q.sql.find('\0'), std::string::npos);
         // ...and present, whole, among the parameters (CONTAINS/LIKE wrap it in a pattern).
