@@ -90,6 +90,10 @@ class Database {
   std::atomic<std::thread::id> writerOwner_{};
   int writerDepth_ = 0;  // touched only by the owner
 
+  // WAL frames after the writer's last commit (its WAL hook; runs on the committing thread).
+  int walFrames_ = 0;
+  static int onWalCommit(void* self, sqlite3* db, const char* schema, int frames);
+
   std::mutex readersMu_;
   std::condition_variable readersCv_;
   std::vector<std::unique_ptr<Conn>> idleReaders_;  // guarded by readersMu_
