@@ -9,13 +9,7 @@ class BatchedEdgeLoad final : public EdgeLoad {
  public:
   explicit BatchedEdgeLoad(GraphStore& store) : store_(store) {}
 
-  void add(std::span<const Edge> edges) override {
-    auto part = store_.upsertEdges(edges);
-    total_.attempted += part.attempted;
-    total_.affected += part.affected;
-    total_.failed += part.failed;
-    if (!total_.firstError && part.firstError) total_.firstError = std::move(part.firstError);
-  }
+  void add(std::span<const Edge> edges) override { total_.merge(store_.upsertEdges(edges)); }
 
   BatchWriteSummary finish() override { return total_; }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "khive/core/clock.h"
@@ -33,6 +34,19 @@ struct BatchWriteSummary {
   std::size_t affected = 0;
   std::size_t failed = 0;
   std::optional<std::string> firstError;
+
+  // One failed row; the first failure's message is the one kept.
+  void countFailure(std::string_view message) {
+    ++failed;
+    if (!firstError) firstError = std::string(message);
+  }
+  // Adds the counts of a later part of the same write.
+  void merge(const BatchWriteSummary& later) {
+    attempted += later.attempted;
+    affected += later.affected;
+    failed += later.failed;
+    if (!firstError) firstError = later.firstError;
+  }
 };
 
 enum class DeleteMode {

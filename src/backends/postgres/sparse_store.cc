@@ -72,8 +72,7 @@ storage::BatchWriteSummary PgSparseStore::insertSparseBatch(std::span<const stor
       validate(r, "insert_batch");
       valid.push_back(&r);
     } catch (const Error& e) {
-      ++s.failed;
-      if (!s.firstError) s.firstError = e.what();
+      s.countFailure(e.what());
     }
   }
   if (valid.empty()) return s;

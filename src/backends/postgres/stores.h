@@ -175,8 +175,7 @@ storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capabil
       valid.push_back(&item);
     } catch (const Error& e) {
       if (e.retryable()) throw;
-      ++summary.failed;
-      if (!summary.firstError) summary.firstError = e.what();
+      summary.countFailure(e.what());
     }
   }
   if (valid.empty()) return summary;
@@ -215,8 +214,7 @@ storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capabil
       } catch (const Error& e) {
         if (e.retryable()) throw;
         c.execScript("ROLLBACK TO SAVEPOINT khive_row", capability, operation);
-        ++summary.failed;
-        if (!summary.firstError) summary.firstError = e.what();
+        summary.countFailure(e.what());
       }
     }
   });

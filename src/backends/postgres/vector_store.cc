@@ -113,10 +113,7 @@ storage::BatchWriteSummary PgVectorStore::insertVectors(std::span<const storage:
   constexpr std::size_t kChunk = 1000;
   storage::BatchWriteSummary s;
   s.attempted = records.size();
-  auto fail = [&](const Error& e) {
-    ++s.failed;
-    if (!s.firstError) s.firstError = e.what();
-  };
+  auto fail = [&](const Error& e) { s.countFailure(e.what()); };
   for (std::size_t start = 0; start < records.size(); start += kChunk) {
     const auto chunk = records.subspan(start, std::min(kChunk, records.size() - start));
     std::vector<const storage::VectorRecord*> valid;

@@ -18,11 +18,6 @@ constexpr std::string_view kOp = "load_edges";
 // Loads smaller than this write their rows into the indexes as they go.
 constexpr std::int64_t kRebuildFrom = 20'000;
 
-void countFailure(storage::BatchWriteSummary& s, const Error& e) {
-  ++s.failed;
-  if (!s.firstError) s.firstError = e.what();
-}
-
 class SqliteEdgeLoad final : public storage::EdgeLoad {
  public:
   explicit SqliteEdgeLoad(Database& db) : db_(db), stage_(ConnOptions{.path = ""}) {
@@ -37,28 +32,33 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     if (finished_)
       throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "the edge load is finished");
     const Micros now = db_.now();
+    // Counted into the load only once the batch is staged: a failed batch leaves no trace.
+    storage::BatchWriteSummary part;
+    std::int64_t staged = 0;
     stage_.exec("BEGIN", kCap, kOp);
     try {
       auto insert = stage_.prepare("INSERT INTO staged VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", kCap, kOp);
       for (const Edge& e : edges) {
-        ++summary_.attempted;
+        ++part.attempted;
         EdgeRow r;
         try {
           r = edgeRowOf(db_, e, now);
         } catch (const Error& err) {
-          countFailure(summary_, err);
+          part.countFailure(err.what());
           continue;
         }
         bindEdgeRow(insert, r);
         insert.run();
         insert.reset();
-        ++staged_;
+        ++staged;
       }
       stage_.exec("COMMIT", kCap, kOp);
     } catch (...) {
       stage_.exec("ROLLBACK", kCap, kOp);
       throw;
     }
+    summary_.merge(part);
+    staged_ += staged;
   }
 
   storage::BatchWriteSummary finish() override {
@@ -127,15 +127,13 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         ++written.affected;
       } catch (const Error& e) {
         if (e.retryable()) throw;
-        countFailure(written, e);
+        written.countFailure(e.what());
       }
     }
     rows.reset();
     for (const auto& sql : rebuild) c.exec(sql, kCap, kOp);
     tx.commit();
-    summary_.affected += written.affected;
-    summary_.failed += written.failed;
-    if (!summary_.firstError) summary_.firstError = std::move(written.firstError);
+    summary_.merge(written);
   }
 
   Database& db_;

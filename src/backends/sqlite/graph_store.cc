@@ -231,7 +231,7 @@ void bindEdgeRow(Stmt& stmt, const EdgeRow& r) {
       .bindOptInt(10, r.deletedAt);
 }
 
-void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
+bool writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
   // Upsert on the natural key: an existing edge keeps its id and created_at and takes the new
   // weight, metadata and deleted_at (normally NULL: a revival). A new edge -- the common case
   // in bulk loads -- is one INSERT OR IGNORE; only when it inserts nothing does a probe of the
@@ -260,7 +260,7 @@ void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
     bindEdgeRow(stmt, r);
     return stmt.run();
   };
-  if (insert(true) == 1) return;
+  if (insert(true) == 1) return false;
   auto probe = conn.prepare(
       "SELECT id, created_at FROM edges WHERE source_id = ? AND target_id = ? AND relation = ? AND namespace = ?", kCap,
       "upsert_edge");
@@ -275,7 +275,7 @@ void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
                               "relation); an edge's endpoints and relation cannot change",
                               r.id));
     }
-    return;
+    return false;
   }
   r.id = probe.getText(0);
   r.createdAt = probe.getInt(1);
@@ -293,6 +293,7 @@ void writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
       .bindInt(7, r.updatedAt)
       .bindOptInt(8, r.deletedAt)
       .run();
+  return true;
 }
 
 bool noSoftDeletedNodes(Conn& conn) {
@@ -306,10 +307,10 @@ bool noSoftDeletedNodes(Conn& conn) {
 
 Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool noDeletedNodes) {
   EdgeRow r = edgeRowOf(db_, in, now);
-  writeEdgeRow(conn, r, noDeletedNodes);
+  const bool existing = writeEdgeRow(conn, r, noDeletedNodes);
   Edge e = in;
   if (db_.isSymmetric(in.relation) && in.targetId < in.sourceId) std::swap(e.sourceId, e.targetId);
-  e.id = Uuid::parse(r.id);
+  if (existing) e.id = Uuid::parse(r.id);
   e.createdAt = r.createdAt;
   e.updatedAt = r.updatedAt;
   return e;

@@ -97,9 +97,9 @@ EdgeRow edgeRowOf(const Database& db, const Edge& edge, Micros now);
 // Binds ?1..?10 as (id, namespace, source, target, relation, weight, metadata, created_at,
 // updated_at, deleted_at).
 void bindEdgeRow(Stmt& stmt, const EdgeRow& row);
-// Upserts one row inside the caller's write transaction; when the natural key already
-// exists, `row` takes the stored edge's id and created_at.
-void writeEdgeRow(Conn& conn, EdgeRow& row, bool noDeletedNodes);
+// Upserts one row inside the caller's write transaction. True when the natural key already
+// existed: `row` then took the stored edge's id and created_at.
+bool writeEdgeRow(Conn& conn, EdgeRow& row, bool noDeletedNodes);
 // True when no entity or note is soft-deleted (a new edge's endpoint state is then 0).
 bool noSoftDeletedNodes(Conn& conn);
 // The SQLite EdgeLoad (edge_load.cc): stages edges in a private temporary database and
@@ -177,8 +177,7 @@ storage::BatchWriteSummary writeBatch(Database& db, std::string_view capability,
       ++summary.affected;
     } catch (const Error& e) {
       if (!e.retryable()) {
-        ++summary.failed;
-        if (!summary.firstError) summary.firstError = e.what();
+        summary.countFailure(e.what());
       } else {
         throw;  // a lock or time-out failure ends the whole batch; nothing is committed
       }
