@@ -301,6 +301,58 @@ TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
   db->entities().upsertEntity(makeEntity("still writable"));
 }
 
+// A commit that leaves ~40 MiB in the WAL is copied into the database file by the
+// checkpointer thread: with no further write and the backend still open, the file grows to
+// hold it (readers then read the mapped file instead of the WAL).
+TEST_F(SqliteFileTest, LargeCommitReachesTheFileWithoutAnotherWrite) {
+  auto db = open();
+  const auto before = fs::file_size(path_);
+  std::vector<Entity> batch;
+  for (int i = 0; i < 12'000; ++i) {
+    auto e = makeEntity("big " + std::to_string(i));
+    e.description = std::string(4'000, static_cast<char>('a' + i % 26));
+    batch.push_back(std::move(e));
+  }
+  ASSERT_EQ(db->entities().upsertEntities(batch).failed, 0u);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (fs::file_size(path_) < before + 40'000'000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_GE(fs::file_size(path_), before + 40'000'000) << "the WAL was not checkpointed in the background";
+  EXPECT_EQ(db->entities().countEntities({.namespaces = {"ns1"}}), 12'000);
+}
+
+// Kills a writer whose large batches keep the checkpointer copying: every batch is whole or
+// absent, the file is intact, and the database takes writes again.
+TEST_F(SqliteFileTest, KilledDuringBackgroundCheckpointsLosesNothingCommitted) {
+  open();
+  constexpr int kBatch = 2'000;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = open();
+    for (int round = 0;; ++round) {
+      std::vector<Entity> batch;
+      for (int i = 0; i < kBatch; ++i) {
+        auto e = makeEntity("r" + std::to_string(round));
+        e.description = std::string(4'000, 'x');
+        batch.push_back(std::move(e));
+      }
+      db->entities().upsertEntities(batch);
+    }
+  }
+  std::this_thread::sleep_for(2500ms);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(integrity(), "ok");
+  auto db = open();
+  auto n = db->entities().countEntities({.namespaces = {"ns1"}});
+  EXPECT_GT(n, 5 * kBatch) << "the child wrote too little to exercise background checkpoints";
+  EXPECT_EQ(n % kBatch, 0) << "a batch is one transaction";
+  db->entities().upsertEntity(makeEntity("still writable"));
+}
+
 // With ANALYZE statistics present, the recursive step must still walk the partial edge index
 // from each frontier node rather than build a Bloom filter over the whole edge table.
 TEST_F(SqliteFileTest, TraversalPlanStaysPinnedAfterAnalyze) {

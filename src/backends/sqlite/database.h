@@ -60,8 +60,7 @@ class Database {
   };
 
   WriteLease acquireWriter(std::string_view capability, std::string_view operation);
-  WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
-                           std::string_view operation);
+  WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
   ReadLease acquireReader(std::string_view capability, std::string_view operation);
 
   const Clock& clock() const { return *clock_; }
@@ -69,6 +68,8 @@ class Database {
   const std::string& location() const { return location_; }
   int schemaVersion() const { return schemaVersion_; }
   bool isSymmetric(std::string_view relation) const;
+  // Frames in the WAL after the writer's last commit (0 for an in-memory database).
+  int walFrames() const { return walFrames_.load(); }
   const std::vector<std::string>& symmetricRelations() const { return symmetric_; }
 
  private:
@@ -91,8 +92,18 @@ class Database {
   int writerDepth_ = 0;  // touched only by the owner
 
   // WAL frames after the writer's last commit (its WAL hook; runs on the committing thread).
-  int walFrames_ = 0;
+  std::atomic<int> walFrames_{0};
   static int onWalCommit(void* self, sqlite3* db, const char* schema, int frames);
+  // Checkpoints of a file database run on their own thread and connection (see onWalCommit).
+  void checkpointLoop();
+  void stopCheckpointer();
+  std::unique_ptr<Conn> checkpointConn_;
+  std::mutex checkpointRunMu_;  // one checkpoint at a time: the background pass or the writer's
+  std::mutex checkpointMu_;
+  std::condition_variable checkpointCv_;
+  bool checkpointWanted_ = false;  // guarded by checkpointMu_
+  bool checkpointStop_ = false;    // guarded by checkpointMu_
+  std::thread checkpointer_;
 
   std::mutex readersMu_;
   std::condition_variable readersCv_;
@@ -104,8 +115,7 @@ class Database {
 class WriteTx {
  public:
   WriteTx(Database& db, std::string_view capability, std::string_view operation);
-  WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
-          std::string_view operation);
+  WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
   ~WriteTx();
   WriteTx(const WriteTx&) = delete;
   WriteTx& operator=(const WriteTx&) = delete;
