@@ -13,7 +13,10 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "sql";
-}
+// A commit that leaves this many frames (~40 MiB of 16 KiB pages) in the WAL wakes the
+// checkpointer thread (see onWalCommit).
+constexpr int kBackgroundCheckpointFrames = 2'500;
+}  // namespace
 
 Database::Database(const backends::SqliteOptions& options)
     : clock_(options.clock ? options.clock : &SystemClock::instance()), options_(options) {
@@ -99,13 +102,13 @@ Database::~Database() {
 // stays bounded. Between those points a page that several batches changed is copied once.
 // PASSIVE throughout: a checkpoint never waits for readers or blocks the writer's lock.
 int Database::onWalCommit(void* self, sqlite3* db, const char* schema, int frames) {
-  constexpr int kBackgroundFrames = 2'500, kCapFrames = 40'000;
+  constexpr int kCapFrames = 40'000;
   auto* d = static_cast<Database*>(self);
   d->walFrames_.store(frames);
   if (frames >= kCapFrames) {
     std::lock_guard run(d->checkpointRunMu_);
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (frames >= kBackgroundFrames) {
+  } else if (frames >= kBackgroundCheckpointFrames) {
     {
       std::lock_guard lock(d->checkpointMu_);
       d->checkpointWanted_ = true;
@@ -117,17 +120,26 @@ int Database::onWalCommit(void* self, sqlite3* db, const char* schema, int frame
 
 void Database::checkpointLoop() {
   std::unique_lock lock(checkpointMu_);
+  bool unfinished = false;
   for (;;) {
-    checkpointCv_.wait(lock, [&] { return checkpointWanted_ || checkpointStop_; });
+    // A pass that could not copy the whole WAL (a reader still on an older snapshot, or the
+    // writer committing meanwhile) is tried again shortly, so the WAL of the last large
+    // commit is copied even when no further commit comes.
+    auto wanted = [&] { return checkpointWanted_ || checkpointStop_; };
+    if (unfinished)
+      checkpointCv_.wait_for(lock, std::chrono::milliseconds(100), wanted);
+    else
+      checkpointCv_.wait(lock, wanted);
     if (checkpointStop_) return;
     checkpointWanted_ = false;
     lock.unlock();
+    int walFrames = 0, copied = 0;
     {
       std::lock_guard run(checkpointRunMu_);
-      // Advisory: a pass that fails (a reader on an old snapshot, an I/O error) is retried
-      // after the next large commit, and the data stays safe in the WAL meanwhile.
-      sqlite3_wal_checkpoint_v2(checkpointConn_->db(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      // Advisory: the data is safe in the WAL until a pass copies it.
+      sqlite3_wal_checkpoint_v2(checkpointConn_->db(), "main", SQLITE_CHECKPOINT_PASSIVE, &walFrames, &copied);
     }
+    unfinished = walFrames >= kBackgroundCheckpointFrames && copied < walFrames;
     lock.lock();
   }
 }
