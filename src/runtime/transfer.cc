@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -36,7 +37,7 @@ void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, st
                             s.firstError.value_or("unknown error")));
 }
 
-// Lines read, parsed as JSON, decoded into records and checked on a second thread, and handed
+// Lines read, parsed as JSON, decoded into records and checked on decoder threads, and handed
 // over in chunks: the main thread only writes, and the parsed JSON is freed on the thread that
 // built it. The queue is bounded, so memory stays flat whatever the file size.
 using Record = std::variant<std::monostate, Entity, Note, Edge, Event>;
@@ -137,14 +138,18 @@ class Checker {
 
 class LineParser {
  public:
-  LineParser(std::istream& in, Runtime& rt) : checker_(rt), thread_([this, &in] { run(in); }) {}
+  LineParser(std::istream& in, Runtime& rt) : in_(in), checker_(rt) {
+    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxDecoders);
+    live_ = static_cast<int>(n);
+    for (unsigned i = 0; i < n; ++i) decoders_.emplace_back([this] { run(); });
+  }
   ~LineParser() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    for (auto& t : decoders_) t.join();
   }
   LineParser(const LineParser&) = delete;
   LineParser& operator=(const LineParser&) = delete;
@@ -152,7 +157,7 @@ class LineParser {
   // The next chunk of lines, in order; empty once the input is exhausted.
   std::vector<ParsedLine> next() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return !queue_.empty() || done_; });
+    cv_.wait(lock, [this] { return !queue_.empty() || live_ == 0; });
     if (queue_.empty()) return {};
     auto chunk = std::move(queue_.front());
     queue_.pop_front();
@@ -162,50 +167,73 @@ class LineParser {
 
  private:
   static constexpr std::size_t kChunk = 1024, kChunksAhead = 8;
+  static constexpr unsigned kMaxDecoders = 4;
 
-  void run(std::istream& in) {
-    std::vector<ParsedLine> chunk;
-    std::string line;
-    std::int64_t number = 0;
-    while (std::getline(in, line)) {
-      ParsedLine p;
-      p.number = ++number;
-      p.bytes = line.size() + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) {
-        p.blank = true;
-      } else {
-        decode(line, p);
-        if (p.error.empty()) checker_.check(p);
+  // Each decoder thread takes the next kChunk lines of the input (reading is serialised and
+  // numbers the lines), parses and decodes them on its own, then waits for its chunk's turn:
+  // the checks and the queue run in chunk order, so `checker_` sees every line in file order.
+  void run() {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) {
+          --live_;
+          cv_.notify_all();
+          return;
+        }
       }
-      chunk.push_back(std::move(p));
-      if (chunk.size() >= kChunk) {
-        if (!hand(std::move(chunk))) return;
-        chunk.clear();
+      std::vector<ParsedLine> chunk;
+      std::vector<std::string> lines;
+      std::int64_t seq = 0;
+      {
+        std::lock_guard read(readMu_);
+        seq = readSeq_++;
+        std::string line;
+        while (lines.size() < kChunk && std::getline(in_, line)) lines.push_back(std::move(line));
+        chunk.resize(lines.size());
+        for (auto& p : chunk) p.number = ++lineNumber_;
       }
+      for (std::size_t k = 0; k < lines.size(); ++k) {
+        ParsedLine& p = chunk[k];
+        p.bytes = lines[k].size() + 1;
+        if (lines[k].find_first_not_of(" \t\r") == std::string::npos)
+          p.blank = true;
+        else
+          decode(lines[k], p);
+      }
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return turn_ == seq || stop_; });
+      if (stop_ || lines.empty()) {
+        // The end of the input (or a stop): the turn passes on, so every later chunk, which
+        // is empty too, ends its thread the same way.
+        ++turn_;
+        --live_;
+        cv_.notify_all();
+        return;
+      }
+      lock.unlock();
+      for (auto& p : chunk)
+        if (!p.blank && p.error.empty()) checker_.check(p);
+      lock.lock();
+      cv_.wait(lock, [this] { return queue_.size() < kChunksAhead || stop_; });
+      if (!stop_) queue_.push_back(std::move(chunk));
+      ++turn_;
+      cv_.notify_all();
     }
-    if (!chunk.empty()) hand(std::move(chunk));
-    std::lock_guard lock(mu_);
-    done_ = true;
-    cv_.notify_all();
   }
 
-  // Queues a chunk, waiting while the consumer is kChunksAhead behind; false once stopped.
-  bool hand(std::vector<ParsedLine> chunk) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return queue_.size() < kChunksAhead || stop_; });
-    if (stop_) return false;
-    queue_.push_back(std::move(chunk));
-    cv_.notify_all();
-    return true;
-  }
-
+  std::istream& in_;
+  std::mutex readMu_;
+  std::int64_t readSeq_ = 0;     // guarded by readMu_
+  std::int64_t lineNumber_ = 0;  // guarded by readMu_
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::vector<ParsedLine>> queue_;
-  bool done_ = false;
-  bool stop_ = false;
-  Checker checker_;     // used by the parser thread only
-  std::thread thread_;  // last: started once the members above exist
+  std::deque<std::vector<ParsedLine>> queue_;  // guarded by mu_
+  std::int64_t turn_ = 0;                      // the chunk whose check and hand-over is next; guarded by mu_
+  int live_ = 0;                               // decoder threads still running; guarded by mu_
+  bool stop_ = false;                          // guarded by mu_
+  Checker checker_;                            // used by the thread whose turn it is
+  std::vector<std::thread> decoders_;          // last: started once the members above exist
 };
 
 // Pending records of one batch, flushed in dependency order (nodes before edges). Nodes,

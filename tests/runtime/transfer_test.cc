@@ -194,3 +194,53 @@ TEST(Wordnet, ImportsSynsetsAndHypernyms) {
   EXPECT_EQ(before.entities, after.entities);
   EXPECT_EQ(before.edges, after.edges);
 }
+
+// Files of many chunks: lines are decoded on several threads but checked and written in file
+// order, so an edge sees exactly the nodes of earlier lines and errors name the right line.
+TEST(Jsonl, ManyChunksAreCheckedAndWrittenInFileOrder) {
+  constexpr int kNodes = 5'000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kNodes; ++i) ids.push_back(Uuid::v7().str());
+  auto entity = [&](int i) {
+    return Json{{"type", "entity"}, {"id", ids[i]}, {"kind", "concept"}, {"name", "n" + std::to_string(i)}};
+  };
+  auto edge = [&](int from, int to) {
+    return Json{{"type", "edge"}, {"source_id", ids[from]}, {"target_id", ids[to]}, {"relation", "extends"}};
+  };
+  {
+    // Every edge follows both of its endpoints, several chunks earlier.
+    std::vector<Json> recs;
+    for (int i = 0; i < kNodes; ++i) recs.push_back(entity(i));
+    for (int i = 0; i < kNodes; ++i) recs.push_back(edge(i, (i + 1) % kNodes));
+    auto rt = memoryRuntime();
+    std::istringstream in(lines(recs));
+    auto s = importJsonl(*rt, in, {.batchSize = 700});
+    EXPECT_EQ(s.entities, kNodes);
+    EXPECT_EQ(s.edges, kNodes);
+    EXPECT_EQ(count(*rt), 2 * kNodes);
+  }
+  {
+    // Line 3,001 links to the entity of line 4,500: not yet written, so the import stops there.
+    std::vector<Json> recs;
+    for (int i = 0; i < 3'000; ++i) recs.push_back(entity(i));
+    recs.push_back(edge(0, 4'499));
+    for (int i = 3'000; i < kNodes; ++i) recs.push_back(entity(i));
+    auto rt = memoryRuntime();
+    std::string msg = errorOf(*rt, lines(recs), 700);
+    EXPECT_NE(msg.find("line 3001: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("is not a live entity or note"), std::string::npos) << msg;
+    EXPECT_EQ(rt->backend().entities().countEntities({.namespaces = {"default"}}), 3'000);
+  }
+  {
+    // A malformed line deep in the file: everything before it is committed, nothing after.
+    std::string text;
+    for (int i = 0; i < kNodes; ++i) {
+      text += entity(i).dump() + "\n";
+      if (i == 3'776) text += "{\"type\": \"entity\",\n";
+    }
+    auto rt = memoryRuntime();
+    std::string msg = errorOf(*rt, text, 1'000);
+    EXPECT_NE(msg.find("line 3778: malformed JSON"), std::string::npos) << msg;
+    EXPECT_EQ(rt->backend().entities().countEntities({.namespaces = {"default"}}), 3'777);
+  }
+}
