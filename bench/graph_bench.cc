@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
     fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s (per CPU second: {:.0f}, {:.0f})\n", lite.entitiesPerS,
                lite.edgesPerS, lite.entitiesPerCpuS, lite.edgesPerCpuS);
     if (pg) fmt::print("load (PostgreSQL): {:.0f} entities/s, {:.0f} edges/s\n", pg->entitiesPerS, pg->edgesPerS);
+    if (!std::getenv("KHIVE_BENCH_KEEP")) std::filesystem::remove_all(dir);
     return 0;
   }
 
