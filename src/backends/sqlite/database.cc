@@ -104,7 +104,6 @@ Database::~Database() {
 int Database::onWalCommit(void* self, sqlite3* db, const char* schema, int frames) {
   constexpr int kCapFrames = 40'000;
   auto* d = static_cast<Database*>(self);
-  d->walFrames_.store(frames);
   if (frames >= kCapFrames) {
     std::lock_guard run(d->checkpointRunMu_);
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);

@@ -68,8 +68,6 @@ class Database {
   const std::string& location() const { return location_; }
   int schemaVersion() const { return schemaVersion_; }
   bool isSymmetric(std::string_view relation) const;
-  // Frames in the WAL after the writer's last commit (0 for an in-memory database).
-  int walFrames() const { return walFrames_.load(); }
   const std::vector<std::string>& symmetricRelations() const { return symmetric_; }
 
  private:
@@ -91,8 +89,7 @@ class Database {
   std::atomic<std::thread::id> writerOwner_{};
   int writerDepth_ = 0;  // touched only by the owner
 
-  // WAL frames after the writer's last commit (its WAL hook; runs on the committing thread).
-  std::atomic<int> walFrames_{0};
+  // The writer's WAL hook (runs on the committing thread after each commit).
   static int onWalCommit(void* self, sqlite3* db, const char* schema, int frames);
   // Checkpoints of a file database run on their own thread and connection (see onWalCommit).
   void checkpointLoop();
