@@ -64,6 +64,37 @@ class SqliteFileTest : public ::testing::Test {
     return out;
   }
 
+  // Forks a child that upserts batches of `batch` entities (descriptions of `descriptionBytes`)
+  // until it is killed with SIGKILL after `runFor`. Checks the file's integrity, then returns
+  // how many entities it holds.
+  std::int64_t entitiesLeftByKilledWriter(int batch, std::size_t descriptionBytes, std::chrono::milliseconds runFor) {
+    open();
+    pid_t child = fork();
+    if (child < 0) {
+      ADD_FAILURE() << "fork failed";
+      return -1;
+    }
+    if (child == 0) {
+      auto db = open();
+      for (int round = 0;; ++round) {
+        std::vector<Entity> rows;
+        for (int i = 0; i < batch; ++i) {
+          auto e = makeEntity("r" + std::to_string(round));
+          e.description = std::string(descriptionBytes, 'x');
+          rows.push_back(std::move(e));
+        }
+        db->entities().upsertEntities(rows);
+      }
+    }
+    std::this_thread::sleep_for(runFor);
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    EXPECT_EQ(integrity(), "ok");
+    return open()->entities().countEntities({.namespaces = {"ns1"}});
+  }
+
   fs::path dir_;
   std::string path_;
 };
@@ -276,29 +307,11 @@ TEST_F(SqliteFileTest, KilledEdgeLoadLeavesAllOrNothingAndTheIndexes) {
 // A writer killed with SIGKILL in the middle of batch imports loses no committed batch and
 // leaves a file that opens and passes integrity_check; batches are all-or-nothing.
 TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
-  open();
   constexpr int kBatch = 500;
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto db = open();
-    for (int round = 0;; ++round) {
-      std::vector<Entity> batch;
-      for (int i = 0; i < kBatch; ++i) batch.push_back(makeEntity("r" + std::to_string(round)));
-      db->entities().upsertEntities(batch);
-    }
-  }
-  std::this_thread::sleep_for(700ms);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  auto db = open();
-  auto n = db->entities().countEntities({.namespaces = {"ns1"}});
+  const auto n = entitiesLeftByKilledWriter(kBatch, 0, 700ms);
   EXPECT_GT(n, 0);
   EXPECT_EQ(n % kBatch, 0) << "a batch is one transaction";
-  EXPECT_EQ(integrity(), "ok");
-  db->entities().upsertEntity(makeEntity("still writable"));
+  open()->entities().upsertEntity(makeEntity("still writable"));
 }
 
 // A commit that leaves ~40 MiB in the WAL is copied into the database file by the
@@ -324,33 +337,11 @@ TEST_F(SqliteFileTest, LargeCommitReachesTheFileWithoutAnotherWrite) {
 // Kills a writer whose large batches keep the checkpointer copying: every batch is whole or
 // absent, the file is intact, and the database takes writes again.
 TEST_F(SqliteFileTest, KilledDuringBackgroundCheckpointsLosesNothingCommitted) {
-  open();
   constexpr int kBatch = 2'000;
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto db = open();
-    for (int round = 0;; ++round) {
-      std::vector<Entity> batch;
-      for (int i = 0; i < kBatch; ++i) {
-        auto e = makeEntity("r" + std::to_string(round));
-        e.description = std::string(4'000, 'x');
-        batch.push_back(std::move(e));
-      }
-      db->entities().upsertEntities(batch);
-    }
-  }
-  std::this_thread::sleep_for(2500ms);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_EQ(integrity(), "ok");
-  auto db = open();
-  auto n = db->entities().countEntities({.namespaces = {"ns1"}});
+  const auto n = entitiesLeftByKilledWriter(kBatch, 4'000, 2500ms);
   EXPECT_GT(n, 5 * kBatch) << "the child wrote too little to exercise background checkpoints";
   EXPECT_EQ(n % kBatch, 0) << "a batch is one transaction";
-  db->entities().upsertEntity(makeEntity("still writable"));
+  open()->entities().upsertEntity(makeEntity("still writable"));
 }
 
 // With ANALYZE statistics present, the recursive step must still walk the partial edge index
