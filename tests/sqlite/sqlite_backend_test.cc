@@ -314,6 +314,50 @@ TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
   open()->entities().upsertEntity(makeEntity("still writable"));
 }
 
+// The writer's WAL writes are gathered into larger writes (wal_vfs.cc); every commit must
+// still be in the file when it returns: a separate plain SQLite connection (the default VFS,
+// no shared cache) sees each batch at once, under both synchronous settings.
+TEST_F(SqliteFileTest, EveryCommitIsInTheFileWhenItReturns) {
+  for (const char* sync : {"NORMAL", "FULL"}) {
+    SCOPED_TRACE(sync);
+    fs::remove(path_);
+    fs::remove(path_ + "-wal");
+    fs::remove(path_ + "-shm");
+    auto db = open();
+    db->sql().writer()->execute(std::string("PRAGMA synchronous=") + sync);
+    sqlite3* peer = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &peer, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    auto peerCount = [&] {
+      sqlite3_stmt* st = nullptr;
+      sqlite3_prepare_v2(peer, "SELECT count(*), sum(length(description)) FROM entities", -1, &st, nullptr);
+      std::pair<std::int64_t, std::int64_t> out{-1, -1};
+      if (sqlite3_step(st) == SQLITE_ROW) out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+      sqlite3_finalize(st);
+      return out;
+    };
+    std::int64_t expected = 0, total = 0;
+    for (int round = 0; round < 6; ++round) {
+      // Batches of 1 to ~300 pages: commits that end inside, at and across the write buffer.
+      const int n = round == 0 ? 1 : 400 * round;
+      std::vector<Entity> batch;
+      for (int i = 0; i < n; ++i) {
+        auto e = makeEntity("c" + std::to_string(round));
+        e.description = std::string(3'000 + (i % 7) * 1'000, static_cast<char>('a' + round));
+        batch.push_back(std::move(e));
+      }
+      for (const auto& e : batch) total += static_cast<std::int64_t>(e.description->size());
+      ASSERT_EQ(db->entities().upsertEntities(batch).failed, 0u);
+      expected += n;
+      auto [count, sum] = peerCount();
+      EXPECT_EQ(count, expected) << "round " << round;
+      EXPECT_EQ(sum, total) << "round " << round;
+    }
+    sqlite3_close(peer);
+    db.reset();
+    EXPECT_EQ(integrity(), "ok");
+  }
+}
+
 // A commit that leaves ~40 MiB in the WAL is copied into the database file by the
 // checkpointer thread: with no further write and the backend still open, the file grows to
 // hold it (readers then read the mapped file instead of the WAL).
