@@ -67,10 +67,16 @@ int xClose(sqlite3_file* p) {
   return rc != SQLITE_OK ? rc : rc2;
 }
 
-int xRead(sqlite3_file* p, void* out, int amount, sqlite3_int64 offset) {
+// Writes the buffer, then makes the call on the wrapped file.
+template <typename Call>
+int afterFlush(sqlite3_file* p, Call call) {
   File* f = self(p);
   if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xRead(f->real, out, amount, offset);
+  return call(f->real, realMethods(f));
+}
+
+int xRead(sqlite3_file* p, void* out, int amount, sqlite3_int64 offset) {
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xRead(r, out, amount, offset); });
 }
 
 int xWrite(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offset) {
@@ -105,33 +111,19 @@ int xWrite(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offset) 
 }
 
 int xTruncate(sqlite3_file* p, sqlite3_int64 size) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xTruncate(f->real, size);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xTruncate(r, size); });
 }
-
 int xSync(sqlite3_file* p, int flags) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xSync(f->real, flags);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xSync(r, flags); });
 }
-
 int xFileSize(sqlite3_file* p, sqlite3_int64* size) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xFileSize(f->real, size);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xFileSize(r, size); });
 }
-
 int xLock(sqlite3_file* p, int level) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xLock(f->real, level);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xLock(r, level); });
 }
-
 int xUnlock(sqlite3_file* p, int level) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xUnlock(f->real, level);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xUnlock(r, level); });
 }
 
 int xCheckReservedLock(sqlite3_file* p, int* out) {
@@ -140,9 +132,7 @@ int xCheckReservedLock(sqlite3_file* p, int* out) {
 }
 
 int xFileControl(sqlite3_file* p, int op, void* arg) {
-  File* f = self(p);
-  if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  return realMethods(f)->xFileControl(f->real, op, arg);
+  return afterFlush(p, [&](sqlite3_file* r, const sqlite3_io_methods* m) { return m->xFileControl(r, op, arg); });
 }
 
 int xSectorSize(sqlite3_file* p) {
