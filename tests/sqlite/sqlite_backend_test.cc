@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "backends/sqlite/wal_vfs.h"
 #include "khive/backends/sqlite.h"
 #include "khive/core/error.h"
 
@@ -356,6 +357,65 @@ TEST_F(SqliteFileTest, EveryCommitIsInTheFileWhenItReturns) {
     db.reset();
     EXPECT_EQ(integrity(), "ok");
   }
+}
+
+// The gathering VFS under the WAL's awkward paths: a page cache of a few pages spills
+// uncommitted frames into the WAL mid-transaction, a ROLLBACK TO rewinds and rewrites them, a
+// rolled-back transaction leaves frames that the next one overwrites, and the WAL restarts
+// after a checkpoint. A plain connection (default VFS) sees exactly the committed rows.
+TEST_F(SqliteFileTest, GatheredWalWritesSurviveSpillsRollbacksAndRestarts) {
+  const char* vfs = sqlite::walBufferingVfs();
+  ASSERT_NE(vfs, nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs), SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+    sqlite3_free(err);
+  };
+  exec("PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA cache_size=8; PRAGMA wal_autocheckpoint=0;");
+  exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  auto insert = [&](int from, int to) {
+    exec("WITH RECURSIVE n(i) AS (SELECT " + std::to_string(from) + " UNION ALL SELECT i + 1 FROM n WHERE i < " +
+         std::to_string(to - 1) + ") INSERT INTO t SELECT i, printf('%0900d', i) FROM n");
+  };
+  sqlite3* peer = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &peer, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto peerSum = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(peer, "SELECT count(*), coalesce(sum(k), 0) FROM t", -1, &st, nullptr);
+    std::pair<std::int64_t, std::int64_t> out{-1, -1};
+    if (sqlite3_step(st) == SQLITE_ROW) out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    sqlite3_finalize(st);
+    return out;
+  };
+  auto sumOf = [](std::int64_t from, std::int64_t to) { return (to - 1 + from) * (to - from) / 2; };
+
+  // Spills inside a transaction, a savepoint rolled back over spilled frames, then commit.
+  exec("BEGIN");
+  insert(0, 2'000);
+  exec("SAVEPOINT s");
+  insert(2'000, 4'000);
+  exec("ROLLBACK TO s");
+  insert(4'000, 5'000);
+  exec("COMMIT");
+  EXPECT_EQ(peerSum(), std::make_pair(std::int64_t{3'000}, sumOf(0, 2'000) + sumOf(4'000, 5'000)));
+  // A whole transaction rolled back after spilling; the next commit overwrites its frames.
+  exec("BEGIN");
+  insert(5'000, 8'000);
+  exec("ROLLBACK");
+  insert(8'000, 8'500);
+  const auto expected =
+      std::make_pair(std::int64_t{3'500}, sumOf(0, 2'000) + sumOf(4'000, 5'000) + sumOf(8'000, 8'500));
+  EXPECT_EQ(peerSum(), expected);
+  // A checkpoint copies everything; the next commit restarts the WAL from its start.
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  insert(9'000, 9'010);
+  EXPECT_EQ(peerSum(), std::make_pair(expected.first + 10, expected.second + sumOf(9'000, 9'010)));
+  sqlite3_close(peer);
+  sqlite3_close(db);
+  EXPECT_EQ(integrity(), "ok");
 }
 
 // A commit that leaves ~40 MiB in the WAL is copied into the database file by the
