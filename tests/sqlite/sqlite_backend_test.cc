@@ -65,6 +65,15 @@ class SqliteFileTest : public ::testing::Test {
     return out;
   }
 
+  // The first row of `sql` on a plain connection, as two integers ({-1, -1} when it has none).
+  static std::pair<std::int64_t, std::int64_t> twoInts(sqlite3* conn, const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(conn, sql, -1, &st, nullptr);
+    std::pair<std::int64_t, std::int64_t> out{-1, -1};
+    if (sqlite3_step(st) == SQLITE_ROW) out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    sqlite3_finalize(st);
+    return out;
+  }
   // Forks a child that upserts batches of `batch` entities (descriptions of `descriptionBytes`)
   // until it is killed with SIGKILL after `runFor`. Checks the file's integrity, then returns
   // how many entities it holds.
@@ -328,14 +337,7 @@ TEST_F(SqliteFileTest, EveryCommitIsInTheFileWhenItReturns) {
     db->sql().writer()->execute(std::string("PRAGMA synchronous=") + sync);
     sqlite3* peer = nullptr;
     ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &peer, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    auto peerCount = [&] {
-      sqlite3_stmt* st = nullptr;
-      sqlite3_prepare_v2(peer, "SELECT count(*), sum(length(description)) FROM entities", -1, &st, nullptr);
-      std::pair<std::int64_t, std::int64_t> out{-1, -1};
-      if (sqlite3_step(st) == SQLITE_ROW) out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
-      sqlite3_finalize(st);
-      return out;
-    };
+    auto peerCount = [&] { return twoInts(peer, "SELECT count(*), sum(length(description)) FROM entities"); };
     std::int64_t expected = 0, total = 0;
     for (int round = 0; round < 6; ++round) {
       // Batches of 1 to ~300 pages: commits that end inside, at and across the write buffer.
@@ -382,14 +384,7 @@ TEST_F(SqliteFileTest, GatheredWalWritesSurviveSpillsRollbacksAndRestarts) {
   };
   sqlite3* peer = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &peer, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  auto peerSum = [&] {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(peer, "SELECT count(*), coalesce(sum(k), 0) FROM t", -1, &st, nullptr);
-    std::pair<std::int64_t, std::int64_t> out{-1, -1};
-    if (sqlite3_step(st) == SQLITE_ROW) out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
-    sqlite3_finalize(st);
-    return out;
-  };
+  auto peerSum = [&] { return twoInts(peer, "SELECT count(*), coalesce(sum(k), 0) FROM t"); };
   auto sumOf = [](std::int64_t from, std::int64_t to) { return (to - 1 + from) * (to - from) / 2; };
 
   // Spills inside a transaction, a savepoint rolled back over spilled frames, then commit.

@@ -19,7 +19,6 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
-#include <string>
 
 #include "khive/runtime/runtime.h"
 

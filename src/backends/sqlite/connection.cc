@@ -48,7 +48,7 @@ void throwSqlite(sqlite3* db, int rc, std::string_view capability, std::string_v
       break;
     case SQLITE_CONSTRAINT:
       code = (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) ? ErrorCode::AlreadyExists
-                                                                                      : ErrorCode::InvalidInput;
+                                                                                       : ErrorCode::InvalidInput;
       break;
     case SQLITE_ERROR:
     case SQLITE_RANGE:
@@ -183,19 +183,15 @@ std::optional<double> Stmt::getOptDouble(int col) const {
 
 storage::SqlValue Stmt::getValue(int col) const {
   switch (sqlite3_column_type(stmt_, col)) {
-    case SQLITE_INTEGER:
-      return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, col));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt_, col);
-    case SQLITE_TEXT:
-      return getText(col);
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, col));
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, col);
+    case SQLITE_TEXT: return getText(col);
     case SQLITE_BLOB: {
       auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
       auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
       return storage::Blob(p, p + n);
     }
-    default:
-      return std::monostate{};
+    default: return std::monostate{};
   }
 }
 
@@ -235,9 +231,7 @@ int Conn::progressCallback(void* self) {
   return static_cast<Conn*>(self)->deadlinePassed() ? 1 : 0;
 }
 
-void Conn::setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
-  deadline_ = deadline;
-}
+void Conn::setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline) { deadline_ = deadline; }
 
 bool Conn::deadlinePassed() const {
   return deadline_ && std::chrono::steady_clock::now() > *deadline_;
@@ -249,8 +243,8 @@ Stmt Conn::prepare(std::string_view sql, std::string_view capability, std::strin
     std::string key(sql);
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
-    int rc = sqlite3_prepare_v3(db_.get(), key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &raw,
-                                &tail);
+    int rc = sqlite3_prepare_v3(db_.get(), key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
+                                &raw, &tail);
     if (rc != SQLITE_OK) throwSqlite(db_.get(), rc, capability, operation);
     StmtPtr owned(raw);
     if (!raw) {

@@ -185,7 +185,8 @@ void Database::migrate() {
     try {
       if (currentVersion() < m.version) {
         writer_->exec(m.sql, kCap, "migrate");
-        writer_->prepare("INSERT INTO _schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", kCap, "migrate")
+        writer_->prepare("INSERT INTO _schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", kCap,
+                         "migrate")
             .bindInt(1, m.version)
             .bindText(2, m.name)
             .bindInt(3, now())
@@ -212,9 +213,9 @@ Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, 
     return WriteLease(*this, true);
   }
   if (!writerMu_.try_lock_for(timeout)) {
-    throw Error(
-        ErrorCode::Timeout, std::string(capability), std::string(operation),
-        fmt::format("the writer stayed busy for {} ms (another write transaction is open); retry", timeout.count()));
+    throw Error(ErrorCode::Timeout, std::string(capability), std::string(operation),
+                fmt::format("the writer stayed busy for {} ms (another write transaction is open); retry",
+                            timeout.count()));
   }
   writerOwner_.store(self);
   writerDepth_ = 1;

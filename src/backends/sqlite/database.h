@@ -60,7 +60,8 @@ class Database {
   };
 
   WriteLease acquireWriter(std::string_view capability, std::string_view operation);
-  WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
+  WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
+                           std::string_view operation);
   ReadLease acquireReader(std::string_view capability, std::string_view operation);
 
   const Clock& clock() const { return *clock_; }
@@ -112,7 +113,8 @@ class Database {
 class WriteTx {
  public:
   WriteTx(Database& db, std::string_view capability, std::string_view operation);
-  WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
+  WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
+          std::string_view operation);
   ~WriteTx();
   WriteTx(const WriteTx&) = delete;
   WriteTx& operator=(const WriteTx&) = delete;

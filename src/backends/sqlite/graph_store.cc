@@ -280,19 +280,13 @@ bool writeEdgeRow(Conn& conn, EdgeRow& r, bool noDeletedNodes) {
   r.id = probe.getText(0);
   r.createdAt = probe.getInt(1);
   // By the natural key (the clustered key), not by id: an EdgeLoad may have set edges_id aside.
-  conn.prepare(
-          "UPDATE edges SET weight = ?5, metadata = ?6, updated_at = ?7, deleted_at = ?8 WHERE source_id = ?1 AND "
-          "target_id = ?2 AND relation = ?3 AND namespace = ?4",
-          kCap, "upsert_edge")
-      .bindText(1, r.source)
-      .bindText(2, r.target)
-      .bindText(3, r.relation)
-      .bindText(4, r.ns)
-      .bindDouble(5, r.weight)
-      .bindText(6, r.metadata)
-      .bindInt(7, r.updatedAt)
-      .bindOptInt(8, r.deletedAt)
-      .run();
+  // Numbered as bindEdgeRow binds them (?1 id ... ?10 deleted_at; id and created_at unused).
+  auto update = conn.prepare(
+      "UPDATE edges SET weight = ?6, metadata = ?7, updated_at = ?9, deleted_at = ?10 WHERE source_id = ?3 AND "
+      "target_id = ?4 AND relation = ?5 AND namespace = ?2",
+      kCap, "upsert_edge");
+  bindEdgeRow(update, r);
+  update.run();
   return true;
 }
 
