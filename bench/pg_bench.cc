@@ -1,6 +1,7 @@
 // Side-by-side write benchmark: khive on SQLite (file, WAL) vs khive on PostgreSQL, in one run.
 //
-//   pg_bench [--pg URL] [--ops N] [--reps R] [--modes test,durable] [--csv FILE] [--md FILE]
+//   pg_bench [--pg URL] [--ops N] [--reps R] [--modes test,durable] [--engines sqlite,postgres]
+//            [--writers 1,2,4,8] [--longtx 1|0] [--csv FILE] [--md FILE]
 //   pg_bench --latency N   # read latency under RLS: signed scope token vs the plain GUC before it
 //
 // URL defaults to $KHIVE_PG_URL (scripts/services.sh start; source build/services.env); it is
@@ -291,6 +292,9 @@ int main(int argc, char** argv) {
   std::string csv = "bench/results/pg_bench.csv";
   std::string md = "bench/results/pg_bench.md";
   std::string modes = "test,durable";
+  std::string engineNames = "sqlite,postgres";
+  std::vector<int> writerCounts{1, 2, 4, 8};
+  bool longTxRuns = true;
   int ops = 4000, reps = 3, latencyIters = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -300,6 +304,13 @@ int main(int argc, char** argv) {
     else if (a == "--csv") csv = argv[i + 1];
     else if (a == "--md") md = argv[i + 1];
     else if (a == "--modes") modes = argv[i + 1];
+    else if (a == "--engines") engineNames = argv[i + 1];
+    else if (a == "--longtx") longTxRuns = std::atoi(argv[i + 1]) != 0;
+    else if (a == "--writers") {
+      writerCounts.clear();
+      std::stringstream ws(argv[i + 1]);
+      for (std::string w; std::getline(ws, w, ',');) writerCounts.push_back(std::atoi(w.c_str()));
+    }
     else if (a == "--latency") latencyIters = std::atoi(argv[i + 1]);
   }
   if (latencyIters > 0) {
@@ -323,7 +334,7 @@ int main(int argc, char** argv) {
   for (const std::string config : {"test", "durable"}) {
     if (modes.find(config) == std::string::npos) continue;
     const bool durable = config == "durable";
-    engines.push_back({"sqlite", config,
+    if (engineNames.find("sqlite") != std::string::npos) engines.push_back({"sqlite", config,
                        durable ? "WAL, synchronous=FULL (fsync of the WAL at every commit)"
                                : "WAL, synchronous=NORMAL (the backend's default: no fsync at commit)",
                        [&, durable] {
@@ -340,7 +351,7 @@ int main(int argc, char** argv) {
                          }
                          return db;
                        }});
-    if (pgUrl.empty()) continue;
+    if (pgUrl.empty() || engineNames.find("postgres") == std::string::npos) continue;
     engines.push_back({"postgres", config,
                        durable ? "fsync=on, synchronous_commit=on, full_page_writes=on (a production server)"
                                : "fsync=off, synchronous_commit=off, full_page_writes=off (scripts/services.sh)",
@@ -375,15 +386,15 @@ int main(int argc, char** argv) {
     // by several times within minutes); the ratio is the median of the per-repetition ratios.
     std::map<int, std::vector<double>> runs, busy, ratio;
     for (int r = 0; r < reps; ++r) {
-      for (int writers : {1, 2, 4, 8}) {
+      for (int writers : writerCounts) {
         auto db = eng.open();
         throughput(*db, writers, ops / 10);  // warm-up: connections, prepared statements, caches
         runs[writers].push_back(throughput(*db, writers, ops));
         busy[writers].push_back(lastCpuBusy);
-        ratio[writers].push_back(runs[writers].back() / runs[1].back());
+        ratio[writers].push_back(runs[writers].back() / runs[writerCounts.front()].back());
       }
     }
-    for (int writers : {1, 2, 4, 8}) {
+    for (int writers : writerCounts) {
       tput[eng.label()][writers] = median(runs[writers]);
       ratios[eng.label()][writers] = median(ratio[writers]);
       cpuBusy[eng.label()][writers] = median(busy[writers]);
@@ -403,7 +414,7 @@ int main(int argc, char** argv) {
       runsText[eng.label()][writers] = fmt::format("{} / {}", all, allRatios);
     }
     std::vector<double> p50, p99, mx, n;
-    for (int r = 0; r < reps; ++r) {
+    for (int r = 0; r < reps && longTxRuns; ++r) {
       auto db = eng.open();
       throughput(*db, 4, 200);
       auto res = underLongTransaction(*db, std::chrono::milliseconds(2000));
@@ -448,7 +459,7 @@ int main(int argc, char** argv) {
   m << "\n|---:|";
   for (std::size_t i = 0; i < engines.size(); ++i) m << "---:|";
   m << "\n";
-  for (int w : {1, 2, 4, 8}) {
+  for (int w : writerCounts) {
     m << "| " << w << " |";
     for (auto& eng : engines) {
       auto& t = tput[eng.label()];
@@ -458,7 +469,7 @@ int main(int argc, char** argv) {
   }
   m << "\nEvery run (writes/s / ratio to the single writer of the same repetition):\n\n";
   for (auto& eng : engines) {
-    for (int w : {1, 2, 4, 8}) m << fmt::format("- {}, {} writers:{}\n", eng.label(), w, runsText[eng.label()][w]);
+    for (int w : writerCounts) m << fmt::format("- {}, {} writers:{}\n", eng.label(), w, runsText[eng.label()][w]);
   }
   m << "\n## Other writers' latency while one writer holds a 2 s write transaction\n\n"
        "4 writers upsert in a loop while a fifth keeps one transaction open for 2 s, inserting a row every "

@@ -91,15 +91,18 @@ Uuid Uuid::parse(std::string_view text) {
 }
 
 std::string Uuid::str() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes_[i] >> 4]);
-    out.push_back(kHex[bytes_[i] & 0x0F]);
-  }
+  std::string out(36, '\0');
+  format(out.data());
   return out;
+}
+
+void Uuid::format(char* out) const noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[bytes_[i] >> 4];
+    *out++ = kHex[bytes_[i] & 0x0F];
+  }
 }
 
 bool Uuid::isNil() const noexcept {

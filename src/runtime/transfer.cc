@@ -18,6 +18,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "runtime/edge_line.h"
 
 namespace khive::runtime {
 
@@ -51,8 +52,15 @@ struct ParsedLine {
   std::string error;                         // why the line is not a record, as reported for its line number
 };
 
-// Decodes one non-blank line; throws nothing.
+// Decodes one non-blank line; throws nothing. Plain edge lines, most of a large graph's
+// file, take the fast decoder; every other line, and any edge line it does not take, the
+// general one.
 void decode(const std::string& line, ParsedLine& p) {
+  thread_local std::string scratch;
+  if (Edge e; decodePlainEdgeLine(line, scratch, e)) {
+    p.record = std::move(e);
+    return;
+  }
   Json j;
   try {
     j = Json::parse(line);

@@ -34,6 +34,8 @@ class Uuid {
 
   // Canonical lower-case hyphenated form. Its lexical order is the byte order.
   std::string str() const;
+  // Writes the same 36 characters to `out` (no terminator).
+  void format(char* out) const noexcept;
   const Bytes& bytes() const noexcept { return bytes_; }
   bool isNil() const noexcept;
   int version() const noexcept { return bytes_[6] >> 4; }

@@ -1,15 +1,18 @@
-// The SQLite EdgeLoad. add() validates each edge and appends it to a table in a private,
-// temporary on-disk database (no journal, no index; SQLite deletes the file on close), so
-// staging takes no lock on the khive file and little memory. finish() reads the staged edges
-// back sorted by the clustered key (source, target, relation, namespace) and upserts them
-// in one write transaction: the inserts walk the edge table from left to right instead of
-// landing on random pages, and each page is written about once. When the load is large
-// next to the edges already stored, the table's secondary indexes are dropped first and
-// built again by CREATE INDEX (one sort each) in the same transaction. edges_ns_created is
-// kept: its key (namespace, created_at, then the clustered key) follows the load's own order,
-// since add() stamps each batch with one time, so its rows append to a few pages; building
-// it again cost a scan and a sort (~1.3 s of a 800k-edge import).
+// The SQLite EdgeLoad. add() validates each edge and keeps it in memory in a compact form
+// (three 16-byte ids, the times and weight, and indexes into the load's tables of relation
+// and namespace names and of non-empty metadata texts): about 100 bytes an edge, no lock on
+// the khive file while the load fills. finish() sorts them by the clustered key (source,
+// target, relation, namespace; the order they were added breaks ties) and upserts them in one
+// write transaction: the inserts walk the edge table from left to right instead of landing
+// on random pages, and each page is written about once. When the load is large next to the
+// edges already stored, the table's secondary indexes are dropped first and built again by
+// CREATE INDEX (one sort each) in the same transaction. edges_ns_created is kept: its key
+// (namespace, created_at, then the clustered key) follows the load's own order, since add()
+// stamps each batch with one time, so its rows append to a few pages.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
 
 #include "backends/sqlite/stores.h"
 
@@ -21,15 +24,23 @@ constexpr std::string_view kOp = "load_edges";
 // Loads smaller than this write their rows into the indexes as they go.
 constexpr std::int64_t kRebuildFrom = 20'000;
 
+struct StagedEdge {
+  Uuid source, target, id;  // source and target already in canonical order (symmetric relations)
+  double weight = 1.0;
+  Micros createdAt = 0, updatedAt = 0, deletedAt = 0;
+  std::uint32_t relation = 0, ns = 0;  // indexes into the load's names
+  std::uint32_t metadata = 0;          // index into the load's metadata texts; 0 is "{}"
+  bool deleted = false;
+};
+
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class SqliteEdgeLoad final : public storage::EdgeLoad {
  public:
-  explicit SqliteEdgeLoad(Database& db) : db_(db), stage_(ConnOptions{.path = ""}) {
-    stage_.exec(
-        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;"
-        "CREATE TABLE staged (id TEXT, ns TEXT, source TEXT, target TEXT, relation TEXT, weight REAL, "
-        "metadata TEXT, created_at INTEGER, updated_at INTEGER, deleted_at INTEGER)",
-        kCap, kOp);
-  }
+  explicit SqliteEdgeLoad(Database& db) : db_(db) { metadata_.emplace_back("{}"); }
 
   void add(std::span<const Edge> edges) override {
     if (finished_)
@@ -37,35 +48,44 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     const Micros now = db_.now();
     // Counted into the load only once the batch is staged: a failed batch leaves no trace.
     storage::BatchWriteSummary part;
-    std::int64_t staged = 0;
-    stage_.exec("BEGIN", kCap, kOp);
+    const std::size_t before = staged_.size(), metadataBefore = metadata_.size();
     try {
-      auto insert = stage_.prepare("INSERT INTO staged VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", kCap, kOp);
       for (const Edge& e : edges) {
         ++part.attempted;
-        EdgeRow r;
         try {
-          r = edgeRowOf(db_, e, now);
+          validateEdge(e);
         } catch (const Error& err) {
           part.countFailure(err.what());
           continue;
         }
-        bindEdgeRow(insert, r);
-        insert.run();
-        insert.reset();
-        ++staged;
+        const bool swap = db_.isSymmetric(e.relation) && e.targetId < e.sourceId;
+        StagedEdge s;
+        s.source = swap ? e.targetId : e.sourceId;
+        s.target = swap ? e.sourceId : e.targetId;
+        s.id = e.id;
+        s.weight = e.weight;
+        s.createdAt = e.createdAt == 0 ? now : e.createdAt;
+        s.updatedAt = e.updatedAt == 0 ? now : e.updatedAt;
+        s.deleted = e.deletedAt.has_value();
+        s.deletedAt = e.deletedAt.value_or(0);
+        s.relation = nameIndex(e.relation);
+        s.ns = nameIndex(e.ns);
+        if (!e.metadata.empty()) {
+          s.metadata = static_cast<std::uint32_t>(metadata_.size());
+          metadata_.push_back(e.metadata.dump());
+        }
+        staged_.push_back(s);
       }
-      stage_.exec("COMMIT", kCap, kOp);
     } catch (...) {
-      stage_.exec("ROLLBACK", kCap, kOp);
+      staged_.resize(before);
+      metadata_.resize(metadataBefore);
       throw;
     }
     summary_.merge(part);
-    staged_ += staged;
   }
 
   storage::BatchWriteSummary finish() override {
-    if (finished_ || staged_ == 0) {
+    if (finished_ || staged_.empty()) {
       finished_ = true;
       return summary_;
     }
@@ -80,21 +100,71 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
       write(false);
     }
     finished_ = true;
+    std::vector<StagedEdge>().swap(staged_);
+    std::vector<std::string>().swap(metadata_);
     return summary_;
   }
 
  private:
+  std::uint32_t nameIndex(const std::string& name) {
+    if (auto it = nameIds_.find(std::string_view(name)); it != nameIds_.end()) return it->second;
+    const auto id = static_cast<std::uint32_t>(names_.size());
+    names_.push_back(name);
+    nameIds_.emplace(name, id);
+    return id;
+  }
+
+  // The staged edges' positions in clustered-key order, ties in the order they were added
+  // (as ORDER BY source, target, relation, namespace over the TEXT columns would give: a
+  // canonical UUID's text sorts as its bytes).
+  std::vector<std::uint32_t> clusteredOrder() const {
+    std::vector<std::uint32_t> nameRank(names_.size());
+    {
+      std::vector<std::uint32_t> byName(names_.size());
+      for (std::uint32_t i = 0; i < byName.size(); ++i) byName[i] = i;
+      std::sort(byName.begin(), byName.end(), [&](auto a, auto b) { return names_[a] < names_[b]; });
+      for (std::uint32_t r = 0; r < byName.size(); ++r) nameRank[byName[r]] = r;
+    }
+    // Sorting (first 8 bytes of the source, position) pairs keeps the sort in cache; only
+    // ties on that prefix look at the rows.
+    struct Key {
+      std::uint64_t prefix;
+      std::uint32_t pos;
+    };
+    std::vector<Key> keys(staged_.size());
+    for (std::uint32_t i = 0; i < keys.size(); ++i) {
+      std::uint64_t p = 0;
+      for (int b = 0; b < 8; ++b) p = (p << 8) | staged_[i].source.bytes()[static_cast<std::size_t>(b)];
+      keys[i] = {p, i};
+    }
+    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      const StagedEdge& x = staged_[a.pos];
+      const StagedEdge& y = staged_[b.pos];
+      if (auto c = x.source <=> y.source; c != 0) return c < 0;
+      if (auto c = x.target <=> y.target; c != 0) return c < 0;
+      if (x.relation != y.relation) return nameRank[x.relation] < nameRank[y.relation];
+      if (x.ns != y.ns) return nameRank[x.ns] < nameRank[y.ns];
+      return a.pos < b.pos;
+    });
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].pos;
+    return order;
+  }
+
   void write(bool mayRebuild) {
+    const std::vector<std::uint32_t> order = clusteredOrder();
+    const auto count = static_cast<std::int64_t>(staged_.size());
     storage::BatchWriteSummary written;
     WriteTx tx(db_, kCap, kOp);
     Conn& c = tx.conn();
     const bool noDeletedNodes = noSoftDeletedNodes(c);
     std::vector<std::string> rebuild;  // CREATE INDEX statements to run after the rows
-    if (mayRebuild && staged_ >= kRebuildFrom) {
+    if (mayRebuild && count >= kRebuildFrom) {
       auto stored = c.prepare("SELECT count(*) FROM (SELECT 1 FROM edges LIMIT ?)", kCap, kOp);
-      stored.bindInt(1, staged_ / 2);
+      stored.bindInt(1, count / 2);
       stored.step();
-      const bool few = stored.getInt(0) < staged_ / 2;
+      const bool few = stored.getInt(0) < count / 2;
       stored.reset();  // a running statement would lock the schema against DROP INDEX
       if (few) {
         auto indexes = c.prepare(
@@ -110,22 +180,22 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         for (const auto& name : names) c.exec(fmt::format("DROP INDEX \"{}\"", name), kCap, kOp);
       }
     }
-    auto rows = stage_.prepare(
-        "SELECT id, ns, source, target, relation, weight, metadata, created_at, updated_at, deleted_at FROM staged "
-        "ORDER BY source, target, relation, ns, rowid",
-        kCap, kOp);
     EdgeRow r;
-    while (rows.step()) {
-      r.id.assign(rows.getTextView(0));
-      r.ns.assign(rows.getTextView(1));
-      r.source.assign(rows.getTextView(2));
-      r.target.assign(rows.getTextView(3));
-      r.relation.assign(rows.getTextView(4));
-      r.weight = rows.getDouble(5);
-      r.metadata.assign(rows.getTextView(6));
-      r.createdAt = rows.getInt(7);
-      r.updatedAt = rows.getInt(8);
-      r.deletedAt = rows.getOptInt(9);
+    for (std::uint32_t pos : order) {
+      const StagedEdge& s = staged_[pos];
+      r.id.resize(36);
+      s.id.format(r.id.data());
+      r.source.resize(36);
+      s.source.format(r.source.data());
+      r.target.resize(36);
+      s.target.format(r.target.data());
+      r.ns.assign(names_[s.ns]);
+      r.relation.assign(names_[s.relation]);
+      r.metadata.assign(metadata_[s.metadata]);
+      r.weight = s.weight;
+      r.createdAt = s.createdAt;
+      r.updatedAt = s.updatedAt;
+      r.deletedAt = s.deleted ? std::optional<Micros>(s.deletedAt) : std::nullopt;
       try {
         writeEdgeRow(c, r, noDeletedNodes);
         ++written.affected;
@@ -134,16 +204,17 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         written.countFailure(e.what());
       }
     }
-    rows.reset();
     for (const auto& sql : rebuild) c.exec(sql, kCap, kOp);
     tx.commit();
     summary_.merge(written);
   }
 
   Database& db_;
-  Conn stage_;
+  std::vector<StagedEdge> staged_;
+  std::vector<std::string> names_;  // relation and namespace names, by index
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> nameIds_;
+  std::vector<std::string> metadata_;  // metadata texts other than "{}", by index (0 is "{}")
   storage::BatchWriteSummary summary_;
-  std::int64_t staged_ = 0;
   bool finished_ = false;
 };
 

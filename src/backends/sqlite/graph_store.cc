@@ -201,6 +201,8 @@ class DeadlineScope {
 };
 }  // namespace
 
+void validateEdge(const Edge& e) { validate(e); }
+
 EdgeRow edgeRowOf(const Database& db, const Edge& in, Micros now) {
   validate(in);
   EdgeRow r;

@@ -94,6 +94,8 @@ struct EdgeRow {
   std::optional<Micros> deletedAt;
 };
 EdgeRow edgeRowOf(const Database& db, const Edge& edge, Micros now);
+// Throws InvalidInput naming what is wrong with the edge (nil ids, empty names, weight, metadata).
+void validateEdge(const Edge& edge);
 // Binds ?1..?10 as (id, namespace, source, target, relation, weight, metadata, created_at,
 // updated_at, deleted_at).
 void bindEdgeRow(Stmt& stmt, const EdgeRow& row);
@@ -102,8 +104,8 @@ void bindEdgeRow(Stmt& stmt, const EdgeRow& row);
 bool writeEdgeRow(Conn& conn, EdgeRow& row, bool noDeletedNodes);
 // True when no entity or note is soft-deleted (a new edge's endpoint state is then 0).
 bool noSoftDeletedNodes(Conn& conn);
-// The SQLite EdgeLoad (edge_load.cc): stages edges in a private temporary database and
-// writes them in clustered-key order in one transaction.
+// The SQLite EdgeLoad (edge_load.cc): holds edges in memory, compactly, and writes them in
+// clustered-key order in one transaction.
 std::unique_ptr<storage::EdgeLoad> makeEdgeLoad(Database& db);
 
 class SqliteEventStore final : public storage::EventStore {
