@@ -40,13 +40,16 @@ void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, st
 
 // Lines read, parsed as JSON, decoded into records and checked on decoder threads, and handed
 // over in chunks: the main thread only writes, and the parsed JSON is freed on the thread that
-// built it. The queue is bounded, so memory stays flat whatever the file size.
+// built it. When the edge load holds its edges until finish() (SQLite), the decoders hand the
+// edges to it themselves, in line order, so they need not wait for the main thread's writes
+// of the nodes before them. The queue is bounded, so memory stays flat whatever the file size.
 using Record = std::variant<std::monostate, Entity, Note, Edge, Event>;
 
 struct ParsedLine {
   std::int64_t number = 0;
   std::size_t bytes = 0;  // including the newline
   bool blank = false;
+  bool staged = false;  // an edge the decoders handed to the edge load
   Record record;
   std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
   std::string error;                         // why the line is not a record, as reported for its line number
@@ -144,37 +147,56 @@ class Checker {
   std::unordered_map<Uuid, char> seen_;
 };
 
+// A chunk of lines in file order. `lines` is empty when none of them is left for the main
+// thread (every line blank or an edge already handed to the load): such a chunk costs a few
+// bytes in the queue, so the decoders may run far ahead through a file's edges.
+struct Chunk {
+  std::vector<ParsedLine> lines;
+  std::int64_t lastLine = 0;  // 0: the end of the input
+  std::int64_t bytes = 0;     // of every line in the chunk
+  std::int64_t staged = 0;    // edges of the chunk handed to the load
+};
+
 class LineParser {
  public:
-  LineParser(std::istream& in, Runtime& rt) : in_(in), checker_(rt) {
+  // `load`: when set (a load that holds until finish()), the decoders add each checked edge
+  // to it, up to the first line that fails.
+  LineParser(std::istream& in, Runtime& rt, storage::EdgeLoad* load) : in_(in), load_(load), checker_(rt) {
     const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxDecoders);
     live_ = static_cast<int>(n);
     for (unsigned i = 0; i < n; ++i) decoders_.emplace_back([this] { run(); });
   }
-  ~LineParser() {
+  ~LineParser() { stop(); }
+
+  // Stops and joins the decoder threads; afterwards nobody touches the load. Idempotent.
+  void stop() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    for (auto& t : decoders_) t.join();
+    for (auto& t : decoders_)
+      if (t.joinable()) t.join();
   }
   LineParser(const LineParser&) = delete;
   LineParser& operator=(const LineParser&) = delete;
 
-  // The next chunk of lines, in order; empty once the input is exhausted.
-  std::vector<ParsedLine> next() {
+  // The next chunk of lines, in order; lastLine == 0 once the input is exhausted.
+  Chunk next() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return !queue_.empty() || live_ == 0; });
     if (queue_.empty()) return {};
     auto chunk = std::move(queue_.front());
     queue_.pop_front();
+    if (!chunk.lines.empty()) --heavy_;
     cv_.notify_all();
     return chunk;
   }
 
  private:
-  static constexpr std::size_t kChunk = 1024, kChunksAhead = 8;
+  // kChunksAhead chunks with lines for the main thread may wait in the queue, and up to
+  // kLightAhead chunks without (a million lines).
+  static constexpr std::size_t kChunk = 1024, kChunksAhead = 8, kLightAhead = 1024;
   static constexpr unsigned kMaxDecoders = 4;
 
   // Each decoder thread takes the next kChunk lines of the input (reading is serialised and
@@ -222,11 +244,60 @@ class LineParser {
       lock.unlock();
       for (auto& p : chunk)
         if (!p.blank && p.error.empty()) checker_.check(p);
+      Chunk out{.lines = std::move(chunk), .lastLine = 0, .bytes = 0, .staged = 0};
+      if (load_ && !handOverStopped_) handOver(out.lines);
+      bool light = true;
+      for (const auto& p : out.lines) {
+        out.bytes += static_cast<std::int64_t>(p.bytes);
+        out.staged += p.staged ? 1 : 0;
+        light = light && (p.blank || p.staged);
+      }
+      out.lastLine = out.lines.back().number;
+      if (light) std::vector<ParsedLine>().swap(out.lines);
       lock.lock();
-      cv_.wait(lock, [this] { return queue_.size() < kChunksAhead || stop_; });
-      if (!stop_) queue_.push_back(std::move(chunk));
+      cv_.wait(lock, [&] {
+        return (light ? queue_.size() - heavy_ < kLightAhead : heavy_ < kChunksAhead) || stop_;
+      });
+      if (!stop_) {
+        if (!light) ++heavy_;
+        queue_.push_back(std::move(out));
+      }
       ++turn_;
       cv_.notify_all();
+    }
+  }
+
+  // Adds the chunk's checked edges to the load (runs in chunk order, like the checks). Stops
+  // at the first line that failed: edges from there on stay with the main thread, which ends
+  // the import at that line.
+  void handOver(std::vector<ParsedLine>& chunk) {
+    std::vector<Edge> edges;
+    std::vector<std::int64_t> positions;
+    std::vector<ParsedLine*> handed;
+    for (auto& p : chunk) {
+      if (p.blank) continue;
+      if (!p.error.empty()) {
+        handOverStopped_ = true;
+        break;
+      }
+      if (auto* e = std::get_if<Edge>(&p.record)) {
+        edges.push_back(std::move(*e));
+        positions.push_back(p.number);
+        handed.push_back(&p);
+      }
+    }
+    if (edges.empty()) return;
+    try {
+      load_->addAt(edges, positions);
+    } catch (const std::exception& e) {
+      // Nothing of the batch is held; the import ends at its first line.
+      handOverStopped_ = true;
+      handed.front()->error = fmt::format("could not hold the edge for writing: {}", e.what());
+      return;
+    }
+    for (auto* p : handed) {
+      p->record = {};
+      p->staged = true;
     }
   }
 
@@ -236,10 +307,13 @@ class LineParser {
   std::int64_t lineNumber_ = 0;  // guarded by readMu_
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::vector<ParsedLine>> queue_;  // guarded by mu_
+  std::deque<Chunk> queue_;                    // guarded by mu_
+  std::size_t heavy_ = 0;                      // chunks in queue_ with lines; guarded by mu_
   std::int64_t turn_ = 0;                      // the chunk whose check and hand-over is next; guarded by mu_
   int live_ = 0;                               // decoder threads still running; guarded by mu_
   bool stop_ = false;                          // guarded by mu_
+  storage::EdgeLoad* load_;                    // used by the thread whose turn it is
+  bool handOverStopped_ = false;               // a line failed; used by the thread whose turn it is
   Checker checker_;                            // used by the thread whose turn it is
   std::vector<std::thread> decoders_;          // last: started once the members above exist
 };
@@ -255,8 +329,25 @@ class Batch {
   std::vector<Edge> edges;
   std::vector<Event> events;
   std::vector<storage::TextDocument> docs;
+  std::optional<std::int64_t> firstLine;  // of the records pending; none when empty
 
   std::size_t size() const { return entities.size() + notes.size() + edges.size() + events.size(); }
+
+  // The load, begun now when it holds its edges until finish() (the decoders then fill it
+  // ahead of the writes); null otherwise, and the batches begin it when they have edges.
+  storage::EdgeLoad* holdingLoad() {
+    if (!load_) {
+      load_ = rt_.backend().graph().beginLoad();
+      if (!load_->holdsUntilFinish()) load_.reset();
+    }
+    return load_.get();
+  }
+
+  // After a failed write: the held edges of the pending records' lines and later ones are not
+  // written (the records before them are).
+  void dropPendingEdges() {
+    if (load_ && firstLine && load_->holdsUntilFinish()) load_->dropFrom(*firstLine);
+  }
 
   void flush(TransferSummary& sum, std::int64_t lastLine) {
     auto& b = rt_.backend();
@@ -287,6 +378,7 @@ class Batch {
     edges.clear();
     events.clear();
     docs.clear();
+    firstLine.reset();
   }
 
   // Writes the edges held by the load. `check`: a failed edge fails the import.
@@ -315,7 +407,9 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     prog.records = sum.records();
     if (options.progress) options.progress(prog);
   };
+  LineParser parser(in, rt, batch.holdingLoad());
   auto fail = [&](std::string_view message) {
+    parser.stop();  // the load then holds exactly the edges of the lines before this one
     batch.flush(sum, lineNo - 1);
     batch.finishEdges(lineNo - 1, false);
     report();
@@ -323,14 +417,24 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
     lineError(lineNo, message);
   };
-  LineParser parser(in, rt);
   try {
-    for (auto chunk = parser.next(); !chunk.empty(); chunk = parser.next()) {
-      for (auto& parsed : chunk) {
+    for (auto chunk = parser.next(); chunk.lastLine != 0; chunk = parser.next()) {
+      if (chunk.lines.empty()) {  // blank lines and edges the load holds
+        lineNo = chunk.lastLine;
+        prog.bytes += chunk.bytes;
+        sum.edges += chunk.staged;
+        continue;
+      }
+      for (auto& parsed : chunk.lines) {
         lineNo = parsed.number;
         prog.bytes += static_cast<std::int64_t>(parsed.bytes);
         if (parsed.blank) continue;
+        if (parsed.staged) {
+          ++sum.edges;
+          continue;
+        }
         if (!parsed.error.empty()) fail(parsed.error);
+        if (!batch.firstLine) batch.firstLine = lineNo;
         if (parsed.doc) batch.docs.push_back(std::move(*parsed.doc));
         if (auto* e = std::get_if<Entity>(&parsed.record))
           batch.entities.push_back(std::move(*e));
@@ -352,8 +456,11 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     batch.finishEdges(lineNo, true);
     prog.stage.clear();
   } catch (const Error&) {
-    // Records before the failure stay written, the edges held by the load included.
+    // Records before the failure stay written, the edges held by the load included; when a
+    // batch failed to write, the held edges of its lines and later ones are dropped.
+    parser.stop();
     try {
+      batch.dropPendingEdges();
       batch.finishEdges(lineNo, false);
     } catch (const Error&) {
       // The first error is the one to report.

@@ -1,5 +1,7 @@
 #include "khive/storage/graph_store.h"
 
+#include "khive/core/error.h"
+
 namespace khive::storage {
 
 namespace {
@@ -19,6 +21,13 @@ class BatchedEdgeLoad final : public EdgeLoad {
 };
 
 }  // namespace
+
+void EdgeLoad::addAt(std::span<const Edge> edges, std::span<const std::int64_t>) { add(edges); }
+
+void EdgeLoad::dropFrom(std::int64_t) {
+  throw Error(ErrorCode::Unsupported, "graph", "load_edges",
+              "this edge load writes each batch as it is added; written edges cannot be taken back");
+}
 
 std::unique_ptr<EdgeLoad> GraphStore::beginLoad() {
   return std::make_unique<BatchedEdgeLoad>(*this);

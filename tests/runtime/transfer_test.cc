@@ -93,6 +93,38 @@ TEST(Jsonl, EdgesBeforeAMalformedLineStayCommitted) {
   }
 }
 
+TEST(Jsonl, AFailedBatchWritesTheEdgesBeforeItAndNoneAfter) {
+  // The decoders hand edges to the load ahead of the main thread's writes. When a batch then
+  // fails to write (an entity id already stored in another namespace), the held edges of its
+  // lines and every later line are dropped; those before it are written.
+  auto rt = memoryRuntime();
+  const std::string kX = "0190a000-0000-7000-8000-0000000000ff";
+  const std::string kC = "0190a000-0000-7000-8000-0000000000cc";
+  Entity elsewhere;
+  elsewhere.id = Uuid::parse(kX);
+  elsewhere.ns = "other";
+  elsewhere.kind = "concept";
+  elsewhere.name = "X elsewhere";
+  rt->backend().entities().upsertEntity(elsewhere);
+  auto recs = sample();
+  std::vector<Json> file = {recs[0], recs[1], recs[3],
+                            Json{{"type", "entity"}, {"id", kX}, {"kind", "concept"}, {"name", "X"}},
+                            Json{{"type", "entity"}, {"id", kC}, {"kind", "concept"}, {"name", "C"}}};
+  for (int i = 0; i < 3000; ++i) {
+    file.push_back(Json{{"type", "edge"},
+                        {"source_id", i % 2 ? kA : kB},
+                        {"target_id", kC},
+                        {"relation", "extends"},
+                        {"weight", (i % 100) / 100.0}});
+  }
+  std::string msg = errorOf(*rt, lines(file), 2);
+  EXPECT_NE(msg.find("entities of the batch ending at line 5 failed"), std::string::npos) << msg;
+  EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 1) << "only the edge on line 3";
+  auto kept = rt->backend().graph().queryEdges({.namespaces = {"default"}}).items;
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].targetId, Uuid::parse(kB));
+}
+
 TEST(Jsonl, AFailedEdgeNamesTheImportAndKeepsTheOthers) {
   // An edge whose id already names another edge fails when the load is written; the rest of
   // the import stays, and the error says how many failed and why.

@@ -7,7 +7,10 @@
 //
 // Failure semantics (tested): a malformed or invalid line stops the import with
 // Error(InvalidInput) naming the line; every record on the lines before it is committed
-// (the pending batch is flushed first), nothing from that line on is written. Re-running
+// (the pending batch is flushed first), nothing from that line on is written. A batch that
+// fails to write (e.g. an id stored in another namespace) stops the import too: the batches
+// before it and the edges of the lines before it are committed, no edge from its lines on
+// is, and of the batch itself what the store committed row by row stays. Re-running
 // the same file is idempotent: entities, notes and edges are upserts (edges on their natural
 // key), events already present are skipped. Records without an "id" get a new one on every
 // run, so only files with ids (what `export` writes) re-run without duplicates.

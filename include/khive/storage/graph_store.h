@@ -98,13 +98,23 @@ struct GraphPath {
 // each batch as it is added; a backend may instead hold the edges and write them all at
 // finish(), in its own key order and one transaction, which turns many scattered B-tree
 // inserts into one ordered pass. Destroying a load before finish() writes nothing it still
-// holds. Not thread-safe: one loader owns it, and it must not outlive its backend.
+// holds. Not thread-safe: one thread at a time uses it, and it must not outlive its backend.
 class EdgeLoad {
  public:
   virtual ~EdgeLoad() = default;
   virtual void add(std::span<const Edge> edges) = 0;
   // Writes whatever is held; the summary covers every edge added since the load began.
   virtual BatchWriteSummary finish() = 0;
+
+  // A load that holds every edge until finish() (writes nothing before) says so. Its user may
+  // then add edges ahead of its other writes, each with its position in the input (a line
+  // number; non-decreasing over the load), and take back the latest with dropFrom().
+  virtual bool holdsUntilFinish() const { return false; }
+  // add() with positions; the default ignores them.
+  virtual void addAt(std::span<const Edge> edges, std::span<const std::int64_t> positions);
+  // Forgets every held edge (and every failure counted) at `position` or later. Unsupported
+  // unless the load holds until finish().
+  virtual void dropFrom(std::int64_t position);
 };
 
 // Thread-safe. Edges may join entities and notes; an edge whose endpoint is soft-deleted is

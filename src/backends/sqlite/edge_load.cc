@@ -1,7 +1,8 @@
 // The SQLite EdgeLoad. add() validates each edge and keeps it in memory in a compact form
 // (three 16-byte ids, the times and weight, and indexes into the load's tables of relation
-// and namespace names and of non-empty metadata texts): about 100 bytes an edge, no lock on
-// the khive file while the load fills. finish() sorts them by the clustered key (source,
+// and namespace names and of non-empty metadata texts, and the edge's input position): about
+// 110 bytes an edge, no lock on the khive file while the load fills. Nothing is written before
+// finish(), so the load takes positions and can drop the latest edges (dropFrom). finish() sorts them by the clustered key (source,
 // target, relation, namespace; the order they were added breaks ties) and upserts them in one
 // write transaction: the inserts walk the edge table from left to right instead of landing
 // on random pages, and each page is written about once. When the load is large next to the
@@ -26,6 +27,7 @@ constexpr std::int64_t kRebuildFrom = 20'000;
 
 struct StagedEdge {
   Uuid source, target, id;  // source and target already in canonical order (symmetric relations)
+  std::int64_t position = 0;  // in the input, as given to addAt()
   double weight = 1.0;
   Micros createdAt = 0, updatedAt = 0, deletedAt = 0;
   std::uint32_t relation = 0, ns = 0;  // indexes into the load's names
@@ -43,19 +45,31 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
   explicit SqliteEdgeLoad(Database& db) : db_(db) { metadata_.emplace_back("{}"); }
 
   void add(std::span<const Edge> edges) override {
+    const std::vector<std::int64_t> positions(edges.size(), lastPosition_);
+    addAt(edges, positions);
+  }
+
+  bool holdsUntilFinish() const override { return true; }
+
+  void addAt(std::span<const Edge> edges, std::span<const std::int64_t> positions) override {
     if (finished_)
       throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "the edge load is finished");
+    if (positions.size() != edges.size())
+      throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "one position per edge");
     const Micros now = db_.now();
-    // Counted into the load only once the batch is staged: a failed batch leaves no trace.
-    storage::BatchWriteSummary part;
-    const std::size_t before = staged_.size(), metadataBefore = metadata_.size();
+    // A batch that throws leaves no trace.
+    const std::size_t before = staged_.size(), metadataBefore = metadata_.size(), failuresBefore = failures_.size();
+    const std::int64_t lastBefore = lastPosition_;
     try {
-      for (const Edge& e : edges) {
-        ++part.attempted;
+      for (std::size_t k = 0; k < edges.size(); ++k) {
+        const Edge& e = edges[k];
+        if (positions[k] < lastPosition_)
+          throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "positions must not decrease");
+        lastPosition_ = positions[k];
         try {
           validateEdge(e);
         } catch (const Error& err) {
-          part.countFailure(err.what());
+          failures_.push_back({positions[k], err.what()});
           continue;
         }
         const bool swap = db_.isSymmetric(e.relation) && e.targetId < e.sourceId;
@@ -63,6 +77,7 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         s.source = swap ? e.targetId : e.sourceId;
         s.target = swap ? e.sourceId : e.targetId;
         s.id = e.id;
+        s.position = positions[k];
         s.weight = e.weight;
         s.createdAt = e.createdAt == 0 ? now : e.createdAt;
         s.updatedAt = e.updatedAt == 0 ? now : e.updatedAt;
@@ -79,29 +94,58 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     } catch (...) {
       staged_.resize(before);
       metadata_.resize(metadataBefore);
+      failures_.resize(failuresBefore);
+      lastPosition_ = lastBefore;
       throw;
     }
-    summary_.merge(part);
+  }
+
+  void dropFrom(std::int64_t position) override {
+    if (finished_)
+      throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "the edge load is finished");
+    auto firstDropped = std::partition_point(staged_.begin(), staged_.end(),
+                                             [&](const StagedEdge& s) { return s.position < position; });
+    // Metadata texts were appended in staging order: the first dropped one ends the kept ones.
+    for (auto it = firstDropped; it != staged_.end(); ++it) {
+      if (it->metadata != 0) {
+        metadata_.resize(it->metadata);
+        break;
+      }
+    }
+    staged_.erase(firstDropped, staged_.end());
+    failures_.erase(std::partition_point(failures_.begin(), failures_.end(),
+                                         [&](const Failure& f) { return f.position < position; }),
+                    failures_.end());
+    lastPosition_ = std::min(lastPosition_, position);
   }
 
   storage::BatchWriteSummary finish() override {
-    if (finished_ || staged_.empty()) {
+    if (!finished_ && !staged_.empty()) {
+      // A failure (e.g. Timeout: another writer held the lock) writes nothing and keeps the
+      // staged edges, so finish() may be called again.
+      try {
+        write(true);
+      } catch (const Error& e) {
+        // Rebuilding edges_id found two staged edges with one id and different natural keys:
+        // write again with the indexes in place, which reports them row by row.
+        if (e.code() != ErrorCode::AlreadyExists) throw;
+        write(false);
+      }
+    }
+    if (!finished_) {
       finished_ = true;
-      return summary_;
+      storage::BatchWriteSummary total;
+      for (const auto& f : failures_) {
+        ++total.attempted;
+        total.countFailure(f.message);
+      }
+      written_.attempted = staged_.size();
+      total.merge(written_);
+      summary_ = total;
+      std::vector<StagedEdge>().swap(staged_);
+      std::vector<std::string>().swap(metadata_);
+      std::vector<Failure>().swap(failures_);
     }
-    // A failure (e.g. Timeout: another writer held the lock) writes nothing and keeps the
-    // staged edges, so finish() may be called again.
-    try {
-      write(true);
-    } catch (const Error& e) {
-      // Rebuilding edges_id found two staged edges with one id and different natural keys:
-      // write again with the indexes in place, which reports them row by row.
-      if (e.code() != ErrorCode::AlreadyExists) throw;
-      write(false);
-    }
-    finished_ = true;
-    std::vector<StagedEdge>().swap(staged_);
-    std::vector<std::string>().swap(metadata_);
     return summary_;
   }
 
@@ -206,7 +250,7 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     }
     for (const auto& sql : rebuild) c.exec(sql, kCap, kOp);
     tx.commit();
-    summary_.merge(written);
+    written_ = written;
   }
 
   Database& db_;
@@ -214,7 +258,14 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
   std::vector<std::string> names_;  // relation and namespace names, by index
   std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> nameIds_;
   std::vector<std::string> metadata_;  // metadata texts other than "{}", by index (0 is "{}")
-  storage::BatchWriteSummary summary_;
+  struct Failure {
+    std::int64_t position;
+    std::string message;
+  };
+  std::vector<Failure> failures_;  // edges add() refused, in input order
+  std::int64_t lastPosition_ = 0;
+  storage::BatchWriteSummary written_;  // of the write that committed
+  storage::BatchWriteSummary summary_;  // returned by finish()
   bool finished_ = false;
 };
 
