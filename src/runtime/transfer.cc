@@ -1,6 +1,9 @@
 #include "khive/runtime/transfer.h"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -134,6 +137,9 @@ class Checker {
     }
   }
 
+  // Frees what check() remembered about earlier lines.
+  void forget() { std::unordered_map<Uuid, char>().swap(seen_); }
+
  private:
   std::string typeOf(const Uuid& id) {
     if (auto it = seen_.find(id); it != seen_.end()) return it->second == 'e' ? "entity" : "note";
@@ -167,6 +173,15 @@ class LineParser {
     for (unsigned i = 0; i < n; ++i) decoders_.emplace_back([this] { run(); });
   }
   ~LineParser() { stop(); }
+
+  // Once stopped: frees what the checks remembered, and hands the memory the decoder threads
+  // freed back to the system, before the edge load's large sorts.
+  void releaseMemory() {
+    checker_.forget();
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+  }
 
   // Stops and joins the decoder threads; afterwards nobody touches the load. Idempotent.
   void stop() {
@@ -451,6 +466,8 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
       }
     }
     batch.flush(sum, lineNo);
+    parser.stop();
+    parser.releaseMemory();
     prog.stage = "writing edges";
     report();
     batch.finishEdges(lineNo, true);

@@ -27,53 +27,68 @@ void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
   validate(in, "upsert");
   const std::string subject = in.subjectId.str();
   const std::string tags = Json(in.tags).dump();
-  auto probe = conn.prepare(
-      "SELECT doc_id, namespace, title, body, tags FROM text_documents WHERE subject_id = ?", kCap, "upsert");
-  probe.bindText(1, subject);
-  std::int64_t docId = 0;
-  if (probe.step()) {
-    // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
-    if (probe.getTextView(1) != in.ns) {
-      throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
-                  fmt::format("a text document for subject {} exists in another namespace", subject));
-    }
-    docId = probe.getInt(0);
-    conn.prepare("INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', ?, ?, ?, ?)", kCap,
-                 "upsert")
-        .bindInt(1, docId)
-        .bindText(2, probe.getTextView(2))
-        .bindText(3, probe.getTextView(3))
-        .bindText(4, probe.getTextView(4))
-        .run();
-    probe.reset();
-    conn.prepare(
-            "UPDATE text_documents SET kind = ?, title = ?, body = ?, tags = ?, metadata = ?, updated_at = ? "
-            "WHERE doc_id = ?",
-            kCap, "upsert")
-        .bindText(1, in.kind)
-        .bindText(2, in.title)
-        .bindText(3, in.body)
-        .bindText(4, tags)
-        .bindText(5, in.metadata.dump())
-        .bindInt(6, in.updatedAt ? in.updatedAt : now)
-        .bindInt(7, docId)
-        .run();
-  } else {
-    probe.reset();
-    conn.prepare(
-            "INSERT INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            kCap, "upsert")
+  const std::string metadata = in.metadata.dump();
+  const Micros updatedAt = in.updatedAt ? in.updatedAt : now;
+  // A new document -- the common case in bulk loads -- is one INSERT OR IGNORE (no probe
+  // first). Only when it inserts nothing does the stored row decide: another namespace is a
+  // Conflict, the same one an update. OR IGNORE also skips a row that breaks a CHECK
+  // constraint; with no stored row the plain INSERT runs again to report what was wrong.
+  static constexpr std::string_view kColumnsValues =
+      " INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+  static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kColumnsValues);
+  static const std::string kInsert = "INSERT" + std::string(kColumnsValues);
+  auto insert = [&](const std::string& sql) {
+    return conn.prepare(sql, kCap, "upsert")
         .bindText(1, subject)
         .bindText(2, in.ns)
         .bindText(3, in.kind)
         .bindText(4, in.title)
         .bindText(5, in.body)
         .bindText(6, tags)
-        .bindText(7, in.metadata.dump())
-        .bindInt(8, in.updatedAt ? in.updatedAt : now)
+        .bindText(7, metadata)
+        .bindInt(8, updatedAt)
         .run();
+  };
+  std::int64_t docId = 0;
+  if (insert(kInsertOrIgnore) == 1) {
     docId = sqlite3_last_insert_rowid(conn.db());
+  } else {
+    auto probe = conn.prepare(
+        "SELECT doc_id, namespace, title, body, tags FROM text_documents WHERE subject_id = ?", kCap, "upsert");
+    probe.bindText(1, subject);
+    if (!probe.step()) {
+      probe.reset();
+      insert(kInsert);  // throws the constraint error OR IGNORE skipped
+      docId = sqlite3_last_insert_rowid(conn.db());
+    } else {
+      // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
+      if (probe.getTextView(1) != in.ns) {
+        throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
+                    fmt::format("a text document for subject {} exists in another namespace", subject));
+      }
+      docId = probe.getInt(0);
+      conn.prepare("INSERT INTO text_fts (text_fts, rowid, title, body, tags) VALUES ('delete', ?, ?, ?, ?)", kCap,
+                   "upsert")
+          .bindInt(1, docId)
+          .bindText(2, probe.getTextView(2))
+          .bindText(3, probe.getTextView(3))
+          .bindText(4, probe.getTextView(4))
+          .run();
+      probe.reset();
+      conn.prepare(
+              "UPDATE text_documents SET kind = ?, title = ?, body = ?, tags = ?, metadata = ?, updated_at = ? "
+              "WHERE doc_id = ?",
+              kCap, "upsert")
+          .bindText(1, in.kind)
+          .bindText(2, in.title)
+          .bindText(3, in.body)
+          .bindText(4, tags)
+          .bindText(5, metadata)
+          .bindInt(6, updatedAt)
+          .bindInt(7, docId)
+          .run();
+    }
   }
   conn.prepare("INSERT INTO text_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)", kCap, "upsert")
       .bindInt(1, docId)
