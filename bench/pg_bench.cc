@@ -1,7 +1,7 @@
 // Side-by-side write benchmark: khive on SQLite (file, WAL) vs khive on PostgreSQL, in one run.
 //
 //   pg_bench [--pg URL] [--ops N] [--reps R] [--modes test,durable] [--engines sqlite,postgres]
-//            [--writers 1,2,4,8] [--longtx 1|0] [--csv FILE] [--md FILE]
+//            [--writers 1,2,4,8] [--longtx 1|0] [--pool N] [--csv FILE] [--md FILE]
 //   pg_bench --latency N   # read latency under RLS: signed scope token vs the plain GUC before it
 //
 // URL defaults to $KHIVE_PG_URL (scripts/services.sh start; source build/services.env); it is
@@ -295,6 +295,7 @@ int main(int argc, char** argv) {
   std::string engineNames = "sqlite,postgres";
   std::vector<int> writerCounts{1, 2, 4, 8};
   bool longTxRuns = true;
+  int poolSize = 10;  // the PostgreSQL backend's connection pool
   int ops = 4000, reps = 3, latencyIters = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -306,6 +307,7 @@ int main(int argc, char** argv) {
     else if (a == "--modes") modes = argv[i + 1];
     else if (a == "--engines") engineNames = argv[i + 1];
     else if (a == "--longtx") longTxRuns = std::atoi(argv[i + 1]) != 0;
+    else if (a == "--pool") poolSize = std::atoi(argv[i + 1]);
     else if (a == "--writers") {
       writerCounts.clear();
       std::stringstream ws(argv[i + 1]);
@@ -361,7 +363,7 @@ int main(int argc, char** argv) {
                          o.adminUrl = pgUrl;
                          o.user = "khive_app";
                          o.schema = fmt::format("bench_{}_{}", ::getpid(), counter++);
-                         o.poolSize = 10;
+                         o.poolSize = poolSize;
                          return khive::backends::openPostgres(o);
                        }});
   }
@@ -443,10 +445,10 @@ int main(int argc, char** argv) {
   m << "# Write throughput: SQLite vs PostgreSQL, 1/2/4/8 writers\n\n";
   m << fmt::format("Written by `bench/pg_bench.cc`. {} entity upserts per throughput run (one statement, one "
                    "commit each), median of {} runs; {} cores; load average {:.2f} before, {:.2f} after (the "
-                   "machine is shared). PostgreSQL {} on the same machine over loopback, pool of 10; SQLite "
+                   "machine is shared). PostgreSQL {} on the same machine over loopback, pool of {}; SQLite "
                    "file in {}.\n\n",
                    ops, reps, std::thread::hardware_concurrency(), loadBefore, loadAfter,
-                   serverVersion.empty() ? "-" : serverVersion, std::filesystem::temp_directory_path().string());
+                   serverVersion.empty() ? "-" : serverVersion, poolSize, std::filesystem::temp_directory_path().string());
   m << "Reproduce:\n\n```sh\ncmake --build build/release -j2 --target pg_bench\nscripts/services.sh start && "
        "source build/services.env\nbuild/release/bench/pg_bench --reps "
     << reps << " --ops " << ops << " --modes " << modes << "\nscripts/services.sh stop\n```\n\n";
