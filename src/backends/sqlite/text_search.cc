@@ -35,20 +35,23 @@ void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
   // constraint; with no stored row the plain INSERT runs again to report what was wrong.
   static constexpr std::string_view kColumnsValues =
       " INTO text_documents (subject_id, namespace, kind, title, body, tags, metadata, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
   static const std::string kInsertOrIgnore = "INSERT OR IGNORE" + std::string(kColumnsValues);
   static const std::string kInsert = "INSERT" + std::string(kColumnsValues);
-  auto insert = [&](const std::string& sql) {
-    return conn.prepare(sql, kCap, "upsert")
-        .bindText(1, subject)
+  // ?1..?8 in the INSERT's column order; the UPDATE below uses ?3..?8 of the same numbering.
+  auto bindDocument = [&](Stmt& stmt) -> Stmt& {
+    return stmt.bindText(1, subject)
         .bindText(2, in.ns)
         .bindText(3, in.kind)
         .bindText(4, in.title)
         .bindText(5, in.body)
         .bindText(6, tags)
         .bindText(7, metadata)
-        .bindInt(8, updatedAt)
-        .run();
+        .bindInt(8, updatedAt);
+  };
+  auto insert = [&](const std::string& sql) {
+    auto stmt = conn.prepare(sql, kCap, "upsert");
+    return bindDocument(stmt).run();
   };
   std::int64_t docId = 0;
   if (insert(kInsertOrIgnore) == 1) {
@@ -76,18 +79,11 @@ void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
           .bindText(4, probe.getTextView(4))
           .run();
       probe.reset();
-      conn.prepare(
-              "UPDATE text_documents SET kind = ?, title = ?, body = ?, tags = ?, metadata = ?, updated_at = ? "
-              "WHERE doc_id = ?",
-              kCap, "upsert")
-          .bindText(1, in.kind)
-          .bindText(2, in.title)
-          .bindText(3, in.body)
-          .bindText(4, tags)
-          .bindText(5, metadata)
-          .bindInt(6, updatedAt)
-          .bindInt(7, docId)
-          .run();
+      auto update = conn.prepare(
+          "UPDATE text_documents SET kind = ?3, title = ?4, body = ?5, tags = ?6, metadata = ?7, updated_at = ?8 "
+          "WHERE doc_id = ?9",
+          kCap, "upsert");
+      bindDocument(update).bindInt(9, docId).run();
     }
   }
   conn.prepare("INSERT INTO text_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)", kCap, "upsert")
