@@ -348,15 +348,14 @@ class Batch {
 
   std::size_t size() const { return entities.size() + notes.size() + edges.size() + events.size(); }
 
-  // The load, begun now when it holds its edges until finish() (the decoders then fill it
-  // ahead of the writes); null otherwise, and the batches begin it when they have edges.
-  storage::EdgeLoad* holdingLoad() {
-    if (!load_) {
-      load_ = rt_.backend().graph().beginLoad();
-      if (!load_->holdsUntilFinish()) load_.reset();
-    }
-    return load_.get();
+  // The import's edge load, begun on first use.
+  storage::EdgeLoad& load() {
+    if (!load_) load_ = rt_.backend().graph().beginLoad();
+    return *load_;
   }
+  // The load when it holds its edges until finish() (the decoders then fill it ahead of the
+  // writes); null when it writes as it goes.
+  storage::EdgeLoad* holdingLoad() { return load().holdsUntilFinish() ? &load() : nullptr; }
 
   // After a failed write: the held edges of the pending records' lines and later ones are not
   // written (the records before them are).
@@ -368,10 +367,6 @@ class Batch {
     auto& b = rt_.backend();
     if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
     if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
-    if (!edges.empty()) {
-      if (!load_) load_ = b.graph().beginLoad();
-      load_->add(edges);
-    }
     if (!docs.empty()) checkSummary(b.text().upsertDocuments(docs), "text documents", lastLine);
     if (!events.empty()) {
       std::vector<Event> fresh;
@@ -384,6 +379,9 @@ class Batch {
       if (!fresh.empty()) checkSummary(b.events().appendEvents(fresh), "events", lastLine);
       sum.events += static_cast<std::int64_t>(fresh.size());
     }
+    // Last: a batch that failed above hands none of its edges to the load (a load that writes
+    // as it goes would write them).
+    if (!edges.empty()) load().add(edges);
     sum.entities += static_cast<std::int64_t>(entities.size());
     sum.notes += static_cast<std::int64_t>(notes.size());
     sum.edges += static_cast<std::int64_t>(edges.size());

@@ -24,16 +24,21 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::array<std::string_view, 45> kLexnames = {
-    "adj.all",          "adj.pert",        "adv.all",         "noun.Tops",         "noun.act",
-    "noun.animal",      "noun.artifact",   "noun.attribute",  "noun.body",         "noun.cognition",
-    "noun.communication", "noun.event",    "noun.feeling",    "noun.food",         "noun.group",
-    "noun.location",    "noun.motive",     "noun.object",     "noun.person",       "noun.phenomenon",
-    "noun.plant",       "noun.possession", "noun.process",    "noun.quantity",     "noun.relation",
-    "noun.shape",       "noun.state",      "noun.substance",  "noun.time",         "verb.body",
-    "verb.change",      "verb.cognition",  "verb.communication", "verb.competition", "verb.consumption",
-    "verb.contact",     "verb.creation",   "verb.emotion",    "verb.motion",       "verb.perception",
-    "verb.possession",  "verb.social",     "verb.stative",    "verb.weather",      "adj.ppl"};
+constexpr std::array<std::string_view, 45> kLexnames = {"adj.all",          "adj.pert",           "adv.all",
+                                                        "noun.Tops",        "noun.act",           "noun.animal",
+                                                        "noun.artifact",    "noun.attribute",     "noun.body",
+                                                        "noun.cognition",   "noun.communication", "noun.event",
+                                                        "noun.feeling",     "noun.food",          "noun.group",
+                                                        "noun.location",    "noun.motive",        "noun.object",
+                                                        "noun.person",      "noun.phenomenon",    "noun.plant",
+                                                        "noun.possession",  "noun.process",       "noun.quantity",
+                                                        "noun.relation",    "noun.shape",         "noun.state",
+                                                        "noun.substance",   "noun.time",          "verb.body",
+                                                        "verb.change",      "verb.cognition",     "verb.communication",
+                                                        "verb.competition", "verb.consumption",   "verb.contact",
+                                                        "verb.creation",    "verb.emotion",       "verb.motion",
+                                                        "verb.perception",  "verb.possession",    "verb.social",
+                                                        "verb.stative",     "verb.weather",       "adj.ppl"};
 
 // 128 bits of FNV-1a (two seeds) shaped as a version-8 UUID: stable across builds and runs.
 Uuid stableId(std::string_view key) {
@@ -51,7 +56,9 @@ Uuid stableId(std::string_view key) {
 }
 
 // The file letter a synset lives in (satellites live in data.adj).
-char fileLetter(char pos) { return pos == 's' ? 'a' : pos; }
+char fileLetter(char pos) {
+  return pos == 's' ? 'a' : pos;
+}
 
 std::string cleanLemma(std::string w) {
   if (auto p = w.find('('); p != std::string::npos && !w.empty() && w.back() == ')') w.erase(p);  // adj markers "(a)"
@@ -75,7 +82,8 @@ Synset parseLine(const std::string& line, char letter, std::int64_t lineNo, cons
   Synset s;
   std::string offset, lexFile, ssType, wcnt;
   if (!(in >> offset >> lexFile >> ssType >> wcnt) || ssType.size() != 1)
-    throw Error(ErrorCode::InvalidInput, "import", "wordnet", fmt::format("{}:{}: malformed synset line", file, lineNo));
+    throw Error(ErrorCode::InvalidInput, "import", "wordnet",
+                fmt::format("{}:{}: malformed synset line", file, lineNo));
   s.wnid = offset + "-" + std::string(1, letter);
   s.ssType = ssType[0];
   s.lexFile = std::stoi(lexFile);
@@ -96,7 +104,8 @@ Synset parseLine(const std::string& line, char letter, std::int64_t lineNo, cons
   }
   if (bar != std::string::npos) {
     s.gloss = line.substr(bar + 3);
-    while (!s.gloss.empty() && (s.gloss.back() == ' ' || s.gloss.back() == '\r' || s.gloss.back() == '\n')) s.gloss.pop_back();
+    while (!s.gloss.empty() && (s.gloss.back() == ' ' || s.gloss.back() == '\r' || s.gloss.back() == '\n'))
+      s.gloss.pop_back();
   }
   if (s.lemmas.empty())
     throw Error(ErrorCode::InvalidInput, "import", "wordnet", fmt::format("{}:{}: synset without words", file, lineNo));
@@ -105,7 +114,9 @@ Synset parseLine(const std::string& line, char letter, std::int64_t lineNo, cons
 
 }  // namespace
 
-Uuid wordnetEntityId(std::string_view wordnetId) { return stableId(fmt::format("wordnet:{}", wordnetId)); }
+Uuid wordnetEntityId(std::string_view wordnetId) {
+  return stableId(fmt::format("wordnet:{}", wordnetId));
+}
 
 TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, const TransferOptions& options) {
   auto start = Clock::now();
@@ -195,8 +206,10 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
         if (sym == "@" || sym == "@i") addEdge(s.wnid, target, "instance_of");
         // wninput(5): #p #m #s are holonyms (this synset is a part/member/substance of the
         // target), %p %m %s meronyms (the target is one of this synset).
-        else if (sym == "#p" || sym == "#m" || sym == "#s") addEdge(s.wnid, target, "part_of");
-        else if (sym == "%p" || sym == "%m" || sym == "%s") addEdge(target, s.wnid, "part_of");
+        else if (sym == "#p" || sym == "#m" || sym == "#s")
+          addEdge(s.wnid, target, "part_of");
+        else if (sym == "%p" || sym == "%m" || sym == "%s")
+          addEdge(target, s.wnid, "part_of");
       }
       if (entities.size() >= options.batchSize) flushEntities();
     }
@@ -219,7 +232,8 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
   sum.lines = prog.lines;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rt.recordEvent("import", Substrate::Entity, "wordnet", Outcome::Success,
-                 Json{{"source", dir.string()}, {"entities", sum.entities}, {"edges", sum.edges}}, Clock::now() - start);
+                 Json{{"source", dir.string()}, {"entities", sum.entities}, {"edges", sum.edges}},
+                 Clock::now() - start);
   return sum;
 }
 

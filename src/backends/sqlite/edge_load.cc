@@ -1,10 +1,10 @@
 // The SQLite EdgeLoad. add() validates each edge and keeps it in memory in a compact form
-// (three 16-byte ids, the times and weight, and indexes into the load's tables of relation
-// and namespace names and of non-empty metadata texts, and the edge's input position): about
-// 110 bytes an edge, no lock on the khive file while the load fills. Nothing is written before
-// finish(), so the load takes positions and can drop the latest edges (dropFrom). finish() sorts them by the clustered key (source,
-// target, relation, namespace; the order they were added breaks ties) and upserts them in one
-// write transaction: the inserts walk the edge table from left to right instead of landing
+// (three 16-byte ids, the times and weight, the edge's input position, and indexes into the
+// load's tables of relation and namespace names and of non-empty metadata texts): about 110
+// bytes an edge, no lock on the khive file while the load fills. Nothing is written before
+// finish(), so the load takes positions and can drop the latest edges (dropFrom). finish()
+// sorts them by the clustered key (source, target, relation, namespace; the order they were
+// added breaks ties) and upserts them in one write transaction: the inserts walk the edge table from left to right instead of landing
 // on random pages, and each page is written about once. When the load is large next to the
 // edges already stored, the table's secondary indexes are dropped first and built again by
 // CREATE INDEX (one sort each) in the same transaction. edges_ns_created is kept: its key
@@ -66,21 +66,21 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         if (positions[k] < lastPosition_)
           throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "positions must not decrease");
         lastPosition_ = positions[k];
+        EdgeForm form;
         try {
-          validateEdge(e);
+          form = storedFormOf(db_, e, now);
         } catch (const Error& err) {
           failures_.push_back({positions[k], err.what()});
           continue;
         }
-        const bool swap = db_.isSymmetric(e.relation) && e.targetId < e.sourceId;
         StagedEdge s;
-        s.source = swap ? e.targetId : e.sourceId;
-        s.target = swap ? e.sourceId : e.targetId;
+        s.source = form.source;
+        s.target = form.target;
         s.id = e.id;
         s.position = positions[k];
         s.weight = e.weight;
-        s.createdAt = e.createdAt == 0 ? now : e.createdAt;
-        s.updatedAt = e.updatedAt == 0 ? now : e.updatedAt;
+        s.createdAt = form.createdAt;
+        s.updatedAt = form.updatedAt;
         s.deleted = e.deletedAt.has_value();
         s.deletedAt = e.deletedAt.value_or(0);
         s.relation = nameIndex(e.relation);
@@ -120,32 +120,30 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
   }
 
   storage::BatchWriteSummary finish() override {
-    if (!finished_ && !staged_.empty()) {
+    if (finished_) return summary_;
+    storage::BatchWriteSummary written;
+    if (!staged_.empty()) {
       // A failure (e.g. Timeout: another writer held the lock) writes nothing and keeps the
       // staged edges, so finish() may be called again.
       try {
-        write(true);
+        written = write(true);
       } catch (const Error& e) {
         // Rebuilding edges_id found two staged edges with one id and different natural keys:
         // write again with the indexes in place, which reports them row by row.
         if (e.code() != ErrorCode::AlreadyExists) throw;
-        write(false);
+        written = write(false);
       }
     }
-    if (!finished_) {
-      finished_ = true;
-      storage::BatchWriteSummary total;
-      for (const auto& f : failures_) {
-        ++total.attempted;
-        total.countFailure(f.message);
-      }
-      written_.attempted = staged_.size();
-      total.merge(written_);
-      summary_ = total;
-      std::vector<StagedEdge>().swap(staged_);
-      std::vector<std::string>().swap(metadata_);
-      std::vector<Failure>().swap(failures_);
+    finished_ = true;
+    for (const auto& f : failures_) {
+      ++summary_.attempted;
+      summary_.countFailure(f.message);
     }
+    written.attempted = staged_.size();
+    summary_.merge(written);
+    std::vector<StagedEdge>().swap(staged_);
+    std::vector<std::string>().swap(metadata_);
+    std::vector<Failure>().swap(failures_);
     return summary_;
   }
 
@@ -196,7 +194,8 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     return order;
   }
 
-  void write(bool mayRebuild) {
+  // The rows written and refused by the transaction that committed.
+  storage::BatchWriteSummary write(bool mayRebuild) {
     const std::vector<std::uint32_t> order = clusteredOrder();
     const auto count = static_cast<std::int64_t>(staged_.size());
     storage::BatchWriteSummary written;
@@ -250,7 +249,7 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     }
     for (const auto& sql : rebuild) c.exec(sql, kCap, kOp);
     tx.commit();
-    written_ = written;
+    return written;
   }
 
   Database& db_;
@@ -264,7 +263,6 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
   };
   std::vector<Failure> failures_;  // edges add() refused, in input order
   std::int64_t lastPosition_ = 0;
-  storage::BatchWriteSummary written_;  // of the write that committed
   storage::BatchWriteSummary summary_;  // returned by finish()
   bool finished_ = false;
 };

@@ -201,21 +201,27 @@ class DeadlineScope {
 };
 }  // namespace
 
-void validateEdge(const Edge& e) { validate(e); }
+EdgeForm storedFormOf(const Database& db, const Edge& in, Micros now) {
+  validate(in);
+  const bool swap = db.isSymmetric(in.relation) && in.targetId < in.sourceId;
+  return {.source = swap ? in.targetId : in.sourceId,
+          .target = swap ? in.sourceId : in.targetId,
+          .createdAt = in.createdAt == 0 ? now : in.createdAt,
+          .updatedAt = in.updatedAt == 0 ? now : in.updatedAt};
+}
 
 EdgeRow edgeRowOf(const Database& db, const Edge& in, Micros now) {
-  validate(in);
+  const EdgeForm f = storedFormOf(db, in, now);
   EdgeRow r;
-  const bool swap = db.isSymmetric(in.relation) && in.targetId < in.sourceId;
   r.id = in.id.str();
   r.ns = in.ns;
-  r.source = (swap ? in.targetId : in.sourceId).str();
-  r.target = (swap ? in.sourceId : in.targetId).str();
+  r.source = f.source.str();
+  r.target = f.target.str();
   r.relation = in.relation;
   r.weight = in.weight;
   r.metadata = in.metadata.dump();
-  r.createdAt = in.createdAt == 0 ? now : in.createdAt;
-  r.updatedAt = in.updatedAt == 0 ? now : in.updatedAt;
+  r.createdAt = f.createdAt;
+  r.updatedAt = f.updatedAt;
   r.deletedAt = in.deletedAt;
   return r;
 }

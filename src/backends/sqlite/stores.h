@@ -93,9 +93,15 @@ struct EdgeRow {
   Micros createdAt = 0, updatedAt = 0;
   std::optional<Micros> deletedAt;
 };
+// What the store writes for an edge besides its own fields: endpoints in canonical order
+// (symmetric relations: smaller UUID first) and times defaulted to `now`. Validates the edge
+// first (InvalidInput naming what is wrong).
+struct EdgeForm {
+  Uuid source, target;
+  Micros createdAt = 0, updatedAt = 0;
+};
+EdgeForm storedFormOf(const Database& db, const Edge& edge, Micros now);
 EdgeRow edgeRowOf(const Database& db, const Edge& edge, Micros now);
-// Throws InvalidInput naming what is wrong with the edge (nil ids, empty names, weight, metadata).
-void validateEdge(const Edge& edge);
 // Binds ?1..?10 as (id, namespace, source, target, relation, weight, metadata, created_at,
 // updated_at, deleted_at).
 void bindEdgeRow(Stmt& stmt, const EdgeRow& row);
