@@ -297,6 +297,45 @@ TEST_P(GraphContract, HoldingEdgeLoadDropsItsLatestEdges) {
   EXPECT_EQ(g.countEdges({.namespaces = {"ns1"}}), 2);
 }
 
+// A holding load with more edges than fit one of its storage blocks (SQLite keeps 32,768 an
+// allocation): dropping from a position inside a later block keeps exactly the edges before
+// it, and edges added afterwards are written with them.
+TEST_P(GraphContract, HoldingEdgeLoadDropsAcrossItsStorage) {
+  auto load = db->graph().beginLoad();
+  if (!load->holdsUntilFinish()) {
+    EXPECT_THROW(load->dropFrom(1), Error) << "a load that writes as it goes cannot drop";
+    return;
+  }
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 300; ++i) nodes.push_back(entity("n" + std::to_string(i)));
+  std::vector<Edge> edges;
+  std::vector<std::int64_t> positions;
+  for (int i = 0; i < 300 && edges.size() < 80'000; ++i)
+    for (int k = 1; k < 300 && edges.size() < 80'000; ++k)
+      for (const char* rel : {"extends", "depends_on"}) {
+        edges.push_back(edgeOf(nodes[i].id, rel, nodes[(i + k) % 300].id));
+        positions.push_back(static_cast<std::int64_t>(edges.size()));  // 1-based, one line each
+      }
+  constexpr std::size_t kKept = 70'001, kLater = 75'000;  // kKept lies in the third block
+  for (std::size_t at = 0; at < kLater; at += 4096) {
+    const std::size_t n = std::min<std::size_t>(4096, kLater - at);
+    load->addAt(std::span<const Edge>(edges).subspan(at, n), std::span<const std::int64_t>(positions).subspan(at, n));
+  }
+  load->dropFrom(positions[kKept]);
+  // The dropped lines come back later in the input, as the edges after a failed batch would.
+  load->addAt(std::span<const Edge>(edges).subspan(kLater, 1000),
+              std::span<const std::int64_t>(positions).subspan(kLater, 1000));
+  auto s = load->finish();
+  EXPECT_EQ(s.attempted, kKept + 1000);
+  EXPECT_EQ(s.affected, kKept + 1000);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(db->graph().countEdges({.namespaces = {"ns1"}}), static_cast<std::int64_t>(kKept + 1000));
+  EXPECT_TRUE(db->graph().getEdge(edges[kKept - 1].id));
+  EXPECT_FALSE(db->graph().getEdge(edges[kKept].id));
+  EXPECT_FALSE(db->graph().getEdge(edges[kLater - 1].id));
+  EXPECT_TRUE(db->graph().getEdge(edges[kLater].id));
+}
+
 // Enough edges for a backend to take its bulk path (SQLite rebuilds the edge indexes): every
 // index-backed read still answers, and a load dropped before finish() writes nothing it held.
 TEST_P(GraphContract, LargeEdgeLoadKeepsEveryReadPath) {
