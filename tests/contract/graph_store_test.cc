@@ -254,6 +254,65 @@ TEST_P(GraphContract, EdgeLoadUpsertsLikeBatches) {
   EXPECT_EQ(g.countEdges({.namespaces = {"ns1"}}), 4);
 }
 
+// A load into a graph with no edges yet (a first import; SQLite writes it with one statement):
+// edges of one natural key leave the first one's id and created_at and the last one's weight,
+// metadata, updated_at and deleted_at, as upserting them one by one would.
+TEST_P(GraphContract, EdgeLoadIntoAnEmptyGraphKeepsTheFirstIdAndTheLastValues) {
+  auto a = entity("a");
+  auto b = entity("b");
+  auto c = entity("c");
+  auto& g = db->graph();
+  auto first = edgeOf(a.id, "depends_on", c.id, 0.1);
+  first.metadata = Json{{"v", 1}};
+  first.createdAt = 1'000;
+  first.updatedAt = 1'000;
+  auto mid = edgeOf(a.id, "depends_on", c.id, 0.5);
+  mid.createdAt = 2'000;
+  mid.updatedAt = 2'000;
+  auto last = edgeOf(a.id, "depends_on", c.id, 0.9);
+  last.metadata = Json{{"v", 3}};
+  last.createdAt = 3'000;
+  last.updatedAt = 3'000;
+  const auto& lo = a.id < b.id ? a : b;
+  const auto& hi = a.id < b.id ? b : a;
+  auto symFirst = edgeOf(hi.id, "competes_with", lo.id, 0.2);  // stored from lo to hi
+  auto symLast = edgeOf(lo.id, "competes_with", hi.id, 0.8);
+  auto live = edgeOf(b.id, "extends", c.id);
+  auto gone = edgeOf(b.id, "extends", c.id);
+  gone.deletedAt = 4'000;
+  {
+    auto load = g.beginLoad();
+    load->add(std::vector<Edge>{first, symFirst, live});
+    load->add(std::vector<Edge>{mid, symLast, last, gone});
+    auto s = load->finish();
+    EXPECT_EQ(s.attempted, 7u);
+    EXPECT_EQ(s.affected, 7u);
+    EXPECT_EQ(s.failed, 0u);
+  }
+  auto dep = g.getEdge(first.id);
+  ASSERT_TRUE(dep);
+  EXPECT_EQ(dep->weight, 0.9);
+  EXPECT_EQ(dep->metadata, (Json{{"v", 3}}));
+  EXPECT_EQ(dep->createdAt, 1'000);
+  EXPECT_EQ(dep->updatedAt, 3'000);
+  EXPECT_FALSE(g.getEdge(mid.id));
+  EXPECT_FALSE(g.getEdge(last.id));
+  auto sym = g.getEdge(symFirst.id);
+  ASSERT_TRUE(sym);
+  EXPECT_EQ(sym->sourceId, lo.id);
+  EXPECT_EQ(sym->weight, 0.8);
+  EXPECT_FALSE(g.getEdge(symLast.id));
+  EXPECT_FALSE(g.getEdge(live.id)) << "the last edge of its key deleted it";
+  auto all = g.queryEdges({.namespaces = {"ns1"}, .includeDeleted = true}, {.offset = 0, .limit = 10});
+  ASSERT_EQ(all.items.size(), 3u);
+  for (const auto& e : all.items) {
+    if (e.id == live.id) {
+      EXPECT_EQ(e.deletedAt, std::optional<Micros>(4'000));
+    }
+  }
+  EXPECT_EQ(g.countEdges({.namespaces = {"ns1"}}), 2);
+}
+
 // A load that holds its edges until finish() takes input positions and can forget its latest
 // edges (an importer that ran ahead of a write that then failed); one that writes as it goes
 // says it cannot.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -208,6 +209,14 @@ void configureLibrary() {
   (void)configured;
 }
 }  // namespace
+
+void Conn::registerModule(const char* name, const sqlite3_module* module, std::string_view capability,
+                          std::string_view operation) {
+  if (std::find(modules_.begin(), modules_.end(), name) != modules_.end()) return;
+  const int rc = sqlite3_create_module_v2(db(), name, module, nullptr, nullptr);
+  if (rc != SQLITE_OK) throwSqlite(db(), rc, capability, operation);
+  modules_.emplace_back(name);
+}
 
 Conn::Conn(const ConnOptions& options) {
   configureLibrary();

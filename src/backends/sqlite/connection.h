@@ -12,6 +12,7 @@
 #include <string_view>
 #include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "khive/core/error.h"
 #include "khive/storage/sql_access.h"
@@ -101,6 +102,10 @@ class Conn {
   Stmt prepare(std::string_view sql, std::string_view capability, std::string_view operation);
   // Runs SQL text that may hold several statements (schema scripts, pragmas). No parameters.
   void exec(std::string_view sql, std::string_view capability, std::string_view operation);
+  // Registers a virtual-table module on this connection; later calls with the same name do
+  // nothing. The module must outlive the connection.
+  void registerModule(const char* name, const sqlite3_module* module, std::string_view capability,
+                      std::string_view operation);
   // Aborts statements running past the deadline with SQLITE_INTERRUPT (reported as Timeout).
   void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline);
   bool deadlinePassed() const;
@@ -116,6 +121,7 @@ class Conn {
   };
   std::unordered_map<std::string, StmtPtr, TextHash, std::equal_to<>> cache_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::vector<std::string> modules_;  // registered by registerModule
 };
 
 }  // namespace khive::sqlite

@@ -4,8 +4,10 @@
 // bytes an edge, no lock on the khive file while the load fills. Nothing is written before
 // finish(), so the load takes positions and can drop the latest edges (dropFrom). finish()
 // sorts them by the clustered key (source, target, relation, namespace; the order they were
-// added breaks ties) and upserts them in one write transaction: the inserts walk the edge table from left to right instead of landing
-// on random pages, and each page is written about once. When the load is large next to the
+// added breaks ties) and upserts them in one write transaction: the inserts walk the edge
+// table from left to right instead of landing on random pages, and each page is written
+// about once. Into an empty edge table one INSERT ... SELECT over the staged edges writes
+// them all (khive_staged_edges below). When the load is large next to the
 // edges already stored, the table's secondary indexes are dropped first and built again by
 // CREATE INDEX (one sort each) in the same transaction. edges_ns_created is kept: its key
 // (namespace, created_at, then the clustered key) follows the load's own order, since add()
@@ -68,6 +70,138 @@ struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
+
+// The staged edges in write order, as one INSERT ... SELECT reads them: the table-valued
+// function khive_staged_edges(?1), ?1 a pointer bound with sqlite3_bind_pointer. One statement
+// then writes every row (cursors opened once, values read in place) instead of a bind, step
+// and reset per edge.
+struct StagedRows {
+  const StagedEdges* staged = nullptr;
+  const std::vector<std::uint32_t>* order = nullptr;
+  const std::vector<std::string>* names = nullptr;
+  const std::vector<std::string>* metadata = nullptr;
+};
+constexpr const char* kStagedRows = "khive_staged_edges";  // module name and pointer type
+
+// One row per natural key: edges of one key are adjacent in write order, and their row is
+// what upserting them one by one into an empty table leaves (the first edge's id and
+// created_at; the last one's weight, metadata, updated_at and deleted_at).
+struct RowsCursor : sqlite3_vtab_cursor {
+  const StagedRows* rows = nullptr;
+  std::size_t at = 0, end = 0;  // the current key's edges: order[at, end)
+  char id[36], source[36], target[36];
+
+  const StagedEdge& edge(std::size_t k) const { return (*rows->staged)[(*rows->order)[k]]; }
+  void findEnd() {
+    const std::size_t n = rows ? rows->order->size() : 0;
+    end = std::min(at + 1, n);
+    if (at >= n) return;
+    const StagedEdge& first = edge(at);
+    while (end < n) {
+      const StagedEdge& e = edge(end);
+      if (e.source != first.source || e.target != first.target || e.relation != first.relation || e.ns != first.ns)
+        break;
+      ++end;
+    }
+  }
+};
+
+int rowsConnect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
+  const int rc = sqlite3_declare_vtab(db,
+                                      "CREATE TABLE x(id, namespace, source_id, target_id, relation, weight, metadata, "
+                                      "created_at, updated_at, deleted_at, rows HIDDEN)");
+  if (rc != SQLITE_OK) return rc;
+  auto* table = new (std::nothrow) sqlite3_vtab();
+  if (!table) return SQLITE_NOMEM;
+  *out = table;
+  return SQLITE_OK;
+}
+int rowsDisconnect(sqlite3_vtab* table) {
+  delete table;
+  return SQLITE_OK;
+}
+// Only a plan with the rows pointer given (rows = ?) is usable.
+int rowsBestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (c.iColumn == 10 && c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.usable) {
+      info->aConstraintUsage[i].argvIndex = 1;
+      info->aConstraintUsage[i].omit = 1;
+      info->estimatedCost = 1;
+      return SQLITE_OK;
+    }
+  }
+  return SQLITE_CONSTRAINT;
+}
+int rowsOpen(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* cursor = new (std::nothrow) RowsCursor();
+  if (!cursor) return SQLITE_NOMEM;
+  *out = cursor;
+  return SQLITE_OK;
+}
+int rowsClose(sqlite3_vtab_cursor* cursor) {
+  delete static_cast<RowsCursor*>(cursor);
+  return SQLITE_OK;
+}
+int rowsFilter(sqlite3_vtab_cursor* base, int, const char*, int argc, sqlite3_value** argv) {
+  auto* cursor = static_cast<RowsCursor*>(base);
+  cursor->rows = argc == 1 ? static_cast<const StagedRows*>(sqlite3_value_pointer(argv[0], kStagedRows)) : nullptr;
+  cursor->at = 0;
+  cursor->findEnd();
+  return SQLITE_OK;
+}
+int rowsNext(sqlite3_vtab_cursor* base) {
+  auto* cursor = static_cast<RowsCursor*>(base);
+  cursor->at = cursor->end;
+  cursor->findEnd();
+  return SQLITE_OK;
+}
+int rowsEof(sqlite3_vtab_cursor* base) {
+  const auto* cursor = static_cast<RowsCursor*>(base);
+  return !cursor->rows || cursor->at >= cursor->rows->order->size();
+}
+int rowsColumn(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
+  auto* cursor = static_cast<RowsCursor*>(base);
+  const StagedRows& rows = *cursor->rows;
+  const StagedEdge& s = cursor->edge(cursor->at);      // id, source, target, created_at
+  const StagedEdge& last = cursor->edge(cursor->end - 1);  // the values that win
+  auto text = [&](const std::string& t) {
+    sqlite3_result_text64(ctx, t.data(), t.size(), SQLITE_STATIC, SQLITE_UTF8);
+  };
+  auto uuid = [&](const Uuid& u, char* buffer) {
+    u.format(buffer);
+    sqlite3_result_text64(ctx, buffer, 36, SQLITE_STATIC, SQLITE_UTF8);
+  };
+  switch (column) {
+    case 0: uuid(s.id, cursor->id); break;
+    case 1: text((*rows.names)[s.ns]); break;
+    case 2: uuid(s.source, cursor->source); break;
+    case 3: uuid(s.target, cursor->target); break;
+    case 4: text((*rows.names)[s.relation]); break;
+    case 5: sqlite3_result_double(ctx, last.weight); break;
+    case 6: text((*rows.metadata)[last.metadata]); break;
+    case 7: sqlite3_result_int64(ctx, s.createdAt); break;
+    case 8: sqlite3_result_int64(ctx, last.updatedAt); break;
+    case 9:
+      if (last.deleted)
+        sqlite3_result_int64(ctx, last.deletedAt);
+      else
+        sqlite3_result_null(ctx);
+      break;
+    default: sqlite3_result_null(ctx); break;
+  }
+  return SQLITE_OK;
+}
+int rowsRowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(static_cast<RowsCursor*>(base)->at);
+  return SQLITE_OK;
+}
+
+// Eponymous-only (no xCreate) and read-only.
+const sqlite3_module kStagedRowsModule = {
+    /* iVersion */ 0,     /* xCreate */ nullptr,   rowsConnect, rowsBestIndex, rowsDisconnect,
+    /* xDestroy */ nullptr, rowsOpen,              rowsClose,   rowsFilter,    rowsNext,
+    rowsEof,               rowsColumn,             rowsRowid};
 
 class SqliteEdgeLoad final : public storage::EdgeLoad {
  public:
@@ -238,6 +372,12 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     WriteTx tx(db_, kCap, kOp);
     Conn& c = tx.conn();
     const bool noDeletedNodes = noSoftDeletedNodes(c);
+    bool tableWasEmpty = false;
+    {
+      auto any = c.prepare("SELECT NOT EXISTS (SELECT 1 FROM edges)", kCap, kOp);
+      any.step();
+      tableWasEmpty = any.getInt(0) != 0;
+    }
     std::vector<std::string> rebuild;  // CREATE INDEX statements to run after the rows
     if (mayRebuild && count >= kRebuildFrom) {
       auto stored = c.prepare("SELECT count(*) FROM (SELECT 1 FROM edges LIMIT ?)", kCap, kOp);
@@ -257,6 +397,33 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
         }
         indexes.reset();
         for (const auto& name : names) c.exec(fmt::format("DROP INDEX \"{}\"", name), kCap, kOp);
+      }
+    }
+    // Into an empty table with no soft-deleted node (a first import), every row is new and its
+    // endpoint state 0: one statement inserts a row per natural key (RowsCursor). A row it
+    // ignores broke a constraint or reused a stored edge's id; then every edge is written
+    // again one by one below, which reports it (the rows inserted are found and rewritten
+    // with the same values).
+    if (noDeletedNodes && tableWasEmpty) {
+      c.registerModule(kStagedRows, &kStagedRowsModule, kCap, kOp);
+      auto bulk = c.prepare(
+          "INSERT OR IGNORE INTO edges (id, namespace, source_id, target_id, relation, weight, metadata, created_at, "
+          "updated_at, deleted_at, endpoint_deleted) SELECT id, namespace, source_id, target_id, relation, weight, "
+          "metadata, created_at, updated_at, deleted_at, 0 FROM khive_staged_edges(?1)",
+          kCap, kOp);
+      const StagedRows rows{.staged = &staged_, .order = &order, .names = &names_, .metadata = &metadata_};
+      sqlite3_bind_pointer(bulk.raw(), 1, const_cast<StagedRows*>(&rows), kStagedRows, nullptr);
+      std::int64_t keys = 0;
+      {
+        RowsCursor counter;
+        counter.rows = &rows;
+        for (counter.findEnd(); counter.at < order.size(); counter.at = counter.end, counter.findEnd()) ++keys;
+      }
+      if (bulk.run() == keys) {
+        written.affected = static_cast<std::size_t>(count);
+        for (const auto& sql : rebuild) c.exec(sql, kCap, kOp);
+        tx.commit();
+        return written;
       }
     }
     EdgeRow r;
