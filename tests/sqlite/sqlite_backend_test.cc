@@ -324,6 +324,38 @@ TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
   open()->entities().upsertEntity(makeEntity("still writable"));
 }
 
+// A load large enough to rebuild the edge indexes sorts them with file-backed runs on worker
+// threads (edge_load.cc, buildIndexes): the indexes come back whole, the file checks clean,
+// and the writer gets its own cache, thread and temp-storage settings back.
+TEST_F(SqliteFileTest, LargeEdgeLoadRestoresTheWriterSettings) {
+  auto db = open();
+  auto writer = db->sql().writer();
+  auto setting = [&](const char* pragma) { return storage::asInt(writer->queryScalar(std::string("PRAGMA ") + pragma)); };
+  const auto cache = setting("cache_size"), threads = setting("threads"), temp = setting("temp_store");
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 200; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+  ASSERT_EQ(db->entities().upsertEntities(nodes).failed, 0u);
+  std::vector<Edge> edges;
+  for (int i = 0; i < 200; ++i)
+    for (int k = 1; k <= 150; ++k) edges.push_back(makeEdge(nodes[i].id, nodes[(i + k) % 200].id, "extends"));
+  auto load = db->graph().beginLoad();
+  load->add(edges);
+  auto s = load->finish();
+  EXPECT_EQ(s.affected, edges.size());
+  EXPECT_EQ(setting("cache_size"), cache);
+  EXPECT_EQ(setting("threads"), threads);
+  EXPECT_EQ(setting("temp_store"), temp);
+  EXPECT_EQ(storage::asInt(writer->queryScalar(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('edges_id', 'edges_in')")),
+            2);
+  EXPECT_EQ(storage::asInt(writer->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_id")), 30'000);
+  EXPECT_EQ(storage::asInt(writer->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_in")), 30'000);
+  EXPECT_TRUE(db->graph().getEdge(edges[12'345].id));
+  writer.reset();
+  db.reset();
+  EXPECT_EQ(integrity(), "ok");
+}
+
 // The writer's WAL writes are gathered into larger writes (wal_vfs.cc); every commit must
 // still be in the file when it returns: a separate plain SQLite connection (the default VFS,
 // no shared cache) sees each batch at once, under both synchronous settings.

@@ -67,6 +67,7 @@ class Database {
   const Clock& clock() const { return *clock_; }
   Micros now() const { return clock_->nowMicros(); }
   const std::string& location() const { return location_; }
+  bool inMemory() const { return memory_; }
   int schemaVersion() const { return schemaVersion_; }
   bool isSymmetric(std::string_view relation) const;
   const std::vector<std::string>& symmetricRelations() const { return symmetric_; }
