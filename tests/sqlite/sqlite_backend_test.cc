@@ -346,10 +346,12 @@ TEST_F(SqliteFileTest, LargeEdgeLoadRestoresTheWriterSettings) {
   EXPECT_EQ(setting("threads"), threads);
   EXPECT_EQ(setting("temp_store"), temp);
   EXPECT_EQ(storage::asInt(writer->queryScalar(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('edges_id', 'edges_in')")),
-            2);
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('edges_id', 'edges_in', "
+                "'edges_ns_created')")),
+            3);
   EXPECT_EQ(storage::asInt(writer->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_id")), 30'000);
   EXPECT_EQ(storage::asInt(writer->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_in")), 30'000);
+  EXPECT_EQ(storage::asInt(writer->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_ns_created")), 30'000);
   EXPECT_TRUE(db->graph().getEdge(edges[12'345].id));
   writer.reset();
   db.reset();
