@@ -330,7 +330,9 @@ TEST_F(SqliteFileTest, KilledWriterLosesNothingCommitted) {
 TEST_F(SqliteFileTest, LargeEdgeLoadRestoresTheWriterSettings) {
   auto db = open();
   auto writer = db->sql().writer();
-  auto setting = [&](const char* pragma) { return storage::asInt(writer->queryScalar(std::string("PRAGMA ") + pragma)); };
+  auto setting = [&](const char* pragma) {
+    return storage::asInt(writer->queryScalar(std::string("PRAGMA ") + pragma));
+  };
   const auto cache = setting("cache_size"), threads = setting("threads"), temp = setting("temp_store");
   std::vector<Entity> nodes;
   for (int i = 0; i < 200; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));

@@ -165,32 +165,50 @@ int rowsEof(sqlite3_vtab_cursor* base) {
 int rowsColumn(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
   auto* cursor = static_cast<RowsCursor*>(base);
   const StagedRows& rows = *cursor->rows;
-  const StagedEdge& s = cursor->edge(cursor->at);      // id, source, target, created_at
+  const StagedEdge& s = cursor->edge(cursor->at);          // id, source, target, created_at
   const StagedEdge& last = cursor->edge(cursor->end - 1);  // the values that win
-  auto text = [&](const std::string& t) {
-    sqlite3_result_text64(ctx, t.data(), t.size(), SQLITE_STATIC, SQLITE_UTF8);
-  };
+  auto text = [&](const std::string& t) { sqlite3_result_text64(ctx, t.data(), t.size(), SQLITE_STATIC, SQLITE_UTF8); };
   auto uuid = [&](const Uuid& u, char* buffer) {
     u.format(buffer);
     sqlite3_result_text64(ctx, buffer, 36, SQLITE_STATIC, SQLITE_UTF8);
   };
   switch (column) {
-    case 0: uuid(s.id, cursor->id); break;
-    case 1: text((*rows.names)[s.ns]); break;
-    case 2: uuid(s.source, cursor->source); break;
-    case 3: uuid(s.target, cursor->target); break;
-    case 4: text((*rows.names)[s.relation]); break;
-    case 5: sqlite3_result_double(ctx, last.weight); break;
-    case 6: text((*rows.metadata)[last.metadata]); break;
-    case 7: sqlite3_result_int64(ctx, s.createdAt); break;
-    case 8: sqlite3_result_int64(ctx, last.updatedAt); break;
+    case 0:
+      uuid(s.id, cursor->id);
+      break;
+    case 1:
+      text((*rows.names)[s.ns]);
+      break;
+    case 2:
+      uuid(s.source, cursor->source);
+      break;
+    case 3:
+      uuid(s.target, cursor->target);
+      break;
+    case 4:
+      text((*rows.names)[s.relation]);
+      break;
+    case 5:
+      sqlite3_result_double(ctx, last.weight);
+      break;
+    case 6:
+      text((*rows.metadata)[last.metadata]);
+      break;
+    case 7:
+      sqlite3_result_int64(ctx, s.createdAt);
+      break;
+    case 8:
+      sqlite3_result_int64(ctx, last.updatedAt);
+      break;
     case 9:
       if (last.deleted)
         sqlite3_result_int64(ctx, last.deletedAt);
       else
         sqlite3_result_null(ctx);
       break;
-    default: sqlite3_result_null(ctx); break;
+    default:
+      sqlite3_result_null(ctx);
+      break;
   }
   return SQLITE_OK;
 }
@@ -201,9 +219,19 @@ int rowsRowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
 
 // Eponymous-only (no xCreate) and read-only.
 const sqlite3_module kStagedRowsModule = {
-    /* iVersion */ 0,     /* xCreate */ nullptr,   rowsConnect, rowsBestIndex, rowsDisconnect,
-    /* xDestroy */ nullptr, rowsOpen,              rowsClose,   rowsFilter,    rowsNext,
-    rowsEof,               rowsColumn,             rowsRowid};
+    /* iVersion */ 0,
+    /* xCreate */ nullptr,
+    rowsConnect,
+    rowsBestIndex,
+    rowsDisconnect,
+    /* xDestroy */ nullptr,
+    rowsOpen,
+    rowsClose,
+    rowsFilter,
+    rowsNext,
+    rowsEof,
+    rowsColumn,
+    rowsRowid};
 
 // Runs the CREATE INDEX statements of a load's rebuild. SQLite sorts an index's rows with its
 // external merge sort. With temp storage in memory (the writer's setting) the sort keeps every
@@ -441,8 +469,8 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
       stored.reset();  // a running statement would lock the schema against DROP INDEX
       if (few) {
         auto indexes = c.prepare(
-            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'edges' AND sql IS NOT NULL",
-            kCap, kOp);
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'edges' AND sql IS NOT NULL", kCap,
+            kOp);
         std::vector<std::string> names;
         while (indexes.step()) {
           names.push_back(indexes.getText(0));
