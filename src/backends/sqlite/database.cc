@@ -213,9 +213,9 @@ Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, 
     return WriteLease(*this, true);
   }
   if (!writerMu_.try_lock_for(timeout)) {
-    throw Error(
-        ErrorCode::Timeout, std::string(capability), std::string(operation),
-        fmt::format("the writer stayed busy for {} ms (another write transaction is open); retry", timeout.count()));
+    throw Error(ErrorCode::Timeout, std::string(capability), std::string(operation),
+                fmt::format("the writer stayed busy for {} ms (another write transaction is open); retry",
+                            timeout.count()));
   }
   writerOwner_.store(self);
   writerDepth_ = 1;

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <ranges>
 #include <thread>
 #include <unordered_map>
 
@@ -82,6 +83,7 @@ struct StagedRows {
   const std::vector<std::uint32_t>* order = nullptr;
   const std::vector<std::string>* names = nullptr;
   const std::vector<std::string>* metadata = nullptr;
+  std::int64_t yielded = 0;  // rows the statement read (one per natural key)
 };
 constexpr const char* kStagedRows = "khive_staged_edges";  // module name and pointer type
 
@@ -89,15 +91,17 @@ constexpr const char* kStagedRows = "khive_staged_edges";  // module name and po
 // what upserting them one by one into an empty table leaves (the first edge's id and
 // created_at; the last one's weight, metadata, updated_at and deleted_at).
 struct RowsCursor : sqlite3_vtab_cursor {
-  const StagedRows* rows = nullptr;
+  StagedRows* rows = nullptr;
   std::size_t at = 0, end = 0;  // the current key's edges: order[at, end)
   char id[36], source[36], target[36];
 
   const StagedEdge& edge(std::size_t k) const { return (*rows->staged)[(*rows->order)[k]]; }
+  // Finds the current key's last edge and counts the row.
   void findEnd() {
     const std::size_t n = rows ? rows->order->size() : 0;
     end = std::min(at + 1, n);
     if (at >= n) return;
+    ++rows->yielded;
     const StagedEdge& first = edge(at);
     while (end < n) {
       const StagedEdge& e = edge(end);
@@ -147,7 +151,8 @@ int rowsClose(sqlite3_vtab_cursor* cursor) {
 }
 int rowsFilter(sqlite3_vtab_cursor* base, int, const char*, int argc, sqlite3_value** argv) {
   auto* cursor = static_cast<RowsCursor*>(base);
-  cursor->rows = argc == 1 ? static_cast<const StagedRows*>(sqlite3_value_pointer(argv[0], kStagedRows)) : nullptr;
+  cursor->rows = argc == 1 ? static_cast<StagedRows*>(sqlite3_value_pointer(argv[0], kStagedRows)) : nullptr;
+  if (cursor->rows) cursor->rows->yielded = 0;
   cursor->at = 0;
   cursor->findEnd();
   return SQLITE_OK;
@@ -349,14 +354,9 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
     if (finished_)
       throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp), "the edge load is finished");
     // Positions never decrease: the first edge at or after `position` starts the dropped ones.
-    std::size_t firstDropped = 0;
-    for (std::size_t hi = staged_.size(); firstDropped < hi;) {
-      const std::size_t mid = firstDropped + (hi - firstDropped) / 2;
-      if (staged_[mid].position < position)
-        firstDropped = mid + 1;
-      else
-        hi = mid;
-    }
+    const std::size_t firstDropped =
+        *std::ranges::partition_point(std::views::iota(std::size_t{0}, staged_.size()),
+                                      [&](std::size_t i) { return staged_[i].position < position; });
     // Metadata texts were appended in staging order: the first dropped one ends the kept ones.
     for (std::size_t i = firstDropped; i < staged_.size(); ++i) {
       if (staged_[i].metadata != 0) {
@@ -492,15 +492,9 @@ class SqliteEdgeLoad final : public storage::EdgeLoad {
           "updated_at, deleted_at, endpoint_deleted) SELECT id, namespace, source_id, target_id, relation, weight, "
           "metadata, created_at, updated_at, deleted_at, 0 FROM khive_staged_edges(?1)",
           kCap, kOp);
-      const StagedRows rows{.staged = &staged_, .order = &order, .names = &names_, .metadata = &metadata_};
-      sqlite3_bind_pointer(bulk.raw(), 1, const_cast<StagedRows*>(&rows), kStagedRows, nullptr);
-      std::int64_t keys = 0;
-      {
-        RowsCursor counter;
-        counter.rows = &rows;
-        for (counter.findEnd(); counter.at < order.size(); counter.at = counter.end, counter.findEnd()) ++keys;
-      }
-      if (bulk.run() == keys) {
+      StagedRows rows{.staged = &staged_, .order = &order, .names = &names_, .metadata = &metadata_};
+      sqlite3_bind_pointer(bulk.raw(), 1, &rows, kStagedRows, nullptr);
+      if (bulk.run() == rows.yielded) {
         written.affected = static_cast<std::size_t>(count);
         buildIndexes(db_, c, rebuild);
         tx.commit();
