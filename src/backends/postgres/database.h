@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +71,23 @@ class Database {
   auto run(std::string_view capability, std::string_view operation, F&& fn, bool readOnly = false)
       -> decltype(fn(std::declval<Conn&>()));
 
+  // Runs one write statement as its own unit of work, like run() with a single exec, and
+  // returns its result. Concurrent callers' statements are committed together: while
+  // writeConcurrency() such units are in flight, the next callers queue, and the first of them
+  // then runs every queued statement (up to kMaxCoalesced) in one transaction and one round
+  // trip (Conn::execTransaction), so they share one commit and one WAL flush. Each caller
+  // still returns only after its statement is committed. If any statement of such a group
+  // fails, the group is rolled back and each statement runs again on its own (with run()'s
+  // retries), so a caller sees its own statement's error and no other's. A lost connection
+  // or an exhausted pool fails every statement of the group with that error.
+  // Consecutive statements of a group that share a `merged` form run as one execution of it.
+  Result writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,
+                        const Params& params, const MergedForm* merged = nullptr);
+  static constexpr std::size_t kMaxCoalesced = 64;
+  // A statement queued this long while the groups in flight are held up (a row lock, a slow
+  // statement) starts one more group instead of waiting on.
+  static constexpr std::chrono::milliseconds kGroupWait{20};
+
   Micros now() const { return clock_->nowMicros(); }
   bool isSymmetric(std::string_view relation) const { return symmetric_.contains(std::string(relation)); }
   std::vector<std::string> symmetricRelations() const { return {symmetric_.begin(), symmetric_.end()}; }
@@ -92,6 +111,8 @@ class Database {
   void release(std::unique_ptr<Conn> conn);
   void migrate();
   void backoff(int attempt);
+  struct PendingWrite;
+  void runGroup(std::span<PendingWrite* const> group) noexcept;
 
   // Constant after construction.
   backends::PostgresOptions options_;
@@ -115,6 +136,32 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
+
+  // Groups in flight at once. One: on a small server the statements of one group execute
+  // faster than two groups' commits can overlap (bench/results/pg_bench.md).
+  const int writeConcurrency_ = 1;
+  std::mutex writeMu_;
+  std::deque<PendingWrite*> writeQueue_;  // guarded by writeMu_: statements waiting for a group
+  int writeGroups_ = 0;                   // guarded by writeMu_: groups in flight
+};
+
+// Where a single-statement write runs: on a connection the caller holds (inside its
+// transaction), or through Database::writeStatement as its own unit of work, committed
+// together with concurrent callers' statements. Converts implicitly from either.
+class StatementTarget {
+ public:
+  StatementTarget(Conn& conn) : conn_(&conn) {}  // NOLINT(google-explicit-constructor)
+  StatementTarget(Database& db) : db_(&db) {}    // NOLINT(google-explicit-constructor)
+  // `merged`: the statement's multi-row form, if it has one (MergedForm).
+  Result exec(std::string_view sql, const Params& params, std::string_view capability, std::string_view operation,
+              const MergedForm* merged = nullptr) {
+    return conn_ ? conn_->exec(sql, params, capability, operation)
+                 : db_->writeStatement(capability, operation, sql, params, merged);
+  }
+
+ private:
+  Conn* conn_ = nullptr;
+  Database* db_ = nullptr;
 };
 
 // Rolls back on destruction unless committed. Single-threaded.

@@ -22,6 +22,10 @@ constexpr std::string_view kUpsert =
     "tags = excluded.tags, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, "
     "merged_into = excluded.merged_into, merge_event_id = excluded.merge_event_id "
     "WHERE entities.namespace = excluded.namespace RETURNING created_at";
+// The same for the rows of concurrent callers, keyed by id.
+const MergedForm kUpsertMerged = MergedForm::of(
+    kUpsert, {"uuid", "text", "text", "text", "text", "text", "jsonb", "jsonb", "int8", "int8", "int8", "uuid", "uuid"},
+    {0});
 
 void validate(const Entity& e, std::string_view op) {
   auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
@@ -65,9 +69,9 @@ Error conflict(const Uuid& id) {
                            id.str()));
 }
 
-Entity upsertOne(Conn& c, const Entity& in, Micros now) {
+Entity upsertOne(StatementTarget c, const Entity& in, Micros now) {
   Entity e = prepare(in, now, "upsert");
-  auto r = c.exec(kUpsert, bind(e), kCap, "upsert");
+  auto r = c.exec(kUpsert, bind(e), kCap, "upsert", &kUpsertMerged);
   if (r.rows() == 0) throw conflict(e.id);
   e.createdAt = r.getInt(0, 0);
   return e;
@@ -105,7 +109,7 @@ void appendFilter(SqlBuilder& b, const storage::EntityFilter& f) {
 
 Entity PgEntityStore::upsertEntity(const Entity& entity) {
   const Micros now = db_.now();
-  return db_.run(kCap, "upsert", [&](Conn& c) { return upsertOne(c, entity, now); });
+  return upsertOne(db_, entity, now);
 }
 
 storage::BatchWriteSummary PgEntityStore::upsertEntities(std::span<const Entity> entities) {

@@ -12,6 +12,9 @@ constexpr std::string_view kColumns =
 constexpr std::string_view kInsert =
     "INSERT INTO events (id, namespace, verb, substrate, actor, kind, outcome, payload, duration_us, target_id, "
     "session_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+// The same for the rows of concurrent callers, keyed by id.
+const MergedForm kInsertMerged = MergedForm::of(
+    kInsert, {"uuid", "text", "text", "text", "text", "text", "text", "jsonb", "int8", "uuid", "text", "int8"}, {0});
 
 void validate(const Event& e, std::string_view op) {
   auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
@@ -46,10 +49,10 @@ Params bind(const Event& e) {
   return p;
 }
 
-Event appendOne(Conn& c, const Event& in, Micros now) {
+Event appendOne(StatementTarget c, const Event& in, Micros now) {
   Event e = prepare(in, now, "append");
   try {
-    c.exec(kInsert, bind(e), kCap, "append");
+    c.exec(kInsert, bind(e), kCap, "append", &kInsertMerged);
   } catch (const Error& err) {
     if (err.code() == ErrorCode::AlreadyExists) {
       throw Error(ErrorCode::AlreadyExists, std::string(kCap), "append",
@@ -92,7 +95,7 @@ void appendFilter(SqlBuilder& b, const storage::EventFilter& f) {
 
 Event PgEventStore::appendEvent(const Event& event) {
   const Micros now = db_.now();
-  return db_.run(kCap, "append", [&](Conn& c) { return appendOne(c, event, now); });
+  return appendOne(db_, event, now);
 }
 
 storage::BatchWriteSummary PgEventStore::appendEvents(std::span<const Event> events) {

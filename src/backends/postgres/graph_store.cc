@@ -25,6 +25,10 @@ constexpr std::string_view kUpsert =
     "ON CONFLICT (namespace, source_id, target_id, relation) DO UPDATE SET weight = excluded.weight, "
     "metadata = excluded.metadata, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at "
     "RETURNING id, created_at";
+// The same for the rows of concurrent callers, keyed by the natural key (the id returned is
+// the stored edge's, not necessarily the caller's).
+const MergedForm kUpsertMerged = MergedForm::of(
+    kUpsert, {"uuid", "text", "uuid", "uuid", "text", "float8", "jsonb", "int8", "int8", "int8"}, {1, 2, 3, 4});
 
 using storage::Direction;
 
@@ -180,10 +184,10 @@ Params bind(const Edge& e) {
   return p;
 }
 
-Edge upsertOne(const Database& db, Conn& c, const Edge& in, Micros now) {
+Edge upsertOne(const Database& db, StatementTarget c, const Edge& in, Micros now) {
   Edge e = prepare(db, in, now, "upsert_edge");
   try {
-    auto r = c.exec(kUpsert, bind(e), kCap, "upsert_edge");
+    auto r = c.exec(kUpsert, bind(e), kCap, "upsert_edge", &kUpsertMerged);
     e.id = r.getUuid(0, 0);
     e.createdAt = r.getInt(0, 1);
   } catch (const Error& err) {
@@ -211,7 +215,7 @@ void setTimeBudget(Conn& c, std::chrono::steady_clock::time_point deadline, std:
 
 Edge PgGraphStore::upsertEdge(const Edge& edge) {
   const Micros now = db_.now();
-  return db_.run(kCap, "upsert_edge", [&](Conn& c) { return upsertOne(db_, c, edge, now); });
+  return upsertOne(db_, db_, edge, now);
 }
 
 storage::BatchWriteSummary PgGraphStore::upsertEdges(std::span<const Edge> edges) {

@@ -20,6 +20,10 @@ constexpr std::string_view kUpsert =
     "content = excluded.content, salience = excluded.salience, decay_factor = excluded.decay_factor, "
     "expires_at = excluded.expires_at, properties = excluded.properties, updated_at = excluded.updated_at, "
     "deleted_at = excluded.deleted_at WHERE notes.namespace = excluded.namespace RETURNING created_at";
+// The same for the rows of concurrent callers, keyed by id.
+const MergedForm kUpsertMerged = MergedForm::of(
+    kUpsert,
+    {"uuid", "text", "text", "text", "text", "text", "float8", "float8", "int8", "jsonb", "int8", "int8", "int8"}, {0});
 
 void validate(const Note& n, std::string_view op) {
   auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
@@ -60,9 +64,9 @@ Params bind(const Note& n) {
   return p;
 }
 
-Note upsertOne(Conn& c, const Note& in, Micros now) {
+Note upsertOne(StatementTarget c, const Note& in, Micros now) {
   Note n = prepare(in, now, "upsert");
-  auto r = c.exec(kUpsert, bind(n), kCap, "upsert");
+  auto r = c.exec(kUpsert, bind(n), kCap, "upsert", &kUpsertMerged);
   if (r.rows() == 0) {
     throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
                 fmt::format("note {} already exists in another namespace; an upsert cannot move a record "
@@ -134,7 +138,7 @@ void appendOrder(SqlBuilder& b, const storage::NoteOrder& order) {
 
 Note PgNoteStore::upsertNote(const Note& note) {
   const Micros now = db_.now();
-  return db_.run(kCap, "upsert", [&](Conn& c) { return upsertOne(c, note, now); });
+  return upsertOne(db_, note, now);
 }
 
 storage::BatchWriteSummary PgNoteStore::upsertNotes(std::span<const Note> notes) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -170,6 +171,103 @@ Params& Params::value(const storage::SqlValue& v) {
   std::visit(Visitor{*this}, v);
   return *this;
 }
+Params Params::columns(std::span<const Params* const> rows) {
+  Params out;
+  if (rows.empty()) return out;
+  for (std::size_t k = 0; k < rows.front()->size(); ++k) {
+    std::string lit = "{";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (i) lit += ',';
+      const auto& v = rows[i]->values_.at(k);
+      lit += v ? arrayElement(*v) : "NULL";
+    }
+    lit += '}';
+    out.text(lit);
+  }
+  return out;
+}
+
+bool Params::allText() const noexcept {
+  return std::all_of(formats_.begin(), formats_.end(), [](int f) { return f == 0; });
+}
+
+MergedForm MergedForm::of(std::string_view single, std::initializer_list<std::string_view> types,
+                          std::vector<int> keyParams) {
+  auto bad = [&] { throw std::logic_error("not a single-row INSERT: " + std::string(single)); };
+  const auto open = single.find('(');
+  const auto close = single.find(')', open);
+  const auto values = single.find(" VALUES (", close);
+  const auto valuesEnd = single.find(')', values);
+  if (open == std::string_view::npos || close == std::string_view::npos || values == std::string_view::npos ||
+      valuesEnd == std::string_view::npos || !single.starts_with("INSERT INTO ")) {
+    bad();
+  }
+  std::vector<std::string> columns;
+  for (std::string_view rest = single.substr(open + 1, close - open - 1); !rest.empty();) {
+    const auto comma = rest.find(',');
+    std::string_view col = rest.substr(0, comma);
+    while (col.starts_with(' ')) col.remove_prefix(1);
+    columns.emplace_back(col);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (columns.size() != types.size()) bad();
+  std::string keys;
+  for (int k : keyParams) {
+    if (k < 0 || static_cast<std::size_t>(k) >= columns.size()) bad();
+    keys += (keys.empty() ? "" : ", ") + columns[static_cast<std::size_t>(k)];
+  }
+  std::string sql(single.substr(0, values));
+  sql += " SELECT * FROM unnest(";
+  std::size_t i = 0;
+  for (std::string_view t : types) sql += fmt::format("{}${}::{}[]", i ? ", " : "", i + 1, t), ++i;
+  sql += ')';
+  std::string_view tail = single.substr(valuesEnd + 1);
+  if (const auto ret = tail.find(" RETURNING "); ret != std::string_view::npos) {
+    sql += tail.substr(0, ret);
+    sql += fmt::format(" RETURNING {}, {}", keys, tail.substr(ret + 11));
+  } else {
+    sql += fmt::format("{} RETURNING {}", tail, keys);
+  }
+  return MergedForm{std::move(sql), std::move(keyParams)};
+}
+
+Result projectRow(const Result& merged, std::span<const std::string_view> key) {
+  const PGresult* m = merged.raw();
+  const int keyCols = static_cast<int>(key.size());
+  const int cols = PQnfields(m) - keyCols;
+  std::vector<PGresAttDesc> attrs(static_cast<std::size_t>(std::max(cols, 0)));
+  for (int c = 0; c < cols; ++c) {
+    auto& a = attrs[static_cast<std::size_t>(c)];
+    a.name = PQfname(m, keyCols + c);
+    a.tableid = PQftable(m, keyCols + c);
+    a.columnid = PQftablecol(m, keyCols + c);
+    a.format = PQfformat(m, keyCols + c);
+    a.typid = PQftype(m, keyCols + c);
+    a.typlen = PQfsize(m, keyCols + c);
+    a.atttypmod = PQfmod(m, keyCols + c);
+  }
+  ResultPtr out(PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK));
+  if (!out || PQsetResultAttrs(out.get(), cols, attrs.data()) == 0) throw std::bad_alloc();
+  for (int r = 0; r < PQntuples(m); ++r) {
+    bool match = true;
+    for (int c = 0; c < keyCols && match; ++c) {
+      match = !PQgetisnull(m, r, c) &&
+              std::string_view(PQgetvalue(m, r, c), static_cast<std::size_t>(PQgetlength(m, r, c))) ==
+                  key[static_cast<std::size_t>(c)];
+    }
+    if (!match) continue;
+    for (int c = 0; c < cols; ++c) {
+      const bool null = PQgetisnull(m, r, keyCols + c) != 0;
+      if (PQsetvalue(out.get(), 0, c, null ? nullptr : PQgetvalue(m, r, keyCols + c),
+                     null ? -1 : PQgetlength(m, r, keyCols + c)) == 0) {
+        throw std::bad_alloc();
+      }
+    }
+    break;
+  }
+  return Result(std::move(out));
+}
+
 void Params::view(std::vector<const char*>& values, std::vector<int>& lengths) const {
   values.clear();
   lengths.clear();
@@ -336,6 +434,69 @@ std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<con
   if (first) throw *first;
   if (sendFailed) throwResult(nullptr, c, capability, operation);
   return changed;
+}
+
+std::vector<Result> Conn::execTransaction(std::span<const Statement> statements, std::string_view capability,
+                                          std::string_view operation) {
+  lastUsed_ = std::chrono::steady_clock::now();
+  PGconn* c = conn_.get();
+  // Prepared before the pipeline starts (preparing is a round trip of its own); a statement
+  // the full cache cannot take travels unprepared.
+  std::vector<const std::string*> names;
+  names.reserve(statements.size());
+  for (const auto& st : statements) names.push_back(&prepared(st.sql, *st.params, capability, operation));
+  if (PQenterPipelineMode(c) != 1) throwResult(nullptr, c, capability, operation);
+  auto sendPlain = [&](const char* sql) { return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0); };
+  bool sendFailed = sendPlain("BEGIN") != 1;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::string text;
+  for (std::size_t i = 0; i < statements.size() && !sendFailed; ++i) {
+    const Params& p = *statements[i].params;
+    p.view(values, lengths);
+    const int n = static_cast<int>(p.size());
+    if (!names[i]->empty()) {
+      sendFailed = PQsendQueryPrepared(c, names[i]->c_str(), n, values.data(), lengths.data(), p.formats(), 0) != 1;
+    } else {
+      text.assign(statements[i].sql);
+      sendFailed = PQsendQueryParams(c, text.c_str(), n, p.types(), values.data(), lengths.data(), p.formats(), 0) != 1;
+    }
+  }
+  if (!sendFailed) sendFailed = sendPlain("COMMIT") != 1;
+  if (PQpipelineSync(c) != 1) sendFailed = true;
+  // Results in order: BEGIN, one per statement, COMMIT, then the sync. After a failure the
+  // server skips to the sync (PIPELINE_ABORTED for each skipped query).
+  std::vector<Result> out;
+  out.reserve(statements.size());
+  std::optional<Error> first;
+  std::size_t query = 0;
+  for (;;) {
+    ResultPtr r(PQgetResult(c));
+    if (!r) {
+      if (PQstatus(c) != CONNECTION_OK) break;
+      continue;  // end of one query's results
+    }
+    const auto st = PQresultStatus(r.get());
+    if (st == PGRES_PIPELINE_SYNC) break;
+    const std::size_t index = query++;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      if (index >= 1 && index <= statements.size()) out.emplace_back(std::move(r));
+    } else if (st != PGRES_PIPELINE_ABORTED && !first) {
+      try {
+        throwResult(r.get(), c, capability, operation);
+      } catch (const Error& e) {
+        first = e;
+      }
+    }
+  }
+  PQexitPipelineMode(c);
+  // A failed statement leaves the transaction block open and aborted.
+  if (ok() && txStatus() != PQTRANS_IDLE) ResultPtr(PQexec(c, "ROLLBACK"));
+  if (first) throw *first;
+  if (sendFailed || out.size() != statements.size() || query != statements.size() + 2) {
+    throwResult(nullptr, c, capability, operation);
+  }
+  return out;
 }
 
 std::int64_t Conn::copyIn(std::string_view copySql, std::string_view data, std::string_view capability,

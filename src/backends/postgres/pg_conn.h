@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -36,6 +37,7 @@ class Result {
  public:
   Result() = default;
   explicit Result(ResultPtr r) : r_(std::move(r)) {}
+  const PGresult* raw() const noexcept { return r_.get(); }
 
   int rows() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
   int cols() const noexcept { return r_ ? PQnfields(r_.get()) : 0; }
@@ -84,6 +86,13 @@ class Params {
   Params& uuidArray(std::span<const Uuid> values);
   // A SqlAccess value, with the type it carries.
   Params& value(const storage::SqlValue& v);
+  // One array literal per parameter position of `rows` (which all have the same shape, text
+  // format): parameter k is the array of every row's k-th value, NULLs kept. Cast each in SQL
+  // ($k::uuid[]).
+  static Params columns(std::span<const Params* const> rows);
+  // Whether every value travels as text (columns() cannot carry binary values).
+  bool allText() const noexcept;
+  const std::optional<std::string>& at(std::size_t i) const { return values_.at(i); }
 
   std::size_t size() const noexcept { return values_.size(); }
   // libpq's parallel arrays; valid until the next change.
@@ -103,6 +112,35 @@ bool isConnectionLost(PGconn* conn) noexcept;
 
 struct ConnDeleter {
   void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+
+// The multi-row form of a single-row write statement, which Database::writeStatement runs
+// once for the rows of concurrent callers. `sql` takes one array per parameter of the
+// single-row form, in the same order and cast to the element type
+// (`... SELECT * FROM unnest($1::uuid[], $2::text[], ...) ...`), and returns first the
+// values of `keyParams` (as text equal to the bound values), then the columns the
+// single-row form returns. A row it does not return is a row the single-row form would not
+// have returned either (an upsert's WHERE refused it). Two rows with the same key must make
+// it fail (ON CONFLICT DO UPDATE affecting a row twice, or a unique violation).
+struct MergedForm {
+  std::string sql;
+  std::vector<int> keyParams;
+  // The form of `single`, an `INSERT INTO t (columns) VALUES ($1, ..., $n) [ON CONFLICT ...]
+  // [RETURNING ...]` statement: its VALUES become `SELECT * FROM unnest($1::type1[], ...)`
+  // (`types`: the element type of each parameter), and the columns that receive the
+  // `keyParams` are returned first. Throws std::logic_error for any other shape.
+  static MergedForm of(std::string_view single, std::initializer_list<std::string_view> types,
+                       std::vector<int> keyParams);
+};
+
+// From a merged statement's result: the row whose leading key columns match `key` (as a
+// one-row result of the columns after the key), or an empty result of those columns.
+Result projectRow(const Result& merged, std::span<const std::string_view> key);
+
+// One statement of Conn::execTransaction: its SQL and its parameters (not owned).
+struct Statement {
+  std::string_view sql;
+  const Params* params;
 };
 
 // One server connection. Single-threaded: one user at a time (the pool hands it out).
@@ -128,6 +166,13 @@ class Conn {
   // is then aborted). Returns the rows changed per parameter row.
   std::vector<std::int64_t> execPipeline(std::string_view sql, std::span<const Params> rows,
                                          std::string_view capability, std::string_view operation);
+  // Runs the statements as one transaction in one round trip: BEGIN, each statement, COMMIT
+  // and a single sync go out in pipeline mode before any result is read. Must be called
+  // outside a transaction. Returns each statement's result once the commit succeeded. On
+  // failure throws the first error; the transaction is then rolled back and the connection,
+  // if still up, idle again.
+  std::vector<Result> execTransaction(std::span<const Statement> statements, std::string_view capability,
+                                      std::string_view operation);
   // COPY ... FROM STDIN with text-format lines already escaped by the caller. Throws
   // Error(Unsupported) when the server refuses COPY from a client (PGlite does).
   std::int64_t copyIn(std::string_view copySql, std::string_view data, std::string_view capability,

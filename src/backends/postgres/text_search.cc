@@ -52,6 +52,9 @@ constexpr std::string_view kUpsert =
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subject_id) DO UPDATE SET kind = excluded.kind, "
     "title = excluded.title, body = excluded.body, tags = excluded.tags, metadata = excluded.metadata, "
     "updated_at = excluded.updated_at WHERE text_documents.namespace = excluded.namespace RETURNING 1";
+// The same for the rows of concurrent callers, keyed by subject.
+const MergedForm kUpsertMerged =
+    MergedForm::of(kUpsert, {"uuid", "text", "text", "text", "text", "jsonb", "jsonb", "int8"}, {0});
 
 Params bind(const storage::TextDocument& d, Micros now) {
   validate(d, "upsert");
@@ -67,9 +70,9 @@ Params bind(const storage::TextDocument& d, Micros now) {
   return p;
 }
 
-void upsertOne(Conn& c, const storage::TextDocument& d, Micros now) {
+void upsertOne(StatementTarget c, const storage::TextDocument& d, Micros now) {
   // As for entities, a subject id that lives in another namespace is a Conflict, not a move.
-  if (c.exec(kUpsert, bind(d, now), kCap, "upsert").rows() == 0) {
+  if (c.exec(kUpsert, bind(d, now), kCap, "upsert", &kUpsertMerged).rows() == 0) {
     throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
                 fmt::format("a text document for subject {} exists in another namespace", d.subjectId.str()));
   }
@@ -78,7 +81,7 @@ void upsertOne(Conn& c, const storage::TextDocument& d, Micros now) {
 
 void PgTextSearch::upsertDocument(const storage::TextDocument& doc) {
   const Micros now = db_.now();
-  db_.run(kCap, "upsert", [&](Conn& c) { upsertOne(c, doc, now); });
+  upsertOne(db_, doc, now);
 }
 
 storage::BatchWriteSummary PgTextSearch::upsertDocuments(std::span<const storage::TextDocument> docs) {
