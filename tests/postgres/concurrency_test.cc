@@ -307,6 +307,15 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
             ++docs;
             break;
           }
+          case 6: {  // one of a few entities every thread rewrites: the same key twice in a group
+            Entity e;
+            e.id = hubs[static_cast<std::size_t>(i / 8) % hubs.size()];
+            e.ns = "ns1";
+            e.kind = "concept";
+            e.name = "hub-by-" + tag;
+            if (db->entities().upsertEntity(e).name != e.name) fail("a rewrite returned another name: " + tag);
+            break;
+          }
           default: {
             Entity e;
             e.id = Uuid::v7();
@@ -342,6 +351,8 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
     EXPECT_EQ(got->createdAt, createdAt);
     EXPECT_EQ(got->properties.value("q", ""), "a\"b\\c");
   }
+  EXPECT_EQ(scalar(*db, "SELECT count(*) FROM entities WHERE name LIKE 'hub-by-%'"),
+            static_cast<std::int64_t>(hubs.size()));
   EXPECT_GT(scalar(*db, "SELECT count(*) FROM entities WHERE namespace = 'ns1' AND description IS NULL"), 0);
   EXPECT_GT(scalar(*db, "SELECT count(*) FROM entities WHERE namespace = 'ns1' AND description = 'NULL'"), 0);
   auto stillForeign = db->entities().getEntity(foreign.id);

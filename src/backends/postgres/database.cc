@@ -5,6 +5,7 @@
 #include <semaphore.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <random>
@@ -391,11 +392,13 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
     if (!lock.owns_lock()) lock.lock();  // handed a slot
   }
   // Lead one group: this statement and the longest-waiting others.
-  std::vector<PendingWrite*> group{&me};
+  // (No allocation between taking waiters off the queue and posting them.)
+  std::array<PendingWrite*, kMaxCoalesced> slots{&me};
   const std::size_t n = std::min(writeQueue_.size(), kMaxCoalesced - 1);
-  group.insert(group.end(), writeQueue_.begin(), writeQueue_.begin() + static_cast<std::ptrdiff_t>(n));
+  std::copy_n(writeQueue_.begin(), n, slots.begin() + 1);
   writeQueue_.erase(writeQueue_.begin(), writeQueue_.begin() + static_cast<std::ptrdiff_t>(n));
   lock.unlock();
+  const std::span<PendingWrite* const> group(slots.data(), n + 1);
   runGroup(group);
   // The slot passes to the longest waiter (so the next group starts before this one's
   // callers are woken), or frees up once nobody waits (an extra slot, too).
@@ -428,25 +431,43 @@ void Database::runGroup(std::span<PendingWrite* const> group) noexcept {
   };
   if (group.size() == 1) return alone(*group.front());
   const PendingWrite& first = *group.front();
-  // Runs of consecutive statements with the same multi-row form become one statement each.
-  struct Part {
-    std::size_t begin, end;
-    Params columns;
-  };
-  std::vector<Part> parts;
-  for (std::size_t i = 0; i < group.size();) {
-    std::size_t j = i + 1;
-    const MergedForm* form = group[i]->merged;
-    while (form && j < group.size() && group[j]->merged == form && group[j]->sql == group[i]->sql) ++j;
-    parts.push_back({i, j, {}});
-    if (j - i >= 2) {
-      std::vector<const Params*> rows;
-      for (std::size_t k = i; k < j; ++k) rows.push_back(group[k]->params);
-      parts.back().columns = Params::columns(rows);
-    }
-    i = j;
-  }
   try {
+    // Runs of consecutive statements with the same multi-row form become one statement each.
+    // A row whose key is already in the run starts the next one: one statement cannot
+    // upsert a row twice.
+    struct Part {
+      std::size_t begin, end;
+      Params columns;
+    };
+    auto keyOf = [](const PendingWrite& w) {
+      std::string key;
+      for (int param : w.merged->keyParams) {
+        const auto& v = w.params->at(static_cast<std::size_t>(param));
+        key += v ? *v : std::string_view("\0null");
+        key += '\x1f';
+      }
+      return key;
+    };
+    std::vector<Part> parts;
+    std::set<std::string> keys;
+    for (std::size_t i = 0; i < group.size();) {
+      std::size_t j = i + 1;
+      const MergedForm* form = group[i]->merged;
+      if (form) {
+        keys = {keyOf(*group[i])};
+        while (j < group.size() && group[j]->merged == form && group[j]->sql == group[i]->sql &&
+               keys.insert(keyOf(*group[j])).second) {
+          ++j;
+        }
+      }
+      parts.push_back({i, j, {}});
+      if (j - i >= 2) {
+        std::vector<const Params*> rows;
+        for (std::size_t k = i; k < j; ++k) rows.push_back(group[k]->params);
+        parts.back().columns = Params::columns(rows);
+      }
+      i = j;
+    }
     auto lease = acquire(first.capability, first.operation);
     std::vector<Statement> statements;
     statements.reserve(parts.size());
