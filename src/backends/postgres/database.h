@@ -137,8 +137,9 @@ class Database {
   std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
 
-  // Groups in flight at once. One: on a small server the statements of one group execute
-  // faster than two groups' commits can overlap (bench/results/pg_bench.md).
+  // Groups in flight at once. One: with two, the writers split into smaller groups whose
+  // commits overlap poorly, which measured no faster and used more CPU on a 2-core server
+  // (bench/results/pg_bench.md, eighth session).
   const int writeConcurrency_ = 1;
   std::mutex writeMu_;
   std::deque<PendingWrite*> writeQueue_;  // guarded by writeMu_: statements waiting for a group

@@ -447,7 +447,9 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
   for (const auto& st : statements) names.push_back(&prepared(st.sql, *st.params, capability, operation));
   if (PQenterPipelineMode(c) != 1) throwResult(nullptr, c, capability, operation);
   auto sendPlain = [&](const char* sql) { return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0); };
-  bool sendFailed = sendPlain("BEGIN") != 1;
+  // One statement is a transaction by itself (autocommit).
+  const bool block = statements.size() > 1;
+  bool sendFailed = block && sendPlain("BEGIN") != 1;
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::string text;
@@ -462,7 +464,7 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
       sendFailed = PQsendQueryParams(c, text.c_str(), n, p.types(), values.data(), lengths.data(), p.formats(), 0) != 1;
     }
   }
-  if (!sendFailed) sendFailed = sendPlain("COMMIT") != 1;
+  if (block && !sendFailed) sendFailed = sendPlain("COMMIT") != 1;
   if (PQpipelineSync(c) != 1) sendFailed = true;
   // Results in order: BEGIN, one per statement, COMMIT, then the sync. After a failure the
   // server skips to the sync (PIPELINE_ABORTED for each skipped query).
@@ -480,7 +482,7 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
     if (st == PGRES_PIPELINE_SYNC) break;
     const std::size_t index = query++;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-      if (index >= 1 && index <= statements.size()) out.emplace_back(std::move(r));
+      if (!block || (index >= 1 && index <= statements.size())) out.emplace_back(std::move(r));
     } else if (st != PGRES_PIPELINE_ABORTED && !first) {
       try {
         throwResult(r.get(), c, capability, operation);
@@ -493,7 +495,7 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
   // A failed statement leaves the transaction block open and aborted.
   if (ok() && txStatus() != PQTRANS_IDLE) ResultPtr(PQexec(c, "ROLLBACK"));
   if (first) throw *first;
-  if (sendFailed || out.size() != statements.size() || query != statements.size() + 2) {
+  if (sendFailed || out.size() != statements.size() || query != statements.size() + (block ? 2 : 0)) {
     throwResult(nullptr, c, capability, operation);
   }
   return out;

@@ -167,7 +167,8 @@ class Conn {
   std::vector<std::int64_t> execPipeline(std::string_view sql, std::span<const Params> rows,
                                          std::string_view capability, std::string_view operation);
   // Runs the statements as one transaction in one round trip: BEGIN, each statement, COMMIT
-  // and a single sync go out in pipeline mode before any result is read. Must be called
+  // and a single sync go out in pipeline mode before any result is read (a lone statement
+  // goes without BEGIN and COMMIT: it is a transaction by itself). Must be called
   // outside a transaction. Returns each statement's result once the commit succeeded. On
   // failure throws the first error; the transaction is then rolled back and the connection,
   // if still up, idle again.
