@@ -169,6 +169,18 @@ TEST_P(EntityContract, FiltersPagingAndNamespaces) {
   EXPECT_EQ(count({.namespaces = {"ns1", "ns2"}, .namePrefix = "Other%"}), 7);
   EXPECT_EQ(count({.namespaces = {"ns1", "ns2"}, .namePrefix = "Other_"}), 0);
   EXPECT_EQ(count({.namespaces = {"ns1", "ns2"}, .namePrefix = "L%"}), 0);
+  // Only ASCII letters fold: "é" and "É" are different letters to a prefix, as to SQLite's LIKE.
+  for (const char* name : {"\u00c9cole x", "\u00e9cole y", "\u00c9COLE z"}) {
+    Entity e;
+    e.id = Uuid::v7();
+    e.ns = "ns3";
+    e.kind = "concept";
+    e.name = name;
+    db->entities().upsertEntity(e);
+  }
+  EXPECT_EQ(count({.namespaces = {"ns3"}, .namePrefix = "\u00e9C"}), 1);
+  EXPECT_EQ(count({.namespaces = {"ns3"}, .namePrefix = "\u00c9c"}), 2);
+  EXPECT_EQ(count({.namespaces = {"ns3"}, .namePrefix = "\u00c9cOlE "}), 2);
   EXPECT_EQ(count({.namespaces = {"ns1", "ns2"}, .tagsAny = {"odd"}}), 12);
   EXPECT_EQ(count({.namespaces = {"ns1", "ns2"}, .tagsAny = {"t1", "t2", "zz"}}), 2);
 

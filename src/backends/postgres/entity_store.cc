@@ -101,8 +101,10 @@ void appendFilter(SqlBuilder& b, const storage::EntityFilter& f) {
   if (!f.ids.empty()) b.text(" AND id = ANY (").uuids(f.ids).text(")");
   if (!f.kinds.empty()) b.text(" AND kind = ANY (").texts(f.kinds).text(")");
   if (!f.entityTypes.empty()) b.text(" AND entity_type = ANY (").texts(f.entityTypes).text(")");
-  // ASCII case-insensitive prefix, matching the entities_ns_name index.
-  if (f.namePrefix) b.text(" AND lower(name) LIKE lower(").str(escapeLike(*f.namePrefix) + "%").text(") ESCAPE '\\'");
+  // ASCII case-insensitive prefix (as SQLite's LIKE): name_folded folds ASCII letters only.
+  if (f.namePrefix) {
+    b.text(" AND name_folded LIKE lower(").str(escapeLike(*f.namePrefix) + "%").text(" COLLATE \"C\") ESCAPE '\\'");
+  }
   if (!f.tagsAny.empty()) b.text(" AND tags ?| ").texts(f.tagsAny);
 }
 }  // namespace
