@@ -387,13 +387,17 @@ ALTER TABLE notes ADD COLUMN name_folded text COLLATE "C" GENERATED ALWAYS AS (l
 CREATE INDEX entities_ns_name_folded ON entities (namespace, name_folded);
 CREATE INDEX notes_ns_name_folded ON notes (namespace, name_folded);
 )sql"},
-      {6, "drop entities_ns_name: never usable under row-level security, and a cost on every write",
+      {6, "drop the indexes row-level security never lets a query use: a cost on every write",
        R"sql(
--- Every read of the application role runs under row-level security, where lower(name) LIKE
--- (neither is leakproof) cannot be an index condition: the index served no query and cost
--- every entity write an index insert and its WAL record. A name prefix now matches
--- name_folded, which folds ASCII only, as SQLite's LIKE does.
+-- Every read of the application role runs under row-level security, where only leakproof
+-- conditions can be index conditions. lower(name) LIKE (entities_ns_name) and jsonb ?|
+-- (entities_tags) are not leakproof, and no query filters notes on properties
+-- (notes_properties), so these indexes served no query while costing every write an index
+-- insert and its WAL. A name prefix now matches name_folded, which folds ASCII only, as
+-- SQLite's LIKE does.
 DROP INDEX IF EXISTS entities_ns_name;
+DROP INDEX IF EXISTS entities_tags;
+DROP INDEX IF EXISTS notes_properties;
 )sql"},
   };
   return kMigrations;
