@@ -18,7 +18,10 @@
 //            synchronous=FULL on its writer connection (each commit fsyncs the WAL).
 //
 // Measures, per engine and configuration, median of R repetitions:
-//   1. write throughput (entity upserts, one statement each) with 1, 2, 4 and 8 writer threads;
+//   1. write throughput (entity upserts, one call each) with 1, 2, 4 and 8 writer threads; on
+//      PostgreSQL the backend commits concurrent calls together (Database::writeStatement: one
+//      group in flight, the rows of a group in one multi-row statement), on SQLite each call
+//      is its own transaction on the single writer;
 //   2. "bulk import": one writer holds a write transaction open for 2 s (inserting rows all
 //      along) while 4 other writers keep upserting; their per-write latency p50/p99/max over
 //      that window. MVCC lets PostgreSQL's writers through; SQLite's single writer lock makes
@@ -443,8 +446,8 @@ int main(int argc, char** argv) {
 
   std::ofstream m(md);
   m << "# Write throughput: SQLite vs PostgreSQL, 1/2/4/8 writers\n\n";
-  m << fmt::format("Written by `bench/pg_bench.cc`. {} entity upserts per throughput run (one statement, one "
-                   "commit each), median of {} runs; {} cores; load average {:.2f} before, {:.2f} after (the "
+  m << fmt::format("Written by `bench/pg_bench.cc`. {} entity upserts per throughput run (one call each: its "
+                   "own commit on SQLite, commits shared by concurrent calls on PostgreSQL), median of {} runs; {} cores; load average {:.2f} before, {:.2f} after (the "
                    "machine is shared). PostgreSQL {} on the same machine over loopback, pool of {}; SQLite "
                    "file in {}.\n\n",
                    ops, reps, std::thread::hardware_concurrency(), loadBefore, loadAfter,
