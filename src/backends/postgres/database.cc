@@ -342,7 +342,7 @@ struct Database::PendingWrite {
     }
   }
   // False when `d` passed without a post.
-  bool waitFor(std::chrono::milliseconds d) {
+  bool waitFor(std::chrono::microseconds d) {
     timespec deadline{};
     ::clock_gettime(CLOCK_REALTIME, &deadline);
     const auto ns = deadline.tv_nsec + std::chrono::nanoseconds(d).count();
@@ -367,10 +367,14 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
                                 const Params& params, const MergedForm* merged) {
   PendingWrite me(capability, operation, sql, params, merged);
   std::unique_lock lock(writeMu_);
-  if (writeGroups_ < writeConcurrency_) {
+  if (writeGroups_ < writeConcurrency_ && !filling_) {
     ++writeGroups_;
   } else {
     writeQueue_.push_back(&me);
+    if (filling_ && writeQueue_.size() + 1 >= fillTarget_) {  // the group it fills is full
+      filling_->post();
+      filling_ = nullptr;
+    }
     lock.unlock();
     // The semaphore orders the leader's writes to `me` before the reads below.
     if (!me.waitFor(kGroupWait)) {
@@ -391,6 +395,18 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
     }
     if (!lock.owns_lock()) lock.lock();  // handed a slot
   }
+  // The callers of the last group (and those it left queued) are likely to write again at
+  // once: wait up to kFillWait for them to queue, so that they join this group instead of
+  // the next one (one commit for all of them, not one per half). A caller writing alone
+  // never waits: its last group was itself.
+  if (expectWriters_ > writeQueue_.size() + 1) {
+    fillTarget_ = expectWriters_;
+    filling_ = &me;
+    lock.unlock();
+    me.waitFor(kFillWait);
+    lock.lock();
+    filling_ = nullptr;
+  }
   // Lead one group: this statement and the longest-waiting others.
   // (No allocation between taking waiters off the queue and posting them.)
   std::array<PendingWrite*, kMaxCoalesced> slots{&me};
@@ -403,6 +419,7 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
   // The slot passes to the longest waiter (so the next group starts before this one's
   // callers are woken), or frees up once nobody waits (an extra slot, too).
   lock.lock();
+  expectWriters_ = group.size() + writeQueue_.size();  // writers active just now
   PendingWrite* next = nullptr;
   if (!writeQueue_.empty()) {
     next = writeQueue_.front();

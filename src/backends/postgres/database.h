@@ -72,21 +72,26 @@ class Database {
       -> decltype(fn(std::declval<Conn&>()));
 
   // Runs one write statement as its own unit of work, like run() with a single exec, and
-  // returns its result. Concurrent callers' statements are committed together: while
-  // writeConcurrency() such units are in flight, the next callers queue, and the first of them
-  // then runs every queued statement (up to kMaxCoalesced) in one transaction and one round
-  // trip (Conn::execTransaction), so they share one commit and one WAL flush. Each caller
-  // still returns only after its statement is committed. If any statement of such a group
-  // fails, the group is rolled back and each statement runs again on its own (with run()'s
+  // returns its result. Concurrent callers' statements are committed together: while a group
+  // is in flight, the next callers queue; when it commits, the longest waiter leads the next
+  // group (after up to kFillWait for the last group's callers to queue again), which runs
+  // every queued statement (up to kMaxCoalesced) in one transaction and one round trip
+  // (Conn::execTransaction), so they share one commit and one WAL flush. Consecutive
+  // statements of a group that share a `merged` form run as one execution of it. Each caller
+  // still returns only after its statement is committed. If any statement of a group fails,
+  // the group is rolled back and each statement runs again on its own (with run()'s
   // retries), so a caller sees its own statement's error and no other's. A lost connection
-  // or an exhausted pool fails every statement of the group with that error.
-  // Consecutive statements of a group that share a `merged` form run as one execution of it.
+  // or an exhausted pool fails every statement of the group with that error. A lone caller
+  // runs its statement at once, in autocommit, as run() would.
   Result writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,
                         const Params& params, const MergedForm* merged = nullptr);
   static constexpr std::size_t kMaxCoalesced = 64;
   // A statement queued this long while the groups in flight are held up (a row lock, a slow
   // statement) starts one more group instead of waiting on.
   static constexpr std::chrono::milliseconds kGroupWait{20};
+  // How long a group's leader waits for the writers of the last group to queue again
+  // (bench/results/pg_bench.md, eighth session: 8 writers ~4.5k -> ~7k writes/s).
+  static constexpr std::chrono::microseconds kFillWait{150};
 
   Micros now() const { return clock_->nowMicros(); }
   bool isSymmetric(std::string_view relation) const { return symmetric_.contains(std::string(relation)); }
@@ -144,6 +149,11 @@ class Database {
   std::mutex writeMu_;
   std::deque<PendingWrite*> writeQueue_;  // guarded by writeMu_: statements waiting for a group
   int writeGroups_ = 0;                   // guarded by writeMu_: groups in flight
+  // Guarded by writeMu_: callers in or queued behind the last group when it ended; the
+  // leader waiting for the queue to reach fillTarget_ (kFillWait), if any.
+  std::size_t expectWriters_ = 0;
+  std::size_t fillTarget_ = 0;
+  PendingWrite* filling_ = nullptr;
 };
 
 // Where a single-statement write runs: on a connection the caller holds (inside its
