@@ -190,6 +190,25 @@ TEST(PgConcurrency, EightWritersLoseNothingAndDuplicateNothing) {
 // the rows of one statement into one execution). Every caller still gets its own outcome: its
 // own error and no other's, the values its write stored, and a group with a failing row
 // loses none of the other rows. On PGlite too, whose single connection all writers share.
+// A new concept entity / audit event with a fresh id.
+Entity concept(const std::string& ns, const std::string& name) {
+  Entity e;
+  e.id = Uuid::v7();
+  e.ns = ns;
+  e.kind = "concept";
+  e.name = name;
+  return e;
+}
+Event audit(const std::string& verb, const std::string& actor) {
+  Event ev;
+  ev.id = Uuid::v7();
+  ev.ns = "ns1";
+  ev.verb = verb;
+  ev.actor = actor;
+  ev.kind = "audit";
+  return ev;
+}
+
 class PgCoalescedWrites : public ::testing::TestWithParam<BackendCase> {};
 
 TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
@@ -197,31 +216,13 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
   auto db = GetParam().make();
   constexpr int kThreads = 8, kOpsEach = 250;
 
-  Entity foreign;  // lives in another namespace: upserting its id into ns1 is a Conflict
-  foreign.id = Uuid::v7();
-  foreign.ns = "other";
-  foreign.kind = "concept";
-  foreign.name = "foreign";
+  const Entity foreign = concept("other", "foreign");  // upserting its id into ns1: Conflict
   db->entities().upsertEntity(foreign);
   std::vector<Uuid> hubs;  // edge endpoints, so that edge keys collide across threads
-  for (int i = 0; i < 6; ++i) {
-    Entity e;
-    e.id = Uuid::v7();
-    e.ns = "ns1";
-    e.kind = "concept";
-    e.name = "hub-" + std::to_string(i);
-    hubs.push_back(db->entities().upsertEntity(e).id);
-  }
+  for (int i = 0; i < 6; ++i)
+    hubs.push_back(db->entities().upsertEntity(concept("ns1", "hub-" + std::to_string(i))).id);
   std::vector<Uuid> appended;  // events appending one of these ids again get AlreadyExists
-  for (int i = 0; i < 10; ++i) {
-    Event ev;
-    ev.id = Uuid::v7();
-    ev.ns = "ns1";
-    ev.verb = "seed";
-    ev.actor = "test";
-    ev.kind = "audit";
-    appended.push_back(db->events().appendEvent(ev).id);
-  }
+  for (int i = 0; i < 10; ++i) appended.push_back(db->events().appendEvent(audit("seed", "test")).id);
 
   std::mutex mu;
   std::vector<std::string> wrong;   // guarded by mu
@@ -246,12 +247,8 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
             break;
           }
           case 1: {  // AlreadyExists for this caller only
-            Event ev;
+            Event ev = audit("again", tag);
             ev.id = appended[static_cast<std::size_t>(i) % appended.size()];
-            ev.ns = "ns1";
-            ev.verb = "again";
-            ev.actor = tag;
-            ev.kind = "audit";
             db->events().appendEvent(ev);
             fail("appending an existing event id succeeded: " + tag);
             break;
@@ -284,12 +281,7 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
             break;
           }
           case 4: {
-            Event ev;
-            ev.id = Uuid::v7();
-            ev.ns = "ns1";
-            ev.verb = "write";
-            ev.actor = tag;
-            ev.kind = "audit";
+            Event ev = audit("write", tag);
             ev.payload = Json{{"tag", tag}, {"nested", Json::array({1, "two", nullptr})}};
             db->events().appendEvent(ev);
             ++events;
@@ -308,20 +300,13 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
             break;
           }
           case 6: {  // one of a few entities every thread rewrites: the same key twice in a group
-            Entity e;
+            Entity e = concept("ns1", "hub-by-" + tag);
             e.id = hubs[static_cast<std::size_t>(i / 8) % hubs.size()];
-            e.ns = "ns1";
-            e.kind = "concept";
-            e.name = "hub-by-" + tag;
             if (db->entities().upsertEntity(e).name != e.name) fail("a rewrite returned another name: " + tag);
             break;
           }
           default: {
-            Entity e;
-            e.id = Uuid::v7();
-            e.ns = "ns1";
-            e.kind = "concept";
-            e.name = "e-" + tag;
+            Entity e = concept("ns1", "e-" + tag);
             e.description = (i % 3 == 0) ? std::optional<std::string>{} : std::optional<std::string>{"NULL"};
             e.properties = Json{{"t", t}, {"q", "a\"b\\c"}};
             Entity got = db->entities().upsertEntity(e);
@@ -385,11 +370,7 @@ TEST(PgConcurrency, AWriteBlockedOnARowLockDoesNotStallOtherWriters) {
   const BackendCase& pg = caseNamed("postgres15");
   KHIVE_SKIP_UNAVAILABLE_BACKEND(pg);
   auto db = pg.make();
-  Entity held;
-  held.id = Uuid::v7();
-  held.ns = "ns1";
-  held.kind = "concept";
-  held.name = "held";
+  const Entity held = concept("ns1", "held");
   db->entities().upsertEntity(held);
 
   auto tx = db->sql().begin();
@@ -408,12 +389,7 @@ TEST(PgConcurrency, AWriteBlockedOnARowLockDoesNotStallOtherWriters) {
     for (int t = 0; t < 4; ++t) {
       ts.emplace_back([&, t] {
         for (int i = 0; i < 20; ++i) {
-          Entity e;
-          e.id = Uuid::v7();
-          e.ns = "ns1";
-          e.kind = "concept";
-          e.name = fmt::format("free-{}-{}", t, i);
-          db->entities().upsertEntity(e);
+          db->entities().upsertEntity(concept("ns1", fmt::format("free-{}-{}", t, i)));
         }
       });
     }
