@@ -191,7 +191,7 @@ TEST(PgConcurrency, EightWritersLoseNothingAndDuplicateNothing) {
 // own error and no other's, the values its write stored, and a group with a failing row
 // loses none of the other rows. On PGlite too, whose single connection all writers share.
 // A new concept entity / audit event with a fresh id.
-Entity concept(const std::string& ns, const std::string& name) {
+Entity conceptEntity(const std::string& ns, const std::string& name) {
   Entity e;
   e.id = Uuid::v7();
   e.ns = ns;
@@ -216,11 +216,11 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
   auto db = GetParam().make();
   constexpr int kThreads = 8, kOpsEach = 250;
 
-  const Entity foreign = concept("other", "foreign");  // upserting its id into ns1: Conflict
+  const Entity foreign = conceptEntity("other", "foreign");  // upserting its id into ns1: Conflict
   db->entities().upsertEntity(foreign);
   std::vector<Uuid> hubs;  // edge endpoints, so that edge keys collide across threads
   for (int i = 0; i < 6; ++i)
-    hubs.push_back(db->entities().upsertEntity(concept("ns1", "hub-" + std::to_string(i))).id);
+    hubs.push_back(db->entities().upsertEntity(conceptEntity("ns1", "hub-" + std::to_string(i))).id);
   std::vector<Uuid> appended;  // events appending one of these ids again get AlreadyExists
   for (int i = 0; i < 10; ++i) appended.push_back(db->events().appendEvent(audit("seed", "test")).id);
 
@@ -300,13 +300,13 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
             break;
           }
           case 6: {  // one of a few entities every thread rewrites: the same key twice in a group
-            Entity e = concept("ns1", "hub-by-" + tag);
+            Entity e = conceptEntity("ns1", "hub-by-" + tag);
             e.id = hubs[static_cast<std::size_t>(i / 8) % hubs.size()];
             if (db->entities().upsertEntity(e).name != e.name) fail("a rewrite returned another name: " + tag);
             break;
           }
           default: {
-            Entity e = concept("ns1", "e-" + tag);
+            Entity e = conceptEntity("ns1", "e-" + tag);
             e.description = (i % 3 == 0) ? std::optional<std::string>{} : std::optional<std::string>{"NULL"};
             e.properties = Json{{"t", t}, {"q", "a\"b\\c"}};
             Entity got = db->entities().upsertEntity(e);
@@ -370,7 +370,7 @@ TEST(PgConcurrency, AWriteBlockedOnARowLockDoesNotStallOtherWriters) {
   const BackendCase& pg = caseNamed("postgres15");
   KHIVE_SKIP_UNAVAILABLE_BACKEND(pg);
   auto db = pg.make();
-  const Entity held = concept("ns1", "held");
+  const Entity held = conceptEntity("ns1", "held");
   db->entities().upsertEntity(held);
 
   auto tx = db->sql().begin();
@@ -389,7 +389,7 @@ TEST(PgConcurrency, AWriteBlockedOnARowLockDoesNotStallOtherWriters) {
     for (int t = 0; t < 4; ++t) {
       ts.emplace_back([&, t] {
         for (int i = 0; i < 20; ++i) {
-          db->entities().upsertEntity(concept("ns1", fmt::format("free-{}-{}", t, i)));
+          db->entities().upsertEntity(conceptEntity("ns1", fmt::format("free-{}-{}", t, i)));
         }
       });
     }
