@@ -367,7 +367,9 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
                                 const Params& params, const MergedForm* merged) {
   PendingWrite me(capability, operation, sql, params, merged);
   std::unique_lock lock(writeMu_);
-  if (writeGroups_ < writeConcurrency_ && !filling_) {
+  // A free slot, or two lone writers: one statement runs alone and nobody queues, so this
+  // one runs alongside it rather than wait for a commit it cannot share.
+  if ((writeGroups_ < writeConcurrency_ || (writeGroups_ == 1 && lone_ == 1 && writeQueue_.empty())) && !filling_) {
     ++writeGroups_;
   } else {
     writeQueue_.push_back(&me);
@@ -413,6 +415,7 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
   const std::size_t n = std::min(writeQueue_.size(), kMaxCoalesced - 1);
   std::copy_n(writeQueue_.begin(), n, slots.begin() + 1);
   writeQueue_.erase(writeQueue_.begin(), writeQueue_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (n == 0) ++lone_;
   lock.unlock();
   const std::span<PendingWrite* const> group(slots.data(), n + 1);
   runGroup(group);
@@ -420,6 +423,7 @@ Result Database::writeStatement(std::string_view capability, std::string_view op
   // callers are woken), or frees up once nobody waits (an extra slot, too).
   lock.lock();
   expectWriters_ = group.size() + writeQueue_.size();  // writers active just now
+  if (n == 0) --lone_;
   PendingWrite* next = nullptr;
   if (!writeQueue_.empty()) {
     next = writeQueue_.front();

@@ -82,7 +82,8 @@ class Database {
   // the group is rolled back and each statement runs again on its own (with run()'s
   // retries), so a caller sees its own statement's error and no other's. A lost connection
   // or an exhausted pool fails every statement of the group with that error. A lone caller
-  // runs its statement at once, in autocommit, as run() would.
+  // runs its statement at once, in autocommit, as run() would; so does a second one arriving
+  // while a lone statement runs and nobody queues (two writers do not wait for each other).
   Result writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,
                         const Params& params, const MergedForm* merged = nullptr);
   static constexpr std::size_t kMaxCoalesced = 64;
@@ -154,6 +155,7 @@ class Database {
   std::size_t expectWriters_ = 0;
   std::size_t fillTarget_ = 0;
   PendingWrite* filling_ = nullptr;
+  int lone_ = 0;  // guarded by writeMu_: groups in flight of one statement
 };
 
 // Where a single-statement write runs: on a connection the caller holds (inside its
