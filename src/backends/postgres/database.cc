@@ -341,15 +341,15 @@ struct Database::PendingWrite {
     while (::sem_wait(&ready) != 0 && errno == EINTR) {
     }
   }
-  // False when `d` passed without a post.
+  // False when `d` passed without a post (measured on the monotonic clock).
   bool waitFor(std::chrono::microseconds d) {
     timespec deadline{};
-    ::clock_gettime(CLOCK_REALTIME, &deadline);
+    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
     const auto ns = deadline.tv_nsec + std::chrono::nanoseconds(d).count();
     deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
     deadline.tv_nsec = static_cast<long>(ns % 1000000000);
     for (;;) {
-      if (::sem_timedwait(&ready, &deadline) == 0) return true;
+      if (::sem_clockwait(&ready, CLOCK_MONOTONIC, &deadline) == 0) return true;
       if (errno != EINTR) return false;
     }
   }
@@ -460,17 +460,15 @@ void Database::runGroup(std::span<PendingWrite* const> group) noexcept {
       std::size_t begin, end;
       Params columns;
     };
+    // A row's key: the values of its form's key parameters, as bound (never NULL: ids and
+    // natural keys are validated before binding).
     auto keyOf = [](const PendingWrite& w) {
-      std::string key;
-      for (int param : w.merged->keyParams) {
-        const auto& v = w.params->at(static_cast<std::size_t>(param));
-        key += v ? *v : std::string_view("\0null");
-        key += '\x1f';
-      }
+      std::vector<std::string_view> key;
+      for (int param : w.merged->keyParams) key.emplace_back(w.params->at(static_cast<std::size_t>(param)).value());
       return key;
     };
     std::vector<Part> parts;
-    std::set<std::string> keys;
+    std::set<std::vector<std::string_view>> keys;
     for (std::size_t i = 0; i < group.size();) {
       std::size_t j = i + 1;
       const MergedForm* form = group[i]->merged;
@@ -508,12 +506,8 @@ void Database::runGroup(std::span<PendingWrite* const> group) noexcept {
           group[part.begin]->result = std::move(results[p]);
           continue;
         }
-        std::vector<std::string_view> key;
         for (std::size_t k = part.begin; k < part.end; ++k) {
-          PendingWrite& w = *group[k];
-          key.clear();
-          for (int param : w.merged->keyParams) key.emplace_back(*w.params->at(static_cast<std::size_t>(param)));
-          w.result = projectRow(results[p], key);
+          group[k]->result = projectRow(results[p], keyOf(*group[k]));
         }
       }
       return;

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 namespace khive::postgres {
 
@@ -378,6 +379,34 @@ void Conn::execScript(std::string_view sql, std::string_view capability, std::st
   checked(std::move(r), conn_.get(), capability, operation);
 }
 
+namespace {
+// Reads a pipeline's results up to its sync: `each` gets every query's result in order
+// (succeeded, failed, or PIPELINE_ABORTED for one the server skipped after a failure).
+// Returns the first failure's error.
+std::optional<Error> drainPipeline(PGconn* c, std::string_view capability, std::string_view operation,
+                                   const std::function<void(ResultPtr)>& each) {
+  std::optional<Error> first;
+  for (;;) {
+    ResultPtr r(PQgetResult(c));
+    if (!r) {
+      if (PQstatus(c) != CONNECTION_OK) break;
+      continue;  // end of one query's results
+    }
+    const auto st = PQresultStatus(r.get());
+    if (st == PGRES_PIPELINE_SYNC) break;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED && !first) {
+      try {
+        throwResult(r.get(), c, capability, operation);
+      } catch (const Error& e) {
+        first = e;
+      }
+    }
+    each(std::move(r));
+  }
+  return first;
+}
+}  // namespace
+
 std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<const Params> rows,
                                              std::string_view capability, std::string_view operation) {
   std::vector<std::int64_t> changed;
@@ -407,29 +436,14 @@ std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<con
     }
   }
   if (PQpipelineSync(c) != 1) sendFailed = true;
-  std::optional<Error> first;
-  // Read results until the sync: one result (then a null) per query, PIPELINE_ABORTED for the
-  // queries skipped after a failure, then PGRES_PIPELINE_SYNC.
-  for (;;) {
-    ResultPtr r(PQgetResult(c));
-    if (!r) {
-      if (PQstatus(c) != CONNECTION_OK) break;
-      continue;  // end of one query's results
-    }
-    auto st = PQresultStatus(r.get());
-    if (st == PGRES_PIPELINE_SYNC) break;
+  const auto first = drainPipeline(c, capability, operation, [&](ResultPtr r) {
+    const auto st = PQresultStatus(r.get());
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
       changed.push_back(Result(std::move(r)).affected());
     } else if (st == PGRES_PIPELINE_ABORTED) {
       changed.push_back(0);
-    } else if (!first) {
-      try {
-        throwResult(r.get(), c, capability, operation);
-      } catch (const Error& e) {
-        first = e;
-      }
     }
-  }
+  });
   PQexitPipelineMode(c);
   if (first) throw *first;
   if (sendFailed) throwResult(nullptr, c, capability, operation);
@@ -470,27 +484,14 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
   // server skips to the sync (PIPELINE_ABORTED for each skipped query).
   std::vector<Result> out;
   out.reserve(statements.size());
-  std::optional<Error> first;
   std::size_t query = 0;
-  for (;;) {
-    ResultPtr r(PQgetResult(c));
-    if (!r) {
-      if (PQstatus(c) != CONNECTION_OK) break;
-      continue;  // end of one query's results
-    }
-    const auto st = PQresultStatus(r.get());
-    if (st == PGRES_PIPELINE_SYNC) break;
+  const auto first = drainPipeline(c, capability, operation, [&](ResultPtr r) {
     const std::size_t index = query++;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-      if (!block || (index >= 1 && index <= statements.size())) out.emplace_back(std::move(r));
-    } else if (st != PGRES_PIPELINE_ABORTED && !first) {
-      try {
-        throwResult(r.get(), c, capability, operation);
-      } catch (const Error& e) {
-        first = e;
-      }
+    const auto st = PQresultStatus(r.get());
+    if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) && (!block || (index >= 1 && index <= statements.size()))) {
+      out.emplace_back(std::move(r));
     }
-  }
+  });
   PQexitPipelineMode(c);
   // A failed statement leaves the transaction block open and aborted.
   if (ok() && txStatus() != PQTRANS_IDLE) ResultPtr(PQexec(c, "ROLLBACK"));
