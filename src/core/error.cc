@@ -10,6 +10,7 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
     case ErrorCode::AlreadyExists: return "already_exists";
     case ErrorCode::Conflict: return "conflict";
     case ErrorCode::InvalidInput: return "invalid_input";
+    case ErrorCode::PermissionDenied: return "permission_denied";
     case ErrorCode::Unsupported: return "unsupported";
     case ErrorCode::Pool: return "pool";
     case ErrorCode::Timeout: return "timeout";

@@ -92,7 +92,7 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
   }
   Reader r{sourceName};
   Config config;
-  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines"});
+  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines", "limits"});
 
   if (const toml::node* n = root.get("backends")) {
     const toml::array* arr = n->as_array();
@@ -149,6 +149,30 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
       if (t.get("namespaces")) g.namespaces = r.strings(t, "grants", "namespaces");
       config.grants.push_back(std::move(g));
     }
+  }
+
+  if (const toml::node* n = root.get("limits")) {
+    const toml::table& t = r.table(*n, "limits");
+    r.onlyKeys(t, "limits",
+               {"max_name_bytes", "max_text_bytes", "max_tags", "max_json_bytes", "max_json_depth", "max_query_bytes",
+                "max_search_bytes", "max_import_line_bytes", "time_budget_ms", "work_budget"});
+    Limits& l = config.limits;
+    auto size = [&](std::string_view key, std::size_t& field, std::int64_t hi) {
+      if (t.get(key)) field = static_cast<std::size_t>(r.integer(t, "limits", key, 1, hi));
+    };
+    constexpr std::int64_t kGiB = std::int64_t{1} << 30;
+    size("max_name_bytes", l.maxNameBytes, 1 << 20);
+    size("max_text_bytes", l.maxTextBytes, kGiB);
+    size("max_tags", l.maxTags, 1 << 20);
+    size("max_json_bytes", l.maxJsonBytes, kGiB);
+    size("max_query_bytes", l.maxQueryBytes, 16 << 20);
+    size("max_search_bytes", l.maxSearchBytes, 1 << 20);
+    size("max_import_line_bytes", l.maxImportLineBytes, kGiB);
+    // Both engines parse deeper JSON than this (SQLite's JSON1 stops at 1000 levels), so a
+    // value khive accepted is one either backend stores and exports.
+    if (t.get("max_json_depth")) l.maxJsonDepth = static_cast<int>(r.integer(t, "limits", "max_json_depth", 1, 512));
+    if (t.get("time_budget_ms")) l.timeBudget = std::chrono::milliseconds(r.integer(t, "limits", "time_budget_ms", 1, 86'400'000));
+    if (t.get("work_budget")) l.workBudget = r.integer(t, "limits", "work_budget", 1, std::int64_t{1} << 50);
   }
 
   if (const toml::node* n = root.get("engines")) {

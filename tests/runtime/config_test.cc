@@ -108,3 +108,16 @@ TEST(Config, FindOrder) {
   fs::current_path(cwd);
   fs::remove_all(dir);
 }
+
+TEST(Config, LimitsTable) {
+  Config d = parseConfig("", "t.toml");
+  EXPECT_EQ(d.limits.maxJsonDepth, Limits{}.maxJsonDepth);
+  Config c = parseConfig("[limits]\nmax_text_bytes = 1000\nmax_json_depth = 8\ntime_budget_ms = 250\n", "t.toml");
+  EXPECT_EQ(c.limits.maxTextBytes, 1000u);
+  EXPECT_EQ(c.limits.maxJsonDepth, 8);
+  EXPECT_EQ(c.limits.timeBudget, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.limits.maxSearchBytes, Limits{}.maxSearchBytes);
+  EXPECT_NE(errorOf("[limits]\nmax_json_depth = 0\n").find("t.toml:2: 'limits.max_json_depth' must be an integer in 1..512"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[limits]\nmax_bytes = 3\n").find("unknown key 'limits.max_bytes'"), std::string::npos);
+}

@@ -14,6 +14,8 @@ enum class ErrorCode {
   AlreadyExists,
   Conflict,
   InvalidInput,
+  // The caller's grants do not allow this write in the record's namespace.
+  PermissionDenied,
   Unsupported,
   Pool,
   Timeout,

@@ -26,6 +26,11 @@
 //   default = true               # optional: the engine search and writes use (else the first)
 //   embed_on_write = true        # optional: create/update embed the record (default true)
 //
+//   [limits]                     # optional; defaults in khive/core/limits.h
+//   max_name_bytes = 4096        # max_text_bytes, max_tags, max_json_bytes, max_json_depth,
+//   time_budget_ms = 30000       # max_query_bytes, max_search_bytes, max_import_line_bytes,
+//                                # work_budget
+//
 //   [[grants]]                   # optional static grant list; none = allow all
 //   actor = "alice"              # or "*"
 //   verbs = ["create", "link"]   # or ["*"]
@@ -39,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "khive/core/limits.h"
 #include "khive/retrieval/embedding.h"
 
 namespace khive::runtime {
@@ -75,6 +81,7 @@ struct Config {
   VocabularyConfig vocabulary;
   std::vector<Grant> grants;
   std::vector<retrieval::EngineSpec> engines;
+  Limits limits;
 };
 
 // Parses khive.toml text. Throws Error(InvalidInput) for a TOML syntax error, an unknown key

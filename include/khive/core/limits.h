@@ -1,0 +1,35 @@
+#pragma once
+// The limits and budgets khive enforces at its boundary, one definition for every entry point
+// (CLI, MCP, import, HTTP) and both backends. Configured in khive.toml's [limits] table; the
+// defaults below are what a store gets without one. Every limit is checked before anything is
+// written, and a value past it is Error(InvalidInput) naming the field and the limit (and the
+// `[limits]` key that raises it).
+//
+// Thread-compatible value type.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace khive {
+
+struct Limits {
+  // Record text, in bytes of UTF-8.
+  std::size_t maxNameBytes = 4096;           // name, kind, entity_type, relation, a tag, ids, actor
+  std::size_t maxTextBytes = 1 << 20;        // an entity's description, a note's content
+  std::size_t maxTags = 1024;                // tags on one entity
+  // JSON values: properties, edge metadata, event payloads.
+  std::size_t maxJsonBytes = 1 << 20;        // serialised size
+  int maxJsonDepth = 64;                     // nesting of objects and arrays ({} is depth 1)
+  // Requests.
+  std::size_t maxQueryBytes = 64 << 10;      // GQL / SPARQL text
+  std::size_t maxSearchBytes = 4096;         // search text
+  std::size_t maxImportLineBytes = 4 << 20;  // one JSONL line of an import
+  // Budgets of read work: every query, walk, path and search.
+  std::chrono::milliseconds timeBudget{30000};  // wall time; past it: Error(Timeout)
+  // Work inside the engine for one query (SQLite: virtual machine steps in thousands, counted by
+  // the progress handler). Past it: Error(InvalidInput) saying which limit to raise.
+  std::int64_t workBudget = 50'000'000;
+};
+
+}  // namespace khive
