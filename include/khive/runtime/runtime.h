@@ -1,5 +1,5 @@
 #pragma once
-// The verbs of khive with all semantic validation in one place (ARCHITECTURE.md section 1):
+// The verbs of khive with all semantic validation in one place (docs/architecture.md):
 // vocabulary, endpoint rules, weight and salience ranges, non-empty names, namespaces, the
 // grant gate, and an event appended for every write verb. Every CLI command and MCP tool is
 // a thin call into this class.
