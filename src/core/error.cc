@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "khive/core/utf8.h"
+
 namespace khive {
 
 std::string_view errorCodeName(ErrorCode code) noexcept {
@@ -22,12 +24,14 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
   return "unknown";
 }
 
+// A message may quote input that is not UTF-8 (a name given on the command line): its bad bytes
+// are written as \xHH, so every message can be printed and sent as JSON.
 Error::Error(ErrorCode code, std::string capability, std::string operation, std::string message)
-    : std::runtime_error(fmt::format("[{}] {}.{}: {}", errorCodeName(code), capability, operation, message)),
+    : std::runtime_error(fmt::format("[{}] {}.{}: {}", errorCodeName(code), capability, operation, printableUtf8(message))),
       code_(code),
       capability_(std::move(capability)),
       operation_(std::move(operation)),
-      message_(std::move(message)) {}
+      message_(isValidUtf8(message) ? std::move(message) : printableUtf8(message)) {}
 
 bool Error::retryable() const noexcept {
   switch (code_) {

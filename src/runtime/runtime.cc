@@ -9,11 +9,14 @@
 #include <set>
 
 #include "khive/core/error.h"
+#include "khive/core/utf8.h"
 #include "khive/query/compiler.h"
 #include "khive/query/parse.h"
 #include "khive/query/postgres_dialect.h"
 #include "khive/query/sqlite_dialect.h"
 #include "khive/runtime/codec.h"
+#include "runtime/boundary.h"
+#include "runtime/id_owners.h"
 
 namespace khive::runtime {
 
@@ -117,7 +120,7 @@ void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::strin
   ev.verb = std::string(verb);
   ev.substrate = substrate;
   ev.actor = actor();
-  ev.kind = std::string(kind);
+  ev.kind = printableUtf8(kind);  // the kind of a refused request may be the bad input
   ev.outcome = outcome;
   ev.payload = std::move(payload);
   ev.durationUs = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
@@ -153,32 +156,60 @@ auto Runtime::write(std::string_view verb, Substrate substrate, std::string_view
 // ---- validation ------------------------------------------------------------------------
 
 void Runtime::validateEntity(const Entity& e) const {
+  const Limits& l = limits();
   checkNamespace(e.ns);
+  checkNameField(e.kind, "entity kind", l);
   vocabulary_.checkEntityKind(e.kind);
+  checkNameField(e.name, "entity name", l);
   if (blank(e.name)) invalid("validate", "entity name must not be empty");
+  if (e.entityType) checkNameField(*e.entityType, "entity entity_type", l);
   if (e.entityType && blank(*e.entityType)) invalid("validate", "entity_type must not be empty when given");
+  if (e.description) checkTextField(*e.description, "entity description", l);
   if (!e.properties.is_object()) invalid("validate", "entity properties must be a JSON object");
-  for (const auto& t : e.tags)
+  checkJsonField(e.properties, "entity properties", l);
+  checkTagCount(e.tags.size(), "entity tags", l);
+  for (const auto& t : e.tags) {
+    checkNameField(t, "entity tag", l);
     if (blank(t)) invalid("validate", "tags must not be empty");
+  }
 }
 
 void Runtime::validateNote(const Note& n) const {
+  const Limits& l = limits();
   checkNamespace(n.ns);
+  checkNameField(n.kind, "note kind", l);
   vocabulary_.checkNoteKind(n.kind);
+  checkTextField(n.content, "note content", l);
   if (blank(n.content)) invalid("validate", "note content must not be empty");
+  if (n.name) checkNameField(*n.name, "note name", l);
   if (n.name && blank(*n.name)) invalid("validate", "note name must not be empty when given");
   if (n.salience && !(*n.salience >= 0 && *n.salience <= 1))
     invalid("validate", fmt::format("salience {} is outside [0, 1]", *n.salience));
   if (n.decayFactor && !(*n.decayFactor >= 0 && std::isfinite(*n.decayFactor)))
     invalid("validate", fmt::format("decay_factor {} must be a finite number >= 0", *n.decayFactor));
   if (!n.properties.is_object()) invalid("validate", "note properties must be a JSON object");
+  checkJsonField(n.properties, "note properties", l);
+}
+
+void Runtime::validateEvent(const Event& e) const {
+  const Limits& l = limits();
+  checkNamespace(e.ns);
+  checkNameField(e.verb, "event verb", l);
+  if (blank(e.verb)) invalid("validate", "event verb must not be empty");
+  checkNameField(e.actor, "event actor", l);
+  checkNameField(e.kind, "event kind", l);
+  if (e.sessionId) checkNameField(*e.sessionId, "event session_id", l);
+  if (!e.payload.is_object()) invalid("validate", "event payload must be a JSON object");
+  checkJsonField(e.payload, "event payload", l);
 }
 
 void Runtime::validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const {
   checkNamespace(e.ns);
+  checkNameField(e.relation, "edge relation", limits());
   vocabulary_.checkRelation(e.relation);
-  if (!(e.weight >= 0 && e.weight <= 1)) invalid("validate", fmt::format("edge weight {} is outside [0, 1]", e.weight));
   if (!e.metadata.is_object()) invalid("validate", "edge metadata must be a JSON object");
+  checkJsonField(e.metadata, "edge metadata", limits());
+  if (!(e.weight >= 0 && e.weight <= 1)) invalid("validate", fmt::format("edge weight {} is outside [0, 1]", e.weight));
   if (e.sourceId == e.targetId) invalid("validate", "an edge cannot join a record to itself");
   if (sourceType.empty()) invalid("validate", fmt::format("edge source {} is not a live entity or note", e.sourceId.str()));
   if (targetType.empty()) invalid("validate", fmt::format("edge target {} is not a live entity or note", e.targetId.str()));
@@ -254,8 +285,7 @@ Entity Runtime::createEntity(const EntityInput& in) {
     e.properties = in.properties;
     e.tags = in.tags;
     validateEntity(e);
-    if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
-      throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    if (in.id) checkNewId(*backend_, engine_ == "postgres", *in.id, 0);
     auto vec = vectorForWrite(embeddingText(e));  // an engine failure leaves nothing written
     Entity stored = backend_->entities().upsertEntity(e);
     indexText(stored);
@@ -279,8 +309,7 @@ Note Runtime::createNote(const NoteInput& in) {
     n.status = in.status;
     n.properties = in.properties;
     validateNote(n);
-    if (in.id && (backend_->entities().getEntityIncludingDeleted(*in.id) || backend_->notes().getNoteIncludingDeleted(*in.id)))
-      throw Error(ErrorCode::AlreadyExists, "runtime", "create", fmt::format("a record with id {} exists", in.id->str()));
+    if (in.id) checkNewId(*backend_, engine_ == "postgres", *in.id, 1);
     auto vec = vectorForWrite(embeddingText(n));
     Note stored = backend_->notes().upsertNote(n);
     indexText(stored);

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -23,7 +24,10 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "khive/storage/record_checks.h"
+#include "runtime/boundary.h"
 #include "runtime/edge_line.h"
+#include "runtime/id_owners.h"
 
 namespace khive::runtime {
 
@@ -31,8 +35,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-[[noreturn]] void lineError(std::int64_t line, std::string_view message) {
-  throw Error(ErrorCode::InvalidInput, "import", "jsonl", fmt::format("line {}: {}", line, message));
+[[noreturn]] void lineError(std::int64_t line, std::string_view message, ErrorCode code = ErrorCode::InvalidInput) {
+  throw Error(code, "import", "jsonl", fmt::format("line {}: {}", line, message));
 }
 
 void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, std::int64_t lastLine,
@@ -58,6 +62,7 @@ struct ParsedLine {
   Record record;
   std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
   std::string error;                         // why the line is not a record, as reported for its line number
+  ErrorCode errorCode = ErrorCode::InvalidInput;  // of `error`
 };
 
 // Decodes one non-blank line; throws nothing. Plain edge lines, most of a large graph's
@@ -67,6 +72,15 @@ void decode(const std::string& line, ParsedLine& p) {
   thread_local std::string scratch;
   if (Edge e; decodePlainEdgeLine(line, scratch, e)) {
     p.record = std::move(e);
+    return;
+  }
+  // A line nesting deeper than any record may is refused before the parser builds it (a
+  // JSON value that deep would be copied and walked recursively). The line's own object is
+  // one level; the depth of each field is checked against [limits] with the record.
+  if (jsonTextDepth(line, storage::kMaxJsonDepth + 1) > storage::kMaxJsonDepth + 1) {
+    p.error = fmt::format("JSON nested deeper than {} levels of objects and arrays, the most khive stores in "
+                          "properties, metadata or a payload",
+                          storage::kMaxJsonDepth);
     return;
   }
   Json j;
@@ -116,11 +130,39 @@ struct NodeIdHash {
 };
 
 // Checks a decoded record as the runtime does before any write: the default namespace, the
-// vocabulary and endpoint rules, the gate. Runs on the parser thread in line order, so `seen`
-// holds the substrate of every node on an earlier line (edge endpoints need no lookup then).
+// vocabulary, limits and endpoint rules, the gate, and that its id is not one of a record of
+// another type. Runs on the parser thread in line order, so `seen` holds the type of every
+// record on an earlier line (edge endpoints need no lookup then).
+//
+// Ids stored before the import: a table with few rows is read into `seen` at the start; a
+// larger one is asked once per chunk for the chunk's new ids of other record types (one
+// statement), so a line costs a hash lookup, not a query.
 class Checker {
  public:
-  explicit Checker(Runtime& rt) : rt_(rt), text_(rt.hasText()) {}
+  // preloadRows: TransferOptions::idPreloadRows.
+  Checker(Runtime& rt, std::int64_t preloadRows)
+      : rt_(rt), text_(rt.hasText()), postgres_(rt.engine() == "postgres"), preloadRows_(preloadRows) {
+    preload();
+  }
+
+  // Checks the chunk's decoded lines in order.
+  void checkChunk(std::vector<ParsedLine>& chunk) {
+    try {
+      lookUpStored(chunk);
+    } catch (const Error& e) {
+      for (auto& p : chunk) {
+        if (p.blank || !p.error.empty()) continue;
+        p.error = fmt::format("could not check the ids of the lines from here: {}", e.message());
+        p.errorCode = e.code();
+        p.record = {};
+        break;
+      }
+      return;
+    }
+    for (auto& p : chunk)
+      if (!p.blank && p.error.empty()) check(p);
+    stored_.clear();
+  }
 
   void check(ParsedLine& p) {
     try {
@@ -128,24 +170,27 @@ class Checker {
         if (e->ns.empty()) e->ns = rt_.writeNamespace();
         rt_.validateEntity(*e);
         rt_.checkGrant("import", e->ns);
-        seen_[e->id] = 'e';
+        claim(e->id, 0);
         if (text_ && !e->deletedAt) p.doc = retrieval::textDocumentOf(*e);
       } else if (auto* n = std::get_if<Note>(&p.record)) {
         if (n->ns.empty()) n->ns = rt_.writeNamespace();
         rt_.validateNote(*n);
         rt_.checkGrant("import", n->ns);
-        seen_[n->id] = 'n';
+        claim(n->id, 1);
         if (text_ && !n->deletedAt) p.doc = retrieval::textDocumentOf(*n);
       } else if (auto* ed = std::get_if<Edge>(&p.record)) {
         if (ed->ns.empty()) ed->ns = rt_.writeNamespace();
         rt_.validateEdge(*ed, typeOf(ed->sourceId), typeOf(ed->targetId));
         rt_.checkGrant("import", ed->ns);
+        claim(ed->id, 2);
       } else if (auto* ev = std::get_if<Event>(&p.record)) {
         if (ev->ns.empty()) ev->ns = rt_.writeNamespace();
-        checkNamespace(ev->ns);
+        rt_.validateEvent(*ev);
+        claim(ev->id, 3);
       }
     } catch (const Error& e) {
       p.error = e.message();
+      p.errorCode = e.code();
       p.record = {};
     }
   }
@@ -154,18 +199,84 @@ class Checker {
   void forget() { decltype(seen_)().swap(seen_); }
 
  private:
+  static constexpr char kLive[4] = {'e', 'n', 'd', 'v'};    // an import line's type, or a live node
+  static constexpr char kStored[4] = {'E', 'N', 'd', 'v'};  // an id stored before the import
+  static int typeIndex(char c) {
+    switch (c) {
+      case 'e': case 'E': return 0;
+      case 'n': case 'N': return 1;
+      case 'd': return 2;
+      default: return 3;
+    }
+  }
+
+  void preload() {
+    auto reader = rt_.backend().sql().reader();
+    for (int t = 0; t < 4; ++t) {
+      auto rows =
+          reader->query(fmt::format("SELECT {} FROM {} LIMIT {}", postgres_ ? "id::text" : "id", kIdTables[t], preloadRows_ + 1))
+              .rows;
+      probe_[t] = static_cast<std::int64_t>(rows.size()) > preloadRows_;
+      if (!probe_[t])
+        for (const auto& r : rows) seen_.try_emplace(Uuid::parse(storage::asText(r[0])), kStored[t]);
+    }
+  }
+
+  // Fills stored_ with the type of each id of the chunk that a large table holds and that a
+  // record of another type on the chunk's lines has.
+  void lookUpStored(const std::vector<ParsedLine>& chunk) {
+    if (!probe_[0] && !probe_[1] && !probe_[2] && !probe_[3]) return;
+    std::array<std::vector<Uuid>, 4> ids;
+    for (const auto& p : chunk) {
+      if (p.blank || !p.error.empty()) continue;
+      const Uuid* id = std::visit(
+          [](const auto& r) -> const Uuid* {
+            if constexpr (std::is_same_v<std::decay_t<decltype(r)>, std::monostate>) return nullptr;
+            else return &r.id;
+          },
+          p.record);
+      if (!id || seen_.contains(*id)) continue;
+      const int type = static_cast<int>(p.record.index()) - 1;
+      for (int t = 0; t < 4; ++t)
+        if (t != type && probe_[t]) ids[t].push_back(*id);
+    }
+    findStoredIds(rt_.backend(), postgres_, ids, [&](const Uuid& id, int t) { stored_.try_emplace(id, t); });
+  }
+
+  // Takes `id` for a record of type t (kIdTypes): Conflict when an earlier line or the store
+  // has it for another type.
+  void claim(const Uuid& id, int t) {
+    if (auto it = seen_.find(id); it != seen_.end()) {
+      const int held = typeIndex(it->second);
+      if (held != t) throw idTakenError(id, kIdTypes[held], kIdTypes[t]);
+      if (t < 2) it->second = kLive[t];
+      return;
+    }
+    if (auto it = stored_.find(id); it != stored_.end() && it->second != t)
+      throw idTakenError(id, kIdTypes[it->second], kIdTypes[t]);
+    seen_.emplace(id, kLive[t]);
+  }
+
   std::string typeOf(const Uuid& id) {
-    if (auto it = seen_.find(id); it != seen_.end()) return it->second == 'e' ? "entity" : "note";
-    std::string s = rt_.substrateOf(id);
+    auto it = seen_.find(id);
+    if (it != seen_.end() && (it->second == 'e' || it->second == 'n')) return it->second == 'e' ? "entity" : "note";
+    if (it != seen_.end() && (it->second == 'd' || it->second == 'v')) return "";  // not a node
+    std::string s = rt_.substrateOf(id);  // unknown, or stored before the import and maybe deleted
     if (!s.empty()) seen_[id] = s == "entity" ? 'e' : 'n';
     return s;
   }
 
   Runtime& rt_;
   const bool text_;
-  // Node id -> 'e' (entity) or 'n' (note). Flat: an edge's two endpoint lookups, the checks'
-  // main cost on a large graph's edge lines, each touch one slot instead of a chain.
+  const bool postgres_;
+  const std::int64_t preloadRows_;
+  // Record id -> its type: 'e' entity, 'n' note (on an earlier line, or a live node looked up
+  // for an edge), 'E', 'N' (stored before the import, maybe deleted), 'd' edge, 'v' event.
+  // Flat: an edge's two endpoint lookups, the checks' main cost on a large graph's edge
+  // lines, each touch one slot instead of a chain.
   absl::flat_hash_map<Uuid, char, NodeIdHash> seen_;
+  std::array<bool, 4> probe_{};  // tables too large to preload, by type
+  absl::flat_hash_map<Uuid, int, NodeIdHash> stored_;  // the current chunk's ids held by such a table
 };
 
 // A chunk of lines in file order. `lines` is empty when none of them is left for the main
@@ -182,7 +293,8 @@ class LineParser {
  public:
   // `load`: when set (a load that holds until finish()), the decoders add each checked edge
   // to it, up to the first line that fails.
-  LineParser(std::istream& in, Runtime& rt, storage::EdgeLoad* load) : in_(in), load_(load), checker_(rt) {
+  LineParser(std::istream& in, Runtime& rt, storage::EdgeLoad* load, std::int64_t idPreloadRows)
+      : in_(in), maxLine_(rt.limits().maxImportLineBytes), load_(load), checker_(rt, idPreloadRows) {
     const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxDecoders);
     live_ = static_cast<int>(n);
     for (unsigned i = 0; i < n; ++i) decoders_.emplace_back([this] { run(); });
@@ -244,19 +356,28 @@ class LineParser {
       }
       std::vector<ParsedLine> chunk;
       std::vector<std::string> lines;
+      std::vector<std::size_t> lengths;  // each line's length; over maxLine_, `lines` holds nothing of it
       std::int64_t seq = 0;
       {
         std::lock_guard read(readMu_);
         seq = readSeq_++;
         std::string line;
-        while (lines.size() < kChunk && std::getline(in_, line)) lines.push_back(std::move(line));
+        std::size_t length = 0;
+        while (lines.size() < kChunk && readLine(line, length)) {
+          lines.push_back(std::move(line));
+          lengths.push_back(length);
+        }
         chunk.resize(lines.size());
         for (auto& p : chunk) p.number = ++lineNumber_;
       }
       for (std::size_t k = 0; k < lines.size(); ++k) {
         ParsedLine& p = chunk[k];
-        p.bytes = lines[k].size() + 1;
-        if (lines[k].find_first_not_of(" \t\r") == std::string::npos)
+        p.bytes = lengths[k] + 1;
+        if (lengths[k] > maxLine_)
+          p.error = fmt::format("the line is {} bytes; the limit is {} (raise [limits] max_import_line_bytes in "
+                                "khive.toml)",
+                                lengths[k], maxLine_);
+        else if (lines[k].find_first_not_of(" \t\r") == std::string::npos)
           p.blank = true;
         else
           decode(lines[k], p);
@@ -272,8 +393,7 @@ class LineParser {
         return;
       }
       lock.unlock();
-      for (auto& p : chunk)
-        if (!p.blank && p.error.empty()) checker_.check(p);
+      checker_.checkChunk(chunk);
       Chunk out{.lines = std::move(chunk), .lastLine = 0, .bytes = 0, .staged = 0};
       if (load_ && !handOverStopped_) handOver(out.lines);
       bool light = true;
@@ -294,6 +414,33 @@ class LineParser {
       }
       ++turn_;
       cv_.notify_all();
+    }
+  }
+
+  // Reads the next line of the input into `line`, without its newline, and its length into
+  // `length`. A line longer than maxLine_ is read through in pieces of the buffer's size and
+  // not kept (`line` is then empty): memory stays bounded whatever the line. False at the end
+  // of the input. Called with readMu_ held.
+  bool readLine(std::string& line, std::size_t& length) {
+    line.clear();
+    length = 0;
+    for (bool first = true;; first = false) {
+      in_.getline(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      if (!in_.fail()) {  // the line ended, at a newline or at the end of the input
+        const std::size_t n = got - (in_.eof() ? 0 : 1);
+        length += n;
+        if (length <= maxLine_) line.append(buffer_.data(), n);
+        else std::string().swap(line);
+        return true;
+      }
+      // Failed: nothing more to read (the end, or the line ended where a full buffer did), or
+      // the buffer filled before the line ended.
+      if (in_.eof() || in_.bad()) return !first;
+      in_.clear();
+      length += got;
+      if (length <= maxLine_) line.append(buffer_.data(), got);
+      else std::string().swap(line);
     }
   }
 
@@ -332,7 +479,9 @@ class LineParser {
   }
 
   std::istream& in_;
+  const std::size_t maxLine_;    // [limits] max_import_line_bytes
   std::mutex readMu_;
+  std::array<char, 1 << 16> buffer_{};  // guarded by readMu_
   std::int64_t readSeq_ = 0;     // guarded by readMu_
   std::int64_t lineNumber_ = 0;  // guarded by readMu_
   std::mutex mu_;
@@ -435,15 +584,15 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     prog.records = sum.records();
     if (options.progress) options.progress(prog);
   };
-  LineParser parser(in, rt, batch.holdingLoad());
-  auto fail = [&](std::string_view message) {
+  LineParser parser(in, rt, batch.holdingLoad(), options.idPreloadRows);
+  auto fail = [&](std::string_view message, ErrorCode code = ErrorCode::InvalidInput) {
     parser.stop();  // the load then holds exactly the edges of the lines before this one
     batch.flush(sum, lineNo - 1);
     batch.finishEdges(lineNo - 1, false);
     report();
     rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Error,
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
-    lineError(lineNo, message);
+    lineError(lineNo, message, code);
   };
   try {
     for (auto chunk = parser.next(); chunk.lastLine != 0; chunk = parser.next()) {
@@ -461,7 +610,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
           ++sum.edges;
           continue;
         }
-        if (!parsed.error.empty()) fail(parsed.error);
+        if (!parsed.error.empty()) fail(parsed.error, parsed.errorCode);
         if (!batch.firstLine) batch.firstLine = lineNo;
         if (parsed.doc) batch.docs.push_back(std::move(*parsed.doc));
         if (auto* e = std::get_if<Entity>(&parsed.record))

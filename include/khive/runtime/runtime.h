@@ -190,6 +190,9 @@ class Runtime {
   const std::string& writeNamespace() const noexcept { return writeNs_; }
   const std::vector<std::string>& readNamespaces() const noexcept { return readNs_; }
   const std::string& actor() const noexcept { return options_.config.actor.id; }
+  // The [limits] of khive.toml: what validateEntity, validateNote, validateEdge, validateEvent
+  // and import enforce.
+  const Limits& limits() const noexcept { return options_.config.limits; }
   // True when the backend's text capability is supported (search documents are written).
   bool hasText() const noexcept { return hasText_; }
   const std::string& engine() const noexcept { return engine_; }
@@ -253,9 +256,13 @@ class Runtime {
   void recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
                    std::chrono::steady_clock::duration took, std::optional<Uuid> target = std::nullopt);
 
-  // Validation used by the verbs and by import (throw Error(InvalidInput)).
+  // Validation used by the verbs and by import (throw Error(InvalidInput)): vocabulary and
+  // ranges, and every text field and JSON value against limits() (UTF-8 without NUL, sizes,
+  // nesting), naming the field and the [limits] key.
   void validateEntity(const Entity& e) const;
   void validateNote(const Note& n) const;
+  // An imported event's fields (events the verbs append are khive's own).
+  void validateEvent(const Event& e) const;
   // Endpoint rules need the substrate of each endpoint ("entity" or "note").
   void validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const;
   // The substrate of a live entity or note, or "" when neither exists.

@@ -5,9 +5,14 @@
 // Records are validated like the verbs (vocabulary, endpoint rules, ranges) and written in
 // batches. A record without "namespace" goes to the write namespace.
 //
+// Every line is checked like the verbs' input ([limits] of khive.toml included; a line longer
+// than max_import_line_bytes is read through without being held) and its id must not be one of
+// a record of another type, stored or on an earlier line (Error(Conflict) naming the line).
+//
 // Failure semantics (tested): a malformed or invalid line stops the import with
-// Error(InvalidInput) naming the line; every record on the lines before it is committed
-// (the pending batch is flushed first), nothing from that line on is written. A batch that
+// Error(InvalidInput) naming the line (Conflict for an id of another record type); every
+// record on the lines before it is committed (the pending batch is flushed first), nothing
+// from that line on is written. A batch that
 // fails to write (e.g. an id stored in another namespace) stops the import too: the batches
 // before it and the edges of the lines before it are committed, no edge from its lines on
 // is, and of the batch itself what the store committed row by row stays. Re-running
@@ -47,6 +52,10 @@ struct TransferOptions {
   std::size_t batchSize = 40000;
   // Called after every committed batch (and once at the end).
   std::function<void(const TransferProgress&)> progress;
+  // Import checks that no line reuses the id of a record of another type. The ids of a table
+  // with at most this many rows are read into memory when the import starts; a larger table
+  // is asked once per chunk of lines for the chunk's ids.
+  std::int64_t idPreloadRows = 100'000;
 };
 
 TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options = {});

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "khive/storage/record_checks.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -34,6 +35,7 @@ void validate(const Entity& e, std::string_view op) {
   if (e.kind.empty()) bad("entity kind is empty");
   if (e.name.empty()) bad("entity name is empty");
   if (!e.properties.is_object()) bad("entity properties must be a JSON object, got " + std::string(e.properties.type_name()));
+  storage::checkRecordText(e, kCap, op);
 }
 
 Entity prepare(const Entity& in, Micros now, std::string_view op) {

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "khive/storage/record_checks.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -23,6 +24,7 @@ void validate(const Event& e, std::string_view op) {
   if (e.verb.empty()) bad("event verb is empty");
   if (!e.payload.is_object()) bad("event payload must be a JSON object");
   if (e.durationUs < 0) bad("event duration_us must be >= 0");
+  storage::checkRecordText(e, kCap, op);
 }
 
 Event prepare(const Event& in, Micros now, std::string_view op) {

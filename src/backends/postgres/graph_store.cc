@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "khive/storage/record_checks.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -44,6 +45,7 @@ void validate(const Edge& e, std::string_view op) {
   if (!std::isfinite(e.weight) || e.weight < 0 || e.weight > 1)
     invalid(op, fmt::format("edge weight must be within [0, 1], got {}", e.weight));
   if (!e.metadata.is_object()) invalid(op, "edge metadata must be a JSON object");
+  storage::checkRecordText(e, kCap, op);
 }
 
 Edge readEdge(const Result& r, int i) {

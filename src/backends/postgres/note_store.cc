@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "khive/storage/record_checks.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -36,6 +37,7 @@ void validate(const Note& n, std::string_view op) {
   if (n.decayFactor && !(std::isfinite(*n.decayFactor) && *n.decayFactor >= 0))
     bad(fmt::format("note decay_factor must be >= 0, got {}", *n.decayFactor));
   if (!n.properties.is_object()) bad("note properties must be a JSON object");
+  storage::checkRecordText(n, kCap, op);
 }
 
 Note prepare(const Note& in, Micros now, std::string_view op) {

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "khive/storage/record_checks.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -17,6 +18,7 @@ void validate(const Event& e) {
   if (e.verb.empty()) bad("event verb is empty");
   if (!e.payload.is_object()) bad("event payload must be a JSON object");
   if (e.durationUs < 0) bad("event duration_us must be >= 0");
+  storage::checkRecordText(e, kCap, "append");
 }
 
 Event readEvent(const Stmt& s) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "khive/storage/record_checks.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -32,6 +33,7 @@ void validate(const Edge& e) {
   if (!std::isfinite(e.weight) || e.weight < 0 || e.weight > 1)
     invalid("upsert_edge", fmt::format("edge weight must be within [0, 1], got {}", e.weight));
   if (!e.metadata.is_object()) invalid("upsert_edge", "edge metadata must be a JSON object");
+  storage::checkRecordText(e, kCap, "upsert_edge");
 }
 
 Edge readEdge(const Stmt& s) {

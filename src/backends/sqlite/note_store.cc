@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "khive/storage/record_checks.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -24,6 +25,7 @@ void validate(const Note& n, std::string_view op) {
   if (n.decayFactor && !(std::isfinite(*n.decayFactor) && *n.decayFactor >= 0))
     bad(fmt::format("note decay_factor must be >= 0, got {}", *n.decayFactor));
   if (!n.properties.is_object()) bad("note properties must be a JSON object");
+  storage::checkRecordText(n, kCap, op);
 }
 
 Note readNote(const Stmt& s) {

@@ -1,0 +1,31 @@
+// Limits at the runtime's boundary (khive/core/limits.h): the checks validateEntity,
+// validateNote, validateEdge and validateEvent run on every field before anything is written.
+// Each throws Error(InvalidInput, "runtime", "validate") naming the field, its size and the
+// [limits] key that raises the limit. Pure functions: thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "khive/core/json.h"
+#include "khive/core/limits.h"
+
+namespace khive::runtime {
+
+// A short text field (name, kind, relation, tag, ...): UTF-8 without NUL, at most
+// limits.maxNameBytes.
+void checkNameField(std::string_view value, std::string_view field, const Limits& limits);
+// A long text field (description, content): UTF-8 without NUL, at most limits.maxTextBytes.
+void checkTextField(std::string_view value, std::string_view field, const Limits& limits);
+// A list field's length against limits.maxTags.
+void checkTagCount(std::size_t count, std::string_view field, const Limits& limits);
+// A JSON value (properties, metadata, payload): nesting at most limits.maxJsonDepth, every
+// string UTF-8 without NUL, serialised size at most limits.maxJsonBytes.
+void checkJsonField(const Json& value, std::string_view field, const Limits& limits);
+
+// The nesting depth of the JSON text `text` (its deepest run of open objects and arrays),
+// counted without parsing it, and no further than stopAfter + 1. For refusing a line that
+// nests too deep before a parser recurses into it.
+int jsonTextDepth(std::string_view text, int stopAfter);
+
+}  // namespace khive::runtime
