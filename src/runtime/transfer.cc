@@ -31,8 +31,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-[[noreturn]] void lineError(std::int64_t line, std::string_view message) {
-  throw Error(ErrorCode::InvalidInput, "import", "jsonl", fmt::format("line {}: {}", line, message));
+[[noreturn]] void lineError(std::int64_t line, std::string_view message, ErrorCode code = ErrorCode::InvalidInput) {
+  throw Error(code, "import", "jsonl", fmt::format("line {}: {}", line, message));
 }
 
 void checkSummary(const storage::BatchWriteSummary& s, std::string_view what, std::int64_t lastLine,
@@ -58,6 +58,7 @@ struct ParsedLine {
   Record record;
   std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
   std::string error;                         // why the line is not a record, as reported for its line number
+  ErrorCode errorCode = ErrorCode::InvalidInput;  // of `error`: PermissionDenied for a namespace the importer may not write
 };
 
 // Decodes one non-blank line; throws nothing. Plain edge lines, most of a large graph's
@@ -143,9 +144,11 @@ class Checker {
       } else if (auto* ev = std::get_if<Event>(&p.record)) {
         if (ev->ns.empty()) ev->ns = rt_.writeNamespace();
         checkNamespace(ev->ns);
+        rt_.checkGrant("import", ev->ns);  // no line writes another namespace's audit log
       }
     } catch (const Error& e) {
       p.error = e.message();
+      p.errorCode = e.code();
       p.record = {};
     }
   }
@@ -436,14 +439,15 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     if (options.progress) options.progress(prog);
   };
   LineParser parser(in, rt, batch.holdingLoad());
-  auto fail = [&](std::string_view message) {
+  auto fail = [&](std::string_view message, ErrorCode code) {
     parser.stop();  // the load then holds exactly the edges of the lines before this one
     batch.flush(sum, lineNo - 1);
     batch.finishEdges(lineNo - 1, false);
     report();
-    rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Error,
+    rt.recordEvent("import", Substrate::Entity, "jsonl",
+                   code == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error,
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
-    lineError(lineNo, message);
+    lineError(lineNo, message, code);
   };
   try {
     for (auto chunk = parser.next(); chunk.lastLine != 0; chunk = parser.next()) {
@@ -461,7 +465,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
           ++sum.edges;
           continue;
         }
-        if (!parsed.error.empty()) fail(parsed.error);
+        if (!parsed.error.empty()) fail(parsed.error, parsed.errorCode);
         if (!batch.firstLine) batch.firstLine = lineNo;
         if (parsed.doc) batch.docs.push_back(std::move(*parsed.doc));
         if (auto* e = std::get_if<Entity>(&parsed.record))
