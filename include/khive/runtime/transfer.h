@@ -3,10 +3,13 @@
 //
 // JSONL: one record per line, {"type": "entity"|"note"|"edge"|"event", ...fields of codec.h}.
 // Records are validated like the verbs (vocabulary, endpoint rules, ranges) and written in
-// batches. A record without "namespace" goes to the write namespace.
+// batches. A record without "namespace" goes to the write namespace. Every line's namespace,
+// events included, must be one the importer may write for "import" (Runtime::checkGrant), and
+// an edge's endpoints must be in the read scope or on earlier lines.
 //
 // Failure semantics (tested): a malformed or invalid line stops the import with
-// Error(InvalidInput) naming the line; every record on the lines before it is committed
+// Error(InvalidInput) naming the line, a line in a namespace the importer may not write with
+// Error(PermissionDenied) naming the line; every record on the lines before it is committed
 // (the pending batch is flushed first), nothing from that line on is written. A batch that
 // fails to write (e.g. an id stored in another namespace) stops the import too: the batches
 // before it and the edges of the lines before it are committed, no edge from its lines on
