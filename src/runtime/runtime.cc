@@ -541,8 +541,13 @@ Edge Runtime::link(const LinkInput& in) {
     for (int i = 0; i < 2; ++i) {
       const Uuid& end = i == 0 ? in.source : in.target;
       std::optional<std::string> ns;
-      if (auto en = backend_->entities().getEntity(end)) ns = en->ns, types[i] = "entity";
-      else if (auto no = backend_->notes().getNote(end)) ns = no->ns, types[i] = "note";
+      if (auto en = backend_->entities().getEntity(end)) {
+        ns = en->ns;
+        types[i] = "entity";
+      } else if (auto no = backend_->notes().getNote(end)) {
+        ns = no->ns;
+        types[i] = "note";
+      }
       if (!ns || !inReadScope(*ns))
         throw Error(ErrorCode::NotFound, "runtime", "link", fmt::format("no live entity or note {}", end.str()));
       checkGrant("link", *ns);

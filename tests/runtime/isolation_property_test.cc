@@ -150,6 +150,16 @@ TEST_P(IsolationProperty, NoActorReadsOrChangesAnythingOutsideItsScope) {
         a.grants.push_back(gr);
       }
     }
+    // Two actors see everything with fixed grants, so every seed reaches both sides of the rule
+    // for every write verb: actor0 may do anything in its write namespace only, actor1 anything
+    // anywhere but create.
+    if (i == 0) {
+      a.visible = kNs;
+      a.grants = {Grant{.actor = a.id, .verbs = {"*"}, .namespaces = {a.writeNs}}};
+    } else if (i == 1) {
+      a.visible = kNs;
+      a.grants = {Grant{.actor = a.id, .verbs = {"update", "delete", "merge", "link", "import"}, .namespaces = {"*"}}};
+    }
     auto rt = store_->runtime(a);
     actors.push_back({a, rt->readNamespaces(), std::move(rt)});
     EXPECT_EQ(actors.back().scope.size(), khive::testing::readScopeOf(a).size());

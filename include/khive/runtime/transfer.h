@@ -3,16 +3,18 @@
 //
 // JSONL: one record per line, {"type": "entity"|"note"|"edge"|"event", ...fields of codec.h}.
 // Records are validated like the verbs (vocabulary, endpoint rules, ranges) and written in
-// batches. A record without "namespace" goes to the write namespace.
+// batches. A record without "namespace" goes to the write namespace. Every line's namespace,
+// events included, must be one the importer may write for "import" (Runtime::checkGrant), and
+// an edge's endpoints must be in the read scope or on earlier lines.
 //
 // Every line is checked like the verbs' input ([limits] of khive.toml included; a line longer
 // than max_import_line_bytes is read through without being held) and its id must not be one of
 // a record of another type, stored or on an earlier line (Error(Conflict) naming the line).
 //
 // Failure semantics (tested): a malformed or invalid line stops the import with
-// Error(InvalidInput) naming the line (Conflict for an id of another record type); every
-// record on the lines before it is committed (the pending batch is flushed first), nothing
-// from that line on is written. A batch that
+// Error(InvalidInput) naming the line (Conflict for an id of another record type, PermissionDenied
+// for a namespace the importer may not write); every record on the lines before it is committed
+// (the pending batch is flushed first), nothing from that line on is written. A batch that
 // fails to write (e.g. an id stored in another namespace) stops the import too: the batches
 // before it and the edges of the lines before it are committed, no edge from its lines on
 // is, and of the batch itself what the store committed row by row stays. Re-running
