@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "backends/sqlite/migrations.h"
@@ -241,6 +242,7 @@ void Database::migrate() {
   const auto& all = migrations();
   const int latest = all.empty() ? 0 : all.back().version;
   if (!readOnlyReason_.empty()) {
+    // Read-only: nothing is applied; a schema this build cannot read is refused.
     auto stmt = writer_->prepare("SELECT coalesce(max(version), 0) FROM _schema_migrations", kCap, "migrate");
     stmt.step();
     schemaVersion_ = static_cast<int>(stmt.getInt(0));
