@@ -177,7 +177,8 @@ void printSummary(const Globals& g, const runtime::TransferSummary& s, bool impo
   Json j;
   if (import) {
     counts["text_documents"] = s.textDocuments;
-    j = Json{{"lines_read", s.lines}, {"written", counts}, {"skipped", Json{{"events_already_present", s.skippedEvents}}}};
+    j = Json{
+        {"lines_read", s.lines}, {"written", counts}, {"skipped", Json{{"events_already_present", s.skippedEvents}}}};
   } else {
     j = Json{{"lines_written", s.lines}, {"exported", counts}};
   }
@@ -185,16 +186,20 @@ void printSummary(const Globals& g, const runtime::TransferSummary& s, bool impo
   j["records_per_second"] = rate;
   if (jsonOut(g)) fmt::print("{}\n", j.dump());
   else if (import)
-    fmt::print(stderr, "read {} lines; wrote {} entities, {} notes, {} edges, {} events; skipped {} events already present; {:.1f}s ({:.0f} records/s)\n",
+    fmt::print(stderr,
+               "read {} lines; wrote {} entities, {} notes, {} edges, {} events; skipped {} events already present; "
+               "{:.1f}s ({:.0f} records/s)\n",
                s.lines, s.entities, s.notes, s.edges, s.events, s.skippedEvents, s.seconds, rate);
   else
-    fmt::print(stderr, "exported {} lines: {} entities, {} notes, {} edges, {} events; {:.1f}s ({:.0f} records/s)\n", s.lines,
-               s.entities, s.notes, s.edges, s.events, s.seconds, rate);
+    fmt::print(stderr, "exported {} lines: {} entities, {} notes, {} edges, {} events; {:.1f}s ({:.0f} records/s)\n",
+               s.lines, s.entities, s.notes, s.edges, s.events, s.seconds, rate);
 }
 
 // A repeatable option whose every occurrence is one value, taken as given: "[a,b]" is one
 // value, not the list a, b, and "[]" is not an empty list.
-CLI::Option* literal(CLI::Option* o) { return o->allow_extra_args(false); }
+CLI::Option* literal(CLI::Option* o) {
+  return o->allow_extra_args(false);
+}
 
 // `khive [global options] search ... -- WORDS`: the words after the first `--` are search text
 // as typed (they may start with '-'). Removes them and the `--` from `args` and returns them;
@@ -203,9 +208,12 @@ std::vector<std::string> takeSearchTail(std::vector<char*>& args) {
   std::size_t i = 1;
   while (i < args.size()) {
     std::string_view a = args[i];
-    if (a == "--config" || a == "--db" || a == "--backend" || a == "--namespace") i += 2;
-    else if (a.starts_with("-") && a != "--") ++i;
-    else break;
+    if (a == "--config" || a == "--db" || a == "--backend" || a == "--namespace")
+      i += 2;
+    else if (a.starts_with("-") && a != "--")
+      ++i;
+    else
+      break;
   }
   if (i >= args.size() || std::string_view(args[i]) != "search") return {};
   auto mark = std::find_if(args.begin() + static_cast<std::ptrdiff_t>(i), args.end(),
@@ -223,13 +231,15 @@ std::string searchText(const std::optional<std::string>& first, const std::vecto
   std::string text = first.value_or("");
   for (const auto& w : rest) {
     if (w.size() > 1 && w[0] == '-')
-      throw Error(ErrorCode::InvalidInput, "cli", "args",
-                  fmt::format("search has no option {} (text starting with '-' goes after --: khive search -- {})", w, w));
+      throw Error(
+          ErrorCode::InvalidInput, "cli", "args",
+          fmt::format("search has no option {} (text starting with '-' goes after --: khive search -- {})", w, w));
     text += " " + w;
   }
   for (const auto& w : tail) text += (text.empty() ? "" : " ") + w;
   if (!first && tail.empty())
-    throw Error(ErrorCode::InvalidInput, "cli", "args", "search needs text: khive search WORDS (or khive search -- WORDS)");
+    throw Error(ErrorCode::InvalidInput, "cli", "args",
+                "search needs text: khive search WORDS (or khive search -- WORDS)");
   return text;
 }
 
@@ -565,7 +575,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     } else if (importSrc == "-") {
       struct stat in {};
       if (::fstat(STDIN_FILENO, &in) == 0 && S_ISDIR(in.st_mode))
-        throw Error(ErrorCode::InvalidInput, "cli", "import", "standard input is a directory; import reads JSONL from a file or a pipe");
+        throw Error(ErrorCode::InvalidInput, "cli", "import",
+                    "standard input is a directory; import reads JSONL from a file or a pipe");
       Progress progress("import", 0);
       s = runtime::importJsonl(rt, std::cin, {.batchSize = batch, .progress = std::ref(progress)});
     } else {
@@ -574,7 +585,9 @@ int run(int argc, char** argv, const FrontEnds& fe) {
         throw Error(ErrorCode::InvalidInput, "cli", "import",
                     fmt::format("{} is a directory; import reads a JSONL file, or '-' for stdin", importSrc));
       std::ifstream in(importSrc, std::ios::binary);
-      if (!in) throw Error(ErrorCode::NotFound, "cli", "import", fmt::format("cannot read {}: {}", importSrc, std::strerror(errno)));
+      if (!in)
+        throw Error(ErrorCode::NotFound, "cli", "import",
+                    fmt::format("cannot read {}: {}", importSrc, std::strerror(errno)));
       std::error_code ec;
       Progress progress("import", static_cast<std::int64_t>(std::filesystem::file_size(importSrc, ec)));
       s = runtime::importJsonl(rt, in, {.batchSize = batch, .progress = std::ref(progress)});

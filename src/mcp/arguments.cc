@@ -27,7 +27,9 @@ bool hasType(const Json& v, std::string_view type) {
   return false;
 }
 
-std::string_view article(std::string_view type) { return type == "integer" || type == "object" || type == "array" ? "an" : "a"; }
+std::string_view article(std::string_view type) {
+  return type == "integer" || type == "object" || type == "array" ? "an" : "a";
+}
 
 }  // namespace
 
@@ -40,7 +42,8 @@ std::optional<ArgumentProblem> checkArguments(std::string_view tool, const Json&
     const std::string& name = it.key();
     const Json& value = it.value();
     if (!properties.contains(name)) {
-      std::string list = allowed.empty() ? "it takes no arguments" : fmt::format("its arguments are {}", fmt::join(allowed, ", "));
+      std::string list =
+          allowed.empty() ? "it takes no arguments" : fmt::format("its arguments are {}", fmt::join(allowed, ", "));
       return ArgumentProblem{fmt::format("unknown argument '{}' for tool '{}': {}; nothing was done", name, tool, list),
                              Json{{"argument", name}, {"problem", "unknown"}, {"allowed", allowed}}};
     }
@@ -48,16 +51,18 @@ std::optional<ArgumentProblem> checkArguments(std::string_view tool, const Json&
     const std::string type = p.value("type", "");
     auto wrongType = [&](std::string expected, std::string_view got) {
       std::string hint = got == "null" ? " (leave an optional argument out instead of null)" : "";
-      return ArgumentProblem{fmt::format("argument '{}' of tool '{}' must be {}, not {}{}; nothing was done", name, tool,
-                                         expected, got, hint),
+      return ArgumentProblem{fmt::format("argument '{}' of tool '{}' must be {}, not {}{}; nothing was done", name,
+                                         tool, expected, got, hint),
                              Json{{"argument", name}, {"problem", "type"}, {"expected", expected}}};
     };
-    if (!type.empty() && !hasType(value, type)) return wrongType(fmt::format("{} {}", article(type), type), jsonTypeName(value));
+    if (!type.empty() && !hasType(value, type))
+      return wrongType(fmt::format("{} {}", article(type), type), jsonTypeName(value));
     if (type == "array" && p.contains("items") && p["items"].contains("type")) {
       const std::string itemType = p["items"]["type"].get<std::string>();
       for (const auto& item : value)
         if (!hasType(item, itemType))
-          return wrongType(fmt::format("an array of {}s", itemType), fmt::format("an array holding {}", jsonTypeName(item)));
+          return wrongType(fmt::format("an array of {}s", itemType),
+                           fmt::format("an array holding {}", jsonTypeName(item)));
     }
     if (p.contains("enum")) {
       bool member = false;
@@ -65,8 +70,8 @@ std::optional<ArgumentProblem> checkArguments(std::string_view tool, const Json&
       if (!member) {
         std::vector<std::string> options;
         for (const auto& e : p["enum"]) options.push_back(e.is_string() ? e.get<std::string>() : e.dump());
-        return ArgumentProblem{fmt::format("argument '{}' of tool '{}' must be one of {}, not {}; nothing was done", name, tool,
-                                           fmt::join(options, ", "), value.dump()),
+        return ArgumentProblem{fmt::format("argument '{}' of tool '{}' must be one of {}, not {}; nothing was done",
+                                           name, tool, fmt::join(options, ", "), value.dump()),
                                Json{{"argument", name}, {"problem", "enum"}, {"allowed", options}}};
       }
     }

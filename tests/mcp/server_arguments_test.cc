@@ -14,7 +14,8 @@ namespace {
 class ServerArguments : public ::testing::Test {
  protected:
   void SetUp() override {
-    rt_ = std::make_unique<runtime::Runtime>(runtime::openBackendUrl("sqlite::memory:", {"*"}), runtime::RuntimeOptions{});
+    rt_ = std::make_unique<runtime::Runtime>(runtime::openBackendUrl("sqlite::memory:", {"*"}),
+                                             runtime::RuntimeOptions{});
     server_ = std::make_unique<mcp::Server>(*rt_);
     a_ = rt_->createEntity({.kind = "concept", .name = "a"});
     b_ = rt_->createEntity({.kind = "concept", .name = "b"});
@@ -22,7 +23,9 @@ class ServerArguments : public ::testing::Test {
   }
 
   Json call(const std::string& tool, const Json& args) {
-    auto r = server_->handle(Json{{"jsonrpc", "2.0"}, {"id", ++id_}, {"method", "tools/call"},
+    auto r = server_->handle(Json{{"jsonrpc", "2.0"},
+                                  {"id", ++id_},
+                                  {"method", "tools/call"},
                                   {"params", Json{{"name", tool}, {"arguments", args}}}});
     EXPECT_TRUE(r.has_value());
     return r ? *r : Json();
@@ -34,13 +37,20 @@ class ServerArguments : public ::testing::Test {
     const Json& schema = tool["inputSchema"];
     for (const auto& name : schema.value("required", Json::array())) {
       const std::string n = name.get<std::string>();
-      if (n == "kind") args[n] = tool["name"] == "create_note" ? "observation" : "concept";
-      else if (n == "roots") args[n] = Json::array({a_.id.str()});
-      else if (n == "relation") args[n] = "depends_on";
-      else if (n == "text") args[n] = tool["name"] == "query" ? "MATCH (a:concept) RETURN a.name" : "a";
-      else if (n == "from" || n == "source" || n == "id") args[n] = a_.id.str();
-      else if (n == "into" || n == "to" || n == "target") args[n] = b_.id.str();
-      else args[n] = "x";
+      if (n == "kind")
+        args[n] = tool["name"] == "create_note" ? "observation" : "concept";
+      else if (n == "roots")
+        args[n] = Json::array({a_.id.str()});
+      else if (n == "relation")
+        args[n] = "depends_on";
+      else if (n == "text")
+        args[n] = tool["name"] == "query" ? "MATCH (a:concept) RETURN a.name" : "a";
+      else if (n == "from" || n == "source" || n == "id")
+        args[n] = a_.id.str();
+      else if (n == "into" || n == "to" || n == "target")
+        args[n] = b_.id.str();
+      else
+        args[n] = "x";
     }
     return args;
   }
@@ -49,7 +59,8 @@ class ServerArguments : public ::testing::Test {
   std::string state() {
     auto s = rt_->stats();
     auto live = rt_->get(a_.id);
-    return fmt::format("{}/{}/{}/{}/{}", s.entities, s.notes, s.edges, s.events, live ? runtime::toJson(*live).dump() : "gone");
+    return fmt::format("{}/{}/{}/{}/{}", s.entities, s.notes, s.edges, s.events,
+                       live ? runtime::toJson(*live).dump() : "gone");
   }
 
   void expectRefused(const std::string& tool, const Json& args, const std::string& argument) {
@@ -112,7 +123,8 @@ TEST_F(ServerArguments, EveryToolRefusesArgumentsOfTheWrongType) {
 }
 
 TEST_F(ServerArguments, DeclaredArgumentsStillWork) {
-  Json r = call("search", Json{{"text", "a"}, {"limit", 5}, {"scope", "entities"}, {"kinds", Json::array({"concept"})}});
+  Json r =
+      call("search", Json{{"text", "a"}, {"limit", 5}, {"scope", "entities"}, {"kinds", Json::array({"concept"})}});
   ASSERT_TRUE(r.contains("result")) << r.dump();
   EXPECT_EQ(r["result"]["isError"], false) << r.dump();
   r = call("delete", Json{{"id", a_.id.str()}, {"hard", false}});

@@ -37,8 +37,9 @@ TEST_P(PgForeignSchema, IsRefusedAndUntouched) {
   run("CREATE SCHEMA " + schema);
   run("CREATE TABLE " + schema + ".users (id int PRIMARY KEY, name text)");
   run("CREATE TABLE " + schema + ".orders (id int)");
-  const std::string listing = "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '" +
-                              schema + "' ORDER BY 1";
+  const std::string listing =
+      "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '" + schema +
+      "' ORDER BY 1";
   const std::string before = run(listing);
 
   backends::PostgresOptions o;
@@ -53,7 +54,8 @@ TEST_P(PgForeignSchema, IsRefusedAndUntouched) {
     ADD_FAILURE() << "opened another program's schema";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(e.message().find("schema " + schema + " is not a khive schema: it has tables orders, users"), std::string::npos)
+    EXPECT_NE(e.message().find("schema " + schema + " is not a khive schema: it has tables orders, users"),
+              std::string::npos)
         << e.message();
   }
   EXPECT_EQ(run(listing), before) << "khive created something in the schema";
@@ -61,7 +63,8 @@ TEST_P(PgForeignSchema, IsRefusedAndUntouched) {
   run("DROP SCHEMA " + schema + " CASCADE");
 }
 
-INSTANTIATE_TEST_SUITE_P(Postgres, PgForeignSchema, ::testing::ValuesIn(testing::postgresCases()), testing::BackendCaseName{});
+INSTANTIATE_TEST_SUITE_P(Postgres, PgForeignSchema, ::testing::ValuesIn(testing::postgresCases()),
+                         testing::BackendCaseName{});
 
 }  // namespace
 }  // namespace khive

@@ -39,23 +39,42 @@ TEST_P(MergeEdges, WinnerKeepsItsOwnEdgeOnACollision) {
   auto loser = entity("loser"), winner = entity("winner"), target = entity("target"), source = entity("source"),
        other = entity("other"), peer = entity("peer");
   // Outgoing, incoming and symmetric collisions: the winner has each key already.
-  rt_->link({.source = loser.id, .target = target.id, .relation = "instance_of", .weight = 0.3, .metadata = {{"from", "loser"}}});
-  const Edge winnerOut = rt_->link(
-      {.source = winner.id, .target = target.id, .relation = "instance_of", .weight = 0.9, .metadata = {{"from", "winner"}}});
-  rt_->link({.source = source.id, .target = loser.id, .relation = "part_of", .weight = 0.2, .metadata = {{"from", "loser"}}});
-  const Edge winnerIn = rt_->link(
-      {.source = source.id, .target = winner.id, .relation = "part_of", .weight = 0.8, .metadata = {{"from", "winner"}}});
-  rt_->link({.source = peer.id, .target = loser.id, .relation = "competes_with", .weight = 0.1, .metadata = {{"from", "loser"}}});
-  const Edge winnerSym = rt_->link(
-      {.source = winner.id, .target = peer.id, .relation = "competes_with", .weight = 0.7, .metadata = {{"from", "winner"}}});
+  rt_->link({.source = loser.id,
+             .target = target.id,
+             .relation = "instance_of",
+             .weight = 0.3,
+             .metadata = {{"from", "loser"}}});
+  const Edge winnerOut = rt_->link({.source = winner.id,
+                                    .target = target.id,
+                                    .relation = "instance_of",
+                                    .weight = 0.9,
+                                    .metadata = {{"from", "winner"}}});
+  rt_->link(
+      {.source = source.id, .target = loser.id, .relation = "part_of", .weight = 0.2, .metadata = {{"from", "loser"}}});
+  const Edge winnerIn = rt_->link({.source = source.id,
+                                   .target = winner.id,
+                                   .relation = "part_of",
+                                   .weight = 0.8,
+                                   .metadata = {{"from", "winner"}}});
+  rt_->link({.source = peer.id,
+             .target = loser.id,
+             .relation = "competes_with",
+             .weight = 0.1,
+             .metadata = {{"from", "loser"}}});
+  const Edge winnerSym = rt_->link({.source = winner.id,
+                                    .target = peer.id,
+                                    .relation = "competes_with",
+                                    .weight = 0.7,
+                                    .metadata = {{"from", "winner"}}});
   // No collision: moves with its weight and metadata.
-  rt_->link({.source = loser.id, .target = other.id, .relation = "extends", .weight = 0.4, .metadata = {{"from", "loser"}}});
+  rt_->link(
+      {.source = loser.id, .target = other.id, .relation = "extends", .weight = 0.4, .metadata = {{"from", "loser"}}});
 
   rt_->merge(loser.id, winner.id);
 
-  for (const auto& [mine, source_, relation, target_] :
-       {std::tuple{winnerOut, winner.id, "instance_of", target.id}, std::tuple{winnerIn, source.id, "part_of", winner.id},
-        std::tuple{winnerSym, winner.id, "competes_with", peer.id}}) {
+  for (const auto& [mine, source_, relation, target_] : {std::tuple{winnerOut, winner.id, "instance_of", target.id},
+                                                         std::tuple{winnerIn, source.id, "part_of", winner.id},
+                                                         std::tuple{winnerSym, winner.id, "competes_with", peer.id}}) {
     Edge e = edge(source_, relation, target_);
     EXPECT_EQ(e.id, mine.id) << relation;
     EXPECT_DOUBLE_EQ(e.weight, mine.weight) << relation;

@@ -72,7 +72,8 @@ TEST_F(SqliteOpenGuard, AnotherProgramsDatabaseIsRefusedAndUntouched) {
   for (bool readOnly : {false, true}) {
     Error e = openError(readOnly);
     EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(e.message().find("'" + path_ + "' is not a khive database: it has tables orders, users"), std::string::npos)
+    EXPECT_NE(e.message().find("'" + path_ + "' is not a khive database: it has tables orders, users"),
+              std::string::npos)
         << e.message();
     EXPECT_EQ(snapshot(), before) << "the file (and its directory) must stay as they were";
   }
@@ -83,7 +84,8 @@ TEST_F(SqliteOpenGuard, AFileThatIsNotSqliteIsRefusedAndUntouched) {
   const auto before = snapshot();
   Error e = openError();
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
-  EXPECT_NE(e.message().find("is not a khive database: it is not an SQLite database file"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("is not a khive database: it is not an SQLite database file"), std::string::npos)
+      << e.message();
   EXPECT_EQ(snapshot(), before);
 }
 

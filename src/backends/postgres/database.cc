@@ -163,7 +163,8 @@ void Database::migrate() {
     // A schema holding another program's tables and no khive ledger is refused before
     // anything is created in it.
     auto held = c.exec(
-        "SELECT coalesce(string_agg(c.relname, ', ' ORDER BY c.relname) FILTER (WHERE c.relname <> '_schema_migrations'), ''), "
+        "SELECT coalesce(string_agg(c.relname, ', ' ORDER BY c.relname) FILTER (WHERE c.relname <> "
+        "'_schema_migrations'), ''), "
         "count(*) FILTER (WHERE c.relname = '_schema_migrations') > 0 "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",

@@ -39,8 +39,10 @@ std::string readOnlyReasonFor(const backends::SqliteOptions& o) {
 std::string immutableUri(const std::string& path) {
   std::string out = "file:";
   for (unsigned char c : std::filesystem::absolute(path).string()) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out + "?immutable=1";
 }
@@ -215,8 +217,10 @@ bool Database::checkKhiveFile(Conn& conn) {
         kCap, "open");
     while (stmt.step()) {
       auto name = stmt.getText(0);
-      if (name == "_schema_migrations") ledger = true;
-      else tables.push_back(std::move(name));
+      if (name == "_schema_migrations")
+        ledger = true;
+      else
+        tables.push_back(std::move(name));
     }
   } catch (const Error&) {
     if ((sqlite3_extended_errcode(conn.db()) & 0xFF) != SQLITE_NOTADB) throw;
@@ -305,9 +309,9 @@ Database::WriteLease Database::acquireWriter(std::string_view capability, std::s
 Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
                                              std::string_view operation) {
   if (!readOnlyReason_.empty())
-    throw Error(ErrorCode::PermissionDenied, std::string(capability), std::string(operation),
-                fmt::format("database '{}' is read-only ({}): writes are refused, reads work", location_,
-                            readOnlyReason_));
+    throw Error(
+        ErrorCode::PermissionDenied, std::string(capability), std::string(operation),
+        fmt::format("database '{}' is read-only ({}): writes are refused, reads work", location_, readOnlyReason_));
   const auto self = std::this_thread::get_id();
   if (writerOwner_.load() == self) {
     ++writerDepth_;
