@@ -1,11 +1,14 @@
 #include "khive/cli/cli.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -166,14 +169,78 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-void printSummary(const Globals& g, const runtime::TransferSummary& s, const char* verb) {
-  Json j{{"lines", s.lines},   {"entities", s.entities}, {"notes", s.notes},   {"edges", s.edges},
-         {"events", s.events}, {"skipped_events", s.skippedEvents}, {"text_documents", s.textDocuments},
-         {"seconds", s.seconds}, {"records_per_second", s.seconds > 0 ? static_cast<double>(s.records()) / s.seconds : 0.0}};
+// An import reports the lines it read and the records it wrote (inserted or updated) per type;
+// an export the lines it wrote, one record each.
+void printSummary(const Globals& g, const runtime::TransferSummary& s, bool import) {
+  const double rate = s.seconds > 0 ? static_cast<double>(s.records()) / s.seconds : 0.0;
+  Json counts{{"entities", s.entities}, {"notes", s.notes}, {"edges", s.edges}, {"events", s.events}};
+  Json j;
+  if (import) {
+    counts["text_documents"] = s.textDocuments;
+    j = Json{
+        {"lines_read", s.lines}, {"written", counts}, {"skipped", Json{{"events_already_present", s.skippedEvents}}}};
+  } else {
+    j = Json{{"lines_written", s.lines}, {"exported", counts}};
+  }
+  j["seconds"] = s.seconds;
+  j["records_per_second"] = rate;
   if (jsonOut(g)) fmt::print("{}\n", j.dump());
+  else if (import)
+    fmt::print(stderr,
+               "read {} lines; wrote {} entities, {} notes, {} edges, {} events; skipped {} events already present; "
+               "{:.1f}s ({:.0f} records/s)\n",
+               s.lines, s.entities, s.notes, s.edges, s.events, s.skippedEvents, s.seconds, rate);
   else
-    fmt::print(stderr, "{} {} entities, {} notes, {} edges, {} events in {:.1f}s ({:.0f} records/s)\n", verb, s.entities, s.notes,
-               s.edges, s.events, s.seconds, j["records_per_second"].get<double>());
+    fmt::print(stderr, "exported {} lines: {} entities, {} notes, {} edges, {} events; {:.1f}s ({:.0f} records/s)\n",
+               s.lines, s.entities, s.notes, s.edges, s.events, s.seconds, rate);
+}
+
+// A repeatable option whose every occurrence is one value, taken as given: "[a,b]" is one
+// value, not the list a, b, and "[]" is not an empty list.
+CLI::Option* literal(CLI::Option* o) {
+  return o->allow_extra_args(false);
+}
+
+// `khive [global options] search ... -- WORDS`: the words after the first `--` are search text
+// as typed (they may start with '-'). Removes them and the `--` from `args` and returns them;
+// leaves other commands' arguments alone.
+std::vector<std::string> takeSearchTail(std::vector<char*>& args) {
+  std::size_t i = 1;
+  while (i < args.size()) {
+    std::string_view a = args[i];
+    if (a == "--config" || a == "--db" || a == "--backend" || a == "--namespace")
+      i += 2;
+    else if (a.starts_with("-") && a != "--")
+      ++i;
+    else
+      break;
+  }
+  if (i >= args.size() || std::string_view(args[i]) != "search") return {};
+  auto mark = std::find_if(args.begin() + static_cast<std::ptrdiff_t>(i), args.end(),
+                           [](const char* a) { return std::string_view(a) == "--"; });
+  if (mark == args.end()) return {};
+  std::vector<std::string> tail(mark + 1, args.end());
+  args.erase(mark, args.end());
+  return tail;
+}
+
+// The search text: the words before `--` (any option-like one is an unknown option) and the
+// words after it, as typed.
+std::string searchText(const std::optional<std::string>& first, const std::vector<std::string>& rest,
+                       const std::vector<std::string>& tail) {
+  std::string text = first.value_or("");
+  for (const auto& w : rest) {
+    if (w.size() > 1 && w[0] == '-')
+      throw Error(
+          ErrorCode::InvalidInput, "cli", "args",
+          fmt::format("search has no option {} (text starting with '-' goes after --: khive search -- {})", w, w));
+    text += " " + w;
+  }
+  for (const auto& w : tail) text += (text.empty() ? "" : " ") + w;
+  if (!first && tail.empty())
+    throw Error(ErrorCode::InvalidInput, "cli", "args",
+                "search needs text: khive search WORDS (or khive search -- WORDS)");
+  return text;
 }
 
 std::string recordName(const runtime::NodeSummary& n) { return n.type == "missing" ? "(out of scope)" : n.name; }
@@ -223,7 +290,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   ce->add_option("--type", etype, "Entity type (free-form sub-kind)");
   ce->add_option("--properties", eprops, "Properties as a JSON object");
   ce->add_option("--prop", eprop, "A property key=value (repeatable; value parsed as JSON when it is JSON)");
-  ce->add_option("--tag", ein.tags, "A tag (repeatable)");
+  literal(ce->add_option("--tag", ein.tags, "A tag (repeatable)"));
   ce->add_option("--id", eid, "Use this UUID instead of a new one");
   ce->callback(withRt(true, [&](Runtime& rt) {
     ein.description = edesc;
@@ -289,7 +356,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   upd->add_option("--status", ustatus, "active or archived (notes)");
   upd->add_option("--properties", uprops, "JSON object merged into the properties (null removes a key)");
   upd->add_option("--prop", uprop, "key=value merged into the properties (repeatable)");
-  upd->add_option("--tag", utags, "Replace the tags with these (repeatable)");
+  literal(upd->add_option("--tag", utags, "Replace the tags with these (repeatable)"));
   upd->callback(withRt(false, [&](Runtime& rt) {
     if (ustatus) patch.status = parseNoteStatus(*ustatus);
     if (!uprops.empty() || !uprop.empty()) patch.properties = parseProps(uprop, uprops.empty() ? Json::object() : parseJsonArg("--properties", uprops));
@@ -435,18 +502,22 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   }));
 
   // search
-  std::vector<std::string> words;
+  std::optional<std::string> firstWord;
+  std::vector<std::string> searchTail;  // the words after `--` (takeSearchTail)
   runtime::SearchRequest sr;
   std::string scope = "mixed";
   auto* se = app.add_subcommand("search", "Full-text (and, with an embedding engine, vector) search");
-  se->add_option("text", words, "Search text")->required();
-  se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)");
+  // The words arrive as given: the first through `text`, the rest as the subcommand's extras
+  // (a list option would read "[a,b]" as two words and "[]" as none).
+  se->add_option("text", firstWord, "Search text (every word; text starting with '-' after --)");
+  se->allow_extras();
+  literal(se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)"));
   se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
   se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
   se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
              "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
   se->callback(withRt(false, [&](Runtime& rt) {
-    for (const auto& w : words) sr.text += (sr.text.empty() ? "" : " ") + w;
+    sr.text = searchText(firstWord, se->remaining(), searchTail);
     sr.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
     auto res = rt.search(sr);
     if (res.notice) fmt::print(stderr, "khive: note: {}\n", *res.notice);
@@ -502,16 +573,26 @@ int run(int argc, char** argv, const FrontEnds& fe) {
       Progress progress("wordnet", total);
       s = runtime::importWordnet(rt, dirPath, {.batchSize = batch, .progress = std::ref(progress)});
     } else if (importSrc == "-") {
+      struct stat in {};
+      if (::fstat(STDIN_FILENO, &in) == 0 && S_ISDIR(in.st_mode))
+        throw Error(ErrorCode::InvalidInput, "cli", "import",
+                    "standard input is a directory; import reads JSONL from a file or a pipe");
       Progress progress("import", 0);
       s = runtime::importJsonl(rt, std::cin, {.batchSize = batch, .progress = std::ref(progress)});
     } else {
+      std::error_code sec;
+      if (std::filesystem::is_directory(importSrc, sec))
+        throw Error(ErrorCode::InvalidInput, "cli", "import",
+                    fmt::format("{} is a directory; import reads a JSONL file, or '-' for stdin", importSrc));
       std::ifstream in(importSrc, std::ios::binary);
-      if (!in) throw Error(ErrorCode::NotFound, "cli", "import", fmt::format("cannot read {}", importSrc));
+      if (!in)
+        throw Error(ErrorCode::NotFound, "cli", "import",
+                    fmt::format("cannot read {}: {}", importSrc, std::strerror(errno)));
       std::error_code ec;
       Progress progress("import", static_cast<std::int64_t>(std::filesystem::file_size(importSrc, ec)));
       s = runtime::importJsonl(rt, in, {.batchSize = batch, .progress = std::ref(progress)});
     }
-    printSummary(g, s, "imported");
+    printSummary(g, s, true);
     return 0;
   }));
 
@@ -528,7 +609,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     std::ofstream out(exportDst, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(ErrorCode::Driver, "cli", "export", fmt::format("cannot write {}", exportDst));
     auto s = runtime::exportJsonl(rt, out);
-    printSummary(g, s, "exported");
+    printSummary(g, s, false);
     return 0;
   }));
 
@@ -672,8 +753,10 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* mcp = app.add_subcommand("mcp", "Serve the Model Context Protocol over stdio (JSON-RPC 2.0)");
   mcp->callback(withRt(true, [&](Runtime& rt) { return fe.mcp ? fe.mcp(rt) : 1; }));
 
+  std::vector<char*> args(argv, argv + argc);
+  searchTail = takeSearchTail(args);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -7,6 +7,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "mcp/arguments.h"
 
 namespace khive::mcp {
 namespace {
@@ -282,11 +283,17 @@ std::optional<Json> Server::handle(const Json& msg) {
   if (method == "tools/call") {
     if (!params.contains("name") || !params["name"].is_string()) return rpcError(id, kInvalidParams, "tools/call needs a tool name");
     const std::string name = params["name"].get<std::string>();
-    bool known = false;
-    for (const auto& t : tools()) known = known || t["name"] == name;
-    if (!known) return rpcError(id, kInvalidParams, fmt::format("unknown tool '{}'", name));
+    Json schema;
+    for (const auto& t : tools())
+      if (t["name"] == name) schema = t["inputSchema"];
+    if (schema.is_null()) return rpcError(id, kInvalidParams, fmt::format("unknown tool '{}'", name));
     Json args = params.contains("arguments") ? params["arguments"] : Json::object();
     if (!args.is_object()) return rpcError(id, kInvalidParams, "arguments must be an object");
+    if (auto problem = checkArguments(name, schema, args)) {
+      Json error = rpcError(id, kInvalidParams, problem->message);
+      error["error"]["data"] = problem->data;
+      return error;
+    }
     // A progressToken is a string or an integer (MCP 2025-06-18, _meta of the request).
     Json progressToken;
     if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("progressToken")) {

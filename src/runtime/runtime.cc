@@ -80,6 +80,22 @@ Json mergeProperties(Json base, const Json& patch) {
   return base;
 }
 
+// True when a live edge has `e`'s natural key (namespace, source, target, relation); a
+// symmetric relation matches either orientation, as the store keeps one canonical row.
+bool liveEdgeWithKey(storage::GraphStore& graph, const Vocabulary& vocabulary, const Edge& e) {
+  storage::EdgeFilter f;
+  f.namespaces = {e.ns};
+  f.sources = {e.sourceId, e.targetId};
+  f.targets = {e.sourceId, e.targetId};
+  f.relations = {e.relation};
+  const bool symmetric = vocabulary.isSymmetric(e.relation);
+  for (const auto& x : graph.queryEdges(f, {.offset = 0, .limit = 4}).items)
+    if ((x.sourceId == e.sourceId && x.targetId == e.targetId) ||
+        (symmetric && x.sourceId == e.targetId && x.targetId == e.sourceId))
+      return true;
+  return false;
+}
+
 }  // namespace
 
 std::string_view recordType(const Record& r) noexcept {
@@ -495,8 +511,8 @@ Entity Runtime::merge(const Uuid& loserId, const Uuid& winnerId) {
     }
     for (const auto& ns : edgeNamespaces) checkGrant("merge", ns);
     // Move every live edge touching the loser (in the read scope) to the winner. An edge that
-    // would join the winner to itself is dropped; one that collides with an existing natural
-    // key is upserted onto it.
+    // would join the winner to itself is dropped; one whose natural key the winner already has
+    // live is not moved (the winner's edge keeps its weight and metadata, as its properties win).
     for (bool outgoing : {true, false}) {
       storage::EdgeFilter f;
       f.namespaces = readNs_;
@@ -508,7 +524,8 @@ Entity Runtime::merge(const Uuid& loserId, const Uuid& winnerId) {
           moved.id = Uuid::v7();
           moved.createdAt = moved.updatedAt = 0;
           (outgoing ? moved.sourceId : moved.targetId) = winnerId;
-          if (moved.sourceId != moved.targetId) backend_->graph().upsertEdge(moved);
+          if (moved.sourceId != moved.targetId && !liveEdgeWithKey(backend_->graph(), vocabulary_, moved))
+            backend_->graph().upsertEdge(moved);
         }
         if (!page.nextOffset) break;
         offset = *page.nextOffset;

@@ -631,6 +631,12 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     }
     batch.flush(sum, lineNo);
     parser.stop();
+    // A stream that failed to read (a directory, an I/O error) ended early: that is an error,
+    // not the end of the input.
+    if (in.bad()) {
+      ++lineNo;
+      fail("the input could not be read from this line on (is it a directory, or did the device fail?)");
+    }
     parser.releaseMemory();
     prog.stage = "writing edges";
     report();

@@ -121,7 +121,7 @@ printf '[[backends]]\nkind = "sqlite"\npath = "%s"\n[actor]\nid = "cfg"\nnamespa
 # WordNet: hypernym chains agree with `wn`
 if [ -f /usr/share/wordnet/data.noun ]; then
   wdb="$work/wn.db"
-  "$khive" --db "$wdb" --namespace wordnet import --format wordnet | jq_ 'j.entities' | grep -qx 117659 || fail "wordnet synsets"
+  "$khive" --db "$wdb" --namespace wordnet import --format wordnet | jq_ 'j.written.entities' | grep -qx 117659 || fail "wordnet synsets"
   id=$("$khive" --db "$wdb" --namespace wordnet query "MATCH (c:concept) WHERE c.properties.wordnet_id = '02084071-n' RETURN c.id" | jq_ 'j.rows[0][0]')
   "$khive" --db "$wdb" --namespace wordnet traverse "$id" --depth 10 -r instance_of | jq_ 'j.paths[0].nodes.filter(n=>n.depth>0).map(n=>n.name).sort().join("\n")' | sort -u >"$work/khive_hyper.txt"
   if command -v wn >/dev/null; then

@@ -83,6 +83,12 @@ for (const [name, args, pattern] of [
   assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} is an error`);
   assert.match(r.content[0].text, pattern);
 }
+// An argument the tool's schema does not declare, or of the wrong type, is an invalid-params
+// protocol error and nothing is done.
+await assert.rejects(client.callTool({ name: "delete", arguments: { id: dog.id, hrad: true } }), /unknown argument 'hrad'/);
+await assert.rejects(client.callTool({ name: "search", arguments: { text: "dog", limit: "5" } }), /'limit' .* must be an integer/);
+assert.equal((await call("get", { id: dog.id })).deleted_at, null, "the misspelled delete deleted nothing");
+
 // doctor reports the index state; with no engine configured, no engines.
 const doctor = await call("doctor", { probe: false });
 assert.equal(doctor.engine, "sqlite");

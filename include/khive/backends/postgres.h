@@ -54,7 +54,8 @@ struct PostgresOptions {
 
 // Connects, migrates (under an advisory lock, so concurrent processes are safe) and returns
 // the backend. Throws Error(Conflict) when the database schema is newer than this build,
-// Error(Driver) when the server cannot be reached, Error(InvalidInput) for bad options.
+// Error(Driver) when the server cannot be reached, Error(InvalidInput) for bad options and for
+// a schema holding tables but no khive migration ledger (another program's: left untouched).
 // The vector capability needs pgvector on the server: without it vectors() throws
 // Error(Unsupported) naming the extension, and everything else works.
 std::unique_ptr<storage::Backend> openPostgres(const PostgresOptions& options);

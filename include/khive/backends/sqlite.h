@@ -23,10 +23,20 @@ struct SqliteOptions {
   const Clock* clock = nullptr;
   // Relations stored canonically besides the default symmetric ones.
   std::vector<std::string> extraSymmetricRelations;
+  // Open a file database for reading only: nothing is written to it (no migration, no journal
+  // mode change) and every write fails with PermissionDenied naming the file. A file this
+  // process may not write, or whose directory it may not write, is opened so by itself.
+  // When no process has it open (no -wal file) it is read as immutable: nothing is created
+  // beside it, and a writer that starts later is not seen by this open.
+  bool readOnly = false;
 };
 
 // Opens (creating if needed) and migrates the database. Throws Error(Conflict) for a database
-// whose schema is newer than this build, Error(Driver) when the file cannot be opened.
+// whose schema is newer than this build, Error(Driver) when the file cannot be opened, and
+// Error(InvalidInput) for a file that is not a khive database (an SQLite file with tables but
+// no khive migration ledger, or not an SQLite file at all), which is left untouched. A
+// read-only database is not migrated: one whose schema is older than this build's is a
+// Conflict, one without khive's schema (empty) is InvalidInput.
 std::unique_ptr<storage::Backend> openSqlite(const SqliteOptions& options);
 
 // The schema version this build writes.

@@ -160,6 +160,21 @@ void Database::migrate() {
   // ledger up to date. Session-level lock, released below (or when the connection dies).
   c.exec("SELECT pg_advisory_lock(hashtext($1))", Params().text("khive.migrate." + options_.schema), kCap, "migrate");
   try {
+    // A schema holding another program's tables and no khive ledger is refused before
+    // anything is created in it.
+    auto held = c.exec(
+        "SELECT coalesce(string_agg(c.relname, ', ' ORDER BY c.relname) FILTER (WHERE c.relname <> "
+        "'_schema_migrations'), ''), "
+        "count(*) FILTER (WHERE c.relname = '_schema_migrations') > 0 "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+        Params().text(options_.schema), kCap, "migrate");
+    if (!held.getBool(0, 1) && !held.view(0, 0).empty()) {
+      throw Error(ErrorCode::InvalidInput, std::string(kCap), "open",
+                  fmt::format("schema {} is not a khive schema: it has tables {} and no khive migration ledger; "
+                              "khive leaves it untouched (give khive a schema of its own)",
+                              options_.schema, held.view(0, 0)));
+    }
     c.execScript(
         "CREATE TABLE IF NOT EXISTS _schema_migrations (version int4 PRIMARY KEY, description text NOT NULL, "
         "applied_at int8 NOT NULL)",

@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 
 #include "backends/sqlite/migrations.h"
 #include "khive/core/uuid.h"
@@ -16,6 +20,32 @@ constexpr std::string_view kCap = "sql";
 // A commit that leaves this many frames (~40 MiB of 16 KiB pages) in the WAL wakes the
 // checkpointer thread (see onWalCommit).
 constexpr int kBackgroundCheckpointFrames = 2'500;
+
+// Why an existing file database must be opened read-only; empty when this process may write
+// the file and create the journal files beside it (or the file does not exist yet).
+std::string readOnlyReasonFor(const backends::SqliteOptions& o) {
+  if (o.readOnly) return "opened read-only";
+  std::error_code ec;
+  if (!std::filesystem::exists(o.path, ec)) return "";
+  if (::access(o.path.c_str(), W_OK) != 0) return "the file is not writable by this user";
+  auto dir = std::filesystem::path(o.path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return fmt::format("its directory {} is not writable by this user", dir.string());
+  return "";
+}
+
+// An SQLite URI opening `path` as immutable: no locks, no -shm or -wal file created.
+std::string immutableUri(const std::string& path) {
+  std::string out = "file:";
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out + "?immutable=1";
+}
 }  // namespace
 
 Database::Database(const backends::SqliteOptions& options)
@@ -36,15 +66,27 @@ Database::Database(const backends::SqliteOptions& options)
   } else {
     uri_ = options.path;
     location_ = options.path;
+    readOnlyReason_ = readOnlyReasonFor(options);
+    // Without a -wal file no process has the database open and the file alone is all of it:
+    // it is read as immutable, so reading creates no -shm or -wal file (which a directory may
+    // not allow, and which, left behind by this user, would keep the owner from writing). A
+    // writer that opens the file later is not seen by this open. With a -wal file (a writer is
+    // at work) it is read through the writer's WAL index like any reader.
+    std::error_code ec;
+    if (!readOnlyReason_.empty() && !std::filesystem::exists(options.path + "-wal", ec))
+      uri_ = immutableUri(options.path);
   }
+  const bool readOnly = !readOnlyReason_.empty();
 
-  writer_ = std::make_unique<Conn>(ConnOptions{uri_, false, options.busyTimeout});
+  writer_ = std::make_unique<Conn>(ConnOptions{uri_, readOnly, options.busyTimeout});
+  // Before anything below writes (the journal mode is stored in the file's header).
+  const bool hasLedger = checkKhiveFile(*writer_);
   // 16 KiB pages for a new file (an existing file keeps its own). Batch writes with random
   // keys touch most leaf pages of the edge table either way; with four times fewer, larger
   // pages a batch costs fewer B-tree levels, page fetches and WAL frames (edge batches ~45 %
   // faster on graph_bench), while point reads and walks measured the same as with 4 KiB.
-  writer_->exec("PRAGMA page_size=16384;", kCap, "open");
-  if (!memory_) {
+  if (!readOnly) writer_->exec("PRAGMA page_size=16384;", kCap, "open");
+  if (!memory_ && !readOnly) {
     auto stmt = writer_->prepare("PRAGMA journal_mode=WAL", kCap, "open");
     if (stmt.step() && stmt.getText(0) != "wal") {
       throw Error(ErrorCode::Driver, "sql", "open",
@@ -61,10 +103,17 @@ Database::Database(const backends::SqliteOptions& options)
       "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
       "PRAGMA cache_size=-131072; PRAGMA mmap_size=0;",
       kCap, "open");
-  if (!memory_) {
+  if (!memory_ && !readOnly) {
     checkpointConn_ = std::make_unique<Conn>(ConnOptions{uri_, false, options.busyTimeout});
     checkpointConn_->exec("PRAGMA cache_size=-1024; PRAGMA mmap_size=0;", kCap, "open");
     sqlite3_wal_hook(writer_->db(), &Database::onWalCommit, this);
+  }
+  if (readOnly) {
+    if (!hasLedger)
+      throw Error(ErrorCode::InvalidInput, "sql", "open",
+                  fmt::format("database '{}' is read-only ({}) and holds no khive schema yet; open it writable once "
+                              "(khive --db {} init) to create one",
+                              location_, readOnlyReason_, location_));
   }
   migrate();
 
@@ -81,7 +130,7 @@ Database::Database(const backends::SqliteOptions& options)
 
 Database::~Database() {
   stopCheckpointer();
-  if (!memory_ && writer_) {
+  if (!memory_ && writer_ && readOnlyReason_.empty()) {
     // Leave the file small and the WAL checkpointed for the next opener.
     try {
       writer_->exec("PRAGMA optimize;", kCap, "close");
@@ -158,9 +207,61 @@ bool Database::isSymmetric(std::string_view relation) const {
   return std::find(symmetric_.begin(), symmetric_.end(), relation) != symmetric_.end();
 }
 
+bool Database::checkKhiveFile(Conn& conn) {
+  std::vector<std::string> tables;
+  bool ledger = false;
+  try {
+    auto stmt = conn.prepare(
+        "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+        "ORDER BY name",
+        kCap, "open");
+    while (stmt.step()) {
+      auto name = stmt.getText(0);
+      if (name == "_schema_migrations")
+        ledger = true;
+      else
+        tables.push_back(std::move(name));
+    }
+  } catch (const Error&) {
+    if ((sqlite3_extended_errcode(conn.db()) & 0xFF) != SQLITE_NOTADB) throw;
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("'{}' is not a khive database: it is not an SQLite database file; khive leaves it "
+                            "untouched (give another --db path)",
+                            location_));
+  }
+  if (!ledger && !tables.empty()) {
+    constexpr std::size_t kShown = 8;
+    std::string names;
+    for (std::size_t i = 0; i < tables.size() && i < kShown; ++i) names += (i ? ", " : "") + tables[i];
+    if (tables.size() > kShown) names += fmt::format(" and {} more", tables.size() - kShown);
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("'{}' is not a khive database: it has table{} {} and no khive migration ledger; khive "
+                            "leaves it untouched (give another --db path)",
+                            location_, tables.size() == 1 ? "" : "s", names));
+  }
+  return ledger;
+}
+
 void Database::migrate() {
   const auto& all = migrations();
   const int latest = all.empty() ? 0 : all.back().version;
+  if (!readOnlyReason_.empty()) {
+    // Read-only: nothing is applied; a schema this build cannot read is refused.
+    auto stmt = writer_->prepare("SELECT coalesce(max(version), 0) FROM _schema_migrations", kCap, "migrate");
+    stmt.step();
+    schemaVersion_ = static_cast<int>(stmt.getInt(0));
+    if (schemaVersion_ > latest)
+      throw Error(ErrorCode::Conflict, "sql", "migrate",
+                  fmt::format("database '{}' has schema version {}, newer than this khive build knows ({}); "
+                              "upgrade khive to open it",
+                              location_, schemaVersion_, latest));
+    if (schemaVersion_ < latest)
+      throw Error(ErrorCode::Conflict, "sql", "migrate",
+                  fmt::format("database '{}' is read-only ({}) and has schema version {}, older than this build "
+                              "reads ({}); open it writable once (khive --db {} db migrate) to upgrade it",
+                              location_, readOnlyReason_, schemaVersion_, latest, location_));
+    return;
+  }
   writer_->exec(
       "CREATE TABLE IF NOT EXISTS _schema_migrations ("
       " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -207,6 +308,10 @@ Database::WriteLease Database::acquireWriter(std::string_view capability, std::s
 
 Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
                                              std::string_view operation) {
+  if (!readOnlyReason_.empty())
+    throw Error(
+        ErrorCode::PermissionDenied, std::string(capability), std::string(operation),
+        fmt::format("database '{}' is read-only ({}): writes are refused, reads work", location_, readOnlyReason_));
   const auto self = std::this_thread::get_id();
   if (writerOwner_.load() == self) {
     ++writerDepth_;

@@ -69,11 +69,18 @@ class Database {
   const std::string& location() const { return location_; }
   bool inMemory() const { return memory_; }
   int schemaVersion() const { return schemaVersion_; }
+  // Why the database is read-only ("opened read-only", "the file is not writable by this
+  // user", ...); empty when it is writable.
+  const std::string& readOnlyReason() const { return readOnlyReason_; }
   bool isSymmetric(std::string_view relation) const;
   const std::vector<std::string>& symmetricRelations() const { return symmetric_; }
 
  private:
   void migrate();
+  // The user tables of the file and whether it holds khive's migration ledger; InvalidInput
+  // (naming the file) for a file that is not an SQLite database or belongs to another program.
+  // Reads only: it runs before anything that writes.
+  bool checkKhiveFile(Conn& conn);
   void releaseWriter();
 
   // Constant after construction.
@@ -84,6 +91,7 @@ class Database {
   backends::SqliteOptions options_;
   std::vector<std::string> symmetric_;
   int schemaVersion_ = 0;
+  std::string readOnlyReason_;  // non-empty: read-only (the writer connection is read-only too)
   std::unique_ptr<Conn> writer_;
 
   // Writer ownership: writerMu_ is held by the owning thread for the lease's lifetime.
