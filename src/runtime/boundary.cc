@@ -42,31 +42,4 @@ void checkJsonField(const Json& value, std::string_view field, const Limits& lim
   if (bytes > limits.maxJsonBytes) tooLarge(field, bytes, "bytes serialised", limits.maxJsonBytes, "max_json_bytes");
 }
 
-int jsonTextDepth(std::string_view text, int stopAfter) {
-  int depth = 0, deepest = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') ++i;  // the escaped character cannot end the string
-      else if (c == '"') inString = false;
-      continue;
-    }
-    switch (c) {
-      case '"': inString = true; break;
-      case '{':
-      case '[':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > stopAfter) return deepest;
-        }
-        break;
-      case '}':
-      case ']': --depth; break;
-      default: break;
-    }
-  }
-  return deepest;
-}
-
 }  // namespace khive::runtime
