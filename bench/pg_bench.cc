@@ -26,7 +26,7 @@
 //      along) while 4 other writers keep upserting; their per-write latency p50/p99/max over
 //      that window. MVCC lets PostgreSQL's writers through; SQLite's single writer lock makes
 //      them wait for the commit.
-// Prints a table and ratios; writes a CSV and a markdown report. Asserts nothing (TESTING.md:
+// Prints a table and ratios; writes a CSV and a markdown report. Asserts nothing (docs/testing.md:
 // benchmarks are not tests).
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-# Enforces the layer order of STYLE.md: each layer may include headers of the layers listed
+# Enforces the layer order of docs/architecture.md: each layer may include headers of the layers listed
 # for it and of no other. A violation stops the configure step, so it fails the build.
 #
 # Layers (lowest first): core, storage, query, retrieval, backends, runtime, cli/mcp.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts and stops the database services the PostgreSQL test suites run against
-# (TESTING.md, "Real services"):
+# (docs/testing.md):
 #   - a native PostgreSQL 15 cluster (no pgvector), made with initdb in a temp dir owned by a
 #     non-root user (`postgres` when this runs as root), listening on loopback only;
 #   - a PGlite server (PostgreSQL 18 in WASM, with pgvector and pg_trgm) from the npm versions

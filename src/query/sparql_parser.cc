@@ -1,4 +1,4 @@
-// SPARQL front end: the SELECT subset of QUERY.md, turned into the same chain AST as GQL.
+// SPARQL front end: the SELECT subset of docs/query.md, turned into the same chain AST as GQL.
 //
 //   query   := (PREFIX pname: <iri>)* SELECT [DISTINCT] (?v+ | *) [WHERE] { triples } [LIMIT n] [OFFSET n]
 //   triples := subject predicate object ((; predicate object) | (, object))* (. triples)* [.]

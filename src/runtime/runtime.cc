@@ -51,6 +51,21 @@ std::string kindOf(const Record& r) {
       r);
 }
 
+std::string nsOf(const Entity& e) { return e.ns; }
+std::string nsOf(const Note& n) { return n.ns; }
+std::string nsOf(const Edge& e) { return e.ns; }
+std::string nsOf(const Record& r) {
+  return std::visit([](const auto& v) { return v.ns; }, r);
+}
+// An event's substrate for a written record: an edge takes `other` (the verb's).
+Substrate substrateOfRecord(const Entity&, Substrate) { return Substrate::Entity; }
+Substrate substrateOfRecord(const Note&, Substrate) { return Substrate::Note; }
+Substrate substrateOfRecord(const Edge&, Substrate other) { return other; }
+Substrate substrateOfRecord(const Event&, Substrate other) { return other; }
+Substrate substrateOfRecord(const Record& r, Substrate other) {
+  return std::visit([&](const auto& v) { return substrateOfRecord(v, other); }, r);
+}
+
 std::vector<std::string> withWriteNs(std::vector<std::string> visible, const std::string& ns) {
   if (std::find(visible.begin(), visible.end(), ns) == visible.end()) visible.push_back(ns);
   return visible;
@@ -100,23 +115,33 @@ Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions optio
 
 // ---- gate and events -------------------------------------------------------------------
 
+bool Runtime::inReadScope(std::string_view ns) const noexcept {
+  return std::find(readNs_.begin(), readNs_.end(), ns) != readNs_.end();
+}
+
 void Runtime::checkGrant(std::string_view verb, std::string_view ns) const {
   const auto& grants = options_.config.grants;
-  if (grants.empty()) return;  // allow-all
+  if (grants.empty()) {
+    if (inReadScope(ns)) return;
+    throw Error(ErrorCode::PermissionDenied, "runtime", "gate",
+                fmt::format("actor '{}' may not '{}' in namespace '{}': without [[grants]] an actor writes only in its "
+                            "read scope ({})",
+                            actor(), verb, ns, fmt::join(readNs_, ", ")));
+  }
   auto has = [](const std::vector<std::string>& list, std::string_view v) {
     return std::any_of(list.begin(), list.end(), [&](const std::string& s) { return s == "*" || s == v; });
   };
   for (const auto& g : grants)
     if ((g.actor == "*" || g.actor == actor()) && has(g.verbs, verb) && has(g.namespaces, ns)) return;
-  throw Error(ErrorCode::InvalidInput, "runtime", "gate",
+  throw Error(ErrorCode::PermissionDenied, "runtime", "gate",
               fmt::format("actor '{}' has no grant for '{}' in namespace '{}'", actor(), verb, ns));
 }
 
 void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
-                          Clock::duration took, std::optional<Uuid> target) {
+                          Clock::duration took, std::optional<Uuid> target, std::string_view ns) {
   Event ev;
   ev.id = Uuid::v7();
-  ev.ns = writeNs_;
+  ev.ns = ns.empty() ? writeNs_ : std::string(ns);
   ev.verb = std::string(verb);
   ev.substrate = substrate;
   ev.actor = actor();
@@ -139,18 +164,25 @@ void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::strin
 }
 
 template <class F>
-auto Runtime::write(std::string_view verb, Substrate substrate, std::string_view kind, F&& body) {
+auto Runtime::write(std::string_view verb, AuditTarget& target, std::string_view kind, F&& body) {
   auto start = Clock::now();
   try {
     auto result = body();
-    recordEvent(verb, substrate, kindOf(result), Outcome::Success, Json::object(), Clock::now() - start, idOf(result));
+    recordEvent(verb, substrateOfRecord(result, target.substrate), kindOf(result), Outcome::Success, Json::object(),
+                Clock::now() - start, idOf(result), nsOf(result));
     return result;
   } catch (const Error& e) {
-    Outcome o = e.operation() == "gate" ? Outcome::Denied : Outcome::Error;
-    recordEvent(verb, substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
-                Clock::now() - start);
+    Outcome o = e.code() == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error;
+    recordEvent(verb, target.substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
+                Clock::now() - start, std::nullopt, target.ns);
     throw;
   }
+}
+
+void Runtime::requireVisibleNodes(std::string_view op, const std::vector<Uuid>& ids) {
+  for (const auto& s : summarize(ids))
+    if (s.type == "missing")
+      throw Error(ErrorCode::NotFound, "runtime", std::string(op), fmt::format("no live entity or note {}", s.id.str()));
 }
 
 // ---- validation ------------------------------------------------------------------------
@@ -221,9 +253,16 @@ void Runtime::validateEdge(const Edge& e, std::string_view sourceType, std::stri
 }
 
 std::string Runtime::substrateOf(const Uuid& id) {
-  if (backend_->entities().getEntity(id)) return "entity";
-  if (backend_->notes().getNote(id)) return "note";
+  if (auto e = backend_->entities().getEntity(id); e && inReadScope(e->ns)) return "entity";
+  if (auto n = backend_->notes().getNote(id); n && inReadScope(n->ns)) return "note";
   return "";
+}
+
+std::optional<std::string> Runtime::storedEdgeNamespace(const Uuid& id) {
+  const char* sql = engine_ == "postgres" ? "SELECT namespace FROM edges WHERE id = $1::uuid" : "SELECT namespace FROM edges WHERE id = ?1";
+  auto rows = backend_->sql().reader()->query(sql, {id}).rows;
+  if (rows.empty()) return std::nullopt;
+  return storage::asText(rows[0][0]);
 }
 
 void Runtime::indexText(const Entity& e) {
@@ -252,16 +291,24 @@ Uuid Runtime::resolveId(std::string_view text) {
   // Records before events: a v7 id shares its leading (millisecond) digits with the event of
   // the verb that wrote it, so an 8-character prefix of a fresh entity would otherwise always
   // be ambiguous with its own "create" event. Events are found when no record matches.
+  // Only ids of the read scope are found (and named when the prefix is ambiguous).
+  storage::SqlParams params{lo, hi};
+  std::string inScope;
+  for (const auto& ns : readNs_) {
+    params.emplace_back(ns);
+    inScope += fmt::format("{}{}{}", inScope.empty() ? "" : ", ", pg ? "$" : "?", params.size());
+  }
   auto reader = backend_->sql().reader();
   std::set<std::string> found;
   for (const auto& tables : {std::vector<const char*>{"entities", "notes", "edges"}, std::vector<const char*>{"events"}}) {
     std::string sql;
     for (const char* table : tables) {
       if (!sql.empty()) sql += " UNION ALL ";
-      sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid LIMIT 2) t_{}", table, table)
-                : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 LIMIT 2)", table);
+      sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid AND namespace IN ({}) LIMIT 2) t_{}",
+                              table, inScope, table)
+                : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 AND namespace IN ({}) LIMIT 2)", table, inScope);
     }
-    for (const auto& r : reader->query(sql, {lo, hi}).rows) found.insert(storage::asText(r[0]));
+    for (const auto& r : reader->query(sql, params).rows) found.insert(storage::asText(r[0]));
     if (!found.empty()) break;
   }
   if (found.empty()) throw Error(ErrorCode::NotFound, "runtime", "resolve", fmt::format("no record has an id starting with '{}'", text));
@@ -273,7 +320,8 @@ Uuid Runtime::resolveId(std::string_view text) {
 // ---- write verbs -----------------------------------------------------------------------
 
 Entity Runtime::createEntity(const EntityInput& in) {
-  return write("create", Substrate::Entity, in.kind, [&] {
+  AuditTarget target{Substrate::Entity, writeNs_};
+  return write("create", target, in.kind, [&] {
     checkGrant("create", writeNs_);
     Entity e;
     e.id = in.id.value_or(Uuid::v7());
@@ -295,7 +343,8 @@ Entity Runtime::createEntity(const EntityInput& in) {
 }
 
 Note Runtime::createNote(const NoteInput& in) {
-  return write("create", Substrate::Note, in.kind, [&] {
+  AuditTarget target{Substrate::Note, writeNs_};
+  return write("create", target, in.kind, [&] {
     checkGrant("create", writeNs_);
     Note n;
     n.id = in.id.value_or(Uuid::v7());
@@ -319,8 +368,10 @@ Note Runtime::createNote(const NoteInput& in) {
 }
 
 Record Runtime::update(const Uuid& id, const RecordPatch& p) {
-  return write("update", Substrate::Entity, "", [&]() -> Record {
-    if (auto e = backend_->entities().getEntity(id)) {
+  AuditTarget target{Substrate::Entity, writeNs_};
+  return write("update", target, "", [&]() -> Record {
+    if (auto e = backend_->entities().getEntity(id); e && inReadScope(e->ns)) {
+      target.ns = e->ns;
       checkGrant("update", e->ns);
       const std::string before = embeddingText(*e);
       if (p.content || p.salience || p.status) invalid("update", "content, salience and status are note fields; this is an entity");
@@ -341,7 +392,8 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
       if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
       return stored;
     }
-    if (auto n = backend_->notes().getNote(id)) {
+    if (auto n = backend_->notes().getNote(id); n && inReadScope(n->ns)) {
+      target = {Substrate::Note, n->ns};
       checkGrant("update", n->ns);
       const std::string before = embeddingText(*n);
       if (p.description || p.entityType || p.tags) invalid("update", "description, entity_type and tags are entity fields; this is a note");
@@ -360,20 +412,25 @@ Record Runtime::update(const Uuid& id, const RecordPatch& p) {
       if (vec) storeVector(stored.id, stored.ns, stored.kind, stored.properties, std::move(*vec));
       return stored;
     }
-    if (backend_->graph().getEdge(id)) invalid("update", "edges are updated with `link` (same source, target and relation)");
+    if (auto ed = backend_->graph().getEdge(id); ed && inReadScope(ed->ns)) {
+      target.ns = ed->ns;
+      invalid("update", "edges are updated with `link` (same source, target and relation)");
+    }
     throw Error(ErrorCode::NotFound, "runtime", "update", fmt::format("no live entity or note {}", id.str()));
   });
 }
 
 Record Runtime::remove(const Uuid& id, bool hard) {
   auto mode = hard ? storage::DeleteMode::Hard : storage::DeleteMode::Soft;
-  return write("delete", Substrate::Entity, "", [&]() -> Record {
+  AuditTarget target{Substrate::Entity, writeNs_};
+  return write("delete", target, "", [&]() -> Record {
     auto gone = [&](auto rec) {
       rec.deletedAt = rec.deletedAt.value_or(0);
       return rec;
     };
     auto e = hard ? backend_->entities().getEntityIncludingDeleted(id) : backend_->entities().getEntity(id);
-    if (e) {
+    if (e && inReadScope(e->ns)) {
+      target.ns = e->ns;
       checkGrant("delete", e->ns);
       backend_->entities().deleteEntity(id, mode);
       if (!hard) {
@@ -382,7 +439,8 @@ Record Runtime::remove(const Uuid& id, bool hard) {
       return gone(*e);
     }
     auto n = hard ? backend_->notes().getNoteIncludingDeleted(id) : backend_->notes().getNote(id);
-    if (n) {
+    if (n && inReadScope(n->ns)) {
+      target = {Substrate::Note, n->ns};
       checkGrant("delete", n->ns);
       backend_->notes().deleteNote(id, mode);
       if (!hard) {
@@ -390,12 +448,17 @@ Record Runtime::remove(const Uuid& id, bool hard) {
       }
       return gone(*n);
     }
-    if (auto ed = backend_->graph().getEdge(id); ed || hard) {
-      if (ed) checkGrant("delete", ed->ns);
+    // A hard delete also finds a soft-deleted edge, which getEdge does not return.
+    std::optional<Edge> ed = backend_->graph().getEdge(id);
+    std::optional<std::string> edgeNs = ed ? std::optional(ed->ns) : hard ? storedEdgeNamespace(id) : std::nullopt;
+    if (edgeNs && inReadScope(*edgeNs)) {
+      target.ns = *edgeNs;
+      checkGrant("delete", *edgeNs);
       if (backend_->graph().deleteEdge(id, mode)) {
         if (ed) return gone(*ed);
         Edge stub;
         stub.id = id;
+        stub.ns = *edgeNs;
         return stub;
       }
     }
@@ -404,14 +467,33 @@ Record Runtime::remove(const Uuid& id, bool hard) {
 }
 
 Entity Runtime::merge(const Uuid& loserId, const Uuid& winnerId) {
-  return write("merge", Substrate::Entity, "", [&] {
+  AuditTarget target{Substrate::Entity, writeNs_};
+  return write("merge", target, "", [&] {
     if (loserId == winnerId) invalid("merge", "cannot merge an entity into itself");
     auto loser = backend_->entities().getEntity(loserId);
     auto winner = backend_->entities().getEntity(winnerId);
-    if (!loser) throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", loserId.str()));
-    if (!winner) throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", winnerId.str()));
+    if (!loser || !inReadScope(loser->ns))
+      throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", loserId.str()));
+    if (!winner || !inReadScope(winner->ns))
+      throw Error(ErrorCode::NotFound, "runtime", "merge", fmt::format("no live entity {}", winnerId.str()));
+    target.ns = winner->ns;
     checkGrant("merge", loser->ns);
     checkGrant("merge", winner->ns);
+    // Every namespace the merge writes in is checked before anything is written: those of the
+    // edges it moves too.
+    std::set<std::string> edgeNamespaces;
+    for (bool outgoing : {true, false}) {
+      storage::EdgeFilter f;
+      f.namespaces = readNs_;
+      (outgoing ? f.sources : f.targets) = {loserId};
+      for (std::int64_t offset = 0;;) {
+        auto page = backend_->graph().queryEdges(f, {.offset = offset, .limit = 1000});
+        for (const auto& old : page.items) edgeNamespaces.insert(old.ns);
+        if (!page.nextOffset) break;
+        offset = *page.nextOffset;
+      }
+    }
+    for (const auto& ns : edgeNamespaces) checkGrant("merge", ns);
     // Move every live edge touching the loser (in the read scope) to the winner. An edge that
     // would join the winner to itself is dropped; one that collides with an existing natural
     // key is upserted onto it.
@@ -451,8 +533,20 @@ Entity Runtime::merge(const Uuid& loserId, const Uuid& winnerId) {
 }
 
 Edge Runtime::link(const LinkInput& in) {
-  return write("link", Substrate::Entity, in.relation, [&] {
+  AuditTarget target{Substrate::Entity, writeNs_};
+  return write("link", target, in.relation, [&] {
     checkGrant("link", writeNs_);
+    // Both endpoints must be visible, and the caller may link in each endpoint's namespace.
+    std::string types[2];
+    for (int i = 0; i < 2; ++i) {
+      const Uuid& end = i == 0 ? in.source : in.target;
+      std::optional<std::string> ns;
+      if (auto en = backend_->entities().getEntity(end)) ns = en->ns, types[i] = "entity";
+      else if (auto no = backend_->notes().getNote(end)) ns = no->ns, types[i] = "note";
+      if (!ns || !inReadScope(*ns))
+        throw Error(ErrorCode::NotFound, "runtime", "link", fmt::format("no live entity or note {}", end.str()));
+      checkGrant("link", *ns);
+    }
     Edge e;
     e.id = Uuid::v7();
     e.ns = writeNs_;
@@ -462,7 +556,7 @@ Edge Runtime::link(const LinkInput& in) {
     e.weight = in.weight;
     e.metadata = in.metadata;
     vocabulary_.checkRelation(e.relation);
-    validateEdge(e, substrateOf(in.source), substrateOf(in.target));
+    validateEdge(e, types[0], types[1]);
     return backend_->graph().upsertEdge(e);
   });
 }
@@ -470,10 +564,10 @@ Edge Runtime::link(const LinkInput& in) {
 // ---- read verbs ------------------------------------------------------------------------
 
 std::optional<Record> Runtime::get(const Uuid& id) {
-  if (auto e = backend_->entities().getEntityIncludingDeleted(id)) return *e;
-  if (auto n = backend_->notes().getNoteIncludingDeleted(id)) return *n;
-  if (auto ed = backend_->graph().getEdge(id)) return *ed;
-  if (auto ev = backend_->events().getEvent(id)) return *ev;
+  if (auto e = backend_->entities().getEntityIncludingDeleted(id); e && inReadScope(e->ns)) return *e;
+  if (auto n = backend_->notes().getNoteIncludingDeleted(id); n && inReadScope(n->ns)) return *n;
+  if (auto ed = backend_->graph().getEdge(id); ed && inReadScope(ed->ns)) return *ed;
+  if (auto ev = backend_->events().getEvent(id); ev && inReadScope(ev->ns)) return *ev;
   return std::nullopt;
 }
 
@@ -543,6 +637,7 @@ std::vector<NodeSummary> Runtime::summarize(const std::vector<Uuid>& ids) {
 std::vector<NeighborRow> Runtime::neighbors(const Uuid& id, storage::Direction dir, const std::vector<std::string>& relations,
                                             std::int64_t limit) {
   for (const auto& r : relations) vocabulary_.checkRelation(r);
+  requireVisibleNodes("neighbors", {id});
   storage::NeighborQuery q;
   q.namespaces = readNs_;
   q.direction = dir;
@@ -560,6 +655,7 @@ std::vector<NeighborRow> Runtime::neighbors(const Uuid& id, storage::Direction d
 std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int maxDepth, storage::Direction dir,
                                             const std::vector<std::string>& relations, std::int64_t perRootLimit) {
   for (const auto& r : relations) vocabulary_.checkRelation(r);
+  requireVisibleNodes("traverse", roots);
   storage::TraverseRequest req;
   req.roots = roots;
   req.namespaces = readNs_;
@@ -583,6 +679,7 @@ std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int 
 std::optional<PathResult> Runtime::path(const Uuid& from, const Uuid& to, int maxDepth, storage::Direction dir,
                                         const std::vector<std::string>& relations) {
   for (const auto& r : relations) vocabulary_.checkRelation(r);
+  requireVisibleNodes("path", {from, to});
   storage::PathQuery q;
   q.namespaces = readNs_;
   q.maxDepth = maxDepth;

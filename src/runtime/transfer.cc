@@ -63,7 +63,7 @@ struct ParsedLine {
   Record record;
   std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
   std::string error;                         // why the line is not a record, as reported for its line number
-  ErrorCode errorCode = ErrorCode::InvalidInput;  // of `error`
+  ErrorCode errorCode = ErrorCode::InvalidInput;  // of `error`: PermissionDenied for a namespace the importer may not write
 };
 
 // Decodes one non-blank line; throws nothing. Plain edge lines, most of a large graph's
@@ -187,6 +187,7 @@ class Checker {
       } else if (auto* ev = std::get_if<Event>(&p.record)) {
         if (ev->ns.empty()) ev->ns = rt_.writeNamespace();
         rt_.validateEvent(*ev);
+        rt_.checkGrant("import", ev->ns);  // no line writes another namespace's audit log
         claim(ev->id, 3);
       }
     } catch (const Error& e) {
@@ -591,7 +592,8 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     batch.flush(sum, lineNo - 1);
     batch.finishEdges(lineNo - 1, false);
     report();
-    rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Error,
+    rt.recordEvent("import", Substrate::Entity, "jsonl",
+                   code == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error,
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
     lineError(lineNo, message, code);
   };

@@ -82,7 +82,7 @@ TEST(Runtime, EdgeRules) {
   EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = b.id, .relation = "extends", .weight = -0.1}); }),
             ErrorCode::InvalidInput);
   EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = a.id, .relation = "extends"}); }), ErrorCode::InvalidInput);
-  EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = Uuid::v7(), .relation = "extends"}); }), ErrorCode::InvalidInput);
+  EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = Uuid::v7(), .relation = "extends"}); }), ErrorCode::NotFound);
   EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = b.id, .relation = "likes"}); }), ErrorCode::InvalidInput);
 }
 
@@ -114,7 +114,7 @@ TEST(Runtime, GrantsDenyAndRecord) {
   auto rt = memoryRuntime(c);
   auto a = rt->createEntity({.kind = "concept", .name = "A"});
   auto b = rt->createEntity({.kind = "concept", .name = "B"});
-  EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = b.id, .relation = "extends"}); }), ErrorCode::InvalidInput);
+  EXPECT_EQ(codeOf([&] { rt->link({.source = a.id, .target = b.id, .relation = "extends"}); }), ErrorCode::PermissionDenied);
   EXPECT_EQ(events(*rt, "link", Outcome::Denied), 1);
   EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 0);
 }

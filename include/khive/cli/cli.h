@@ -1,6 +1,6 @@
 #pragma once
 // The khive command line: parses arguments (CLI11), opens the runtime and calls one verb.
-// Holds no business logic (ARCHITECTURE.md section 1).
+// Holds no business logic (docs/architecture.md).
 
 #include <functional>
 

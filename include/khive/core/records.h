@@ -1,5 +1,5 @@
 #pragma once
-// The four record types of the data model (ARCHITECTURE.md §2). Plain value types:
+// The four record types of the data model (docs/architecture.md). Plain value types:
 // thread-compatible, freely copyable.
 
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// The default "kg" vocabulary (ARCHITECTURE.md §2). Configuration may add to it, never remove.
+// The default "kg" vocabulary (docs/architecture.md). Configuration may add to it, never remove.
 
 #include <span>
 #include <string_view>

@@ -44,7 +44,7 @@ class SqlDialect {
   // An id column/expression as canonical lower-case text.
   virtual std::string idAsText(std::string_view expr) const = 0;
 
-  // --- string comparison (QUERY.md: = LIKE CONTAINS STARTS WITH IN fold ASCII case only;
+  // --- string comparison (docs/query.md: = LIKE CONTAINS STARTS WITH IN fold ASCII case only;
   //     != < > <= >= are case-sensitive, by code point) ---------------------------------
   virtual std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const = 0;
   // textEqualsCi of the `name` column of table alias `alias` (an entity or a note), where an

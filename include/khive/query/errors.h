@@ -1,5 +1,5 @@
 #pragma once
-// The five error classes of QUERY.md, carried on khive::Error so callers that only know the
+// The five error classes of docs/query.md, carried on khive::Error so callers that only know the
 // core error type still get a code and a message.
 //
 //   class        ErrorCode      operation   example

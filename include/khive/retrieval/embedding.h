@@ -1,6 +1,6 @@
 #pragma once
 // Embedding engines: turn texts into dense vectors of one fixed dimension, for the vector signal
-// of hybrid search (ARCHITECTURE.md section 7). Two kinds, configured by `[[engines]]` in
+// of hybrid search (docs/architecture.md). Two kinds, configured by `[[engines]]` in
 // khive.toml (runtime/config.h):
 //
 //   kind = "openai"    an OpenAI-compatible HTTP endpoint: POST {url}/v1/embeddings with

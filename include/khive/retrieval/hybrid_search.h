@@ -1,7 +1,7 @@
 #pragma once
 // Hybrid search over a storage backend: runs the text, dense-vector and sparse-vector searches
 // the query asks for, fuses them (fusion.h), drops subjects that are deleted or superseded,
-// and returns the top k with each signal's rank. ARCHITECTURE.md section 7.
+// and returns the top k with each signal's rank. See docs/architecture.md.
 
 #include <cstdint>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// The JSON form of records: every field of ARCHITECTURE.md section 2 under its snake_case
+// The JSON form of records: every field of a record under its snake_case
 // name, absent optionals as null, timestamps as integer microseconds. The same shape is used
 // by `khive get --json`, MCP results and JSONL import/export (with a "type" member there).
 // Pure functions: thread-safe.

@@ -1,6 +1,6 @@
 #pragma once
 // khive.toml: where the binary finds its database, who the caller is, and which vocabulary
-// additions apply. ARCHITECTURE.md section 8.
+// additions apply. See README "Configuration".
 //
 //   [[backends]]                 # the first entry is the one used
 //   kind = "sqlite"              # "sqlite" (path) or "postgres" (url)

@@ -1,8 +1,14 @@
 #pragma once
-// The verbs of khive with all semantic validation in one place (ARCHITECTURE.md section 1):
+// The verbs of khive with all semantic validation in one place (docs/architecture.md):
 // vocabulary, endpoint rules, weight and salience ranges, non-empty names, namespaces, the
 // grant gate, and an event appended for every write verb. Every CLI command and MCP tool is
 // a thin call into this class.
+//
+// The policy layer: every id lookup of every verb applies the read scope (readNamespaces());
+// a record outside it is NotFound with the message a missing record gets. Every write is
+// checked by checkGrant() in the namespace it changes (PermissionDenied). The event of a
+// write verb goes to the namespace of the record it describes (README, "Namespaces, grants
+// and the audit log").
 //
 // Thread-safe: holds the backend (thread-safe) and immutable settings.
 
@@ -197,12 +203,24 @@ class Runtime {
   bool hasText() const noexcept { return hasText_; }
   const std::string& engine() const noexcept { return engine_; }
 
+  // True when records of `ns` are visible to this runtime (ns is in readNamespaces()).
+  bool inReadScope(std::string_view ns) const noexcept;
+
   // Resolves a full UUID or a unique prefix of >= 8 hex characters (hyphens optional) among
-  // entities, notes and edges, then (when none matches) events. NotFound when nothing matches,
-  // InvalidInput when the prefix is too short or ambiguous.
+  // the entities, notes and edges of the read scope, then (when none matches) its events.
+  // NotFound when nothing matches, InvalidInput when the prefix is too short or ambiguous (the
+  // message names visible ids only). A full UUID is returned as given: the verb that uses it
+  // applies the scope.
   Uuid resolveId(std::string_view text);
 
-  // Write verbs. Each appends an event (success, denied or error outcome).
+  // Write verbs. Each appends an event (success, denied or error outcome) in the namespace of
+  // the record it describes; an event about a record that is not found (or is outside the read
+  // scope) goes to the write namespace. A write outside the caller's grants (checkGrant) is
+  // Error(PermissionDenied) and writes nothing but its "denied" event. create writes in the
+  // write namespace; update and delete need the grant in the record's namespace; merge needs
+  // "merge" in both entities' namespaces and in that of every edge it moves; link writes the
+  // edge in the write namespace, needs both endpoints in the read scope (else NotFound) and
+  // "link" in the write namespace and in each endpoint's namespace.
   Entity createEntity(const EntityInput& in);
   Note createNote(const NoteInput& in);
   Record update(const Uuid& id, const RecordPatch& patch);
@@ -213,7 +231,8 @@ class Runtime {
   Entity merge(const Uuid& loser, const Uuid& winner);
   Edge link(const LinkInput& in);
 
-  // Read verbs.
+  // Read verbs. A record, root or endpoint outside the read scope is treated as missing: get
+  // returns nullopt, neighbors, traverse and path throw NotFound ("no live entity or note").
   std::optional<Record> get(const Uuid& id);
   ListResult list(const ListRequest& req);
   std::vector<NeighborRow> neighbors(const Uuid& id, storage::Direction dir, const std::vector<std::string>& relations,
@@ -251,10 +270,12 @@ class Runtime {
   // Summaries of many nodes (batched reads).
   std::vector<NodeSummary> summarize(const std::vector<Uuid>& ids);
 
-  // Appends an event for a verb done outside this class (import). Never throws Error for a
-  // failed append of an error-outcome event: the original error matters more.
+  // Appends an event for a verb done outside this class (import), in namespace `ns` (empty:
+  // the write namespace). Never throws Error for a failed append of an error-outcome event:
+  // the original error matters more.
   void recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
-                   std::chrono::steady_clock::duration took, std::optional<Uuid> target = std::nullopt);
+                   std::chrono::steady_clock::duration took, std::optional<Uuid> target = std::nullopt,
+                   std::string_view ns = {});
 
   // Validation used by the verbs and by import (throw Error(InvalidInput)): vocabulary and
   // ranges, and every text field and JSON value against limits() (UTF-8 without NUL, sizes,
@@ -265,16 +286,28 @@ class Runtime {
   void validateEvent(const Event& e) const;
   // Endpoint rules need the substrate of each endpoint ("entity" or "note").
   void validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const;
-  // The substrate of a live entity or note, or "" when neither exists.
+  // The substrate of a live entity or note of the read scope, or "" when there is none.
   std::string substrateOf(const Uuid& id);
-  // Throws Error(InvalidInput) when the configured grants deny verb on namespace.
+  // The write rule. Without [[grants]] a write is allowed in the namespaces of the read scope;
+  // with grants, one must match (actor, verb, namespace). Otherwise throws
+  // Error(PermissionDenied) naming the actor, the verb and the namespace.
   void checkGrant(std::string_view verb, std::string_view ns) const;
   void indexText(const Entity& e);
   void indexText(const Note& n);
 
  private:
+  // Where a write verb's event goes when it fails: the write namespace, until the verb finds
+  // the record it is about in the read scope and sets it (with the record's substrate).
+  struct AuditTarget {
+    Substrate substrate;
+    std::string ns;
+  };
   template <class F>
-  auto write(std::string_view verb, Substrate substrate, std::string_view kind, F&& body);
+  auto write(std::string_view verb, AuditTarget& target, std::string_view kind, F&& body);
+  // NotFound ("no live entity or note") unless every id is a live entity or note in the read scope.
+  void requireVisibleNodes(std::string_view op, const std::vector<Uuid>& ids);
+  // The namespace of a stored edge, soft-deleted ones included (getEdge returns live ones).
+  std::optional<std::string> storedEdgeNamespace(const Uuid& id);
 
   std::unique_ptr<storage::Backend> backend_;
   RuntimeOptions options_;

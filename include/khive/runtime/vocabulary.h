@@ -1,5 +1,5 @@
 #pragma once
-// The vocabulary in force: the default "kg" vocabulary (ARCHITECTURE.md section 2) plus the
+// The vocabulary in force: the default "kg" vocabulary (docs/architecture.md) plus the
 // additions of [vocabulary]. Immutable after construction: thread-safe.
 
 #include <set>

@@ -6,7 +6,7 @@
 //    places must not be inferred two ways.
 //  - Ids are uuid: they are compared and returned as text (id::text), canonical lower case.
 //  - Case folding: lower() and ILIKE follow the collation's locale, which would fold 'É' to
-//    'é'. Under COLLATE "C" PostgreSQL folds ASCII letters only, which is QUERY.md's rule, and
+//    'é'. Under COLLATE "C" PostgreSQL folds ASCII letters only, which is the rule of docs/query.md, and
 //    orders by code point like SQLite's BINARY.
 //  - jsonb values are typed with jsonb_typeof() before a cast (a cast of the wrong type is an
 //    error, not a NULL). `#>>` yields NULL for JSON null, so IS NULL covers missing and null.

@@ -1,7 +1,7 @@
 // SQLite 3.40: ids are TEXT, JSON is TEXT read with JSON1, placeholders are ?NNN.
 //
 // Quirks this dialect absorbs:
-//  - COLLATE NOCASE folds ASCII letters only, exactly QUERY.md's case rule; LIKE does the same
+//  - COLLATE NOCASE folds ASCII letters only, exactly the case rule of docs/query.md; LIKE does the same
 //    by default (PRAGMA case_sensitive_like is never turned on by khive).
 //  - json_extract() returns native SQL values, and TEXT sorts above every number, so
 //    `json_extract(p, '$.year') > 3000` would hold for the string "abc". Every typed accessor

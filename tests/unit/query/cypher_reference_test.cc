@@ -12,7 +12,7 @@
 // (competes_with, composed_with) is loaded in both directions, the added copy marked `mirror`.
 //
 // The case text runs with these mechanical rewrites, each the Kùzu spelling of a rule of
-// /work/shared/design/QUERY.md (the Kùzu query is printed on a mismatch):
+// docs/query.md (the Kùzu query is printed on a mismatch):
 //   - labels: a kind stays (case-sensitive, so an unknown spelling maps to the empty table
 //     `nomatch`); `entity` / `note` (any case) become the union of their kinds' tables;
 //   - `*` is `*1..5`, `*n` is `*n..n`, `*..m` is `*1..m`;
@@ -24,7 +24,7 @@
 //   - `x.properties.k` / `x.metadata.k` is column `k`, `x.properties` is `props_json`,
 //     `e.relation` is `label(e)`, a variable-length edge variable is its last hop;
 //   - RETURN `v` expands to the record's columns; a variable-length pattern returns DISTINCT
-//     rows; paged cases order as QUERY.md says (bound ids, or the columns of a DISTINCT result);
+//     rows; paged cases order as docs/query.md says (bound ids, or the columns of a DISTINCT result);
 //   - `\uXXXX` escapes in strings are decoded (Kùzu's lexer has none).
 // Cases that rely on a documented khive choice with no Kùzu counterpart are not compared; see
 // exclusionReason(). Without node/npm or the kuzu package the test is skipped, and fails when
@@ -620,7 +620,7 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const CompiledQuery& compiled, co
   for (std::size_t k = 0; k < exprs.size(); ++k) proj.push_back(fmt::format("{} AS c{}", exprs[k], k));
   std::string order;
   if (!paging.empty()) {
-    // QUERY.md: SKIP/LIMIT page over a stable order; DISTINCT results by the returned columns,
+    // docs/query.md: SKIP/LIMIT page over a stable order; DISTINCT results by the returned columns,
     // others by the bound ids (nodes in pattern order, then edges).
     std::vector<std::string> keys;
     if (kq.distinctRows) {

@@ -188,7 +188,7 @@ TEST_F(PostgresDialectExec, EveryParityCaseMatchesSqlite) {
   EXPECT_GT(executed, 150);
 }
 
-// QUERY.md's case rule on a server whose own lower() folds Unicode: 'É' never matches 'é'.
+// The case rule of docs/query.md on a server whose own lower() folds Unicode: 'É' never matches 'é'.
 TEST_F(PostgresDialectExec, CaseFoldingIsAsciiOnly) {
   PgResult r(PQexec(conn_.get(), "SELECT lower('\xC3\x89'), lower('\xC3\x89' COLLATE \"C\")"));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
