@@ -18,6 +18,7 @@
 #include "khive/runtime/codec.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/transfer.h"
+#include "khive/storage/record_checks.h"
 
 namespace khive::cli {
 namespace {
@@ -117,7 +118,16 @@ storage::Direction direction(const std::string& s) {
   return storage::Direction::Both;
 }
 
+// JSON given on the command line nesting deeper than any record may hold is refused before it
+// is parsed (a parsed value is copied recursively).
+void checkJsonArgDepth(const std::string& what, const std::string& text) {
+  if (storage::jsonTextDepth(text) > storage::kMaxJsonDepth)
+    throw Error(ErrorCode::InvalidInput, "cli", "args",
+                fmt::format("{} nests deeper than {} levels of objects and arrays", what, storage::kMaxJsonDepth));
+}
+
 Json parseJsonArg(const std::string& what, const std::string& text) {
+  checkJsonArgDepth(what, text);
   auto j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw Error(ErrorCode::InvalidInput, "cli", "args", fmt::format("{} must be a JSON object, e.g. '{{\"year\": 2021}}'", what));
@@ -130,6 +140,7 @@ Json parseProps(const std::vector<std::string>& kvs, Json base = Json::object())
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw Error(ErrorCode::InvalidInput, "cli", "args", fmt::format("--prop '{}' must be key=value", kv));
+    checkJsonArgDepth("--prop " + kv.substr(0, eq), kv.substr(eq + 1));
     auto v = Json::parse(kv.substr(eq + 1), nullptr, false);
     base[kv.substr(0, eq)] = v.is_discarded() ? Json(kv.substr(eq + 1)) : v;
   }

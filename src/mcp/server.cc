@@ -7,6 +7,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "khive/storage/record_checks.h"
 #include "mcp/arguments.h"
 
 namespace khive::mcp {
@@ -316,6 +317,13 @@ std::optional<Json> Server::handle(const Json& msg) {
 }
 
 std::optional<std::string> Server::handleLine(std::string_view line) {
+  // A value nested deeper than any record may hold is refused before it is parsed: the parsed
+  // message would be copied recursively (a hundred thousand levels exhaust the stack).
+  constexpr int kMaxMessageDepth = storage::kMaxJsonDepth + 8;  // the record's value inside the envelope
+  if (storage::jsonTextDepth(line, kMaxMessageDepth) > kMaxMessageDepth)
+    return rpcError(nullptr, kInvalidRequest,
+                    fmt::format("the message nests deeper than {} levels of objects and arrays", kMaxMessageDepth))
+        .dump();
   Json msg = Json::parse(line, nullptr, false);
   if (msg.is_discarded()) return rpcError(nullptr, kParseError, "parse error: not valid JSON").dump();
   if (msg.is_array()) return rpcError(nullptr, kInvalidRequest, "JSON-RPC batches are not supported by MCP 2025-06-18").dump();

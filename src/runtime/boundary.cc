@@ -19,6 +19,26 @@ constexpr std::string_view kCap = "runtime", kOp = "validate";
                           key));
 }
 
+// An upper bound of the serialised size of `v` (each string character escaped to six bytes,
+// each number to 25), walked without serialising: most values are far under the limit and
+// need no dump() to know it.
+std::size_t serialisedSizeBound(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::string: return 6 * v.get_ref<const std::string&>().size() + 2;
+    case Json::value_t::object: {
+      std::size_t n = 2;
+      for (auto it = v.begin(); it != v.end(); ++it) n += 6 * it.key().size() + 4 + serialisedSizeBound(it.value());
+      return n;
+    }
+    case Json::value_t::array: {
+      std::size_t n = 2;
+      for (const auto& item : v) n += 1 + serialisedSizeBound(item);
+      return n;
+    }
+    default: return 25;
+  }
+}
+
 }  // namespace
 
 void checkNameField(std::string_view value, std::string_view field, const Limits& limits) {
@@ -37,36 +57,9 @@ void checkTagCount(std::size_t count, std::string_view field, const Limits& limi
 
 void checkJsonField(const Json& value, std::string_view field, const Limits& limits) {
   storage::checkJson(value, field, limits.maxJsonDepth, kCap, kOp);
-  if (value.is_object() && value.empty()) return;
+  if (serialisedSizeBound(value) <= limits.maxJsonBytes) return;
   const std::size_t bytes = value.dump().size();
   if (bytes > limits.maxJsonBytes) tooLarge(field, bytes, "bytes serialised", limits.maxJsonBytes, "max_json_bytes");
-}
-
-int jsonTextDepth(std::string_view text, int stopAfter) {
-  int depth = 0, deepest = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') ++i;  // the escaped character cannot end the string
-      else if (c == '"') inString = false;
-      continue;
-    }
-    switch (c) {
-      case '"': inString = true; break;
-      case '{':
-      case '[':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > stopAfter) return deepest;
-        }
-        break;
-      case '}':
-      case ']': --depth; break;
-      default: break;
-    }
-  }
-  return deepest;
 }
 
 }  // namespace khive::runtime

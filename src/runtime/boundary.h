@@ -23,9 +23,4 @@ void checkTagCount(std::size_t count, std::string_view field, const Limits& limi
 // string UTF-8 without NUL, serialised size at most limits.maxJsonBytes.
 void checkJsonField(const Json& value, std::string_view field, const Limits& limits);
 
-// The nesting depth of the JSON text `text` (its deepest run of open objects and arrays),
-// counted without parsing it, and no further than stopAfter + 1. For refusing a line that
-// nests too deep before a parser recurses into it.
-int jsonTextDepth(std::string_view text, int stopAfter);
-
 }  // namespace khive::runtime

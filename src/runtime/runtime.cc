@@ -255,9 +255,9 @@ void Runtime::validateEdge(const Edge& e, std::string_view sourceType, std::stri
   checkNamespace(e.ns);
   checkNameField(e.relation, "edge relation", limits());
   vocabulary_.checkRelation(e.relation);
+  if (!(e.weight >= 0 && e.weight <= 1)) invalid("validate", fmt::format("edge weight {} is outside [0, 1]", e.weight));
   if (!e.metadata.is_object()) invalid("validate", "edge metadata must be a JSON object");
   checkJsonField(e.metadata, "edge metadata", limits());
-  if (!(e.weight >= 0 && e.weight <= 1)) invalid("validate", fmt::format("edge weight {} is outside [0, 1]", e.weight));
   if (e.sourceId == e.targetId) invalid("validate", "an edge cannot join a record to itself");
   if (sourceType.empty()) invalid("validate", fmt::format("edge source {} is not a live entity or note", e.sourceId.str()));
   if (targetType.empty()) invalid("validate", fmt::format("edge target {} is not a live entity or note", e.targetId.str()));

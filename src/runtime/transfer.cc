@@ -23,6 +23,7 @@
 #include <variant>
 
 #include "khive/core/error.h"
+#include "khive/core/utf8.h"
 #include "khive/runtime/codec.h"
 #include "khive/storage/record_checks.h"
 #include "runtime/boundary.h"
@@ -77,7 +78,7 @@ void decode(const std::string& line, ParsedLine& p) {
   // A line nesting deeper than any record may is refused before the parser builds it (a
   // JSON value that deep would be copied and walked recursively). The line's own object is
   // one level; the depth of each field is checked against [limits] with the record.
-  if (jsonTextDepth(line, storage::kMaxJsonDepth + 1) > storage::kMaxJsonDepth + 1) {
+  if (storage::jsonTextDepth(line) > storage::kMaxJsonDepth + 1) {
     p.error = fmt::format("JSON nested deeper than {} levels of objects and arrays, the most khive stores in "
                           "properties, metadata or a payload",
                           storage::kMaxJsonDepth);
@@ -87,7 +88,7 @@ void decode(const std::string& line, ParsedLine& p) {
   try {
     j = Json::parse(line);
   } catch (const Json::exception& e) {
-    p.error = fmt::format("malformed JSON: {}", e.what());
+    p.error = printableUtf8(fmt::format("malformed JSON: {}", e.what()));  // quotes the bad bytes
     return;
   }
   try {
@@ -112,7 +113,7 @@ void decode(const std::string& line, ParsedLine& p) {
     else
       p.error = fmt::format("unknown type '{}' (entity, note, edge or event)", type);
   } catch (const Json::exception& e) {
-    p.error = fmt::format("malformed JSON: {}", e.what());
+    p.error = printableUtf8(fmt::format("malformed JSON: {}", e.what()));  // quotes the bad bytes
   } catch (const Error& e) {
     p.error = e.message();
   }

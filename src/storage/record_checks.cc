@@ -72,6 +72,33 @@ int jsonDepth(const Json& value, int stopAfter) {
   return 1 + deepest;
 }
 
+int jsonTextDepth(std::string_view text, int stopAfter) {
+  int depth = 0, deepest = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') inString = false;
+      continue;
+    }
+    switch (c) {
+      case '"': inString = true; break;
+      case '{':
+      case '[':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > stopAfter) return deepest;
+        }
+        break;
+      case '}':
+      case ']': --depth; break;
+      default: break;
+    }
+  }
+  return deepest;
+}
+
 void checkText(std::string_view value, std::string_view field, std::string_view capability,
                std::string_view operation) {
   if (auto p = textProblem(value)) refuse(capability, operation, fmt::format("{} {}", field, *p));

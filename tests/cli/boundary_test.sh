@@ -68,12 +68,14 @@ eid=$(k list entity | node -e "console.log(JSON.parse(require('fs').readFileSync
 expect_fail 1 "already used by an entity" k create note -k observation -c "x" --id "$eid"
 
 # MCP: a lone surrogate is not JSON (parse error, the server keeps answering); a NUL is
-# refused by validation as a tool error; nothing is stored.
+# refused by validation as a tool error; a message nested 100,000 deep is refused unparsed;
+# nothing is stored.
 {
   echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
   echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
   echo '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_entity","arguments":{"kind":"concept","name":"x\ud800y"}}}'
   echo '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_entity","arguments":{"kind":"concept","name":"x\u0000y"}}}'
+  node -e "const d = 100000; console.log('{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"create_entity\",\"arguments\":{\"kind\":\"concept\",\"name\":\"deep\",\"properties\":{\"a\":' + '['.repeat(d) + ']'.repeat(d) + '}}}}')"
   echo '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_entity","arguments":{"kind":"concept","name":"mcp ok"}}}'
 } | k mcp > mcp.out 2>/dev/null
 node -e "
@@ -81,6 +83,7 @@ const r = require('fs').readFileSync('mcp.out','utf8').trim().split('\n').map(l 
 const by = id => r.find(m => m.id === id);
 if (!r.some(m => m.id === null && m.error && m.error.code === -32700)) throw 'no parse error for the lone surrogate';
 if (!by(3) || !by(3).result.isError || !/NUL/.test(by(3).result.content[0].text)) throw 'NUL accepted: ' + JSON.stringify(by(3));
+if (!r.some(m => m.id === null && m.error && m.error.code === -32600 && /nests deeper/.test(m.error.message))) throw 'deep message';
 if (!by(4) || by(4).result.isError) throw 'the server stopped answering';
 " || fail "mcp: $(cat mcp.out)"
 [ "$(count entity)" = 5 ] || fail "mcp stored a refused entity"

@@ -15,16 +15,17 @@ namespace khive {
 
 struct Limits {
   // Record text, in bytes of UTF-8.
-  std::size_t maxNameBytes = 4096;           // name, kind, entity_type, relation, a tag, ids, actor
+  // Text must be well-formed UTF-8 without NUL whatever its size (khive/storage/record_checks.h).
+  std::size_t maxNameBytes = 4096;           // name, kind, entity_type, relation, a tag, actor, verb
   std::size_t maxTextBytes = 1 << 20;        // an entity's description, a note's content
   std::size_t maxTags = 1024;                // tags on one entity
   // JSON values: properties, edge metadata, event payloads.
   std::size_t maxJsonBytes = 1 << 20;        // serialised size
-  int maxJsonDepth = 64;                     // nesting of objects and arrays ({} is depth 1)
+  int maxJsonDepth = 64;  // nesting of objects and arrays ({} is depth 1); at most storage::kMaxJsonDepth
   // Requests.
   std::size_t maxQueryBytes = 64 << 10;      // GQL / SPARQL text
   std::size_t maxSearchBytes = 4096;         // search text
-  std::size_t maxImportLineBytes = 4 << 20;  // one JSONL line of an import
+  std::size_t maxImportLineBytes = 4 << 20;  // one JSONL line of an import (a longer one is not held)
   // Budgets of read work: every query, walk, path and search.
   std::chrono::milliseconds timeBudget{30000};  // wall time; past it: Error(Timeout)
   // Work inside the engine for one query (SQLite: virtual machine steps in thousands, counted by

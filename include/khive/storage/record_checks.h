@@ -26,6 +26,12 @@ inline constexpr int kMaxJsonDepth = 512;
 // stopAfter + 1: a value deeper than stopAfter returns stopAfter + 1 without walking the rest.
 int jsonDepth(const Json& value, int stopAfter = kMaxJsonDepth);
 
+// The nesting depth of the JSON text `text` (its deepest run of open objects and arrays),
+// counted without parsing it, no further than stopAfter + 1. For refusing a message or a
+// line that nests too deep before a parser builds it: a parsed value is copied and walked
+// recursively, so one nested a hundred thousand levels would exhaust the stack.
+int jsonTextDepth(std::string_view text, int stopAfter = kMaxJsonDepth + 1);
+
 // Throws Error(InvalidInput, capability, operation) when `value` is not well-formed UTF-8 or
 // holds U+0000. `field` names it in the message ("entity name").
 void checkText(std::string_view value, std::string_view field, std::string_view capability,
