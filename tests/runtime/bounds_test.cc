@@ -59,6 +59,10 @@ class BoundsTest : public ::testing::TestWithParam<BackendCase> {
       }
     }
     ASSERT_EQ(rt.backend().graph().upsertEdges(edges).failed, 0);
+    // A bulk load ends with fresh planner statistics, as an import does (on PostgreSQL a
+    // one-hop pattern over these 300 nodes is planned for empty tables otherwise, and takes
+    // longer than the tests' small budgets).
+    rt.backend().refreshStatistics();
   }
 
   static Error errorOf(const std::function<void()>& f) {
@@ -106,7 +110,9 @@ TEST_P(BoundsTest, WalksRunUnderTheConfiguredTimeBudget) {
   l.timeBudget = 1ms;
   auto rt = open(l);
   randomGraph(*rt, 300, 4);
-  // A depth-10 walk over 1,200 edges from every node cannot finish in 1 ms.
+  rt->backend().setReadBudget({});  // the set-up reads below are not what is measured
+  // A depth-10 walk over 1,200 edges from every node cannot finish in 1 ms: the walk's own
+  // budget comes from the same [limits] time_budget_ms.
   std::vector<Uuid> roots;
   for (const auto& e : rt->backend().entities().queryEntities({.namespaces = rt->readNamespaces()}, {.offset = 0, .limit = 300}).items)
     roots.push_back(e.id);
@@ -122,7 +128,7 @@ TEST_P(BoundsTest, OversizedQueriesAndSearchesAreRefusedBeforeAnyWork) {
   chain += " RETURN n0.name";
   auto e = errorOf([&] { rt->query({.text = chain}); });
   EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
-  EXPECT_NE(std::string(e.message()).find("edges"), std::string::npos) << e.message();
+  EXPECT_NE(std::string(e.message()).find("split it into smaller queries"), std::string::npos) << e.message();
 
   auto small = open(Limits{});
   e = errorOf([&] { small->query({.text = chain}); });
@@ -140,7 +146,7 @@ TEST_P(BoundsTest, RepeatedSearchWordsAreSearchedOnceAndTooManyTermsAreRefused) 
   auto rt = open(Limits{});
   rt->createEntity({.kind = "concept", .name = "alpha", .description = std::string("a ").append(std::string(20, 'x'))});
   std::string repeated;
-  for (int i = 0; i < 1000; ++i) repeated += "alpha ";
+  for (int i = 0; i < 600; ++i) repeated += "alpha ";
   EXPECT_EQ(rt->search({.text = repeated}).hits.size(), 1u);
   std::string many;
   for (int i = 0; i < 65; ++i) many += "w" + std::to_string(i) + " ";
