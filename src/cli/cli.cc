@@ -31,6 +31,7 @@ struct Globals {
   std::optional<std::string> backendUrl;
   std::optional<std::string> ns;
   bool json = false;
+  std::optional<std::int64_t> timeoutMs;  // --timeout-ms: the read time budget ([limits] time_budget_ms)
 };
 
 // ---- output ----------------------------------------------------------------------------
@@ -84,6 +85,7 @@ struct Opened {
 std::unique_ptr<Runtime> openRuntime(const Globals& g, bool mayCreate) {
   runtime::Config config;
   if (auto path = runtime::findConfigFile(g.config)) config = runtime::loadConfigFile(*path);
+  if (g.timeoutMs) config.limits.timeBudget = std::chrono::milliseconds(*g.timeoutMs);
   runtime::Vocabulary vocab(config.vocabulary);
   std::vector<std::string> grantNs = config.actor.visibleNamespaces;
   grantNs.push_back(g.ns.value_or(config.actor.ns));
@@ -255,6 +257,13 @@ std::string searchText(const std::optional<std::string>& first, const std::vecto
 }
 
 std::string recordName(const runtime::NodeSummary& n) { return n.type == "missing" ? "(out of scope)" : n.name; }
+
+// --timeout-ms on the commands that read with a budget.
+void addTimeoutOption(CLI::App* cmd, Globals& g) {
+  cmd->add_option("--timeout-ms", g.timeoutMs,
+                  "Time budget of each read statement in ms (default: [limits] time_budget_ms, 30000)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
+}
 
 }  // namespace
 
@@ -456,6 +465,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   nb->add_option("--direction", dir, "out, in or both (default both)")->check(CLI::IsMember({"out", "in", "both"}));
   nb->add_option("--relation,-r", relations, "Only these relations (repeatable)");
   nb->add_option("--limit", limit, "At most this many (default 100)");
+  addTimeoutOption(nb, g);
   nb->callback(withRt(false, [&](Runtime& rt) {
     auto rows = rt.neighbors(rt.resolveId(idArg), direction(dir), relations, limit);
     emit(g, runtime::toJson(rows), [&] {
@@ -478,6 +488,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   tr->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
   tr->add_option("--relation,-r", relations, "Only these relations (repeatable)");
   tr->add_option("--limit", perRoot, "Nodes per root (default 1000)");
+  addTimeoutOption(tr, g);
   tr->callback(withRt(false, [&](Runtime& rt) {
     std::vector<Uuid> ids;
     for (const auto& r : roots) ids.push_back(rt.resolveId(r));
@@ -500,6 +511,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   pa->add_option("--depth", pdepth, "Maximum hops 1..10 (default 6)");
   pa->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
   pa->add_option("--relation,-r", relations, "Only these relations (repeatable)");
+  addTimeoutOption(pa, g);
   pa->callback(withRt(false, [&](Runtime& rt) {
     auto p = rt.path(rt.resolveId(fromArg), rt.resolveId(intoArg), pdepth, direction(tdir), relations);
     if (!p) throw Error(ErrorCode::NotFound, "cli", "path", fmt::format("no path within {} hops", pdepth));
@@ -525,6 +537,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   literal(se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)"));
   se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
   se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
+  addTimeoutOption(se, g);
   se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
              "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
   se->callback(withRt(false, [&](Runtime& rt) {
@@ -548,6 +561,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   qu->add_option("text", qr.text, "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"")->required();
   qu->add_option("--language", qr.language, "gql or sparql (default: detected)")->check(CLI::IsMember({"gql", "sparql"}));
   qu->add_option("--cap", qr.rowCap, "Row cap 1..10000 (default 500)");
+  addTimeoutOption(qu, g);
   qu->add_option("--param", qparams, "A $parameter name=value (repeatable; value parsed as JSON when it is JSON)");
   qu->callback(withRt(false, [&](Runtime& rt) {
     qr.parameters = parseProps(qparams);

@@ -677,6 +677,12 @@ CompiledQuery QueryCompiler::compile(std::string_view text, const CompileOptions
 }
 
 CompiledQuery QueryCompiler::compile(std::string_view text, Language language, const CompileOptions& options) const {
+  if (text.size() > options.maxQueryBytes) {
+    throw QueryError(QueryErrorClass::InvalidInput,
+                     fmt::format("the query text is {} bytes, more than the limit of {}; shorten it (or raise "
+                                 "[limits] max_query_bytes)",
+                                 text.size(), options.maxQueryBytes));
+  }
   return compile(parse(text, language), options);
 }
 

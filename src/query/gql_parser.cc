@@ -107,6 +107,10 @@ class GqlParser {
     for (;;) {
       const Token& t = ts_.peek();
       if (!(punctIs(t, "-") || punctIs(t, "<"))) break;
+      if (q.edges.size() >= kMaxPathEdges) {
+        ts_.invalidInput(t, fmt::format("the pattern has more than {} edges; split it into smaller queries",
+                                        kMaxPathEdges));
+      }
       q.edges.push_back(parseEdge());
       if (!punctIs(ts_.peek(), "(")) {
         ts_.fail(ts_.peek(), fmt::format("expected '(' to start a node but found {}", detail::describe(ts_.peek())));

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "khive/query/errors.h"
+#include "khive/query/parse.h"
 
 namespace khive::query::detail {
 
@@ -47,6 +48,13 @@ class Lexer {
       if (i_ >= text_.size()) {
         out.push_back(t);
         return out;
+      }
+      if (out.size() >= kMaxQueryTokens) {
+        throw QueryError(QueryErrorClass::InvalidInput,
+                         fmt::format("the query has more than {} tokens; khive queries are one connected pattern: "
+                                     "split it into smaller queries",
+                                     kMaxQueryTokens),
+                         characterPosition(text_, i_));
       }
       char c = text_[i_];
       if (isIdentStart(c)) {

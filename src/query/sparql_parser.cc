@@ -265,6 +265,11 @@ class SparqlParser {
         pe.value = parseLiteral();
         tr.property = pe;
       }
+      if (triples_.size() >= kMaxTriplePatterns) {
+        ts_.invalidInput(o, fmt::format("the WHERE block has more than {} triple patterns; split it into smaller "
+                                        "queries",
+                                        kMaxTriplePatterns));
+      }
       triples_.push_back(std::move(tr));
       if (!ts_.acceptPunct(",")) break;
     }
@@ -371,6 +376,10 @@ class SparqlParser {
       failAt(nodes[order.back()].pos, QueryErrorClass::Unsupported,
              "the pattern is disconnected: link every ?variable into one chain (?a :r ?b . ?b :s ?c), or run one "
              "query per part");
+    }
+    if (edges.size() > kMaxPathEdges) {
+      failAt(edges[kMaxPathEdges]->edge->pos, QueryErrorClass::InvalidInput,
+             fmt::format("the pattern has more than {} edges; split it into smaller queries", kMaxPathEdges));
     }
     // Start from the end of the chain mentioned first.
     std::string current;

@@ -121,6 +121,8 @@ Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions optio
   std::vector<std::string> visible = options_.config.actor.visibleNamespaces;
   if (visible.empty()) visible.push_back(options_.config.actor.ns);
   readNs_ = withWriteNs(std::move(visible), writeNs_);
+  const Limits& limits = options_.config.limits;
+  backend_->setReadBudget({limits.timeBudget, limits.workBudget});
   auto info = backend_->info();
   engine_ = info.engine;
   for (const auto& c : info.capabilities) {
@@ -685,6 +687,7 @@ std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int 
   req.direction = dir;
   req.relations = relations;
   req.perRootLimit = perRootLimit;
+  req.timeBudget = options_.config.limits.timeBudget;
   std::vector<TraversePath> out;
   for (const auto& tree : backend_->graph().traverse(req)) {
     std::vector<Uuid> ids;
@@ -714,6 +717,10 @@ std::optional<PathResult> Runtime::path(const Uuid& from, const Uuid& to, int ma
 
 SearchResult Runtime::search(const SearchRequest& req) {
   if (blank(req.text)) invalid("search", "search text must not be empty");
+  if (req.text.size() > options_.config.limits.maxSearchBytes)
+    invalid("search", fmt::format("the search text is {} bytes, more than the limit of {}; shorten it (or raise [limits] "
+                                  "max_search_bytes)",
+                                  req.text.size(), options_.config.limits.maxSearchBytes));
   if (!hasText_)
     throw Error(ErrorCode::Unsupported, "runtime", "search", "this backend has no text search capability");
   retrieval::HybridQuery q;
@@ -802,6 +809,7 @@ QueryResult Runtime::query(const QueryRequest& req) {
   query::CompileOptions o;
   o.namespaces = readNs_;
   o.rowCap = req.rowCap;
+  o.maxQueryBytes = options_.config.limits.maxQueryBytes;
   o.parameters = req.parameters;
   o.extraRelations = vocabulary_.extraRelations();
   o.extraSymmetricRelations = vocabulary_.extraSymmetricRelations();

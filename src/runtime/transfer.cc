@@ -656,6 +656,10 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     throw;
   }
   report();
+  // The planner's statistics must describe the tables as the load left them before the next
+  // query is planned (on PostgreSQL a pattern query on a freshly loaded graph is otherwise
+  // planned for empty tables).
+  rt.backend().refreshStatistics();
   sum.lines = lineNo;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Success,

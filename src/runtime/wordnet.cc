@@ -229,6 +229,7 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
   auto s = load->finish();
   prog.stage.clear();
   if (s.failed) throw Error(ErrorCode::Driver, "import", "wordnet", s.firstError.value_or("edge batch failed"));
+  b.refreshStatistics();  // as importJsonl: plan the next queries for the loaded tables
   sum.lines = prog.lines;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rt.recordEvent("import", Substrate::Entity, "wordnet", Outcome::Success,

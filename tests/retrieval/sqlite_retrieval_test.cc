@@ -70,6 +70,26 @@ storage::VectorSearchRequest req(std::span<const float> q, std::int64_t k = 10) 
   return r;
 }
 
+TEST(FtsQueryBuilder, SearchesARepeatedTermOnceAndCapsTheTerms) {
+  std::string repeated;
+  for (int i = 0; i < 2000; ++i) repeated += i % 2 ? "A " : "a ";
+  EXPECT_EQ(buildFtsMatch(repeated, TextMode::Plain), "a");
+  EXPECT_EQ(buildFtsMatch("graph Graph vector graph", TextMode::AnyTerm), "graph OR vector");
+  EXPECT_EQ(buildFtsMatch("a a", TextMode::Phrase), R"("a a")") << "a phrase keeps every word";
+  std::string many;
+  for (std::size_t i = 0; i < storage::kMaxSearchTerms; ++i) many += "w" + std::to_string(i) + " ";
+  EXPECT_NO_THROW(buildFtsMatch(many + many, TextMode::Plain));
+  many += "one_more";
+  for (auto mode : {TextMode::Plain, TextMode::AnyTerm, TextMode::Phrase}) {
+    try {
+      buildFtsMatch(many, mode);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+    }
+  }
+}
+
 TEST(SqliteVectorIndex, SurvivesReopenAndSeesOtherWriters) {
   const auto path = freshPath();
   auto data = testing::makeClustered(500, 5, 16, 8, 3);

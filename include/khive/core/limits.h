@@ -26,10 +26,14 @@ struct Limits {
   std::size_t maxQueryBytes = 64 << 10;      // GQL / SPARQL text
   std::size_t maxSearchBytes = 4096;         // search text
   std::size_t maxImportLineBytes = 4 << 20;  // one JSONL line of an import (a longer one is not held)
-  // Budgets of read work: every query, walk, path and search.
-  std::chrono::milliseconds timeBudget{30000};  // wall time; past it: Error(Timeout)
-  // Work inside the engine for one query (SQLite: virtual machine steps in thousands, counted by
-  // the progress handler). Past it: Error(InvalidInput) saying which limit to raise.
+  // Budgets of read work, enforced inside the engine (storage::ReadBudget): every statement a
+  // query, neighbors, path, search or get runs on a reader, and a whole traverse.
+  // Wall time of one read statement (SQLite progress handler, PostgreSQL statement_timeout), and
+  // of a traverse as a whole; past it: Error(Timeout) naming time_budget_ms (CLI --timeout-ms).
+  std::chrono::milliseconds timeBudget{30000};
+  // Work of one read statement in thousands of SQLite virtual-machine instructions (counted by
+  // the progress handler); past it: Error(InvalidInput) naming work_budget. PostgreSQL has no
+  // such counter for a non-superuser and bounds its statements by time alone.
   std::int64_t workBudget = 50'000'000;
 };
 

@@ -4,6 +4,7 @@
 // The query layer compiles; it never executes. Callers run `sql` with `params` on a
 // connection of the matching engine and pass the rows through applyRowCap().
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ struct CompileOptions {
   std::vector<std::string> namespaces;
   // At most this many rows come back (1..kMaxRowCap); more available rows set `truncated`.
   std::int64_t rowCap = kDefaultRowCap;
+  // A query text longer than this (bytes) is refused before it is read (InvalidInput).
+  std::size_t maxQueryBytes = 64 << 10;
   // Values of `$name` references in the query text (a JSON object of scalars or arrays).
   Json parameters = Json::object();
   // Vocabulary additions (the default relations are always known).

@@ -5,11 +5,20 @@
 //
 // Stateless free functions: thread-safe.
 
+#include <cstddef>
 #include <string_view>
 
 #include "khive/query/ast.h"
 
 namespace khive::query {
+
+// Size limits checked while the text is read, so an oversized query is refused before any
+// work grows with it (QueryError InvalidInput naming the limit): tokens in the text, edges in
+// the one connected path, triple patterns in a SPARQL WHERE block. The byte size of the text
+// is CompileOptions::maxQueryBytes.
+inline constexpr std::size_t kMaxQueryTokens = 20'000;
+inline constexpr std::size_t kMaxPathEdges = 16;
+inline constexpr std::size_t kMaxTriplePatterns = 128;
 
 // Throw QueryError (Parse with a position, Unsupported, or InvalidInput for limits).
 Query parseGql(std::string_view text);

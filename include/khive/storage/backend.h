@@ -42,6 +42,18 @@ class Backend {
   virtual VectorStore& vectors() = 0;
   virtual SparseStore& sparse() = 0;
   virtual TextSearch& text() = 0;
+
+  // The budget of every read statement run on a reader from now on: SqlAccess::reader(),
+  // read-only transactions, and the reads of every capability (get, query, neighbors,
+  // shortestPath, search, ...). The default is unbounded. Thread-safe; statements already
+  // running keep the budget they started with.
+  virtual void setReadBudget(const ReadBudget& budget) = 0;
+  virtual ReadBudget readBudget() const = 0;
+
+  // Brings the query planner's statistics up to date after a bulk load (an import) changed
+  // the size and shape of the tables, so the next queries are planned for the data as it now
+  // is. Engines whose planner needs no refresh do nothing. Error(Driver) when it fails.
+  virtual void refreshStatistics() = 0;
 };
 
 }  // namespace khive::storage

@@ -78,6 +78,29 @@ class SqlTransaction : public SqlConnection {
   virtual void rollback() = 0;
 };
 
+// The bound on the work of one read statement (a query, one statement of a walk or a search),
+// enforced inside the engine while the statement runs: SQLite through its progress handler,
+// PostgreSQL through statement_timeout. Past `time` the statement fails with Error(Timeout);
+// past `work` with Error(InvalidInput). Both messages name the [limits] key that raises the
+// budget. Zero means unbounded. Reads made through the writer or inside a write transaction
+// are not bounded (a write must not fail half-way for a read budget).
+struct ReadBudget {
+  std::chrono::milliseconds time{0};
+  // Engine steps, in thousands. SQLite counts virtual-machine instructions (its progress
+  // handler runs every thousand); PostgreSQL has no such counter a non-superuser can bound,
+  // so there the time budget alone bounds a statement (walks still count their rows:
+  // TraverseRequest::maxWork).
+  std::int64_t work = 0;
+  bool operator==(const ReadBudget&) const = default;
+};
+
+// The errors of an exceeded read budget, worded the same on every engine: Error(Timeout) for
+// the time budget and Error(InvalidInput) for the work budget, each naming the budget, how to
+// narrow the request and the [limits] key that raises it.
+[[noreturn]] void throwTimeBudgetExceeded(std::chrono::milliseconds budget, std::string_view capability,
+                                          std::string_view operation);
+[[noreturn]] void throwWorkBudgetExceeded(std::int64_t budget, std::string_view capability, std::string_view operation);
+
 struct TxOptions {
   bool readOnly = false;
   // How long to wait for the writer before failing with Timeout.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "khive/core/records.h"
@@ -53,6 +54,32 @@ struct TextStats {
   std::int64_t documents = 0;
   std::int64_t namespaces = 0;
 };
+
+// ---- helpers both engines' text search share (text_snippet.cc) -------------------------------
+
+// A search text may name at most this many terms (distinct ones in plain and any-term mode,
+// every word of a phrase): the query builders throw Error(InvalidInput) past it
+// (throwTooManySearchTerms). Repeated terms are searched once.
+inline constexpr std::size_t kMaxSearchTerms = 64;
+[[noreturn]] void throwTooManySearchTerms(std::size_t terms, std::string_view capability);
+
+// The words of a text as snippets and the PostgreSQL query builder see them: runs of letters
+// and digits (ASCII ones, and non-ASCII characters outside the punctuation and symbol blocks;
+// everything else separates), ASCII lower-cased, each once, in order of first appearance.
+std::vector<std::string> distinctWords(std::string_view text);
+// The number of words of the text, repeats included (the same words as distinctWords).
+std::size_t countWords(std::string_view text);
+
+// Tokens a snippet shows at most.
+inline constexpr std::size_t kSnippetTokens = 16;
+
+// A snippet of a document: up to kSnippetTokens words of its body (else its title) around the
+// first word equal (ASCII case folded) to one of `terms` (as distinctWords gives them), with
+// every matching word in the window wrapped in ** **, and … where the window cuts the text.
+// When neither matches (the engine matched a folded form): the first words of the body (the
+// title when the body is empty). The cost is at most two passes over the text, whatever the
+// number of matches, so snippets cost time linear in the size of the documents returned.
+std::string makeSnippet(std::string_view title, std::string_view body, std::span<const std::string> terms);
 
 // Thread-safe.
 class TextSearch {

@@ -46,6 +46,9 @@ class PostgresBackend final : public storage::Backend {
   }
   storage::SparseStore& sparse() override { return sparse_; }
   storage::TextSearch& text() override { return text_; }
+  void setReadBudget(const storage::ReadBudget& budget) override { db_.setReadBudget(budget); }
+  storage::ReadBudget readBudget() const override { return db_.readBudget(); }
+  void refreshStatistics() override { db_.analyze(); }
 
  private:
   std::string noVectors() const {

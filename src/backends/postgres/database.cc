@@ -277,22 +277,27 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
       // may have closed it: then the setup doubles as the health check.
       // On a shared-session server (PGlite) another client may have changed any of it, so it
       // is set every time.
+      // A reader's statement_timeout is the read budget's time, set in the same round trip.
+      const std::int64_t timeoutMs = readOnly ? readBudget().time.count() : options_.statementTimeout.count();
       const bool current = !sharedSession_ && conn->sessionReadOnly() == readOnly &&
+                           conn->sessionTimeoutMs() == timeoutMs &&
                            std::chrono::steady_clock::now() - conn->lastUsed() < kHealthCheckAfter;
       if (!current) {
         conn->forgetSessionState();
         // The token travels as a bound parameter: pg_stat_activity shows only "$1".
         conn->exec("SELECT set_config('khive.scope', $1, false), set_config('default_transaction_read_only', $2, "
                    "false), set_config('search_path', $3, false), CASE WHEN $4 THEN set_config('role', $5, false) "
-                   "END",
+                   "END, set_config('statement_timeout', $6, false)",
                    Params()
                        .text(conn->scopeToken())
                        .text(readOnly ? "on" : "off")
                        .text(searchPath_)
                        .boolean(switchRole_.load())
-                       .text(options_.appRole),
+                       .text(options_.appRole)
+                       .text(std::to_string(timeoutMs)),
                    capability, operation);
         conn->setSessionReadOnly(readOnly);
+        conn->setSessionTimeoutMs(timeoutMs);
       }
       return Lease(*this, std::move(conn));
     } catch (const Error&) {
@@ -306,6 +311,35 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
       if (!lost || attempt >= 1 || !conn) throw;
     }
   }
+}
+
+void Database::setReadBudget(const storage::ReadBudget& budget) {
+  std::lock_guard lock(budgetMu_);
+  readBudget_ = budget;
+}
+
+storage::ReadBudget Database::readBudget() const {
+  std::lock_guard lock(budgetMu_);
+  return readBudget_;
+}
+
+void Database::analyze() {
+  std::string sql = "RESET ROLE;\n";
+  for (std::string_view t : {"entities", "notes", "edges", "events", "text_documents", "sparse_entries"}) {
+    sql += fmt::format("ANALYZE {}.{};\n", quoteIdent(options_.schema), t);
+  }
+  if (hasVectors_) sql += fmt::format("ANALYZE {}.vectors;\n", quoteIdent(options_.schema));
+  if (sharedSession_) {
+    // A shared-session server (PGlite) logs every client in as its superuser: the pool's own
+    // connection analyzes after RESET ROLE, and the next checkout sets its session anew.
+    auto lease = acquire(kCap, "analyze");
+    lease.conn().forgetSessionState();
+    lease.conn().execScript(sql, kCap, "analyze");
+    return;
+  }
+  const std::string adminUrl = options_.adminUrl.empty() ? options_.url : options_.adminUrl;
+  auto conn = Conn::connect(adminUrl, kCap);
+  conn->execScript(sql, kCap, "analyze");
 }
 
 void Database::release(std::unique_ptr<Conn> conn) {

@@ -54,8 +54,19 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // A pooled connection with khive.scope set to the signed grant of the namespaces and, for
-  // readOnly, default_transaction_read_only on. Error(Pool) when none frees up in time.
+  // readOnly, default_transaction_read_only on and statement_timeout at the read budget's time
+  // (setReadBudget; writers get options().statementTimeout). Error(Pool) when none frees up in
+  // time.
   Lease acquire(std::string_view capability, std::string_view operation, bool readOnly = false);
+  // The time of storage::ReadBudget for reader checkouts from now on (0 = none). PostgreSQL
+  // has no work counter a non-superuser can bound: the work budget is kept for readBudget()
+  // only.
+  void setReadBudget(const storage::ReadBudget& budget);
+  storage::ReadBudget readBudget() const;
+
+  // ANALYZE on khive's tables over the schema owner's connection (the application role may not
+  // analyze tables it does not own), so the planner sees the sizes a bulk load left.
+  void analyze();
 
   // Runs fn(conn) in a transaction (READ COMMITTED unless `serializable`), committing when it
   // returns. A serialization failure or deadlock rolls back and runs fn again, up to
@@ -137,6 +148,9 @@ class Database {
   int poolSize_ = 1;
   int schemaVersion_ = 0;
   std::string serverVersion_;
+
+  mutable std::mutex budgetMu_;
+  storage::ReadBudget readBudget_;  // guarded by budgetMu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -296,7 +296,9 @@ void throwResult(const PGresult* r, PGconn* conn, std::string_view capability, s
     msg += " (the record's namespace is not granted to this session: add it to the backend's namespaces)";
   }
   if (code == ErrorCode::Timeout && state && std::string_view(state) == "57014") {
-    msg += " (the statement ran past its time budget and was cancelled)";
+    msg += " (the statement ran past its time budget, statement_timeout, and was cancelled; narrow the request "
+           "(fewer or shorter hop ranges, a more selective start node, a LIMIT, fewer search terms) or raise the "
+           "budget ([limits] time_budget_ms in khive.toml, or --timeout-ms))";
   }
   if (!state && isConnectionLost(conn)) msg = "lost the connection to PostgreSQL: " + msg;
   throw Error(code, std::string(capability), std::string(operation), msg);

@@ -197,6 +197,10 @@ class Conn {
   const std::optional<bool>& sessionReadOnly() const noexcept { return sessionReadOnly_; }
   void setSessionReadOnly(std::optional<bool> readOnly) noexcept { sessionReadOnly_ = readOnly; }
   void forgetSessionState() noexcept { sessionReadOnly_.reset(); }
+  // The statement_timeout (ms) the pool set with the rest of the session state; meaningful
+  // only while sessionReadOnly() is set.
+  std::int64_t sessionTimeoutMs() const noexcept { return sessionTimeoutMs_; }
+  void setSessionTimeoutMs(std::int64_t ms) noexcept { sessionTimeoutMs_ = ms; }
 
  private:
   explicit Conn(PGconn* c) : conn_(c) {}
@@ -208,6 +212,7 @@ class Conn {
   std::chrono::steady_clock::time_point lastUsed_ = std::chrono::steady_clock::now();
   std::string scopeToken_;
   std::optional<bool> sessionReadOnly_;
+  std::int64_t sessionTimeoutMs_ = 0;
 };
 
 // Quotes an identifier for SQL text ("my schema" -> "\"my schema\"").

@@ -136,7 +136,18 @@ std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery&
     throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
                 fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
   }
-  const std::string text = sanitize(q.text);
+  // Plain and any-term modes search each word once: the text sent is its distinct words
+  // (lower-cased, as the 'simple' configuration folds them anyway), so a repeated word adds
+  // no operand to the tsquery. A phrase keeps every word, in order.
+  std::string text = sanitize(q.text);
+  std::vector<std::string> terms = storage::distinctWords(text);
+  if (q.mode == storage::TextMode::Phrase) {
+    if (const auto n = storage::countWords(text); n > storage::kMaxSearchTerms) storage::throwTooManySearchTerms(n, kCap);
+  } else {
+    if (terms.size() > storage::kMaxSearchTerms) storage::throwTooManySearchTerms(terms.size(), kCap);
+    text.clear();
+    for (const auto& t : terms) text += (text.empty() ? "" : " ") + t;
+  }
   // lexemes, stats and df are MATERIALIZED: inlined, the planner re-ran the document-frequency
   // count and the corpus statistics once per candidate term row (~20x slower at 120 docs).
   SqlBuilder b;
@@ -169,11 +180,10 @@ std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery&
          "1 END) FROM unnest(u.weights) AS w)::float8 AS tf FROM unnest(c.tsv) AS u WHERE u.lexeme IN (SELECT lex "
          "FROM lexemes)) AS t JOIN df ON df.lex = t.lexeme CROSS JOIN stats GROUP BY c.subject_id, c.namespace, "
          "c.kind, c.title, c.body) ");
+  // Snippets are made from the returned rows' text (storage::makeSnippet), not by
+  // ts_headline, whose cost grows faster than the document.
   b.text("SELECT subject_id, namespace, kind, title, s");
-  if (q.snippets) {
-    b.text(", ts_headline('simple'::regconfig, CASE WHEN body <> '' THEN body ELSE title END, (SELECT tq FROM query), "
-           "'StartSel=**, StopSel=**, MaxWords=16, MinWords=4, FragmentDelimiter=…')");
-  }
+  if (q.snippets) b.text(", body");
   b.text(" FROM scored ORDER BY s DESC, subject_id LIMIT ").integer(q.topK);
   return db_.run(
       kCap, "search",
@@ -189,7 +199,7 @@ std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery&
           const double s = std::max(0.0, r.getDouble(i, 4));
           h.score = s / (1.0 + s);
           h.rank = i + 1;
-          if (q.snippets) h.snippet = r.str(i, 5);
+          if (q.snippets) h.snippet = storage::makeSnippet(h.title, r.view(i, 5), terms);
           out.push_back(std::move(h));
         }
         return out;

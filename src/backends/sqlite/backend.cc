@@ -38,6 +38,12 @@ class SqliteBackend final : public storage::Backend {
   storage::VectorStore& vectors() override { return vectors_; }
   storage::SparseStore& sparse() override { return sparse_; }
   storage::TextSearch& text() override { return text_; }
+  void setReadBudget(const storage::ReadBudget& budget) override { db_.setReadBudget(budget); }
+  storage::ReadBudget readBudget() const override { return db_.readBudget(); }
+  // SQLite's planner runs without statistics here on purpose: with ANALYZE statistics,
+  // SQLite 3.40 plans the recursive step of a walk with a Bloom filter over the whole edge
+  // table (README, "Storage"); the database runs PRAGMA optimize when it closes.
+  void refreshStatistics() override {}
 
  private:
   Database db_;

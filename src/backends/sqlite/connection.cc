@@ -144,6 +144,7 @@ bool Stmt::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  if (conn_ && rc == SQLITE_INTERRUPT) conn_->throwInterrupted(rc, capability_, operation_);
   throwSqlite(db_, rc, capability_, operation_);
 }
 
@@ -236,8 +237,44 @@ Conn::Conn(const ConnOptions& options) {
   sqlite3_progress_handler(raw, 1000, &Conn::progressCallback, this);
 }
 
+// Runs every thousand virtual-machine instructions of a statement on this connection.
 int Conn::progressCallback(void* self) {
-  return static_cast<Conn*>(self)->deadlinePassed() ? 1 : 0;
+  auto& c = *static_cast<Conn*>(self);
+  if (c.budget_.work > 0 && ++c.ticks_ > c.budget_.work) {
+    c.stop_ = Stop::Work;
+    return 1;
+  }
+  if (!c.deadline_ && !c.budgetEnd_) return 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (c.deadline_ && now > *c.deadline_) {
+    c.stop_ = Stop::Deadline;
+    return 1;
+  }
+  if (c.budgetEnd_ && now > *c.budgetEnd_) {
+    c.stop_ = Stop::Time;
+    return 1;
+  }
+  return 0;
+}
+
+void Conn::setBudget(const storage::ReadBudget& budget) {
+  budget_ = budget;
+  budgetEnd_.reset();
+  ticks_ = 0;
+}
+
+void Conn::armBudget() {
+  stop_ = Stop::None;
+  ticks_ = 0;
+  if (budget_.time.count() > 0) budgetEnd_ = std::chrono::steady_clock::now() + budget_.time;
+}
+
+void Conn::throwInterrupted(int rc, std::string_view capability, std::string_view operation) const {
+  switch (stop_) {
+    case Stop::Time: storage::throwTimeBudgetExceeded(budget_.time, capability, operation);
+    case Stop::Work: storage::throwWorkBudgetExceeded(budget_.work, capability, operation);
+    default: throwSqlite(db_.get(), rc, capability, operation);
+  }
 }
 
 void Conn::setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline) { deadline_ = deadline; }
@@ -247,6 +284,7 @@ bool Conn::deadlinePassed() const {
 }
 
 Stmt Conn::prepare(std::string_view sql, std::string_view capability, std::string_view operation) {
+  armBudget();
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     std::string key(sql);
@@ -266,18 +304,21 @@ Stmt Conn::prepare(std::string_view sql, std::string_view capability, std::strin
     }
     // A full cache does not evict (an evicted statement may be in use further up the stack):
     // the statement is used once and finalized by its Stmt.
-    if (cache_.size() >= kMaxCachedStatements) return Stmt(db_.get(), raw, capability, operation, std::move(owned));
+    if (cache_.size() >= kMaxCachedStatements)
+      return Stmt(db_.get(), raw, capability, operation, std::move(owned), this);
     it = cache_.emplace(std::move(key), std::move(owned)).first;
   }
-  return Stmt(db_.get(), it->second.get(), capability, operation);
+  return Stmt(db_.get(), it->second.get(), capability, operation, nullptr, this);
 }
 
 void Conn::exec(std::string_view sql, std::string_view capability, std::string_view operation) {
   std::string text(sql);
   char* err = nullptr;
+  armBudget();
   int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
     sqlite3_free(err);
+    if (rc == SQLITE_INTERRUPT) throwInterrupted(rc, capability, operation);
     throwSqlite(db_.get(), rc, capability, operation);
   }
 }

@@ -36,12 +36,14 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 // A prepared statement borrowed from a connection's cache. Resets and clears its bindings
 // when it goes out of scope so the cached statement is ready for the next use.
 // Single-threaded.
+class Conn;
 class Stmt {
  public:
-  // `owned` is set when the statement is not cached: the Stmt then finalizes it.
+  // `owned` is set when the statement is not cached: the Stmt then finalizes it. `conn`, when
+  // given, explains an interrupted step (which budget stopped it).
   Stmt(sqlite3* db, sqlite3_stmt* stmt, std::string_view capability, std::string_view operation,
-       StmtPtr owned = nullptr)
-      : db_(db), stmt_(stmt), capability_(capability), operation_(operation), owned_(std::move(owned)) {}
+       StmtPtr owned = nullptr, const Conn* conn = nullptr)
+      : db_(db), stmt_(stmt), capability_(capability), operation_(operation), owned_(std::move(owned)), conn_(conn) {}
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -81,6 +83,7 @@ class Stmt {
   std::string_view capability_;
   std::string_view operation_;
   StmtPtr owned_;
+  const Conn* conn_;
 };
 
 struct ConnOptions {
@@ -109,9 +112,17 @@ class Conn {
   // Aborts statements running past the deadline with SQLITE_INTERRUPT (reported as Timeout).
   void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline);
   bool deadlinePassed() const;
+  // The budget of every statement prepared from now on (storage::ReadBudget): prepare() arms
+  // it, and the progress handler interrupts a statement past its time or work. An empty
+  // budget turns it off.
+  void setBudget(const storage::ReadBudget& budget);
+  // Throws the error for a statement the progress handler interrupted: the exceeded budget's
+  // (throwTimeBudgetExceeded / throwWorkBudgetExceeded) or, for the deadline, Timeout.
+  [[noreturn]] void throwInterrupted(int rc, std::string_view capability, std::string_view operation) const;
 
  private:
   static int progressCallback(void* self);
+  void armBudget();
 
   DbPtr db_;
   // Looked up by the caller's string_view: a cache hit allocates nothing.
@@ -121,6 +132,14 @@ class Conn {
   };
   std::unordered_map<std::string, StmtPtr, TextHash, std::equal_to<>> cache_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  // The statement budget (setBudget), the running statement's end under it and its progress
+  // handler calls so far (each one a thousand virtual-machine instructions), and which limit
+  // stopped it.
+  storage::ReadBudget budget_;
+  std::optional<std::chrono::steady_clock::time_point> budgetEnd_;
+  std::int64_t ticks_ = 0;
+  enum class Stop { None, Deadline, Time, Work };
+  Stop stop_ = Stop::None;
   std::vector<std::string> modules_;  // registered by registerModule
 };
 

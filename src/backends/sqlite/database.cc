@@ -348,7 +348,18 @@ Database::ReadLease Database::acquireReader(std::string_view capability, std::st
   }
   auto conn = std::move(idleReaders_.back());
   idleReaders_.pop_back();
+  conn->setBudget(readBudget_);
   return ReadLease(*this, std::move(conn));
+}
+
+void Database::setReadBudget(const storage::ReadBudget& budget) {
+  std::lock_guard lock(readersMu_);
+  readBudget_ = budget;
+}
+
+storage::ReadBudget Database::readBudget() const {
+  std::lock_guard lock(readersMu_);
+  return readBudget_;
 }
 
 Database::ReadLease::~ReadLease() {

@@ -62,7 +62,11 @@ class Database {
   WriteLease acquireWriter(std::string_view capability, std::string_view operation);
   WriteLease acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
                            std::string_view operation);
+  // A reader carries the read budget (setReadBudget) for each statement it runs; the writer,
+  // also when lent as a reader, runs unbounded.
   ReadLease acquireReader(std::string_view capability, std::string_view operation);
+  void setReadBudget(const storage::ReadBudget& budget);
+  storage::ReadBudget readBudget() const;
 
   const Clock& clock() const { return *clock_; }
   Micros now() const { return clock_->nowMicros(); }
@@ -112,8 +116,9 @@ class Database {
   bool checkpointStop_ = false;    // guarded by checkpointMu_
   std::thread checkpointer_;
 
-  std::mutex readersMu_;
+  mutable std::mutex readersMu_;
   std::condition_variable readersCv_;
+  storage::ReadBudget readBudget_;                  // guarded by readersMu_
   std::vector<std::unique_ptr<Conn>> idleReaders_;  // guarded by readersMu_
 };
 

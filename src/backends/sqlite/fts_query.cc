@@ -1,5 +1,6 @@
 #include "backends/sqlite/fts_query.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace khive::sqlite {
@@ -94,6 +95,23 @@ std::string buildFtsMatch(std::string_view text, storage::TextMode mode) {
     rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
   }
   if (tokens.empty()) return {};
+  // A term repeated is searched once (FTS5 would match and score it once per repetition).
+  // FTS5 folds ASCII case, so `Graph` and `graph` are one term.
+  if (mode != storage::TextMode::Phrase) {
+    std::vector<std::string> seen;
+    std::vector<std::string_view> distinct;
+    for (auto t : tokens) {
+      std::string key(t);
+      for (auto& c : key) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(std::move(key));
+      distinct.push_back(t);
+      if (distinct.size() > storage::kMaxSearchTerms) storage::throwTooManySearchTerms(distinct.size(), "text");
+    }
+    tokens = std::move(distinct);
+  } else if (tokens.size() > storage::kMaxSearchTerms) {
+    storage::throwTooManySearchTerms(tokens.size(), "text");
+  }
 
   std::string out;
   switch (mode) {

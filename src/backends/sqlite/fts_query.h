@@ -14,6 +14,9 @@
 //   say "hi               ->  say """hi"
 //
 // Phrase mode quotes the whole text as one string; any-term mode joins the tokens with OR.
+// Plain and any-term modes search a repeated token once (ASCII case folded: `a A a` -> `a`).
+// More than storage::kMaxSearchTerms tokens (distinct ones outside phrase mode) is
+// Error(InvalidInput).
 
 #include <string>
 #include <string_view>
@@ -27,7 +30,8 @@ namespace khive::sqlite {
 std::string sanitizeQueryText(std::string_view text);
 
 // The MATCH expression for the text, or "" when the text holds no token at all (the caller
-// then returns no hits without running a query). Never produces an FTS5 syntax error.
+// then returns no hits without running a query). Never produces an FTS5 syntax error; throws
+// Error(InvalidInput) past storage::kMaxSearchTerms terms.
 std::string buildFtsMatch(std::string_view text, storage::TextMode mode);
 
 }  // namespace khive::sqlite

@@ -158,7 +158,6 @@ std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQu
   // row supplies the filters. The MATCH expression is a bound parameter like every value.
   SqlBuilder b;
   b.text("SELECT d.subject_id, d.namespace, d.kind, d.title, ").text(kBm25).text(" AS r");
-  if (q.snippets) b.text(", snippet(text_fts, -1, '**', '**', '…', 16)");
   b.text(" FROM text_fts CROSS JOIN text_documents AS d ON d.doc_id = text_fts.rowid WHERE text_fts MATCH ")
       .param(match);
   b.text(" AND d.namespace IN ").inList(q.namespaces);
@@ -178,8 +177,22 @@ std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQu
     h.title = stmt.getText(3);
     h.score = scoreFromBm25(stmt.getDouble(4));
     h.rank = static_cast<int>(out.size()) + 1;
-    if (q.snippets) h.snippet = stmt.getText(5);
     out.push_back(std::move(h));
+  }
+  // Snippets are made here for the returned hits only, not by FTS5's snippet(): that one
+  // scores a window at every match against every other match (quadratic in the matches of a
+  // document) and runs for every matching row before the LIMIT.
+  if (q.snippets && !out.empty()) {
+    const auto terms = storage::distinctWords(q.text);
+    auto doc = lease.conn().prepare("SELECT title, body FROM text_documents WHERE subject_id = ?", kCap, "search");
+    for (auto& h : out) {
+      doc.reset();
+      doc.bindText(1, h.subjectId.str());
+      if (!doc.step()) continue;
+      const auto title = doc.getTextView(0);
+      const auto body = doc.getTextView(1);
+      h.snippet = storage::makeSnippet(title, body, terms);
+    }
   }
   return out;
 }
