@@ -243,6 +243,19 @@ TEST_P(Boundary, ImportRefusesLongLinesAndInvalidTextNamingTheLine) {
   std::istringstream in(exact);
   runtime::importJsonl(*rt, in);
   EXPECT_EQ(records(*rt), 3);
+  // Lines longer than the read buffer (64 KiB) are read in pieces: whole when under the limit,
+  // through and refused when over it, also as the last line without a newline.
+  Limits wide;
+  wide.maxImportLineBytes = 300'000;
+  wide.maxTextBytes = 1 << 20;
+  auto rt2 = open(wide);
+  std::istringstream big(line("big", 200'000) + line("bigger", 65536 * 3 - 58));
+  runtime::importJsonl(*rt2, big);
+  EXPECT_EQ(records(*rt2), 2);
+  std::string last = line("huge", 400'000);
+  last.pop_back();  // no newline at the end of the input
+  expectHas(importError(*rt2, line("fine", 1) + last), ErrorCode::InvalidInput, "line 2: the line is 400");
+  EXPECT_EQ(records(*rt2), 3);
   // Bytes that are not UTF-8, and a lone surrogate escape.
   expectHas(importError(*rt, line("fine", 1) + "{\"type\":\"entity\",\"kind\":\"concept\",\"name\":\"" + kBad + "\"}\n"),
             ErrorCode::InvalidInput, "line 2:");
