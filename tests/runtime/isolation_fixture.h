@@ -36,6 +36,9 @@ class SharedBackend final : public storage::Backend {
   storage::VectorStore& vectors() override { return b_->vectors(); }
   storage::SparseStore& sparse() override { return b_->sparse(); }
   storage::TextSearch& text() override { return b_->text(); }
+  void setReadBudget(const storage::ReadBudget& budget) override { b_->setReadBudget(budget); }
+  storage::ReadBudget readBudget() const override { return b_->readBudget(); }
+  void refreshStatistics() override { b_->refreshStatistics(); }
 
  private:
   std::shared_ptr<storage::Backend> b_;
