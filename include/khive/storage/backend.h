@@ -11,6 +11,7 @@
 #include "khive/storage/sql_access.h"
 #include "khive/storage/text_search.h"
 #include "khive/storage/types.h"
+#include "khive/storage/unit_of_work.h"
 #include "khive/storage/vector_store.h"
 
 namespace khive::storage {
@@ -42,6 +43,8 @@ class Backend {
   virtual VectorStore& vectors() = 0;
   virtual SparseStore& sparse() = 0;
   virtual TextSearch& text() = 0;
+  // Opens a unit of work on the calling thread (unit_of_work.h).
+  virtual std::unique_ptr<UnitOfWork> beginWork() = 0;
 };
 
 }  // namespace khive::storage

@@ -46,6 +46,7 @@ class PostgresBackend final : public storage::Backend {
   }
   storage::SparseStore& sparse() override { return sparse_; }
   storage::TextSearch& text() override { return text_; }
+  std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
 
  private:
   std::string noVectors() const {

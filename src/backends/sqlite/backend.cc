@@ -38,6 +38,7 @@ class SqliteBackend final : public storage::Backend {
   storage::VectorStore& vectors() override { return vectors_; }
   storage::SparseStore& sparse() override { return sparse_; }
   storage::TextSearch& text() override { return text_; }
+  std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
 
  private:
   Database db_;

@@ -16,6 +16,9 @@ constexpr std::string_view kCap = "sql";
 // A commit that leaves this many frames (~40 MiB of 16 KiB pages) in the WAL wakes the
 // checkpointer thread (see onWalCommit).
 constexpr int kBackgroundCheckpointFrames = 2'500;
+
+// The units of work open on this thread (one per database at most).
+thread_local std::vector<WorkUnit*> tUnits;
 }  // namespace
 
 Database::Database(const backends::SqliteOptions& options)
@@ -208,6 +211,9 @@ Database::WriteLease Database::acquireWriter(std::string_view capability, std::s
 Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, std::string_view capability,
                                              std::string_view operation) {
   const auto self = std::this_thread::get_id();
+  if (writerOwner_.load() != self) {
+    if (auto* unit = WorkUnit::current(*this)) unit->start(timeout, capability, operation);
+  }
   if (writerOwner_.load() == self) {
     ++writerDepth_;
     return WriteLease(*this, true);
@@ -308,5 +314,61 @@ WriteTx::~WriteTx() {
     conn().setDeadline(std::nullopt);
   }
 }
+
+WorkUnit::WorkUnit(Database& db) : db_(db) {
+  if (current(db)) {
+    throw Error(ErrorCode::Transaction, "unit", "begin",
+                "a unit of work is already open on this thread for this database; commit or end it first");
+  }
+  tUnits.push_back(this);
+}
+
+WorkUnit* WorkUnit::current(const Database& db) {
+  for (auto* u : tUnits)
+    if (&u->db_ == &db) return u;
+  return nullptr;
+}
+
+void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation) {
+  if (tx_ || starting_ || !open_) return;
+  starting_ = true;
+  try {
+    tx_ = std::make_unique<WriteTx>(db_, timeout, capability, operation);
+  } catch (...) {
+    starting_ = false;
+    throw;
+  }
+  starting_ = false;
+}
+
+void WorkUnit::close() noexcept {
+  if (!open_) return;
+  open_ = false;
+  tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
+}
+
+void WorkUnit::commit() {
+  if (!open_) {
+    throw Error(ErrorCode::Transaction, "unit", "commit", "the unit of work is no longer open (already committed or rolled back)");
+  }
+  if (tx_) {
+    try {
+      tx_->commit();
+    } catch (...) {
+      tx_.reset();  // rolls back
+      close();
+      throw;
+    }
+    tx_.reset();
+  }
+  close();
+}
+
+void WorkUnit::rollback() {
+  tx_.reset();  // rolls back an open transaction
+  close();
+}
+
+WorkUnit::~WorkUnit() { rollback(); }
 
 }  // namespace khive::sqlite

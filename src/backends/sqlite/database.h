@@ -17,6 +17,7 @@
 #include "backends/sqlite/connection.h"
 #include "khive/backends/sqlite.h"
 #include "khive/core/clock.h"
+#include "khive/storage/unit_of_work.h"
 
 namespace khive::sqlite {
 
@@ -29,7 +30,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Exclusive use of the writer connection. Re-entrant: a thread that already holds the
-  // writer gets it again (nested), so a store call inside an open transaction joins it.
+  // writer gets it again (nested), so a store call inside an open transaction joins it. A
+  // thread with a unit of work open on this database (WorkUnit) that does not hold the writer
+  // yet begins the unit's transaction first, so the write joins the unit.
   class WriteLease {
    public:
     WriteLease(Database& db, bool nested) : db_(&db), nested_(nested) {}
@@ -132,6 +135,33 @@ class WriteTx {
   std::string_view operation_;
   std::string savepoint_;  // empty at the outermost level
   bool open_ = false;
+};
+
+// The unit of work of one thread (storage::UnitOfWork): the outermost write transaction of
+// the writer, begun by the thread's first write through acquireWriter(). Every store call of
+// the thread then nests in it (a SAVEPOINT each) and reads on the writer, so they see the
+// unit's writes. FTS5 and the vector tables are ordinary tables of that transaction; the
+// in-memory FAISS index applies only committed rows of the change log (vector_index.h), so
+// a rolled-back unit never reaches it. Single-threaded.
+class WorkUnit final : public storage::UnitOfWork {
+ public:
+  explicit WorkUnit(Database& db);  // Error(Transaction) when one is already open on the thread
+  ~WorkUnit() override;
+  void commit() override;
+  void rollback() override;
+
+  // The unit open on this thread for `db`, or null.
+  static WorkUnit* current(const Database& db);
+  // Begins the transaction unless it is open or beginning (the BEGIN itself acquires the writer).
+  void start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
+
+ private:
+  void close() noexcept;
+
+  Database& db_;
+  std::unique_ptr<WriteTx> tx_;
+  bool starting_ = false;
+  bool open_ = true;  // registered as the thread's unit
 };
 
 }  // namespace khive::sqlite
