@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "khive/core/error.h"
 #include "khive/runtime/integrity.h"
 #include "khive/runtime/runtime.h"
+#include "khive/runtime/transfer.h"
 #include "support/test_backends.h"
 
 using namespace khive;
@@ -96,6 +99,28 @@ TEST_P(AtomicVerbs, ConsistencyCheckFindsRecordsWithoutTheirTextDocument) {
   // A soft-deleted record needs none.
   rt->remove(e.id, false);
   rt->remove(n.id, false);
+  EXPECT_TRUE(checkConsistency(*rt).empty());
+}
+
+TEST_P(AtomicVerbs, ImportBatchWhoseTextDocumentsFailWritesNothingOfTheBatch) {
+  const Uuid a = Uuid::v7(), x = Uuid::v7(), b = Uuid::v7(), c = Uuid::v7();
+  occupyTextDocument(x);
+  auto line = [](const Uuid& id, const std::string& name) {
+    return R"({"type":"entity","id":")" + id.str() + R"(","kind":"concept","name":")" + name + "\"}\n";
+  };
+  std::istringstream first(line(c, "an earlier import"));
+  importJsonl(*rt, first);
+  // One batch: a, x, b, the edge a -> b and an event line. x's text document fails, so none
+  // of them may stay.
+  std::istringstream in(line(a, "a") + line(x, "x") + line(b, "b") + R"({"type":"edge","id":")" + Uuid::v7().str() + R"(","source_id":")" + a.str() +
+                        R"(","target_id":")" + b.str() + R"(","relation":"extends"})" + "\n" +
+                        R"({"type":"event","id":")" + Uuid::v7().str() +
+                        R"(","verb":"noted","substrate":"entity","actor":"t","kind":"x"})" + "\n");
+  EXPECT_THROW(importJsonl(*rt, in), Error);
+  EXPECT_TRUE(rt->backend().entities().getEntity(c));
+  for (const Uuid& id : {a, x, b}) EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(id)) << id.str();
+  EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 0);
+  EXPECT_EQ(events("noted", Outcome::Success), 0);
   EXPECT_TRUE(checkConsistency(*rt).empty());
 }
 
