@@ -213,6 +213,21 @@ TEST_P(UnitOfWorkTest, AFailedStatementFailsTheUnitOnPostgres) {
   EXPECT_FALSE(db->entities().getEntity(e.id));
 }
 
+TEST_P(UnitOfWorkTest, AFailedStoreWriteFailsTheUnitOnSqlite) {
+  if (db->info().engine != "sqlite") GTEST_SKIP() << "PostgreSQL: AFailedStatementFailsTheUnitOnPostgres";
+  Entity elsewhere = entityOf("elsewhere");
+  elsewhere.ns = "ns2";
+  db->entities().upsertEntity(elsewhere);
+  Entity e = entityOf("before the failure");
+  auto work = db->beginWork();
+  db->entities().upsertEntity(e);
+  Entity moved = elsewhere;
+  moved.ns = "ns1";  // ids cannot move between namespaces: Conflict inside the store's write
+  EXPECT_EQ(codeOf([&] { db->entities().upsertEntity(moved); }), ErrorCode::Conflict);
+  EXPECT_EQ(codeOf([&] { work->commit(); }), ErrorCode::Transaction);
+  EXPECT_FALSE(db->entities().getEntity(e.id));
+}
+
 KHIVE_INSTANTIATE_CONTRACT(UnitOfWorkTest);
 
 }  // namespace

@@ -12,9 +12,10 @@ namespace khive::storage {
 //
 // The transaction begins at the first store call that writes, so reads and slow work before
 // it (an embedding request) hold no lock and no connection. A store call that throws inside
-// the unit may leave part of its work in the transaction: end the unit without committing
-// (PostgreSQL's commit() refuses a transaction a failed statement aborted with
-// Error(Transaction); nothing is written then).
+// the unit may leave part of its work in the transaction: end the unit without committing.
+// Where the backend can tell, commit() refuses with Error(Transaction) and writes nothing
+// (SQLite: a store's write transaction ended uncommitted; PostgreSQL: a failed statement
+// aborted the transaction).
 // Derived state outside the database (SQLite's in-memory vector index) only ever takes in
 // committed rows, so a rolled-back unit leaves no trace there.
 //

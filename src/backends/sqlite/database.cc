@@ -264,18 +264,24 @@ Database::ReadLease::~ReadLease() {
 }
 
 WriteTx::WriteTx(Database& db, std::string_view capability, std::string_view operation)
-    : lease_(db.acquireWriter(capability, operation)), capability_(capability), operation_(operation) {
+    : db_(db), lease_(db.acquireWriter(capability, operation)), capability_(capability), operation_(operation) {
   start();
 }
 
 WriteTx::WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
                  std::string_view operation)
-    : lease_(db.acquireWriter(timeout, capability, operation)), capability_(capability), operation_(operation) {
+    : db_(db), lease_(db.acquireWriter(timeout, capability, operation)), capability_(capability),
+      operation_(operation) {
   start();
 }
 
 void WriteTx::start() {
   if (lease_.nested()) {
+    if (auto* unit = WorkUnit::current(db_); unit && unit->begun()) {
+      joined_ = unit;
+      open_ = true;
+      return;
+    }
     static std::atomic<std::uint64_t> counter{0};
     savepoint_ = fmt::format("khive_sp_{}", counter.fetch_add(1));
     conn().exec("SAVEPOINT " + savepoint_, capability_, operation_);
@@ -290,6 +296,10 @@ void WriteTx::commit() {
     throw Error(ErrorCode::Transaction, std::string(capability_), std::string(operation_),
                 "the transaction is no longer open (already committed or rolled back)");
   }
+  if (joined_) {
+    open_ = false;
+    return;
+  }
   conn().exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_, capability_, operation_);
   open_ = false;
 }
@@ -297,7 +307,9 @@ void WriteTx::commit() {
 void WriteTx::rollback() {
   if (!open_) return;
   open_ = false;
-  if (savepoint_.empty()) {
+  if (joined_) {
+    joined_->markFailed(capability_, operation_);
+  } else if (savepoint_.empty()) {
     conn().exec("ROLLBACK", capability_, operation_);
   } else {
     conn().exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_, capability_, operation_);
@@ -347,9 +359,19 @@ void WorkUnit::close() noexcept {
   tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
 }
 
+void WorkUnit::markFailed(std::string_view capability, std::string_view operation) {
+  if (failed_.empty()) failed_ = fmt::format("{} {}", capability, operation);
+}
+
 void WorkUnit::commit() {
   if (!open_) {
     throw Error(ErrorCode::Transaction, "unit", "commit", "the unit of work is no longer open (already committed or rolled back)");
+  }
+  if (!failed_.empty()) {
+    rollback();
+    throw Error(ErrorCode::Transaction, "unit", "commit",
+                fmt::format("a write of the unit of work failed ({}), so the unit was rolled back; nothing was written",
+                            failed_));
   }
   if (tx_) {
     try {
