@@ -224,6 +224,7 @@ async function importTrials(b, spec) {
     run([...b.args, 'import', spec.file, '--batch', '500']);
     checkDb(b, `${label} rerun`);
     checkImportComplete(b, spec.counts, `${label} rerun`);
+    if (t % 10 === 0) console.log(`${label}: ok so far`);
   }
   const partial = left.entities.filter((n) => n > 0 && n < spec.counts.entities).length;
   const midEdges = left.edges.filter((n) => n > 0 && n < spec.counts.edges).length;
