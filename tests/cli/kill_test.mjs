@@ -12,8 +12,8 @@
 //   KHIVE_KILL_TRIALS      trials of each kind per backend (default 4; 100 for the full run)
 //   KHIVE_KILL_BACKENDS    comma list of sqlite, postgres (default: sqlite, and postgres when
 //                          KHIVE_PG_URL is set)
-//   KHIVE_PG_URL           native PostgreSQL 15 (scripts/services.sh); a database khive_kill is
-//                          made there. PGlite serves one session only, so it has no place here.
+//   KHIVE_PG_URL           native PostgreSQL 15 (scripts/services.sh); a database of the run's
+//                          own is made there and dropped at the end. PGlite serves one session only, so it has no place here.
 //   KHIVE_REQUIRE_SERVICES=1  a missing KHIVE_PG_URL fails instead of skipping PostgreSQL
 //   KHIVE_KILL_SEED        seed of the random moments (default: time)
 //   KHIVE_KILL_KINDS       comma list of import, verbs (default both)
@@ -79,12 +79,17 @@ if (wanted.includes('postgres')) {
       if (r.status !== 0) fail(`psql: ${sql}: ${r.stderr}`);
       return r.stdout.trim();
     };
-    psql(base, 'DROP DATABASE IF EXISTS khive_kill WITH (FORCE)');
-    psql(base, 'CREATE DATABASE khive_kill');
-    const url = base.replace(/\/[^/?]+(\?|$)/, '/khive_kill$1');
+    // A database of this run's own, so runs in parallel do not drop each other's.
+    const name = `khive_kill_${process.pid}`;
+    psql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    psql(base, `CREATE DATABASE ${name}`);
+    const url = base.replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
     backends.push({
       name: 'postgres',
       args: ['--backend', url],
+      drop() {
+        psql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
       reset() {
         run(['--backend', url, 'init']);
         // The events table refuses TRUNCATE (append-only trigger); a superuser's replica role skips it.
@@ -308,5 +313,6 @@ const kinds = (process.env.KHIVE_KILL_KINDS || 'import,verbs').split(',').map((s
 for (const b of backends) {
   if (kinds.includes('import')) await importTrials(b, spec);
   if (kinds.includes('verbs')) await verbTrials(b);
+  if (b.drop) b.drop();
 }
 console.log(`kill trials passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
