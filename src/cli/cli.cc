@@ -17,6 +17,7 @@
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/codec.h"
 #include "khive/runtime/config.h"
+#include "khive/runtime/integrity.h"
 #include "khive/runtime/transfer.h"
 #include "khive/storage/record_checks.h"
 
@@ -682,6 +683,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     } else {
       reader->queryScalar("SELECT 1");
     }
+    for (auto& p : runtime::checkConsistency(rt)) problems.push_back(std::move(p));
     Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}, {"integrity", integrity}, {"ok", problems.empty()}, {"problems", problems}};
     emit(g, j, [&] {
       fmt::print("{} at {}: schema v{}, integrity {}\n", info.engine, info.location, info.schemaVersion, integrity);

@@ -184,16 +184,27 @@ void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::strin
 template <class F>
 auto Runtime::write(std::string_view verb, AuditTarget& target, std::string_view kind, F&& body) {
   auto start = Clock::now();
-  try {
-    auto result = body();
-    recordEvent(verb, substrateOfRecord(result, target.substrate), kindOf(result), Outcome::Success, Json::object(),
-                Clock::now() - start, idOf(result), nsOf(result));
-    return result;
-  } catch (const Error& e) {
-    Outcome o = e.code() == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error;
-    recordEvent(verb, target.substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
-                Clock::now() - start, std::nullopt, target.ns);
-    throw;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      // One unit of work: the record, its text document, its vector and the success event
+      // commit together or not at all. Its transaction begins at the body's first write, after
+      // its reads and its embedding request. On an error the unit is rolled back as the error
+      // leaves this block, and the error event below is written on its own.
+      auto work = backend_->beginWork();
+      auto result = body();
+      recordEvent(verb, substrateOfRecord(result, target.substrate), kindOf(result), Outcome::Success, Json::object(),
+                  Clock::now() - start, idOf(result), nsOf(result));
+      work->commit();
+      return result;
+    } catch (const Error& e) {
+      // A deadlock or serialization failure (PostgreSQL) ended the unit's transaction: the verb
+      // runs again from its first read, up to three times in all.
+      if ((e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction) && attempt < 3) continue;
+      Outcome o = e.code() == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error;
+      recordEvent(verb, target.substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
+                  Clock::now() - start, std::nullopt, target.ns);
+      throw;
+    }
   }
 }
 

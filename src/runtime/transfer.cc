@@ -529,8 +529,11 @@ class Batch {
     if (load_ && firstLine && load_->holdsUntilFinish()) load_->dropFrom(*firstLine);
   }
 
+  // One unit of work: the batch's records, text documents, events and (on a load that writes
+  // as it goes) edges commit together or not at all.
   void flush(TransferSummary& sum, std::int64_t lastLine) {
     auto& b = rt_.backend();
+    auto work = b.beginWork();
     if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
     if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
     if (!docs.empty()) checkSummary(b.text().upsertDocuments(docs), "text documents", lastLine);
@@ -548,6 +551,7 @@ class Batch {
     // Last: a batch that failed above hands none of its edges to the load (a load that writes
     // as it goes would write them).
     if (!edges.empty()) load().add(edges);
+    work->commit();
     sum.entities += static_cast<std::int64_t>(entities.size());
     sum.notes += static_cast<std::int64_t>(notes.size());
     sum.edges += static_cast<std::int64_t>(edges.size());

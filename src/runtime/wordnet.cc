@@ -157,12 +157,14 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
   std::vector<storage::TextDocument> docs;
   auto flushEntities = [&] {
     if (entities.empty()) return;
+    auto work = b.beginWork();  // a batch commits with its text documents
     auto s = b.entities().upsertEntities(entities);
     if (s.failed) throw Error(ErrorCode::Driver, "import", "wordnet", s.firstError.value_or("entity batch failed"));
     if (!docs.empty()) {
       auto d = b.text().upsertDocuments(docs);
       if (d.failed) throw Error(ErrorCode::Driver, "import", "wordnet", d.firstError.value_or("text batch failed"));
     }
+    work->commit();
     sum.entities += static_cast<std::int64_t>(entities.size());
     sum.textDocuments += static_cast<std::int64_t>(docs.size());
     prog.records = sum.records();

@@ -11,6 +11,7 @@
 #include "khive/storage/sql_access.h"
 #include "khive/storage/text_search.h"
 #include "khive/storage/types.h"
+#include "khive/storage/unit_of_work.h"
 #include "khive/storage/vector_store.h"
 
 namespace khive::storage {
@@ -54,6 +55,9 @@ class Backend {
   // the size and shape of the tables, so the next queries are planned for the data as it now
   // is. Engines whose planner needs no refresh do nothing. Error(Driver) when it fails.
   virtual void refreshStatistics() = 0;
+
+  // Opens a unit of work on the calling thread (unit_of_work.h).
+  virtual std::unique_ptr<UnitOfWork> beginWork() = 0;
 };
 
 }  // namespace khive::storage

@@ -49,6 +49,7 @@ class PostgresBackend final : public storage::Backend {
   void setReadBudget(const storage::ReadBudget& budget) override { db_.setReadBudget(budget); }
   storage::ReadBudget readBudget() const override { return db_.readBudget(); }
   void refreshStatistics() override { db_.analyze(); }
+  std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
 
  private:
   std::string noVectors() const {

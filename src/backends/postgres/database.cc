@@ -92,10 +92,12 @@ std::string withUser(const std::string& url, const std::string& user) {
 Lease::~Lease() { release(); }
 
 void Lease::release() {
+  borrowed_ = nullptr;
   if (db_ && conn_) db_->release(std::move(conn_));
 }
 
 Conn& Lease::conn() {
+  if (borrowed_) return *borrowed_;
   if (!conn_) {
     throw Error(ErrorCode::Transaction, std::string(kCap), "connection",
                 "this handle's transaction has ended (committed or rolled back) and its connection went back to "
@@ -249,6 +251,13 @@ std::unique_ptr<Conn> Database::openConnection() {
 }
 
 Lease Database::acquire(std::string_view capability, std::string_view operation, bool readOnly) {
+  if (auto* unit = WorkUnit::current(*this)) {
+    if (Conn* c = unit->conn(!readOnly, capability, operation)) return Lease(*c);
+  }
+  return acquirePooled(capability, operation, readOnly);
+}
+
+Lease Database::acquirePooled(std::string_view capability, std::string_view operation, bool readOnly) {
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Conn> conn;
     {
@@ -414,6 +423,8 @@ struct Database::PendingWrite {
 
 Result Database::writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,
                                 const Params& params, const MergedForm* merged) {
+  // Inside a unit of work the statement joins the unit's transaction instead of a group.
+  if (auto* unit = WorkUnit::current(*this)) return unit->conn(true, capability, operation)->exec(sql, params, capability, operation);
   PendingWrite me(capability, operation, sql, params, merged);
   std::unique_lock lock(writeMu_);
   // A free slot, or two lone writers: one statement runs alone and nobody queues, so this
@@ -580,6 +591,14 @@ void Database::backoff(int attempt) {
 
 Tx::Tx(Conn& conn, std::string_view capability, std::string_view operation, bool serializable, bool readOnly)
     : conn_(conn), capability_(capability), operation_(operation) {
+  if (conn_.txStatus() != PQTRANS_IDLE) {
+    // Inside a unit of work's transaction; its isolation level and read/write mode hold.
+    static std::atomic<std::uint64_t> counter{0};
+    savepoint_ = fmt::format("khive_tx_{}", counter.fetch_add(1));
+    conn_.execScript("SAVEPOINT " + savepoint_, capability_, operation_);
+    open_ = true;
+    return;
+  }
   std::string begin = "BEGIN";
   if (serializable) begin += " ISOLATION LEVEL SERIALIZABLE";
   if (readOnly) begin += " READ ONLY";
@@ -593,21 +612,97 @@ void Tx::commit() {
                 "the transaction is no longer open (already committed or rolled back)");
   }
   open_ = false;
-  conn_.execScript("COMMIT", capability_, operation_);
+  conn_.execScript(savepoint_.empty() ? std::string("COMMIT") : "RELEASE SAVEPOINT " + savepoint_, capability_,
+                   operation_);
 }
 
 void Tx::rollback() {
   if (!open_) return;
   open_ = false;
-  conn_.execScript("ROLLBACK", capability_, operation_);
+  conn_.execScript(savepoint_.empty() ? std::string("ROLLBACK")
+                                      : "ROLLBACK TO SAVEPOINT " + savepoint_ + "; RELEASE SAVEPOINT " + savepoint_,
+                   capability_, operation_);
 }
 
 Tx::~Tx() {
   if (!open_) return;
   open_ = false;
-  // Errors here leave the connection in a failed transaction; the pool rolls back or drops
-  // it on return, so there is nothing more a destructor should do.
-  ResultPtr r(PQexec(conn_.raw(), "ROLLBACK"));
+  // Errors here leave the connection in a failed transaction; the pool (or the unit of work
+  // that owns the transaction) rolls back or drops it, so there is nothing more a destructor
+  // should do.
+  const std::string sql =
+      savepoint_.empty() ? std::string("ROLLBACK")
+                         : "ROLLBACK TO SAVEPOINT " + savepoint_ + "; RELEASE SAVEPOINT " + savepoint_;
+  ResultPtr r(PQexec(conn_.raw(), sql.c_str()));
 }
+
+namespace {
+// The units of work open on this thread (one per database at most).
+thread_local std::vector<WorkUnit*> tUnits;
+}  // namespace
+
+WorkUnit::WorkUnit(Database& db) : db_(db) {
+  if (current(db)) {
+    throw Error(ErrorCode::Transaction, "unit", "begin",
+                "a unit of work is already open on this thread for this database; commit or end it first");
+  }
+  tUnits.push_back(this);
+}
+
+WorkUnit* WorkUnit::current(const Database& db) {
+  for (auto* u : tUnits)
+    if (&u->db_ == &db) return u;
+  return nullptr;
+}
+
+Conn* WorkUnit::conn(bool start, std::string_view capability, std::string_view operation) {
+  if (lease_) return &lease_->conn();
+  if (!start || !open_) return nullptr;
+  Lease lease = db_.acquirePooled(capability, operation, false);
+  lease.conn().execScript("BEGIN", capability, operation);
+  lease_.emplace(std::move(lease));
+  return &lease_->conn();
+}
+
+void WorkUnit::close() noexcept {
+  if (!open_) return;
+  open_ = false;
+  tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
+}
+
+void WorkUnit::commit() {
+  if (!open_) {
+    throw Error(ErrorCode::Transaction, "unit", "commit",
+                "the unit of work is no longer open (already committed or rolled back)");
+  }
+  close();
+  if (!lease_) return;
+  Conn& c = lease_->conn();
+  if (c.txStatus() != PQTRANS_INTRANS) {
+    // A statement failed and aborted the transaction: COMMIT would only roll it back.
+    lease_.reset();  // the pool rolls back on return
+    throw Error(ErrorCode::Transaction, "unit", "commit",
+                "a statement of the unit of work failed, so its transaction was rolled back; nothing was written");
+  }
+  try {
+    c.execScript("COMMIT", "unit", "commit");
+  } catch (...) {
+    lease_.reset();
+    throw;
+  }
+  lease_.reset();
+}
+
+void WorkUnit::rollback() {
+  close();
+  if (!lease_) return;
+  Conn& c = lease_->conn();
+  if (c.ok() && c.txStatus() != PQTRANS_IDLE) {
+    ResultPtr r(PQexec(c.raw(), "ROLLBACK"));
+  }
+  lease_.reset();
+}
+
+WorkUnit::~WorkUnit() { rollback(); }
 
 }  // namespace khive::postgres

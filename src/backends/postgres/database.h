@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "backends/postgres/pg_conn.h"
 #include "khive/backends/postgres.h"
 #include "khive/core/clock.h"
+#include "khive/storage/unit_of_work.h"
 
 namespace khive::postgres {
 
@@ -31,7 +33,12 @@ class Database;
 class Lease {
  public:
   Lease(Database& db, std::unique_ptr<Conn> conn) : db_(&db), conn_(std::move(conn)) {}
-  Lease(Lease&& o) noexcept : db_(o.db_), conn_(std::move(o.conn_)) { o.db_ = nullptr; }
+  // The connection of the thread's unit of work (WorkUnit), borrowed: release() forgets it.
+  explicit Lease(Conn& borrowed) : db_(nullptr), borrowed_(&borrowed) {}
+  Lease(Lease&& o) noexcept : db_(o.db_), conn_(std::move(o.conn_)), borrowed_(o.borrowed_) {
+    o.db_ = nullptr;
+    o.borrowed_ = nullptr;
+  }
   Lease& operator=(Lease&&) = delete;
   Lease(const Lease&) = delete;
   ~Lease();
@@ -44,6 +51,7 @@ class Lease {
  private:
   Database* db_;
   std::unique_ptr<Conn> conn_;
+  Conn* borrowed_ = nullptr;
 };
 
 // Thread-safe: the pool is guarded by mu_; everything else is constant after construction.
@@ -56,7 +64,9 @@ class Database {
   // A pooled connection with khive.scope set to the signed grant of the namespaces and, for
   // readOnly, default_transaction_read_only on and statement_timeout at the read budget's time
   // (setReadBudget; writers get options().statementTimeout). Error(Pool) when none frees up in
-  // time.
+  // time. On a thread with a unit of work open on this database (WorkUnit), the unit's connection
+  // instead (its transaction begun first unless readOnly): every store call of the thread
+  // then runs in the unit, and the write(), run() and writeStatement() below with it.
   Lease acquire(std::string_view capability, std::string_view operation, bool readOnly = false);
   // The time of storage::ReadBudget for reader checkouts from now on (0 = none). PostgreSQL
   // has no work counter a non-superuser can bound: the work budget is kept for readBudget()
@@ -69,7 +79,7 @@ class Database {
   void analyze();
 
   // Runs fn(conn) in a transaction (READ COMMITTED unless `serializable`), committing when it
-  // returns. A serialization failure or deadlock rolls back and runs fn again, up to
+  // returns; inside a unit of work, under a SAVEPOINT of the unit's transaction (Tx). A serialization failure or deadlock rolls back and runs fn again, up to
   // maxRetries times with a short randomised back-off; other errors roll back and propagate.
   template <class F>
   auto write(std::string_view capability, std::string_view operation, F&& fn, bool serializable = false)
@@ -83,7 +93,7 @@ class Database {
       -> decltype(fn(std::declval<Conn&>()));
 
   // Runs one write statement as its own unit of work, like run() with a single exec, and
-  // returns its result. Concurrent callers' statements are committed together: while a group
+  // returns its result (inside a WorkUnit: as a statement of the unit's transaction). Concurrent callers' statements are committed together: while a group
   // is in flight, the next callers queue; when it commits, the longest waiter leads the next
   // group (after up to kFillWait for the last group's callers to queue again), which runs
   // every queued statement (up to kMaxCoalesced) in one transaction and one round trip
@@ -124,6 +134,8 @@ class Database {
 
  private:
   friend class Lease;
+  friend class WorkUnit;
+  Lease acquirePooled(std::string_view capability, std::string_view operation, bool readOnly);
   std::unique_ptr<Conn> openConnection();
   void release(std::unique_ptr<Conn> conn);
   void migrate();
@@ -191,7 +203,9 @@ class StatementTarget {
   Database* db_ = nullptr;
 };
 
-// Rolls back on destruction unless committed. Single-threaded.
+// Rolls back on destruction unless committed. On a connection already in a transaction (a
+// unit of work's), a SAVEPOINT of it: commit() releases it, rollback() rolls back to it.
+// Single-threaded.
 class Tx {
  public:
   Tx(Conn& conn, std::string_view capability, std::string_view operation, bool serializable = false,
@@ -206,7 +220,33 @@ class Tx {
  private:
   Conn& conn_;
   std::string capability_, operation_;
+  std::string savepoint_;  // empty at the outermost level
   bool open_ = false;
+};
+
+// The unit of work of one thread (storage::UnitOfWork): one pooled connection, checked out
+// with the session's scope token like any other, with a transaction open on it from the
+// thread's first write. Store calls of the thread run on it (Database::acquire), bypassing the
+// concurrent write grouping of writeStatement(). Single-threaded.
+class WorkUnit final : public storage::UnitOfWork {
+ public:
+  explicit WorkUnit(Database& db);  // Error(Transaction) when one is already open on the thread
+  ~WorkUnit() override;
+  void commit() override;
+  void rollback() override;
+
+  // The unit open on this thread for `db`, or null.
+  static WorkUnit* current(const Database& db);
+  // The unit's connection; when its transaction has not begun: begins it when `start`, else
+  // null (a read before the unit's first write runs on a pooled connection of its own).
+  Conn* conn(bool start, std::string_view capability, std::string_view operation);
+
+ private:
+  void close() noexcept;
+
+  Database& db_;
+  std::optional<Lease> lease_;
+  bool open_ = true;  // registered as the thread's unit
 };
 
 template <class F>

@@ -42,8 +42,9 @@ class SqliteBackend final : public storage::Backend {
   storage::ReadBudget readBudget() const override { return db_.readBudget(); }
   // SQLite's planner runs without statistics here on purpose: with ANALYZE statistics,
   // SQLite 3.40 plans the recursive step of a walk with a Bloom filter over the whole edge
-  // table (README, "Storage"); the database runs PRAGMA optimize when it closes.
+  // table (docs/design-notes.md, "Traversal"); the database runs PRAGMA optimize when it closes.
   void refreshStatistics() override {}
+  std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
 
  private:
   Database db_;

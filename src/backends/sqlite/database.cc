@@ -46,6 +46,9 @@ std::string immutableUri(const std::string& path) {
   }
   return out + "?immutable=1";
 }
+
+// The units of work open on this thread (one per database at most).
+thread_local std::vector<WorkUnit*> tUnits;
 }  // namespace
 
 Database::Database(const backends::SqliteOptions& options)
@@ -313,6 +316,9 @@ Database::WriteLease Database::acquireWriter(std::chrono::milliseconds timeout, 
         ErrorCode::PermissionDenied, std::string(capability), std::string(operation),
         fmt::format("database '{}' is read-only ({}): writes are refused, reads work", location_, readOnlyReason_));
   const auto self = std::this_thread::get_id();
+  if (writerOwner_.load() != self) {
+    if (auto* unit = WorkUnit::current(*this)) unit->start(timeout, capability, operation);
+  }
   if (writerOwner_.load() == self) {
     ++writerDepth_;
     return WriteLease(*this, true);
@@ -374,18 +380,24 @@ Database::ReadLease::~ReadLease() {
 }
 
 WriteTx::WriteTx(Database& db, std::string_view capability, std::string_view operation)
-    : lease_(db.acquireWriter(capability, operation)), capability_(capability), operation_(operation) {
+    : db_(db), lease_(db.acquireWriter(capability, operation)), capability_(capability), operation_(operation) {
   start();
 }
 
 WriteTx::WriteTx(Database& db, std::chrono::milliseconds timeout, std::string_view capability,
                  std::string_view operation)
-    : lease_(db.acquireWriter(timeout, capability, operation)), capability_(capability), operation_(operation) {
+    : db_(db), lease_(db.acquireWriter(timeout, capability, operation)), capability_(capability),
+      operation_(operation) {
   start();
 }
 
 void WriteTx::start() {
   if (lease_.nested()) {
+    if (auto* unit = WorkUnit::current(db_); unit && unit->begun()) {
+      joined_ = unit;
+      open_ = true;
+      return;
+    }
     static std::atomic<std::uint64_t> counter{0};
     savepoint_ = fmt::format("khive_sp_{}", counter.fetch_add(1));
     conn().exec("SAVEPOINT " + savepoint_, capability_, operation_);
@@ -400,6 +412,10 @@ void WriteTx::commit() {
     throw Error(ErrorCode::Transaction, std::string(capability_), std::string(operation_),
                 "the transaction is no longer open (already committed or rolled back)");
   }
+  if (joined_) {
+    open_ = false;
+    return;
+  }
   conn().exec(savepoint_.empty() ? std::string("COMMIT") : "RELEASE " + savepoint_, capability_, operation_);
   open_ = false;
 }
@@ -407,7 +423,9 @@ void WriteTx::commit() {
 void WriteTx::rollback() {
   if (!open_) return;
   open_ = false;
-  if (savepoint_.empty()) {
+  if (joined_) {
+    joined_->markFailed(capability_, operation_);
+  } else if (savepoint_.empty()) {
     conn().exec("ROLLBACK", capability_, operation_);
   } else {
     conn().exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_, capability_, operation_);
@@ -424,5 +442,71 @@ WriteTx::~WriteTx() {
     conn().setDeadline(std::nullopt);
   }
 }
+
+WorkUnit::WorkUnit(Database& db) : db_(db) {
+  if (current(db)) {
+    throw Error(ErrorCode::Transaction, "unit", "begin",
+                "a unit of work is already open on this thread for this database; commit or end it first");
+  }
+  tUnits.push_back(this);
+}
+
+WorkUnit* WorkUnit::current(const Database& db) {
+  for (auto* u : tUnits)
+    if (&u->db_ == &db) return u;
+  return nullptr;
+}
+
+void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation) {
+  if (tx_ || starting_ || !open_) return;
+  starting_ = true;
+  try {
+    tx_ = std::make_unique<WriteTx>(db_, timeout, capability, operation);
+  } catch (...) {
+    starting_ = false;
+    throw;
+  }
+  starting_ = false;
+}
+
+void WorkUnit::close() noexcept {
+  if (!open_) return;
+  open_ = false;
+  tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
+}
+
+void WorkUnit::markFailed(std::string_view capability, std::string_view operation) {
+  if (failed_.empty()) failed_ = fmt::format("{} {}", capability, operation);
+}
+
+void WorkUnit::commit() {
+  if (!open_) {
+    throw Error(ErrorCode::Transaction, "unit", "commit", "the unit of work is no longer open (already committed or rolled back)");
+  }
+  if (!failed_.empty()) {
+    rollback();
+    throw Error(ErrorCode::Transaction, "unit", "commit",
+                fmt::format("a write of the unit of work failed ({}), so the unit was rolled back; nothing was written",
+                            failed_));
+  }
+  if (tx_) {
+    try {
+      tx_->commit();
+    } catch (...) {
+      tx_.reset();  // rolls back
+      close();
+      throw;
+    }
+    tx_.reset();
+  }
+  close();
+}
+
+void WorkUnit::rollback() {
+  tx_.reset();  // rolls back an open transaction
+  close();
+}
+
+WorkUnit::~WorkUnit() { rollback(); }
 
 }  // namespace khive::sqlite

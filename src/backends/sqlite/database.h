@@ -17,6 +17,7 @@
 #include "backends/sqlite/connection.h"
 #include "khive/backends/sqlite.h"
 #include "khive/core/clock.h"
+#include "khive/storage/unit_of_work.h"
 
 namespace khive::sqlite {
 
@@ -29,7 +30,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Exclusive use of the writer connection. Re-entrant: a thread that already holds the
-  // writer gets it again (nested), so a store call inside an open transaction joins it.
+  // writer gets it again (nested), so a store call inside an open transaction joins it. A
+  // thread with a unit of work open on this database (WorkUnit) that does not hold the writer
+  // yet begins the unit's transaction first, so the write joins the unit.
   class WriteLease {
    public:
     WriteLease(Database& db, bool nested) : db_(&db), nested_(nested) {}
@@ -122,8 +125,13 @@ class Database {
   std::vector<std::unique_ptr<Conn>> idleReaders_;  // guarded by readersMu_
 };
 
+class WorkUnit;
+
 // A write transaction on the writer: BEGIN IMMEDIATE at the outermost level, a SAVEPOINT when
-// nested. Rolls back unless commit() was called. Single-threaded.
+// nested. Rolls back unless commit() was called. Nested in the transaction of a unit of work
+// (WorkUnit), it joins that transaction instead (no SAVEPOINT: while one is open, SQLite copies
+// every page it changes to a statement journal): commit() does nothing, and rollback() or
+// destruction uncommitted fails the unit, whose commit() then refuses. Single-threaded.
 class WriteTx {
  public:
   WriteTx(Database& db, std::string_view capability, std::string_view operation);
@@ -140,11 +148,46 @@ class WriteTx {
  private:
   void start();
 
+  Database& db_;
   Database::WriteLease lease_;
   std::string_view capability_;
   std::string_view operation_;
   std::string savepoint_;  // empty at the outermost level
+  WorkUnit* joined_ = nullptr;  // the unit whose transaction this one joined
   bool open_ = false;
+};
+
+// The unit of work of one thread (storage::UnitOfWork): the outermost write transaction of
+// the writer, begun by the thread's first write through acquireWriter(). Every store call of
+// the thread then nests in it (a SAVEPOINT each) and reads on the writer, so they see the
+// unit's writes. FTS5 and the vector tables are ordinary tables of that transaction; the
+// in-memory FAISS index applies only committed rows of the change log (vector_index.h), so
+// a rolled-back unit never reaches it. A store call that rolls back its own transaction to
+// retry (the edge load's finish()) belongs outside a unit. Single-threaded.
+class WorkUnit final : public storage::UnitOfWork {
+ public:
+  explicit WorkUnit(Database& db);  // Error(Transaction) when one is already open on the thread
+  ~WorkUnit() override;
+  void commit() override;
+  void rollback() override;
+
+  // The unit open on this thread for `db`, or null.
+  static WorkUnit* current(const Database& db);
+  // Begins the transaction unless it is open or beginning (the BEGIN itself acquires the writer).
+  void start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
+  // Whether the unit's transaction is open (a nested WriteTx then joins it).
+  bool begun() const { return tx_ != nullptr; }
+  // A joined WriteTx ended uncommitted: part of its work may be in the transaction.
+  void markFailed(std::string_view capability, std::string_view operation);
+
+ private:
+  void close() noexcept;
+
+  Database& db_;
+  std::unique_ptr<WriteTx> tx_;
+  std::string failed_;  // the capability and operation of a joined WriteTx that ended uncommitted
+  bool starting_ = false;
+  bool open_ = true;  // registered as the thread's unit
 };
 
 }  // namespace khive::sqlite
