@@ -39,6 +39,7 @@ class SharedBackend final : public storage::Backend {
   void setReadBudget(const storage::ReadBudget& budget) override { b_->setReadBudget(budget); }
   storage::ReadBudget readBudget() const override { return b_->readBudget(); }
   void refreshStatistics() override { b_->refreshStatistics(); }
+  std::unique_ptr<storage::UnitOfWork> beginWork() override { return b_->beginWork(); }
 
  private:
   std::shared_ptr<storage::Backend> b_;

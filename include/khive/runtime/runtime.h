@@ -7,7 +7,7 @@
 // The policy layer: every id lookup of every verb applies the read scope (readNamespaces());
 // a record outside it is NotFound with the message a missing record gets. Every write is
 // checked by checkGrant() in the namespace it changes (PermissionDenied). The event of a
-// write verb goes to the namespace of the record it describes (README, "Namespaces, grants
+// write verb goes to the namespace of the record it describes (docs/design-notes.md, "Namespaces, grants
 // and the audit log").
 //
 // Thread-safe: holds the backend (thread-safe) and immutable settings.
