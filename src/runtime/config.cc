@@ -6,6 +6,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+// toml++ 3.3 asserts on some malformed documents that it then reports as a parse error (a
+// table header "[)x]"): a build without NDEBUG aborted where a release build names the line.
+// Its internal checks are off in every build, so every build reports the error.
+#define TOML_ASSERT(expr) static_assert(true)
 #include <toml++/toml.h>
 
 #include "khive/core/error.h"

@@ -79,6 +79,14 @@ TEST(Config, UnknownKeysAndBadValuesNameKeyAndLine) {
   EXPECT_NE(errorOf("[actor\n").find("t.toml:1:"), std::string::npos);  // TOML syntax error
 }
 
+// Found by fuzz_config: toml++ asserted (aborting a build without NDEBUG, such as the
+// sanitizer suites') on a table header that does not start with a key.
+TEST(Config, MalformedTableHeadersAreParseErrorsWithTheirLine) {
+  EXPECT_NE(errorOf("[actor]\nid = \"a\"\n[)imits]\n").find("t.toml:3:"), std::string::npos);
+  EXPECT_NE(errorOf(std::string("[\x1a\x1a" "actor]\n")).find("t.toml:1:"), std::string::npos);
+  EXPECT_NE(errorOf("[[ ,x]]\n").find("t.toml:1:"), std::string::npos);
+}
+
 TEST(Config, VocabularyAdditionsAreChecked) {
   EXPECT_THROW(Vocabulary(VocabularyConfig{.relations = {"Bad Name"}}), Error);
   // A default directed relation cannot be turned symmetric.
