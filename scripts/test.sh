@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, starts the services the suites need
 # (native PostgreSQL 15 and PGlite with pgvector, on loopback), runs every test with ctest,
-# and stops the services again, whatever the outcome.
+# then runs the suites again built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (preset `debug`, build/debug; a sanitizer report fails its test), and stops the services
+# again, whatever the outcome. KHIVE_SANITIZE_RUN=0 skips the sanitizer run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,3 +27,10 @@ fi
 
 preset=${KHIVE_PRESET:-release}
 ctest --preset "$preset" -j 2 --timeout 1200
+
+if [ "${KHIVE_SANITIZE_RUN:-1}" = 1 ] && [ "$preset" != debug ]; then
+  KHIVE_PRESET=debug bash scripts/setup.sh
+  # Both sanitizers stop the program at their first report (-fno-sanitize-recover=all too).
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+    ctest --preset debug -j 2 --timeout 1200
+fi
