@@ -5,7 +5,7 @@
 # target for a time or a number of executions, and prints the executions per target and in
 # total. Exits 1 when any target crashed or a sanitizer reported.
 #
-#   scripts/fuzz.sh [--time SECONDS | --runs N] [--jobs N] [--postgres] [TARGET...]
+#   scripts/fuzz.sh [--time SECONDS | --runs N] [--jobs N] [--postgres] [TARGET[:SECONDS]...]
 #
 #   --time SECONDS  run each target this long (default 60)
 #   --runs N        run each target for N executions instead
@@ -13,7 +13,7 @@
 #   --postgres      also run fuzz_tsquery's searches on a PostgreSQL 15 started by
 #                   scripts/services.sh (stopped again at the end)
 #   TARGET          fuzz_gql fuzz_sparql fuzz_jsonl_record fuzz_jsonl_edge fuzz_fts5 fuzz_tsquery
-#                   fuzz_config fuzz_mcp (default: all)
+#                   fuzz_config fuzz_mcp (default: all); TARGET:SECONDS runs that one this long
 #
 # Seeds: tests/fuzz/corpus/<target>/ (kept small in the repository) plus, for the query
 # targets, every query of tests/parity/*.test. The growing corpus is build/fuzz/corpus/<target>/
@@ -30,6 +30,7 @@ runs=
 jobs=2
 postgres=0
 targets=()
+declare -A time_of=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) seconds=$2; runs=; shift 2 ;;
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift 2 ;;
     --postgres) postgres=1; shift ;;
     -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    fuzz_*:*) targets+=("${1%%:*}"); time_of["${1%%:*}"]=${1#*:}; shift ;;
     fuzz_*) targets+=("$1"); shift ;;
     *) echo "khive fuzz: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -109,13 +111,13 @@ fi
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-16/bin/llvm-symbolizer}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-limit=(-max_total_time="$seconds")
-[ -z "$runs" ] || limit=(-runs="$runs")
 total=0
 failed=0
 printf '%-18s %14s %10s %8s %8s  %s\n' target executions exec/s seconds corpus result
 for t in "${targets[@]}"; do
   log=$out/logs/$t.log
+  limit=(-max_total_time="${time_of[$t]:-$seconds}")
+  [ -n "${time_of[$t]:-}" ] || [ -z "$runs" ] || limit=(-runs="$runs")
   start=$(date +%s%N)
   set +e
   "$bin/$t" "${limit[@]}" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
