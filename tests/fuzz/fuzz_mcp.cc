@@ -32,6 +32,9 @@ void checkResponse(std::string_view line, const std::optional<std::string>& repl
   if (r.value("jsonrpc", Json()) != "2.0") fuzz::fail("a response without jsonrpc 2.0: " + *reply);
   if (r.contains("result") == r.contains("error")) fuzz::fail("a response needs exactly one of result and error: " + *reply);
   if (!r.contains("id")) fuzz::fail("a response without an id: " + *reply);
+  // handleLine answers a JSON type error no check caught instead of exiting; here it is a
+  // finding, since the message should say which member is wrong.
+  if (reply->find("[json.exception") != std::string::npos) fuzz::fail("an unchecked JSON type error: " + *reply);
   if (r.contains("result") && (!isRequest || r["id"] != request["id"])) fuzz::fail("a result for the wrong id: " + *reply);
 }
 
