@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, starts the services the suites need
 # (native PostgreSQL 15 and PGlite with pgvector, on loopback), runs every test with ctest,
-# and stops the services again, whatever the outcome.
+# runs the suites of the input-reading code under AddressSanitizer and UndefinedBehaviorSanitizer
+# first (see below), and stops the services again, whatever the outcome.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -24,4 +25,23 @@ if [ -f scripts/services.sh ]; then
 fi
 
 preset=${KHIVE_PRESET:-release}
+
+# Under AddressSanitizer + UndefinedBehaviorSanitizer (preset `debug`: -O1 -g,
+# -fno-sanitize-recover=all, build/debug): the suites of the code that reads untrusted text
+# first -- core (UTF-8, ids), the GQL/SPARQL lexers, parsers, binder and compiler, and the MCP
+# message handler with every tool's argument checks. The first report stops the program and
+# fails the run. KHIVE_SANITIZE_RUN=0 skips it; `ctest --preset debug` after
+# `KHIVE_PRESET=debug bash scripts/setup.sh` runs every suite under the sanitizers.
+if [ "${KHIVE_SANITIZE_RUN:-1}" = 1 ] && [ "$preset" != debug ]; then
+  sanitized=(khive_unit_tests khive_query_unit_tests khive_mcp_tests)
+  KHIVE_PRESET=debug bash scripts/setup.sh "${sanitized[@]}"
+  for t in "${sanitized[@]}"; do
+    bin=$(find build/debug/tests -type f -name "$t" -perm -u+x | head -n 1)
+    [ -n "$bin" ] || { echo "khive test: sanitizer build of $t is missing" >&2; exit 1; }
+    echo "khive test: $t under ASan + UBSan" >&2
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+      "$bin" --gtest_brief=1
+  done
+fi
+
 ctest --preset "$preset" -j 2 --timeout 1200

@@ -251,7 +251,7 @@ Json Server::callTool(const std::string& name, const Json& argsJson, const Json&
 }
 
 std::optional<Json> Server::handle(const Json& msg) {
-  if (!msg.is_object() || msg.value("jsonrpc", "") != "2.0" || !msg.contains("method") || !msg["method"].is_string()) {
+  if (!msg.is_object() || !msg.contains("jsonrpc") || msg["jsonrpc"] != "2.0" || !msg.contains("method") || !msg["method"].is_string()) {
     Json id = msg.is_object() && msg.contains("id") ? msg["id"] : Json(nullptr);
     if (msg.is_object() && !msg.contains("method") && (msg.contains("result") || msg.contains("error"))) return std::nullopt;  // a response to us
     return rpcError(id, kInvalidRequest, "invalid JSON-RPC 2.0 request");
@@ -269,6 +269,8 @@ std::optional<Json> Server::handle(const Json& msg) {
   if (!params.is_object()) return rpcError(id, kInvalidParams, "params must be an object");
 
   if (method == "initialize") {
+    if (params.contains("protocolVersion") && !params["protocolVersion"].is_string())
+      return rpcError(id, kInvalidParams, "protocolVersion must be a string");
     std::string requested = params.value("protocolVersion", std::string());
     // Negotiation: we answer with the client's version when we speak it, else with ours.
     static const std::vector<std::string> supported = {"2025-06-18", "2025-03-26", "2024-11-05"};
@@ -333,6 +335,10 @@ std::optional<std::string> Server::handleLine(std::string_view line) {
   } catch (const Error& e) {
     Json id = msg.is_object() && msg.contains("id") ? msg["id"] : Json(nullptr);
     response = Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", Json{{"code", -32603}, {"message", e.message()}}}};
+  } catch (const Json::exception& e) {
+    // A member of an unexpected JSON type that no check above caught: an answer, never an exit.
+    Json id = msg.is_object() && msg.contains("id") ? msg["id"] : Json(nullptr);
+    response = rpcError(id, kInvalidParams, fmt::format("invalid params: {}", e.what()));
   }
   if (!response) return std::nullopt;
   return response->dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -79,6 +79,29 @@ TEST(Config, UnknownKeysAndBadValuesNameKeyAndLine) {
   EXPECT_NE(errorOf("[actor\n").find("t.toml:1:"), std::string::npos);  // TOML syntax error
 }
 
+// Found by fuzz_config: toml++ asserted (aborting a build without NDEBUG, such as the
+// sanitizer suites') on a table header that does not start with a key.
+TEST(Config, MalformedTableHeadersAreParseErrorsWithTheirLine) {
+  EXPECT_NE(errorOf("[actor]\nid = \"a\"\n[)imits]\n").find("t.toml:3:"), std::string::npos);
+  EXPECT_NE(errorOf(std::string("[\x1a\x1a" "actor]\n")).find("t.toml:1:"), std::string::npos);
+  EXPECT_NE(errorOf("[[ ,x]]\n").find("t.toml:1:"), std::string::npos);
+}
+
+// Found by fuzz_config: toml++ reached __builtin_unreachable() (undefined behaviour) on a
+// non-ASCII character after a bare key; non-ASCII text is refused outside strings and comments.
+TEST(Config, NonAsciiOutsideStringsIsRefusedWithItsLine) {
+  EXPECT_NE(errorOf("[actor]\nid = \"a\"\nnamespaceé = \"x\"\n").find("t.toml:3: a non-ASCII character outside a string"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[aé]\n").find("t.toml:1: a non-ASCII character"), std::string::npos);
+  // In strings (basic with escapes, literal, multi-line) and comments it is text.
+  Config c = parseConfig("# café\n[actor]\nid = \"名前 \\\" é\" # né\nnamespace = 'été'\n"
+                         "visible_namespaces = [\"\"\"a\nü\"\"\", '''b\nö''']\n",
+                         "t.toml");
+  EXPECT_EQ(c.actor.id, "名前 \" é");
+  EXPECT_EQ(c.actor.ns, "été");
+  EXPECT_EQ(c.actor.visibleNamespaces, (std::vector<std::string>{"a\nü", "b\nö"}));
+}
+
 TEST(Config, VocabularyAdditionsAreChecked) {
   EXPECT_THROW(Vocabulary(VocabularyConfig{.relations = {"Bad Name"}}), Error);
   // A default directed relation cannot be turned symmetric.

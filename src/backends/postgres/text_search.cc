@@ -2,6 +2,7 @@
 
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
+#include "backends/postgres/text_query.h"
 
 namespace khive::postgres {
 
@@ -130,7 +131,7 @@ std::optional<storage::TextDocument> PgTextSearch::getDocument(const Uuid& subje
 // digits only) before plainto_tsquery / phraseto_tsquery, so quotes, colons, ! & | <->,
 // backslashes and parentheses are separators, never syntax; any-term mode ORs the cleaned
 // lexemes, each of which is a bare run of letters and digits and so a valid tsquery operand.
-std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery& q) {
+SqlBuilder textSearchStatement(const storage::TextQuery& q) {
   requireNamespaces(q.namespaces, kCap, "search");
   if (q.topK < 1 || q.topK > kMaxTopK) {
     throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
@@ -185,6 +186,11 @@ std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery&
   b.text("SELECT subject_id, namespace, kind, title, s");
   if (q.snippets) b.text(", body");
   b.text(" FROM scored ORDER BY s DESC, subject_id LIMIT ").integer(q.topK);
+  return b;
+}
+
+std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery& q) {
+  const SqlBuilder b = textSearchStatement(q);
   return db_.run(
       kCap, "search",
       [&](Conn& c) {
