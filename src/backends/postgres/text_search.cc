@@ -191,6 +191,7 @@ SqlBuilder textSearchStatement(const storage::TextQuery& q) {
 
 std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery& q) {
   const SqlBuilder b = textSearchStatement(q);
+  const std::vector<std::string> terms = q.snippets ? storage::distinctWords(sanitize(q.text)) : std::vector<std::string>{};
   return db_.run(
       kCap, "search",
       [&](Conn& c) {
