@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, starts the services the suites need
 # (native PostgreSQL 15 and PGlite with pgvector, on loopback), runs every test with ctest,
-# runs the suites of the input-reading code under AddressSanitizer and UndefinedBehaviorSanitizer
-# first (see below), and stops the services again, whatever the outcome.
+# runs the unit, query, MCP, runtime and contract suites under AddressSanitizer and
+# UndefinedBehaviorSanitizer first (see below), and stops the services again, whatever the outcome.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -27,13 +27,13 @@ fi
 preset=${KHIVE_PRESET:-release}
 
 # Under AddressSanitizer + UndefinedBehaviorSanitizer (preset `debug`: -O1 -g,
-# -fno-sanitize-recover=all, build/debug): the suites of the code that reads untrusted text
-# first -- core (UTF-8, ids), the GQL/SPARQL lexers, parsers, binder and compiler, and the MCP
-# message handler with every tool's argument checks. The first report stops the program and
-# fails the run. KHIVE_SANITIZE_RUN=0 skips it; `ctest --preset debug` after
+# -fno-sanitize-recover=all, build/debug): core (UTF-8, ids), the GQL/SPARQL lexers, parsers,
+# binder and compiler, the MCP message handler with every tool's argument checks, the runtime
+# (verbs, policy, limits, import, unit of work) and the storage contract suite, the last two on
+# every backend. The first report stops the program and fails the run. KHIVE_SANITIZE_RUN=0 skips it; `ctest --preset debug` after
 # `KHIVE_PRESET=debug bash scripts/setup.sh` runs every suite under the sanitizers.
 if [ "${KHIVE_SANITIZE_RUN:-1}" = 1 ] && [ "$preset" != debug ]; then
-  sanitized=(khive_unit_tests khive_query_unit_tests khive_mcp_tests)
+  sanitized=(khive_unit_tests khive_query_unit_tests khive_mcp_tests khive_runtime_tests khive_contract_tests)
   KHIVE_PRESET=debug bash scripts/setup.sh "${sanitized[@]}"
   for t in "${sanitized[@]}"; do
     bin=$(find build/debug/tests -type f -name "$t" -perm -u+x | head -n 1)
