@@ -3,6 +3,11 @@
 // graph, events, vectors, sparse, text), so a verb's record, text document, vectors and audit
 // event commit together or not at all.
 
+#include <utility>
+#include <vector>
+
+#include "khive/core/error.h"
+
 namespace khive::storage {
 
 // Begun with Backend::beginWork() on one thread. While it is open, every store call of that
@@ -33,6 +38,39 @@ class UnitOfWork {
   virtual void commit() = 0;
   // Discards everything written inside the unit; idempotent.
   virtual void rollback() = 0;
+};
+
+// The units of work open on the calling thread, at most one per owner (a backend's database).
+// A backend's unit enters itself when it is made and leaves when it ends; store calls find the
+// unit of their thread through current(). The list is thread_local, so each thread sees only
+// its own units.
+template <class Unit>
+class ThreadUnits {
+ public:
+  // Registers `unit` for `owner`. Error(Transaction) when this thread has one open for it.
+  static void enter(const void* owner, Unit* unit) {
+    if (current(owner)) {
+      throw Error(ErrorCode::Transaction, "unit", "begin",
+                  "a unit of work is already open on this thread for this database; commit or end it first");
+    }
+    units().emplace_back(owner, unit);
+  }
+  static void leave(const Unit* unit) noexcept {
+    auto& list = units();
+    std::erase_if(list, [unit](const auto& e) { return e.second == unit; });
+  }
+  // The unit open on this thread for `owner`, or null.
+  static Unit* current(const void* owner) noexcept {
+    for (const auto& [o, u] : units())
+      if (o == owner) return u;
+    return nullptr;
+  }
+
+ private:
+  static std::vector<std::pair<const void*, Unit*>>& units() noexcept {
+    thread_local std::vector<std::pair<const void*, Unit*>> list;
+    return list;
+  }
 };
 
 }  // namespace khive::storage

@@ -636,24 +636,9 @@ Tx::~Tx() {
   ResultPtr r(PQexec(conn_.raw(), sql.c_str()));
 }
 
-namespace {
-// The units of work open on this thread (one per database at most).
-thread_local std::vector<WorkUnit*> tUnits;
-}  // namespace
+WorkUnit::WorkUnit(Database& db) : db_(db) { storage::ThreadUnits<WorkUnit>::enter(&db, this); }
 
-WorkUnit::WorkUnit(Database& db) : db_(db) {
-  if (current(db)) {
-    throw Error(ErrorCode::Transaction, "unit", "begin",
-                "a unit of work is already open on this thread for this database; commit or end it first");
-  }
-  tUnits.push_back(this);
-}
-
-WorkUnit* WorkUnit::current(const Database& db) {
-  for (auto* u : tUnits)
-    if (&u->db_ == &db) return u;
-  return nullptr;
-}
+WorkUnit* WorkUnit::current(const Database& db) { return storage::ThreadUnits<WorkUnit>::current(&db); }
 
 Conn* WorkUnit::conn(bool start, std::string_view capability, std::string_view operation) {
   if (lease_) return &lease_->conn();
@@ -667,7 +652,7 @@ Conn* WorkUnit::conn(bool start, std::string_view capability, std::string_view o
 void WorkUnit::close() noexcept {
   if (!open_) return;
   open_ = false;
-  tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
+  storage::ThreadUnits<WorkUnit>::leave(this);
 }
 
 void WorkUnit::commit() {

@@ -111,8 +111,9 @@ class Database {
   // A statement queued this long while the groups in flight are held up (a row lock, a slow
   // statement) starts one more group instead of waiting on.
   static constexpr std::chrono::milliseconds kGroupWait{20};
-  // How long a group's leader waits for the writers of the last group to queue again
-  // (bench/results/pg_bench.md, eighth session: 8 writers ~4.5k -> ~7k writes/s).
+  // How long a group's leader waits for the writers of the last group to queue again, so
+  // concurrent writers share one commit instead of alternating in two half-size groups
+  // (measurements: bench/results/pg_bench.md).
   static constexpr std::chrono::microseconds kFillWait{150};
 
   Micros now() const { return clock_->nowMicros(); }
@@ -170,8 +171,8 @@ class Database {
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
 
   // Groups in flight at once. One: with two, the writers split into smaller groups whose
-  // commits overlap poorly, which measured no faster and used more CPU on a 2-core server
-  // (bench/results/pg_bench.md, eighth session).
+  // commits overlap poorly, which is no faster and costs more CPU on a small server
+  // (measurements: bench/results/pg_bench.md).
   const int writeConcurrency_ = 1;
   std::mutex writeMu_;
   std::deque<PendingWrite*> writeQueue_;  // guarded by writeMu_: statements waiting for a group

@@ -47,8 +47,6 @@ std::string immutableUri(const std::string& path) {
   return out + "?immutable=1";
 }
 
-// The units of work open on this thread (one per database at most).
-thread_local std::vector<WorkUnit*> tUnits;
 }  // namespace
 
 Database::Database(const backends::SqliteOptions& options)
@@ -443,19 +441,9 @@ WriteTx::~WriteTx() {
   }
 }
 
-WorkUnit::WorkUnit(Database& db) : db_(db) {
-  if (current(db)) {
-    throw Error(ErrorCode::Transaction, "unit", "begin",
-                "a unit of work is already open on this thread for this database; commit or end it first");
-  }
-  tUnits.push_back(this);
-}
+WorkUnit::WorkUnit(Database& db) : db_(db) { storage::ThreadUnits<WorkUnit>::enter(&db, this); }
 
-WorkUnit* WorkUnit::current(const Database& db) {
-  for (auto* u : tUnits)
-    if (&u->db_ == &db) return u;
-  return nullptr;
-}
+WorkUnit* WorkUnit::current(const Database& db) { return storage::ThreadUnits<WorkUnit>::current(&db); }
 
 void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation) {
   if (tx_ || starting_ || !open_) return;
@@ -472,7 +460,7 @@ void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capabil
 void WorkUnit::close() noexcept {
   if (!open_) return;
   open_ = false;
-  tUnits.erase(std::remove(tUnits.begin(), tUnits.end(), this), tUnits.end());
+  storage::ThreadUnits<WorkUnit>::leave(this);
 }
 
 void WorkUnit::markFailed(std::string_view capability, std::string_view operation) {
