@@ -1,7 +1,7 @@
 # Enforces the layer order of docs/architecture.md: each layer may include headers of the layers listed
 # for it and of no other. A violation stops the configure step, so it fails the build.
 #
-# Layers (lowest first): core, storage, query, retrieval, backends, runtime, cli/mcp.
+# Layers (lowest first): core, storage, query, retrieval, backends, runtime, commands, cli/mcp.
 # Public headers live under include/khive/<layer>/, sources under src/<layer>/.
 set(_khive_allowed_core      "core")
 set(_khive_allowed_storage   "core;storage")
@@ -9,11 +9,12 @@ set(_khive_allowed_query     "core;storage;query")
 set(_khive_allowed_retrieval "core;storage;retrieval")
 set(_khive_allowed_backends  "core;storage;query;backends")
 set(_khive_allowed_runtime   "core;storage;query;retrieval;backends;runtime")
-set(_khive_allowed_cli       "core;storage;query;retrieval;backends;runtime;cli")
-set(_khive_allowed_mcp       "core;storage;query;retrieval;backends;runtime;mcp")
+set(_khive_allowed_commands  "core;storage;query;retrieval;backends;runtime;commands")
+set(_khive_allowed_cli       "core;storage;query;retrieval;backends;runtime;commands;cli")
+set(_khive_allowed_mcp       "core;storage;query;retrieval;backends;runtime;commands;mcp")
 # src/bin holds only main(): the composition root that plugs the MCP server into the CLI.
-set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;cli;mcp")
-set(_khive_all_layers core storage query retrieval backends runtime cli mcp bin)
+set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;commands;cli;mcp")
+set(_khive_all_layers core storage query retrieval backends runtime commands cli mcp bin)
 
 function(khive_check_layering)
   set(errors "")

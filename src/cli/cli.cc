@@ -6,6 +6,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <map>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "khive/commands/command_table.h"
 #include "khive/core/error.h"
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/codec.h"
@@ -83,10 +88,14 @@ struct Opened {
   std::string where;  // what was opened, for messages
 };
 
-std::unique_ptr<Runtime> openRuntime(const Globals& g, bool mayCreate) {
+runtime::Config loadConfig(const Globals& g) {
   runtime::Config config;
   if (auto path = runtime::findConfigFile(g.config)) config = runtime::loadConfigFile(*path);
   if (g.timeoutMs) config.limits.timeBudget = std::chrono::milliseconds(*g.timeoutMs);
+  return config;
+}
+
+std::unique_ptr<Runtime> openRuntime(const Globals& g, runtime::Config config, bool mayCreate) {
   runtime::Vocabulary vocab(config.vocabulary);
   std::vector<std::string> grantNs = config.actor.visibleNamespaces;
   grantNs.push_back(g.ns.value_or(config.actor.ns));
@@ -115,12 +124,6 @@ std::unique_ptr<Runtime> openRuntime(const Globals& g, bool mayCreate) {
   return std::make_unique<Runtime>(std::move(backend), runtime::RuntimeOptions{config, g.ns, std::nullopt});
 }
 
-storage::Direction direction(const std::string& s) {
-  if (s == "out") return storage::Direction::Out;
-  if (s == "in") return storage::Direction::In;
-  return storage::Direction::Both;
-}
-
 // JSON given on the command line nesting deeper than any record may hold is refused before it
 // is parsed (a parsed value is copied recursively).
 void checkJsonArgDepth(const std::string& what, const std::string& text) {
@@ -138,12 +141,12 @@ Json parseJsonArg(const std::string& what, const std::string& text) {
 }
 
 // key=value pairs; the value is JSON when it parses as JSON, a string otherwise.
-Json parseProps(const std::vector<std::string>& kvs, Json base = Json::object()) {
+Json parseProps(std::string_view option, const std::vector<std::string>& kvs, Json base = Json::object()) {
   for (const auto& kv : kvs) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw Error(ErrorCode::InvalidInput, "cli", "args", fmt::format("--prop '{}' must be key=value", kv));
-    checkJsonArgDepth("--prop " + kv.substr(0, eq), kv.substr(eq + 1));
+      throw Error(ErrorCode::InvalidInput, "cli", "args", fmt::format("{} '{}' must be key=value", option, kv));
+    checkJsonArgDepth(fmt::format("{} {}", option, kv.substr(0, eq)), kv.substr(eq + 1));
     auto v = Json::parse(kv.substr(eq + 1), nullptr, false);
     base[kv.substr(0, eq)] = v.is_discarded() ? Json(kv.substr(eq + 1)) : v;
   }
@@ -215,10 +218,10 @@ CLI::Option* literal(CLI::Option* o) {
   return o->allow_extra_args(false);
 }
 
-// `khive [global options] search ... -- WORDS`: the words after the first `--` are search text
-// as typed (they may start with '-'). Removes them and the `--` from `args` and returns them;
-// leaves other commands' arguments alone.
-std::vector<std::string> takeSearchTail(std::vector<char*>& args) {
+// `khive [global options] search ... -- WORDS` (any command with a `words` argument): the words
+// after the first `--` are text as typed (they may start with '-'). Removes them and the `--`
+// from `args` and returns them; leaves other commands' arguments alone.
+std::vector<std::string> takeSearchTail(std::vector<char*>& args, const std::string& command) {
   std::size_t i = 1;
   while (i < args.size()) {
     std::string_view a = args[i];
@@ -229,7 +232,7 @@ std::vector<std::string> takeSearchTail(std::vector<char*>& args) {
     else
       break;
   }
-  if (i >= args.size() || std::string_view(args[i]) != "search") return {};
+  if (command.empty() || i >= args.size() || std::string_view(args[i]) != command) return {};
   auto mark = std::find_if(args.begin() + static_cast<std::ptrdiff_t>(i), args.end(),
                            [](const char* a) { return std::string_view(a) == "--"; });
   if (mark == args.end()) return {};
@@ -257,13 +260,404 @@ std::string searchText(const std::optional<std::string>& first, const std::vecto
   return text;
 }
 
-std::string recordName(const runtime::NodeSummary& n) { return n.type == "missing" ? "(out of scope)" : n.name; }
+// A walk's node; one outside the read scope has no kind.
+std::string recordName(const Json& n) {
+  return n.value("kind", std::string()).empty() ? "(out of scope)" : n.value("name", std::string());
+}
 
 // --timeout-ms on the commands that read with a budget.
 void addTimeoutOption(CLI::App* cmd, Globals& g) {
   cmd->add_option("--timeout-ms", g.timeoutMs,
                   "Time budget of each read statement in ms (default: [limits] time_budget_ms, 30000)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
+}
+
+// ---- commands generated from the command table ------------------------------------------
+
+using commands::Arg;
+using commands::ArgType;
+using commands::Command;
+
+// One argument's command-line storage: CLI11 writes into it while parsing.
+struct BoundArg {
+  const Arg* arg = nullptr;
+  CLI::Option* option = nullptr;    // the main spelling (cli.names)
+  CLI::Option* keyValue = nullptr;  // Object: the key=value spelling (cli.keyValue)
+  std::string text;
+  std::vector<std::string> list;    // list values, or key=value pairs
+  bool flag = false;
+};
+
+struct BoundCommand {
+  const Command* cmd = nullptr;
+  CLI::App* app = nullptr;
+  std::deque<BoundArg> args;  // stable addresses: CLI11 holds pointers into them
+};
+
+// Help of an argument on the command line: its help, then enum values, bounds and default.
+std::string cliHelp(const Arg& a) {
+  std::vector<std::string> notes;
+  if (a.enumSpec.source == commands::EnumSource::Fixed) notes.push_back(fmt::format("{}", fmt::join(a.enumSpec.values, ", ")));
+  auto num = [](double v) { return fmt::format("{}", static_cast<std::int64_t>(v)); };
+  if (a.type == ArgType::Integer && a.minimum && a.maximum) notes.push_back(num(*a.minimum) + ".." + num(*a.maximum));
+  if (a.type == ArgType::Number && a.minimum && a.maximum) notes.push_back(fmt::format("in [{:g}, {:g}]", *a.minimum, *a.maximum));
+  if (a.type == ArgType::Number && a.minimum && !a.maximum) notes.push_back(fmt::format(">= {:g}", *a.minimum));
+  if (a.type == ArgType::StringList || a.type == ArgType::IdList) notes.push_back(a.cli.names.starts_with("-") ? "repeatable" : "one or more");
+  if (a.required && a.cli.names.starts_with("-")) notes.push_back("required");
+  if (!a.defaultValue.is_null() && !a.cli.negated)
+    notes.push_back("default " + (a.defaultValue.is_string() ? a.defaultValue.get<std::string>() : a.defaultValue.dump()));
+  std::string help = a.cli.negated ? "Do not: " + a.help : a.help;
+  return notes.empty() ? help : fmt::format("{} ({})", help, fmt::join(notes, "; "));
+}
+
+// Declares a command's arguments on its CLI11 subcommand.
+void bindArguments(BoundCommand& bc) {
+  for (const auto& a : bc.cmd->args) {
+    if (!(a.surfaces & commands::kCli)) continue;
+    BoundArg& b = bc.args.emplace_back();
+    b.arg = &a;
+    const std::string help = cliHelp(a);
+    if (a.type == ArgType::Boolean) {
+      b.option = bc.app->add_flag(a.cli.names, b.flag, help);
+    } else if (a.type == ArgType::StringList || a.type == ArgType::IdList) {
+      b.option = bc.app->add_option(a.cli.names, b.list, help);
+      if (a.cli.onePerFlag) literal(b.option);
+    } else if (!a.cli.names.empty()) {
+      b.option = bc.app->add_option(a.cli.names, b.text, help);
+      // The words of the text arrive as given: the first through the option, the rest as the
+      // subcommand's extras (a list option would read "[a,b]" as two words and "[]" as none).
+      if (a.cli.words) bc.app->allow_extras();
+    }
+    if (!a.cli.keyValue.empty())
+      b.keyValue = bc.app->add_option(a.cli.keyValue, b.list,
+                                      fmt::format("A {} key=value (repeatable; the value is parsed as JSON when it is JSON)",
+                                                  a.type == ArgType::Object && a.name == "parameters" ? "$parameter" : "property"));
+  }
+}
+
+// The JSON value of a number typed on the command line, or an ArgumentError naming the option.
+Json numberArg(const Command& cmd, const BoundArg& b) {
+  const std::string& t = b.text;
+  const std::string label = commands::argumentLabel(cmd, *b.arg, commands::Naming::Cli);
+  auto refuse = [&](const char* what) -> Json {
+    throw commands::ArgumentError(commands::Problem::Type, b.arg->name, fmt::format("{} must be {}, not '{}'", label, what, t),
+                                  Json{{"argument", b.arg->name}, {"problem", "type"}, {"expected", what}});
+  };
+  if (b.arg->type == ArgType::Integer) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || end != t.data() + t.size() || t.empty()) return refuse("an integer");
+    return v;
+  }
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) return refuse("a number");
+  return v;
+}
+
+// The arguments as given on the command line, as the JSON object the table checks.
+Json givenArguments(const BoundCommand& bc, const std::vector<std::string>& tail) {
+  Json args = Json::object();
+  for (const auto& b : bc.args) {
+    const Arg& a = *b.arg;
+    const bool given = b.option && b.option->count() > 0;
+    const bool pairs = b.keyValue && b.keyValue->count() > 0;
+    if (a.cli.words) {
+      args[a.name] = searchText(given ? std::optional(b.text) : std::nullopt, bc.app->remaining(), tail);
+      continue;
+    }
+    if (!given && !pairs) continue;
+    const std::string label = commands::argumentLabel(*bc.cmd, a, commands::Naming::Cli);
+    switch (a.type) {
+      case ArgType::Boolean: args[a.name] = !a.cli.negated; break;
+      case ArgType::Integer:
+      case ArgType::Number: args[a.name] = numberArg(*bc.cmd, b); break;
+      case ArgType::StringList:
+      case ArgType::IdList: args[a.name] = b.list; break;
+      case ArgType::Object: {
+        Json base = given && !b.text.empty() ? parseJsonArg(label, b.text) : Json::object();
+        args[a.name] = parseProps(a.cli.keyValue, pairs ? b.list : std::vector<std::string>{}, std::move(base));
+        break;
+      }
+      case ArgType::String:
+      case ArgType::Id: args[a.name] = b.text; break;
+    }
+  }
+  return args;
+}
+
+// ---- presenting results --------------------------------------------------------------
+
+// How the command line shows one command's result: JSON (--json, or stdout not a terminal) or
+// a human rendering. Commands without a view print the JSON, or a field/value table.
+using Present = std::function<void(const Globals& g, const Json& args, Json& result)>;
+
+void printDoctor(const Json& j, const std::optional<std::filesystem::path>& cfg) {
+  auto str = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  std::string schemaNote = j["schema_note"].is_string() ? "; " + str(j["schema_note"]) : "";
+  fmt::print("khive {}\nbackend: {} {} at {}\nschema: v{} (this build: v{}{})\nconfig: {}\nactor: {} (writes to '{}', reads {})\n",
+             str(j["khive_version"]), str(j["engine"]), str(j["engine_version"]), str(j["location"]), str(j["schema_version"]),
+             str(j["expected_schema_version"]), schemaNote, cfg ? cfg->string() : "none (defaults)", str(j["actor"]), str(j["write_namespace"]),
+             fmt::join(j["read_namespaces"].get<std::vector<std::string>>(), ", "));
+  fmt::print("capabilities:\n");
+  for (auto it = j["capabilities"].begin(); it != j["capabilities"].end(); ++it) {
+    std::string detail = it.value()["detail"].get<std::string>();
+    fmt::print("  {:<9} {}{}\n", it.key(), it.value()["supported"].get<bool>() ? "ok" : "unavailable", detail.empty() ? "" : " - " + detail);
+  }
+  fmt::print("extensions:\n");
+  for (auto it = j["extensions"].begin(); it != j["extensions"].end(); ++it) {
+    const Json& e = it.value();
+    fmt::print("  {:<9} {}{}{}\n", it.key(), e["present"].get<bool>() ? "present" : "missing",
+               e.contains("version") ? " " + str(e["version"]) : "", e.contains("hint") ? " - " + str(e["hint"]) : "");
+  }
+  const Json& ix = j["index"];
+  fmt::print("index: {} live records ({} entities, {} notes)\n", str(ix["live_records"]), str(ix["entities"]), str(ix["notes"]));
+  // What the index still holds for soft-deleted records, when it holds anything.
+  auto ofDeleted = [&](const Json& o) {
+    auto n = o.value("deleted_records", std::int64_t{0});
+    return n > 0 ? fmt::format("; {} more of deleted records", n) : std::string();
+  };
+  if (ix.contains("text"))
+    fmt::print("  text: {} documents ({}{})\n", str(ix["text"]["documents"]),
+               ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale", ofDeleted(ix["text"]));
+  for (const auto& v : ix["vectors"])
+    fmt::print("  vectors '{}': {} x {} dims, index {}{}\n", str(v["model"]), str(v["count"]), str(v["dimensions"]), str(v["index"]),
+               v["index_stale"].get<bool>() ? " (stale: rebuilt on next search)" : "");
+  if (j["engines"].empty()) fmt::print("embedding engines: none configured (search is text-only)\n");
+  else fmt::print("embedding engines:\n");
+  for (const auto& e : j["engines"]) {
+    std::string state = !e.contains("ok") ? "not probed"
+                        : e["ok"].get<bool>() ? fmt::format("ok, {} dimensions", str(e["dimensions"]))
+                                              : "FAILED: " + str(e["error"]);
+    fmt::print("  {}{} {} - {}\n", str(e["name"]), e["default"].get<bool>() ? " (default)" : "", str(e["target"]), state);
+    if (e.contains("vectors"))
+      fmt::print("    vectors for {} live records, {} missing{}\n", str(e["vectors"]), str(e["missing"]), ofDeleted(e));
+  }
+  for (const auto& p : j["problems"]) fmt::print("problem: {}\n", str(p));
+}
+
+void printList(const std::string& type, const Json& res) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : res["items"]) {
+    if (type == "entity") rows.push_back({cell(j["id"]), cell(j["kind"]), cell(j["name"]), cell(j["description"])});
+    else if (type == "note") rows.push_back({cell(j["id"]), cell(j["kind"]), cell(j["status"]), cell(j["content"])});
+    else if (type == "edge") rows.push_back({cell(j["id"]), cell(j["source_id"]), cell(j["relation"]), cell(j["target_id"]), cell(j["weight"])});
+    else rows.push_back({cell(j["id"]), cell(j["verb"]), cell(j["outcome"]), cell(j["actor"]), cell(j["target_id"])});
+  }
+  if (type == "entity") table({"id", "kind", "name", "description"}, rows);
+  else if (type == "note") table({"id", "kind", "status", "content"}, rows);
+  else if (type == "edge") table({"id", "source", "relation", "target", "weight"}, rows);
+  else table({"id", "verb", "outcome", "actor", "target"}, rows);
+  if (!res["next_offset"].is_null()) fmt::print("(more: --offset {})\n", res["next_offset"].dump());
+}
+
+const std::map<std::string, Present, std::less<>>& views() {
+  static const std::map<std::string, Present, std::less<>> v = {
+      {"init", [](const Globals& g, const Json&, Json& s) {
+         emit(g, s, [&] { fmt::print("khive database ready: {} {} at {} (schema v{})\n", s["engine"].get<std::string>(),
+                                     s["engine_version"].get<std::string>(), s["location"].get<std::string>(), s["schema_version"].dump()); });
+       }},
+      {"create_entity", [](const Globals& g, const Json&, Json& e) {
+         emit(g, e, [&] { fmt::print("created entity {} ({} '{}')\n", e["id"].get<std::string>(), e["kind"].get<std::string>(), e["name"].get<std::string>()); });
+       }},
+      {"create_note", [](const Globals& g, const Json&, Json& n) {
+         emit(g, n, [&] { fmt::print("created note {} ({})\n", n["id"].get<std::string>(), n["kind"].get<std::string>()); });
+       }},
+      {"delete", [](const Globals& g, const Json& a, Json& r) {
+         emit(g, r, [&] { fmt::print("{} {} {}\n", a["hard"].get<bool>() ? "hard-deleted" : "deleted", r["type"].get<std::string>(), r["id"].get<std::string>()); });
+       }},
+      {"merge", [](const Globals& g, const Json&, Json& e) {
+         emit(g, e, [&] { fmt::print("merged into {} ('{}')\n", e["id"].get<std::string>(), e["name"].get<std::string>()); });
+       }},
+      {"link", [](const Globals& g, const Json&, Json& e) {
+         emit(g, e, [&] { fmt::print("linked {} -{}-> {} (edge {})\n", e["source_id"].get<std::string>(), e["relation"].get<std::string>(),
+                                     e["target_id"].get<std::string>(), e["id"].get<std::string>()); });
+       }},
+      {"list", [](const Globals& g, const Json& a, Json& r) { emit(g, r, [&] { printList(a["type"].get<std::string>(), r); }); }},
+      {"neighbors", [](const Globals& g, const Json&, Json& r) {
+         emit(g, r, [&] {
+           std::vector<std::vector<std::string>> t;
+           for (const auto& n : r["neighbors"])
+             t.push_back({n["direction"] == "out" ? "->" : "<-", cell(n["relation"]), cell(n["id"]), cell(n["kind"]), recordName(n),
+                          fmt::format("{:g}", n["weight"].get<double>())});
+           table({"dir", "relation", "id", "kind", "name", "weight"}, t);
+         });
+       }},
+      {"traverse", [](const Globals& g, const Json& a, Json& r) {
+         emit(g, r, [&] {
+           for (const auto& p : r["paths"]) {
+             for (const auto& n : p["nodes"])
+               fmt::print("{}{} [{}] {}\n", std::string(static_cast<std::size_t>(2 * n["depth"].get<int>()), ' '), recordName(n),
+                          n["kind"].get<std::string>(), n["id"].get<std::string>());
+             if (p["truncated"].get<bool>()) fmt::print("(truncated at {} nodes: raise --limit)\n", a["limit"].dump());
+           }
+         });
+       }},
+      // On the command line no path is a failure (exit 1), as a missing record is.
+      {"path", [](const Globals& g, const Json& a, Json& p) {
+         if (!p["found"].get<bool>())
+           throw Error(ErrorCode::NotFound, "cli", "path", fmt::format("no path within {} hops", a["depth"].dump()));
+         p.erase("found");
+         emit(g, p, [&] {
+           const Json& nodes = p["nodes"];
+           for (std::size_t i = 0; i < nodes.size(); ++i) {
+             fmt::print("{} [{}] {}\n", recordName(nodes[i]), nodes[i]["kind"].get<std::string>(), nodes[i]["id"].get<std::string>());
+             if (i < p["edges"].size()) fmt::print("  -{}->\n", p["edges"][i]["relation"].get<std::string>());
+           }
+         });
+       }},
+      {"search", [](const Globals& g, const Json&, Json& res) {
+         if (res["notice"].is_string()) fmt::print(stderr, "khive: note: {}\n", res["notice"].get<std::string>());
+         emit(g, res, [&] {
+           std::vector<std::vector<std::string>> t;
+           for (const auto& h : res["hits"])
+             t.push_back({h["rank"].dump(), fmt::format("{:.3f}", h["score"].get<double>()), cell(h["id"]), cell(h["kind"]), cell(h["name"]),
+                          cell(h["snippet"])});
+           table({"rank", "score", "id", "kind", "name", "snippet"}, t);
+         });
+       }},
+      {"query", [](const Globals& g, const Json&, Json& res) {
+         emit(g, res, [&] {
+           std::vector<std::vector<std::string>> t;
+           for (const auto& r : res["rows"]) {
+             std::vector<std::string> row;
+             for (const auto& v : r) row.push_back(cell(v));
+             t.push_back(row);
+           }
+           table(res["columns"].get<std::vector<std::string>>(), t);
+           const std::size_t n = res["rows"].size();
+           fmt::print("({} row{}{})\n", n, n == 1 ? "" : "s", res["truncated"].get<bool>() ? ", truncated: raise --cap" : "");
+         });
+       }},
+      {"stats", [](const Globals& g, const Json&, Json& s) {
+         emit(g, s, [&] {
+           auto n = [&](const char* k) { return s[k].dump(); };
+           table({"field", "value"}, {{"backend", fmt::format("{} {}", s["engine"].get<std::string>(), s["engine_version"].get<std::string>())},
+                                      {"location", s["location"].get<std::string>()},
+                                      {"schema", n("schema_version")},
+                                      {"namespaces", fmt::format("{}", fmt::join(s["namespaces"].get<std::vector<std::string>>(), ", "))},
+                                      {"entities", n("entities")},
+                                      {"notes", n("notes")},
+                                      {"edges", n("edges")},
+                                      {"events", n("events")},
+                                      {"text documents", n("text_documents")}});
+         });
+       }},
+      {"reindex", [](const Globals& g, const Json&, Json& s) {
+         emit(g, s, [&] {
+           const auto skipped = s["skipped"].get<std::int64_t>();
+           fmt::print("reindexed {} entities and {} notes with engine '{}' ({} dimensions) in {:.1f}s{}\n", s["entities"].dump(),
+                      s["notes"].dump(), s["engine"].get<std::string>(), s["dimensions"].dump(), s["seconds"].get<double>(),
+                      skipped ? fmt::format(" ({} skipped: zero vector)", skipped) : "");
+         });
+       }},
+      {"doctor", [](const Globals& g, const Json&, Json& j) {
+         auto cfg = runtime::findConfigFile(g.config);
+         j["config"] = cfg ? Json(cfg->string()) : Json(nullptr);
+         emit(g, j, [&] { printDoctor(j, cfg); });
+       }},
+  };
+  return v;
+}
+
+// ---- the CLI-only commands: the command line runs them itself ---------------------------
+
+using Runner = std::function<int(const Globals& g, Runtime& rt, const Json& args)>;
+
+int runImport(const Globals& g, Runtime& rt, const Json& a) {
+  const std::string importSrc = a["source"].get<std::string>();
+  const std::size_t batch = a["batch"].get<std::size_t>();
+  runtime::TransferSummary s;
+  if (a["format"] == "wordnet") {
+    std::string dirPath = importSrc == "-" ? "/usr/share/wordnet" : importSrc;
+    std::int64_t total = 0;
+    for (const char* f : {"data.noun", "data.verb", "data.adj", "data.adv"}) {
+      std::error_code ec;
+      total += static_cast<std::int64_t>(std::filesystem::file_size(std::filesystem::path(dirPath) / f, ec));
+    }
+    Progress progress("wordnet", total);
+    s = runtime::importWordnet(rt, dirPath, {.batchSize = batch, .progress = std::ref(progress)});
+  } else if (importSrc == "-") {
+    struct stat in {};
+    if (::fstat(STDIN_FILENO, &in) == 0 && S_ISDIR(in.st_mode))
+      throw Error(ErrorCode::InvalidInput, "cli", "import",
+                  "standard input is a directory; import reads JSONL from a file or a pipe");
+    Progress progress("import", 0);
+    s = runtime::importJsonl(rt, std::cin, {.batchSize = batch, .progress = std::ref(progress)});
+  } else {
+    std::error_code sec;
+    if (std::filesystem::is_directory(importSrc, sec))
+      throw Error(ErrorCode::InvalidInput, "cli", "import",
+                  fmt::format("{} is a directory; import reads a JSONL file, or '-' for stdin", importSrc));
+    std::ifstream in(importSrc, std::ios::binary);
+    if (!in)
+      throw Error(ErrorCode::NotFound, "cli", "import",
+                  fmt::format("cannot read {}: {}", importSrc, std::strerror(errno)));
+    std::error_code ec;
+    Progress progress("import", static_cast<std::int64_t>(std::filesystem::file_size(importSrc, ec)));
+    s = runtime::importJsonl(rt, in, {.batchSize = batch, .progress = std::ref(progress)});
+  }
+  printSummary(g, s, true);
+  return 0;
+}
+
+int runExport(const Globals& g, Runtime& rt, const Json& a) {
+  const std::string exportDst = a["destination"].get<std::string>();
+  if (exportDst == "-") {
+    std::ios::sync_with_stdio(false);
+    runtime::exportJsonl(rt, std::cout);
+    return 0;
+  }
+  std::ofstream out(exportDst, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(ErrorCode::Driver, "cli", "export", fmt::format("cannot write {}", exportDst));
+  auto s = runtime::exportJsonl(rt, out);
+  printSummary(g, s, false);
+  return 0;
+}
+
+int runMigrate(const Globals& g, Runtime& rt, const Json&) {
+  auto info = rt.backend().info();
+  Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}};
+  emit(g, j, [&] { fmt::print("{} at {}: schema v{} (up to date)\n", info.engine, info.location, info.schemaVersion); });
+  return 0;
+}
+
+int runCheck(const Globals& g, Runtime& rt, const Json&) {
+  auto info = rt.backend().info();
+  const int expected = info.buildSchemaVersion;
+  std::vector<std::string> problems;
+  if (info.schemaVersion != expected) problems.push_back(fmt::format("schema v{} but this build writes v{}", info.schemaVersion, expected));
+  std::string integrity = "ok";
+  auto reader = rt.backend().sql().reader();
+  if (info.engine == "sqlite") {
+    auto rows = reader->query("PRAGMA integrity_check");
+    integrity.clear();
+    for (const auto& r : rows.rows) integrity += (integrity.empty() ? "" : "; ") + storage::displayValue(r[0]);
+    if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
+  } else {
+    reader->queryScalar("SELECT 1");
+  }
+  for (auto& p : runtime::checkConsistency(rt)) problems.push_back(std::move(p));
+  Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}, {"integrity", integrity}, {"ok", problems.empty()}, {"problems", problems}};
+  emit(g, j, [&] {
+    fmt::print("{} at {}: schema v{}, integrity {}\n", info.engine, info.location, info.schemaVersion, integrity);
+    for (const auto& p : problems) fmt::print("problem: {}\n", p);
+  });
+  if (!problems.empty()) throw Error(ErrorCode::Conflict, "cli", "check", fmt::format("database check failed: {}", problems.front()));
+  return 0;
+}
+
+// Commands that may create the database they open (the others need it to exist).
+bool createsDatabase(std::string_view name) {
+  return name == "init" || name == "create_entity" || name == "create_note" || name == "import" || name == "db_migrate" ||
+         name == "mcp";
+}
+
+// Parent commands of two-word commands.
+const char* groupHelp(std::string_view group) {
+  if (group == "create") return "Create an entity or a note";
+  if (group == "db") return "Database maintenance";
+  return "";
 }
 
 }  // namespace
@@ -279,509 +673,68 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   app.add_option("--namespace", g.ns, "Write namespace (default: [actor].namespace, else \"default\")");
   app.add_flag("--json", g.json, "JSON output (the default when stdout is not a terminal)");
 
+  const std::map<std::string, Runner, std::less<>> runners = {
+      {"import", runImport},
+      {"export", runExport},
+      {"db_migrate", runMigrate},
+      {"db_check", runCheck},
+      {"mcp", [&fe](const Globals&, Runtime& rt, const Json&) { return fe.mcp ? fe.mcp(rt) : 1; }}};
+
   std::function<int()> action;
-  auto withRt = [&](bool mayCreate, std::function<int(Runtime&)> f) {
-    return [&g, mayCreate, f, &action] {
-      action = [&g, mayCreate, f] {
-        auto rt = openRuntime(g, mayCreate);
-        return f(*rt);
+  std::vector<std::string> wordsTail;  // the words after `--` (takeSearchTail)
+  std::deque<BoundCommand> bound;
+  std::string wordsCommand;
+  std::map<std::string, CLI::App*> groups;  // "create ", "db ": parents of two-word commands
+  for (const auto& cmd : commands::commandTable()) {
+    if (!(cmd.surfaces & commands::kCli) || cmd.cliPath.empty()) continue;
+    CLI::App* parent = &app;
+    std::string prefix;
+    for (std::size_t i = 0; i + 1 < cmd.cliPath.size(); ++i) {
+      prefix += cmd.cliPath[i] + " ";
+      CLI::App*& group = groups[prefix];
+      if (!group) {
+        group = parent->add_subcommand(cmd.cliPath[i], groupHelp(cmd.cliPath[i]));
+        group->require_subcommand(1);
+      }
+      parent = group;
+    }
+    BoundCommand& bc = bound.emplace_back();
+    bc.cmd = &cmd;
+    bc.app = parent->add_subcommand(cmd.cliPath.back(), cmd.summary);
+    if (!cmd.details.empty()) bc.app->footer(cmd.details);
+    bindArguments(bc);
+    if (cmd.boundedRead) addTimeoutOption(bc.app, g);
+    for (const auto& a : cmd.args)
+      if (a.cli.words && cmd.cliPath.size() == 1) wordsCommand = cmd.cliPath[0];
+    bc.app->callback([&g, &bc, &action, &wordsTail, &runners] {
+      action = [&g, &bc, &wordsTail, &runners] {
+        const Command& cmd = *bc.cmd;
+        Json given = givenArguments(bc, wordsTail);
+        runtime::Config config = loadConfig(g);
+        Json args = commands::parseArguments(cmd, given, runtime::Vocabulary(config.vocabulary), commands::Naming::Cli, commands::kCli);
+        auto rt = openRuntime(g, std::move(config), createsDatabase(cmd.name));
+        if (!cmd.handler) return runners.at(cmd.name)(g, *rt, args);
+        Json result;
+        {
+          Progress progress(cmd.cliPath.back(), 0);  // ends its line before the result prints
+          commands::CallContext ctx;
+          ctx.progress = [&](const runtime::ReindexProgress& p) {
+            runtime::TransferProgress tp;
+            tp.records = p.done;
+            progress(tp, p.total);
+          };
+          result = cmd.handler(*rt, args, ctx);
+        }
+        auto view = views().find(cmd.name);
+        if (view != views().end()) view->second(g, args, result);
+        else emit(g, result, [&] { printRecord(result); });
+        return 0;
       };
-    };
-  };
-
-  // init
-  auto* init = app.add_subcommand("init", "Create (or migrate) the database and print where it is");
-  init->callback(withRt(true, [&](Runtime& rt) {
-    auto s = rt.stats();
-    emit(g, runtime::toJson(s), [&] { fmt::print("khive database ready: {} {} at {} (schema v{})\n", s.engine, s.engineVersion, s.location, s.schemaVersion); });
-    return 0;
-  }));
-
-  // create entity|note
-  auto* create = app.add_subcommand("create", "Create an entity or a note");
-  create->require_subcommand(1);
-  runtime::EntityInput ein;
-  std::string eprops, nprops;
-  std::vector<std::string> eprop, nprop;
-  std::optional<std::string> eid, nid, edesc, etype;
-  auto* ce = create->add_subcommand("entity", "Create an entity");
-  ce->add_option("--kind,-k", ein.kind, "Entity kind (concept, document, person, ...)")->required();
-  ce->add_option("--name,-n", ein.name, "Name")->required();
-  ce->add_option("--description,-d", edesc, "Description");
-  ce->add_option("--type", etype, "Entity type (free-form sub-kind)");
-  ce->add_option("--properties", eprops, "Properties as a JSON object");
-  ce->add_option("--prop", eprop, "A property key=value (repeatable; value parsed as JSON when it is JSON)");
-  literal(ce->add_option("--tag", ein.tags, "A tag (repeatable)"));
-  ce->add_option("--id", eid, "Use this UUID instead of a new one");
-  ce->callback(withRt(true, [&](Runtime& rt) {
-    ein.description = edesc;
-    ein.entityType = etype;
-    ein.properties = parseProps(eprop, eprops.empty() ? Json::object() : parseJsonArg("--properties", eprops));
-    if (eid) ein.id = Uuid::parse(*eid);
-    auto e = rt.createEntity(ein);
-    Json j = runtime::toJson(runtime::Record(e));
-    emit(g, j, [&] { fmt::print("created entity {} ({} '{}')\n", e.id.str(), e.kind, e.name); });
-    return 0;
-  }));
-  runtime::NoteInput nin;
-  std::optional<std::string> nname, nstatus;
-  std::optional<double> nsal, ndecay;
-  auto* cn = create->add_subcommand("note", "Create a note");
-  cn->add_option("--kind,-k", nin.kind, "Note kind (observation, insight, question, decision, reference)")->required();
-  cn->add_option("--content,-c", nin.content, "Content")->required();
-  cn->add_option("--name,-n", nname, "Name");
-  cn->add_option("--salience", nsal, "Salience in [0,1]");
-  cn->add_option("--decay", ndecay, "Decay factor >= 0");
-  cn->add_option("--status", nstatus, "active or archived");
-  cn->add_option("--properties", nprops, "Properties as a JSON object");
-  cn->add_option("--prop", nprop, "A property key=value (repeatable)");
-  cn->add_option("--id", nid, "Use this UUID instead of a new one");
-  cn->callback(withRt(true, [&](Runtime& rt) {
-    nin.name = nname;
-    nin.salience = nsal;
-    nin.decayFactor = ndecay;
-    if (nstatus) nin.status = parseNoteStatus(*nstatus);
-    nin.properties = parseProps(nprop, nprops.empty() ? Json::object() : parseJsonArg("--properties", nprops));
-    if (nid) nin.id = Uuid::parse(*nid);
-    auto n = rt.createNote(nin);
-    emit(g, runtime::toJson(runtime::Record(n)), [&] { fmt::print("created note {} ({})\n", n.id.str(), n.kind); });
-    return 0;
-  }));
-
-  // get
-  std::string idArg;
-  auto* get = app.add_subcommand("get", "Show one record (entity, note, edge or event) by id or id prefix");
-  get->add_option("id", idArg, "UUID or a unique prefix of >= 8 hex characters")->required();
-  get->callback(withRt(false, [&](Runtime& rt) {
-    auto id = rt.resolveId(idArg);
-    auto r = rt.get(id);
-    if (!r) throw Error(ErrorCode::NotFound, "cli", "get", fmt::format("no record {}", id.str()));
-    Json j = runtime::toJson(*r);
-    emit(g, j, [&] { printRecord(j); });
-    return 0;
-  }));
-
-  // update
-  runtime::RecordPatch patch;
-  std::string uprops;
-  std::vector<std::string> uprop, utags;
-  std::optional<std::string> ustatus;
-  auto* upd = app.add_subcommand("update", "Change fields of an entity or note");
-  upd->add_option("id", idArg, "UUID or unique prefix")->required();
-  upd->add_option("--name", patch.name, "New name");
-  upd->add_option("--description", patch.description, "New description (entities)");
-  upd->add_option("--kind", patch.kind, "New kind");
-  upd->add_option("--type", patch.entityType, "New entity type (entities)");
-  upd->add_option("--content", patch.content, "New content (notes)");
-  upd->add_option("--salience", patch.salience, "New salience (notes)");
-  upd->add_option("--status", ustatus, "active or archived (notes)");
-  upd->add_option("--properties", uprops, "JSON object merged into the properties (null removes a key)");
-  upd->add_option("--prop", uprop, "key=value merged into the properties (repeatable)");
-  literal(upd->add_option("--tag", utags, "Replace the tags with these (repeatable)"));
-  upd->callback(withRt(false, [&](Runtime& rt) {
-    if (ustatus) patch.status = parseNoteStatus(*ustatus);
-    if (!uprops.empty() || !uprop.empty()) patch.properties = parseProps(uprop, uprops.empty() ? Json::object() : parseJsonArg("--properties", uprops));
-    if (!utags.empty()) patch.tags = utags;
-    auto r = rt.update(rt.resolveId(idArg), patch);
-    Json j = runtime::toJson(r);
-    emit(g, j, [&] { printRecord(j); });
-    return 0;
-  }));
-
-  // delete
-  bool hard = false;
-  auto* del = app.add_subcommand("delete", "Delete a record (soft by default)");
-  del->add_option("id", idArg, "UUID or unique prefix")->required();
-  del->add_flag("--hard", hard, "Remove the row and, for entities and notes, every incident edge, text and vectors");
-  del->callback(withRt(false, [&](Runtime& rt) {
-    auto r = rt.remove(rt.resolveId(idArg), hard);
-    emit(g, runtime::toJson(r), [&] { fmt::print("{} {} {}\n", hard ? "hard-deleted" : "deleted", runtime::recordType(r), std::visit([](const auto& v) { return v.id.str(); }, r)); });
-    return 0;
-  }));
-
-  // merge
-  std::string fromArg, intoArg;
-  auto* merge = app.add_subcommand("merge", "Merge one entity into another (edges move, tags union, the first is soft-deleted)");
-  merge->add_option("from", fromArg, "The entity that goes away")->required();
-  merge->add_option("into", intoArg, "The entity that stays")->required();
-  merge->callback(withRt(false, [&](Runtime& rt) {
-    auto e = rt.merge(rt.resolveId(fromArg), rt.resolveId(intoArg));
-    emit(g, runtime::toJson(runtime::Record(e)), [&] { fmt::print("merged into {} ('{}')\n", e.id.str(), e.name); });
-    return 0;
-  }));
-
-  // link
-  std::string relation, lmeta;
-  double weight = 1.0;
-  auto* link = app.add_subcommand("link", "Create or update an edge: khive link SOURCE RELATION TARGET");
-  link->add_option("source", fromArg, "Source id or prefix")->required();
-  link->add_option("relation", relation, "Relation (instance_of, part_of, extends, annotates, ...)")->required();
-  link->add_option("target", intoArg, "Target id or prefix")->required();
-  link->add_option("--weight,-w", weight, "Weight in [0,1] (default 1)");
-  link->add_option("--metadata", lmeta, "Metadata as a JSON object");
-  link->callback(withRt(false, [&](Runtime& rt) {
-    auto e = rt.link({.source = rt.resolveId(fromArg), .target = rt.resolveId(intoArg), .relation = relation, .weight = weight,
-                      .metadata = lmeta.empty() ? Json::object() : parseJsonArg("--metadata", lmeta)});
-    emit(g, runtime::toJson(runtime::Record(e)), [&] { fmt::print("linked {} -{}-> {} (edge {})\n", e.sourceId.str(), e.relation, e.targetId.str(), e.id.str()); });
-    return 0;
-  }));
-
-  // list
-  runtime::ListRequest lr;
-  std::string listType = "entities";
-  auto* list = app.add_subcommand("list", "List records of the read scope");
-  list->add_option("type", listType, "entities (default), notes, edges or events")->check(CLI::IsMember({"entities", "notes", "edges", "events", "entity", "note", "edge", "event"}));
-  list->add_option("--kind,-k", lr.kinds, "Kind (relation for edges, verb for events); repeatable");
-  list->add_option("--prefix", lr.namePrefix, "Name prefix (entities)");
-  list->add_option("--tag", lr.tags, "Any of these tags (entities)");
-  list->add_option("--limit", lr.limit, "At most this many (default 50)");
-  list->add_option("--offset", lr.offset, "Skip this many");
-  list->callback(withRt(false, [&](Runtime& rt) {
-    lr.type = listType == "entities" ? "entity" : listType.back() == 's' ? listType.substr(0, listType.size() - 1) : listType;
-    auto res = rt.list(lr);
-    emit(g, runtime::toJson(res), [&] {
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& r : res.items) {
-        Json j = runtime::toJson(r);
-        if (lr.type == "entity") rows.push_back({cell(j["id"]), cell(j["kind"]), cell(j["name"]), cell(j["description"])});
-        else if (lr.type == "note") rows.push_back({cell(j["id"]), cell(j["kind"]), cell(j["status"]), cell(j["content"])});
-        else if (lr.type == "edge") rows.push_back({cell(j["id"]), cell(j["source_id"]), cell(j["relation"]), cell(j["target_id"]), cell(j["weight"])});
-        else rows.push_back({cell(j["id"]), cell(j["verb"]), cell(j["outcome"]), cell(j["actor"]), cell(j["target_id"])});
-      }
-      if (lr.type == "entity") table({"id", "kind", "name", "description"}, rows);
-      else if (lr.type == "note") table({"id", "kind", "status", "content"}, rows);
-      else if (lr.type == "edge") table({"id", "source", "relation", "target", "weight"}, rows);
-      else table({"id", "verb", "outcome", "actor", "target"}, rows);
-      if (res.nextOffset) fmt::print("(more: --offset {})\n", *res.nextOffset);
     });
-    return 0;
-  }));
-
-  // neighbors
-  std::string dir = "both";
-  std::vector<std::string> relations;
-  std::int64_t limit = 100;
-  auto* nb = app.add_subcommand("neighbors", "Records one edge away");
-  nb->add_option("id", idArg, "UUID or unique prefix")->required();
-  nb->add_option("--direction", dir, "out, in or both (default both)")->check(CLI::IsMember({"out", "in", "both"}));
-  nb->add_option("--relation,-r", relations, "Only these relations (repeatable)");
-  nb->add_option("--limit", limit, "At most this many (default 100)");
-  addTimeoutOption(nb, g);
-  nb->callback(withRt(false, [&](Runtime& rt) {
-    auto rows = rt.neighbors(rt.resolveId(idArg), direction(dir), relations, limit);
-    emit(g, runtime::toJson(rows), [&] {
-      std::vector<std::vector<std::string>> t;
-      for (const auto& r : rows)
-        t.push_back({r.edge.direction == storage::Direction::Out ? "->" : "<-", r.edge.relation, r.node.id.str(), r.node.kind, recordName(r.node), fmt::format("{:g}", r.edge.weight)});
-      table({"dir", "relation", "id", "kind", "name", "weight"}, t);
-    });
-    return 0;
-  }));
-
-  // traverse
-  std::vector<std::string> roots;
-  int depth = 3;
-  std::string tdir = "out";
-  std::int64_t perRoot = 1000;
-  auto* tr = app.add_subcommand("traverse", "Walk the graph from one or more roots");
-  tr->add_option("roots", roots, "Root ids or prefixes")->required();
-  tr->add_option("--depth", depth, "Maximum depth 1..10 (default 3)");
-  tr->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
-  tr->add_option("--relation,-r", relations, "Only these relations (repeatable)");
-  tr->add_option("--limit", perRoot, "Nodes per root (default 1000)");
-  addTimeoutOption(tr, g);
-  tr->callback(withRt(false, [&](Runtime& rt) {
-    std::vector<Uuid> ids;
-    for (const auto& r : roots) ids.push_back(rt.resolveId(r));
-    auto paths = rt.traverse(ids, depth, direction(tdir), relations, perRoot);
-    emit(g, runtime::toJson(paths), [&] {
-      for (const auto& p : paths) {
-        for (const auto& n : p.nodes)
-          fmt::print("{}{} [{}] {}\n", std::string(static_cast<std::size_t>(2 * n.depth), ' '), recordName(n.node), n.node.kind, n.node.id.str());
-        if (p.truncated) fmt::print("(truncated at {} nodes: raise --limit)\n", perRoot);
-      }
-    });
-    return 0;
-  }));
-
-  // path
-  int pdepth = 6;
-  auto* pa = app.add_subcommand("path", "A fewest-hops path between two records");
-  pa->add_option("from", fromArg, "Start id or prefix")->required();
-  pa->add_option("to", intoArg, "End id or prefix")->required();
-  pa->add_option("--depth", pdepth, "Maximum hops 1..10 (default 6)");
-  pa->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
-  pa->add_option("--relation,-r", relations, "Only these relations (repeatable)");
-  addTimeoutOption(pa, g);
-  pa->callback(withRt(false, [&](Runtime& rt) {
-    auto p = rt.path(rt.resolveId(fromArg), rt.resolveId(intoArg), pdepth, direction(tdir), relations);
-    if (!p) throw Error(ErrorCode::NotFound, "cli", "path", fmt::format("no path within {} hops", pdepth));
-    emit(g, runtime::toJson(*p), [&] {
-      for (std::size_t i = 0; i < p->nodes.size(); ++i) {
-        fmt::print("{} [{}] {}\n", recordName(p->nodes[i]), p->nodes[i].kind, p->nodes[i].id.str());
-        if (i < p->edges.size()) fmt::print("  -{}->\n", p->edges[i].relation);
-      }
-    });
-    return 0;
-  }));
-
-  // search
-  std::optional<std::string> firstWord;
-  std::vector<std::string> searchTail;  // the words after `--` (takeSearchTail)
-  runtime::SearchRequest sr;
-  std::string scope = "mixed";
-  auto* se = app.add_subcommand("search", "Full-text (and, with an embedding engine, vector) search");
-  // The words arrive as given: the first through `text`, the rest as the subcommand's extras
-  // (a list option would read "[a,b]" as two words and "[]" as none).
-  se->add_option("text", firstWord, "Search text (every word; text starting with '-' after --)");
-  se->allow_extras();
-  literal(se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)"));
-  se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
-  se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
-  addTimeoutOption(se, g);
-  se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
-             "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
-  se->callback(withRt(false, [&](Runtime& rt) {
-    sr.text = searchText(firstWord, se->remaining(), searchTail);
-    sr.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
-    auto res = rt.search(sr);
-    if (res.notice) fmt::print(stderr, "khive: note: {}\n", *res.notice);
-    emit(g, runtime::toJson(res), [&] {
-      std::vector<std::vector<std::string>> t;
-      for (const auto& h : res.hits)
-        t.push_back({std::to_string(h.rank), fmt::format("{:.3f}", h.score), h.subjectId.str(), h.kind, cell(h.title), cell(h.snippet ? Json(*h.snippet) : Json(""))});
-      table({"rank", "score", "id", "kind", "name", "snippet"}, t);
-    });
-    return 0;
-  }));
-
-  // query
-  runtime::QueryRequest qr;
-  std::vector<std::string> qparams;
-  auto* qu = app.add_subcommand("query", "Run a read-only GQL or SPARQL pattern query");
-  qu->add_option("text", qr.text, "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"")->required();
-  qu->add_option("--language", qr.language, "gql or sparql (default: detected)")->check(CLI::IsMember({"gql", "sparql"}));
-  qu->add_option("--cap", qr.rowCap, "Row cap 1..10000 (default 500)");
-  addTimeoutOption(qu, g);
-  qu->add_option("--param", qparams, "A $parameter name=value (repeatable; value parsed as JSON when it is JSON)");
-  qu->callback(withRt(false, [&](Runtime& rt) {
-    qr.parameters = parseProps(qparams);
-    auto res = rt.query(qr);
-    emit(g, runtime::toJson(res), [&] {
-      std::vector<std::vector<std::string>> t;
-      for (const auto& r : res.rows) {
-        std::vector<std::string> row;
-        for (const auto& v : r) row.push_back(cell(v));
-        t.push_back(row);
-      }
-      table(res.columns, t);
-      fmt::print("({} row{}{})\n", res.rows.size(), res.rows.size() == 1 ? "" : "s", res.truncated ? ", truncated: raise --cap" : "");
-    });
-    return 0;
-  }));
-
-  // import
-  std::string importSrc = "-", format = "jsonl";
-  std::size_t batch = 40000;
-  auto* im = app.add_subcommand("import", "Import JSONL records, or WordNet from the Debian wordnet-base files");
-  im->add_option("source", importSrc, "JSONL file, '-' for stdin (default); for --format wordnet the data directory (default /usr/share/wordnet)");
-  im->add_option("--format", format, "jsonl (default) or wordnet")->check(CLI::IsMember({"jsonl", "wordnet"}));
-  im->add_option("--batch", batch, "Records per batch (default 40000)")->check(CLI::Range(1, 100000));
-  im->callback(withRt(true, [&](Runtime& rt) {
-    runtime::TransferSummary s;
-    if (format == "wordnet") {
-      std::string dirPath = importSrc == "-" ? "/usr/share/wordnet" : importSrc;
-      std::int64_t total = 0;
-      for (const char* f : {"data.noun", "data.verb", "data.adj", "data.adv"}) {
-        std::error_code ec;
-        total += static_cast<std::int64_t>(std::filesystem::file_size(std::filesystem::path(dirPath) / f, ec));
-      }
-      Progress progress("wordnet", total);
-      s = runtime::importWordnet(rt, dirPath, {.batchSize = batch, .progress = std::ref(progress)});
-    } else if (importSrc == "-") {
-      struct stat in {};
-      if (::fstat(STDIN_FILENO, &in) == 0 && S_ISDIR(in.st_mode))
-        throw Error(ErrorCode::InvalidInput, "cli", "import",
-                    "standard input is a directory; import reads JSONL from a file or a pipe");
-      Progress progress("import", 0);
-      s = runtime::importJsonl(rt, std::cin, {.batchSize = batch, .progress = std::ref(progress)});
-    } else {
-      std::error_code sec;
-      if (std::filesystem::is_directory(importSrc, sec))
-        throw Error(ErrorCode::InvalidInput, "cli", "import",
-                    fmt::format("{} is a directory; import reads a JSONL file, or '-' for stdin", importSrc));
-      std::ifstream in(importSrc, std::ios::binary);
-      if (!in)
-        throw Error(ErrorCode::NotFound, "cli", "import",
-                    fmt::format("cannot read {}: {}", importSrc, std::strerror(errno)));
-      std::error_code ec;
-      Progress progress("import", static_cast<std::int64_t>(std::filesystem::file_size(importSrc, ec)));
-      s = runtime::importJsonl(rt, in, {.batchSize = batch, .progress = std::ref(progress)});
-    }
-    printSummary(g, s, true);
-    return 0;
-  }));
-
-  // export
-  std::string exportDst = "-";
-  auto* ex = app.add_subcommand("export", "Export the read scope as JSONL (entities, notes, edges, events)");
-  ex->add_option("destination", exportDst, "File, or '-' for stdout (default)");
-  ex->callback(withRt(false, [&](Runtime& rt) {
-    if (exportDst == "-") {
-      std::ios::sync_with_stdio(false);
-      runtime::exportJsonl(rt, std::cout);
-      return 0;
-    }
-    std::ofstream out(exportDst, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorCode::Driver, "cli", "export", fmt::format("cannot write {}", exportDst));
-    auto s = runtime::exportJsonl(rt, out);
-    printSummary(g, s, false);
-    return 0;
-  }));
-
-  // stats
-  auto* st = app.add_subcommand("stats", "Counts of the read scope");
-  st->callback(withRt(false, [&](Runtime& rt) {
-    auto s = rt.stats();
-    emit(g, runtime::toJson(s), [&] {
-      table({"field", "value"}, {{"backend", fmt::format("{} {}", s.engine, s.engineVersion)},
-                                 {"location", s.location},
-                                 {"schema", std::to_string(s.schemaVersion)},
-                                 {"namespaces", fmt::format("{}", fmt::join(s.namespaces, ", "))},
-                                 {"entities", std::to_string(s.entities)},
-                                 {"notes", std::to_string(s.notes)},
-                                 {"edges", std::to_string(s.edges)},
-                                 {"events", std::to_string(s.events)},
-                                 {"text documents", std::to_string(s.textDocuments)}});
-    });
-    return 0;
-  }));
-
-  // db migrate|check
-  auto* db = app.add_subcommand("db", "Database maintenance");
-  db->require_subcommand(1);
-  auto* mig = db->add_subcommand("migrate", "Bring the schema up to this build's version (opening migrates)");
-  mig->callback(withRt(true, [&](Runtime& rt) {
-    auto info = rt.backend().info();
-    Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}};
-    emit(g, j, [&] { fmt::print("{} at {}: schema v{} (up to date)\n", info.engine, info.location, info.schemaVersion); });
-    return 0;
-  }));
-  auto* chk = db->add_subcommand("check", "Check the database's integrity and schema version");
-  chk->callback(withRt(false, [&](Runtime& rt) {
-    auto info = rt.backend().info();
-    const int expected = info.buildSchemaVersion;
-    std::vector<std::string> problems;
-    if (info.schemaVersion != expected) problems.push_back(fmt::format("schema v{} but this build writes v{}", info.schemaVersion, expected));
-    std::string integrity = "ok";
-    auto reader = rt.backend().sql().reader();
-    if (info.engine == "sqlite") {
-      auto rows = reader->query("PRAGMA integrity_check");
-      integrity.clear();
-      for (const auto& r : rows.rows) integrity += (integrity.empty() ? "" : "; ") + storage::displayValue(r[0]);
-      if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
-    } else {
-      reader->queryScalar("SELECT 1");
-    }
-    for (auto& p : runtime::checkConsistency(rt)) problems.push_back(std::move(p));
-    Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}, {"integrity", integrity}, {"ok", problems.empty()}, {"problems", problems}};
-    emit(g, j, [&] {
-      fmt::print("{} at {}: schema v{}, integrity {}\n", info.engine, info.location, info.schemaVersion, integrity);
-      for (const auto& p : problems) fmt::print("problem: {}\n", p);
-    });
-    if (!problems.empty()) throw Error(ErrorCode::Conflict, "cli", "check", fmt::format("database check failed: {}", problems.front()));
-    return 0;
-  }));
-
-  // reindex
-  runtime::ReindexRequest rr;
-  auto* ri = app.add_subcommand("reindex", "(Re)embed every live entity and note with an embedding engine ([[engines]] in khive.toml)");
-  ri->add_option("--engine", rr.engine, "Engine name (default: the default engine)");
-  ri->add_option("--namespace", rr.namespaces, "Only this namespace (repeatable; default: the read scope)");
-  ri->add_option("--batch", rr.batchSize, "Records per batch (default 256)")->check(CLI::Range(1, 10000));
-  ri->footer("Text embedded: an entity's name and description, a note's name and content. A rerun replaces each\n"
-             "record's vector for the engine. Records created or updated while an engine with embed_on_write\n"
-             "is configured are embedded as they are written; run reindex after an import or an engine change.");
-  ri->callback(withRt(false, [&](Runtime& rt) {
-    runtime::ReindexSummary s;
-    {
-      Progress progress("reindex", 0);  // ends its line before the summary prints
-      rr.progress = [&](const runtime::ReindexProgress& p) {
-        runtime::TransferProgress tp;
-        tp.records = p.done;
-        progress(tp, p.total);
-      };
-      s = rt.reindex(rr);
-    }
-    emit(g, runtime::toJson(s), [&] {
-      fmt::print("reindexed {} entities and {} notes with engine '{}' ({} dimensions) in {:.1f}s{}\n", s.entities, s.notes, s.engine,
-                 s.dimensions, s.seconds, s.skipped ? fmt::format(" ({} skipped: zero vector)", s.skipped) : "");
-    });
-    return 0;
-  }));
-
-  // doctor
-  bool noProbe = false;
-  auto* doc = app.add_subcommand("doctor", "Report backend, versions, schema, extensions, index state and embedding engines");
-  doc->add_flag("--no-probe", noProbe, "Do not ask each embedding engine for a test vector");
-  doc->footer("The index state counts the text documents and vectors of live records. Those a soft-deleted record\n"
-              "keeps are shown apart (deleted_records); they are not a problem, and a hard delete removes them.");
-  doc->callback(withRt(false, [&](Runtime& rt) {
-    Json j = rt.doctor(!noProbe);
-    auto cfg = runtime::findConfigFile(g.config);
-    j["config"] = cfg ? Json(cfg->string()) : Json(nullptr);
-    emit(g, j, [&] {
-      auto str = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-      std::string schemaNote = j["schema_note"].is_string() ? "; " + str(j["schema_note"]) : "";
-      fmt::print("khive {}\nbackend: {} {} at {}\nschema: v{} (this build: v{}{})\nconfig: {}\nactor: {} (writes to '{}', reads {})\n",
-                 str(j["khive_version"]), str(j["engine"]), str(j["engine_version"]), str(j["location"]), str(j["schema_version"]),
-                 str(j["expected_schema_version"]), schemaNote, cfg ? cfg->string() : "none (defaults)", str(j["actor"]), str(j["write_namespace"]),
-                 fmt::join(j["read_namespaces"].get<std::vector<std::string>>(), ", "));
-      fmt::print("capabilities:\n");
-      for (auto it = j["capabilities"].begin(); it != j["capabilities"].end(); ++it) {
-        std::string detail = it.value()["detail"].get<std::string>();
-        fmt::print("  {:<9} {}{}\n", it.key(), it.value()["supported"].get<bool>() ? "ok" : "unavailable", detail.empty() ? "" : " - " + detail);
-      }
-      fmt::print("extensions:\n");
-      for (auto it = j["extensions"].begin(); it != j["extensions"].end(); ++it) {
-        const Json& e = it.value();
-        fmt::print("  {:<9} {}{}{}\n", it.key(), e["present"].get<bool>() ? "present" : "missing",
-                   e.contains("version") ? " " + str(e["version"]) : "", e.contains("hint") ? " - " + str(e["hint"]) : "");
-      }
-      const Json& ix = j["index"];
-      fmt::print("index: {} live records ({} entities, {} notes)\n", str(ix["live_records"]), str(ix["entities"]), str(ix["notes"]));
-      // What the index still holds for soft-deleted records, when it holds anything.
-      auto ofDeleted = [&](const Json& o) {
-        auto n = o.value("deleted_records", std::int64_t{0});
-        return n > 0 ? fmt::format("; {} more of deleted records", n) : std::string();
-      };
-      if (ix.contains("text"))
-        fmt::print("  text: {} documents ({}{})\n", str(ix["text"]["documents"]),
-                   ix["text"]["in_sync"].get<bool>() ? "in sync" : "stale", ofDeleted(ix["text"]));
-      for (const auto& v : ix["vectors"])
-        fmt::print("  vectors '{}': {} x {} dims, index {}{}\n", str(v["model"]), str(v["count"]), str(v["dimensions"]), str(v["index"]),
-                   v["index_stale"].get<bool>() ? " (stale: rebuilt on next search)" : "");
-      if (j["engines"].empty()) fmt::print("embedding engines: none configured (search is text-only)\n");
-      else fmt::print("embedding engines:\n");
-      for (const auto& e : j["engines"]) {
-        std::string state = !e.contains("ok") ? "not probed"
-                            : e["ok"].get<bool>() ? fmt::format("ok, {} dimensions", str(e["dimensions"]))
-                                                  : "FAILED: " + str(e["error"]);
-        fmt::print("  {}{} {} - {}\n", str(e["name"]), e["default"].get<bool>() ? " (default)" : "", str(e["target"]), state);
-        if (e.contains("vectors"))
-          fmt::print("    vectors for {} live records, {} missing{}\n", str(e["vectors"]), str(e["missing"]), ofDeleted(e));
-      }
-      for (const auto& p : j["problems"]) fmt::print("problem: {}\n", str(p));
-    });
-    return 0;
-  }));
-
-  // mcp
-  auto* mcp = app.add_subcommand("mcp", "Serve the Model Context Protocol over stdio (JSON-RPC 2.0)");
-  mcp->callback(withRt(true, [&](Runtime& rt) { return fe.mcp ? fe.mcp(rt) : 1; }));
+  }
 
   std::vector<char*> args(argv, argv + argc);
-  searchTail = takeSearchTail(args);
+  wordsTail = takeSearchTail(args, wordsCommand);
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {

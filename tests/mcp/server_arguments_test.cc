@@ -112,7 +112,8 @@ TEST_F(ServerArguments, EveryToolRefusesArgumentsOfTheWrongType) {
       if (type == "boolean") wrong.insert(wrong.end(), {"yes", 1, "false"});
       if (type == "array") wrong.insert(wrong.end(), {"x", Json::array({1}), Json::array({nullptr})});
       if (type == "object") wrong.insert(wrong.end(), {"{}", Json::array(), 3});
-      if (it.value().contains("enum")) wrong.push_back("not-a-member");
+      // A fixed enum is part of the shape; a vocabulary word is checked below.
+      if (it.value().contains("enum") && !it.value().contains("x-khive-vocabulary")) wrong.push_back("not-a-member");
       for (const auto& value : wrong) {
         Json args = required(tool);
         args[it.key()] = value;
@@ -120,6 +121,34 @@ TEST_F(ServerArguments, EveryToolRefusesArgumentsOfTheWrongType) {
       }
     }
   }
+}
+
+// The schemas carry the vocabulary in force as enums; a word outside it is a tool error that
+// lists the known words (the model reads it), and nothing is done.
+TEST_F(ServerArguments, VocabularyEnumsAreListedAndAWordOutsideThemIsAToolError) {
+  int checked = 0;
+  for (const auto& tool : server_->tools(rt_->vocabulary())) {
+    const Json& props = tool["inputSchema"]["properties"];
+    for (auto it = props.begin(); it != props.end(); ++it) {
+      const Json& p = it.value();
+      const Json& e = p["type"] == "array" ? p["items"] : p;
+      if (!e.contains("x-khive-vocabulary")) continue;
+      ASSERT_TRUE(e.contains("enum")) << tool["name"] << "." << it.key();
+      EXPECT_FALSE(e["enum"].empty());
+      Json args = required(tool);
+      args[it.key()] = p["type"] == "array" ? Json::array({"not-a-word"}) : Json("not-a-word");
+      const std::string before = state();
+      Json r = call(tool["name"], args);
+      ASSERT_TRUE(r.contains("result")) << r.dump();
+      EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+      const std::string text = r["result"]["content"][0]["text"].get<std::string>();
+      EXPECT_NE(text.find("'not-a-word'"), std::string::npos) << text;
+      EXPECT_NE(text.find("(invalid_input)"), std::string::npos) << text;
+      EXPECT_EQ(state(), before);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 8) << "kinds of create_entity, create_note, update, search; relations of link, neighbors, traverse, path";
 }
 
 TEST_F(ServerArguments, DeclaredArgumentsStillWork) {

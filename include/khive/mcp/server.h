@@ -30,12 +30,14 @@ class Server {
   // Handles one parsed message (request or notification).
   std::optional<Json> handle(const Json& message);
 
-  // The tool list with a JSON Schema per tool.
-  static Json tools();
+  // The tool list, generated from the command table (khive/commands/command_table.h): a JSON
+  // Schema per tool whose kind and relation enums are those of `vocabulary`.
+  static Json tools(const runtime::Vocabulary& vocabulary = runtime::Vocabulary());
 
  private:
-  // progressToken: the request's _meta.progressToken (null when the client asked for none);
-  // a long tool (reindex) sends notifications/progress under it.
+  // Runs the tool through commands::callCommand. progressToken: the request's
+  // _meta.progressToken (null when the client asked for none); a long tool (reindex) sends
+  // notifications/progress under it.
   Json callTool(const std::string& name, const Json& args, const Json& progressToken);
 
   runtime::Runtime& rt_;
