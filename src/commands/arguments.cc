@@ -233,7 +233,7 @@ Json parseArguments(const Command& cmd, const Json& args, const runtime::Vocabul
                           Json{{"argument", a->name}, {"problem", "type"}, {"expected", expectedType(a->type)}});
     }
     Json value = v;
-    if (a->enumSpec.source != EnumSource::None) {
+    if (a->enumSpec.source != EnumSource::None && !a->checkedByVerb) {
       if (value.is_string()) value = checkEnumValue(cmd, *a, value.get<std::string>(), vocabulary, naming);
       if (value.is_array())
         for (auto& item : value) item = checkEnumValue(cmd, *a, item.get<std::string>(), vocabulary, naming);
@@ -244,7 +244,7 @@ Json parseArguments(const Command& cmd, const Json& args, const runtime::Vocabul
                               ? fmt::format("'{}' is required by tool '{}': give at least one value", a->name, cmd.name)
                               : fmt::format("{} is required: give at least one value", label),
                           Json{{"argument", a->name}, {"problem", "required"}});
-    if (value.is_number() && (a->minimum || a->maximum)) {
+    if (value.is_number() && (a->minimum || a->maximum) && !a->checkedByVerb) {
       const double d = value.get<double>();
       const bool low = a->minimum && d < *a->minimum, high = a->maximum && d > *a->maximum;
       if (low || high) {

@@ -70,6 +70,10 @@ struct Arg {
   EnumSpec enumSpec;      // String and StringList (each item)
   CliSpelling cli;        // cli.names empty: not on the command line
   unsigned surfaces = kAllSurfaces;
+  // Record content (a kind, a relation, a weight): the schema lists its enum and bounds, but
+  // the verb checks the value, so that a refused write is logged as an error event like every
+  // other refusal of the runtime's validation.
+  bool checkedByVerb = false;
 };
 
 // The HTTP shape of a command: method and path template; {name} segments are arguments, the
