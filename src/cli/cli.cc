@@ -310,6 +310,17 @@ std::string cliHelp(const Arg& a) {
   return notes.empty() ? help : fmt::format("{} ({})", help, fmt::join(notes, "; "));
 }
 
+// What an argument's value looks like in help: "INT", "ID", "JSON", ...; "(required)" for a
+// positional the table requires.
+std::string typeName(const Arg& a) {
+  std::string t = a.type == ArgType::Integer                               ? "INT"
+                  : a.type == ArgType::Number                              ? "NUMBER"
+                  : a.type == ArgType::Object                              ? "JSON"
+                  : a.type == ArgType::Id || a.type == ArgType::IdList     ? "ID"
+                                                                           : "TEXT";
+  return a.required && !a.cli.names.starts_with("-") ? t + " (required)" : t;
+}
+
 // Declares a command's arguments on its CLI11 subcommand.
 void bindArguments(BoundCommand& bc) {
   for (const auto& a : bc.cmd->args) {
@@ -328,6 +339,7 @@ void bindArguments(BoundCommand& bc) {
       // subcommand's extras (a list option would read "[a,b]" as two words and "[]" as none).
       if (a.cli.words) bc.app->allow_extras();
     }
+    if (b.option && a.type != ArgType::Boolean) b.option->type_name(typeName(a));
     if (!a.cli.keyValue.empty())
       b.keyValue = bc.app->add_option(a.cli.keyValue, b.list,
                                       fmt::format("A {} key=value (repeatable; the value is parsed as JSON when it is JSON)",
@@ -660,31 +672,65 @@ const char* groupHelp(std::string_view group) {
   return "";
 }
 
-}  // namespace
-
-int run(int argc, char** argv, const FrontEnds& fe) {
+// The parser of a whole command line: the global options and one subcommand per command of the
+// table. Single-threaded; built once per run. Holds the storage CLI11 writes into.
+struct CommandLine {
   CLI::App app{"khive: a knowledge-graph store for AI agents (embedded SQLite or PostgreSQL)", "khive"};
+  Globals g;
+  std::map<std::string, Runner, std::less<>> runners;
+  std::deque<BoundCommand> bound;
+  std::map<std::string, CLI::App*> groups;  // "create ", "db ": parents of two-word commands
+  std::string wordsCommand;                 // the command with a words argument (search)
+  std::vector<std::string> wordsTail;       // its words after `--` (takeSearchTail)
+  std::function<int()> action;              // set by the subcommand that was given
+
+  explicit CommandLine(const FrontEnds& fe);
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
+};
+
+// Runs one command: arguments checked by the table, the runtime opened, the handler (or the
+// command line's own runner) called, the result presented.
+int runCommand(const Globals& g, const BoundCommand& bc, const std::vector<std::string>& wordsTail,
+               const std::map<std::string, Runner, std::less<>>& runners) {
+  const Command& cmd = *bc.cmd;
+  Json given = givenArguments(bc, wordsTail);
+  runtime::Config config = loadConfig(g);
+  Json args = commands::parseArguments(cmd, given, runtime::Vocabulary(config.vocabulary), commands::Naming::Cli, commands::kCli);
+  auto rt = openRuntime(g, std::move(config), createsDatabase(cmd.name));
+  if (!cmd.handler) return runners.at(cmd.name)(g, *rt, args);
+  Json result;
+  {
+    Progress progress(cmd.cliPath.back(), 0);  // ends its line before the result prints
+    commands::CallContext ctx;
+    ctx.progress = [&](const runtime::ReindexProgress& p) {
+      runtime::TransferProgress tp;
+      tp.records = p.done;
+      progress(tp, p.total);
+    };
+    result = cmd.handler(*rt, args, ctx);
+  }
+  auto view = views().find(cmd.name);
+  if (view != views().end()) view->second(g, args, result);
+  else emit(g, result, [&] { printRecord(result); });
+  return 0;
+}
+
+CommandLine::CommandLine(const FrontEnds& fe) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("khive 0.1.0"));
-  Globals g;
   app.add_option("--config", g.config, "Config file (default: $KHIVE_CONFIG, ./khive.toml, ~/.config/khive/khive.toml)");
   app.add_option("--db", g.db, "SQLite database file (overrides the config)");
   app.add_option("--backend", g.backendUrl, "Backend URL: sqlite:///path.db, sqlite::memory:, postgresql://...");
   app.add_option("--namespace", g.ns, "Write namespace (default: [actor].namespace, else \"default\")");
   app.add_flag("--json", g.json, "JSON output (the default when stdout is not a terminal)");
 
-  const std::map<std::string, Runner, std::less<>> runners = {
-      {"import", runImport},
-      {"export", runExport},
-      {"db_migrate", runMigrate},
-      {"db_check", runCheck},
-      {"mcp", [&fe](const Globals&, Runtime& rt, const Json&) { return fe.mcp ? fe.mcp(rt) : 1; }}};
+  runners = {{"import", runImport},
+             {"export", runExport},
+             {"db_migrate", runMigrate},
+             {"db_check", runCheck},
+             {"mcp", [mcp = fe.mcp](const Globals&, Runtime& rt, const Json&) { return mcp ? mcp(rt) : 1; }}};
 
-  std::function<int()> action;
-  std::vector<std::string> wordsTail;  // the words after `--` (takeSearchTail)
-  std::deque<BoundCommand> bound;
-  std::string wordsCommand;
-  std::map<std::string, CLI::App*> groups;  // "create ", "db ": parents of two-word commands
   for (const auto& cmd : commands::commandTable()) {
     if (!(cmd.surfaces & commands::kCli) || cmd.cliPath.empty()) continue;
     CLI::App* parent = &app;
@@ -706,32 +752,47 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     if (cmd.boundedRead) addTimeoutOption(bc.app, g);
     for (const auto& a : cmd.args)
       if (a.cli.words && cmd.cliPath.size() == 1) wordsCommand = cmd.cliPath[0];
-    bc.app->callback([&g, &bc, &action, &wordsTail, &runners] {
-      action = [&g, &bc, &wordsTail, &runners] {
-        const Command& cmd = *bc.cmd;
-        Json given = givenArguments(bc, wordsTail);
-        runtime::Config config = loadConfig(g);
-        Json args = commands::parseArguments(cmd, given, runtime::Vocabulary(config.vocabulary), commands::Naming::Cli, commands::kCli);
-        auto rt = openRuntime(g, std::move(config), createsDatabase(cmd.name));
-        if (!cmd.handler) return runners.at(cmd.name)(g, *rt, args);
-        Json result;
-        {
-          Progress progress(cmd.cliPath.back(), 0);  // ends its line before the result prints
-          commands::CallContext ctx;
-          ctx.progress = [&](const runtime::ReindexProgress& p) {
-            runtime::TransferProgress tp;
-            tp.records = p.done;
-            progress(tp, p.total);
-          };
-          result = cmd.handler(*rt, args, ctx);
-        }
-        auto view = views().find(cmd.name);
-        if (view != views().end()) view->second(g, args, result);
-        else emit(g, result, [&] { printRecord(result); });
-        return 0;
-      };
-    });
+    bc.app->callback([this, &bc] { action = [this, &bc] { return runCommand(g, bc, wordsTail, runners); }; });
   }
+}
+
+}  // namespace
+
+Json describeCommandLine() {
+  CommandLine cl(FrontEnds{});
+  Json out = Json::array();
+  for (const auto& bc : cl.bound) {
+    Json options = Json::array();
+    for (const CLI::Option* o : bc.app->get_options()) {
+      if (o->get_name() == "--help") continue;
+      std::string argument;
+      bool keyValue = false;
+      for (const auto& b : bc.args) {
+        if (b.option == o) argument = b.arg->name;
+        if (b.keyValue == o) argument = b.arg->name, keyValue = true;
+      }
+      options.push_back(Json{{"names", o->get_name(false, true)},
+                             {"argument", argument},
+                             {"key_value", keyValue},
+                             {"positional", o->get_positional()},
+                             {"flag", o->get_expected_max() == 0},
+                             {"list", o->get_expected_max() > 1},
+                             {"description", o->get_description()}});
+    }
+    out.push_back(Json{{"command", bc.cmd->name},
+                       {"path", fmt::format("{}", fmt::join(bc.cmd->cliPath, " "))},
+                       {"description", bc.app->get_description()},
+                       {"options", options}});
+  }
+  return out;
+}
+
+int run(int argc, char** argv, const FrontEnds& fe) {
+  CommandLine cl(fe);
+  CLI::App& app = cl.app;
+  const std::string& wordsCommand = cl.wordsCommand;
+  std::vector<std::string>& wordsTail = cl.wordsTail;
+  std::function<int()>& action = cl.action;
 
   std::vector<char*> args(argv, argv + argc);
   wordsTail = takeSearchTail(args, wordsCommand);

@@ -14,6 +14,12 @@ struct FrontEnds {
   std::function<int(runtime::Runtime&)> mcp;
 };
 
+// The command line generated from the command table (khive/commands/command_table.h), as the
+// parser sees it: one entry per subcommand, {"command", "path", "description", "options": [{
+// "names", "argument" (the table argument it sets, "" for --timeout-ms), "key_value",
+// "positional", "flag", "list", "description"}]}. For tests and documentation.
+Json describeCommandLine();
+
 // Returns the process exit code: 0 success, 1 failure of the operation, 2 bad usage.
 // Errors are one line on stderr.
 int run(int argc, char** argv, const FrontEnds& frontEnds);
