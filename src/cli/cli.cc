@@ -6,8 +6,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <deque>
 #include <map>
 #include <cerrno>
@@ -347,26 +345,6 @@ void bindArguments(BoundCommand& bc) {
   }
 }
 
-// The JSON value of a number typed on the command line, or an ArgumentError naming the option.
-Json numberArg(const Command& cmd, const BoundArg& b) {
-  const std::string& t = b.text;
-  const std::string label = commands::argumentLabel(cmd, *b.arg, commands::Naming::Cli);
-  auto refuse = [&](const char* what) -> Json {
-    throw commands::ArgumentError(commands::Problem::Type, b.arg->name, fmt::format("{} must be {}, not '{}'", label, what, t),
-                                  Json{{"argument", b.arg->name}, {"problem", "type"}, {"expected", what}});
-  };
-  if (b.arg->type == ArgType::Integer) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || end != t.data() + t.size() || t.empty()) return refuse("an integer");
-    return v;
-  }
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) return refuse("a number");
-  return v;
-}
-
 // The arguments as given on the command line, as the JSON object the table checks.
 Json givenArguments(const BoundCommand& bc, const std::vector<std::string>& tail) {
   Json args = Json::object();
@@ -383,7 +361,7 @@ Json givenArguments(const BoundCommand& bc, const std::vector<std::string>& tail
     switch (a.type) {
       case ArgType::Boolean: args[a.name] = !a.cli.negated; break;
       case ArgType::Integer:
-      case ArgType::Number: args[a.name] = numberArg(*bc.cmd, b); break;
+      case ArgType::Number: args[a.name] = commands::valueFromText(*bc.cmd, a, b.text, commands::Naming::Cli); break;
       case ArgType::StringList:
       case ArgType::IdList: args[a.name] = b.list; break;
       case ArgType::Object: {

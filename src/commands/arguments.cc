@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -261,6 +262,68 @@ Json parseArguments(const Command& cmd, const Json& args, const runtime::Vocabul
     out[a->name] = std::move(value);
   }
   return out;
+}
+
+Json valueFromText(const Command& cmd, const Arg& arg, const std::string& t, Naming naming) {
+  auto refuse = [&](const std::string& what) -> Json {
+    throw ArgumentError(Problem::Type, arg.name,
+                        fmt::format("{} must be {}, not {}", argumentLabel(cmd, arg, naming), what, shown(Json(t), naming)),
+                        Json{{"argument", arg.name}, {"problem", "type"}, {"expected", what}});
+  };
+  switch (arg.type) {
+    case ArgType::Integer: {
+      std::int64_t v = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return refuse("an integer");
+      return v;
+    }
+    case ArgType::Number: {
+      char* end = nullptr;
+      const double v = std::strtod(t.c_str(), &end);
+      if (t.empty() || std::isspace(static_cast<unsigned char>(t[0])) || end != t.c_str() + t.size() || !std::isfinite(v))
+        return refuse("a number");
+      return v;
+    }
+    case ArgType::Boolean:
+      if (t == "true") return true;
+      if (t == "false") return false;
+      return refuse("true or false");
+    case ArgType::Object: return refuse("a JSON object");
+    case ArgType::String:
+    case ArgType::Id:
+    case ArgType::StringList:
+    case ArgType::IdList: break;
+  }
+  return t;
+}
+
+const Command* matchRoute(std::string_view method, std::string_view path, Json& pathArgs) {
+  auto split = [](std::string_view p) {
+    std::vector<std::string_view> parts;
+    while (!p.empty()) {
+      const auto slash = p.find('/');
+      if (slash != 0) parts.push_back(p.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      p.remove_prefix(slash + 1);
+    }
+    return parts;
+  };
+  const auto given = split(path);
+  for (const auto& cmd : commandTable()) {
+    if (!cmd.http || !cmd.handler || !on(cmd.surfaces, kHttp) || cmd.http->method != method) continue;
+    const auto tmpl = split(cmd.http->path);
+    if (tmpl.size() != given.size()) continue;
+    Json params = Json::object();
+    bool match = true;
+    for (std::size_t i = 0; i < tmpl.size() && match; ++i) {
+      if (tmpl[i].starts_with("{") && tmpl[i].ends_with("}")) params[std::string(tmpl[i].substr(1, tmpl[i].size() - 2))] = std::string(given[i]);
+      else match = tmpl[i] == given[i];
+    }
+    if (!match) continue;
+    pathArgs = std::move(params);
+    return &cmd;
+  }
+  return nullptr;
 }
 
 Json inputSchema(const Command& cmd, const runtime::Vocabulary& vocabulary, Surface surface) {

@@ -165,6 +165,39 @@ TEST(CommandTable, OpenApiHasARoutePerHttpCommand) {
   EXPECT_EQ(doc["paths"]["/v1/records/{id}"]["get"]["parameters"][0]["in"], "path");
 }
 
+// What an HTTP server needs to dispatch through the table: the command of a route with its
+// path arguments, and query parameters read as the argument's type.
+TEST(CommandTable, RoutesAndTextValuesForHttp) {
+  Json pathArgs;
+  const commands::Command* cmd = commands::matchRoute("GET", "/v1/records/0190a1b2/neighbors", pathArgs);
+  ASSERT_NE(cmd, nullptr);
+  EXPECT_EQ(cmd->name, "neighbors");
+  EXPECT_EQ(pathArgs, (Json{{"id", "0190a1b2"}}));
+  ASSERT_NE(commands::matchRoute("DELETE", "/v1/records/abc", pathArgs), nullptr);
+  EXPECT_EQ(commands::matchRoute("DELETE", "/v1/records/abc", pathArgs)->name, "delete");
+  EXPECT_EQ(commands::matchRoute("PUT", "/v1/records/abc", pathArgs), nullptr);
+  EXPECT_EQ(commands::matchRoute("GET", "/v1/records/abc/nowhere", pathArgs), nullptr);
+
+  const commands::Command& list = *commands::findCommand("list");
+  auto arg = [&](const char* n) -> const commands::Arg& {
+    for (const auto& a : list.args)
+      if (a.name == n) return a;
+    throw std::logic_error(n);
+  };
+  EXPECT_EQ(commands::valueFromText(list, arg("limit"), "25", commands::Naming::Json), 25);
+  EXPECT_EQ(commands::valueFromText(list, arg("type"), "edges", commands::Naming::Json), "edges");
+  try {
+    commands::valueFromText(list, arg("limit"), "25x", commands::Naming::Cli);
+    ADD_FAILURE() << "25x read as an integer";
+  } catch (const commands::ArgumentError& e) {
+    EXPECT_EQ(e.problem(), commands::Problem::Type);
+    EXPECT_EQ(e.message(), "--limit must be an integer, not '25x'");
+  }
+  // Parsed text goes through the same check as JSON: defaults, aliases, bounds.
+  Json args = commands::parseArguments(list, Json{{"type", "edges"}}, runtime::Vocabulary(), commands::Naming::Json, commands::kHttp);
+  EXPECT_EQ(args, (Json{{"type", "edge"}, {"limit", 50}, {"offset", 0}}));
+}
+
 // Both surfaces on one SQLite file: the CLI in process (cli::run) and the MCP server.
 class Surfaces : public ::testing::Test {
  protected:

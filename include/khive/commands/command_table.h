@@ -147,6 +147,17 @@ Json parseArguments(const Command& cmd, const Json& args, const runtime::Vocabul
 // for a positional "ID".
 std::string argumentLabel(const Command& cmd, const Arg& arg, Naming naming);
 
+// The JSON value of one scalar argument given as text (a CLI option, an HTTP query or path
+// parameter): Integer and Number parsed whole ("12", "0.5"), Boolean "true"/"false", a string
+// as it is. Throws ArgumentError (Problem::Type) naming the argument for text that is not of
+// the argument's type. Lists are one call per item; objects are JSON text the surface parses.
+Json valueFromText(const Command& cmd, const Arg& arg, const std::string& text, Naming naming);
+
+// The command whose HTTP route is `method` + a path matching its template, or nullptr; sets
+// `pathArgs` to the template's {name} segments as strings ("/v1/records/0190a1b2" ->
+// {"id": "0190a1b2"}).
+const Command* matchRoute(std::string_view method, std::string_view path, Json& pathArgs);
+
 // The allowed values of an argument (or of its items), empty when it has no enum.
 std::vector<std::string> allowedValues(const Arg& arg, const runtime::Vocabulary& vocabulary);
 
