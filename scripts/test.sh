@@ -28,12 +28,13 @@ preset=${KHIVE_PRESET:-release}
 
 # Under AddressSanitizer + UndefinedBehaviorSanitizer (preset `debug`: -O1 -g,
 # -fno-sanitize-recover=all, build/debug): core (UTF-8, ids), the GQL/SPARQL lexers, parsers,
-# binder and compiler, the MCP message handler with every tool's argument checks, the runtime
+# binder and compiler, the MCP message handler with every tool's argument checks, the command
+# table with the CLI and MCP surfaces generated from it, the runtime
 # (verbs, policy, limits, import, unit of work) and the storage contract suite, the last two on
 # every backend. The first report stops the program and fails the run. KHIVE_SANITIZE_RUN=0 skips it; `ctest --preset debug` after
 # `KHIVE_PRESET=debug bash scripts/setup.sh` runs every suite under the sanitizers.
 if [ "${KHIVE_SANITIZE_RUN:-1}" = 1 ] && [ "$preset" != debug ]; then
-  sanitized=(khive_unit_tests khive_query_unit_tests khive_mcp_tests khive_runtime_tests khive_contract_tests)
+  sanitized=(khive_unit_tests khive_query_unit_tests khive_mcp_tests khive_commands_tests khive_runtime_tests khive_contract_tests)
   KHIVE_PRESET=debug bash scripts/setup.sh "${sanitized[@]}"
   for t in "${sanitized[@]}"; do
     bin=$(find build/debug/tests -type f -name "$t" -perm -u+x | head -n 1)
