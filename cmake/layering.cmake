@@ -12,8 +12,10 @@ set(_khive_allowed_runtime   "core;storage;query;retrieval;backends;runtime")
 set(_khive_allowed_cli       "core;storage;query;retrieval;backends;runtime;cli")
 set(_khive_allowed_mcp       "core;storage;query;retrieval;backends;runtime;mcp")
 # src/bin holds only main(): the composition root that plugs the MCP server into the CLI.
-set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;cli;mcp")
-set(_khive_all_layers core storage query retrieval backends runtime cli mcp bin)
+# server (`khive serve`) puts the runtime and the MCP server on HTTP.
+set(_khive_allowed_server    "core;storage;query;retrieval;backends;runtime;mcp;server")
+set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;cli;mcp;server")
+set(_khive_all_layers core storage query retrieval backends runtime cli mcp server bin)
 
 function(khive_check_layering)
   set(errors "")

@@ -158,9 +158,17 @@ Json Server::tools() {
   });
 }
 
-Json Server::callTool(const std::string& name, const Json& argsJson, const Json& progressToken) {
+Json Server::call(runtime::Runtime& rt, std::string_view toolName, const Json& argsJson, const Json& progressToken,
+                  const NotifySink& notify) {
+  const std::string name(toolName);
+  static const Json kTools = tools();
+  const Json* schema = nullptr;
+  for (const auto& t : kTools)
+    if (t["name"] == name) schema = &t["inputSchema"];
+  if (!schema) badArg(fmt::format("unknown tool '{}'", name));
+  if (!argsJson.is_object()) badArg("arguments must be an object");
+  if (auto problem = checkArguments(name, *schema, argsJson)) badArg(problem->message);
   Args a{argsJson};
-  auto& rt = rt_;
   if (name == "create_entity")
     return runtime::toJson(runtime::Record(rt.createEntity({.kind = a.s("kind"), .name = a.s("name"), .description = a.os("description"),
                                                             .entityType = a.os("entity_type"), .properties = a.o("properties"), .tags = a.list("tags")})));
@@ -230,13 +238,13 @@ Json Server::callTool(const std::string& name, const Json& argsJson, const Json&
   if (name == "stats") return runtime::toJson(rt.stats());
   if (name == "reindex") {
     runtime::ReindexRequest r{.engine = a.os("engine"), .namespaces = a.list("namespaces"), .batchSize = a.i("batch", 256)};
-    if (!progressToken.is_null() && notify_) {
+    if (!progressToken.is_null() && notify) {
       // MCP requires progress to increase with every notification; the runtime reports the
       // start (0 done) and then each written batch.
-      r.progress = [this, &progressToken, last = std::optional<std::int64_t>()](const runtime::ReindexProgress& p) mutable {
+      r.progress = [&notify, &progressToken, last = std::optional<std::int64_t>()](const runtime::ReindexProgress& p) mutable {
         if (last && p.done <= *last) return;
         last = p.done;
-        notify_(Json{{"jsonrpc", "2.0"},
+        notify(Json{{"jsonrpc", "2.0"},
                      {"method", "notifications/progress"},
                      {"params", Json{{"progressToken", progressToken},
                                      {"progress", p.done},
@@ -305,7 +313,7 @@ std::optional<Json> Server::handle(const Json& msg) {
       progressToken = t;
     }
     try {
-      Json result = callTool(name, args, progressToken);
+      Json result = call(rt_, name, args, progressToken, notify_);
       return rpcResult(id, Json{{"content", Json::array({Json{{"type", "text"}, {"text", textOf(name, result)}}})},
                                 {"structuredContent", result},
                                 {"isError", false}});
