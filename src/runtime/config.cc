@@ -269,7 +269,7 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     const toml::table& t = r.table(*n, "server");
     r.onlyKeys(t, "server",
                {"listen", "port", "workers", "max_connections", "max_body_bytes", "request_time_budget_ms",
-                "slow_client_timeout_s", "token_file", "allowed_origins"});
+                "slow_client_timeout_s", "token_file", "allowed_origins", "postgres_admin_url", "postgres_user"});
     ServerConfig& s = config.server;
     if (t.get("listen")) s.listen = r.str(t, "server", "listen");
     if (t.get("port")) s.port = static_cast<int>(r.integer(t, "server", "port", 0, 65535));
@@ -281,6 +281,8 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     if (t.get("slow_client_timeout_s")) s.slowClientTimeoutS = static_cast<int>(r.integer(t, "server", "slow_client_timeout_s", 1, 86'400));
     s.tokenFile = r.str(t, "server", "token_file");
     s.allowedOrigins = r.strings(t, "server", "allowed_origins");
+    s.postgresAdminUrl = r.str(t, "server", "postgres_admin_url");
+    s.postgresUser = r.str(t, "server", "postgres_user");
   }
 
   if (const toml::node* n = root.get("tokens")) {

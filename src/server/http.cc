@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <random>
 #include <thread>
 
 #include "khive/core/error.h"
@@ -134,6 +135,8 @@ int HttpServer::onRequest(void* connection, const char* url, const char* method,
     *state = ctx;
     ++inFlight_;
     ctx->request.started = std::chrono::steady_clock::now();
+    thread_local std::mt19937_64 ids{std::random_device{}()};
+    ctx->request.requestId = fmt::format("{:016x}", ids());
     ctx->request.method = method ? method : "";
     ctx->request.path = url ? url : "";
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, &collect, &ctx->request.query);
@@ -163,8 +166,9 @@ int HttpServer::onRequest(void* connection, const char* url, const char* method,
   if (ctx->tooLarge) {
     res.status = 413;
     res.set("Content-Type", "application/json");
-    res.body = fmt::format(R"x({{"error":{{"code":"payload_too_large","message":"the request body is larger than [server] max_body_bytes ({} bytes)"}}}})x",
-                           options_.maxBodyBytes);
+    res.body = fmt::format(
+        R"x({{"error":{{"code":"payload_too_large","message":"the request body is larger than [server] max_body_bytes ({} bytes)","request_id":"{}"}}}})x",
+        options_.maxBodyBytes, ctx->request.requestId);
   } else {
     try {
       res = handle_(ctx->request);
@@ -176,6 +180,7 @@ int HttpServer::onRequest(void* connection, const char* url, const char* method,
     }
   }
   ctx->status = res.status;
+  res.set("X-Request-Id", ctx->request.requestId);
   MHD_Response* r = nullptr;
   if (res.stream) {
     auto* s = new Streamed{std::move(res.stream)};

@@ -27,9 +27,9 @@ struct HttpRequest {
   std::string body;
   std::chrono::steady_clock::time_point started;
 
+  std::string requestId;  // 16 hex digits, also sent back as X-Request-Id
   // Set by the handler for the completion callback (metrics and the request log).
   std::string route;      // the route template ("/v1/records/{id}"), never an id
-  std::string requestId;
   std::string tokenId;    // the public id of the caller's token, never the token
   std::string actor;
 

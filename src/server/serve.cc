@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
 #include <mutex>
-#include <random>
 
 #include "khive/core/error.h"
 #include "khive/mcp/server.h"
@@ -19,11 +19,6 @@
 
 namespace khive::server {
 namespace {
-
-std::string requestId() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  return fmt::format("{:016x}", gen());
-}
 
 HttpResponse json(int status, std::string body) {
   HttpResponse r;
@@ -62,12 +57,7 @@ class Service {
   McpEndpoint& mcp() { return mcp_; }
   HttpServer* http = nullptr;
 
-  HttpResponse handle(HttpRequest& req) {
-    req.requestId = requestId();
-    HttpResponse res = dispatch(req);
-    res.set("X-Request-Id", req.requestId);
-    return res;
-  }
+  HttpResponse handle(HttpRequest& req) { return dispatch(req); }
 
   void completed(const HttpRequest& req, int status, bool delivered) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.started).count();
@@ -133,6 +123,14 @@ class Service {
     if (!token) return unauthorized(req);
     try {
       Json args = callArguments(*m.route, m.pathArgs, req);
+      // Namespaces named in the arguments (reindex) must be the token's: 403, as any other
+      // request beyond its grants.
+      if (args.contains("namespaces") && args["namespaces"].is_array()) {
+        const auto mine = tokenNamespaces(*token);
+        for (const auto& ns : args["namespaces"])
+          if (!ns.is_string() || !std::binary_search(mine.begin(), mine.end(), ns.get<std::string>()))
+            return failure(403, "permission_denied", fmt::format("the token has no grant in namespace {}", ns.dump()), req);
+      }
       auto rt = tenants_.runtimeFor(*token);
       Json result = mcp::Server::call(*rt, m.route->verb, args);
       if (!m.route->recordType.empty() && result.value("type", "") != m.route->recordType)

@@ -66,6 +66,8 @@ std::shared_ptr<storage::Backend> Tenants::backendFor(const std::vector<std::str
   if (auto it = scoped_.find(key); it != scoped_.end()) return it->second;
   backends::PostgresOptions o;
   o.url = pgUrl_;
+  o.adminUrl = options_.config.server.postgresAdminUrl;
+  o.user = options_.config.server.postgresUser;
   o.namespaces = namespaces;
   o.poolSize = std::max(1, options_.config.server.workers);
   o.checkoutTimeout = std::chrono::milliseconds(std::min<std::int64_t>(options_.config.server.requestTimeBudgetMs, 10000));

@@ -46,6 +46,8 @@
 //   slow_client_timeout_s = 30   # an idle or slow connection is closed after this
 //   token_file = "tokens.json"   # bearer tokens (khive token); relative to the config file
 //   allowed_origins = []         # Origin values /mcp accepts besides loopback ones
+//   postgres_admin_url = ""      # PostgreSQL: the schema owner's URL (migrations, scope key)
+//   postgres_user = ""           # PostgreSQL: log the backend's URL in as this (application) role
 //
 //   [[tokens]]                   # bearer tokens given in the config (the token file holds more)
 //   sha256 = "<hex of SHA-256 of the token>"
@@ -104,6 +106,8 @@ struct ServerConfig {
   int slowClientTimeoutS = 30;
   std::string tokenFile;  // empty: tokens.json beside the config file (or in userDataDir())
   std::vector<std::string> allowedOrigins;
+  std::string postgresAdminUrl;  // backends::PostgresOptions::adminUrl
+  std::string postgresUser;      // backends::PostgresOptions::user
 };
 
 // A bearer token of `khive serve`: only the SHA-256 of the secret is kept.
