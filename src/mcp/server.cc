@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "khive/core/error.h"
@@ -161,13 +162,15 @@ Json Server::tools() {
 Json Server::call(runtime::Runtime& rt, std::string_view toolName, const Json& argsJson, const Json& progressToken,
                   const NotifySink& notify) {
   const std::string name(toolName);
-  static const Json kTools = tools();
-  const Json* schema = nullptr;
-  for (const auto& t : kTools)
-    if (t["name"] == name) schema = &t["inputSchema"];
-  if (!schema) badArg(fmt::format("unknown tool '{}'", name));
+  static const std::map<std::string, Json, std::less<>> kSchemas = [] {
+    std::map<std::string, Json, std::less<>> m;
+    for (const auto& t : tools()) m.emplace(t["name"].get<std::string>(), t["inputSchema"]);
+    return m;
+  }();
+  const auto schema = kSchemas.find(name);
+  if (schema == kSchemas.end()) badArg(fmt::format("unknown tool '{}'", name));
   if (!argsJson.is_object()) badArg("arguments must be an object");
-  if (auto problem = checkArguments(name, *schema, argsJson)) badArg(problem->message);
+  if (auto problem = checkArguments(name, schema->second, argsJson)) badArg(problem->message);
   Args a{argsJson};
   if (name == "create_entity")
     return runtime::toJson(runtime::Record(rt.createEntity({.kind = a.s("kind"), .name = a.s("name"), .description = a.os("description"),
