@@ -6,6 +6,7 @@
 //
 //   serve_bench --khive build/release/src/bin/khive [--pg postgresql://...] [--seconds 3]
 //               [--connections 1,16,64] [--workers 8] [--records 2000]
+//               [--ops healthz,get,search,query,create] [--backends sqlite,postgres]
 // --pg is a superuser URL (the test services' KHIVE_PG_URL): a database serve_bench_<pid> is
 // created for the run and dropped after it.
 
@@ -244,6 +245,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   std::vector<int> connections{1, 16, 64};
   int workers = 8, records = 2000;
+  std::string opsArg = "healthz,get,search,query,create", backendsArg = "sqlite,postgres";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--khive") khive = v;
@@ -252,6 +254,8 @@ int main(int argc, char** argv) {
     else if (k == "--connections") connections = parseList(v);
     else if (k == "--workers") workers = std::atoi(v.c_str());
     else if (k == "--records") records = std::atoi(v.c_str());
+    else if (k == "--ops") opsArg = v;
+    else if (k == "--backends") backendsArg = v;
     else {
       std::cerr << "serve_bench: unknown option " << k << "\n";
       return 2;
@@ -265,8 +269,16 @@ int main(int argc, char** argv) {
     if (const char* e = std::getenv("KHIVE_PG_URL")) pg = e;
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::vector<std::string> backends{"sqlite"};
-  if (!pg.empty()) backends.push_back("postgres");
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string x;
+    while (std::getline(ss, x, ',')) out.push_back(x);
+    return out;
+  };
+  std::vector<std::string> backends;
+  for (const auto& b : split(backendsArg))
+    if (b == "sqlite" || (b == "postgres" && !pg.empty())) backends.push_back(b);
   const std::string pgDb = "serve_bench_" + std::to_string(::getpid());
   std::printf("serve_bench: %u cores, %d server workers, %.1f s per measurement, %d records\n", std::thread::hardware_concurrency(),
               workers, seconds, records);
@@ -305,7 +317,7 @@ int main(int argc, char** argv) {
     std::printf("\n== %s (seeded %zu entities)\n%-8s %6s %12s %10s %10s %8s\n", backend.c_str(), ids.size(), "op", "conns", "req/s",
                 "p50 ms", "p99 ms", "errors");
     std::map<std::pair<std::string, int>, Result> results;
-    const std::vector<std::string> ops{"healthz", "get", "search", "query", "create"};
+    const std::vector<std::string> ops = split(opsArg);
     for (const auto& op : ops)
       for (int conns : connections) {
         auto make = [&](int t, std::int64_t i) -> std::string {
