@@ -2,7 +2,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <algorithm>
@@ -63,14 +62,13 @@ class Service {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.started).count();
     const std::string route = req.route.empty() ? "other" : req.route;
     metrics_.observe(route, std::string(methodLabel(req.method)), status, seconds);
-    Json line{{"ts", utcNow()},         {"request_id", req.requestId}, {"method", methodLabel(req.method)},
-              {"route", route},         {"status", status},           {"ms", std::round(seconds * 1e5) / 100},
-              {"delivered", delivered}};
-    if (!req.tokenId.empty()) {
-      line["token_id"] = req.tokenId;
-      line["actor"] = req.actor;
-    }
-    const std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    // The fields written as they are hold no quote or backslash; the token's id and actor are escaped.
+    std::string text = fmt::format(R"({{"ts":"{}","request_id":"{}","method":"{}","route":"{}","status":{},"ms":{:.2f},"delivered":{})",
+                                   utcNow(), req.requestId, methodLabel(req.method), route, status, seconds * 1000, delivered);
+    if (!req.tokenId.empty())
+      text += fmt::format(R"(,"token_id":{},"actor":{})", Json(req.tokenId).dump(-1, ' ', false, Json::error_handler_t::replace),
+                          Json(req.actor).dump(-1, ' ', false, Json::error_handler_t::replace));
+    text += "}\n";
     std::lock_guard lock(logMu_);
     std::fwrite(text.data(), 1, text.size(), stderr);
   }

@@ -97,7 +97,14 @@ std::size_t Tenants::tokenCount() {
 }
 
 std::optional<runtime::TokenConfig> Tenants::authenticate(std::string_view bearer, std::string& problem) {
-  const std::string hash = runtime::sha256Hex(bearer);
+  // A connection sends the same token request after request: its worker thread keeps the
+  // hash of the last one it saw.
+  thread_local std::string lastBearer, lastHash;
+  if (bearer != lastBearer) {
+    lastHash = runtime::sha256Hex(bearer);
+    lastBearer = std::string(bearer);
+  }
+  const std::string& hash = lastHash;
   std::lock_guard lock(mu_);
   if (std::chrono::steady_clock::now() - tokensCheckedAt_ > kTokenRecheck) {
     try {
