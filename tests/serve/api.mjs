@@ -4,13 +4,22 @@
 // (read-only: 403, nothing written), error statuses and bodies, OpenAPI, operations
 // endpoints, the request log (request ids, never a token), body limit.
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import { backendArgs, createToken, khiveCli, request, startServer, tmpDir, writeConfig, snapshot } from "./harness.mjs";
 
 const [khive, kind] = process.argv.slice(2);
 const dir = tmpDir(`api-${kind}`);
 const backend = backendArgs(kind, dir, "api");
-const config = writeConfig(dir, "", `max_body_bytes = 65536\n${backend.server}`);
+// A token given in the config by its hash only.
+const configToken = "khive_cfg00001_" + "7".repeat(64);
+const configHash = crypto.createHash("sha256").update(configToken).digest("hex");
+const config = writeConfig(
+  dir,
+  `[[tokens]]\nid = "ci"\nsha256 = "${configHash}"\nactor = "ci-bot"\nread = ["team-a"]\nread_only = true\n`,
+  `max_body_bytes = 65536\nslow_client_timeout_s = 2\n${backend.server}`,
+);
 const alice = createToken(khive, config, ["--actor", "alice", "--write", "team-a", "--read", "shared"]);
 const reader = createToken(khive, config, ["--actor", "rita", "--read", "team-a", "--read-only"]);
 const expired = createToken(khive, config, ["--actor", "old", "--write", "team-a", "--expires", "1"]);
@@ -131,6 +140,23 @@ try {
   assert.equal(r.status, 403);
   assert.equal((await request(server, "GET", `/v1/records/${e1.body.id}`, { token: reader.token })).status, 200, "read-only reads");
   assert.deepEqual(await snapshot(server, A), before, "a refused write changes nothing");
+
+  // ---- a token from [[tokens]] ------------------------------------------------------------
+  r = await request(server, "GET", `/v1/records/${e1.body.id}`, { token: configToken });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await request(server, "POST", "/v1/entities", { token: configToken, body: { kind: "concept", name: "x" } })).status, 403);
+
+  // ---- slow clients -----------------------------------------------------------------------
+  // A client that sends half a request and stalls is disconnected after slow_client_timeout_s,
+  // and holds no worker meanwhile.
+  const stalled = net.connect(server.port, "127.0.0.1");
+  await new Promise((resolve) => stalled.on("connect", resolve));
+  stalled.write("GET /v1/stats HTTP/1.1\r\nHost: x\r\n");
+  const closedAt = new Promise((resolve) => stalled.on("close", () => resolve(Date.now())));
+  const t0 = Date.now();
+  assert.equal((await request(server, "GET", "/healthz")).status, 200, "served while a client stalls");
+  const waited = (await closedAt) - t0;
+  assert.ok(waited >= 1500 && waited < 10000, `stalled connection closed after ${waited} ms`);
 
   // ---- OpenAPI ----------------------------------------------------------------------------
   const doc = (await request(server, "GET", "/v1/openapi.json")).body;
