@@ -815,21 +815,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   tcreate->add_option("--expires", expires, "Lifetime: 90d, 12h, 30m, 3600s, or an absolute Unix time in seconds");
   tcreate->callback([&] {
     action = [&] {
-      if (!expires.empty()) {
-        std::size_t used = 0;
-        long long n = 0;
-        try {
-          n = std::stoll(expires, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        const std::string unit = expires.substr(used);
-        const long long mult = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit.empty() ? 0 : -1;
-        if (used == 0 || n <= 0 || mult < 0)
-          throw Error(ErrorCode::InvalidInput, "cli", "token", fmt::format("--expires '{}' must be like 90d, 12h, 30m, 3600s or a Unix time", expires));
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        newToken.expiresAt = mult == 0 ? n : now + n * mult;
-      }
+      if (!expires.empty()) newToken.expiresAt = runtime::parseTokenExpiry(expires);
       auto store = tokenStore();
       auto [t, secret] = store.create(newToken);
       Json j = runtime::toJson(t);

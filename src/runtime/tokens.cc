@@ -112,6 +112,17 @@ Json toJson(const TokenConfig& t) {
               {"created_at", t.createdAt}};
 }
 
+std::int64_t parseTokenExpiry(std::string_view text) {
+  std::int64_t n = 0;
+  std::size_t i = 0;
+  while (i < text.size() && i < 15 && text[i] >= '0' && text[i] <= '9') n = n * 10 + (text[i++] - '0');
+  const std::string_view unit = text.substr(i);
+  const std::int64_t mult = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" ? 1 : unit.empty() ? 0 : -1;
+  if (i == 0 || n <= 0 || mult < 0)
+    bad("expires", fmt::format("--expires '{}' must be like 90d, 12h, 30m, 3600s or a Unix time in seconds", text));
+  return mult == 0 ? n : nowSeconds() + n * mult;
+}
+
 std::vector<TokenConfig> TokenFile::load() const {
   std::ifstream in(path_, std::ios::binary);
   if (!in) return {};

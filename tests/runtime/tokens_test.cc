@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -99,6 +100,14 @@ TEST(TokenFile, RefusesBadInputAndForeignFiles) {
   EXPECT_THROW(file.create({.actor = "x", .writeNamespaces = {"bad ns"}}), Error);
   std::ofstream(dir / "other.json") << "[1, 2]";
   EXPECT_THROW(TokenFile(dir / "other.json").load(), Error);
+}
+
+TEST(TokenFile, ExpiryIsADurationOrAUnixTime) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(static_cast<double>(parseTokenExpiry("2h")), static_cast<double>(now + 7200), 5);
+  EXPECT_NEAR(static_cast<double>(parseTokenExpiry("90d")), static_cast<double>(now + 90 * 86400), 5);
+  EXPECT_EQ(parseTokenExpiry("1893456000"), 1893456000);
+  for (const char* bad : {"", "d", "0h", "-5m", "3w", "12 h", "1e9"}) EXPECT_THROW(parseTokenExpiry(bad), Error) << bad;
 }
 
 TEST(TokenFile, PathIsBesideTheConfigFile) {

@@ -58,4 +58,8 @@ class TokenFile {
 
 Json toJson(const TokenConfig& token);  // without the hash
 
+// The expiry `khive token create --expires` means, in Unix seconds: "90d", "12h", "30m",
+// "3600s" from now, or a plain number as an absolute Unix time. Error(InvalidInput) otherwise.
+std::int64_t parseTokenExpiry(std::string_view text);
+
 }  // namespace khive::runtime
