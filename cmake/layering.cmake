@@ -13,8 +13,10 @@ set(_khive_allowed_commands  "core;storage;query;retrieval;backends;runtime;comm
 set(_khive_allowed_cli       "core;storage;query;retrieval;backends;runtime;commands;cli")
 set(_khive_allowed_mcp       "core;storage;query;retrieval;backends;runtime;commands;mcp")
 # src/bin holds only main(): the composition root that plugs the MCP server into the CLI.
-set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;commands;cli;mcp")
-set(_khive_all_layers core storage query retrieval backends runtime commands cli mcp bin)
+# server (`khive serve`) puts the runtime, the command table and the MCP server on HTTP.
+set(_khive_allowed_server    "core;storage;query;retrieval;backends;runtime;commands;mcp;server")
+set(_khive_allowed_bin       "core;storage;query;retrieval;backends;runtime;commands;cli;mcp;server")
+set(_khive_all_layers core storage query retrieval backends runtime commands cli mcp server bin)
 
 function(khive_check_layering)
   set(errors "")

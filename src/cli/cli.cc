@@ -21,6 +21,7 @@
 #include "khive/runtime/codec.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/integrity.h"
+#include "khive/runtime/tokens.h"
 #include "khive/runtime/transfer.h"
 #include "khive/storage/record_checks.h"
 
@@ -771,6 +772,87 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   const std::string& wordsCommand = cl.wordsCommand;
   std::vector<std::string>& wordsTail = cl.wordsTail;
   std::function<int()>& action = cl.action;
+
+  // serve, token (docs/serve.md): hand-written, they are not verbs of the command table.
+  Globals& g = cl.g;
+  auto loadConfig = [&g] { return cli::loadConfig(g); };
+  ServeArgs serveArgs;
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP API and MCP over Streamable HTTP to token holders");
+  serve->add_option("--listen", serveArgs.listen, "Address to bind (default: [server] listen, 127.0.0.1)");
+  serve->add_option("--port", serveArgs.port, "Port (default: [server] port, 8787; 0 = any free port)")->check(CLI::Range(0, 65535));
+  serve->callback([&] {
+    action = [&] {
+      serveArgs.config = loadConfig();
+      serveArgs.db = g.db;
+      serveArgs.backendUrl = g.backendUrl;
+      if (g.db && g.backendUrl) throw Error(ErrorCode::InvalidInput, "cli", "serve", "give --db or --backend, not both");
+      return fe.serve ? fe.serve(serveArgs) : 1;
+    };
+  });
+  auto* token = app.add_subcommand("token", "Manage the bearer tokens of `khive serve` (stored hashed in the token file)");
+  token->require_subcommand(1);
+  std::optional<std::string> tokenFile;
+  token->add_option("--token-file", tokenFile, "Token file (default: [server] token_file, else tokens.json beside the config)");
+  auto tokenStore = [&] { return runtime::TokenFile(tokenFile ? std::filesystem::path(*tokenFile) : runtime::tokenFilePath(loadConfig())); };
+  runtime::NewToken newToken;
+  std::string expires;
+  auto* tcreate = token->add_subcommand("create", "Create a token; prints it once");
+  tcreate->add_option("--actor", newToken.actor, "The actor its requests act as (recorded on events)")->required();
+  tcreate->add_option("--read", newToken.readNamespaces, "Namespaces it reads (repeat or comma-separate)")->delimiter(',');
+  tcreate->add_option("--write", newToken.writeNamespaces, "Namespaces it writes and reads; creates go to the first")->delimiter(',');
+  tcreate->add_flag("--read-only", newToken.readOnly, "No writes at all");
+  tcreate->add_option("--expires", expires, "Lifetime: 90d, 12h, 30m, 3600s, or an absolute Unix time in seconds");
+  tcreate->callback([&] {
+    action = [&] {
+      if (!expires.empty()) newToken.expiresAt = runtime::parseTokenExpiry(expires);
+      auto store = tokenStore();
+      auto [t, secret] = store.create(newToken);
+      Json j = runtime::toJson(t);
+      j["token"] = secret;
+      j["token_file"] = store.path().string();
+      emit(g, j, [&] {
+        fmt::print("token {} for actor '{}' (read: {}; write: {}{}) written to {}\n", t.id, t.actor, fmt::join(t.readNamespaces, ","),
+                   fmt::join(t.writeNamespaces, ","), t.readOnly ? "; read-only" : "", store.path().string());
+        fmt::print("{}\n(shown once: only its SHA-256 is stored)\n", secret);
+      });
+      return 0;
+    };
+  });
+  auto* tlist = token->add_subcommand("list", "List the tokens of the token file (never their secrets)");
+  tlist->callback([&] {
+    action = [&] {
+      auto tokens = tokenStore().load();
+      Json arr = Json::array();
+      for (const auto& t : tokens) arr.push_back(runtime::toJson(t));
+      emit(g, arr, [&] {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& t : tokens)
+          rows.push_back({t.id, t.actor, fmt::format("{}", fmt::join(t.readNamespaces, ",")), fmt::format("{}", fmt::join(t.writeNamespaces, ",")),
+                          t.readOnly ? "yes" : "no", t.expiresAt ? std::to_string(*t.expiresAt) : "-", t.revokedAt ? "revoked" : "active"});
+        table({"id", "actor", "read", "write", "read-only", "expires", "state"}, rows);
+      });
+      return 0;
+    };
+  });
+  std::string revokeId;
+  auto* trevoke = token->add_subcommand("revoke", "Revoke a token by its id (a running server stops accepting it within a second)");
+  trevoke->add_option("id", revokeId, "Token id (from `khive token list`)")->required();
+  trevoke->callback([&] {
+    action = [&] {
+      auto t = tokenStore().revoke(revokeId);
+      emit(g, runtime::toJson(t), [&] { fmt::print("token {} revoked\n", t.id); });
+      return 0;
+    };
+  });
+  auto* thash = token->add_subcommand("hash", "Print the SHA-256 of a token read from stdin (for [[tokens]] sha256 in khive.toml)");
+  thash->callback([&] {
+    action = [&] {
+      std::string line;
+      std::getline(std::cin, line);
+      fmt::print("{}\n", runtime::sha256Hex(line));
+      return 0;
+    };
+  });
 
   std::vector<char*> args(argv, argv + argc);
   wordsTail = takeSearchTail(args, wordsCommand);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "khive/commands/command_table.h"
@@ -48,23 +49,24 @@ Json Server::tools(const runtime::Vocabulary& vocabulary) {
   return out;
 }
 
-Json Server::callTool(const std::string& name, const Json& args, const Json& progressToken) {
+Json Server::call(runtime::Runtime& rt, std::string_view name, const Json& args, const Json& progressToken,
+                  const NotifySink& notify) {
   commands::CallContext ctx;
-  if (!progressToken.is_null() && notify_) {
+  if (!progressToken.is_null() && notify) {
     // MCP requires progress to increase with every notification; the runtime reports the
     // start (0 done) and then each written batch.
-    ctx.progress = [this, &progressToken, last = std::optional<std::int64_t>()](const runtime::ReindexProgress& p) mutable {
+    ctx.progress = [&notify, &progressToken, last = std::optional<std::int64_t>()](const runtime::ReindexProgress& p) mutable {
       if (last && p.done <= *last) return;
       last = p.done;
-      notify_(Json{{"jsonrpc", "2.0"},
-                   {"method", "notifications/progress"},
-                   {"params", Json{{"progressToken", progressToken},
-                                   {"progress", p.done},
-                                   {"total", p.total},
-                                   {"message", fmt::format("reindexed {} of {} records", p.done, p.total)}}}});
+      notify(Json{{"jsonrpc", "2.0"},
+                  {"method", "notifications/progress"},
+                  {"params", Json{{"progressToken", progressToken},
+                                  {"progress", p.done},
+                                  {"total", p.total},
+                                  {"message", fmt::format("reindexed {} of {} records", p.done, p.total)}}}});
     };
   }
-  return commands::callCommand(rt_, name, args, ctx, commands::kMcp);
+  return commands::callCommand(rt, name, args, ctx, commands::kMcp);
 }
 
 std::optional<Json> Server::handle(const Json& msg) {
@@ -121,7 +123,7 @@ std::optional<Json> Server::handle(const Json& msg) {
                                 {"isError", true}});
     };
     try {
-      Json result = callTool(name, args, progressToken);
+      Json result = call(rt_, name, args, progressToken, notify_);
       return rpcResult(id, Json{{"content", Json::array({Json{{"type", "text"}, {"text", textOf(name, result)}}})},
                                 {"structuredContent", result},
                                 {"isError", false}});

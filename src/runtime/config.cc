@@ -131,7 +131,7 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
   }
   Reader r{sourceName};
   Config config;
-  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines", "limits"});
+  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines", "limits", "server", "tokens"});
 
   if (const toml::node* n = root.get("backends")) {
     const toml::array* arr = n->as_array();
@@ -263,6 +263,48 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
       if (e.isDefault && haveDefault) fail(sourceName, t.get("default")->source(), "only one engine may have 'default = true'");
       haveDefault = haveDefault || e.isDefault;
       config.engines.push_back(std::move(e));
+    }
+  }
+  if (const toml::node* n = root.get("server")) {
+    const toml::table& t = r.table(*n, "server");
+    r.onlyKeys(t, "server",
+               {"listen", "port", "workers", "max_connections", "max_body_bytes", "request_time_budget_ms",
+                "slow_client_timeout_s", "token_file", "allowed_origins", "postgres_admin_url", "postgres_user"});
+    ServerConfig& s = config.server;
+    if (t.get("listen")) s.listen = r.str(t, "server", "listen");
+    if (t.get("port")) s.port = static_cast<int>(r.integer(t, "server", "port", 0, 65535));
+    if (t.get("workers")) s.workers = static_cast<int>(r.integer(t, "server", "workers", 1, 1024));
+    if (t.get("max_connections")) s.maxConnections = static_cast<int>(r.integer(t, "server", "max_connections", 1, 1 << 20));
+    if (t.get("max_body_bytes")) s.maxBodyBytes = r.integer(t, "server", "max_body_bytes", 1, std::int64_t{1} << 32);
+    if (t.get("request_time_budget_ms"))
+      s.requestTimeBudgetMs = r.integer(t, "server", "request_time_budget_ms", 1, 86'400'000);
+    if (t.get("slow_client_timeout_s")) s.slowClientTimeoutS = static_cast<int>(r.integer(t, "server", "slow_client_timeout_s", 1, 86'400));
+    s.tokenFile = r.str(t, "server", "token_file");
+    s.allowedOrigins = r.strings(t, "server", "allowed_origins");
+    s.postgresAdminUrl = r.str(t, "server", "postgres_admin_url");
+    s.postgresUser = r.str(t, "server", "postgres_user");
+  }
+
+  if (const toml::node* n = root.get("tokens")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) fail(sourceName, n->source(), "'tokens' must be an array of tables ([[tokens]])");
+    for (const auto& item : *arr) {
+      const toml::table& t = r.table(item, "tokens");
+      r.onlyKeys(t, "tokens", {"id", "sha256", "actor", "read", "write", "read_only", "expires"});
+      TokenConfig k;
+      k.sha256 = r.str(t, "tokens", "sha256");
+      bool hex = k.sha256.size() == 64 && k.sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!hex) fail(sourceName, t.source(), "'tokens.sha256' must be 64 lower-case hex digits (`khive token hash` prints it)");
+      k.id = t.get("id") ? r.str(t, "tokens", "id") : "config-" + k.sha256.substr(0, 8);
+      k.actor = r.str(t, "tokens", "actor");
+      if (k.actor.empty()) fail(sourceName, t.source(), "'tokens.actor' is required");
+      k.readNamespaces = r.strings(t, "tokens", "read");
+      k.writeNamespaces = r.strings(t, "tokens", "write");
+      if (k.readNamespaces.empty() && k.writeNamespaces.empty())
+        fail(sourceName, t.source(), "a token needs 'tokens.read' or 'tokens.write' namespaces");
+      if (t.get("read_only")) k.readOnly = r.boolean(t, "tokens", "read_only");
+      if (t.get("expires")) k.expiresAt = r.integer(t, "tokens", "expires", 0, std::int64_t{1} << 40);
+      config.tokens.push_back(std::move(k));
     }
   }
   return config;

@@ -114,6 +114,9 @@ void checkNamespace(std::string_view ns) {
 }
 
 Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions options)
+    : Runtime(std::shared_ptr<storage::Backend>(std::move(backend)), std::move(options)) {}
+
+Runtime::Runtime(std::shared_ptr<storage::Backend> backend, RuntimeOptions options)
     : backend_(std::move(backend)), options_(std::move(options)), vocabulary_(options_.config.vocabulary) {
   writeNs_ = options_.writeNamespace.value_or(options_.config.actor.ns);
   checkNamespace(writeNs_);

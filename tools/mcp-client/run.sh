@@ -65,3 +65,6 @@ assert.equal(lines[3].result.structuredContent.entities, 5);
 assert.equal(lines[4].result.structuredContent.entities, 5);
 assert.equal(lines[5].error.code, -32602);
 console.log("progress on the wire ok");'
+
+# ---- MCP over Streamable HTTP (`khive serve`) ----------------------------------------------
+node http-session.mjs "$khive" "$work" "$work/ft.bin"

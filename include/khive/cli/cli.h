@@ -3,15 +3,26 @@
 // Holds no business logic (docs/architecture.md).
 
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "khive/runtime/runtime.h"
 
 namespace khive::cli {
 
+// What `khive serve` was given: the loaded config and the command line's overrides.
+struct ServeArgs {
+  runtime::Config config;
+  std::optional<std::string> db, backendUrl, listen;
+  std::optional<int> port;
+};
+
 struct FrontEnds {
   // Runs the MCP server over stdin/stdout; returns the exit code. Injected by the binary's
   // main so that the CLI layer does not depend on the MCP layer.
   std::function<int(runtime::Runtime&)> mcp;
+  // Runs the HTTP service (`khive serve`) until SIGTERM/SIGINT; returns the exit code.
+  std::function<int(const ServeArgs&)> serve;
 };
 
 // The command line generated from the command table (khive/commands/command_table.h), as the

@@ -34,12 +34,15 @@ class Server {
   // Schema per tool whose kind and relation enums are those of `vocabulary`.
   static Json tools(const runtime::Vocabulary& vocabulary = runtime::Vocabulary());
 
- private:
-  // Runs the tool through commands::callCommand. progressToken: the request's
-  // _meta.progressToken (null when the client asked for none); a long tool (reindex) sends
-  // notifications/progress under it.
-  Json callTool(const std::string& name, const Json& args, const Json& progressToken);
+  // Runs one tool on `rt`: checks the arguments against the tool's schema, then calls the
+  // verb. Throws Error: InvalidInput for an unknown tool or bad arguments, else the verb's
+  // error. progressToken non-null and notify set: a long tool (reindex) sends
+  // notifications/progress through notify. Thread-safe when rt is (it keeps no state). The
+  // HTTP API of `khive serve` dispatches every verb through it.
+  static Json call(runtime::Runtime& rt, std::string_view name, const Json& args, const Json& progressToken = Json(),
+                   const NotifySink& notify = {});
 
+ private:
   runtime::Runtime& rt_;
   NotifySink notify_;
   bool initialized_ = false;

@@ -36,8 +36,30 @@
 //   verbs = ["create", "link"]   # or ["*"]
 //   namespaces = ["default"]     # or ["*"]
 //
+//   [server]                     # `khive serve` (docs/serve.md); every key optional
+//   listen = "127.0.0.1"         # address to bind
+//   port = 8787
+//   workers = 8                  # request threads (the bounded worker pool)
+//   max_connections = 256        # open connections at once; more are refused
+//   max_body_bytes = 8388608     # a larger request body is 413
+//   request_time_budget_ms = 30000  # read budget of each request's statements
+//   slow_client_timeout_s = 30   # an idle or slow connection is closed after this
+//   token_file = "tokens.json"   # bearer tokens (khive token); relative to the config file
+//   allowed_origins = []         # Origin values /mcp accepts besides loopback ones
+//   postgres_admin_url = ""      # PostgreSQL: the schema owner's URL (migrations, scope key)
+//   postgres_user = ""           # PostgreSQL: log the backend's URL in as this (application) role
+//
+//   [[tokens]]                   # bearer tokens given in the config (the token file holds more)
+//   sha256 = "<hex of SHA-256 of the token>"
+//   actor = "alice"
+//   read = ["team-a"]            # read namespaces
+//   write = ["team-a"]           # write namespaces; the first is where creates go
+//   read_only = false
+//   expires = 1893456000         # optional, Unix seconds
+//
 // Value types: thread-compatible.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -74,6 +96,33 @@ struct Grant {
   std::vector<std::string> namespaces{"*"};
 };
 
+struct ServerConfig {
+  std::string listen = "127.0.0.1";
+  int port = 8787;
+  int workers = 8;
+  int maxConnections = 256;
+  std::int64_t maxBodyBytes = 8 << 20;
+  std::int64_t requestTimeBudgetMs = 30000;
+  int slowClientTimeoutS = 30;
+  std::string tokenFile;  // empty: tokens.json beside the config file (or in userDataDir())
+  std::vector<std::string> allowedOrigins;
+  std::string postgresAdminUrl;  // backends::PostgresOptions::adminUrl
+  std::string postgresUser;      // backends::PostgresOptions::user
+};
+
+// A bearer token of `khive serve`: only the SHA-256 of the secret is kept.
+struct TokenConfig {
+  std::string id;      // short public id (list, revoke, logs)
+  std::string sha256;  // lower-case hex of SHA-256(token)
+  std::string actor;
+  std::vector<std::string> readNamespaces;
+  std::vector<std::string> writeNamespaces;
+  bool readOnly = false;
+  std::optional<std::int64_t> expiresAt;  // Unix seconds
+  std::optional<std::int64_t> revokedAt;  // Unix seconds
+  std::int64_t createdAt = 0;
+};
+
 struct Config {
   std::optional<std::filesystem::path> source;  // the file it came from; nullopt = defaults
   std::vector<BackendConfig> backends;
@@ -82,6 +131,8 @@ struct Config {
   std::vector<Grant> grants;
   std::vector<retrieval::EngineSpec> engines;
   Limits limits;
+  ServerConfig server;
+  std::vector<TokenConfig> tokens;
 };
 
 // Parses khive.toml text. Throws Error(InvalidInput) for a TOML syntax error, an unknown key

@@ -188,6 +188,10 @@ class Runtime {
  public:
   // Owns the backend. Throws Error(InvalidInput) for a bad namespace or vocabulary.
   Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions options);
+  // Shares the backend with other runtimes: one per caller (actor, scope and grants) over one
+  // store, as `khive serve` builds for each token. Sets the backend's read budget to this
+  // runtime's [limits], as the owning constructor does.
+  Runtime(std::shared_ptr<storage::Backend> backend, RuntimeOptions options);
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -309,7 +313,7 @@ class Runtime {
   // The namespace of a stored edge, soft-deleted ones included (getEdge returns live ones).
   std::optional<std::string> storedEdgeNamespace(const Uuid& id);
 
-  std::unique_ptr<storage::Backend> backend_;
+  std::shared_ptr<storage::Backend> backend_;
   RuntimeOptions options_;
   Vocabulary vocabulary_;
   std::string writeNs_;

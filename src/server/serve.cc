@@ -1,0 +1,233 @@
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <algorithm>
+#include <mutex>
+
+#include "khive/core/error.h"
+#include "khive/mcp/server.h"
+#include "khive/server/server.h"
+#include "server/api.h"
+#include "server/http.h"
+#include "server/mcp_http.h"
+#include "server/metrics.h"
+#include "server/tenants.h"
+
+namespace khive::server {
+namespace {
+
+HttpResponse json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse failure(int status, std::string_view code, std::string_view message, const HttpRequest& req) {
+  return json(status, errorBody(code, message, req.requestId));
+}
+
+std::string_view methodLabel(std::string_view m) {
+  for (std::string_view k : {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"})
+    if (m == k) return k;
+  return "OTHER";
+}
+
+std::string utcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ms);
+}
+
+// Handles every request; the HTTP transport calls it from its workers. Thread-safe.
+class Service {
+ public:
+  explicit Service(const ServeOptions& o) : options_(o), tenants_(o), mcp_(tenants_, o.config.server.allowedOrigins) {}
+
+  Tenants& tenants() { return tenants_; }
+  McpEndpoint& mcp() { return mcp_; }
+  HttpServer* http = nullptr;
+
+  HttpResponse handle(HttpRequest& req) { return dispatch(req); }
+
+  void completed(const HttpRequest& req, int status, bool delivered) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.started).count();
+    const std::string route = req.route.empty() ? "other" : req.route;
+    metrics_.observe(route, std::string(methodLabel(req.method)), status, seconds);
+    // The fields written as they are hold no quote or backslash; the token's id and actor are escaped.
+    std::string text = fmt::format(R"({{"ts":"{}","request_id":"{}","method":"{}","route":"{}","status":{},"ms":{:.2f},"delivered":{})",
+                                   utcNow(), req.requestId, methodLabel(req.method), route, status, seconds * 1000, delivered);
+    if (!req.tokenId.empty())
+      text += fmt::format(R"(,"token_id":{},"actor":{})", Json(req.tokenId).dump(-1, ' ', false, Json::error_handler_t::replace),
+                          Json(req.actor).dump(-1, ' ', false, Json::error_handler_t::replace));
+    text += "}\n";
+    std::lock_guard lock(logMu_);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
+
+ private:
+  HttpResponse dispatch(HttpRequest& req) {
+    const std::string& path = req.path;
+    if (path == "/healthz") {
+      req.route = "/healthz";
+      return json(200, R"({"status":"ok"})");
+    }
+    if (path == "/readyz") {
+      req.route = "/readyz";
+      std::string problem;
+      if (http && http->quiesced()) return json(503, R"({"status":"stopping"})");
+      if (tenants_.ready(problem)) return json(200, R"({"status":"ready"})");
+      return json(503, Json{{"status", "unavailable"}, {"problem", problem}}.dump());
+    }
+    if (path == "/metrics") {
+      req.route = "/metrics";
+      HttpResponse r;
+      r.set("Content-Type", "text/plain; version=0.0.4");
+      r.body = metrics_.render({{"khive_http_requests_in_flight", http ? http->inFlight() : 0},
+                                {"khive_mcp_sessions", static_cast<double>(mcp_.sessions())},
+                                {"khive_tokens", static_cast<double>(tenants_.tokenCount())}});
+      return r;
+    }
+    if (path == "/v1/openapi.json") {
+      req.route = "/v1/openapi.json";
+      return json(200, openApiDocument().dump());
+    }
+    if (path == "/mcp") {
+      req.route = "/mcp";
+      if (!mcp_.originAllowed(req))
+        return failure(403, "forbidden_origin", "the Origin of this request is not allowed ([server] allowed_origins)", req);
+      auto token = authenticate(req);
+      if (!token) return unauthorized(req);
+      return mcp_.handle(req, *token);
+    }
+    if (!path.starts_with("/v1/")) return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
+
+    Match m = matchRoute(req.method, path);
+    if (!m.route) {
+      req.route = "other";
+      if (m.pathKnown) return failure(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, path), req);
+      return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
+    }
+    req.route = std::string(m.route->path);
+    auto token = authenticate(req);
+    if (!token) return unauthorized(req);
+    try {
+      Json args = callArguments(*m.route, m.pathArgs, req);
+      // Namespaces named in the arguments (reindex) must be the token's: 403, as any other
+      // request beyond its grants.
+      if (args.contains("namespaces") && args["namespaces"].is_array()) {
+        const auto mine = tokenNamespaces(*token);
+        for (const auto& ns : args["namespaces"])
+          if (!ns.is_string() || !std::binary_search(mine.begin(), mine.end(), ns.get<std::string>()))
+            return failure(403, "permission_denied", fmt::format("the token has no grant in namespace {}", ns.dump()), req);
+      }
+      auto rt = tenants_.runtimeFor(*token);
+      Json result = mcp::Server::call(*rt, m.route->verb, args);
+      if (!m.route->recordType.empty() && result.value("type", "") != m.route->recordType)
+        return failure(404, "not_found", fmt::format("no {} {}", m.route->recordType, args.value("id", "")), req);
+      return json(m.route->status, result.dump(-1, ' ', false, Json::error_handler_t::replace));
+    } catch (const Error& e) {
+      return failure(httpStatus(e.code()), errorCodeName(e.code()), e.message(), req);
+    } catch (const Json::exception& e) {
+      return failure(400, "invalid_input", fmt::format("invalid arguments: {}", e.what()), req);
+    }
+  }
+
+  std::optional<runtime::TokenConfig> authenticate(HttpRequest& req) {
+    const std::string_view h = req.header("authorization");
+    if (h.size() < 7 || !(h.substr(0, 7) == "Bearer " || h.substr(0, 7) == "bearer ")) {
+      authProblem() = "";
+      return std::nullopt;
+    }
+    std::string_view bearer = h.substr(7);
+    while (!bearer.empty() && bearer.front() == ' ') bearer.remove_prefix(1);
+    std::string problem;
+    auto t = tenants_.authenticate(bearer, problem);
+    authProblem() = problem;
+    if (t) {
+      req.tokenId = t->id;
+      req.actor = t->actor;
+    }
+    return t;
+  }
+
+  // Why the last authentication on this thread failed ("" when no token was given).
+  static std::string& authProblem() {
+    thread_local std::string p;
+    return p;
+  }
+
+  HttpResponse unauthorized(const HttpRequest& req) {
+    const std::string& problem = authProblem();
+    HttpResponse r = failure(401, "unauthorized",
+                             problem.empty() ? "a bearer token is required (Authorization: Bearer <token>; see `khive token create`)"
+                                             : problem,
+                             req);
+    r.set("WWW-Authenticate", problem.empty() ? std::string(R"(Bearer realm="khive")")
+                                              : fmt::format(R"(Bearer realm="khive", error="invalid_token", error_description="{}")", problem));
+    return r;
+  }
+
+  ServeOptions options_;
+  Tenants tenants_;
+  McpEndpoint mcp_;
+  Metrics metrics_;
+  std::mutex logMu_;
+};
+
+}  // namespace
+
+int serve(const ServeOptions& given) {
+  ServeOptions o = given;
+  if (o.listen) o.config.server.listen = *o.listen;
+  if (o.port) o.config.server.port = *o.port;
+  const auto& sc = o.config.server;
+
+  // The workers inherit this mask, so the signals reach only sigwait below.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Service service(o);
+  HttpServer http(HttpOptions{.listen = sc.listen,
+                              .port = sc.port,
+                              .workers = sc.workers,
+                              .maxConnections = sc.maxConnections,
+                              .maxBodyBytes = sc.maxBodyBytes,
+                              .idleTimeoutS = sc.slowClientTimeoutS},
+                  [&service](HttpRequest& r) { return service.handle(r); },
+                  [&service](const HttpRequest& r, int status, bool delivered) { service.completed(r, status, delivered); });
+  service.http = &http;
+  http.start();
+  const bool v6 = sc.listen.find(':') != std::string::npos;
+  fmt::print(stderr, "khive serve: listening on http://{}{}{}:{} ({} backend, {} workers)\n", v6 ? "[" : "", sc.listen,
+             v6 ? "]" : "", http.port(), service.tenants().engine(), sc.workers);
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
+  fmt::print(stderr, "khive serve: {} received: no new connections, finishing {} request(s) in flight\n",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT", http.inFlight());
+  std::fflush(stderr);
+  http.quiesce();
+  const auto drainLimit = std::chrono::milliseconds(std::max<std::int64_t>(sc.requestTimeBudgetMs, 1000) + 5000);
+  const bool drained = http.drain(drainLimit);
+  service.mcp().close(std::chrono::seconds(5));
+  http.stop();
+  service.tenants().close();
+  fmt::print(stderr, "khive serve: stopped{}\n", drained ? "" : " (some requests did not finish in time)");
+  return 0;
+}
+
+}  // namespace khive::server
