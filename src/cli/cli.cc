@@ -15,6 +15,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/backend_factory.h"
+#include "khive/runtime/bounds.h"
 #include "khive/runtime/codec.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/integrity.h"
@@ -259,11 +260,14 @@ std::string searchText(const std::optional<std::string>& first, const std::vecto
 
 std::string recordName(const runtime::NodeSummary& n) { return n.type == "missing" ? "(out of scope)" : n.name; }
 
+// The check of a numeric option: its range in khive/runtime/bounds.h (the MCP tools' too).
+CLI::Range range(const runtime::ArgBound& b) { return CLI::Range(b.min, b.max); }
+
 // --timeout-ms on the commands that read with a budget.
 void addTimeoutOption(CLI::App* cmd, Globals& g) {
   cmd->add_option("--timeout-ms", g.timeoutMs,
                   "Time budget of each read statement in ms (default: [limits] time_budget_ms, 30000)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
+      ->check(range(runtime::kTimeoutMs));
 }
 
 }  // namespace
@@ -434,8 +438,8 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   list->add_option("--kind,-k", lr.kinds, "Kind (relation for edges, verb for events); repeatable");
   list->add_option("--prefix", lr.namePrefix, "Name prefix (entities)");
   list->add_option("--tag", lr.tags, "Any of these tags (entities)");
-  list->add_option("--limit", lr.limit, "At most this many (default 50)");
-  list->add_option("--offset", lr.offset, "Skip this many");
+  list->add_option("--limit", lr.limit, "At most this many (default 50)")->check(range(runtime::kListLimit));
+  list->add_option("--offset", lr.offset, "Skip this many")->check(range(runtime::kListOffset));
   list->callback(withRt(false, [&](Runtime& rt) {
     lr.type = listType == "entities" ? "entity" : listType.back() == 's' ? listType.substr(0, listType.size() - 1) : listType;
     auto res = rt.list(lr);
@@ -465,7 +469,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   nb->add_option("id", idArg, "UUID or unique prefix")->required();
   nb->add_option("--direction", dir, "out, in or both (default both)")->check(CLI::IsMember({"out", "in", "both"}));
   nb->add_option("--relation,-r", relations, "Only these relations (repeatable)");
-  nb->add_option("--limit", limit, "At most this many (default 100)");
+  nb->add_option("--limit", limit, "At most this many (default 100)")->check(range(runtime::kNeighborsLimit));
   addTimeoutOption(nb, g);
   nb->callback(withRt(false, [&](Runtime& rt) {
     auto rows = rt.neighbors(rt.resolveId(idArg), direction(dir), relations, limit);
@@ -485,10 +489,10 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   std::int64_t perRoot = 1000;
   auto* tr = app.add_subcommand("traverse", "Walk the graph from one or more roots");
   tr->add_option("roots", roots, "Root ids or prefixes")->required();
-  tr->add_option("--depth", depth, "Maximum depth 1..10 (default 3)");
+  tr->add_option("--depth", depth, "Maximum depth 1..10 (default 3)")->check(range(runtime::kTraverseDepth));
   tr->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
   tr->add_option("--relation,-r", relations, "Only these relations (repeatable)");
-  tr->add_option("--limit", perRoot, "Nodes per root (default 1000)");
+  tr->add_option("--limit", perRoot, "Nodes per root (default 1000)")->check(range(runtime::kTraverseLimit));
   addTimeoutOption(tr, g);
   tr->callback(withRt(false, [&](Runtime& rt) {
     std::vector<Uuid> ids;
@@ -509,7 +513,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* pa = app.add_subcommand("path", "A fewest-hops path between two records");
   pa->add_option("from", fromArg, "Start id or prefix")->required();
   pa->add_option("to", intoArg, "End id or prefix")->required();
-  pa->add_option("--depth", pdepth, "Maximum hops 1..10 (default 6)");
+  pa->add_option("--depth", pdepth, "Maximum hops 1..10 (default 6)")->check(range(runtime::kPathDepth));
   pa->add_option("--direction", tdir, "out (default), in or both")->check(CLI::IsMember({"out", "in", "both"}));
   pa->add_option("--relation,-r", relations, "Only these relations (repeatable)");
   addTimeoutOption(pa, g);
@@ -537,7 +541,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   se->allow_extras();
   literal(se->add_option("--kind,-k", sr.kinds, "Only these kinds (repeatable)"));
   se->add_option("--scope", scope, "mixed (default), entities or notes")->check(CLI::IsMember({"mixed", "entities", "notes"}));
-  se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)");
+  se->add_option("--limit", sr.topK, "Top k, 1..1000 (default 10)")->check(range(runtime::kSearchTopK));
   addTimeoutOption(se, g);
   se->footer("Without a usable embedding engine (none configured, it fails, or its stored vectors have another\n"
              "dimension than it gives now) search is text-only and says why on stderr and as \"notice\" in JSON.");
@@ -561,7 +565,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* qu = app.add_subcommand("query", "Run a read-only GQL or SPARQL pattern query");
   qu->add_option("text", qr.text, "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"")->required();
   qu->add_option("--language", qr.language, "gql or sparql (default: detected)")->check(CLI::IsMember({"gql", "sparql"}));
-  qu->add_option("--cap", qr.rowCap, "Row cap 1..10000 (default 500)");
+  qu->add_option("--cap", qr.rowCap, "Row cap 1..10000 (default 500)")->check(range(runtime::kQueryRowCap));
   addTimeoutOption(qu, g);
   qu->add_option("--param", qparams, "A $parameter name=value (repeatable; value parsed as JSON when it is JSON)");
   qu->callback(withRt(false, [&](Runtime& rt) {
@@ -586,7 +590,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* im = app.add_subcommand("import", "Import JSONL records, or WordNet from the Debian wordnet-base files");
   im->add_option("source", importSrc, "JSONL file, '-' for stdin (default); for --format wordnet the data directory (default /usr/share/wordnet)");
   im->add_option("--format", format, "jsonl (default) or wordnet")->check(CLI::IsMember({"jsonl", "wordnet"}));
-  im->add_option("--batch", batch, "Records per batch (default 40000)")->check(CLI::Range(1, 100000));
+  im->add_option("--batch", batch, "Records per batch (default 40000)")->check(range(runtime::kImportBatch));
   im->callback(withRt(true, [&](Runtime& rt) {
     runtime::TransferSummary s;
     if (format == "wordnet") {
@@ -698,7 +702,7 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   auto* ri = app.add_subcommand("reindex", "(Re)embed every live entity and note with an embedding engine ([[engines]] in khive.toml)");
   ri->add_option("--engine", rr.engine, "Engine name (default: the default engine)");
   ri->add_option("--namespace", rr.namespaces, "Only this namespace (repeatable; default: the read scope)");
-  ri->add_option("--batch", rr.batchSize, "Records per batch (default 256)")->check(CLI::Range(1, 10000));
+  ri->add_option("--batch", rr.batchSize, "Records per batch (default 256)")->check(range(runtime::kReindexBatch));
   ri->footer("Text embedded: an entity's name and description, a note's name and content. A rerun replaces each\n"
              "record's vector for the engine. Records created or updated while an engine with embed_on_write\n"
              "is configured are embedded as they are written; run reindex after an import or an engine change.");

@@ -64,6 +64,26 @@ std::optional<ArgumentProblem> checkArguments(std::string_view tool, const Json&
           return wrongType(fmt::format("an array of {}s", itemType),
                            fmt::format("an array holding {}", jsonTypeName(item)));
     }
+    if (value.is_number() && (p.contains("minimum") || p.contains("maximum"))) {
+      // Compared as JSON numbers: an integer past the range of int64 is out of range, not wrapped.
+      const bool below = p.contains("minimum") && value < p["minimum"];
+      const bool above = p.contains("maximum") && value > p["maximum"];
+      if (below || above) {
+        std::string range = p.contains("minimum") && p.contains("maximum")
+                                ? fmt::format("{}..{}", p["minimum"].dump(), p["maximum"].dump())
+                            : below ? fmt::format(">= {}", p["minimum"].dump())
+                                    : fmt::format("<= {}", p["maximum"].dump());
+        return ArgumentProblem{fmt::format("argument '{}' of tool '{}' must be {}, not {}; nothing was done", name,
+                                           tool, range, value.dump()),
+                               Json{{"argument", name}, {"problem", "range"}, {"minimum", p.value("minimum", Json())},
+                                    {"maximum", p.value("maximum", Json())}}};
+      }
+    }
+    if (value.is_array() && p.contains("maxItems") && value.size() > p["maxItems"].get<std::size_t>())
+      return ArgumentProblem{fmt::format("argument '{}' of tool '{}' holds {} values, more than the {} it accepts; "
+                                         "nothing was done",
+                                         name, tool, value.size(), p["maxItems"].dump()),
+                             Json{{"argument", name}, {"problem", "maxItems"}, {"maxItems", p["maxItems"]}}};
     if (p.contains("enum")) {
       bool member = false;
       for (const auto& e : p["enum"]) member = member || e == value;

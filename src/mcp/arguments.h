@@ -19,9 +19,10 @@ struct ArgumentProblem {
 // Checks `args` (an object) against `schema`, a tool's inputSchema in the subset khive's tools
 // use: an object with "properties" and "additionalProperties": false, each property of type
 // string, number, integer, boolean, object or array (with "items" of a type), optionally an
-// "enum". An argument the schema does not name, a value of another JSON type (null included:
-// leave an optional argument out instead) or outside the enum is a problem. Whether required
-// arguments are present and numbers are in range is left to the tool, which answers with a
+// "enum", a "minimum" and "maximum" (numbers) and a "maxItems" (arrays). An argument the
+// schema does not name, a value of another JSON type (null included: leave an optional
+// argument out instead), outside the enum, outside the range or with too many items is a
+// problem. Whether required arguments are present is left to the tool, which answers with a
 // tool error that says what to change. Thread-safe (pure).
 std::optional<ArgumentProblem> checkArguments(std::string_view tool, const Json& schema, const Json& args);
 

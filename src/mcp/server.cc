@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "khive/core/error.h"
+#include "khive/runtime/bounds.h"
 #include "khive/runtime/codec.h"
 #include "khive/storage/record_checks.h"
 #include "mcp/arguments.h"
@@ -28,8 +29,13 @@ Json rpcResult(const Json& id, Json result) { return Json{{"jsonrpc", "2.0"}, {"
 
 Json str(const char* d) { return Json{{"type", "string"}, {"description", d}}; }
 Json num(const char* d, double lo, double hi) { return Json{{"type", "number"}, {"description", d}, {"minimum", lo}, {"maximum", hi}}; }
-Json integer(const char* d, int lo, int hi) { return Json{{"type", "integer"}, {"description", d}, {"minimum", lo}, {"maximum", hi}}; }
-Json strings(const char* d) { return Json{{"type", "array"}, {"items", Json{{"type", "string"}}}, {"description", d}}; }
+// Numeric arguments carry the bounds of khive/runtime/bounds.h, which checkArguments enforces.
+Json integer(const char* d, const runtime::ArgBound& b) {
+  return Json{{"type", "integer"}, {"description", d}, {"minimum", b.min}, {"maximum", b.max}, {"default", b.fallback}};
+}
+Json strings(const char* d) {
+  return Json{{"type", "array"}, {"items", Json{{"type", "string"}}}, {"maxItems", runtime::kMaxListValues}, {"description", d}};
+}
 Json obj(const char* d) { return Json{{"type", "object"}, {"description", d}}; }
 Json dirSchema() { return Json{{"type", "string"}, {"enum", {"out", "in", "both"}}, {"description", "Edge direction"}}; }
 
@@ -126,32 +132,32 @@ Json Server::tools() {
            {"source", "relation", "target"}, false),
       tool("list", "List records of the read scope",
            {{"type", Json{{"type", "string"}, {"enum", {"entity", "note", "edge", "event"}}}}, {"kinds", strings("Kinds (relations for edges, verbs for events)")},
-            {"name_prefix", str("Name prefix (entities)")}, {"limit", integer("Page size", 1, 10000)}, {"offset", integer("Offset", 0, 1000000000)}},
+            {"name_prefix", str("Name prefix (entities)")}, {"limit", integer("Page size", runtime::kListLimit)}, {"offset", integer("Offset", runtime::kListOffset)}},
            {}, true),
       tool("neighbors", "Records one edge away from a record",
-           {{"id", ids}, {"direction", dirSchema()}, {"relations", strings("Only these relations")}, {"limit", integer("At most", 1, 10000)}},
+           {{"id", ids}, {"direction", dirSchema()}, {"relations", strings("Only these relations")}, {"limit", integer("At most", runtime::kNeighborsLimit)}},
            {"id"}, true),
       tool("traverse", "Walk the graph from roots up to a depth; returns one path tree per root",
-           {{"roots", strings("Root ids")}, {"depth", integer("Maximum depth", 1, 10)}, {"direction", dirSchema()},
-            {"relations", strings("Only these relations")}, {"limit", integer("Nodes per root", 1, 100000)}},
+           {{"roots", strings("Root ids")}, {"depth", integer("Maximum depth", runtime::kTraverseDepth)}, {"direction", dirSchema()},
+            {"relations", strings("Only these relations")}, {"limit", integer("Nodes per root", runtime::kTraverseLimit)}},
            {"roots"}, true),
       tool("path", "A fewest-hops path between two records",
-           {{"from", ids}, {"to", ids}, {"depth", integer("Maximum hops", 1, 10)}, {"direction", dirSchema()}, {"relations", strings("Only these relations")}},
+           {{"from", ids}, {"to", ids}, {"depth", integer("Maximum hops", runtime::kPathDepth)}, {"direction", dirSchema()}, {"relations", strings("Only these relations")}},
            {"from", "to"}, true),
       tool("search", "Full-text search over entities and notes (hybrid when an embedding engine is configured)",
-           {{"text", str("Search text")}, {"kinds", strings("Only these kinds")}, {"limit", integer("Top k", 1, 1000)},
+           {{"text", str("Search text")}, {"kinds", strings("Only these kinds")}, {"limit", integer("Top k", runtime::kSearchTopK)},
             {"scope", Json{{"type", "string"}, {"enum", {"mixed", "entities", "notes"}}}}},
            {"text"}, true),
       tool("query", "Run a read-only GQL (MATCH ... RETURN) or SPARQL (SELECT ... WHERE {...}) pattern query",
            {{"text", str("The query")}, {"language", Json{{"type", "string"}, {"enum", {"gql", "sparql"}}}},
-            {"cap", integer("Row cap", 1, 10000)}, {"parameters", obj("Values of $name references")}},
+            {"cap", integer("Row cap", runtime::kQueryRowCap)}, {"parameters", obj("Values of $name references")}},
            {"text"}, true),
       tool("stats", "Counts of entities, notes, edges, events in the read scope", Json::object(), {}, true),
       tool("reindex",
            "(Re)embed every live entity and note with an embedding engine so vector search finds them; sends "
            "notifications/progress after each batch when the call carries a progressToken",
            {{"engine", str("Engine name (default: the default engine)")}, {"namespaces", strings("Only these namespaces (default: the read scope)")},
-            {"batch", integer("Records embedded per batch (default 256)", 1, 10000)}},
+            {"batch", integer("Records embedded per batch", runtime::kReindexBatch)}},
            {}, false),
       tool("doctor", "Report backend, versions, schema, extensions, index state and embedding engines",
            {{"probe", Json{{"type", "boolean"}, {"description", "Ask each embedding engine for a test vector (default true)"}}}}, {}, true),
@@ -197,20 +203,21 @@ Json Server::callTool(const std::string& name, const Json& argsJson, const Json&
     r.type = a.os("type").value_or("entity");
     r.kinds = a.list("kinds");
     r.namePrefix = a.os("name_prefix");
-    r.limit = a.i("limit", 50);
-    r.offset = a.i("offset", 0);
+    r.limit = a.i("limit", runtime::kListLimit.fallback);
+    r.offset = a.i("offset", runtime::kListOffset.fallback);
     return runtime::toJson(rt.list(r));
   }
   if (name == "neighbors")
-    return runtime::toJson(rt.neighbors(rt.resolveId(a.s("id")), a.dir("direction", storage::Direction::Both), a.list("relations"), a.i("limit", 100)));
+    return runtime::toJson(rt.neighbors(rt.resolveId(a.s("id")), a.dir("direction", storage::Direction::Both), a.list("relations"), a.i("limit", runtime::kNeighborsLimit.fallback)));
   if (name == "traverse") {
     std::vector<Uuid> roots;
     for (const auto& r : a.list("roots")) roots.push_back(rt.resolveId(r));
     if (roots.empty()) badArg("'roots' must name at least one record");
-    return runtime::toJson(rt.traverse(roots, static_cast<int>(a.i("depth", 3)), a.dir("direction", storage::Direction::Out), a.list("relations"), a.i("limit", 1000)));
+    return runtime::toJson(rt.traverse(roots, static_cast<int>(a.i("depth", runtime::kTraverseDepth.fallback)), a.dir("direction", storage::Direction::Out),
+                                       a.list("relations"), a.i("limit", runtime::kTraverseLimit.fallback)));
   }
   if (name == "path") {
-    auto p = rt.path(rt.resolveId(a.s("from")), rt.resolveId(a.s("to")), static_cast<int>(a.i("depth", 6)), a.dir("direction", storage::Direction::Out), a.list("relations"));
+    auto p = rt.path(rt.resolveId(a.s("from")), rt.resolveId(a.s("to")), static_cast<int>(a.i("depth", runtime::kPathDepth.fallback)), a.dir("direction", storage::Direction::Out), a.list("relations"));
     if (!p) return Json{{"nodes", Json::array()}, {"edges", Json::array()}, {"found", false}};
     Json j = runtime::toJson(*p);
     j["found"] = true;
@@ -220,16 +227,16 @@ Json Server::callTool(const std::string& name, const Json& argsJson, const Json&
     runtime::SearchRequest r;
     r.text = a.s("text");
     r.kinds = a.list("kinds");
-    r.topK = a.i("limit", 10);
+    r.topK = a.i("limit", runtime::kSearchTopK.fallback);
     auto scope = a.os("scope").value_or("mixed");
     r.scope = scope == "entities" ? retrieval::Scope::Entities : scope == "notes" ? retrieval::Scope::Notes : retrieval::Scope::Mixed;
     return runtime::toJson(rt.search(r));
   }
   if (name == "query")
-    return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", 500), .parameters = a.o("parameters")}));
+    return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", runtime::kQueryRowCap.fallback), .parameters = a.o("parameters")}));
   if (name == "stats") return runtime::toJson(rt.stats());
   if (name == "reindex") {
-    runtime::ReindexRequest r{.engine = a.os("engine"), .namespaces = a.list("namespaces"), .batchSize = a.i("batch", 256)};
+    runtime::ReindexRequest r{.engine = a.os("engine"), .namespaces = a.list("namespaces"), .batchSize = a.i("batch", runtime::kReindexBatch.fallback)};
     if (!progressToken.is_null() && notify_) {
       // MCP requires progress to increase with every notification; the runtime reports the
       // start (0 done) and then each written batch.

@@ -1,7 +1,10 @@
-// Every MCP tool refuses an argument its schema does not declare and a value of the wrong JSON
-// type with a JSON-RPC invalid-params error (-32602), and does nothing: no record, no event.
+// Every MCP tool refuses an argument its schema does not declare, a value of the wrong JSON type
+// and a number or list past the bounds it declares with a JSON-RPC invalid-params error
+// (-32602), and does nothing: no record, no event.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "khive/mcp/server.h"
 #include "khive/runtime/backend_factory.h"
@@ -119,6 +122,57 @@ TEST_F(ServerArguments, EveryToolRefusesArgumentsOfTheWrongType) {
         expectRefused(tool["name"], args, it.key());
       }
     }
+  }
+}
+
+// Every numeric argument declares its bounds (khive/runtime/bounds.h) and the server refuses a
+// value past either with -32602, also one past the range of int64; the bounds themselves and
+// the declared default are accepted. Every list argument declares maxItems and one more value
+// is refused.
+TEST_F(ServerArguments, EveryToolEnforcesTheBoundsItDeclares) {
+  int bounded = 0;
+  for (const auto& tool : mcp::Server::tools()) {
+    const Json& props = tool["inputSchema"]["properties"];
+    for (auto it = props.begin(); it != props.end(); ++it) {
+      const Json& p = it.value();
+      const std::string type = p["type"].get<std::string>();
+      if (type == "integer" || type == "number") {
+        ASSERT_TRUE(p.contains("minimum") && p.contains("maximum")) << tool["name"] << "." << it.key() << " has no bounds";
+        ++bounded;
+        const double step = type == "integer" ? 1 : 0.5;
+        for (const Json& value : {Json(p["minimum"].get<double>() - step), Json(p["maximum"].get<double>() + step)}) {
+          Json args = required(tool);
+          args[it.key()] = type == "integer" ? Json(value.get<std::int64_t>()) : value;
+          expectRefused(tool["name"], args, it.key());
+        }
+        if (type == "integer") {
+          Json args = required(tool);
+          args[it.key()] = Json(std::numeric_limits<std::uint64_t>::max());
+          expectRefused(tool["name"], args, it.key());
+          EXPECT_TRUE(p.contains("default")) << tool["name"] << "." << it.key();
+        }
+      }
+      if (type == "array") {
+        ASSERT_TRUE(p.contains("maxItems")) << tool["name"] << "." << it.key();
+        Json args = required(tool);
+        args[it.key()] = Json(std::vector<std::string>(p["maxItems"].get<std::size_t>() + 1, "x"));
+        expectRefused(tool["name"], args, it.key());
+      }
+    }
+  }
+  EXPECT_GE(bounded, 12);
+  // At the bounds: answered.
+  for (const auto& [tool, args] : std::vector<std::pair<std::string, Json>>{
+           {"list", Json{{"limit", 10000}, {"offset", 1000000000}}},
+           {"list", Json{{"limit", 1}, {"offset", 0}}},
+           {"neighbors", Json{{"id", a_.id.str()}, {"limit", 10000}}},
+           {"traverse", Json{{"roots", Json::array({a_.id.str()})}, {"depth", 10}, {"limit", 100000}}},
+           {"path", Json{{"from", a_.id.str()}, {"to", b_.id.str()}, {"depth", 1}}},
+           {"search", Json{{"text", "a"}, {"limit", 1000}}},
+           {"query", Json{{"text", "MATCH (a:concept) RETURN a.name"}, {"cap", 10000}}}}) {
+    Json r = call(tool, args);
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+    EXPECT_EQ(r["result"]["isError"], false) << r.dump();
   }
 }
 
