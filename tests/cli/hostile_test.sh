@@ -154,6 +154,19 @@ for url in "${backends[@]}"; do
     assert.equal(out[27].result.isError, false, JSON.stringify(out[27]));
   ' || fail "[$url] mcp: $(head -c 2000 mcp.out)"
 
+  # An import line taking the id of another namespace's record is refused without naming that
+  # namespace (or anything of the record).
+  other=$("$khive" --backend "$url" --namespace "$ns-other" create entity -k concept -n secret-name |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).id)')
+  for type in entity note; do
+    body='"kind":"concept","name":"mine"'; [ $type = note ] && body='"kind":"observation","content":"mine"'
+    echo "{\"type\":\"$type\",\"id\":\"$other\",$body}" > steal.jsonl
+    rc=0; k import steal.jsonl >/dev/null 2>"$work/err" || rc=$?
+    [ "$rc" != 0 ] || fail "[$url] an import took another namespace's id"
+    ! grep -q -- "$ns-other\|secret-name" "$work/err" || fail "[$url] the refusal names the other namespace: $(cat "$work/err")"
+  done
+  "$khive" --backend "$url" --namespace "$ns-other" get "$other" | grep -q secret-name || fail "[$url] the record changed"
+
   # The refusals' audit events hold no NUL and no oversized kind: the namespace exports and
   # imports into a new SQLite file.
   k export > export.jsonl
