@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <sstream>
+#include <string>
 // toml++ 3.3 asserts on some malformed documents that it then reports as a parse error (a
 // table header "[)x]"): a build without NDEBUG aborted where a release build names the line.
 // Its internal checks are off in every build, so every build reports the error.
@@ -274,9 +274,16 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
 Config loadConfigFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::NotFound, "config", "load", fmt::format("cannot read config file {}", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Config c = parseConfig(ss.str(), path.string());
+  // A config file is small: one larger than this (or endless, as /dev/zero) is refused
+  // without being held.
+  constexpr std::streamsize kMaxConfigBytes = 1 << 20;
+  std::string text(static_cast<std::size_t>(kMaxConfigBytes) + 1, '\0');
+  in.read(text.data(), kMaxConfigBytes + 1);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > static_cast<std::size_t>(kMaxConfigBytes))
+    throw Error(ErrorCode::InvalidInput, "config", "load",
+                fmt::format("config file {} is larger than {} bytes", path.string(), kMaxConfigBytes));
+  Config c = parseConfig(text, path.string());
   c.source = path;
   return c;
 }

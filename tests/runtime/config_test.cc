@@ -167,3 +167,15 @@ TEST(Config, LimitsTable) {
             std::string::npos);
   EXPECT_NE(errorOf("[limits]\nmax_bytes = 3\n").find("unknown key 'limits.max_bytes'"), std::string::npos);
 }
+
+// A config file larger than any khive.toml (or endless, as /dev/zero) is refused without being
+// read whole.
+TEST(Config, AnOversizedOrEndlessFileIsRefused) {
+  try {
+    loadConfigFile("/dev/zero");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+    EXPECT_NE(e.message().find("larger than 1048576 bytes"), std::string::npos) << e.message();
+  }
+}
