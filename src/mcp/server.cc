@@ -33,8 +33,12 @@ Json num(const char* d, double lo, double hi) { return Json{{"type", "number"}, 
 Json integer(const char* d, const runtime::ArgBound& b) {
   return Json{{"type", "integer"}, {"description", d}, {"minimum", b.min}, {"maximum", b.max}, {"default", b.fallback}};
 }
-Json strings(const char* d) {
-  return Json{{"type", "array"}, {"items", Json{{"type", "string"}}}, {"maxItems", runtime::kMaxListValues}, {"description", d}};
+// A list argument holds at most kMaxListValues values; tags are bounded by [limits] max_tags
+// instead (maxItems = 0: none declared), which the runtime checks.
+Json strings(const char* d, std::size_t maxItems = runtime::kMaxListValues) {
+  Json j{{"type", "array"}, {"items", Json{{"type", "string"}}}, {"description", d}};
+  if (maxItems > 0) j["maxItems"] = maxItems;
+  return j;
 }
 Json obj(const char* d) { return Json{{"type", "object"}, {"description", d}}; }
 Json dirSchema() { return Json{{"type", "string"}, {"enum", {"out", "in", "both"}}, {"description", "Edge direction"}}; }
@@ -110,7 +114,7 @@ Json Server::tools() {
   return Json::array({
       tool("create_entity", "Create an entity (kinds: concept, document, dataset, project, person, org, artifact, service, resource, plus configured additions)",
            {{"kind", str("Entity kind")}, {"name", str("Name (non-empty)")}, {"description", str("Description")},
-            {"entity_type", str("Free-form sub-kind")}, {"properties", obj("JSON properties")}, {"tags", strings("Tags")}},
+            {"entity_type", str("Free-form sub-kind")}, {"properties", obj("JSON properties")}, {"tags", strings("Tags", 0)}},
            {"kind", "name"}, false),
       tool("create_note", "Create a note (kinds: observation, insight, question, decision, reference)",
            {{"kind", str("Note kind")}, {"content", str("Content (non-empty)")}, {"name", str("Name")},
@@ -120,7 +124,7 @@ Json Server::tools() {
       tool("update", "Update fields of an entity or note; properties are merged (null removes a key)",
            {{"id", ids}, {"name", str("New name")}, {"description", str("New description")}, {"kind", str("New kind")},
             {"content", str("New content (notes)")}, {"salience", num("New salience (notes)", 0, 1)},
-            {"properties", obj("Properties to merge")}, {"tags", strings("Replacement tags")}},
+            {"properties", obj("Properties to merge")}, {"tags", strings("Replacement tags", 0)}},
            {"id"}, false),
       tool("delete", "Delete a record: soft by default, hard removes it and its incident edges",
            {{"id", ids}, {"hard", Json{{"type", "boolean"}, {"description", "Hard delete"}}}}, {"id"}, false),
