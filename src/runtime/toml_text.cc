@@ -29,24 +29,6 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t len) {
 
 std::size_t lengthOf(unsigned char lead) { return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4; }
 
-void encode(char32_t c, std::string& out) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
 std::size_t lineAt(std::string_view text, std::size_t offset) {
   return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
@@ -67,7 +49,7 @@ std::string shieldTomlText(std::string_view text, std::string_view sourceName) {
       throw Error(ErrorCode::InvalidInput, "config", "parse",
                   fmt::format("{}:{}: a private-use character U+{:X} (U+F0000..U+FFFFF are not accepted in khive.toml)",
                               sourceName, lineAt(text, i), static_cast<std::uint32_t>(c)));
-    if (unsafeForToml(c)) encode(kShieldBase + c, out);
+    if (unsafeForToml(c)) appendUtf8(out, kShieldBase + c);
     else out.append(text.substr(i, len));
     i += len;
   }
@@ -82,7 +64,7 @@ std::string unshieldTomlText(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t len = std::min(lengthOf(static_cast<unsigned char>(text[i])), text.size() - i);
     const char32_t c = len == 4 ? decode(text, i, len) : 0;
-    if (c >= kShieldBase && unsafeForToml(c - kShieldBase)) encode(c - kShieldBase, out);
+    if (c >= kShieldBase && unsafeForToml(c - kShieldBase)) appendUtf8(out, c - kShieldBase);
     else out.append(text.substr(i, len));
     i += len;
   }
