@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <random>
 #include <set>
@@ -227,6 +228,9 @@ TEST_P(IsolationProperty, NoActorReadsOrChangesAnythingOutsideItsScope) {
 
   std::map<std::string, int> outcomes;  // "verb:outcome" -> steps, printed at the end
   Snapshot before = snapshot();
+  // Where the time goes: the whole run and the after-step snapshots (printed at the end).
+  const auto started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration snapshotTime{};
   std::int64_t counts[20] = {};
   for (std::int64_t step = 0; step < steps && !HasFailure(); ++step) {
     Actor& a = actors[pick(actors.size())];
@@ -508,7 +512,9 @@ TEST_P(IsolationProperty, NoActorReadsOrChangesAnythingOutsideItsScope) {
       }
     }
     // Nothing changed outside what the step may change; events also in the write namespace.
+    const auto snapshotStart = std::chrono::steady_clock::now();
     Snapshot after = snapshot();
+    snapshotTime += std::chrono::steady_clock::now() - snapshotStart;
     for (const auto& [ns, now] : after) {
       const auto& was = before.count(ns) ? before[ns] : std::vector<std::int64_t>(11, 0);
       for (std::size_t k = 0; k < now.size(); ++k) {
@@ -528,7 +534,10 @@ TEST_P(IsolationProperty, NoActorReadsOrChangesAnythingOutsideItsScope) {
   for (int v = 0; v < 17; ++v) EXPECT_GT(counts[v], 0) << "verb " << v;
   std::string tally;
   for (const auto& [k, n] : outcomes) tally += fmt::format(" {}={}", k, n);
-  std::cout << fmt::format("[isolation] {} steps on {}, seed {}, {} ids;{}\n", steps, GetParam().name, seed, ids.size(), tally);
+  auto secs = [](std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  std::cout << fmt::format("[isolation] {} steps on {} in {:.1f} s ({:.1f} s of snapshots), seed {}, {} ids;{}\n", steps,
+                           GetParam().name, secs(std::chrono::steady_clock::now() - started), secs(snapshotTime), seed,
+                           ids.size(), tally);
   // The steps reached both sides of the rule for every write verb.
   for (const char* v : {"create", "update", "delete", "merge", "link", "import"}) {
     EXPECT_GT(outcomes[std::string(v) + ":ok"], 0) << v;
