@@ -169,14 +169,42 @@ std::optional<std::string> Server::handleLine(std::string_view line) {
   return response->dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+namespace {
+// Reads one line (without its newline) into `line`, holding at most max + 1 bytes of it: a
+// longer line leaves `line` at max + 1 bytes and is read through to its newline. False at EOF.
+bool readLine(std::istream& in, std::string& line, std::size_t max) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  bool any = false;
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() <= max) line.push_back(static_cast<char>(c));
+  }
+  in.setstate(std::ios::eofbit);
+  return any;
+}
+}  // namespace
+
 int serve(runtime::Runtime& rt, std::istream& in, std::ostream& out) {
   Server server(rt, [&out](const Json& message) {
     out << message.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
     out.flush();
   });
   std::cerr << "khive mcp: serving MCP " << kProtocolVersion << " on stdio\n";
+  // A message carries at most one record: one longer than an import line may be is answered
+  // with an error and skipped to its newline, never held whole.
+  const std::size_t maxLine = rt.limits().maxImportLineBytes;
   std::string line;
-  while (std::getline(in, line)) {
+  while (readLine(in, line, maxLine)) {
+    if (line.size() > maxLine) {
+      out << rpcError(nullptr, kInvalidRequest,
+                      fmt::format("the message is longer than {} bytes (raise [limits] max_import_line_bytes)", maxLine))
+                 .dump()
+          << '\n';
+      out.flush();
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (auto reply = server.handleLine(line)) {
       out << *reply << '\n';

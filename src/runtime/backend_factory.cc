@@ -7,6 +7,7 @@
 #include "khive/backends/postgres.h"
 #include "khive/backends/sqlite.h"
 #include "khive/core/error.h"
+#include "khive/runtime/runtime.h"
 
 namespace khive::runtime {
 
@@ -29,6 +30,9 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
 namespace {
 std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vector<std::string>& namespaces,
                                          const std::vector<std::string>& extraSym) {
+  // The namespaces become the connection's grant list: khive names a bad one before the
+  // server does (PostgreSQL refuses invalid UTF-8 with a message about encodings).
+  for (const auto& ns : namespaces) checkNamespace(ns);
   backends::PostgresOptions o;
   o.url = url;
   o.namespaces = namespaces;

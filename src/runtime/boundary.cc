@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 
 #include "khive/core/error.h"
+#include "khive/core/utf8.h"
+#include "khive/runtime/bounds.h"
 #include "khive/storage/record_checks.h"
 
 namespace khive::runtime {
@@ -60,6 +63,38 @@ void checkJsonField(const Json& value, std::string_view field, const Limits& lim
   if (serialisedSizeBound(value) <= limits.maxJsonBytes) return;
   const std::size_t bytes = value.dump().size();
   if (bytes > limits.maxJsonBytes) tooLarge(field, bytes, "bytes serialised", limits.maxJsonBytes, "max_json_bytes");
+}
+
+void checkRequestText(std::string_view value, std::string_view field, std::size_t maxBytes, std::string_view key) {
+  if (value.size() > maxBytes) tooLarge(field, value.size(), "bytes", maxBytes, key);
+  storage::checkText(value, field, kCap, kOp);
+}
+
+void checkListValues(const std::vector<std::string>& values, std::string_view field, const Limits& limits) {
+  if (values.size() > kMaxListValues)
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(kOp),
+                fmt::format("{} has {} values; at most {} are accepted", field, values.size(), kMaxListValues));
+  for (const auto& v : values) checkNameField(v, field, limits);
+}
+
+std::string excerpt(std::string_view input, std::size_t maxBytes) {
+  std::string out;
+  for (char c : printableUtf8(input)) {
+    if (c == '\0') out += "\\x00";
+    else out += c;
+  }
+  if (out.size() <= maxBytes) return out;
+  if (maxBytes < 3) return std::string(maxBytes, '.');
+  std::size_t cut = maxBytes - 3;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  out.resize(cut);
+  return out + "...";
+}
+
+void checkBound(std::int64_t value, const ArgBound& bound, std::string_view argument) {
+  if (value < bound.min || value > bound.max)
+    throw Error(ErrorCode::InvalidInput, std::string(kCap), "arguments",
+                fmt::format("{} must be {}..{}, got {}", argument, bound.min, bound.max, value));
 }
 
 }  // namespace khive::runtime

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <sstream>
+#include <string>
 // toml++ 3.3 asserts on some malformed documents that it then reports as a parse error (a
 // table header "[)x]"): a build without NDEBUG aborted where a release build names the line.
 // Its internal checks are off in every build, so every build reports the error.
@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "khive/core/error.h"
+#include "runtime/toml_text.h"
 
 namespace khive::runtime {
 namespace {
@@ -33,7 +34,8 @@ struct Reader {
         std::string names;
         for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
         fail(source, node.source(),
-             fmt::format("unknown key '{}{}' (allowed: {})", table.empty() ? "" : std::string(table) + ".", key.str(), names));
+             fmt::format("unknown key '{}{}' (allowed: {})", table.empty() ? "" : std::string(table) + ".",
+                         unshieldTomlText(key.str()), names));
       }
     }
   }
@@ -44,7 +46,7 @@ struct Reader {
     auto v = n->value<std::string>();
     if (!v) fail(source, n->source(), fmt::format("'{}.{}' must be a string", table, key));
     if (nonEmpty && v->empty()) fail(source, n->source(), fmt::format("'{}.{}' must not be empty", table, key));
-    return *v;
+    return unshieldTomlText(*v);
   }
 
   std::vector<std::string> strings(const toml::table& t, std::string_view table, std::string_view key) const {
@@ -57,7 +59,7 @@ struct Reader {
       auto v = item.value<std::string>();
       if (!v || v->empty())
         fail(source, item.source(), fmt::format("'{}.{}' must hold non-empty strings", table, key));
-      out.push_back(*v);
+      out.push_back(unshieldTomlText(*v));
     }
     return out;
   }
@@ -84,11 +86,11 @@ struct Reader {
   }
 };
 
-// TOML allows non-ASCII text only in strings and comments. toml++ 3.3 classifies a non-ASCII
-// character that follows a bare key (`aé = 1`) with a function that reaches
-// __builtin_unreachable() for most code points below U+049A, which is undefined behaviour, so
-// such a character is refused here before toml++ sees it. Strings are skipped with their
-// escapes; a string left open at the end of its line is toml++'s error to report.
+// TOML allows non-ASCII text only in strings and comments: a non-ASCII character elsewhere is
+// refused here with a message that says what to do (quote the key). Strings are skipped with
+// their escapes; a string left open at the end of its line is toml++'s error to report. The
+// scan is for the message: what keeps toml++ 3.3 from the characters it misclassifies is
+// shieldTomlText() (runtime/toml_text.h), over the whole file.
 void requireAsciiOutsideStrings(std::string_view text, std::string_view sourceName) {
   std::size_t line = 1;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -121,13 +123,14 @@ void requireAsciiOutsideStrings(std::string_view text, std::string_view sourceNa
 }  // namespace
 
 Config parseConfig(std::string_view text, std::string_view sourceName) {
+  const std::string shielded = shieldTomlText(text, sourceName);
   requireAsciiOutsideStrings(text, sourceName);
   toml::table root;
   try {
-    root = toml::parse(text, sourceName);
+    root = toml::parse(shielded, sourceName);
   } catch (const toml::parse_error& e) {
     throw Error(ErrorCode::InvalidInput, "config", "parse",
-                fmt::format("{}:{}: {}", sourceName, e.source().begin.line, e.description()));
+                fmt::format("{}:{}: {}", sourceName, e.source().begin.line, unshieldTomlText(e.description())));
   }
   Reader r{sourceName};
   Config config;
@@ -313,9 +316,16 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
 Config loadConfigFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::NotFound, "config", "load", fmt::format("cannot read config file {}", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Config c = parseConfig(ss.str(), path.string());
+  // A config file is small: one larger than this (or endless, as /dev/zero) is refused
+  // without being held.
+  constexpr std::streamsize kMaxConfigBytes = 1 << 20;
+  std::string text(static_cast<std::size_t>(kMaxConfigBytes) + 1, '\0');
+  in.read(text.data(), kMaxConfigBytes + 1);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > static_cast<std::size_t>(kMaxConfigBytes))
+    throw Error(ErrorCode::InvalidInput, "config", "load",
+                fmt::format("config file {} is larger than {} bytes", path.string(), kMaxConfigBytes));
+  Config c = parseConfig(text, path.string());
   c.source = path;
   return c;
 }

@@ -14,9 +14,11 @@
 #include "khive/query/parse.h"
 #include "khive/query/postgres_dialect.h"
 #include "khive/query/sqlite_dialect.h"
+#include "khive/runtime/bounds.h"
 #include "khive/runtime/codec.h"
 #include "runtime/boundary.h"
 #include "runtime/id_owners.h"
+#include "runtime/request_checks.h"
 
 namespace khive::runtime {
 
@@ -110,7 +112,7 @@ std::string_view recordType(const Record& r) noexcept {
 void checkNamespace(std::string_view ns) {
   bool ok = !ns.empty() && ns.size() <= 64;
   for (char c : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-');
-  if (!ok) invalid("namespace", fmt::format("namespace '{}' must be 1..64 characters of [A-Za-z0-9_.:-]", ns));
+  if (!ok) invalid("namespace", fmt::format("namespace '{}' must be 1..64 characters of [A-Za-z0-9_.:-]", excerpt(ns, 80)));
 }
 
 Runtime::Runtime(std::unique_ptr<storage::Backend> backend, RuntimeOptions options)
@@ -166,7 +168,8 @@ void Runtime::recordEvent(std::string_view verb, Substrate substrate, std::strin
   ev.verb = std::string(verb);
   ev.substrate = substrate;
   ev.actor = actor();
-  ev.kind = printableUtf8(kind);  // the kind of a refused request may be the bad input
+  // The kind of a refused request may be the bad input: kept as an excerpt a record may hold.
+  ev.kind = outcome == Outcome::Success ? std::string(kind) : excerpt(kind, std::min<std::size_t>(200, limits().maxNameBytes));
   ev.outcome = outcome;
   ev.payload = std::move(payload);
   ev.durationUs = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
@@ -204,7 +207,7 @@ auto Runtime::write(std::string_view verb, AuditTarget& target, std::string_view
       // runs again from its first read, up to three times in all.
       if ((e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction) && attempt < 3) continue;
       Outcome o = e.code() == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error;
-      recordEvent(verb, target.substrate, kind, o, Json{{"error", e.message()}, {"code", std::string(errorCodeName(e.code()))}},
+      recordEvent(verb, target.substrate, kind, o, Json{{"error", excerpt(e.message(), 4096)}, {"code", std::string(errorCodeName(e.code()))}},
                   Clock::now() - start, std::nullopt, target.ns);
       throw;
     }
@@ -312,11 +315,11 @@ Uuid Runtime::resolveId(std::string_view text) {
   for (char c : text) {
     if (c == '-') continue;
     if (!std::isxdigit(static_cast<unsigned char>(c)))
-      invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", text));
+      invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", excerpt(text, 80)));
     hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (hex.size() < 8 || hex.size() > 32)
-    invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", text));
+    invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", excerpt(text, 80)));
   Uuid lo = Uuid::parse(hex + std::string(32 - hex.size(), '0'));
   Uuid hi = Uuid::parse(hex + std::string(32 - hex.size(), 'f'));
   const bool pg = engine_ == "postgres";
@@ -593,7 +596,6 @@ Edge Runtime::link(const LinkInput& in) {
     e.relation = in.relation;
     e.weight = in.weight;
     e.metadata = in.metadata;
-    vocabulary_.checkRelation(e.relation);
     validateEdge(e, types[0], types[1]);
     return backend_->graph().upsertEdge(e);
   });
@@ -610,6 +612,7 @@ std::optional<Record> Runtime::get(const Uuid& id) {
 }
 
 ListResult Runtime::list(const ListRequest& req) {
+  checkListRequest(req, limits());
   storage::PageRequest page{.offset = req.offset, .limit = req.limit};
   ListResult out;
   if (req.type == "entity") {
@@ -643,7 +646,7 @@ ListResult Runtime::list(const ListRequest& req) {
     for (auto& e : p.items) out.items.emplace_back(std::move(e));
     out.nextOffset = p.nextOffset;
   } else {
-    invalid("list", fmt::format("unknown record type '{}' (entity, note, edge, event)", req.type));
+    invalid("list", fmt::format("unknown record type '{}' (entity, note, edge, event)", excerpt(req.type, 80)));
   }
   return out;
 }
@@ -674,6 +677,8 @@ std::vector<NodeSummary> Runtime::summarize(const std::vector<Uuid>& ids) {
 
 std::vector<NeighborRow> Runtime::neighbors(const Uuid& id, storage::Direction dir, const std::vector<std::string>& relations,
                                             std::int64_t limit) {
+  checkBound(limit, kNeighborsLimit, "limit");
+  checkListValues(relations, "relations", limits());
   for (const auto& r : relations) vocabulary_.checkRelation(r);
   requireVisibleNodes("neighbors", {id});
   storage::NeighborQuery q;
@@ -692,6 +697,10 @@ std::vector<NeighborRow> Runtime::neighbors(const Uuid& id, storage::Direction d
 
 std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int maxDepth, storage::Direction dir,
                                             const std::vector<std::string>& relations, std::int64_t perRootLimit) {
+  checkBound(maxDepth, kTraverseDepth, "depth");
+  checkBound(perRootLimit, kTraverseLimit, "limit");
+  checkBound(static_cast<std::int64_t>(roots.size()), kTraverseRoots, "the number of roots");
+  checkListValues(relations, "relations", limits());
   for (const auto& r : relations) vocabulary_.checkRelation(r);
   requireVisibleNodes("traverse", roots);
   storage::TraverseRequest req;
@@ -717,6 +726,8 @@ std::vector<TraversePath> Runtime::traverse(const std::vector<Uuid>& roots, int 
 
 std::optional<PathResult> Runtime::path(const Uuid& from, const Uuid& to, int maxDepth, storage::Direction dir,
                                         const std::vector<std::string>& relations) {
+  checkBound(maxDepth, kPathDepth, "depth");
+  checkListValues(relations, "relations", limits());
   for (const auto& r : relations) vocabulary_.checkRelation(r);
   requireVisibleNodes("path", {from, to});
   storage::PathQuery q;
@@ -730,11 +741,8 @@ std::optional<PathResult> Runtime::path(const Uuid& from, const Uuid& to, int ma
 }
 
 SearchResult Runtime::search(const SearchRequest& req) {
+  checkSearchRequest(req, limits());
   if (blank(req.text)) invalid("search", "search text must not be empty");
-  if (req.text.size() > options_.config.limits.maxSearchBytes)
-    invalid("search", fmt::format("the search text is {} bytes, more than the limit of {}; shorten it (or raise [limits] "
-                                  "max_search_bytes)",
-                                  req.text.size(), options_.config.limits.maxSearchBytes));
   if (!hasText_)
     throw Error(ErrorCode::Unsupported, "runtime", "search", "this backend has no text search capability");
   retrieval::HybridQuery q;
@@ -818,6 +826,7 @@ Json cellJson(const storage::SqlValue& v, query::ValueType type) {
 }  // namespace
 
 QueryResult Runtime::query(const QueryRequest& req) {
+  checkQueryRequest(req, limits());
   const query::SqlDialect& dialect = engine_ == "postgres" ? query::postgresDialect() : query::sqliteDialect();
   query::QueryCompiler compiler(dialect);
   query::CompileOptions o;
@@ -831,7 +840,7 @@ QueryResult Runtime::query(const QueryRequest& req) {
   if (req.language) {
     if (*req.language == "gql") lang = query::Language::Gql;
     else if (*req.language == "sparql") lang = query::Language::Sparql;
-    else invalid("query", fmt::format("unknown query language '{}' (gql, sparql)", *req.language));
+    else invalid("query", fmt::format("unknown query language '{}' (gql, sparql)", excerpt(*req.language, 80)));
   }
   auto compiled = compiler.compile(req.text, lang, o);
   auto reader = backend_->sql().reader();

@@ -8,6 +8,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/runtime.h"
+#include "runtime/boundary.h"
 
 namespace khive::runtime {
 
@@ -35,6 +36,7 @@ std::string embeddingText(const Note& n) {
 // ---- engines ---------------------------------------------------------------------------
 
 retrieval::EmbeddingEngine& Runtime::embeddingEngine(std::string_view name) {
+  checkNameField(name, "engine name", limits());
   const auto& specs = options_.config.engines;
   auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; });
   if (spec == specs.end()) {

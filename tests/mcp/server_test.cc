@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "khive/mcp/server.h"
 #include "khive/runtime/backend_factory.h"
 
@@ -34,6 +36,29 @@ TEST(McpServer, MembersOfTheWrongTypeAreErrorsNotExits) {
   EXPECT_EQ(r["result"]["protocolVersion"], "2025-06-18") << r.dump();
   r = reply(server, R"({"jsonrpc":"2.0","id":4,"method":"ping"})");
   EXPECT_TRUE(r.contains("result")) << r.dump();
+}
+
+// A message longer than [limits] max_import_line_bytes is answered with an error and skipped to
+// its newline, never held whole; the messages after it are served.
+TEST(McpServer, AnOversizedLineIsRefusedAndTheNextOneServed) {
+  runtime::Config config;
+  config.limits.maxImportLineBytes = 1000;
+  runtime::Runtime rt(runtime::openBackendUrl("sqlite::memory:", {"*"}), runtime::RuntimeOptions{config, std::nullopt, std::nullopt});
+  std::istringstream in(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")" + std::string(5000, 'x') + "\"}}\n" +
+                        R"({"jsonrpc":"2.0","id":2,"method":"ping"})" + "\n" + std::string(1001, ' ') + "\n" +
+                        R"({"jsonrpc":"2.0","id":3,"method":"ping"})");
+  std::ostringstream out;
+  EXPECT_EQ(mcp::serve(rt, in, out), 0);
+  std::istringstream replies(out.str());
+  std::vector<Json> r;
+  for (std::string l; std::getline(replies, l);) r.push_back(Json::parse(l));
+  ASSERT_EQ(r.size(), 4u) << out.str();
+  EXPECT_EQ(r[0]["error"]["code"], -32600);
+  EXPECT_NE(r[0]["error"]["message"].get<std::string>().find("longer than 1000 bytes"), std::string::npos) << r[0].dump();
+  EXPECT_EQ(r[1]["id"], 2);
+  EXPECT_TRUE(r[1].contains("result"));
+  EXPECT_EQ(r[2]["error"]["code"], -32600);
+  EXPECT_EQ(r[3]["id"], 3);  // the last line has no newline
 }
 
 }  // namespace

@@ -270,6 +270,79 @@ TEST_P(Boundary, ImportRefusesLongLinesAndInvalidTextNamingTheLine) {
   for (std::string l2; std::getline(back, l2);) EXPECT_TRUE(Json::accept(l2)) << l2;
 }
 
+// Every text argument of a read reaches a store only as UTF-8 without NUL and within its limit,
+// and every number within its bound (khive/runtime/bounds.h): khive names the argument, on
+// PostgreSQL too (whose own refusal of invalid UTF-8 names none). A refused write's audit event
+// keeps an excerpt of the bad kind that exports and imports again.
+TEST_P(Boundary, ReadArgumentsAreCheckedBeforeTheyReachAStore) {
+  Limits l;
+  l.maxSearchBytes = 64;
+  l.maxQueryBytes = 128;
+  auto rt = open(l);
+  auto a = rt->createEntity({.kind = "concept", .name = "a"});
+  auto b = rt->createEntity({.kind = "concept", .name = "b"});
+  rt->link({.source = a.id, .target = b.id, .relation = "extends"});
+  const std::string nul("a\0b", 3);
+  const auto bad = ErrorCode::InvalidInput;
+  expectHas(errorOf([&] { rt->search({.text = kBad}); }), bad, "search text is not valid UTF-8");
+  expectHas(errorOf([&] { rt->search({.text = nul}); }), bad, "search text contains a NUL");
+  expectHas(errorOf([&] { rt->search({.text = std::string(65, 'w')}); }), bad,
+            "search text is 65 bytes; the limit is 64 (raise [limits] max_search_bytes");
+  expectHas(errorOf([&] { rt->search({.text = "a", .kinds = {kBad}}); }), bad, "search kinds is not valid UTF-8");
+  expectHas(errorOf([&] { rt->search({.text = "a", .topK = 0}); }), bad, "limit must be 1..1000, got 0");
+  expectHas(errorOf([&] { rt->query({.text = "MATCH (x {name: '" + kBad + "'}) RETURN x.name"}); }), bad,
+            "query text is not valid UTF-8");
+  expectHas(errorOf([&] { rt->query({.text = "MATCH (x) RETURN x.name" + nul}); }), bad, "query text contains a NUL");
+  expectHas(errorOf([&] { rt->query({.text = std::string(129, ' ')}); }), bad, "max_query_bytes");
+  expectHas(errorOf([&] { rt->query({.text = "MATCH (x) WHERE x.name = $p RETURN x.name", .parameters = Json{{"p", kBad}}}); }),
+            bad, "query parameters.p");
+  expectHas(errorOf([&] { rt->query({.text = "MATCH (x) RETURN x.name", .rowCap = 10001}); }), bad,
+            "cap must be 1..10000, got 10001");
+  expectHas(errorOf([&] { rt->list({.namePrefix = kBad}); }), bad, "list name_prefix is not valid UTF-8");
+  expectHas(errorOf([&] { rt->list({.namePrefix = nul}); }), bad, "list name_prefix contains a NUL");
+  expectHas(errorOf([&] { rt->list({.tags = {kBad}}); }), bad, "list tags");
+  for (const char* type : {"entity", "note", "edge", "event"})
+    expectHas(errorOf([&] { rt->list({.type = type, .kinds = {kBad}}); }), bad, "list kinds is not valid UTF-8");
+  expectHas(errorOf([&] { rt->list({.kinds = std::vector<std::string>(1001, "concept")}); }), bad,
+            "list kinds has 1001 values; at most 1000");
+  expectHas(errorOf([&] { rt->list({.limit = 0}); }), bad, "limit must be 1..10000, got 0");
+  expectHas(errorOf([&] { rt->list({.offset = -1}); }), bad, "offset must be 0..1000000000, got -1");
+  expectHas(errorOf([&] { rt->list({.type = std::string(100000, 't')}); }), bad, "list type is 100000 bytes");
+  expectHas(errorOf([&] { rt->neighbors(a.id, storage::Direction::Both, {kBad}, 10); }), bad, "relations is not valid UTF-8");
+  expectHas(errorOf([&] { rt->neighbors(a.id, storage::Direction::Both, {}, 10001); }), bad, "limit must be 1..10000");
+  expectHas(errorOf([&] { rt->traverse({a.id}, 3, storage::Direction::Out, {nul}, 10); }), bad, "relations contains a NUL");
+  expectHas(errorOf([&] { rt->traverse({a.id}, 11, storage::Direction::Out, {}, 10); }), bad, "depth must be 1..10, got 11");
+  expectHas(errorOf([&] { rt->traverse({a.id}, 3, storage::Direction::Out, {}, 0); }), bad, "limit must be 1..100000, got 0");
+  expectHas(errorOf([&] { rt->traverse({}, 3, storage::Direction::Out, {}, 10); }), bad, "the number of roots must be 1..1000");
+  expectHas(errorOf([&] { rt->path(a.id, b.id, 0, storage::Direction::Out, {}); }), bad, "depth must be 1..10, got 0");
+  expectHas(errorOf([&] { rt->path(a.id, b.id, 3, storage::Direction::Out, {std::string(5000, 'r')}); }), bad,
+            "relations is 5000 bytes");
+  expectHas(errorOf([&] { rt->embeddingEngine(kBad); }), bad, "engine name is not valid UTF-8");
+  // Messages quote an excerpt of the input, never all of it.
+  const std::string longId(100000, 'f');
+  auto e = errorOf([&] { rt->resolveId(longId); });
+  expectHas(e, bad, "is not an id");
+  EXPECT_LT(e.message().size(), 300u);
+  // A refused write with a kind holding NUL and far past the limits: the error event holds an
+  // excerpt, and the export imports into another store.
+  expectHas(errorOf([&] { rt->createEntity({.kind = nul + std::string(100000, 'k'), .name = "x"}); }), bad, "entity kind");
+  auto events = rt->list({.type = "event", .limit = 100});
+  bool found = false;
+  for (const auto& r : events.items) {
+    const auto& ev = std::get<Event>(r);
+    if (ev.outcome != Outcome::Error) continue;
+    found = found || ev.kind.starts_with("a\\x00b");
+    EXPECT_LE(ev.kind.size(), 200u);
+    EXPECT_EQ(ev.kind.find('\0'), std::string::npos);
+  }
+  EXPECT_TRUE(found);
+  std::ostringstream out;
+  runtime::exportJsonl(*rt, out);
+  runtime::Runtime again(backendCases().front().make(), runtime::RuntimeOptions{});
+  std::istringstream in(out.str());
+  EXPECT_NO_THROW(runtime::importJsonl(again, in));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Boundary, ::testing::ValuesIn(backendCases()), BackendCaseName());
 
 }  // namespace

@@ -42,3 +42,10 @@ TEST(Utf8, ErrorMessagesAreAlwaysUtf8) {
   EXPECT_EQ(e.message(), "name 'bad\\xFF'");
   EXPECT_TRUE(isValidUtf8(e.what()));
 }
+
+TEST(Utf8, AppendEncodesEveryLength) {
+  std::string s;
+  for (char32_t cp : {U'A', U'\u00e9', U'\u20ac', U'\U0001F600', U'\U000F00A1'}) appendUtf8(s, cp);
+  EXPECT_EQ(s, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf3\xb0\x82\xa1");
+  EXPECT_TRUE(isValidUtf8(s));
+}

@@ -21,4 +21,7 @@ inline bool isValidUtf8(std::string_view text) noexcept { return !firstInvalidUt
 // unchanged.
 std::string printableUtf8(std::string_view text);
 
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF) to `out`.
+void appendUtf8(std::string& out, char32_t cp);
+
 }  // namespace khive

@@ -101,9 +101,9 @@ Micros SqliteEntityStore::upsertOne(Conn& conn, const Entity& e, Micros now) {
   }
   if (before.ns != e.ns) {
     throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
-                fmt::format("entity {} already exists in namespace '{}'; ids are global and an upsert cannot "
+                fmt::format("entity {} already exists in another namespace; ids are global and an upsert cannot "
                             "move a record between namespaces",
-                            id, before.ns));
+                            id));
   }
   write("UPDATE entities SET namespace = ?2, kind = ?3, entity_type = ?4, name = ?5, description = ?6, "
         "properties = ?7, tags = ?8, created_at = ?9, updated_at = ?10, deleted_at = ?11, merged_into = ?12, "

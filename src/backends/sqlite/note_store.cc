@@ -86,9 +86,9 @@ Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
   const StoredState before = readStoredState(conn, "notes", id, kCap);
   if (before.exists && before.ns != n.ns) {
     throw Error(ErrorCode::Conflict, std::string(kCap), "upsert",
-                fmt::format("note {} already exists in namespace '{}'; an upsert cannot move a record between "
+                fmt::format("note {} already exists in another namespace; an upsert cannot move a record between "
                             "namespaces",
-                            id, before.ns));
+                            id));
   }
   n.createdAt = before.exists ? before.createdAt : (n.createdAt ? n.createdAt : now);
   if (n.updatedAt == 0) n.updatedAt = now;
