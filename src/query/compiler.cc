@@ -202,9 +202,11 @@ class Compilation {
       return;
     }
     std::string doc = d_.jsonFromText(expr), root = param(d_.jsonPathValue({}), ParamType::JsonPath);
-    keys.push_back(d_.orderKeyDirected(d_.jsonNumber(doc, root), ValueType::Real, descending));
-    keys.push_back(d_.orderKeyDirected(d_.jsonText(doc, root), ValueType::Text, descending));
-    keys.push_back(d_.orderKeyDirected(expr, ValueType::Text, descending));
+    std::string num = d_.jsonNumber(doc, root), text = d_.jsonText(doc, root);
+    keys.push_back(d_.orderKeyDirected(num, ValueType::Real, descending));
+    keys.push_back(d_.orderKeyDirected(text, ValueType::Text, descending));
+    keys.push_back(d_.orderKeyDirected(fmt::format("CASE WHEN {} IS NULL AND {} IS NULL THEN {} END", num, text, expr),
+                                       ValueType::Text, descending));
   }
 
   // The value an aggregate reads. A JSON property: its numbers for sum/avg/min/max, its
