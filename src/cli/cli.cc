@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "khive/core/error.h"
 #include "khive/runtime/backend_factory.h"
@@ -255,6 +256,19 @@ std::string searchText(const std::optional<std::string>& first, const std::vecto
     throw Error(ErrorCode::InvalidInput, "cli", "args",
                 "search needs text: khive search WORDS (or khive search -- WORDS)");
   return text;
+}
+
+// The text of `path`, or of standard input for "-" (khive query -f).
+std::string readQueryFile(const std::string& path) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorCode::InvalidInput, "cli", "query", fmt::format("cannot read the query file '{}'", path));
+    text << in.rdbuf();
+  }
+  return text.str();
 }
 
 std::string recordName(const runtime::NodeSummary& n) { return n.type == "missing" ? "(out of scope)" : n.name; }
@@ -559,15 +573,28 @@ int run(int argc, char** argv, const FrontEnds& fe) {
   runtime::QueryRequest qr;
   std::vector<std::string> qparams;
   auto* qu = app.add_subcommand("query", "Run a read-only GQL or SPARQL pattern query");
-  qu->add_option("text", qr.text, "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"")->required();
+  std::string qfile;
+  auto* qtext = qu->add_option("text", qr.text, "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"");
+  qu->add_option("-f,--file", qfile, "Read the query from FILE ('-': standard input)")->excludes(qtext);
+  qu->add_flag("--explain", qr.explain, "Show the compiled SQL, its parameters and the engine's plan; run nothing");
   qu->add_option("--language", qr.language, "gql or sparql (default: detected)")->check(CLI::IsMember({"gql", "sparql"}));
   qu->add_option("--cap", qr.rowCap, "Row cap 1..10000 (default 500)");
   addTimeoutOption(qu, g);
   qu->add_option("--param", qparams, "A $parameter name=value (repeatable; value parsed as JSON when it is JSON)");
   qu->callback(withRt(false, [&](Runtime& rt) {
     qr.parameters = parseProps(qparams);
+    if (!qfile.empty()) qr.text = readQueryFile(qfile);
+    if (qr.text.empty()) {
+      throw Error(ErrorCode::InvalidInput, "cli", "query", "give the query text, or -f FILE (-f - reads standard input)");
+    }
     auto res = rt.query(qr);
     emit(g, runtime::toJson(res), [&] {
+      if (res.explain) {
+        fmt::print("{}\n", res.explain->sql);
+        for (std::size_t i = 0; i < res.explain->parameters.size(); ++i) fmt::print("  ?{} = {}\n", i + 1, res.explain->parameters[i].dump());
+        for (const auto& line : res.explain->plan) fmt::print("{}\n", line);
+        return;
+      }
       std::vector<std::vector<std::string>> t;
       for (const auto& r : res.rows) {
         std::vector<std::string> row;

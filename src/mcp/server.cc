@@ -144,7 +144,8 @@ Json Server::tools() {
            {"text"}, true),
       tool("query", "Run a read-only GQL (MATCH ... RETURN) or SPARQL (SELECT ... WHERE {...}) pattern query",
            {{"text", str("The query")}, {"language", Json{{"type", "string"}, {"enum", {"gql", "sparql"}}}},
-            {"cap", integer("Row cap", 1, 10000)}, {"parameters", obj("Values of $name references")}},
+            {"cap", integer("Row cap", 1, 10000)}, {"parameters", obj("Values of $name references")},
+            {"explain", Json{{"type", "boolean"}, {"description", "Return the compiled SQL, its parameters and the engine's plan instead of rows"}}}},
            {"text"}, true),
       tool("stats", "Counts of entities, notes, edges, events in the read scope", Json::object(), {}, true),
       tool("reindex",
@@ -226,7 +227,8 @@ Json Server::callTool(const std::string& name, const Json& argsJson, const Json&
     return runtime::toJson(rt.search(r));
   }
   if (name == "query")
-    return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", 500), .parameters = a.o("parameters")}));
+    return runtime::toJson(rt.query({.text = a.s("text"), .language = a.os("language"), .rowCap = a.i("cap", 500), .parameters = a.o("parameters"),
+                                     .explain = a.has("explain") && argsJson["explain"].is_boolean() && argsJson["explain"].get<bool>()}));
   if (name == "stats") return runtime::toJson(rt.stats());
   if (name == "reindex") {
     runtime::ReindexRequest r{.engine = a.os("engine"), .namespaces = a.list("namespaces"), .batchSize = a.i("batch", 256)};

@@ -143,6 +143,10 @@ class SqlDialect {
   // An ORDER BY key with the same order on every engine: code-point order for text, NULLs first.
   virtual std::string orderKey(std::string_view expr, ValueType type) const = 0;
 
+  // The statement that shows the engine's plan of `sql` without running it (EXPLAIN QUERY PLAN /
+  // EXPLAIN), with the same parameters. Default: "EXPLAIN " + sql.
+  virtual std::string explainStatement(std::string_view sql) const;
+
   // --- ORDER BY and aggregates ------------------------------------------------------------
   // Text compared by code point (min/max of text, ordering).
   virtual std::string codePointText(std::string_view expr) const = 0;

@@ -52,6 +52,8 @@ std::string SqlDialect::orderKeyDirected(std::string_view expr, ValueType type, 
                      descending ? "DESC NULLS FIRST" : "ASC NULLS LAST");
 }
 
+std::string SqlDialect::explainStatement(std::string_view sql) const { return fmt::format("EXPLAIN {}", sql); }
+
 std::string SqlDialect::jsonFromText(std::string_view text) const { return std::string(text); }
 
 std::string SqlDialect::lookupFilter(std::string_view conditions, std::string_view) const {
@@ -175,6 +177,10 @@ std::string SqliteDialect::orderKey(std::string_view expr, ValueType type) const
 }
 
 std::string SqliteDialect::codePointText(std::string_view expr) const { return fmt::format("{} COLLATE BINARY", expr); }
+
+std::string SqliteDialect::explainStatement(std::string_view sql) const {
+  return fmt::format("EXPLAIN QUERY PLAN {}", sql);
+}
 
 std::string SqliteDialect::roundReal(std::string_view expr, int digits) const {
   return fmt::format("round({}, {})", expr, digits);
