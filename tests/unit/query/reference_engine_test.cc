@@ -116,17 +116,7 @@ std::string decodeEscapes(const std::string& t) {
   std::string out;
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (t[i] == '\\' && i + 5 < t.size() + 0 && t[i + 1] == 'u') {
-      unsigned cp = std::stoul(t.substr(i + 2, 4), nullptr, 16);
-      if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
+      testing::appendUtf8(out, static_cast<unsigned>(std::stoul(t.substr(i + 2, 4), nullptr, 16)));
       i += 5;
       continue;
     }
