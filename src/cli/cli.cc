@@ -342,7 +342,8 @@ void bindArguments(BoundCommand& bc) {
     if (!a.cli.keyValue.empty())
       b.keyValue = bc.app->add_option(a.cli.keyValue, b.list,
                                       fmt::format("A {} key=value (repeatable; the value is parsed as JSON when it is JSON)",
-                                                  a.type == ArgType::Object && a.name == "parameters" ? "$parameter" : "property"));
+                                                  a.type == ArgType::Object && a.name == "parameters" ? "$parameter" : "property"))
+                        ->allow_extra_args(false);  // one key=value per flag: the words after it stay positionals
   }
 }
 
@@ -509,6 +510,13 @@ const std::map<std::string, Present, std::less<>>& views() {
        }},
       {"query", [](const Globals& g, const Json&, Json& res) {
          emit(g, res, [&] {
+           if (res.contains("explain")) {
+             const Json& x = res["explain"];
+             fmt::print("{}\n", x["sql"].get<std::string>());
+             for (std::size_t i = 0; i < x["parameters"].size(); ++i) fmt::print("  ?{} = {}\n", i + 1, x["parameters"][i].dump());
+             for (const auto& line : x["plan"]) fmt::print("{}\n", line.is_string() ? line.get<std::string>() : line.dump());
+             return;
+           }
            std::vector<std::vector<std::string>> t;
            for (const auto& r : res["rows"]) {
              std::vector<std::string> row;

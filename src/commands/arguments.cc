@@ -9,6 +9,7 @@
 #include <set>
 
 #include "khive/commands/command_table.h"
+#include "khive/core/utf8.h"
 
 namespace khive::commands {
 namespace {
@@ -115,6 +116,9 @@ std::string checkEnumValue(const Command& cmd, const Arg& arg, const std::string
     case EnumSource::Relations:
     case EnumSource::NodeKinds: break;
   }
+  // A value that cannot be a vocabulary word (not UTF-8, a NUL, longer than any name) is left
+  // to the verb's text checks, which name the argument without echoing the input.
+  if (value.size() > 256 || value.find('\0') != std::string::npos || !isValidUtf8(value)) return value;
   // Vocabulary words: the vocabulary's own message, which lists the known words.
   auto refuse = [&](const std::string& message) {
     throw ArgumentError(Problem::Vocabulary, arg.name, message,

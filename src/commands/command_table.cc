@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
 #include "khive/runtime/codec.h"
 #include "khive/storage/graph_store.h"
 #include "khive/storage/types.h"
@@ -184,11 +188,31 @@ Json search(Runtime& rt, const Json& a, const CallContext&) {
   return runtime::toJson(rt.search(r));
 }
 
+// The text of `path`, or of standard input for "-" (khive query -f).
+std::string readQueryFile(const std::string& path) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorCode::InvalidInput, "cli", "query", fmt::format("cannot read the query file '{}'", path));
+    text << in.rdbuf();
+  }
+  return text.str();
+}
+
 Json query(Runtime& rt, const Json& a, const CallContext&) {
-  return runtime::toJson(rt.query({.text = a["text"].get<std::string>(),
+  std::string text = optString(a, "text").value_or("");
+  if (auto file = optString(a, "file")) {
+    if (!text.empty()) throw Error(ErrorCode::InvalidInput, "cli", "query", "give the query text or -f FILE, not both");
+    text = readQueryFile(*file);
+  }
+  if (text.empty()) throw Error(ErrorCode::InvalidInput, "query", "query", "give the query text, or -f FILE (-f - reads standard input)");
+  return runtime::toJson(rt.query({.text = std::move(text),
                                    .language = optString(a, "language"),
                                    .rowCap = a["cap"].get<std::int64_t>(),
-                                   .parameters = object(a, "parameters")}));
+                                   .parameters = object(a, "parameters"),
+                                   .explain = a["explain"].get<bool>()}));
 }
 
 Json stats(Runtime& rt, const Json&, const CallContext&) { return runtime::toJson(rt.stats()); }
@@ -343,7 +367,9 @@ std::vector<Command> buildTable() {
        .cliPath = {"query"},
        .summary = "Run a read-only GQL (MATCH ... RETURN) or SPARQL (SELECT ... WHERE {...}) pattern query",
        .boundedRead = true,
-       .args = {{.name = "text", .help = "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"", .required = true, .cli = {.names = "text"}},
+       .args = {{.name = "text", .help = "The query, e.g. \"MATCH (a:concept)-[:instance_of]->(b) RETURN a.name, b.name LIMIT 5\"", .cli = {.names = "text"}},
+                {.name = "file", .help = "Read the query from FILE ('-': standard input)", .cli = {.names = "-f,--file"}, .surfaces = kCli},
+                {.name = "explain", .type = ArgType::Boolean, .help = "Show the compiled SQL, its parameters and the engine's plan; run nothing", .defaultValue = false, .cli = {.names = "--explain"}},
                 {.name = "language", .help = "Query language (default: detected)", .enumSpec = {.source = EnumSource::Fixed, .values = {"gql", "sparql"}}, .cli = {.names = "--language"}},
                 {.name = "cap", .type = ArgType::Integer, .help = "Row cap", .defaultValue = 500, .minimum = 1, .maximum = 10'000, .cli = {.names = "--cap"}},
                 {.name = "parameters", .type = ArgType::Object, .help = "Values of $name references (--param name=value, repeatable)", .cli = {.keyValue = "--param"}}},

@@ -80,13 +80,42 @@ class Binder {
     }
     std::set<std::string> seen;
     for (auto& r : q_.returns) {
-      for (auto& col : bindReturn(r.field)) {
-        if (seen.insert(col.name).second) b.columns.push_back(std::move(col));
+      for (auto& col : bindItem(r)) {
+        if (seen.insert(col.name).second) {
+          b.columns.push_back(std::move(col));
+        } else if (!r.alias.empty()) {
+          fail(QueryErrorClass::Compile, fmt::format("two columns are named '{}': give each its own alias", r.alias));
+        }
       }
     }
     if (b.columns.empty()) fail(QueryErrorClass::Compile, "RETURN names nothing");
-    b.distinct = q_.distinct ||
-                 std::any_of(b.edges.begin(), b.edges.end(), [](const BoundEdge& e) { return e.variableLength; });
+    b.variableLength = std::any_of(b.edges.begin(), b.edges.end(), [](const BoundEdge& e) { return e.variableLength; });
+    b.distinct = q_.distinct || b.variableLength;
+    for (auto& h : q_.having) {
+      if (h.item.aggregate == AggregateFn::None) {
+        fail(QueryErrorClass::Unsupported, "HAVING compares an aggregate, such as HAVING (COUNT(?x) > 1); filter "
+                                           "other values with the pattern");
+      }
+      auto cols = bindItem(h.item);
+      BoundHaving bh{cols.at(0), h.op, {}};
+      auto values = resolveValues(h.value);
+      if (values.size() != 1 || std::holds_alternative<std::monostate>(values[0]) ||
+          h.op == CompareOp::In || h.op == CompareOp::Like) {
+        fail(QueryErrorClass::Compile, "HAVING compares an aggregate with one number or string");
+      }
+      bool textAgg = bh.item.type == ValueType::Text || bh.item.type == ValueType::Id;
+      if (textAgg != std::holds_alternative<std::string>(values[0])) {
+        fail(QueryErrorClass::Compile, fmt::format("HAVING compares {} with {}: use a {}", bh.item.name,
+                                                   typeName(values[0]), textAgg ? "string" : "number"));
+      }
+      bh.value = values[0];
+      b.having.push_back(std::move(bh));
+    }
+    b.aggregated = !b.having.empty() || std::any_of(b.columns.begin(), b.columns.end(), [](const BoundColumn& c) {
+      return c.aggregate != AggregateFn::None;
+    });
+    bindGrouping(b);
+    for (auto& o : q_.orderBy) b.orderBy.push_back(bindOrder(o, b));
     if (q_.skip) {
       if (*q_.skip < 0 || *q_.skip > kMaxLimit) {
         fail(QueryErrorClass::InvalidInput, fmt::format("SKIP must be between 0 and {}, got {}", kMaxLimit, *q_.skip));
@@ -423,6 +452,177 @@ class Binder {
     return p;
   }
 
+  static bool sameField(const BoundField& a, const BoundField& b) {
+    return a.alias == b.alias && a.onEdge == b.onEdge && a.field == b.field && a.jsonPath == b.jsonPath;
+  }
+
+  // A RETURN item (or ORDER BY / HAVING operand) as columns: a variable expands to the
+  // record's columns, a field or an aggregate is one column.
+  std::vector<BoundColumn> bindItem(const ReturnItem& item) {
+    if (item.aggregate == AggregateFn::None) {
+      auto cols = bindReturn(item.field);
+      if (!item.alias.empty()) {
+        if (cols.size() != 1) {
+          fail(QueryErrorClass::Compile, fmt::format("'{}' is a whole record: alias one of its fields, such as {}.name AS {}",
+                                                     item.field.var, item.field.var, item.alias));
+        }
+        cols[0].name = checkAlias(item.alias);
+      }
+      return cols;
+    }
+    static constexpr const char* kNames[] = {"", "count", "sum", "avg", "min", "max", "collect", "group_concat", "sample"};
+    const char* fn = kNames[static_cast<int>(item.aggregate)];
+    BoundColumn c;
+    c.aggregate = item.aggregate;
+    c.star = item.star;
+    c.distinctArg = item.distinctArg;
+    c.separator = item.separator;
+    std::string name = fn;
+    if (item.distinctArg) name += "_distinct";
+    if (!item.star) {
+      auto it = vars_.find(item.field.var);
+      if (it == vars_.end()) {
+        fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}' in {}(): name it in the pattern", item.field.var, fn));
+      }
+      name += "_" + item.field.var;
+      for (auto& s : item.field.path) name += "_" + s;
+      if (item.field.path.empty()) {
+        if (item.aggregate != AggregateFn::Count && item.aggregate != AggregateFn::Sample) {
+          fail(QueryErrorClass::Compile, fmt::format("{}({}) needs a field: write {}({}.name) or {}({}.properties.x)", fn,
+                                                     item.field.var, fn, item.field.var, fn, item.field.var));
+        }
+        c.field = resolve(FieldRef{item.field.var, {"id"}, item.field.pos});
+      } else {
+        c.field = resolve(item.field);
+      }
+    }
+    bool json = c.field.type == ValueType::Json;
+    if (json && c.field.jsonPath.empty() && item.aggregate != AggregateFn::Count && item.aggregate != AggregateFn::Collect) {
+      fail(QueryErrorClass::Compile, fmt::format("{}() of a whole JSON document: aggregate a property path such as "
+                                                 "{}.properties.x",
+                                                 fn, item.field.var));
+    }
+    bool numeric = c.field.type == ValueType::Integer || c.field.type == ValueType::Real || json;
+    switch (item.aggregate) {
+      case AggregateFn::Count: c.type = ValueType::Integer; break;
+      case AggregateFn::Sum:
+      case AggregateFn::Avg:
+        if (!numeric) {
+          fail(QueryErrorClass::Compile, fmt::format("{}() takes a number: '{}' is text (use count() or collect())", fn,
+                                                     name.substr(std::string_view(fn).size() + 1)));
+        }
+        c.type = item.aggregate == AggregateFn::Sum && c.field.type == ValueType::Integer ? ValueType::Integer : ValueType::Real;
+        break;
+      case AggregateFn::Min:
+      case AggregateFn::Max:
+      case AggregateFn::Sample:
+        // A JSON property aggregates its numeric values.
+        c.type = json ? ValueType::Real : c.field.type;
+        break;
+      case AggregateFn::Collect: c.type = ValueType::Json; break;
+      case AggregateFn::GroupConcat: c.type = ValueType::Text; break;
+      case AggregateFn::None: break;
+    }
+    c.name = item.alias.empty() ? name : checkAlias(item.alias);
+    return {c};
+  }
+
+  static std::string checkAlias(const std::string& alias) {
+    bool ok = !alias.empty() && !std::isdigit(static_cast<unsigned char>(alias[0]));
+    for (char ch : alias) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) ok = false;
+    }
+    if (!ok) fail(QueryErrorClass::Validation, fmt::format("bad alias '{}': use letters, digits and '_'", alias));
+    return alias;
+  }
+
+  // SPARQL GROUP BY: every selected variable that is not aggregated must be a key; keys not
+  // selected still split the groups. (GQL groups by the non-aggregated items implicitly.)
+  void bindGrouping(BoundQuery& b) {
+    if (!q_.explicitGroupBy && !(q_.language == Language::Sparql && b.aggregated)) return;
+    if (!b.aggregated) {
+      fail(QueryErrorClass::Unsupported, "GROUP BY without an aggregate: add one, such as (COUNT(*) AS ?n), or use "
+                                         "SELECT DISTINCT");
+    }
+    std::vector<BoundField> keys;
+    for (auto& g : q_.groupBy) {
+      FieldRef ref = g;
+      if (ref.path.empty()) ref.path = {"id"};
+      keys.push_back(resolve(ref));
+    }
+    for (auto& c : b.columns) {
+      if (c.aggregate != AggregateFn::None) continue;
+      bool grouped = std::any_of(keys.begin(), keys.end(), [&](const BoundField& k) {
+        return sameField(k, c.field) || (!k.onEdge && !c.field.onEdge && k.alias == c.field.alias && k.field == "id" &&
+                                         k.jsonPath.empty() && q_.language == Language::Sparql);
+      });
+      if (!grouped) {
+        fail(QueryErrorClass::Compile, fmt::format("'{}' is selected but neither aggregated nor in GROUP BY: add it to "
+                                                   "GROUP BY or aggregate it, e.g. (SAMPLE(?x) AS ?y)",
+                                                   c.name));
+      }
+    }
+    for (auto& k : keys) {
+      bool output = std::any_of(b.columns.begin(), b.columns.end(), [&](const BoundColumn& c) {
+        return c.aggregate == AggregateFn::None && sameField(c.field, k);
+      });
+      if (!output) b.groupExtra.push_back(k);
+    }
+  }
+
+  // An ORDER BY key: an output column (by alias, by the same field or the same aggregate), or,
+  // in a query that neither aggregates nor returns DISTINCT rows, any field of the pattern.
+  BoundOrder bindOrder(const OrderItem& o, const BoundQuery& b) {
+    BoundOrder out;
+    out.descending = o.descending;
+    const ReturnItem& k = o.key;
+    auto columnWhere = [&](const auto& pred) {
+      for (std::size_t i = 0; i < b.columns.size(); ++i) {
+        if (pred(b.columns[i])) return static_cast<int>(i);
+      }
+      return -1;
+    };
+    if (k.aggregate == AggregateFn::None && k.field.path.empty()) {
+      out.column = columnWhere([&](const BoundColumn& c) { return c.name == k.field.var; });
+      if (out.column >= 0) return out;
+      auto it = vars_.find(k.field.var);
+      if (it == vars_.end()) {
+        fail(QueryErrorClass::Compile, fmt::format("unknown name '{}' in ORDER BY: order by a returned column, an alias "
+                                                   "or a field such as a.name",
+                                                   k.field.var));
+      }
+      if (q_.language == Language::Gql) {
+        fail(QueryErrorClass::Compile, fmt::format("ORDER BY {} orders by a whole record: order by one of its fields, "
+                                                   "such as {}.name",
+                                                   k.field.var, k.field.var));
+      }
+    }
+    if (k.aggregate != AggregateFn::None) {
+      BoundColumn c = bindItem(k).at(0);
+      out.column = columnWhere([&](const BoundColumn& x) {
+        return x.aggregate == c.aggregate && x.star == c.star && x.distinctArg == c.distinctArg &&
+               (c.star || sameField(x.field, c.field));
+      });
+      if (out.column < 0) {
+        fail(QueryErrorClass::Compile, fmt::format("ORDER BY {}: return the aggregate too (with AS to name it) and "
+                                                   "order by its name",
+                                                   c.name));
+      }
+      return out;
+    }
+    FieldRef ref = k.field;
+    if (ref.path.empty()) ref.path = {"id"};  // a SPARQL node: its id (the IRI)
+    out.field = resolve(ref);
+    out.column = columnWhere(
+        [&](const BoundColumn& c) { return c.aggregate == AggregateFn::None && sameField(c.field, out.field); });
+    if (out.column < 0 && (b.aggregated || b.distinct)) {
+      fail(QueryErrorClass::Compile,
+           fmt::format("ORDER BY may only name returned columns when the result is {}: return the field too",
+                       b.aggregated ? "aggregated" : "DISTINCT (RETURN DISTINCT or a variable-length pattern)"));
+    }
+    return out;
+  }
+
   std::vector<BoundColumn> bindReturn(const FieldRef& ref) {
     auto it = vars_.find(ref.var);
     if (it == vars_.end()) {
@@ -440,14 +640,22 @@ class Binder {
       }
       for (auto f : fields) {
         FieldRef r{ref.var, {std::string(f)}, ref.pos};
-        out.push_back(BoundColumn{ref.var + "_" + std::string(f), resolve(r)});
+        out.push_back(plainColumn(ref.var + "_" + std::string(f), resolve(r)));
       }
       return out;
     }
     std::string name = ref.var;
     for (auto& s : ref.path) name += "_" + s;
-    out.push_back(BoundColumn{name, resolve(ref)});
+    out.push_back(plainColumn(name, resolve(ref)));
     return out;
+  }
+
+  static BoundColumn plainColumn(std::string name, BoundField f) {
+    BoundColumn c;
+    c.name = std::move(name);
+    c.type = f.jsonPath.empty() ? f.type : ValueType::Json;
+    c.field = std::move(f);
+    return c;
   }
 
   const Query& q_;

@@ -36,6 +36,9 @@ namespace {
 
 using Resolver = std::function<std::string(const BoundField&)>;
 
+// Decimal places of real sums and averages (docs/query.md).
+constexpr int kRealDigits = 12;
+
 const char* sqlOp(CompareOp op) {
   switch (op) {
     case CompareOp::Eq: return "=";
@@ -128,33 +131,13 @@ class Compilation {
     }
 
     CompiledQuery out;
-    std::vector<std::string> selectList;
-    for (auto& c : b_.columns) {
-      auto [expr, type] = outputExpr(c.field);
-      selectList.push_back(fmt::format("{} AS {}", expr, quoteIdent(c.name)));
-      out.columns.push_back(OutputColumn{c.name, type});
-    }
-    std::string select = fmt::format("SELECT {}{} FROM {}", b_.distinct ? "DISTINCT " : "", join(selectList, ", "), from);
-    if (!where_.empty()) select += " WHERE " + join(where_, " AND ");
-
-    out.ordered = b_.skip.has_value() || b_.limit.has_value();
+    std::string fromWhere = " FROM " + from;
+    if (!where_.empty()) fromWhere += " WHERE " + join(where_, " AND ");
+    out.ordered = b_.skip.has_value() || b_.limit.has_value() || !b_.orderBy.empty();
+    std::string body = b_.aggregated ? aggregateSelect(fromWhere, out) : plainSelect(fromWhere, out);
     std::string sql;
     if (!ctes_.empty()) sql = "WITH RECURSIVE " + join(ctes_, ", ") + " ";
-    if (out.ordered && b_.distinct) {
-      // SELECT DISTINCT may only ORDER BY selected expressions (PostgreSQL), so page over the
-      // distinct rows from outside, ordered by every output column.
-      std::vector<std::string> keys;
-      for (auto& c : out.columns) keys.push_back(d_.orderKey("r." + quoteIdent(c.name), c.type));
-      sql += "SELECT * FROM (" + select + ") AS r ORDER BY " + join(keys, ", ");
-    } else if (out.ordered) {
-      // One row per binding: the bound ids order the rows totally.
-      std::vector<std::string> keys;
-      for (auto& n : nodes_) keys.push_back(n.idExpr);
-      for (std::size_t i = 0; i < b_.edges.size(); ++i) keys.push_back(fmt::format("e{}.id", i));
-      sql += select + " ORDER BY " + join(keys, ", ");
-    } else {
-      sql += select;
-    }
+    sql += body;
     out.rowCap = b_.rowCap;
     std::int64_t fetch = b_.rowCap + 1;
     out.sentinel = true;
@@ -172,6 +155,193 @@ class Compilation {
   }
 
  private:
+  // ---- projection, ordering, aggregation ----------------------------------------------
+  // One row per binding (or per distinct row), in the order the ORDER BY keys give, ties
+  // broken by the bound ids (or by every output column of a DISTINCT result).
+  std::string plainSelect(const std::string& fromWhere, CompiledQuery& out) {
+    std::vector<std::string> selectList, exprs;
+    for (auto& c : b_.columns) {
+      auto [expr, type] = outputExpr(c.field);
+      exprs.push_back(expr);
+      selectList.push_back(fmt::format("{} AS {}", expr, quoteIdent(c.name)));
+      out.columns.push_back(OutputColumn{c.name, type});
+    }
+    std::string select = fmt::format("SELECT {}{}{}", b_.distinct ? "DISTINCT " : "", join(selectList, ", "), fromWhere);
+    if (!out.ordered) return select;
+    std::vector<std::string> keys;
+    if (b_.distinct) {
+      // SELECT DISTINCT may only ORDER BY selected expressions (PostgreSQL), so order the
+      // distinct rows from outside.
+      for (auto& o : b_.orderBy) {
+        orderKeys(keys, "r." + quoteIdent(out.columns[o.column].name), out.columns[o.column].type, o.descending);
+      }
+      for (auto& c : out.columns) {
+        std::string col = "r." + quoteIdent(c.name);
+        keys.push_back(b_.orderBy.empty() ? d_.orderKey(col, c.type) : d_.orderKeyDirected(col, c.type, false));
+      }
+      return "SELECT * FROM (" + select + ") AS r ORDER BY " + join(keys, ", ");
+    }
+    for (auto& o : b_.orderBy) {
+      if (o.column >= 0) {
+        orderKeys(keys, exprs[o.column], out.columns[o.column].type, o.descending);
+      } else {
+        auto [expr, type] = outputExpr(o.field);
+        orderKeys(keys, expr, type, o.descending);
+      }
+    }
+    for (auto& n : nodes_) keys.push_back(n.idExpr);
+    for (std::size_t i = 0; i < b_.edges.size(); ++i) keys.push_back(fmt::format("e{}.id", i));
+    return select + " ORDER BY " + join(keys, ", ");
+  }
+
+  // The keys of one ORDER BY item. A JSON value orders numbers (by value), then strings (by
+  // code point), then any other JSON (by its text); NULL (missing) comes last ascending.
+  void orderKeys(std::vector<std::string>& keys, const std::string& expr, ValueType type, bool descending) {
+    if (type != ValueType::Json) {
+      keys.push_back(d_.orderKeyDirected(expr, type, descending));
+      return;
+    }
+    std::string doc = d_.jsonFromText(expr), root = param(d_.jsonPathValue({}), ParamType::JsonPath);
+    std::string num = d_.jsonNumber(doc, root), text = d_.jsonText(doc, root);
+    keys.push_back(d_.orderKeyDirected(num, ValueType::Real, descending));
+    keys.push_back(d_.orderKeyDirected(text, ValueType::Text, descending));
+    keys.push_back(d_.orderKeyDirected(fmt::format("CASE WHEN {} IS NULL AND {} IS NULL THEN {} END", num, text, expr),
+                                       ValueType::Text, descending));
+  }
+
+  // The value an aggregate reads. A JSON property: its numbers for sum/avg/min/max, its
+  // value (JSON null as NULL) for count/collect.
+  std::pair<std::string, ValueType> aggregateArg(const BoundColumn& c) {
+    if (!c.field.jsonPath.empty()) {
+      std::string doc = mainResolver()(c.field);
+      std::string path = param(d_.jsonPathValue(c.field.jsonPath), ParamType::JsonPath);
+      switch (c.aggregate) {
+        case AggregateFn::Count:
+        case AggregateFn::Collect:
+        case AggregateFn::GroupConcat:
+          return {fmt::format("CASE WHEN {} THEN NULL ELSE {} END", d_.jsonIsNull(doc, path), d_.jsonValueAsText(doc, path)),
+                  ValueType::Json};
+        default: return {d_.jsonNumber(doc, path), ValueType::Real};
+      }
+    }
+    return outputExpr(c.field);
+  }
+
+  // Three levels: the bindings (r: one value column per grouping key and aggregate argument,
+  // DISTINCT over the bound ids when a variable-length edge may repeat a binding), the groups
+  // (g: GROUP BY, HAVING) and the result (ordering, lists put in order, paging).
+  //
+  //   SELECT g.c0 AS "b_name", g.c1 AS "count" FROM (
+  //     SELECT r.v0 AS c0, count(*) AS c1 FROM (SELECT n1e.name AS v0 FROM ... WHERE ...) AS r
+  //     GROUP BY r.v0) AS g
+  //   ORDER BY g.c1 DESC NULLS FIRST, g.c0 ASC NULLS LAST, g.c1 ASC NULLS LAST LIMIT ?5
+  std::string aggregateSelect(const std::string& fromWhere, CompiledQuery& out) {
+    std::vector<std::string> values;  // level r
+    auto value = [&](const std::string& expr) {
+      values.push_back(fmt::format("{} AS v{}", expr, values.size()));
+      return fmt::format("r.v{}", values.size() - 1);
+    };
+    if (b_.variableLength) {
+      for (std::size_t i = 0; i < nodes_.size(); ++i) values.push_back(fmt::format("{} AS k{}", nodes_[i].idExpr, i));
+      for (std::size_t i = 0; i < b_.edges.size(); ++i) {
+        if (!b_.edges[i].variableLength || !b_.edges[i].var.empty()) values.push_back(fmt::format("e{0}.id AS ke{0}", i));
+      }
+    }
+    std::vector<std::string> groupCols, groupBy, finals, rowOrder;
+    auto groupKey = [&](const std::string& ref, ValueType type) {
+      if (type != ValueType::Json) {
+        groupBy.push_back(ref);
+        return ref;
+      }
+      // JSON values group by value: 2021 and 2021.0 are one group.
+      std::string doc = d_.jsonFromText(ref), root = param(d_.jsonPathValue({}), ParamType::JsonPath);
+      std::string num = d_.jsonNumber(doc, root), text = d_.jsonText(doc, root);
+      groupBy.push_back(num);
+      groupBy.push_back(text);
+      groupBy.push_back(fmt::format("CASE WHEN {} IS NULL AND {} IS NULL THEN {} END", num, text, ref));
+      return fmt::format("min({})", ref);
+    };
+    for (std::size_t i = 0; i < b_.columns.size(); ++i) {
+      const BoundColumn& c = b_.columns[i];
+      std::string col = fmt::format("g.c{}", i);
+      if (c.aggregate == AggregateFn::None) {
+        auto [expr, type] = outputExpr(c.field);
+        groupCols.push_back(fmt::format("{} AS c{}", groupKey(value(expr), type), i));
+        out.columns.push_back(OutputColumn{c.name, type});
+        finals.push_back(fmt::format("{} AS {}", col, quoteIdent(c.name)));
+        continue;
+      }
+      groupCols.push_back(fmt::format("{} AS c{}", aggregate(c, value), i));
+      out.columns.push_back(OutputColumn{c.name, c.type});
+      std::string finalExpr = col;
+      if (c.aggregate == AggregateFn::Collect) finalExpr = d_.finishList(col, "");
+      if (c.aggregate == AggregateFn::GroupConcat) finalExpr = d_.finishList(col, param(c.separator, ParamType::Text));
+      finals.push_back(fmt::format("{} AS {}", finalExpr, quoteIdent(c.name)));
+    }
+    for (auto& f : b_.groupExtra) {
+      auto [expr, type] = outputExpr(f);
+      groupKey(value(expr), type);
+    }
+    std::vector<std::string> having;
+    for (auto& h : b_.having) {
+      std::string agg = aggregate(h.item, value);
+      if (auto s = std::get_if<std::string>(&h.value)) {
+        having.push_back(d_.textCompareCs(agg, sqlOp(h.op), param(*s, ParamType::Text)));
+      } else {
+        having.push_back(fmt::format("{} {} {}", agg, sqlOp(h.op), scalarParam(h.value)));
+      }
+    }
+    if (values.empty()) values.push_back("1 AS v0");
+    std::string grouped = fmt::format("SELECT {} FROM (SELECT {}{}{}) AS r", join(groupCols, ", "),
+                                      b_.variableLength ? "DISTINCT " : "", join(values, ", "), fromWhere);
+    if (!groupBy.empty()) grouped += " GROUP BY " + join(groupBy, ", ");
+    if (!having.empty()) grouped += " HAVING " + join(having, " AND ");
+    std::string sql = fmt::format("SELECT {} FROM ({}) AS g", join(finals, ", "), grouped);
+    if (!out.ordered) return sql;
+    // Groups are unique by their keys, so ordering by every column after the keys is total.
+    std::vector<std::string> keys;
+    auto finalExpr = [&](std::size_t i) {
+      const std::string& f = finals[i];
+      return f.substr(0, f.rfind(" AS "));
+    };
+    for (auto& o : b_.orderBy) orderKeys(keys, finalExpr(o.column), out.columns[o.column].type, o.descending);
+    for (std::size_t i = 0; i < out.columns.size(); ++i) {
+      if (b_.columns[i].aggregate == AggregateFn::None) keys.push_back(d_.orderKeyDirected(finalExpr(i), out.columns[i].type, false));
+    }
+    for (std::size_t i = 0; i < out.columns.size(); ++i) {
+      if (b_.columns[i].aggregate != AggregateFn::None) keys.push_back(d_.orderKeyDirected(finalExpr(i), out.columns[i].type, false));
+    }
+    return sql + " ORDER BY " + join(keys, ", ");
+  }
+
+  // An aggregate over the binding rows; `value` adds its argument to them.
+  template <typename AddValue>
+  std::string aggregate(const BoundColumn& c, AddValue& value) {
+    if (c.star) return "count(*)";
+    auto [expr, type] = aggregateArg(c);
+    std::string ref = value(expr);
+    std::string distinct = c.distinctArg ? "DISTINCT " : "";
+    bool text = type == ValueType::Text || type == ValueType::Id;
+    switch (c.aggregate) {
+      case AggregateFn::Count: return fmt::format("count({}{})", distinct, ref);
+      // A sum of reals depends on the order of the additions, which differs between engines:
+      // real sums and averages are rounded to kRealDigits decimal places.
+      case AggregateFn::Sum: {
+        std::string sum = fmt::format("COALESCE(sum({}{}), 0)", distinct, ref);
+        return c.type == ValueType::Integer ? sum : d_.roundReal(sum, kRealDigits);
+      }
+      case AggregateFn::Avg:
+        return d_.roundReal(fmt::format("avg({}CAST({} AS DOUBLE PRECISION))", distinct, ref), kRealDigits);
+      case AggregateFn::Min:
+      case AggregateFn::Sample: return fmt::format("min({})", text ? d_.codePointText(ref) : ref);
+      case AggregateFn::Max: return fmt::format("max({})", text ? d_.codePointText(ref) : ref);
+      case AggregateFn::Collect:
+      case AggregateFn::GroupConcat: return d_.collectList(ref, type, c.distinctArg);
+      case AggregateFn::None: break;
+    }
+    return ref;
+  }
+
   // ---- parameters ------------------------------------------------------------------------
   std::string param(storage::SqlValue v, ParamType t) {
     std::string key(1, static_cast<char>('0' + static_cast<int>(t)));
@@ -308,10 +478,16 @@ class Compilation {
       return !f.onEdge && f.alias == index && (f.field != "id" || !f.jsonPath.empty());
     };
     for (auto& c : b_.columns)
-      if (other(c.field)) return false;
+      if (!c.star && other(c.field)) return false;
     for (auto& conj : b_.where)
       for (auto& p : conj)
         if (other(p.field)) return false;
+    for (auto& o : b_.orderBy)
+      if (o.column < 0 && other(o.field)) return false;
+    for (auto& f : b_.groupExtra)
+      if (other(f)) return false;
+    for (auto& h : b_.having)
+      if (!h.item.star && other(h.item.field)) return false;
     return true;
   }
 

@@ -1,6 +1,7 @@
 // GQL front end: recursive descent over the token stream.
 //
-//   query    := MATCH path [WHERE or] RETURN [DISTINCT] item (, item)* [SKIP int] [LIMIT int] [;]
+//   query    := MATCH path [WHERE or] RETURN [DISTINCT] item (, item)* [ORDER BY key [ASC|DESC] (, ...)*]
+//               [SKIP int] [LIMIT int] [;]
 //   path     := node (edge node)*
 //   node     := ( [var] [:label] [{key: value, ...}] )
 //   edge     := -[body]-> | <-[body]- | -[body]- | --> | <-- | --
@@ -9,7 +10,9 @@
 //   and      := cmp (AND cmp)*
 //   cmp      := field op literal | field IS [NOT] NULL
 //   field    := var (. name)+
-//   item     := var | var (. name)+
+//   item     := (var | var (. name)+ | agg) [AS name]      -- agg: count(*), count|sum|avg|min|max|collect
+//                                                            --      ([DISTINCT] var | var (. name)+)
+//   key      := var (. name)+ | agg | an item's name
 
 #include <fmt/format.h>
 
@@ -65,10 +68,18 @@ class GqlParser {
     ts_.next();
     if (ts_.acceptKeyword("DISTINCT")) q.distinct = true;
     parseReturnItems(q);
-    if (keywordIs(ts_.peek(), "ORDER")) {
-      ts_.unsupported(ts_.peek(),
-                      "ORDER BY is not supported: paged results (SKIP/LIMIT) come in a stable order by id; "
-                      "sort the rows in the caller");
+    if (ts_.acceptKeyword("ORDER")) {
+      ts_.expectKeyword("BY");
+      do {
+        OrderItem o;
+        o.key = parseItem(false);
+        if (ts_.acceptKeyword("DESC") || ts_.acceptKeyword("DESCENDING")) {
+          o.descending = true;
+        } else if (!ts_.acceptKeyword("ASC")) {
+          ts_.acceptKeyword("ASCENDING");
+        }
+        q.orderBy.push_back(std::move(o));
+      } while (ts_.acceptPunct(","));
     }
     if (ts_.acceptKeyword("SKIP") || ts_.acceptKeyword("OFFSET")) q.skip = parseCount("SKIP");
     if (ts_.acceptKeyword("LIMIT")) q.limit = parseCount("LIMIT");
@@ -249,9 +260,12 @@ class GqlParser {
     if (punctIs(ts_.peek(), "(")) {
       for (auto a : kAggregates) {
         if (detail::asciiLower(v.text) == a) {
-          ts_.unsupported(v, fmt::format("aggregates such as {}() are not supported: return the rows and "
-                                         "aggregate them in the caller",
-                                         v.text));
+          ts_.unsupported(v, forReturn ? fmt::format("{}() is not supported here: aggregates take a variable or "
+                                                     "var.field, are not nested, and are not compared in WHERE",
+                                                     v.text)
+                                       : fmt::format("aggregates such as {}() are not allowed in WHERE: return "
+                                                     "them (RETURN a.name, count(*))",
+                                                     v.text));
         }
       }
       ts_.unsupported(v, fmt::format("functions such as {}() are not supported: {} a variable or var.field",
@@ -379,17 +393,62 @@ class GqlParser {
     return l;
   }
 
+  // item := field | agg ( [DISTINCT] (field | var | *) ), with `AS alias` in RETURN.
+  ReturnItem parseItem(bool inReturn) {
+    ReturnItem item;
+    const Token& v = ts_.peek();
+    item.pos = v.pos;
+    if (v.kind == TokenKind::Ident && punctIs(ts_.peek(1), "(")) {
+      static constexpr std::pair<const char*, AggregateFn> kFns[] = {
+          {"count", AggregateFn::Count}, {"sum", AggregateFn::Sum}, {"avg", AggregateFn::Avg},
+          {"min", AggregateFn::Min},     {"max", AggregateFn::Max}, {"collect", AggregateFn::Collect}};
+      std::string lower = detail::asciiLower(v.text);
+      for (auto& [name, fn] : kFns) {
+        if (lower == name) item.aggregate = fn;
+      }
+      if (item.aggregate == AggregateFn::None) {
+        for (auto a : kAggregates) {
+          if (lower == a) {
+            ts_.unsupported(v, fmt::format("the aggregate {}() is not supported: use count, sum, avg, min, max or "
+                                           "collect",
+                                           v.text));
+          }
+        }
+        ts_.unsupported(v, fmt::format("functions such as {}() are not supported: {} a variable, var.field or an "
+                                       "aggregate (count, sum, avg, min, max, collect)",
+                                       v.text, inReturn ? "return" : "order by"));
+      }
+      ts_.next();
+      ts_.expectPunct("(");
+      if (ts_.acceptKeyword("DISTINCT")) item.distinctArg = true;
+      if (punctIs(ts_.peek(), "*")) {
+        if (item.aggregate != AggregateFn::Count || item.distinctArg) {
+          ts_.fail(ts_.peek(), fmt::format("only count(*) takes '*': write {}(x.field)", lower));
+        }
+        ts_.next();
+        item.star = true;
+      } else {
+        item.field = parseFieldRef(true);
+      }
+      ts_.expectPunct(")", " to close the aggregate");
+    } else {
+      item.field = parseFieldRef(true);
+    }
+    if (keywordIs(ts_.peek(), "AS")) {
+      if (!inReturn) ts_.fail(ts_.peek(), "AS names RETURN items, not ORDER BY keys");
+      ts_.next();
+      const Token& a = ts_.peek();
+      if (a.kind != TokenKind::Ident) ts_.fail(a, fmt::format("expected a name after AS but found {}", detail::describe(a)));
+      item.alias = ts_.next().text;
+    }
+    return item;
+  }
+
   void parseReturnItems(Query& q) {
     for (;;) {
       const Token& t = ts_.peek();
       if (punctIs(t, "*")) ts_.unsupported(t, "RETURN * is not supported: name the variables, e.g. RETURN a, b");
-      ReturnItem item;
-      item.field = parseFieldRef(true);
-      if (keywordIs(ts_.peek(), "AS")) {
-        ts_.unsupported(ts_.peek(), "AS aliases are not supported: columns are named after the item "
-                                    "(a.name is a_name); rename them in the caller");
-      }
-      q.returns.push_back(std::move(item));
+      q.returns.push_back(parseItem(true));
       if (!ts_.acceptPunct(",")) return;
     }
   }

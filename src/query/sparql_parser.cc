@@ -1,10 +1,14 @@
 // SPARQL front end: the SELECT subset of docs/query.md, turned into the same chain AST as GQL.
 //
-//   query   := (PREFIX pname: <iri>)* SELECT [DISTINCT] (?v+ | *) [WHERE] { triples } [LIMIT n] [OFFSET n]
+//   query   := (PREFIX pname: <iri>)* SELECT [DISTINCT] (item+ | *) [WHERE] { triples }
+//              [GROUP BY ?v+] [HAVING (agg op literal)+] [ORDER BY (?v | ASC(?v) | DESC(?v))+]
+//              [LIMIT n] [OFFSET n]
+//   item    := ?v | (agg AS ?v)        agg: COUNT|SUM|AVG|MIN|MAX|SAMPLE|GROUP_CONCAT([DISTINCT] ?v | *)
 //   triples := subject predicate object ((; predicate object) | (, object))* (. triples)* [.]
 //   ?x a :kind          label          ?x :rel ?y     edge (?x)-[:rel]->(?y)
 //   ?x :rel+ ?y         *1..5          ?x :rel{m,n} ?y  *m..n
 //   ?x :prop 'text'     property equality (also numbers and booleans)
+//   ?x :prop ?v         value variable: ?v is the property (prop is no relation, ?v no subject)
 //
 // The triples must form one unbranched chain over the variables; the chain is laid out from
 // one of its ends, with each edge's direction taken from its subject.
@@ -15,6 +19,7 @@
 #include <map>
 #include <set>
 
+#include "khive/core/vocabulary.h"
 #include "khive/query/compiler.h"
 #include "khive/query/parse.h"
 #include "query/token_stream.h"
@@ -52,17 +57,26 @@ class SparqlParser {
     rejectNonSelect(ts_.peek());
     ts_.expectKeyword("SELECT");
     if (ts_.acceptKeyword("DISTINCT") || ts_.acceptKeyword("REDUCED")) q.distinct = true;
-    std::vector<std::pair<std::string, std::size_t>> selected;
+    std::vector<ReturnItem> selected;
     bool selectAll = false;
     if (ts_.acceptPunct("*")) {
       selectAll = true;
     } else {
       while (ts_.peek().kind == TokenKind::Var || punctIs(ts_.peek(), "(")) {
         if (punctIs(ts_.peek(), "(")) {
-          ts_.unsupported(ts_.peek(), "expressions, aggregates and AS aliases in SELECT are not supported: select "
-                                      "variables (SELECT ?a ?b) and aggregate in the caller");
+          ts_.next();
+          ReturnItem item = parseAggregate();
+          ts_.expectKeyword("AS");
+          if (ts_.peek().kind != TokenKind::Var) ts_.fail(ts_.peek(), "expected a ?variable after AS");
+          item.alias = ts_.next().text;
+          ts_.expectPunct(")", " to close (aggregate AS ?name)");
+          selected.push_back(std::move(item));
+          continue;
         }
-        selected.emplace_back(ts_.peek().text, ts_.peek().pos);
+        ReturnItem item;
+        item.field = FieldRef{ts_.peek().text, {}, ts_.peek().pos};
+        item.pos = ts_.peek().pos;
+        selected.push_back(std::move(item));
         ts_.next();
       }
       if (selected.empty()) ts_.fail(ts_.peek(), fmt::format("expected a ?variable after SELECT but found {}", detail::describe(ts_.peek())));
@@ -72,6 +86,54 @@ class SparqlParser {
     ts_.expectPunct("{", " to open the pattern");
     parseGroup();
     ts_.expectPunct("}", " to close the pattern");
+    if (ts_.acceptKeyword("GROUP")) {
+      ts_.expectKeyword("BY");
+      q.explicitGroupBy = true;
+      while (ts_.peek().kind == TokenKind::Var) {
+        q.groupBy.push_back(FieldRef{ts_.peek().text, {}, ts_.peek().pos});
+        ts_.next();
+      }
+      if (q.groupBy.empty()) ts_.fail(ts_.peek(), "expected a ?variable after GROUP BY");
+    }
+    if (ts_.acceptKeyword("HAVING")) {
+      do {
+        ts_.expectPunct("(", " after HAVING");
+        HavingCondition h;
+        h.item = parseAggregate();
+        h.op = parseCompareOp();
+        h.value = parseLiteral();
+        ts_.expectPunct(")", " to close the HAVING condition");
+        q.having.push_back(std::move(h));
+      } while (punctIs(ts_.peek(), "("));
+    }
+    if (ts_.acceptKeyword("ORDER")) {
+      ts_.expectKeyword("BY");
+      for (;;) {
+        OrderItem o;
+        const Token& t = ts_.peek();
+        bool wrapped = false;
+        if (keywordIs(t, "ASC") || keywordIs(t, "DESC")) {
+          o.descending = keywordIs(t, "DESC");
+          ts_.next();
+          ts_.expectPunct("(", " after ASC/DESC");
+          wrapped = true;
+        } else if (punctIs(t, "(") || (t.kind == TokenKind::Ident && punctIs(ts_.peek(1), "("))) {
+          ts_.unsupported(t, "ORDER BY takes ?variables, ASC(?v) or DESC(?v): bind an aggregate with AS and order by "
+                             "its name");
+        } else if (t.kind != TokenKind::Var) {
+          break;
+        }
+        if (ts_.peek().kind != TokenKind::Var) {
+          ts_.unsupported(ts_.peek(), "ORDER BY takes ?variables, ASC(?v) or DESC(?v): bind an aggregate with AS and "
+                                      "order by its name");
+        }
+        o.key.field = FieldRef{ts_.peek().text, {}, ts_.peek().pos};
+        ts_.next();
+        if (wrapped) ts_.expectPunct(")", " to close ASC/DESC");
+        q.orderBy.push_back(std::move(o));
+      }
+      if (q.orderBy.empty()) ts_.fail(ts_.peek(), "expected a ?variable after ORDER BY");
+    }
     for (;;) {
       const Token& t = ts_.peek();
       if (keywordIs(t, "LIMIT")) {
@@ -81,9 +143,7 @@ class SparqlParser {
         ts_.next();
         q.skip = parseCount("OFFSET");
       } else if (keywordIs(t, "ORDER") || keywordIs(t, "GROUP") || keywordIs(t, "HAVING")) {
-        ts_.unsupported(t, fmt::format("{} is not supported: paged results (LIMIT/OFFSET) come in a stable order "
-                                       "by id; sort or group the rows in the caller",
-                                       detail::asciiLower(t.text) == "order" ? "ORDER BY" : t.text));
+        ts_.fail(t, fmt::format("{} comes before LIMIT and OFFSET, in the order GROUP BY, HAVING, ORDER BY", t.text));
       } else if (keywordIs(t, "UNION") || keywordIs(t, "VALUES")) {
         ts_.unsupported(t, fmt::format("{} is not supported: run one query per pattern", t.text));
       } else {
@@ -93,14 +153,92 @@ class SparqlParser {
     if (!ts_.atEnd()) ts_.fail(ts_.peek(), fmt::format("unexpected {} after the query", detail::describe(ts_.peek())));
     buildChain(q);
     if (selectAll) {
-      for (auto& n : q.nodes) q.returns.push_back(ReturnItem{FieldRef{n.var, {}, n.pos}});
-    } else {
-      for (auto& [name, pos] : selected) q.returns.push_back(ReturnItem{FieldRef{name, {}, pos}});
+      for (auto& n : q.nodes) {
+        ReturnItem item;
+        item.field = FieldRef{n.var, {}, n.pos};
+        selected.push_back(std::move(item));
+      }
+      for (auto& [name, ref] : values_) {
+        ReturnItem item;
+        item.field = FieldRef{name, {}, ref.pos};
+        selected.push_back(std::move(item));
+      }
     }
+    // Value variables stand for the property they bind, and name their column.
+    for (auto& item : selected) {
+      if (item.aggregate == AggregateFn::None && values_.count(item.field.var)) item.alias = item.field.var;
+      resolveValue(item.field);
+      q.returns.push_back(std::move(item));
+    }
+    for (auto& g : q.groupBy) resolveValue(g);
+    for (auto& h : q.having) resolveValue(h.item.field);
+    for (auto& o : q.orderBy) resolveValue(o.key.field);
     return q;
   }
 
  private:
+  void resolveValue(FieldRef& f) {
+    auto it = values_.find(f.var);
+    if (it != values_.end() && f.path.empty()) f = it->second;
+  }
+
+  // agg := COUNT ( [DISTINCT] (* | ?v) ) | SUM|AVG|MIN|MAX|SAMPLE ( [DISTINCT] ?v )
+  //      | GROUP_CONCAT ( [DISTINCT] ?v [; SEPARATOR = 'text'] )       (after the opening '(')
+  ReturnItem parseAggregate() {
+    static constexpr std::pair<const char*, AggregateFn> kFns[] = {
+        {"count", AggregateFn::Count}, {"sum", AggregateFn::Sum},       {"avg", AggregateFn::Avg},
+        {"min", AggregateFn::Min},     {"max", AggregateFn::Max},       {"group_concat", AggregateFn::GroupConcat},
+        {"sample", AggregateFn::Sample}};
+    const Token& f = ts_.peek();
+    ReturnItem item;
+    item.pos = f.pos;
+    std::string lower = detail::asciiLower(f.text);
+    for (auto& [name, fn] : kFns) {
+      if (f.kind == TokenKind::Ident && lower == name) item.aggregate = fn;
+    }
+    if (item.aggregate == AggregateFn::None) {
+      ts_.unsupported(f, "expressions in SELECT are not supported: select ?variables or (AGGREGATE(?x) AS ?name) with "
+                         "COUNT, SUM, AVG, MIN, MAX, GROUP_CONCAT or SAMPLE");
+    }
+    ts_.next();
+    ts_.expectPunct("(", " after the aggregate");
+    if (ts_.acceptKeyword("DISTINCT")) item.distinctArg = true;
+    if (punctIs(ts_.peek(), "*")) {
+      if (item.aggregate != AggregateFn::Count) ts_.fail(ts_.peek(), "only COUNT takes '*'");
+      ts_.next();
+      item.star = true;
+    } else {
+      if (ts_.peek().kind != TokenKind::Var) {
+        ts_.unsupported(ts_.peek(), "an aggregate takes one ?variable (expressions are not supported)");
+      }
+      item.field = FieldRef{ts_.peek().text, {}, ts_.peek().pos};
+      ts_.next();
+    }
+    if (item.aggregate == AggregateFn::GroupConcat && ts_.acceptPunct(";")) {
+      if (!keywordIs(ts_.peek(), "SEPARATOR")) ts_.fail(ts_.peek(), "expected SEPARATOR after ';'");
+      ts_.next();
+      ts_.expectPunct("=", " after SEPARATOR");
+      if (ts_.peek().kind != TokenKind::String) ts_.fail(ts_.peek(), "expected a string after SEPARATOR =");
+      item.separator = ts_.next().text;
+    }
+    ts_.expectPunct(")", " to close the aggregate");
+    return item;
+  }
+
+  CompareOp parseCompareOp() {
+    const Token& op = ts_.peek();
+    CompareOp out;
+    if (punctIs(op, "=")) out = CompareOp::Eq;
+    else if (punctIs(op, "!=")) out = CompareOp::Ne;
+    else if (punctIs(op, "<")) out = CompareOp::Lt;
+    else if (punctIs(op, ">")) out = CompareOp::Gt;
+    else if (punctIs(op, "<=")) out = CompareOp::Le;
+    else if (punctIs(op, ">=")) out = CompareOp::Ge;
+    else ts_.fail(op, fmt::format("expected a comparison (= != < > <= >=) but found {}", detail::describe(op)));
+    ts_.next();
+    return out;
+  }
+
   void parsePrologue() {
     for (;;) {
       if (ts_.acceptKeyword("PREFIX")) {
@@ -331,6 +469,35 @@ class SparqlParser {
         nodes[v] = n;
       }
     };
+    // `?x :p ?v` binds the value variable ?v to the property p of ?x when p is not a relation
+    // of the vocabulary and ?v is no subject: the triple is then a field of ?x that must be
+    // present (a condition IS NOT NULL), not an edge.
+    std::set<std::string> subjects;
+    for (auto& t : triples_) subjects.insert(t.subject);
+    static const std::set<std::string> kRelations = [] {
+      std::set<std::string> r;
+      for (auto v : vocab::defaultRelations()) r.insert(std::string(v));
+      return r;
+    }();
+    for (auto& t : triples_) {
+      if (!t.edge || t.edge->variableLength || subjects.count(t.object)) continue;
+      std::string key = t.edge->relations.at(0);
+      if (kRelations.count(detail::asciiLower(key))) continue;
+      if (values_.count(t.object)) {
+        failAt(t.edge->pos, QueryErrorClass::Unsupported,
+               fmt::format("?{} is bound twice: a value variable names one property of one node", t.object));
+      }
+      std::vector<std::string> path = key == "name" || key == "entity_type" ? std::vector<std::string>{key}
+                                                                            : std::vector<std::string>{"properties", key};
+      values_[t.object] = FieldRef{t.subject, path, t.edge->pos};
+      Comparison present;
+      present.field = values_[t.object];
+      present.op = CompareOp::IsNotNull;
+      present.pos = t.edge->pos;
+      if (!q.where) q.where = WhereClause{{{}}};
+      q.where->anyOf[0].push_back(present);
+      t.edge.reset();
+    }
     std::vector<const Triple*> edges;
     for (auto& t : triples_) {
       mention(t.subject, t.subjectPos);
@@ -417,6 +584,7 @@ class SparqlParser {
   detail::TokenStream ts_;
   std::set<std::string> prefixes_;
   std::vector<Triple> triples_;
+  std::map<std::string, FieldRef> values_;  // value variable -> the property it binds
 };
 
 }  // namespace

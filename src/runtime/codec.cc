@@ -278,7 +278,9 @@ Json toJson(const std::vector<TraversePath>& paths) {
 Json toJson(const QueryResult& r) {
   Json rows = Json::array();
   for (const auto& row : r.rows) rows.push_back(row);
-  return Json{{"columns", r.columns}, {"rows", rows}, {"truncated", r.truncated}};
+  Json out{{"columns", r.columns}, {"rows", rows}, {"truncated", r.truncated}};
+  if (r.explain) out["explain"] = Json{{"sql", r.explain->sql}, {"parameters", r.explain->parameters}, {"plan", r.explain->plan}};
+  return out;
 }
 
 Json toJson(const std::vector<NeighborRow>& rows) {

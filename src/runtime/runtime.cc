@@ -844,11 +844,26 @@ QueryResult Runtime::query(const QueryRequest& req) {
   }
   auto compiled = compiler.compile(req.text, lang, o);
   auto reader = backend_->sql().reader();
-  auto rows = reader->query(compiled.sql, compiled.params);
   QueryResult out;
   out.language = lang == query::Language::Gql ? "gql" : "sparql";
-  out.truncated = query::applyRowCap(compiled, rows.rows);
   for (const auto& c : compiled.columns) out.columns.push_back(c.name);
+  if (req.explain) {
+    QueryExplain ex{compiled.sql, {}, {}};
+    for (const auto& p : compiled.params) {
+      if (storage::isNull(p)) ex.parameters.push_back(nullptr);
+      else if (auto i = std::get_if<std::int64_t>(&p)) ex.parameters.push_back(*i);
+      else if (auto d = std::get_if<double>(&p)) ex.parameters.push_back(*d);
+      else ex.parameters.push_back(storage::displayValue(p));
+    }
+    // The plan's text is the last column of each row (SQLite: id, parent, notused, detail).
+    for (const auto& row : reader->query(dialect.explainStatement(compiled.sql), compiled.params).rows) {
+      if (!row.empty()) ex.plan.push_back(storage::displayValue(row.back()));
+    }
+    out.explain = std::move(ex);
+    return out;
+  }
+  auto rows = reader->query(compiled.sql, compiled.params);
+  out.truncated = query::applyRowCap(compiled, rows.rows);
   for (const auto& r : rows.rows) {
     std::vector<Json> row;
     for (std::size_t i = 0; i < r.size() && i < compiled.columns.size(); ++i) row.push_back(cellJson(r[i], compiled.columns[i].type));

@@ -66,6 +66,15 @@ echo "$q" | jq_ 'JSON.stringify([j.columns, j.rows.map(r=>r[0]).sort(), j.trunca
 k query "SELECT ?b WHERE { ?a :name 'dog' . ?a :instance_of+ ?b . }" | jq_ 'j.rows.length' | grep -qx 2 || fail "sparql"
 k query --cap 1 "MATCH (a:concept) RETURN a.name" | jq_ 'j.truncated' | grep -qx true || fail "query truncation"
 expect_fail 2 "expected" k query "MATCH (a RETURN a"
+# aggregates, query text from a file or stdin, --explain (SQL, parameters, plan; no rows)
+k query "MATCH (a:concept)-[:instance_of]->(b) RETURN count(*) AS n" | jq_ 'j.rows[0][0] > 0' | grep -qx true || fail "count"
+echo "MATCH (a:concept) RETURN a.name ORDER BY a.name DESC LIMIT 2" > "$work/q.gql"
+k query -f "$work/q.gql" | jq_ 'j.rows.length' | grep -qx 2 || fail "query -f FILE"
+k query -f - < "$work/q.gql" | jq_ 'j.rows.length' | grep -qx 2 || fail "query -f -"
+ex=$(k query --explain "MATCH (a:concept {name: 'dog'}) RETURN count(*)")
+echo "$ex" | jq_ 'j.explain.sql.startsWith("SELECT") && j.explain.parameters.includes("dog") && j.explain.plan.length > 0 && j.rows.length === 0' | grep -qx true || fail "query --explain: $ex"
+expect_fail 2 "query file" k query -f "$work/missing.gql"
+expect_fail 2 "give the query text" k query
 k neighbors "$dog" | jq_ 'j.neighbors.length' | grep -qx 2 || fail "neighbors"
 k path "$dog" "$animal" | jq_ 'j.nodes.length' | grep -qx 3 || fail "path"
 k list | jq_ 'j.items.length' | grep -qx 3 || fail "list"

@@ -71,6 +71,19 @@ std::string renderValue(const storage::SqlValue& value, query::ValueType type) {
   return text.empty() ? "(empty)" : text;
 }
 
+void appendUtf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
 std::string renderRow(const storage::SqlRow& row, const std::vector<query::OutputColumn>& columns) {
   std::string out;
   for (std::size_t i = 0; i < row.size(); ++i) {

@@ -24,6 +24,10 @@ QueryRun runCompiled(storage::Backend& backend, const query::CompiledQuery& comp
 // shortest round-trip form (2.0 -> 2), JSON re-serialised compactly with sorted keys, fixture
 // ids as @Name.
 std::string renderValue(const storage::SqlValue& value, query::ValueType type);
+// Appends the UTF-8 encoding of code point `cp` (at most U+FFFF: the \uXXXX escapes of the
+// reference engines' text).
+void appendUtf8(std::string& out, unsigned cp);
+
 std::string renderRow(const storage::SqlRow& row, const std::vector<query::OutputColumn>& columns);
 
 }  // namespace khive::testing

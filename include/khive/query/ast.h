@@ -79,8 +79,32 @@ struct WhereClause {
   std::vector<std::vector<Comparison>> anyOf;  // OR over the outer list, AND within
 };
 
+// Aggregates of RETURN (GQL) and SELECT/HAVING (SPARQL). GroupConcat and Sample are SPARQL's.
+enum class AggregateFn { None, Count, Sum, Avg, Min, Max, Collect, GroupConcat, Sample };
+
+// A RETURN item, an ORDER BY key or a HAVING operand: a variable or field, or an aggregate
+// of one (`count(*)` has `star` and no field). `alias` is the output name (`AS n`, SPARQL
+// `(... AS ?n)`); an ORDER BY key whose field is a bare name may refer to an alias.
 struct ReturnItem {
   FieldRef field;
+  AggregateFn aggregate = AggregateFn::None;
+  bool star = false;         // count(*)
+  bool distinctArg = false;  // count(DISTINCT x)
+  std::string separator = " ";  // GROUP_CONCAT's SEPARATOR
+  std::string alias;
+  std::size_t pos = 0;
+};
+
+struct OrderItem {
+  ReturnItem key;
+  bool descending = false;
+};
+
+// SPARQL HAVING: comparisons of aggregates with literals, ANDed.
+struct HavingCondition {
+  ReturnItem item;
+  CompareOp op = CompareOp::Eq;
+  Literal value;
 };
 
 struct Query {
@@ -90,6 +114,11 @@ struct Query {
   std::optional<WhereClause> where;
   std::vector<ReturnItem> returns;
   bool distinct = false;
+  std::vector<OrderItem> orderBy;
+  // SPARQL only: GROUP BY variables (a node or a value variable), and HAVING.
+  std::vector<FieldRef> groupBy;
+  bool explicitGroupBy = false;
+  std::vector<HavingCondition> having;
   std::optional<std::int64_t> skip;
   std::optional<std::int64_t> limit;
 };

@@ -75,10 +75,30 @@ struct BoundEdge {
   int minHops = 1, maxHops = 1;
 };
 
-// RETURN items expanded to columns.
+// RETURN items expanded to columns. An aggregate column aggregates `field` (unused for
+// count(*)); the other columns of an aggregating query are its grouping keys.
 struct BoundColumn {
-  std::string name;  // "a_name", "a_properties_year"
+  std::string name;  // "a_name", "a_properties_year", "count", an alias
   BoundField field;
+  AggregateFn aggregate = AggregateFn::None;
+  bool star = false;         // count(*)
+  bool distinctArg = false;  // count(DISTINCT x)
+  std::string separator;     // GROUP_CONCAT
+  ValueType type = ValueType::Text;  // of the output column
+};
+
+// An ORDER BY key: output column `column`, or (column -1) a field of the pattern.
+struct BoundOrder {
+  int column = -1;
+  BoundField field;
+  bool descending = false;
+};
+
+// A HAVING condition: an aggregate compared with a value.
+struct BoundHaving {
+  BoundColumn item;
+  CompareOp op = CompareOp::Eq;
+  Scalar value;
 };
 
 struct BoundQuery {
@@ -87,6 +107,13 @@ struct BoundQuery {
   std::vector<std::vector<BoundPredicate>> where;  // OR of ANDs; empty: no WHERE
   std::vector<BoundColumn> columns;
   bool distinct = false;  // RETURN DISTINCT, or any variable-length edge
+  // Aggregating: some column is an aggregate (or HAVING is present). The rows aggregated are
+  // the pattern's bindings, distinct over its bound ids when it has a variable-length edge.
+  bool aggregated = false;
+  bool variableLength = false;           // some edge is variable-length
+  std::vector<BoundField> groupExtra;    // SPARQL GROUP BY keys that are not output columns
+  std::vector<BoundHaving> having;
+  std::vector<BoundOrder> orderBy;
   std::optional<std::int64_t> skip;
   std::optional<std::int64_t> limit;
   std::int64_t rowCap = kDefaultRowCap;

@@ -142,6 +142,31 @@ class SqlDialect {
   // --- ordering ---------------------------------------------------------------------------
   // An ORDER BY key with the same order on every engine: code-point order for text, NULLs first.
   virtual std::string orderKey(std::string_view expr, ValueType type) const = 0;
+
+  // The statement that shows the engine's plan of `sql` without running it (EXPLAIN QUERY PLAN /
+  // EXPLAIN), with the same parameters. Default: "EXPLAIN " + sql.
+  virtual std::string explainStatement(std::string_view sql) const;
+
+  // --- ORDER BY and aggregates ------------------------------------------------------------
+  // Text compared by code point (min/max of text, ordering).
+  virtual std::string codePointText(std::string_view expr) const = 0;
+  // An ORDER BY key of the query text, the same on every engine: code-point order for text,
+  // and Cypher's NULL placement (NULLs last ascending, first descending). Default: built on
+  // codePointText with standard NULLS FIRST/LAST.
+  virtual std::string orderKeyDirected(std::string_view expr, ValueType type, bool descending) const;
+  // A real number rounded to `digits` decimal places, as a real.
+  virtual std::string roundReal(std::string_view expr, int digits) const = 0;
+  // A JSON document from JSON text (a returned JSON value), for the JSON accessors above.
+  // Default: the text itself.
+  virtual std::string jsonFromText(std::string_view text) const;
+  // An aggregate collecting the non-NULL values of `value` (of `type`; Json values are JSON
+  // text) into a JSON list, in any order; NULL or a list when no row has a value.
+  virtual std::string collectList(std::string_view value, ValueType type, bool distinct) const = 0;
+  // The collected `list` (a column of collectList) in a fixed order: numbers by value, then
+  // strings by code point, then other JSON by its text. With an empty `separator`, the list as
+  // JSON text ('[]' when NULL); otherwise its items' lexical forms joined by the separator
+  // (a placeholder; '' when NULL).
+  virtual std::string finishList(std::string_view list, std::string_view separator) const = 0;
 };
 
 }  // namespace khive::query

@@ -29,6 +29,11 @@ class PostgresDialect final : public SqlDialect {
   std::string pathAppend(std::string_view path, std::string_view id) const override;
   std::string pathExcludes(std::string_view path, std::string_view id) const override;
   std::string orderKey(std::string_view expr, ValueType type) const override;
+  std::string codePointText(std::string_view expr) const override;
+  std::string roundReal(std::string_view expr, int digits) const override;
+  std::string collectList(std::string_view value, ValueType type, bool distinct) const override;
+  std::string finishList(std::string_view list, std::string_view separator) const override;
+  std::string jsonFromText(std::string_view text) const override;
 };
 
 // A shared instance (dialects are stateless).

@@ -28,6 +28,11 @@ class SqliteDialect final : public SqlDialect {
   std::string pathExcludes(std::string_view path, std::string_view id) const override;
   std::string lookupFilter(std::string_view conditions, std::string_view anchor) const override;
   std::string orderKey(std::string_view expr, ValueType type) const override;
+  std::string codePointText(std::string_view expr) const override;
+  std::string explainStatement(std::string_view sql) const override;
+  std::string roundReal(std::string_view expr, int digits) const override;
+  std::string collectList(std::string_view value, ValueType type, bool distinct) const override;
+  std::string finishList(std::string_view list, std::string_view separator) const override;
 };
 
 // A shared instance (dialects are stateless).

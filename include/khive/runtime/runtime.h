@@ -169,12 +169,21 @@ struct QueryRequest {
   std::optional<std::string> language;  // "gql", "sparql"; nullopt = detected
   std::int64_t rowCap = 500;
   Json parameters = Json::object();
+  bool explain = false;  // compile and plan only: QueryResult::explain, no rows
+};
+// The compiled statement of a query, its bound values and the engine's plan of it (EXPLAIN QUERY
+// PLAN / EXPLAIN, which do not run the statement).
+struct QueryExplain {
+  std::string sql;
+  std::vector<Json> parameters;  // parameters[i] binds placeholder i+1
+  std::vector<std::string> plan;
 };
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<Json>> rows;
   bool truncated = false;
   std::string language;
+  std::optional<QueryExplain> explain;
 };
 
 struct Stats {

@@ -135,6 +135,33 @@ std::string PostgresDialect::orderKey(std::string_view expr, ValueType type) con
   return fmt::format("{}{} NULLS FIRST", expr, text ? " COLLATE \"C\"" : "");
 }
 
+std::string PostgresDialect::codePointText(std::string_view expr) const { return fmt::format("({}) COLLATE \"C\"", expr); }
+
+std::string PostgresDialect::jsonFromText(std::string_view text) const { return fmt::format("({})::jsonb", text); }
+
+std::string PostgresDialect::roundReal(std::string_view expr, int digits) const {
+  return fmt::format("CAST(round(CAST({} AS numeric), {}) AS double precision)", expr, digits);
+}
+
+std::string PostgresDialect::collectList(std::string_view value, ValueType type, bool distinct) const {
+  return fmt::format("jsonb_agg({}{}) FILTER (WHERE {} IS NOT NULL)", distinct ? "DISTINCT " : "",
+                     type == ValueType::Json ? fmt::format("({})::jsonb", value) : fmt::format("to_jsonb({})", value),
+                     value);
+}
+
+// The same order as SQLite's: numbers by value, strings by code point, the rest by JSON text.
+std::string PostgresDialect::finishList(std::string_view list, std::string_view separator) const {
+  constexpr std::string_view kOrder =
+      "CASE jsonb_typeof(t.v) WHEN 'number' THEN 0 WHEN 'string' THEN 1 ELSE 2 END, CASE WHEN jsonb_typeof(t.v) = "
+      "'number' THEN (t.v)::numeric END, CASE WHEN jsonb_typeof(t.v) = 'string' THEN t.v #>> '{}' END COLLATE \"C\", "
+      "(t.v)::text COLLATE \"C\"";
+  std::string from = fmt::format("FROM jsonb_array_elements(COALESCE({}, '[]'::jsonb)) AS t(v)", list);
+  if (separator.empty()) {
+    return fmt::format("(SELECT COALESCE(jsonb_agg(t.v ORDER BY {}), '[]'::jsonb)::text {})", kOrder, from);
+  }
+  return fmt::format("(SELECT COALESCE(string_agg(t.v #>> '{{}}', {} ORDER BY {}), '') {})", separator, kOrder, from);
+}
+
 const SqlDialect& postgresDialect() noexcept {
   static const PostgresDialect d;
   return d;

@@ -46,6 +46,16 @@ std::string SqlDialect::nameEqualsCi(std::string_view alias, std::string_view rh
   return textEqualsCi(fmt::format("{}.name", alias), rhs);
 }
 
+std::string SqlDialect::orderKeyDirected(std::string_view expr, ValueType type, bool descending) const {
+  bool text = type == ValueType::Text || type == ValueType::Id || type == ValueType::Json;
+  return fmt::format("{} {}", text ? codePointText(expr) : std::string(expr),
+                     descending ? "DESC NULLS FIRST" : "ASC NULLS LAST");
+}
+
+std::string SqlDialect::explainStatement(std::string_view sql) const { return fmt::format("EXPLAIN {}", sql); }
+
+std::string SqlDialect::jsonFromText(std::string_view text) const { return std::string(text); }
+
 std::string SqlDialect::lookupFilter(std::string_view conditions, std::string_view) const {
   return std::string(conditions);
 }
@@ -164,6 +174,41 @@ std::string SqliteDialect::pathExcludes(std::string_view path, std::string_view 
 std::string SqliteDialect::orderKey(std::string_view expr, ValueType type) const {
   bool text = type == ValueType::Text || type == ValueType::Id || type == ValueType::Json;
   return fmt::format("{}{} NULLS FIRST", expr, text ? " COLLATE BINARY" : "");
+}
+
+std::string SqliteDialect::codePointText(std::string_view expr) const { return fmt::format("{} COLLATE BINARY", expr); }
+
+std::string SqliteDialect::explainStatement(std::string_view sql) const {
+  return fmt::format("EXPLAIN QUERY PLAN {}", sql);
+}
+
+std::string SqliteDialect::roundReal(std::string_view expr, int digits) const {
+  return fmt::format("round({}, {})", expr, digits);
+}
+
+std::string SqliteDialect::collectList(std::string_view value, ValueType type, bool distinct) const {
+  return fmt::format("json_group_array({}{}) FILTER (WHERE {} IS NOT NULL)", distinct ? "DISTINCT " : "",
+                     type == ValueType::Json ? fmt::format("json({})", value) : std::string(value), value);
+}
+
+// json_each yields a JSON string as text, a number as a number, true/false as 1/0; the items are
+// put back into JSON (or lexical forms) in the order of the keys.
+std::string SqliteDialect::finishList(std::string_view list, std::string_view separator) const {
+  constexpr std::string_view kItems =
+      "FROM (SELECT value, type FROM json_each(COALESCE({}, '[]')) ORDER BY CASE WHEN type IN ('integer', 'real') "
+      "THEN 0 WHEN type = 'text' THEN 1 ELSE 2 END, CASE WHEN type IN ('integer', 'real') THEN value END, CASE WHEN "
+      "type = 'text' THEN value END COLLATE BINARY, CAST(value AS TEXT) COLLATE BINARY)";
+  std::string items = fmt::format(fmt::runtime(kItems), list);
+  if (separator.empty()) {
+    return fmt::format(
+        "(SELECT json_group_array(CASE type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') WHEN 'null' "
+        "THEN json('null') WHEN 'object' THEN json(value) WHEN 'array' THEN json(value) ELSE value END) {})",
+        items);
+  }
+  return fmt::format(
+      "(SELECT COALESCE(group_concat(CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE value END, {}), "
+      "'') {})",
+      separator, items);
 }
 
 const SqlDialect& sqliteDialect() noexcept {

@@ -354,17 +354,7 @@ std::string decodeUnicodeEscapes(const std::string& t) {
     char c = t[i];
     if (quote) {
       if (c == '\\' && i + 5 < t.size() + 0 && t[i + 1] == 'u') {
-        unsigned cp = std::stoul(t.substr(i + 2, 4), nullptr, 16);
-        if (cp < 0x80) {
-          out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          out += static_cast<char>(0xC0 | (cp >> 6));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-          out += static_cast<char>(0xE0 | (cp >> 12));
-          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-          out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        testing::appendUtf8(out, static_cast<unsigned>(std::stoul(t.substr(i + 2, 4), nullptr, 16)));
         i += 5;
         continue;
       }
@@ -441,14 +431,13 @@ struct EdgeInfo {
   bool undirected = false;
 };
 
-KuzuQuery toKuzu(const testing::ParityCase& c, const CompiledQuery& compiled, const Dataset& d) {
+KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQuery& compiled, const Dataset& d) {
   std::string t = decodeUnicodeEscapes(c.text);
   for (char& ch : t) ch = ch == '\n' ? ' ' : ch;
   std::size_t m = findKeyword(t, "MATCH"), w = findKeyword(t, "WHERE"), r = findKeyword(t, "RETURN");
   if (m == std::string::npos || r == std::string::npos) throw std::runtime_error("no MATCH ... RETURN");
   std::string pattern = t.substr(m + 5, (w == std::string::npos ? r : w) - m - 5);
   std::string where = w == std::string::npos ? "" : trim(t.substr(w + 5, r - w - 5));
-  std::string ret = trim(t.substr(r + 6));
 
   // The chain: node (connector node)*, scanned by hand.
   std::vector<std::string> nodeVars;
@@ -561,24 +550,14 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const CompiledQuery& compiled, co
   if (!where.empty()) conds.push_back("(" + where + ")");
   conds.insert(conds.end(), extra.begin(), extra.end());
 
-  // RETURN: items, DISTINCT, SKIP / LIMIT.
+  // RETURN: items (fields, aggregates, aliases), DISTINCT, ORDER BY, SKIP / LIMIT, from the
+  // parsed query.
   KuzuQuery kq;
-  bool distinct = false;
-  if (findKeyword(ret, "DISTINCT") == 0) {
-    distinct = true;
-    ret = trim(ret.substr(8));
-  }
-  std::string paging;
-  std::size_t sk = findKeyword(ret, "SKIP"), li = findKeyword(ret, "LIMIT");
-  std::size_t pagingAt = std::min(sk, li);
-  if (pagingAt != std::string::npos) {
-    paging = " " + trim(ret.substr(pagingAt));
-    ret = trim(ret.substr(0, pagingAt));
-  }
   std::vector<std::string> exprs;
-  auto field = [&](const std::string& v, std::vector<std::string> path) {
+  std::vector<bool> isAggregate;
+  auto fieldExpr = [&](const std::string& v, std::vector<std::string> path, bool& raw) {
     const EdgeInfo* e = edgeVar(v);
-    bool raw = false;
+    raw = false;
     if (!path.empty() && (path[0] == "properties" || path[0] == "metadata")) {
       path.erase(path.begin());
       if (path.empty()) path = {"props_json"}, raw = true;
@@ -594,36 +573,88 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const CompiledQuery& compiled, co
       expr = v;
       for (auto& p : path) expr += "." + p;
     }
-    if (std::find(exprs.begin(), exprs.end(), expr) == exprs.end()) {
-      exprs.push_back(expr);
-      kq.rawJson.push_back(raw);
-    }
+    return expr;
   };
-  std::stringstream items(ret);
-  for (std::string item; std::getline(items, item, ',');) {
-    item = trim(item);
-    std::vector<std::string> parts;
-    std::stringstream ps(item);
-    for (std::string p; std::getline(ps, p, '.');) parts.push_back(trim(p));
-    std::string v = parts[0];
-    parts.erase(parts.begin());
-    if (!parts.empty()) {
-      field(v, parts);
+  auto push = [&](const std::string& expr, bool raw, bool aggregate) {
+    auto it = std::find(exprs.begin(), exprs.end(), expr);
+    if (it != exprs.end()) return static_cast<std::size_t>(it - exprs.begin());
+    exprs.push_back(expr);
+    kq.rawJson.push_back(raw);
+    isAggregate.push_back(aggregate);
+    return exprs.size() - 1;
+  };
+  std::map<std::string, std::size_t> byName;  // alias or aggregate text -> column
+  auto aggregateText = [&](const ReturnItem& item) {
+    static const char* kFns[] = {"", "count", "sum", "avg", "min", "max", "collect", "", ""};
+    bool raw = false;
+    std::string arg = item.star ? "*" : item.field.path.empty() ? item.field.var : fieldExpr(item.field.var, item.field.path, raw);
+    std::string inner = fmt::format("{}({}{})", kFns[static_cast<int>(item.aggregate)], item.distinctArg ? "DISTINCT " : "", arg);
+    // docs/query.md: sum of no values is 0, collect of none is [] (openCypher); lists in order.
+    // Real sums and averages are rounded to 12 decimal places.
+    if (item.aggregate == AggregateFn::Avg) return fmt::format("round({}, 12)", inner);
+    if (item.aggregate == AggregateFn::Sum) return fmt::format("round(coalesce({}, 0), 12)", inner);
+    if (item.aggregate == AggregateFn::Collect) return fmt::format("coalesce(list_sort({}), [])", inner);
+    return inner;
+  };
+  bool aggregated = false;
+  for (auto& item : ast.returns) {
+    if (item.aggregate != AggregateFn::None) {
+      aggregated = true;
+      std::string text = aggregateText(item);
+      std::size_t k = push(text, false, true);
+      byName[text] = k;
+      if (!item.alias.empty()) byName[item.alias] = k;
+      continue;
+    }
+    const std::string& v = item.field.var;
+    if (!item.field.path.empty()) {
+      bool raw = false;
+      std::string expr = fieldExpr(v, item.field.path, raw);
+      std::size_t k = push(expr, raw, false);
+      if (!item.alias.empty()) byName[item.alias] = k;
     } else if (edgeVar(v)) {
-      for (auto f : {"id", "relation", "source_id", "target_id", "weight"}) field(v, {f});
+      for (auto f : {"id", "relation", "source_id", "target_id", "weight"}) {
+        bool raw = false;
+        std::string expr = fieldExpr(v, {f}, raw);
+        push(expr, raw, false);
+      }
     } else {
-      for (auto f : {"id", "substrate", "kind", "name"}) field(v, {f});
+      for (auto f : {"id", "substrate", "kind", "name"}) {
+        bool raw = false;
+        std::string expr = fieldExpr(v, {f}, raw);
+        push(expr, raw, false);
+      }
     }
   }
-  kq.distinctRows = distinct || std::any_of(edges.begin(), edges.end(), [](const EdgeInfo& e) { return e.variable; });
+  bool variableLength = std::any_of(edges.begin(), edges.end(), [](const EdgeInfo& e) { return e.variable; });
+  kq.distinctRows = !aggregated && (ast.distinct || variableLength);
   std::vector<std::string> proj;
   for (std::size_t k = 0; k < exprs.size(); ++k) proj.push_back(fmt::format("{} AS c{}", exprs[k], k));
   std::string order;
-  if (!paging.empty()) {
-    // docs/query.md: SKIP/LIMIT page over a stable order; DISTINCT results by the returned columns,
-    // others by the bound ids (nodes in pattern order, then edges).
+  if (!ast.orderBy.empty() || ast.skip || ast.limit) {
+    // docs/query.md: the ORDER BY keys, then a stable order: the bound ids, the columns of a
+    // DISTINCT result, or the grouping columns then the aggregates.
     std::vector<std::string> keys;
-    if (kq.distinctRows) {
+    for (auto& o : ast.orderBy) {
+      std::string key;
+      if (o.key.aggregate != AggregateFn::None) {
+        key = fmt::format("c{}", byName.at(aggregateText(o.key)));
+      } else if (o.key.field.path.empty() && byName.count(o.key.field.var)) {
+        key = fmt::format("c{}", byName.at(o.key.field.var));
+      } else {
+        bool raw = false;
+        key = fieldExpr(o.key.field.var, o.key.field.path, raw);
+        auto it = std::find(exprs.begin(), exprs.end(), key);
+        if (it != exprs.end()) key = fmt::format("c{}", it - exprs.begin());
+      }
+      keys.push_back(key + (o.descending ? " DESC" : ""));
+    }
+    if (aggregated) {
+      for (std::size_t k = 0; k < exprs.size(); ++k) {
+        if (!isAggregate[k]) keys.push_back(fmt::format("c{}", k));
+      }
+      // (The grouping columns already order the groups totally; Kùzu cannot order by a list.)
+    } else if (kq.distinctRows) {
       for (std::size_t k = 0; k < exprs.size(); ++k) keys.push_back(fmt::format("c{}", k));
     } else {
       for (auto& v : nodeVars) keys.push_back(v + ".id");
@@ -631,8 +662,20 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const CompiledQuery& compiled, co
     }
     order = fmt::format(" ORDER BY {}", fmt::join(keys, ", "));
   }
-  kq.text = fmt::format("MATCH {}{} RETURN {}{}{}{}", out, conds.empty() ? "" : " WHERE " + fmt::format("{}", fmt::join(conds, " AND ")),
-                        kq.distinctRows ? "DISTINCT " : "", fmt::join(proj, ", "), order, paging);
+  std::string paging;
+  if (ast.skip) paging += fmt::format(" SKIP {}", *ast.skip);
+  if (ast.limit) paging += fmt::format(" LIMIT {}", *ast.limit);
+  // Aggregates over a variable-length pattern read its distinct bindings (docs/query.md).
+  std::string with;
+  if (aggregated && variableLength) {
+    std::vector<std::string> vars = nodeVars;
+    for (auto& e : edges) {
+      if (!e.variable) vars.push_back(e.var);
+    }
+    with = fmt::format(" WITH DISTINCT {}", fmt::join(vars, ", "));
+  }
+  kq.text = fmt::format("MATCH {}{}{} RETURN {}{}{}{}", out, conds.empty() ? "" : " WHERE " + fmt::format("{}", fmt::join(conds, " AND ")),
+                        with, kq.distinctRows ? "DISTINCT " : "", fmt::join(proj, ", "), order, paging);
   if (kq.rawJson.size() != compiled.columns.size()) {
     throw std::runtime_error(fmt::format("{} Kùzu columns for {} khive columns", kq.rawJson.size(), compiled.columns.size()));
   }
@@ -735,6 +778,16 @@ std::string exclusionReason(const testing::ParityCase& c, const Query& ast, cons
   for (auto& item : ast.returns) {
     if (mixedKey(item.field.path)) return "mixed-type JSON property";
   }
+  for (auto& o : ast.orderBy) {
+    if (mixedKey(o.key.field.path)) return "mixed-type JSON property";
+  }
+  // An aggregate over a variable-length pattern with an edge variable reads distinct bindings
+  // that include the last hop; Kùzu's path variable has no such binding.
+  bool aggregated = std::any_of(ast.returns.begin(), ast.returns.end(),
+                                [](const ReturnItem& r) { return r.aggregate != AggregateFn::None; });
+  for (auto& e : ast.edges) {
+    if (aggregated && e.variableLength && !e.var.empty()) return "aggregate over a variable-length edge variable";
+  }
   return "";
 }
 
@@ -776,6 +829,7 @@ TEST(ReferenceEngines, GqlAgreesWithKuzu) {
         if (path.size() >= 2 && (path[0] == "properties" || path[0] == "metadata")) mentioned.insert(path[1]);
       };
       for (auto& item : ast.returns) note(item.field.path);
+      for (auto& o : ast.orderBy) note(o.key.field.path);
       if (ast.where) {
         for (auto& conj : ast.where->anyOf) {
           for (auto& cmp : conj) note(cmp.field.path);
@@ -807,7 +861,7 @@ TEST(ReferenceEngines, GqlAgreesWithKuzu) {
       opts.parameters = c.params;
       Pending p{&c, compiler.compile(ast, opts), {}, scope};
       try {
-        p.kq = toKuzu(c, p.compiled, datasets[scope]);
+        p.kq = toKuzu(c, ast, p.compiled, datasets[scope]);
       } catch (const std::exception& e) {
         ADD_FAILURE() << c.path << ":" << c.line << ": cannot rewrite for Kùzu: " << e.what() << "\n" << c.text;
         continue;

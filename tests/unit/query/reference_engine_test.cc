@@ -107,9 +107,40 @@ std::string exportNTriples(storage::Backend& b) {
   return out;
 }
 
+// Cases of sparql_aggregates.test compare every value (aggregates, value variables) and, when
+// ordered, the order; the others compare the ids of the selected nodes as a multiset.
+bool valueCase(const testing::ParityCase& c) { return c.path.find("sparql_aggregates") != std::string::npos; }
+
+// roqet writes non-ASCII characters of literals as \uXXXX.
+std::string decodeEscapes(const std::string& t) {
+  std::string out;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '\\' && i + 5 < t.size() + 0 && t[i + 1] == 'u') {
+      testing::appendUtf8(out, static_cast<unsigned>(std::stoul(t.substr(i + 2, 4), nullptr, 16)));
+      i += 5;
+      continue;
+    }
+    out += t[i];
+  }
+  return out;
+}
+
+// A number in one form (2021.0 and 2021 alike, 12 significant digits); other text unchanged.
+std::string canonicalNumber(const std::string& text) {
+  char* end = nullptr;
+  double d = std::strtod(text.c_str(), &end);
+  if (text.empty() || !end || *end != '\0') return text;
+  return fmt::format("{:.12g}", d);
+}
+
 bool comparable(const testing::ParityCase& c) {
   if (c.isError || c.language != Language::Sparql || c.namespaces != std::vector<std::string>{"main"}) return false;
-  if (c.cap != kDefaultRowCap || c.ordered || c.countOnly) return false;
+  if (c.cap != kDefaultRowCap || (c.ordered && !valueCase(c)) || c.countOnly) return false;
+  // rasqal ignores GROUP_CONCAT's SEPARATOR and its item order is unspecified, as is SAMPLE's choice.
+  if (c.text.find("GROUP_CONCAT") != std::string::npos || c.text.find("SAMPLE") != std::string::npos) return false;
+  // rasqal 0.9.33 returns no row for an aggregate over no solutions (SPARQL 1.1: one group, COUNT
+  // 0), and counts COUNT(DISTINCT ?b) as COUNT(?b) beside another aggregate.
+  if (c.text.find("'Nothing'") != std::string::npos || c.text.find("COUNT(DISTINCT ?b)") != std::string::npos) return false;
   const std::string& t = c.text;
   if (t.find('+') != std::string::npos || t.find("{1") != std::string::npos || t.find("{2") != std::string::npos) return false;
   // Documented khive choices (case folding, numeric value equality): see the file comment.
@@ -135,17 +166,39 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
     for (auto& c : file.cases) {
       if (!comparable(c)) continue;
       SCOPED_TRACE(fmt::format("{}:{}\n{}", c.path, c.line, c.text));
-      // khive: the id column of every selected variable.
+      // khive: the id column of every selected variable (and, for value cases, every value).
       Query ast = parseSparql(c.text);
       CompiledQuery q = compiler.compile(ast, CompileOptions{{"main"}});
       auto result = testing::runCompiled(*backend, q);
       std::multiset<std::string> ours;
+      std::vector<std::string> oursInOrder;
+      bool values = valueCase(c);
+      auto hasId = [&](const std::string& prefix) {
+        return std::any_of(q.columns.begin(), q.columns.end(), [&](const OutputColumn& col) { return col.name == prefix + "_id"; });
+      };
       for (auto& row : result.rows) {
         std::string line;
         for (std::size_t i = 0; i < q.columns.size(); ++i) {
-          if (q.columns[i].name.size() > 3 && q.columns[i].name.ends_with("_id")) line += storage::asText(row[i]) + " ";
+          const std::string& name = q.columns[i].name;
+          if (name.size() > 3 && name.ends_with("_id")) {
+            line += storage::asText(row[i]) + " ";
+            continue;
+          }
+          if (!values) continue;
+          bool nodeColumn = false;
+          for (auto suffix : {"_substrate", "_kind", "_name"}) {
+            if (name.ends_with(suffix) && hasId(name.substr(0, name.size() - std::string(suffix).size()))) nodeColumn = true;
+          }
+          if (nodeColumn) continue;
+          std::string cell = storage::isNull(row[i]) ? "" : storage::displayValue(row[i]);
+          if (q.columns[i].type == ValueType::Json && !cell.empty()) {
+            Json j = Json::parse(cell);
+            cell = j.is_string() ? j.get<std::string>() : j.dump();
+          }
+          line += canonicalNumber(cell) + " ";
         }
         ours.insert(line);
+        oursInOrder.push_back(line);
       }
       // roqet, with the default prefix declared.
       std::string text = c.text.find("PREFIX") == std::string::npos ? fmt::format("PREFIX : <{}> ", kKg) + c.text : c.text;
@@ -153,6 +206,7 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
       for (char ch : text) escaped += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
       std::string out = run(fmt::format("roqet -q -i sparql -D {} -r tsv -e '{}' 2>&1", nt, escaped));
       std::multiset<std::string> theirs;
+      std::vector<std::string> theirsInOrder;
       std::size_t line = 0, start = 0;
       while (start < out.size()) {
         std::size_t end = out.find('\n', start);
@@ -161,12 +215,34 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
         start = end + 1;
         if (line++ == 0 || l.empty()) continue;  // header
         std::string ids;
+        if (values) {
+          // Each cell: an IRI (its id), a literal (its lexical form) or a bare number.
+          std::size_t from = 0;
+          while (from <= l.size()) {
+            std::size_t tab = l.find('\t', from);
+            if (tab == std::string::npos) tab = l.size();
+            std::string cell = l.substr(from, tab - from);
+            from = tab + 1;
+            if (auto at = cell.find(kId); at != std::string::npos) {
+              ids += cell.substr(at + std::string(kId).size(), 36) + " ";
+              continue;
+            }
+            if (!cell.empty() && cell[0] == '"') cell = decodeEscapes(cell.substr(1, cell.rfind('"') - 1));
+            ids += canonicalNumber(cell) + " ";
+          }
+          theirsInOrder.push_back(ids);
+          theirs.insert(ids);
+          continue;
+        }
         std::size_t p = 0;
         while ((p = l.find(kId, p)) != std::string::npos) {
           p += std::string(kId).size();
           ids += l.substr(p, 36) + " ";
         }
         theirs.insert(ids);
+      }
+      if (values && c.ordered) {
+        EXPECT_EQ(oursInOrder, theirsInOrder) << "roqet said:\n" << out;
       }
       EXPECT_EQ(ours, theirs) << "roqet said:\n" << out;
       ++compared;
