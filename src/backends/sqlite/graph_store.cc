@@ -54,8 +54,13 @@ void appendHopConditions(std::string& sql, storage::SqlParams& params, const sto
   };
   sql += "e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ";
   inList(plan.namespaces);
+  // An edge entered from its target is found through edges_in (target_id, namespace,
+  // relation, ...). A node's in-edges of a namespace are adjacent there, so one seek on
+  // (target_id, namespace) and a short scan reads them; the unary '+' keeps SQLite from
+  // seeking once per relation instead, each seek a descent through pages a large graph
+  // rarely has cached.
   if (!part.relations.empty()) {
-    sql += " AND e.relation IN ";
+    sql += part.forward ? " AND e.relation IN " : " AND +e.relation IN ";
     inList(part.relations);
   }
   if (plan.minWeight) {
@@ -400,23 +405,47 @@ std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {
   return readCount(db_, kCap, "count_edges", b);
 }
 
-std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
-  storage::checkNeighborQuery(q);
+std::shared_ptr<const SqliteGraphStore::NeighborShape> SqliteGraphStore::neighborShape(
+    const storage::NeighborQuery& q) {
+  {
+    std::lock_guard lock(shapesMu_);
+    for (const auto& s : shapes_) {
+      if (s->direction == q.direction && s->minWeight == q.minWeight && s->relations == q.relations &&
+          s->namespaces == q.namespaces)
+        return s;
+    }
+  }
+  auto shape = std::make_shared<NeighborShape>();
+  shape->direction = q.direction;
+  shape->relations = q.relations;
+  shape->namespaces = q.namespaces;
+  shape->minWeight = q.minWeight;
   const auto plan = storage::planHops(q.direction, q.relations, db_.symmetricRelations(), q.namespaces, q.minWeight);
-  // ?1 is the node, ?2 the limit; the hop conditions follow.
-  std::string sql;
-  storage::SqlParams params{node.str(), q.limit};
+  shape->params = {std::string(), std::int64_t{0}};  // ?1 and ?2, bound per call
   for (std::size_t i = 0; i < plan.parts.size(); ++i) {
     const auto& p = plan.parts[i];
-    if (i) sql += " UNION ALL ";
-    sql += fmt::format("SELECT {} AS node, e.id, e.relation, e.weight, {} FROM edges AS e WHERE {} = ?1 AND ", toCol(p),
-                       p.reported == Direction::Out ? 0 : 1, fromCol(p));
-    appendHopConditions(sql, params, p, plan);
+    if (i) shape->sql += " UNION ALL ";
+    shape->sql += fmt::format("SELECT {} AS node, e.id, e.relation, e.weight, {} FROM edges AS e WHERE {} = ?1 AND ",
+                              toCol(p), p.reported == Direction::Out ? 0 : 1, fromCol(p));
+    appendHopConditions(shape->sql, shape->params, p, plan);
   }
-  sql += " ORDER BY 4 DESC, 1, 3, 2 LIMIT ?2";
+  shape->sql += " ORDER BY 4 DESC, 1, 3, 2 LIMIT ?2";
+  shape->params.erase(shape->params.begin(), shape->params.begin() + 2);
+  std::lock_guard lock(shapesMu_);
+  if (shapes_.size() >= 32) shapes_.clear();
+  shapes_.push_back(shape);
+  return shape;
+}
+
+std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
+  storage::checkNeighborQuery(q);
+  const auto shape = neighborShape(q);
+  char id[36];
+  node.format(id);
   auto lease = db_.acquireReader(kCap, "neighbors");
-  auto stmt = lease.conn().prepare(sql, kCap, "neighbors");
-  stmt.bindAll(params);
+  auto stmt = lease.conn().prepare(shape->sql, kCap, "neighbors");
+  stmt.bindText(1, std::string_view(id, sizeof id)).bindInt(2, q.limit);
+  for (std::size_t i = 0; i < shape->params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape->params[i]);
   std::vector<storage::Neighbor> out;
   while (stmt.step()) {
     out.push_back({Uuid::parse(stmt.getTextView(0)), Uuid::parse(stmt.getTextView(1)), stmt.getText(2),
