@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 #include <unordered_map>
@@ -54,13 +55,8 @@ void appendHopConditions(std::string& sql, storage::SqlParams& params, const sto
   };
   sql += "e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ";
   inList(plan.namespaces);
-  // An edge entered from its target is found through edges_in (target_id, namespace,
-  // relation, ...). A node's in-edges of a namespace are adjacent there, so one seek on
-  // (target_id, namespace) and a short scan reads them; the unary '+' keeps SQLite from
-  // seeking once per relation instead, each seek a descent through pages a large graph
-  // rarely has cached.
   if (!part.relations.empty()) {
-    sql += part.forward ? " AND e.relation IN " : " AND +e.relation IN ";
+    sql += " AND e.relation IN ";
     inList(part.relations);
   }
   if (plan.minWeight) {
@@ -78,6 +74,33 @@ std::string_view toCol(const storage::HopPart& p) {
   return p.forward ? "e.target_id" : "e.source_id";
 }
 
+// A stored id: canonical 36-character lowercase UUID text, as khive writes it (anything else
+// goes through Uuid::parse, which reports it).
+Uuid storedId(std::string_view text) {
+  static constexpr auto kHex = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+    return t;
+  }();
+  if (text.size() != 36) return Uuid::parse(text);
+  Uuid::Bytes b{};
+  std::size_t at = 0;
+  int bad = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) {
+      bad |= text[at] != '-';
+      ++at;
+    }
+    const int hi = kHex[static_cast<unsigned char>(text[at])], lo = kHex[static_cast<unsigned char>(text[at + 1])];
+    bad |= (hi | lo) < 0;
+    b[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0F));
+    at += 2;
+  }
+  return bad ? Uuid::parse(text) : Uuid(b);
+}
+
 std::string jsonArray(const std::vector<std::string>& ids) {
   return Json(ids).dump();
 }
@@ -90,10 +113,10 @@ std::string jsonArray(const std::vector<std::string>& ids) {
 // join of json_each with edges gets a Bloom filter over the whole edge table once ANALYZE
 // statistics exist (a 3-hop walk then reads every edge); neither CROSS JOIN, a unary '+' nor
 // INDEXED BY prevents it. Ids are canonical 36-character UUID text, so each array element is
-// the other node's id followed by the edge's id, split with substr (cheaper than a JSON pair
-// parsed twice):
+// the other node's id followed by the edge's id, split in two (cheaper than a JSON pair parsed
+// twice); the frontier node comes back as its index in the frontier (json_each's key):
 //
-//   SELECT a.value, j.value FROM json_each(?1) AS a,
+//   SELECT a.key, j.value FROM json_each(?1) AS a,
 //     json_each((SELECT json_group_array(e.target_id || e.id) FROM edges AS e
 //                WHERE e.source_id = a.value AND <live, namespace, relation, weight>)) AS j
 //   UNION ALL <the same for the next hop part>
@@ -135,8 +158,12 @@ class SqliteFrontier final : public storage::FrontierSource {
     for (std::size_t i = 0; i < shape.params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape.params[i]);
     std::vector<storage::Hop> rows;
     while (stmt.step()) {
+      const auto from = static_cast<std::size_t>(stmt.getInt(0));
       const std::string_view pair = stmt.getTextView(1);
-      rows.push_back({Uuid::parse(stmt.getTextView(0)), Uuid::parse(pair.substr(0, 36)), Uuid::parse(pair.substr(36))});
+      if (from >= frontier.size() || pair.size() != 72) {
+        throw Error(ErrorCode::Driver, std::string(kCap), std::string(op_), "a hop row is not (frontier index, ids)");
+      }
+      rows.push_back({frontier[from], storedId(pair.substr(0, 36)), storedId(pair.substr(36))});
     }
     return rows;
   }
@@ -157,7 +184,7 @@ class SqliteFrontier final : public storage::FrontierSource {
     for (std::size_t i = 0; i < plan.parts.size(); ++i) {
       const auto& p = plan.parts[i];
       if (i) s.sql += " UNION ALL ";
-      s.sql += fmt::format("SELECT a.value, j.value FROM json_each(?1) AS a, json_each((SELECT json_group_array({} || e.id) FROM edges AS e WHERE {} = a.value AND ",
+      s.sql += fmt::format("SELECT a.key, j.value FROM json_each(?1) AS a, json_each((SELECT json_group_array({} || e.id) FROM edges AS e WHERE {} = a.value AND ",
                            toCol(p), fromCol(p));
       appendHopConditions(s.sql, s.params, p, plan);
       s.sql += ")) AS j";
@@ -448,7 +475,7 @@ std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, con
   for (std::size_t i = 0; i < shape->params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape->params[i]);
   std::vector<storage::Neighbor> out;
   while (stmt.step()) {
-    out.push_back({Uuid::parse(stmt.getTextView(0)), Uuid::parse(stmt.getTextView(1)), stmt.getText(2),
+    out.push_back({storedId(stmt.getTextView(0)), storedId(stmt.getTextView(1)), stmt.getText(2),
                    stmt.getDouble(3), stmt.getInt(4) == 0 ? Direction::Out : Direction::In});
   }
   return out;
