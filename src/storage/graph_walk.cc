@@ -132,6 +132,7 @@ std::vector<TraversalTree> walkTrees(FrontierSource& source, const TraverseReque
   std::vector<TraversalTree> trees;
   trees.reserve(r.roots.size());
   for (const auto& root : r.roots) {
+    if (std::chrono::steady_clock::now() > deadline) throwTimeBudgetExceeded(r.timeBudget, kCap, "traverse");
     source.boundUntil(deadline);
     TraversalTree& tree = trees.emplace_back();
     tree.rootId = root;
