@@ -1,8 +1,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <unordered_map>
 
 #include "khive/storage/graph_walk.h"
 #include "backends/postgres/sql_build.h"

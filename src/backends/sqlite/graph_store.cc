@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <tuple>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "khive/storage/graph_walk.h"
 #include "backends/sqlite/sql_build.h"
