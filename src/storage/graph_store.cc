@@ -33,4 +33,13 @@ std::unique_ptr<EdgeLoad> GraphStore::beginLoad() {
   return std::make_unique<BatchedEdgeLoad>(*this);
 }
 
+std::map<Uuid, std::vector<Neighbor>> GraphStore::neighborsBatch(std::span<const Uuid> nodes,
+                                                                 const NeighborQuery& query) {
+  std::map<Uuid, std::vector<Neighbor>> out;
+  for (const auto& n : nodes) {
+    if (!out.contains(n)) out.emplace(n, neighbors(n, query));
+  }
+  return out;
+}
+
 }  // namespace khive::storage

@@ -526,6 +526,81 @@ TEST_P(GraphContract, TraverseRefusesBadDepthAndTripsBudgets) {
   EXPECT_EQ(codeOf([&] { g.traverse(slow); }), ErrorCode::Timeout) << "time budget";
 }
 
+// The work budget has one definition on every engine: the root counts one and every edge the
+// walk follows counts one, including edges into a node already reached. A diamond
+// r -> a, r -> b, a -> c, b -> c walked 2 deep costs 1 + 2 + 2 = 5: a budget of 5 passes and
+// 4 fails on every backend (an engine counting distinct (node, depth) rows would count 4).
+TEST_P(GraphContract, TraversalWorkBudgetCountsEdgesFollowedOnEveryEngine) {
+  auto r = entity("r");
+  auto a = entity("a");
+  auto b = entity("b");
+  auto c = entity("c");
+  link(r.id, "enables", a.id);
+  link(r.id, "enables", b.id);
+  link(a.id, "enables", c.id);
+  link(b.id, "enables", c.id);
+  auto& g = db->graph();
+  TraverseRequest req{.roots = {r.id}, .namespaces = {"ns1"}, .maxDepth = 2, .maxWork = 5};
+  auto trees = g.traverse(req);
+  ASSERT_EQ(trees.size(), 1u);
+  EXPECT_EQ(trees[0].nodes.size(), 4u);
+  req.maxWork = 4;
+  EXPECT_EQ(codeOf([&] { g.traverse(req); }), ErrorCode::InvalidInput) << "5 edge rows exceed a budget of 4";
+
+  // Two relations between the same pair are two edges followed; a symmetric edge walked Out
+  // from either end is one.
+  auto x = entity("x");
+  auto y = entity("y");
+  link(x.id, "enables", y.id);
+  link(x.id, "depends_on", y.id);
+  link(y.id, "competes_with", x.id);
+  TraverseRequest two{.roots = {x.id}, .namespaces = {"ns1"}, .maxDepth = 1, .maxWork = 4};
+  EXPECT_EQ(g.traverse(two)[0].nodes.size(), 2u) << "x and y, through 1 + 3 edge rows";
+  two.maxWork = 3;
+  EXPECT_EQ(codeOf([&] { g.traverse(two); }), ErrorCode::InvalidInput);
+  TraverseRequest back{.roots = {y.id}, .namespaces = {"ns1"}, .maxDepth = 1, .maxWork = 2};
+  EXPECT_EQ(g.traverse(back)[0].nodes.size(), 2u) << "y reaches x through the symmetric edge alone";
+  back.maxWork = 1;
+  EXPECT_EQ(codeOf([&] { g.traverse(back); }), ErrorCode::InvalidInput);
+  back.direction = Direction::Both;
+  back.maxWork = 4;
+  EXPECT_EQ(g.traverse(back)[0].nodes.size(), 2u) << "both ways: the root and three edges";
+  back.maxWork = 3;
+  EXPECT_EQ(codeOf([&] { g.traverse(back); }), ErrorCode::InvalidInput);
+}
+
+// Within a level every node is reached through its smallest parent, then smallest edge, and
+// the nodes of a level are listed in id order, on every engine.
+TEST_P(GraphContract, TraversalTieBreaksAreTheSameOnEveryEngine) {
+  auto r = entity("r");
+  std::vector<Entity> mid;
+  for (int i = 0; i < 4; ++i) mid.push_back(entity("m" + std::to_string(i)));
+  std::vector<Entity> leaves;
+  for (int i = 0; i < 4; ++i) leaves.push_back(entity("l" + std::to_string(i)));
+  for (const auto& m : mid) {
+    link(r.id, "enables", m.id);
+    for (const auto& l : leaves) link(m.id, "enables", l.id);
+  }
+  auto tree = db->graph().traverse({.roots = {r.id}, .namespaces = {"ns1"}, .maxDepth = 2})[0];
+  ASSERT_EQ(tree.nodes.size(), 9u);
+  Uuid smallestMid = mid[0].id;
+  for (const auto& m : mid) smallestMid = std::min(smallestMid, m.id);
+  for (std::size_t i = 1; i < tree.nodes.size(); ++i) {
+    const auto& n = tree.nodes[i];
+    if (i + 1 < tree.nodes.size() && tree.nodes[i + 1].depth == n.depth) {
+      EXPECT_LT(n.id, tree.nodes[i + 1].id) << "id order within a depth";
+    }
+    if (n.depth == 2) {
+      EXPECT_EQ(n.parentId, smallestMid) << "the smallest parent";
+      ASSERT_TRUE(n.viaEdge);
+      auto via = db->graph().getEdge(*n.viaEdge);
+      ASSERT_TRUE(via);
+      EXPECT_EQ(via->sourceId, smallestMid);
+      EXPECT_EQ(via->targetId, n.id);
+    }
+  }
+}
+
 TEST_P(GraphContract, ShortestPath) {
   auto c = chain(6);
   auto shortcut = entity("shortcut");

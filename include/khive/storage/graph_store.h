@@ -60,8 +60,9 @@ struct TraverseRequest {
   // Nodes returned per root (nearest first), the root included; more reachable nodes set
   // `truncated` on that root's tree.
   std::int64_t perRootLimit = 1000;
-  // Work budget: walk rows the engine may produce per root before the traversal fails with
-  // InvalidInput instead of returning a partial answer.
+  // Work budget per root, the same on every engine: the root counts one and each edge the
+  // walk follows counts one (an edge reaching a node already reached counts too). Past it the
+  // traversal fails with InvalidInput instead of returning a partial answer.
   std::int64_t maxWork = 200'000;
   // Time budget for the whole traversal; past it the traversal fails with Timeout.
   std::chrono::milliseconds timeBudget{5000};
@@ -140,8 +141,9 @@ class GraphStore {
 
   // Ordered by (weight desc, node id, relation).
   virtual std::vector<Neighbor> neighbors(const Uuid& node, const NeighborQuery& query) = 0;
+  // neighbors() of each distinct node; the default asks once per node.
   virtual std::map<Uuid, std::vector<Neighbor>> neighborsBatch(std::span<const Uuid> nodes,
-                                                               const NeighborQuery& query) = 0;
+                                                               const NeighborQuery& query);
   // One tree per root, in the order of the roots. InvalidInput for depth outside 1..10 or an
   // exceeded work budget; Timeout past the time budget. Never a silently partial answer.
   virtual std::vector<TraversalTree> traverse(const TraverseRequest& request) = 0;

@@ -1,10 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <unordered_map>
 
-#include "khive/storage/record_checks.h"
+#include "khive/storage/graph_walk.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -33,21 +31,6 @@ const MergedForm kUpsertMerged = MergedForm::of(
 
 using storage::Direction;
 
-[[noreturn]] void invalid(std::string_view op, std::string msg) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
-}
-
-void validate(const Edge& e, std::string_view op) {
-  if (e.id.isNil()) invalid(op, "edge id is the nil UUID; generate one with Uuid::v7()");
-  if (e.ns.empty()) invalid(op, "edge namespace is empty");
-  if (e.relation.empty()) invalid(op, "edge relation is empty");
-  if (e.sourceId.isNil() || e.targetId.isNil()) invalid(op, "edge endpoints must be non-nil UUIDs");
-  if (!std::isfinite(e.weight) || e.weight < 0 || e.weight > 1)
-    invalid(op, fmt::format("edge weight must be within [0, 1], got {}", e.weight));
-  if (!e.metadata.is_object()) invalid(op, "edge metadata must be a JSON object");
-  storage::checkRecordText(e, kCap, op);
-}
-
 Edge readEdge(const Result& r, int i) {
   Edge e;
   e.id = r.getUuid(i, 0);
@@ -63,92 +46,72 @@ Edge readEdge(const Result& r, int i) {
   return e;
 }
 
-// One way of following edges, as in the SQLite backend: Out follows every edge forward and
-// symmetric edges backward too (stored once, smaller UUID first, but meaning both ways); In
-// is the mirror; Both follows every edge both ways. Self-loops are followed once.
-struct HopPart {
-  bool forward = true;
-  std::vector<std::string> relations;  // empty = any
-  bool skipSelfLoops = false;
-  Direction reported = Direction::Out;
-};
-
-std::vector<HopPart> hopParts(const Database& db, Direction dir, const std::vector<std::string>& relations) {
-  std::vector<std::string> symmetric;
-  if (relations.empty()) {
-    symmetric = db.symmetricRelations();
-  } else {
-    for (const auto& r : relations)
-      if (db.isSymmetric(r)) symmetric.push_back(r);
-  }
-  std::vector<HopPart> parts;
-  switch (dir) {
-    case Direction::Out:
-      parts.push_back({true, relations, false, Direction::Out});
-      if (!symmetric.empty()) parts.push_back({false, symmetric, true, Direction::Out});
-      break;
-    case Direction::In:
-      parts.push_back({false, relations, false, Direction::In});
-      if (!symmetric.empty()) parts.push_back({true, symmetric, true, Direction::In});
-      break;
-    case Direction::Both:
-      parts.push_back({true, relations, false, Direction::Out});
-      parts.push_back({false, relations, true, Direction::In});
-      break;
-  }
-  return parts;
-}
-
-struct HopFilter {
-  const std::vector<std::string>& namespaces;
-  std::optional<double> minWeight;
-};
-
-void appendHopConditions(SqlBuilder& b, const HopPart& part, const HopFilter& f) {
-  b.text("e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace = ANY (").texts(f.namespaces).text(")");
+// The conditions of one hop part on edge alias `e`.
+void appendHopConditions(SqlBuilder& b, const storage::HopPart& part, const storage::HopPlan& plan) {
+  b.text("e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace = ANY (").texts(plan.namespaces).text(")");
   if (!part.relations.empty()) b.text(" AND e.relation = ANY (").texts(part.relations).text(")");
-  if (f.minWeight) b.text(" AND e.weight >= ").real(*f.minWeight);
+  if (plan.minWeight) b.text(" AND e.weight >= ").real(*plan.minWeight);
   if (part.skipSelfLoops) b.text(" AND e.source_id <> e.target_id");
 }
 
-std::string_view fromCol(const HopPart& p) { return p.forward ? "e.source_id" : "e.target_id"; }
-std::string_view toCol(const HopPart& p) { return p.forward ? "e.target_id" : "e.source_id"; }
+std::string_view fromCol(const storage::HopPart& p) { return p.forward ? "e.source_id" : "e.target_id"; }
+std::string_view toCol(const storage::HopPart& p) { return p.forward ? "e.target_id" : "e.source_id"; }
 
-void checkWeight(std::optional<double> w, std::string_view op) {
-  if (w && (!std::isfinite(*w) || *w < 0 || *w > 1)) invalid(op, fmt::format("min_weight must be within [0, 1], got {}", *w));
-}
-
-void checkDepth(int depth, std::string_view op) {
-  if (depth < 1 || depth > storage::kMaxTraversalDepth) {
-    invalid(op, fmt::format("max_depth must be 1..{}, got {}", storage::kMaxTraversalDepth, depth));
+// Sets statement_timeout for the rest of the transaction: the walk's time budget is enforced
+// by the server, which cancels the running statement (SQLSTATE 57014 -> Timeout).
+void setTimeBudget(Conn& c, std::chrono::steady_clock::time_point deadline, std::string_view op) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) {
+    throw Error(ErrorCode::Timeout, std::string(kCap), std::string(op), "the traversal ran past its time budget");
   }
+  c.exec("SELECT set_config('statement_timeout', $1, true)", Params().text(std::to_string(left.count())), kCap, op);
 }
 
-// One breadth-first step: every (from, to, edge) one hop from the frontier, ordered so the
-// first row for a `to` names its smallest parent and edge.
-std::vector<std::array<Uuid, 3>> expandFrontier(Conn& c, const std::vector<HopPart>& parts, const HopFilter& f,
-                                                const std::vector<Uuid>& frontier, std::string_view op) {
-  SqlBuilder b;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) b.text(" UNION ALL ");
-    b.text("SELECT f.node, ").text(toCol(parts[i])).text(", e.id FROM unnest(").uuids(frontier);
-    b.text(") AS f(node) JOIN edges AS e ON ").text(fromCol(parts[i])).text(" = f.node WHERE ");
-    appendHopConditions(b, parts[i], f);
+// The frontier primitive on one connection inside the caller's transaction: a level is one
+// statement (prepared once per connection through its statement cache),
+//
+//   SELECT f.node, e.target_id, e.id FROM unnest($1::uuid[]) AS f(node)
+//     JOIN edges AS e ON e.source_id = f.node WHERE <live, namespace, relation, weight>
+//   UNION ALL <the same for the next hop part>
+//   LIMIT $n
+// Single-threaded, like its connection.
+class PgFrontier final : public storage::FrontierSource {
+ public:
+  PgFrontier(Conn& conn, std::string_view op) : conn_(conn), op_(op) {}
+
+  bool isLiveNode(const Uuid& node) override {
+    return conn_
+        .exec("SELECT EXISTS (SELECT 1 FROM entities WHERE id = $1 AND deleted_at IS NULL) "
+              "OR EXISTS (SELECT 1 FROM notes WHERE id = $1 AND deleted_at IS NULL)",
+              Params().uuid(node), kCap, op_)
+        .getBool(0, 0);
   }
-  b.text(" ORDER BY 2, 1, 3");
-  auto r = c.exec(b.sql, b.params, kCap, op);
-  std::vector<std::array<Uuid, 3>> rows;
-  rows.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) rows.push_back({r.getUuid(i, 0), r.getUuid(i, 1), r.getUuid(i, 2)});
-  return rows;
-}
 
-bool isLiveNode(Conn& c, const Uuid& id, std::string_view op) {
-  return c.exec("SELECT EXISTS (SELECT 1 FROM entities WHERE id = $1 AND deleted_at IS NULL) "
-                "OR EXISTS (SELECT 1 FROM notes WHERE id = $1 AND deleted_at IS NULL)",
-                Params().uuid(id), kCap, op)
-      .getBool(0, 0);
-}
+  std::vector<storage::Hop> expand(const storage::HopPlan& plan, std::span<const Uuid> frontier,
+                                   std::int64_t limit) override {
+    SqlBuilder b;
+    b.params.uuidArray(frontier);  // $1
+    for (std::size_t i = 0; i < plan.parts.size(); ++i) {
+      const auto& p = plan.parts[i];
+      if (i) b.text(" UNION ALL ");
+      b.text("SELECT f.node, ").text(toCol(p)).text(", e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges AS e ON ");
+      b.text(fromCol(p)).text(" = f.node WHERE ");
+      appendHopConditions(b, p, plan);
+    }
+    if (limit > 0) b.text(" LIMIT ").integer(limit);
+    auto r = conn_.exec(b.sql, b.params, kCap, op_);
+    std::vector<storage::Hop> rows;
+    rows.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) rows.push_back({r.getUuid(i, 0), r.getUuid(i, 1), r.getUuid(i, 2)});
+    return rows;
+  }
+
+  void boundUntil(std::chrono::steady_clock::time_point deadline) override { setTimeBudget(conn_, deadline, op_); }
+
+ private:
+  Conn& conn_;
+  std::string_view op_;
+};
 
 void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
   b.text(" WHERE namespace = ANY (").texts(f.namespaces).text(")");
@@ -163,7 +126,7 @@ void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
 }
 
 Edge prepare(const Database& db, const Edge& in, Micros now, std::string_view op) {
-  validate(in, op);
+  storage::checkEdge(in, op);
   Edge e = in;
   if (db.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
   if (e.createdAt == 0) e.createdAt = now;
@@ -204,15 +167,6 @@ Edge upsertOne(const Database& db, StatementTarget c, const Edge& in, Micros now
   return e;
 }
 
-// Sets statement_timeout for the rest of the transaction: the traversal's time budget is
-// enforced by the server, which cancels the running statement (SQLSTATE 57014 -> Timeout).
-void setTimeBudget(Conn& c, std::chrono::steady_clock::time_point deadline, std::string_view op) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) {
-    throw Error(ErrorCode::Timeout, std::string(kCap), std::string(op), "the traversal ran past its time budget");
-  }
-  c.exec("SELECT set_config('statement_timeout', $1, true)", Params().text(std::to_string(left.count())), kCap, op);
-}
 }  // namespace
 
 Edge PgGraphStore::upsertEdge(const Edge& edge) {
@@ -307,19 +261,16 @@ std::int64_t PgGraphStore::countEdges(const storage::EdgeFilter& filter) {
 }
 
 std::vector<storage::Neighbor> PgGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
-  requireNamespaces(q.namespaces, kCap, "neighbors");
-  checkWeight(q.minWeight, "neighbors");
-  if (q.limit < 1 || q.limit > storage::kMaxPageLimit)
-    invalid("neighbors", fmt::format("limit must be 1..{}, got {}", storage::kMaxPageLimit, q.limit));
-  const auto parts = hopParts(db_, q.direction, q.relations);
-  const HopFilter filter{q.namespaces, q.minWeight};
+  storage::checkNeighborQuery(q);
+  const auto plan = storage::planHops(q.direction, q.relations, db_.symmetricRelations(), q.namespaces, q.minWeight);
   SqlBuilder b;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
+  for (std::size_t i = 0; i < plan.parts.size(); ++i) {
+    const auto& p = plan.parts[i];
     if (i) b.text(" UNION ALL ");
-    b.text("SELECT ").text(toCol(parts[i])).text(" AS node, e.id, e.relation COLLATE \"C\" AS relation, e.weight, ");
-    b.text(parts[i].reported == Direction::Out ? "0" : "1");
-    b.text(" FROM edges AS e WHERE ").text(fromCol(parts[i])).text(" = ").uuid(node).text(" AND ");
-    appendHopConditions(b, parts[i], filter);
+    b.text("SELECT ").text(toCol(p)).text(" AS node, e.id, e.relation COLLATE \"C\" AS relation, e.weight, ");
+    b.text(p.reported == Direction::Out ? "0" : "1");
+    b.text(" FROM edges AS e WHERE ").text(fromCol(p)).text(" = ").uuid(node).text(" AND ");
+    appendHopConditions(b, p, plan);
   }
   b.text(" ORDER BY weight DESC, node, relation, id LIMIT ").integer(q.limit);
   return db_.run(
@@ -336,212 +287,37 @@ std::vector<storage::Neighbor> PgGraphStore::neighbors(const Uuid& node, const s
       true);
 }
 
-std::map<Uuid, std::vector<storage::Neighbor>> PgGraphStore::neighborsBatch(std::span<const Uuid> nodes,
-                                                                           const storage::NeighborQuery& q) {
-  std::map<Uuid, std::vector<storage::Neighbor>> out;
-  for (const auto& n : nodes) {
-    if (!out.contains(n)) out.emplace(n, neighbors(n, q));
-  }
-  return out;
-}
-
 std::vector<storage::TraversalTree> PgGraphStore::traverse(const storage::TraverseRequest& r) {
-  requireNamespaces(r.namespaces, kCap, "traverse");
-  checkDepth(r.maxDepth, "traverse");
-  checkWeight(r.minWeight, "traverse");
-  if (r.perRootLimit < 1) invalid("traverse", "per_root_limit must be >= 1");
-  if (r.maxWork < 1) invalid("traverse", "max_work must be >= 1");
+  storage::checkTraverseRequest(r);
   const auto deadline = std::chrono::steady_clock::now() + r.timeBudget;
-  const auto parts = hopParts(db_, r.direction, r.relations);
-  const HopFilter filter{r.namespaces, r.minWeight};
-
-  // The walk: a recursive CTE over (node, depth) pairs. UNION (not UNION ALL) drops a pair
-  // already produced, so a cycle a->b->a only re-enters `a` at a greater depth and the depth
-  // cap ends it. PostgreSQL allows the recursive reference only once, so the hop parts are a
-  // UNION ALL inside one LATERAL subquery; and it rejects LIMIT inside the recursive term, so
-  // the work budget caps the rows read *from* the CTE instead (`capped`): the executor stops
-  // expanding the walk once work + 1 rows were pulled, which is what makes the budget cheap.
-  //
-  //   WITH RECURSIVE walk(node, depth) AS (
-  //     SELECT $1::uuid, 0
-  //     UNION SELECT x.node, w.depth + 1 FROM walk AS w CROSS JOIN LATERAL (
-  //         SELECT e.target_id FROM edges e WHERE e.source_id = w.node AND <live, ns, rel, weight>
-  //         UNION ALL SELECT e.source_id FROM edges e WHERE e.target_id = w.node AND <symmetric>) AS x(node)
-  //       WHERE w.depth < :max),
-  //   capped AS (SELECT node, depth FROM walk LIMIT :work + 1)
-  //   SELECT node, min(depth), count(*) FROM capped GROUP BY node ORDER BY 2, 1
-  auto walkSql = [&](const Uuid& root) {
-    SqlBuilder walk;
-    walk.text("WITH RECURSIVE walk(node, depth) AS (SELECT ").uuid(root).text("::uuid, 0");
-    walk.text(" UNION SELECT x.node, w.depth + 1 FROM walk AS w CROSS JOIN LATERAL (");
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (i) walk.text(" UNION ALL ");
-      walk.text("SELECT ").text(toCol(parts[i])).text(" AS node FROM edges AS e WHERE ").text(fromCol(parts[i]));
-      walk.text(" = w.node AND ");
-      appendHopConditions(walk, parts[i], filter);
-    }
-    walk.text(") AS x WHERE w.depth < ").integer(r.maxDepth);
-    walk.text("), capped AS (SELECT node, depth FROM walk LIMIT ").integer(r.maxWork + 1);
-    walk.text(") SELECT node, min(depth) AS d, count(*) FROM capped GROUP BY node ORDER BY d, node");
-    return walk;
-  };
-
-  auto viaSql = [&](const std::vector<Uuid>& ids) {
-    SqlBuilder b;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (i) b.text(" UNION ALL ");
-      b.text("SELECT f.node, ").text(fromCol(parts[i])).text(", e.id FROM unnest(").uuids(ids);
-      b.text(") AS f(node) JOIN edges AS e ON ").text(toCol(parts[i])).text(" = f.node WHERE ");
-      appendHopConditions(b, parts[i], filter);
-    }
-    b.text(" ORDER BY 1, 2, 3");
-    return b;
-  };
-
-  std::vector<storage::TraversalTree> trees;
-  db_.run(
+  const auto plan = storage::planHops(r.direction, r.relations, db_.symmetricRelations(), r.namespaces, r.minWeight);
+  return db_.run(
       kCap, "traverse",
       [&](Conn& c) {
-        trees.clear();
         // One read-only transaction: one snapshot for every root, and a statement_timeout
         // scoped to it.
         Tx tx(c, kCap, "traverse", false, true);
-        for (const auto& root : r.roots) {
-          setTimeBudget(c, deadline, "traverse");
-          storage::TraversalTree tree;
-          tree.rootId = root;
-          if (!isLiveNode(c, root, "traverse")) {
-            trees.push_back(std::move(tree));
-            continue;
-          }
-          std::vector<std::pair<Uuid, int>> reached;
-          std::int64_t work = 0;
-          {
-            auto walk = walkSql(root);
-            auto res = c.exec(walk.sql, walk.params, kCap, "traverse");
-            for (int i = 0; i < res.rows(); ++i) {
-              reached.emplace_back(res.getUuid(i, 0), static_cast<int>(res.getInt(i, 1)));
-              work += res.getInt(i, 2);
-            }
-          }
-          if (work > r.maxWork) {
-            throw Error(ErrorCode::InvalidInput, std::string(kCap), "traverse",
-                        fmt::format("the traversal from {} exceeded its work budget of {} walk rows; lower "
-                                    "max_depth, filter relations or raise max_work",
-                                    root.str(), r.maxWork));
-          }
-          if (static_cast<std::int64_t>(reached.size()) > r.perRootLimit) {
-            reached.resize(static_cast<std::size_t>(r.perRootLimit));
-            tree.truncated = true;
-          }
-          std::unordered_map<Uuid, int> depthOf;
-          std::vector<Uuid> nonRoot;
-          for (const auto& [id, d] : reached) {
-            depthOf.emplace(id, d);
-            if (d > 0) nonRoot.push_back(id);
-          }
-          std::unordered_map<Uuid, std::pair<Uuid, Uuid>> via;  // node -> (parent, edge)
-          if (!nonRoot.empty()) {
-            auto b = viaSql(nonRoot);
-            auto res = c.exec(b.sql, b.params, kCap, "traverse");
-            for (int i = 0; i < res.rows(); ++i) {
-              Uuid node = res.getUuid(i, 0);
-              if (via.contains(node)) continue;
-              auto parent = depthOf.find(res.getUuid(i, 1));
-              if (parent != depthOf.end() && parent->second == depthOf[node] - 1) {
-                via.emplace(node, std::pair{parent->first, res.getUuid(i, 2)});
-              }
-            }
-          }
-          for (const auto& [id, d] : reached) {
-            storage::TraversalNode n;
-            n.id = id;
-            n.depth = d;
-            if (auto it = via.find(id); it != via.end()) {
-              n.parentId = it->second.first;
-              n.viaEdge = it->second.second;
-            }
-            tree.nodes.push_back(std::move(n));
-          }
-          trees.push_back(std::move(tree));
-        }
+        PgFrontier frontier(c, "traverse");
+        auto trees = storage::walkTrees(frontier, r, plan, deadline);
         tx.commit();
+        return trees;
       },
       true);
-  return trees;
 }
 
 std::optional<storage::GraphPath> PgGraphStore::shortestPath(const Uuid& from, const Uuid& to,
                                                              const storage::PathQuery& q) {
-  requireNamespaces(q.namespaces, kCap, "shortest_path");
-  checkDepth(q.maxDepth, "shortest_path");
-  checkWeight(q.minWeight, "shortest_path");
-  const HopFilter filter{q.namespaces, q.minWeight};
-  const Direction mirror =
-      q.direction == Direction::Out ? Direction::In : (q.direction == Direction::In ? Direction::Out : Direction::Both);
+  storage::checkPathQuery(q);
+  const auto symmetric = db_.symmetricRelations();
+  const auto forward = storage::planHops(q.direction, q.relations, symmetric, q.namespaces, q.minWeight);
+  const auto backward =
+      storage::planHops(storage::mirrored(q.direction), q.relations, symmetric, q.namespaces, q.minWeight);
   return db_.run(
       kCap, "shortest_path",
-      [&](Conn& c) -> std::optional<storage::GraphPath> {
+      [&](Conn& c) {
         Tx tx(c, kCap, "shortest_path", false, true);
-        if (!isLiveNode(c, from, "shortest_path") || !isLiveNode(c, to, "shortest_path")) return std::nullopt;
-        if (from == to) return storage::GraphPath{{from}, {}};
-        // Bidirectional breadth-first search, one SQL step per level, expanding the smaller
-        // frontier; the same algorithm (and tie-breaks) as the SQLite backend.
-        struct Side {
-          std::vector<HopPart> parts;
-          std::unordered_map<Uuid, std::pair<Uuid, Uuid>> parent;  // node -> (prev, edge)
-          std::unordered_map<Uuid, int> depth;
-          std::vector<Uuid> frontier;
-          int level = 0;
-        };
-        Side fwd{hopParts(db_, q.direction, q.relations), {}, {{from, 0}}, {from}, 0};
-        Side bwd{hopParts(db_, mirror, q.relations), {}, {{to, 0}}, {to}, 0};
-        while (!fwd.frontier.empty() && !bwd.frontier.empty() && fwd.level + bwd.level < q.maxDepth) {
-          const bool forward = fwd.frontier.size() <= bwd.frontier.size();
-          Side& side = forward ? fwd : bwd;
-          Side& other = forward ? bwd : fwd;
-          auto rows = expandFrontier(c, side.parts, filter, side.frontier, "shortest_path");
-          ++side.level;
-          std::vector<Uuid> next;
-          for (auto& [prev, node, edge] : rows) {
-            if (side.depth.contains(node)) continue;
-            side.depth.emplace(node, side.level);
-            side.parent.emplace(node, std::pair{prev, edge});
-            next.push_back(node);
-          }
-          side.frontier = std::move(next);
-          const Uuid* best = nullptr;
-          int bestDepth = 0;
-          for (const auto& node : side.frontier) {
-            auto it = other.depth.find(node);
-            if (it == other.depth.end()) continue;
-            if (!best || it->second < bestDepth || (it->second == bestDepth && node < *best)) {
-              best = &node;
-              bestDepth = it->second;
-            }
-          }
-          if (!best) continue;
-          storage::GraphPath path;
-          std::vector<std::pair<Uuid, Uuid>> head;  // (node, edge into it) from `from`
-          for (Uuid n = *best; n != from;) {
-            const auto& [prev, edge] = fwd.parent.at(n);
-            head.emplace_back(n, edge);
-            n = prev;
-          }
-          path.nodes.push_back(from);
-          for (auto it = head.rbegin(); it != head.rend(); ++it) {
-            path.edges.push_back(it->second);
-            path.nodes.push_back(it->first);
-          }
-          for (Uuid n = *best; n != to;) {
-            const auto& [nx, edge] = bwd.parent.at(n);
-            path.edges.push_back(edge);
-            path.nodes.push_back(nx);
-            n = nx;
-          }
-          return path;
-        }
-        return std::nullopt;
+        PgFrontier frontier(c, "shortest_path");
+        return storage::searchPath(frontier, from, to, q.maxDepth, forward, backward);
       },
       true);
 }

@@ -69,8 +69,6 @@ class PgGraphStore final : public storage::GraphStore {
   storage::Page<Edge> queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) override;
   std::int64_t countEdges(const storage::EdgeFilter& filter) override;
   std::vector<storage::Neighbor> neighbors(const Uuid& node, const storage::NeighborQuery& query) override;
-  std::map<Uuid, std::vector<storage::Neighbor>> neighborsBatch(std::span<const Uuid> nodes,
-                                                                const storage::NeighborQuery& query) override;
   std::vector<storage::TraversalTree> traverse(const storage::TraverseRequest& request) override;
   std::optional<storage::GraphPath> shortestPath(const Uuid& from, const Uuid& to,
                                                  const storage::PathQuery& query) override;

@@ -1,12 +1,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
+#include <array>
 #include <tuple>
-#include <unordered_map>
-#include <unordered_set>
 
-#include "khive/storage/record_checks.h"
+#include "khive/storage/graph_walk.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -20,21 +18,6 @@ constexpr std::string_view kColumns =
 constexpr std::string_view kLive = "deleted_at IS NULL AND endpoint_deleted = 0";
 
 using storage::Direction;
-
-[[noreturn]] void invalid(std::string_view op, std::string msg) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
-}
-
-void validate(const Edge& e) {
-  if (e.id.isNil()) invalid("upsert_edge", "edge id is the nil UUID; generate one with Uuid::v7()");
-  if (e.ns.empty()) invalid("upsert_edge", "edge namespace is empty");
-  if (e.relation.empty()) invalid("upsert_edge", "edge relation is empty");
-  if (e.sourceId.isNil() || e.targetId.isNil()) invalid("upsert_edge", "edge endpoints must be non-nil UUIDs");
-  if (!std::isfinite(e.weight) || e.weight < 0 || e.weight > 1)
-    invalid("upsert_edge", fmt::format("edge weight must be within [0, 1], got {}", e.weight));
-  if (!e.metadata.is_object()) invalid("upsert_edge", "edge metadata must be a JSON object");
-  storage::checkRecordText(e, kCap, "upsert_edge");
-}
 
 Edge readEdge(const Stmt& s) {
   Edge e;
@@ -51,131 +34,167 @@ Edge readEdge(const Stmt& s) {
   return e;
 }
 
-// One way of following edges. `forward` follows source -> target; otherwise target -> source.
-// A walk in direction Out follows every edge forward and symmetric edges backward too (they
-// are stored once, smaller UUID first, but mean both ways); In is the mirror; Both follows
-// every edge both ways. Self-loops are followed once.
-struct HopPart {
-  bool forward = true;
-  std::vector<std::string> relations;  // empty = any
-  bool skipSelfLoops = false;
-  Direction reported = Direction::Out;
-};
-
-std::vector<HopPart> hopParts(const Database& db, Direction dir, const std::vector<std::string>& relations) {
-  std::vector<std::string> symmetric;
-  if (relations.empty()) {
-    symmetric = db.symmetricRelations();
-  } else {
-    for (const auto& r : relations)
-      if (db.isSymmetric(r)) symmetric.push_back(r);
+// The conditions of one hop part on edge alias `e`, each value a parameter numbered after
+// those already in `params`.
+void appendHopConditions(std::string& sql, storage::SqlParams& params, const storage::HopPart& part,
+                         const storage::HopPlan& plan) {
+  auto param = [&](const auto& v) {
+    params.emplace_back(v);
+    sql += fmt::format("?{}", params.size());
+  };
+  auto inList = [&](const std::vector<std::string>& values) {
+    sql += '(';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) sql += ", ";
+      param(values[i]);
+    }
+    sql += ')';
+  };
+  sql += "e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ";
+  inList(plan.namespaces);
+  if (!part.relations.empty()) {
+    sql += " AND e.relation IN ";
+    inList(part.relations);
   }
-  std::vector<HopPart> parts;
-  switch (dir) {
-    case Direction::Out:
-      parts.push_back({true, relations, false, Direction::Out});
-      if (!symmetric.empty()) parts.push_back({false, symmetric, true, Direction::Out});
-      break;
-    case Direction::In:
-      parts.push_back({false, relations, false, Direction::In});
-      if (!symmetric.empty()) parts.push_back({true, symmetric, true, Direction::In});
-      break;
-    case Direction::Both:
-      parts.push_back({true, relations, false, Direction::Out});
-      parts.push_back({false, relations, true, Direction::In});
-      break;
+  if (plan.minWeight) {
+    sql += " AND e.weight >= ";
+    param(*plan.minWeight);
   }
-  return parts;
-}
-
-struct HopFilter {
-  const std::vector<std::string>& namespaces;
-  std::optional<double> minWeight;
-};
-
-// Conditions on edge alias `e` for one hop part.
-void appendHopConditions(SqlBuilder& b, const HopPart& part, const HopFilter& f) {
-  b.text("e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ").inList(f.namespaces);
-  if (!part.relations.empty()) b.text(" AND e.relation IN ").inList(part.relations);
-  if (f.minWeight) b.text(" AND e.weight >= ").param(*f.minWeight);
-  if (part.skipSelfLoops) b.text(" AND e.source_id <> e.target_id");
+  if (part.skipSelfLoops) sql += " AND e.source_id <> e.target_id";
 }
 
 // The column an edge is entered from and the one it leads to, for a hop part.
-std::string_view fromCol(const HopPart& p) {
+std::string_view fromCol(const storage::HopPart& p) {
   return p.forward ? "e.source_id" : "e.target_id";
 }
-std::string_view toCol(const HopPart& p) {
+std::string_view toCol(const storage::HopPart& p) {
   return p.forward ? "e.target_id" : "e.source_id";
 }
 
-void checkWeight(std::optional<double> w, std::string_view op) {
-  if (w && (!std::isfinite(*w) || *w < 0 || *w > 1))
-    invalid(op, fmt::format("min_weight must be within [0, 1], got {}", *w));
-}
-
-void checkDepth(int depth, std::string_view op) {
-  if (depth < 1 || depth > storage::kMaxTraversalDepth) {
-    invalid(op, fmt::format("max_depth must be 1..{}, got {}", storage::kMaxTraversalDepth, depth));
+// A stored id: canonical 36-character lowercase UUID text, as khive writes it (anything else
+// goes through Uuid::parse, which reports it).
+Uuid storedId(std::string_view text) {
+  static constexpr auto kHex = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+    return t;
+  }();
+  if (text.size() != 36) return Uuid::parse(text);
+  Uuid::Bytes b{};
+  std::size_t at = 0;
+  int bad = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) {
+      bad |= text[at] != '-';
+      ++at;
+    }
+    const int hi = kHex[static_cast<unsigned char>(text[at])], lo = kHex[static_cast<unsigned char>(text[at + 1])];
+    bad |= (hi | lo) < 0;
+    b[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0F));
+    at += 2;
   }
+  return bad ? Uuid::parse(text) : Uuid(b);
 }
 
 std::string jsonArray(const std::vector<std::string>& ids) {
   return Json(ids).dump();
 }
 
-// Rows (anchor, other, edge) for every live edge touching the anchors in `anchors` (a JSON
-// array), along the given hop parts. With `fromAnchor` the anchor is where the hop starts
-// (a frontier expanding: other = the next node); otherwise the anchor is where it ends
-// (other = the node it came from). Ordered by (anchor, other, edge) or, with `byOther`, by
-// (other, anchor, edge).
+// The frontier primitive on one reader connection. A level is one statement, prepared once
+// per plan shape and then taken from the connection's statement cache: ?1 is the frontier
+// (a JSON array of ids), ?2 the row limit (-1: none), the hop conditions follow.
 //
-// Each anchor's edges come from a correlated scalar subquery rather than a join: a join of
-// json_each with edges gets a Bloom filter over the whole edge table once ANALYZE statistics
-// exist (measured: a 3-hop walk went from 0.7 ms to 45 ms on 100k edges; neither CROSS JOIN,
-// a unary '+' nor INDEXED BY prevents it). Ids are canonical 36-character UUID text, so each
-// array element is the other node's id followed by the edge's id, split with substr (cheaper
-// than a JSON pair parsed twice).
-SqlBuilder hopRowsSql(const std::vector<HopPart>& parts, const HopFilter& f, const std::string& anchors,
-                      bool fromAnchor, bool byOther) {
-  SqlBuilder b;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto& p = parts[i];
-    if (i) b.text(" UNION ALL ");
-    b.text("SELECT a.value, substr(j.value, 1, 36), substr(j.value, 37) FROM json_each(").param(anchors);
-    b.text(") AS a, json_each((SELECT json_group_array(").text(fromAnchor ? toCol(p) : fromCol(p));
-    b.text(" || e.id) FROM edges AS e WHERE ").text(fromAnchor ? fromCol(p) : toCol(p)).text(" = a.value AND ");
-    appendHopConditions(b, p, f);
-    b.text(")) AS j");
+// Each frontier node's edges come from a correlated scalar subquery rather than a join: a
+// join of json_each with edges gets a Bloom filter over the whole edge table once ANALYZE
+// statistics exist (a 3-hop walk then reads every edge); neither CROSS JOIN, a unary '+' nor
+// INDEXED BY prevents it. Ids are canonical 36-character UUID text, so each array element is
+// the other node's id followed by the edge's id, split in two (cheaper than a JSON pair parsed
+// twice); the frontier node comes back as its index in the frontier (json_each's key):
+//
+//   SELECT a.key, j.value FROM json_each(?1) AS a,
+//     json_each((SELECT json_group_array(e.target_id || e.id) FROM edges AS e
+//                WHERE e.source_id = a.value AND <live, namespace, relation, weight>)) AS j
+//   UNION ALL <the same for the next hop part>
+//   LIMIT ?2
+// Single-threaded, like its connection.
+class SqliteFrontier final : public storage::FrontierSource {
+ public:
+  SqliteFrontier(Conn& conn, std::string_view op) : conn_(conn), op_(op) {}
+
+  bool isLiveNode(const Uuid& node) override {
+    auto stmt = conn_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM entities WHERE id = ?1 AND deleted_at IS NULL) "
+        "OR EXISTS (SELECT 1 FROM notes WHERE id = ?1 AND deleted_at IS NULL)",
+        kCap, op_);
+    char id[36];
+    node.format(id);
+    stmt.bindText(1, std::string_view(id, sizeof id));
+    stmt.step();
+    return stmt.getInt(0) != 0;
   }
-  b.text(byOther ? " ORDER BY 2, 1, 3" : " ORDER BY 1, 2, 3");
-  return b;
-}
 
-// One step of a breadth-first search: every (from, to, edge) reachable in one hop from the
-// frontier, ordered so that the first row for a `to` names its smallest parent and edge.
-// At most `limit` rows (0: no limit).
-std::vector<std::array<std::string, 3>> expandFrontier(Conn& conn, const std::vector<HopPart>& parts,
-                                                       const HopFilter& f, const std::vector<std::string>& frontier,
-                                                       std::string_view op, std::int64_t limit = 0) {
-  auto b = hopRowsSql(parts, f, jsonArray(frontier), true, true);
-  if (limit > 0) b.text(" LIMIT ").param(limit);
-  auto stmt = conn.prepare(b.sql, kCap, op);
-  stmt.bindAll(b.params);
-  std::vector<std::array<std::string, 3>> rows;
-  while (stmt.step()) rows.push_back({stmt.getText(0), stmt.getText(1), stmt.getText(2)});
-  return rows;
-}
+  std::vector<storage::Hop> expand(const storage::HopPlan& plan, std::span<const Uuid> frontier,
+                                   std::int64_t limit) override {
+    Shape& shape = shapeOf(plan);
+    std::string anchors;
+    anchors.reserve(frontier.size() * 39 + 2);
+    anchors += '[';
+    for (const auto& id : frontier) {
+      if (anchors.size() > 1) anchors += ',';
+      anchors += '"';
+      const std::size_t at = anchors.size();
+      anchors.resize(at + 36);
+      id.format(anchors.data() + at);
+      anchors += '"';
+    }
+    anchors += ']';
+    auto stmt = conn_.prepare(shape.sql, kCap, op_);
+    stmt.bindText(1, anchors).bindInt(2, limit > 0 ? limit : -1);
+    for (std::size_t i = 0; i < shape.params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape.params[i]);
+    std::vector<storage::Hop> rows;
+    while (stmt.step()) {
+      const auto from = static_cast<std::size_t>(stmt.getInt(0));
+      const std::string_view pair = stmt.getTextView(1);
+      if (from >= frontier.size() || pair.size() != 72) {
+        throw Error(ErrorCode::Driver, std::string(kCap), std::string(op_), "a hop row is not (frontier index, ids)");
+      }
+      rows.push_back({frontier[from], storedId(pair.substr(0, 36)), storedId(pair.substr(36))});
+    }
+    return rows;
+  }
 
-bool isLiveNode(Conn& conn, const std::string& id, std::string_view op) {
-  auto stmt = conn.prepare(
-      "SELECT EXISTS (SELECT 1 FROM entities WHERE id = ?1 AND deleted_at IS NULL) "
-      "OR EXISTS (SELECT 1 FROM notes WHERE id = ?1 AND deleted_at IS NULL)",
-      kCap, op);
-  stmt.bindText(1, id);
-  stmt.step();
-  return stmt.getInt(0) != 0;
-}
+ private:
+  struct Shape {
+    const storage::HopPlan* plan = nullptr;
+    std::string sql;
+    storage::SqlParams params;  // ?3 on
+  };
+
+  Shape& shapeOf(const storage::HopPlan& plan) {
+    for (auto& s : shapes_)
+      if (s.plan == &plan) return s;
+    Shape& s = shapes_.emplace_back();
+    s.plan = &plan;
+    s.params = {std::string(), std::int64_t{0}};  // ?1 and ?2, bound per call
+    for (std::size_t i = 0; i < plan.parts.size(); ++i) {
+      const auto& p = plan.parts[i];
+      if (i) s.sql += " UNION ALL ";
+      s.sql += fmt::format("SELECT a.key, j.value FROM json_each(?1) AS a, json_each((SELECT json_group_array({} || e.id) FROM edges AS e WHERE {} = a.value AND ",
+                           toCol(p), fromCol(p));
+      appendHopConditions(s.sql, s.params, p, plan);
+      s.sql += ")) AS j";
+    }
+    s.sql += " LIMIT ?2";
+    s.params.erase(s.params.begin(), s.params.begin() + 2);
+    return s;
+  }
+
+  Conn& conn_;
+  std::string_view op_;
+  std::vector<Shape> shapes_;  // one per plan this walk expands (two for a shortest path)
+};
 
 void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
   b.text(" WHERE namespace IN ").inList(f.namespaces);
@@ -204,7 +223,7 @@ class DeadlineScope {
 }  // namespace
 
 EdgeForm storedFormOf(const Database& db, const Edge& in, Micros now) {
-  validate(in);
+  storage::checkEdge(in, "upsert_edge");
   const bool swap = db.isSymmetric(in.relation) && in.targetId < in.sourceId;
   return {.source = swap ? in.targetId : in.sourceId,
           .target = swap ? in.sourceId : in.targetId,
@@ -410,188 +429,75 @@ std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {
   return readCount(db_, kCap, "count_edges", b);
 }
 
-std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
-  requireNamespaces(q.namespaces, kCap, "neighbors");
-  checkWeight(q.minWeight, "neighbors");
-  if (q.limit < 1 || q.limit > storage::kMaxPageLimit)
-    invalid("neighbors", fmt::format("limit must be 1..{}, got {}", storage::kMaxPageLimit, q.limit));
-  const auto parts = hopParts(db_, q.direction, q.relations);
-  const HopFilter filter{q.namespaces, q.minWeight};
-  SqlBuilder b;
-  const std::string id = node.str();
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) b.text(" UNION ALL ");
-    b.text("SELECT ").text(toCol(parts[i])).text(" AS node, e.id, e.relation, e.weight, ");
-    b.text(parts[i].reported == Direction::Out ? "0" : "1");
-    b.text(" FROM edges AS e WHERE ").text(fromCol(parts[i])).text(" = ").param(id).text(" AND ");
-    appendHopConditions(b, parts[i], filter);
+std::shared_ptr<const SqliteGraphStore::NeighborShape> SqliteGraphStore::neighborShape(
+    const storage::NeighborQuery& q) {
+  {
+    std::lock_guard lock(shapesMu_);
+    for (const auto& s : shapes_) {
+      if (s->direction == q.direction && s->minWeight == q.minWeight && s->relations == q.relations &&
+          s->namespaces == q.namespaces)
+        return s;
+    }
   }
-  b.text(" ORDER BY 4 DESC, 1, 3, 2 LIMIT ").param(q.limit);
+  auto shape = std::make_shared<NeighborShape>();
+  shape->direction = q.direction;
+  shape->relations = q.relations;
+  shape->namespaces = q.namespaces;
+  shape->minWeight = q.minWeight;
+  const auto plan = storage::planHops(q.direction, q.relations, db_.symmetricRelations(), q.namespaces, q.minWeight);
+  shape->params = {std::string(), std::int64_t{0}};  // ?1 and ?2, bound per call
+  for (std::size_t i = 0; i < plan.parts.size(); ++i) {
+    const auto& p = plan.parts[i];
+    if (i) shape->sql += " UNION ALL ";
+    shape->sql += fmt::format("SELECT {} AS node, e.id, e.relation, e.weight, {} FROM edges AS e WHERE {} = ?1 AND ",
+                              toCol(p), p.reported == Direction::Out ? 0 : 1, fromCol(p));
+    appendHopConditions(shape->sql, shape->params, p, plan);
+  }
+  shape->sql += " ORDER BY 4 DESC, 1, 3, 2 LIMIT ?2";
+  shape->params.erase(shape->params.begin(), shape->params.begin() + 2);
+  std::lock_guard lock(shapesMu_);
+  if (shapes_.size() >= 32) shapes_.clear();
+  shapes_.push_back(shape);
+  return shape;
+}
+
+std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {
+  storage::checkNeighborQuery(q);
+  const auto shape = neighborShape(q);
+  char id[36];
+  node.format(id);
   auto lease = db_.acquireReader(kCap, "neighbors");
-  auto stmt = lease.conn().prepare(b.sql, kCap, "neighbors");
-  stmt.bindAll(b.params);
+  auto stmt = lease.conn().prepare(shape->sql, kCap, "neighbors");
+  stmt.bindText(1, std::string_view(id, sizeof id)).bindInt(2, q.limit);
+  for (std::size_t i = 0; i < shape->params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape->params[i]);
   std::vector<storage::Neighbor> out;
   while (stmt.step()) {
-    out.push_back({Uuid::parse(stmt.getTextView(0)), Uuid::parse(stmt.getTextView(1)), stmt.getText(2),
+    out.push_back({storedId(stmt.getTextView(0)), storedId(stmt.getTextView(1)), stmt.getText(2),
                    stmt.getDouble(3), stmt.getInt(4) == 0 ? Direction::Out : Direction::In});
   }
   return out;
 }
 
-std::map<Uuid, std::vector<storage::Neighbor>> SqliteGraphStore::neighborsBatch(std::span<const Uuid> nodes,
-                                                                                const storage::NeighborQuery& q) {
-  std::map<Uuid, std::vector<storage::Neighbor>> out;
-  for (const auto& n : nodes) {
-    if (!out.contains(n)) out.emplace(n, neighbors(n, q));
-  }
-  return out;
-}
-
 std::vector<storage::TraversalTree> SqliteGraphStore::traverse(const storage::TraverseRequest& r) {
-  requireNamespaces(r.namespaces, kCap, "traverse");
-  checkDepth(r.maxDepth, "traverse");
-  checkWeight(r.minWeight, "traverse");
-  if (r.perRootLimit < 1) invalid("traverse", "per_root_limit must be >= 1");
-  if (r.maxWork < 1) invalid("traverse", "max_work must be >= 1");
+  storage::checkTraverseRequest(r);
   const auto deadline = std::chrono::steady_clock::now() + r.timeBudget;
-  const auto parts = hopParts(db_, r.direction, r.relations);
-  const HopFilter filter{r.namespaces, r.minWeight};
-
-  // Breadth-first, one SQL step per level (expandFrontier): each node is expanded once, at
-  // its least depth, and the first row for a node at the new level names its smallest parent
-  // and edge -- each node's answer is its (least depth, smallest parent, smallest edge). The
-  // work budget counts the edge rows the levels produce; a level asks for at most the budget
-  // left + 1 rows, so exceeding it is detected without reading further. (A recursive CTE did
-  // the same walk with a UNION over every (node, depth, parent, edge) and a final sort: about
-  // 1.8x the instructions for a 3-hop walk on the 100k/500k bench graph.)
+  const auto plan = storage::planHops(r.direction, r.relations, db_.symmetricRelations(), r.namespaces, r.minWeight);
   auto lease = db_.acquireReader(kCap, "traverse");
-  Conn& conn = lease.conn();
-  DeadlineScope scope(conn, deadline);
-  std::vector<storage::TraversalTree> trees;
-  for (const auto& root : r.roots) {
-    storage::TraversalTree tree;
-    tree.rootId = root;
-    const std::string rootId = root.str();
-    if (!isLiveNode(conn, rootId, "traverse")) {
-      trees.push_back(std::move(tree));
-      continue;
-    }
-    std::vector<storage::TraversalNode> reached(1);  // the root itself, at depth 0
-    reached[0].id = root;
-    reached[0].depth = 0;
-    std::unordered_set<std::string> seen{rootId};
-    std::vector<std::string> frontier{rootId};
-    std::int64_t work = 1;  // the root's own row
-    for (int level = 1; level <= r.maxDepth && !frontier.empty(); ++level) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        throw Error(ErrorCode::Timeout, std::string(kCap), "traverse",
-                    "the operation ran past its time budget and was interrupted");
-      }
-      auto rows = expandFrontier(conn, parts, filter, frontier, "traverse", r.maxWork - work + 1);
-      work += static_cast<std::int64_t>(rows.size());
-      if (work > r.maxWork) {
-        throw Error(ErrorCode::InvalidInput, std::string(kCap), "traverse",
-                    fmt::format("the traversal from {} exceeded its work budget of {} walk rows; lower max_depth, "
-                                "filter relations or raise max_work",
-                                rootId, r.maxWork));
-      }
-      std::vector<std::string> next;
-      for (auto& [parent, node, edge] : rows) {
-        if (!seen.insert(node).second) continue;
-        storage::TraversalNode n;
-        n.id = Uuid::parse(node);
-        n.depth = level;
-        n.parentId = Uuid::parse(parent);
-        n.viaEdge = Uuid::parse(edge);
-        reached.push_back(std::move(n));
-        next.push_back(std::move(node));
-      }
-      frontier = std::move(next);
-    }
-    if (static_cast<std::int64_t>(reached.size()) > r.perRootLimit) {
-      reached.resize(static_cast<std::size_t>(r.perRootLimit));
-      tree.truncated = true;
-    }
-    tree.nodes = std::move(reached);
-    trees.push_back(std::move(tree));
-  }
-  return trees;
+  DeadlineScope scope(lease.conn(), deadline);
+  SqliteFrontier frontier(lease.conn(), "traverse");
+  return storage::walkTrees(frontier, r, plan, deadline);
 }
 
 std::optional<storage::GraphPath> SqliteGraphStore::shortestPath(const Uuid& from, const Uuid& to,
                                                                  const storage::PathQuery& q) {
-  requireNamespaces(q.namespaces, kCap, "shortest_path");
-  checkDepth(q.maxDepth, "shortest_path");
-  checkWeight(q.minWeight, "shortest_path");
+  storage::checkPathQuery(q);
+  const auto& symmetric = db_.symmetricRelations();
+  const auto forward = storage::planHops(q.direction, q.relations, symmetric, q.namespaces, q.minWeight);
+  const auto backward =
+      storage::planHops(storage::mirrored(q.direction), q.relations, symmetric, q.namespaces, q.minWeight);
   auto lease = db_.acquireReader(kCap, "shortest_path");
-  Conn& conn = lease.conn();
-  const std::string src = from.str(), dst = to.str();
-  if (!isLiveNode(conn, src, "shortest_path") || !isLiveNode(conn, dst, "shortest_path")) return std::nullopt;
-  if (from == to) return storage::GraphPath{{from}, {}};
-
-  // Bidirectional breadth-first search, one SQL step per level, expanding the smaller
-  // frontier. Forward follows the query's direction; backward follows its mirror.
-  const HopFilter filter{q.namespaces, q.minWeight};
-  const Direction mirror =
-      q.direction == Direction::Out ? Direction::In : (q.direction == Direction::In ? Direction::Out : Direction::Both);
-  struct Side {
-    std::vector<HopPart> parts;
-    std::unordered_map<std::string, std::pair<std::string, std::string>> parent;  // node -> (prev, edge)
-    std::unordered_map<std::string, int> depth;
-    std::vector<std::string> frontier;
-    int level = 0;
-  };
-  Side fwd{hopParts(db_, q.direction, q.relations), {}, {{src, 0}}, {src}, 0};
-  Side bwd{hopParts(db_, mirror, q.relations), {}, {{dst, 0}}, {dst}, 0};
-
-  while (!fwd.frontier.empty() && !bwd.frontier.empty() && fwd.level + bwd.level < q.maxDepth) {
-    const bool forward = fwd.frontier.size() <= bwd.frontier.size();
-    Side& side = forward ? fwd : bwd;
-    Side& other = forward ? bwd : fwd;
-    auto rows = expandFrontier(conn, side.parts, filter, side.frontier, "shortest_path");
-    ++side.level;
-    std::vector<std::string> next;
-    for (auto& [prev, node, edge] : rows) {
-      if (side.depth.contains(node)) continue;
-      side.depth.emplace(node, side.level);
-      side.parent.emplace(node, std::pair{prev, edge});
-      next.push_back(node);
-    }
-    side.frontier = std::move(next);
-    // A meeting node closes a shortest path; among several, the one nearest the other side's
-    // start, then the smallest id, keeps the answer deterministic.
-    const std::string* best = nullptr;
-    int bestDepth = 0;
-    for (const auto& node : side.frontier) {
-      auto it = other.depth.find(node);
-      if (it == other.depth.end()) continue;
-      if (!best || it->second < bestDepth || (it->second == bestDepth && node < *best)) {
-        best = &node;
-        bestDepth = it->second;
-      }
-    }
-    if (!best) continue;
-    storage::GraphPath path;
-    std::vector<std::pair<std::string, std::string>> head;  // (node, edge into it) from src
-    for (std::string n = *best; n != src;) {
-      const auto& [prev, edge] = fwd.parent.at(n);
-      head.emplace_back(n, edge);
-      n = prev;
-    }
-    path.nodes.push_back(from);
-    for (auto it = head.rbegin(); it != head.rend(); ++it) {
-      path.edges.push_back(Uuid::parse(it->second));
-      path.nodes.push_back(Uuid::parse(it->first));
-    }
-    for (std::string n = *best; n != dst;) {
-      const auto& [next, edge] = bwd.parent.at(n);
-      path.edges.push_back(Uuid::parse(edge));
-      path.nodes.push_back(Uuid::parse(next));
-      n = next;
-    }
-    return path;
-  }
-  return std::nullopt;
+  SqliteFrontier frontier(lease.conn(), "shortest_path");
+  return storage::searchPath(frontier, from, to, q.maxDepth, forward, backward);
 }
 
 }  // namespace khive::sqlite

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 
 #include "backends/sqlite/database.h"
@@ -72,8 +74,6 @@ class SqliteGraphStore final : public storage::GraphStore {
   storage::Page<Edge> queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) override;
   std::int64_t countEdges(const storage::EdgeFilter& filter) override;
   std::vector<storage::Neighbor> neighbors(const Uuid& node, const storage::NeighborQuery& query) override;
-  std::map<Uuid, std::vector<storage::Neighbor>> neighborsBatch(std::span<const Uuid> nodes,
-                                                                const storage::NeighborQuery& query) override;
   std::vector<storage::TraversalTree> traverse(const storage::TraverseRequest& request) override;
   std::optional<storage::GraphPath> shortestPath(const Uuid& from, const Uuid& to,
                                                  const storage::PathQuery& query) override;
@@ -82,7 +82,20 @@ class SqliteGraphStore final : public storage::GraphStore {
   // `noDeletedNodes`: the caller has checked, inside this transaction, that no entity or note
   // is soft-deleted, so a new edge's endpoint_deleted is 0 without probing its endpoints.
   Edge upsertOne(Conn& conn, const Edge& edge, Micros now, bool noDeletedNodes = false);
+  // The statement of a neighbors() query shape (?1 the node, ?2 the limit) and its bound
+  // filter values (?3 on), made once per shape: a lookup replaces planning and building SQL.
+  struct NeighborShape {
+    storage::Direction direction;
+    std::vector<std::string> relations, namespaces;
+    std::optional<double> minWeight;
+    std::string sql;
+    storage::SqlParams params;
+  };
+  std::shared_ptr<const NeighborShape> neighborShape(const storage::NeighborQuery& query);
+
   Database& db_;
+  std::mutex shapesMu_;
+  std::vector<std::shared_ptr<const NeighborShape>> shapes_;  // guarded by shapesMu_; at most 32
 };
 
 // An edge as written: validated, symmetric relations canonical (smaller UUID first),
