@@ -13,6 +13,7 @@
 #include <faiss/IndexHNSW.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,20 +242,20 @@ bool VectorSpaceIndex::loadLocked() {
   };
   const int fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return reject(errno == ENOENT ? "" : fmt::format("cannot open {}: {}", file_, std::strerror(errno)));
+  // Mapped, not read: the pages come straight from the page cache, nothing is zero-filled.
   struct stat st{};
-  std::string data;
-  if (::fstat(fd, &st) == 0 && st.st_size >= 0) {
-    data.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < data.size()) {
-      const ssize_t r = ::read(fd, data.data() + got, data.size() - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += static_cast<std::size_t>(r);
-    }
-    data.resize(got);
-  }
+  const std::size_t size = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
+  void* map = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
   ::close(fd);
+  if (map == MAP_FAILED && size) return reject(fmt::format("cannot map {}: {}", file_, std::strerror(errno)));
+  struct Unmap {
+    void* p;
+    std::size_t n;
+    ~Unmap() {
+      if (p != MAP_FAILED) ::munmap(p, n);
+    }
+  } unmap{map, size};
+  const std::string_view data(map == MAP_FAILED ? nullptr : static_cast<const char*>(map), size);
 
   Header hd{};
   if (data.size() < sizeof hd) return reject(fmt::format("{} is truncated ({} bytes)", file_, data.size()));
