@@ -152,6 +152,21 @@ TEST(WordVectors, BadFilesFailNamingTheLineOrTheDamage) {
   EXPECT_EQ(e.code(), ErrorCode::NotFound);
 }
 
+TEST(SearchConfig, FusionSettingsAreParsedAndCheckedByKeyAndLine) {
+  auto c = parseConfig("[search]\nfusion = \"distribution\"\ntext_weight = 0.25\nvector_weight = 2\nrrf_k = 10\n");
+  EXPECT_EQ(c.fusion.strategy, retrieval::FusionStrategy::Distribution);
+  EXPECT_DOUBLE_EQ(c.fusion.textWeight, 0.25);
+  EXPECT_DOUBLE_EQ(c.fusion.vectorWeight, 2);
+  EXPECT_DOUBLE_EQ(c.fusion.rrfK, 10);
+  EXPECT_EQ(parseConfig("").fusion.strategy, retrieval::FusionStrategy::Rrf);
+  auto msg = [](const std::string& toml) { return errorOf([&] { parseConfig(toml, "k.toml"); }).message(); };
+  EXPECT_EQ(msg("[search]\nfusion = \"text\"\n"),
+            "k.toml:2: 'search.fusion' must be \"rrf\", \"relative\", \"distribution\" or \"weighted\", not \"text\"");
+  EXPECT_EQ(msg("[search]\nrrf_k = 0\n"), "k.toml:2: 'search.rrf_k' must be a number > 0");
+  EXPECT_EQ(msg("[search]\ntext_weight = -1\n"), "k.toml:2: 'search.text_weight' must be a number >= 0");
+  EXPECT_NE(msg("[search]\nk = 1\n").find("k"), std::string::npos);
+}
+
 TEST(StaticEngine, ReindexThenHybridSearchFindsBySynonyms) {
   auto rt = runtimeWith(staticEngine(binaryOf(wordsFile())));
   auto rex = rt->createEntity({.kind = "concept", .name = "Rex", .description = "a canine"});
