@@ -15,6 +15,12 @@
 //   retrieval_bench [--n 100000] [--queries 500] [--out DIR] [--pg URL | --no-pg]
 //                   [--pg-text-queries 100] [--pglite-n 5000] [--no-pglite]
 //                   [--only text|d128|d384]   (text: full-text on every engine, PGlite vectors)
+//   retrieval_bench --only reverse --words FILE.kwv [--wordnet /usr/share/wordnet] [--queries 1000]
+//       the reverse dictionary on WordNet (bench/reverse_dictionary.h) with the static engine's
+//       SIF vectors of FILE: recall@10 and MRR@10 of text only, vector only and each fusion
+//   retrieval_bench --only sif-sweep --words FILE.kwv   the vector half for SIF variants (exact)
+//   retrieval_bench --only steady --db FILE --words FILE.kwv [--model glove]
+//       hybrid search latency in one process over a database the static engine reindexed
 //
 // The HNSW build may use both cores (OpenMP); every measured query runs on one thread.
 
@@ -37,6 +43,7 @@
 #include "khive/backends/sqlite.h"
 #include "khive/retrieval/hybrid_search.h"
 #include "retrieval/clustered_data.h"
+#include "reverse_dictionary.h"
 #ifdef KHIVE_BENCH_POSTGRES
 #include "pg_schema.h"
 #endif
@@ -339,12 +346,90 @@ void printSideBySide(const std::string& pgEngine, const std::string& pgNote) {
 }
 #endif
 
+void reverseDictionaryBench(const std::string& wordnet, const std::string& words, std::size_t nq) {
+  auto t0 = Steady::now();
+  auto synsets = bench::readWordnet(wordnet);
+  auto wv = retrieval::WordVectors::open(words);
+  backends::SqliteOptions o;
+  o.path = freshFile("reverse");
+  auto db = backends::openSqlite(o);
+  auto ids = bench::loadReverseDictionary(*db, synsets, *wv, "static");
+  auto queries = bench::reverseDictionaryQueries(synsets.size(), nq);
+  std::vector<std::vector<float>> qv;
+  for (auto i : queries) qv.push_back(wv->sentenceVector(synsets[i].definition));
+  fmt::print("\nReverse dictionary: {} WordNet synsets indexed by lemma names, {} definitions as queries "
+             "(static engine, {} words x {} dims)\n",
+             synsets.size(), queries.size(), wv->size(), wv->dims());
+  report("load synsets, documents, vectors", seconds(Steady::now() - t0), "s");
+  using retrieval::FusionOptions;
+  using retrieval::FusionStrategy;
+  struct Config {
+    std::string name;
+    FusionOptions options;
+  };
+  std::vector<Config> configs = {
+      {"text only", {.strategy = FusionStrategy::TextOnly}},
+      {"vector only", {.strategy = FusionStrategy::VectorOnly}},
+      {"default fusion", FusionOptions{}},
+  };
+  for (double k : {10.0, 60.0})
+    for (double vw : {1.0, 1.5, 2.0, 3.0})
+      configs.push_back({fmt::format("rrf k={} text 1 vector {}", k, vw),
+                         {.strategy = FusionStrategy::Rrf, .rrfK = k, .textWeight = 1, .vectorWeight = vw}});
+  for (auto strategy : {FusionStrategy::Relative, FusionStrategy::Distribution, FusionStrategy::Weighted})
+    for (double tw : {0.2, 0.35, 0.5})
+      configs.push_back({fmt::format("{} text {} vector {}", retrieval::fusionStrategyName(strategy), tw, 1 - tw),
+                         {.strategy = strategy, .textWeight = tw, .vectorWeight = 1 - tw}});
+  for (const auto& c : configs) {
+    auto q = bench::measureReverseDictionary(*db, synsets, ids, queries, qv, "static", c.options);
+    report("recall@10, " + c.name, q.recallAt10, "");
+    report("MRR@10, " + c.name, q.mrr, "");
+    report("query median, " + c.name, q.medianMicros, "us");
+  }
+}
+
+// Hybrid searches (query embedded by the static engine, text + vector, default fusion, alive
+// check) one after another in one process over a database such as scripts/demo.sh's (WordNet
+// reindexed with the static engine under `model`); the queries are the first lemma names of a
+// fixed sample of synsets ("domestic dog"-like, 1-3 words). The first search loads the index.
+void steadyHybridBench(const std::string& dbPath, const std::string& words, const std::string& model,
+                       const std::string& wordnet, std::size_t nq) {
+  auto synsets = bench::readWordnet(wordnet);
+  auto queries = bench::reverseDictionaryQueries(synsets.size(), nq);
+  backends::SqliteOptions o;
+  o.path = dbPath;
+  auto db = backends::openSqlite(o);
+  auto wv = retrieval::WordVectors::open(words);
+  retrieval::HybridSearch search(*db);
+  std::vector<double> lat;
+  std::vector<std::string> namespaces = {"default"};
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    std::string text = synsets[queries[i]].name.substr(0, synsets[queries[i]].name.find(','));
+    const auto t0 = Steady::now();
+    retrieval::HybridQuery h;
+    h.text = text;
+    h.namespaces = namespaces;
+    h.vector = wv->sentenceVector(text);
+    h.vectorModel = model;
+    auto hits = search.search(h);
+    lat.push_back(micros(Steady::now() - t0));
+    if (i == 0) report("first hybrid search (loads the index file)", lat[0] / 1000, "ms");
+  }
+  lat.erase(lat.begin());
+  fmt::print("\nSteady-state hybrid search over {} ({} queries of 1-3 words, embedding included)\n", dbPath,
+             lat.size());
+  report("hybrid query median", median(lat) / 1000, "ms");
+  std::sort(lat.begin(), lat.end());
+  report("hybrid query p90", lat[lat.size() * 9 / 10] / 1000, "ms");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t n = 100'000, nq = 500;
   std::string outDir = "bench/results";
   std::string only;  // "", "d128" or "d384": run just that vector section (for profiling)
+  std::string wordnet = "/usr/share/wordnet", words, dbPath, model = "glove";
   [[maybe_unused]] std::string pgUrl, pgliteUrl;  // PostgreSQL builds only
   [[maybe_unused]] std::size_t pgliteN = 5'000;
   // PostgreSQL's BM25 recomputes corpus statistics per query (0.3-1.5 s each at 100k
@@ -365,6 +450,10 @@ int main(int argc, char** argv) {
     if (a == "--queries") nq = std::stoul(argv[i + 1]);
     if (a == "--out") outDir = argv[i + 1];
     if (a == "--only") only = argv[i + 1];
+    if (a == "--wordnet") wordnet = argv[i + 1];
+    if (a == "--words") words = argv[i + 1];
+    if (a == "--db") dbPath = argv[i + 1];
+    if (a == "--model") model = argv[i + 1];
     if (a == "--pglite-n") pgliteN = std::stoul(argv[i + 1]);
     if (a == "--pg-text-queries") pgTextQueries = std::stoul(argv[i + 1]);
     ++i;
@@ -373,6 +462,25 @@ int main(int argc, char** argv) {
   const auto benchStart = Steady::now();
   fmt::print("khive retrieval bench: n={} queries={} (SQLite file, queries single-threaded)\n", n, nq);
 
+  if (only == "reverse") {
+    if (words.empty()) {
+      fmt::print(stderr, "retrieval_bench: --only reverse needs --words FILE (scripts/static-model.sh prints it)\n");
+      return 2;
+    }
+    reverseDictionaryBench(wordnet, words, nq == 500 ? 1'000 : nq);
+  }
+  if (only == "steady") {  // hybrid search latency in one process over an existing database
+    if (words.empty() || dbPath.empty()) {
+      fmt::print(stderr, "retrieval_bench: --only steady needs --db FILE --words FILE [--model NAME]\n");
+      return 2;
+    }
+    steadyHybridBench(dbPath, words, model, wordnet, nq == 500 ? 1'000 : nq);
+  }
+  if (only == "sif-sweep") {  // vector-only recall of SIF variants, exact, in memory
+    auto synsets = bench::readWordnet(wordnet);
+    auto wv = retrieval::WordVectors::open(words);
+    bench::sweepSif(synsets, *wv, bench::reverseDictionaryQueries(synsets.size(), nq == 500 ? 1'000 : nq));
+  }
   // --- 100k entities with text documents and 128-d vectors: FTS, vectors, hybrid ---------------
   if (only == "d128") {
     backends::SqliteOptions o;

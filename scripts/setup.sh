@@ -26,3 +26,6 @@ cmake --preset "$preset" >/dev/null
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}"
+# The static embedding engine's default word vectors, converted once (scripts/static-model.sh),
+# when the khive binary is part of the build.
+if [ $# -eq 0 ] || [[ " $* " == *" khive "* ]]; then bash scripts/static-model.sh >/dev/null; fi

@@ -10,9 +10,10 @@ namespace khive::retrieval {
 std::unique_ptr<EmbeddingEngine> makeEmbeddingEngine(const EngineSpec& spec) {
   if (spec.kind == "openai") return makeOpenAiEngine(spec);
   if (spec.kind == "fasttext") return makeFastTextEngine(spec);
+  if (spec.kind == "static") return makeStaticEngine(spec);
   throw Error(
       ErrorCode::InvalidInput, "embedding", "open",
-      fmt::format("embedding engine '{}': unknown kind '{}' (\"openai\" or \"fasttext\")", spec.name, spec.kind));
+      fmt::format("embedding engine '{}': unknown kind '{}' (\"openai\", \"fasttext\" or \"static\")", spec.name, spec.kind));
 }
 
 }  // namespace khive::retrieval

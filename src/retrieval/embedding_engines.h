@@ -9,5 +9,6 @@ namespace khive::retrieval {
 
 std::unique_ptr<EmbeddingEngine> makeOpenAiEngine(const EngineSpec& spec);
 std::unique_ptr<EmbeddingEngine> makeFastTextEngine(const EngineSpec& spec);
+std::unique_ptr<EmbeddingEngine> makeStaticEngine(const EngineSpec& spec);
 
 }  // namespace khive::retrieval

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <unordered_map>
 
 #include "khive/core/error.h"
@@ -44,9 +45,52 @@ std::optional<Signal> singleSignal(FusionStrategy strategy) noexcept {
     case FusionStrategy::VectorOnly: return Signal::Vector;
     case FusionStrategy::SparseOnly: return Signal::Sparse;
     case FusionStrategy::Rrf:
-    case FusionStrategy::Weighted: return std::nullopt;
+    case FusionStrategy::Weighted:
+    case FusionStrategy::Relative:
+    case FusionStrategy::Distribution: return std::nullopt;
   }
   return std::nullopt;
+}
+
+namespace {
+constexpr std::pair<std::string_view, FusionStrategy> kNames[] = {
+    {"rrf", FusionStrategy::Rrf},          {"weighted", FusionStrategy::Weighted},
+    {"relative", FusionStrategy::Relative}, {"distribution", FusionStrategy::Distribution},
+    {"text", FusionStrategy::TextOnly},    {"vector", FusionStrategy::VectorOnly},
+    {"sparse", FusionStrategy::SparseOnly},
+};
+
+// The stream's scores rescaled for a score-based strategy: c -> [0,1].
+std::function<double(double)> rescaler(const CandidateStream& s, FusionStrategy strategy) {
+  if (s.items.empty()) return [](double x) { return x; };
+  if (strategy == FusionStrategy::Relative) {
+    auto [lo, hi] = std::minmax_element(s.items.begin(), s.items.end(),
+                                        [](const auto& a, const auto& b) { return a.score < b.score; });
+    const double min = lo->score, span = hi->score - lo->score;
+    return [=](double x) { return span > 0 ? (x - min) / span : 1.0; };
+  }
+  if (strategy == FusionStrategy::Distribution) {
+    double mean = 0, sq = 0;
+    for (const auto& c : s.items) mean += c.score;
+    mean /= static_cast<double>(s.items.size());
+    for (const auto& c : s.items) sq += (c.score - mean) * (c.score - mean);
+    const double sd = std::sqrt(sq / static_cast<double>(s.items.size()));
+    return [=](double x) { return sd > 0 ? std::clamp((x - (mean - 3 * sd)) / (6 * sd), 0.0, 1.0) : 1.0; };
+  }
+  return [](double x) { return x; };
+}
+}  // namespace
+
+std::optional<FusionStrategy> fusionStrategyNamed(std::string_view name) noexcept {
+  for (const auto& [n, s] : kNames)
+    if (n == name) return s;
+  return std::nullopt;
+}
+
+std::string_view fusionStrategyName(FusionStrategy strategy) noexcept {
+  for (const auto& [n, s] : kNames)
+    if (s == strategy) return n;
+  return "rrf";
 }
 
 std::vector<FusedCandidate> fuse(std::span<const CandidateStream> streams, const FusionOptions& o) {
@@ -73,12 +117,13 @@ std::vector<FusedCandidate> fuse(std::span<const CandidateStream> streams, const
   for (const auto& s : streams) {
     if (only && s.signal != *only) continue;
     const double w = only ? 1.0 : weightOf(s.signal, o);
+    const auto rescale = rescaler(s, o.strategy);
     for (const auto& c : s.items) {
       auto [it, inserted] = at.try_emplace(c.subjectId, out.size());
       if (inserted) out.push_back({c.subjectId, c.ns, c.kind, 0.0, {}});
       auto& f = out[it->second];
       record(f.signals, s.signal, c);
-      f.score += o.strategy == FusionStrategy::Rrf ? w / (o.rrfK + c.rank) : w * c.score;
+      f.score += o.strategy == FusionStrategy::Rrf ? w / (o.rrfK + c.rank) : w * rescale(c.score);
     }
   }
   for (auto& f : out) f.score = maxScore > 0 ? std::clamp(f.score / maxScore, 0.0, 1.0) : 0.0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -134,7 +135,7 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
   }
   Reader r{sourceName};
   Config config;
-  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines", "limits", "server", "tokens"});
+  r.onlyKeys(root, "", {"backends", "actor", "vocabulary", "grants", "engines", "search", "limits", "server", "tokens"});
 
   if (const toml::node* n = root.get("backends")) {
     const toml::array* arr = n->as_array();
@@ -191,6 +192,32 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
       if (t.get("namespaces")) g.namespaces = r.strings(t, "grants", "namespaces");
       config.grants.push_back(std::move(g));
     }
+  }
+
+  if (const toml::node* n = root.get("search")) {
+    const toml::table& t = r.table(*n, "search");
+    r.onlyKeys(t, "search", {"fusion", "rrf_k", "text_weight", "vector_weight"});
+    auto& f = config.fusion;
+    if (t.get("fusion")) {
+      const auto name = r.str(t, "search", "fusion");
+      auto s = retrieval::fusionStrategyNamed(name);
+      if (!s || retrieval::singleSignal(*s))
+        fail(sourceName, t.get("fusion")->source(),
+             fmt::format("'search.fusion' must be \"rrf\", \"relative\", \"distribution\" or \"weighted\", not \"{}\"",
+                         name));
+      f.strategy = *s;
+    }
+    auto number = [&](std::string_view key, double& out, bool positive) {
+      const toml::node* v = t.get(key);
+      if (!v) return;
+      auto d = v->value<double>();
+      if (!d || !std::isfinite(*d) || (positive ? *d <= 0 : *d < 0))
+        fail(sourceName, v->source(), fmt::format("'search.{}' must be a number {} 0", key, positive ? ">" : ">="));
+      out = *d;
+    };
+    number("rrf_k", f.rrfK, true);
+    number("text_weight", f.textWeight, false);
+    number("vector_weight", f.vectorWeight, false);
   }
 
   if (const toml::node* n = root.get("limits")) {
@@ -250,15 +277,16 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
         if (t.get("timeout_ms")) e.timeoutMs = r.integer(t, "engines", "timeout_ms", 1, 3'600'000);
         if (t.get("batch_size")) e.batchSize = r.integer(t, "engines", "batch_size", 1, 4096);
         forbid({"path"}, "fasttext");
-      } else if (e.kind == "fasttext") {
+      } else if (e.kind == "fasttext" || e.kind == "static") {
         e.path = r.str(t, "engines", "path");
-        if (e.path.empty()) fail(sourceName, t.source(), "'engines.path' is required for kind = \"fasttext\"");
+        if (e.path.empty())
+          fail(sourceName, t.source(), fmt::format("'engines.path' is required for kind = \"{}\"", e.kind));
         forbid({"url", "model", "api_key_env", "timeout_ms", "batch_size"}, "openai");
       } else if (e.kind.empty()) {
-        fail(sourceName, t.source(), "'engines.kind' is required (\"openai\" or \"fasttext\")");
+        fail(sourceName, t.source(), "'engines.kind' is required (\"openai\", \"fasttext\" or \"static\")");
       } else {
         fail(sourceName, t.get("kind")->source(),
-             fmt::format("'engines.kind' must be \"openai\" or \"fasttext\", not \"{}\"", e.kind));
+             fmt::format("'engines.kind' must be \"openai\", \"fasttext\" or \"static\", not \"{}\"", e.kind));
       }
       if (t.get("dimensions")) e.dimensions = r.integer(t, "engines", "dimensions", 1, 65536);
       if (t.get("default")) e.isDefault = r.boolean(t, "engines", "default");

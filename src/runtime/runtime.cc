@@ -752,6 +752,7 @@ SearchResult Runtime::search(const SearchRequest& req) {
   q.scope = req.scope;
   q.topK = req.topK;
   q.snippets = true;
+  q.fusion = options_.config.fusion;
   SearchResult out;
   out.mode = "text";
   // The query vector comes from the default engine. An engine that fails does not fail the

@@ -29,6 +29,7 @@
 #include "runtime/boundary.h"
 #include "runtime/edge_line.h"
 #include "runtime/id_owners.h"
+#include "runtime/transfer_vectors.h"
 
 namespace khive::runtime {
 
@@ -62,6 +63,7 @@ struct ParsedLine {
   bool staged = false;  // an edge the decoders handed to the edge load
   Record record;
   std::optional<storage::TextDocument> doc;  // the record's search document, when text is on
+  std::vector<storage::VectorRecord> vectors;  // the line's "vectors" (entities and notes)
   std::string error;                         // why the line is not a record, as reported for its line number
   ErrorCode errorCode = ErrorCode::InvalidInput;  // of `error`: PermissionDenied for a namespace the importer may not write
 };
@@ -102,6 +104,10 @@ void decode(const std::string& line, ParsedLine& p) {
       return;
     }
     const std::string& type = t->get_ref<const std::string&>();
+    if (auto v = j.find("vectors"); v != j.end() && (type == "entity" || type == "note")) {
+      p.vectors = vectorsFromJson(*v);
+      j.erase(v);
+    }
     if (type == "entity")
       p.record = entityFromJson(j);
     else if (type == "note")
@@ -510,6 +516,7 @@ class Batch {
   std::vector<Edge> edges;
   std::vector<Event> events;
   std::vector<storage::TextDocument> docs;
+  std::vector<storage::VectorRecord> vectors;
   std::optional<std::int64_t> firstLine;  // of the records pending; none when empty
 
   std::size_t size() const { return entities.size() + notes.size() + edges.size() + events.size(); }
@@ -537,6 +544,7 @@ class Batch {
     if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
     if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
     if (!docs.empty()) checkSummary(b.text().upsertDocuments(docs), "text documents", lastLine);
+    if (!vectors.empty()) checkSummary(b.vectors().insertVectors(vectors), "vectors", lastLine);
     if (!events.empty()) {
       std::vector<Event> fresh;
       for (auto& e : events) {
@@ -556,6 +564,8 @@ class Batch {
     sum.notes += static_cast<std::int64_t>(notes.size());
     sum.edges += static_cast<std::int64_t>(edges.size());
     sum.textDocuments += static_cast<std::int64_t>(docs.size());
+    sum.vectors += static_cast<std::int64_t>(vectors.size());
+    vectors.clear();
     entities.clear();
     notes.clear();
     edges.clear();
@@ -591,6 +601,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     if (options.progress) options.progress(prog);
   };
   LineParser parser(in, rt, batch.holdingLoad(), options.idPreloadRows);
+  ImportedVectorCheck vectorCheck(rt);
   auto fail = [&](std::string_view message, ErrorCode code = ErrorCode::InvalidInput) {
     parser.stop();  // the load then holds exactly the edges of the lines before this one
     batch.flush(sum, lineNo - 1);
@@ -600,6 +611,25 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
                    code == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error,
                    Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
     lineError(lineNo, message, code);
+  };
+  // A record's vectors take its subject, namespace, kind and properties.
+  auto addVectors = [&](ParsedLine& parsed) {
+    auto fill = [&](const auto& rec) {
+      for (auto& v : parsed.vectors) {
+        try {
+          vectorCheck.check(v);
+        } catch (const Error& e) {
+          fail(e.message(), e.code());
+        }
+        v.subjectId = rec.id;
+        v.ns = rec.ns;
+        v.kind = rec.kind;
+        v.properties = rec.properties;
+        batch.vectors.push_back(std::move(v));
+      }
+    };
+    if (auto* e = std::get_if<Entity>(&parsed.record)) fill(*e);
+    if (auto* n = std::get_if<Note>(&parsed.record)) fill(*n);
   };
   try {
     for (auto chunk = parser.next(); chunk.lastLine != 0; chunk = parser.next()) {
@@ -618,6 +648,7 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
           continue;
         }
         if (!parsed.error.empty()) fail(parsed.error, parsed.errorCode);
+        if (!parsed.vectors.empty()) addVectors(parsed);
         if (!batch.firstLine) batch.firstLine = lineNo;
         if (parsed.doc) batch.docs.push_back(std::move(*parsed.doc));
         if (auto* e = std::get_if<Entity>(&parsed.record))
@@ -664,6 +695,8 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
   // query is planned (on PostgreSQL a pattern query on a freshly loaded graph is otherwise
   // planned for empty tables).
   rt.backend().refreshStatistics();
+  // Imported vectors: build and persist their search index now, as reindex does.
+  for (const auto& engine : vectorCheck.engines()) rt.backend().vectors().prepareVectorIndex(engine);
   sum.lines = lineNo;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Success,
@@ -675,6 +708,14 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
                  Clock::now() - start);
   return sum;
 }
+
+namespace {
+// Orders stored vectors and ids by subject, for equal_range.
+struct SubjectOrder {
+  bool operator()(const storage::VectorRecord& v, const Uuid& id) const { return v.subjectId < id; }
+  bool operator()(const Uuid& id, const storage::VectorRecord& v) const { return id < v.subjectId; }
+};
+}  // namespace
 
 TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options) {
   auto start = Clock::now();
@@ -690,10 +731,31 @@ TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOption
     ++prog.records;
     ++prog.lines;
   };
+  const bool vectors = options.withVectors && rt.hasVectors();
   auto pages = [&](auto fetch, const char* type, std::int64_t& counter) {
     for (std::int64_t offset = 0;;) {
       auto page = fetch(storage::PageRequest{.offset = offset, .limit = pageSize});
-      for (const auto& r : page.items) emit(toJson(r), type, counter);
+      // Entities and notes carry their vectors: one read per page.
+      std::vector<storage::VectorRecord> stored;
+      using Item = std::decay_t<decltype(page.items.front())>;
+      if constexpr (std::is_same_v<Item, Entity> || std::is_same_v<Item, Note>) {
+        if (vectors && !page.items.empty()) {
+          std::vector<Uuid> ids;
+          for (const auto& r : page.items) ids.push_back(r.id);
+          stored = b.vectors().vectorsOf(ids);
+          std::stable_sort(stored.begin(), stored.end(),
+                           [](const auto& x, const auto& y) { return x.subjectId < y.subjectId; });
+        }
+      }
+      for (const auto& r : page.items) {
+        Json j = toJson(r);
+        auto [from, to] = std::equal_range(stored.begin(), stored.end(), r.id, SubjectOrder{});
+        if (from != to) {
+          j["vectors"] = vectorsToJson(std::span(from, to));
+          sum.vectors += to - from;
+        }
+        emit(std::move(j), type, counter);
+      }
       if (options.progress) options.progress(prog);
       if (!page.nextOffset) break;
       offset = *page.nextOffset;

@@ -103,7 +103,7 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
   if (!eng)
     throw Error(
         ErrorCode::InvalidInput, "runtime", "reindex",
-        "no embedding engine configured: add an [[engines]] entry (kind = \"openai\" or \"fasttext\") to khive.toml");
+        "no embedding engine configured: add an [[engines]] entry (kind = \"static\", \"openai\" or \"fasttext\") to khive.toml");
   if (!hasVectors_) {
     std::string detail;
     for (const auto& c : backend_->info().capabilities)
@@ -218,6 +218,9 @@ ReindexSummary Runtime::reindex(const ReindexRequest& req) {
                 fmt::format("{} (reindex stopped after {} records; those keep their new vectors, rerun to finish)",
                             e.message(), sum.entities + sum.notes));
   }
+  // Build (or catch up) the search index now and persist it, so the first search of the next
+  // process loads it instead of building it.
+  backend_->vectors().prepareVectorIndex(eng->name());
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   recordEvent("reindex", Substrate::Entity, eng->name(), Outcome::Success,
               Json{{"engine", sum.engine},

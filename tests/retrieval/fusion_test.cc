@@ -69,6 +69,35 @@ TEST(Fusion, WeightsAndSingleSignalStrategies) {
   EXPECT_EQ(fuse(s, o)[0].subjectId, id(2));
 }
 
+// Score-based fusion rescales each signal over its own candidates: a signal whose scores are
+// bunched together (text here) no longer outweighs one whose scores spread out.
+TEST(Fusion, RelativeAndDistributionRescalePerSignal) {
+  CandidateStream text{Signal::Text, {{id(1), "ns", "concept", 0.52, 1}, {id(2), "ns", "concept", 0.50, 2},
+                                      {id(3), "ns", "concept", 0.49, 3}}};
+  CandidateStream vec{Signal::Vector, {{id(2), "ns", "concept", 0.95, 1}, {id(3), "ns", "concept", 0.60, 2},
+                                       {id(1), "ns", "concept", 0.20, 3}}};
+  std::vector<CandidateStream> s = {text, vec};
+  FusionOptions o;
+  o.strategy = FusionStrategy::Relative;
+  auto f = fuse(s, o);
+  // text: 1 -> 1, 2 -> 1/3, 3 -> 0; vector: 2 -> 1, 3 -> 0.4/0.75, 1 -> 0. Means over weight 2.
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].subjectId, id(2));
+  EXPECT_NEAR(f[0].score, (1.0 / 3 + 1.0) / 2, 1e-12);
+  EXPECT_EQ(f[1].subjectId, id(1));
+  EXPECT_NEAR(f[1].score, 0.5, 1e-12);
+  o.strategy = FusionStrategy::Distribution;
+  f = fuse(s, o);
+  EXPECT_EQ(f[0].subjectId, id(2));
+  for (const auto& c : f) {
+    EXPECT_GE(c.score, 0.0);
+    EXPECT_LE(c.score, 1.0);
+  }
+  EXPECT_EQ(fusionStrategyNamed("distribution"), FusionStrategy::Distribution);
+  EXPECT_EQ(fusionStrategyName(FusionStrategy::Relative), "relative");
+  EXPECT_FALSE(fusionStrategyNamed("bm25"));
+}
+
 TEST(Fusion, TiesBreakBySubjectIdAndBadOptionsAreRejected) {
   std::vector<CandidateStream> s = {stream(Signal::Text, {5}), stream(Signal::Vector, {4})};
   auto f = fuse(s, {});

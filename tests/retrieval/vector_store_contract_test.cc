@@ -123,6 +123,38 @@ TEST_P(VectorContract, ReplacesAndDeletesVectors) {
   EXPECT_EQ(db->vectors().deleteVectors(a.subjectId), 0);
 }
 
+// What export reads: every stored vector of the given subjects, bit for bit.
+TEST_P(VectorContract, VectorsOfSubjectsComeBackExactly) {
+  if (!requireVectors()) return;
+  auto a = rec({0.1f, -2.5e-7f, 3.3333333f}, "concept", Json{{"p", 1}});
+  auto b = rec({1, 2, 3});
+  auto c = rec({4, 5, 6});
+  db->vectors().insertVectors(std::vector{a, b, c});
+  auto title = a;
+  title.field = "title";
+  title.values = {0, 0, 1};
+  db->vectors().insertVector(title);
+  std::vector<Uuid> ids = {a.subjectId, c.subjectId, Uuid::v7()};
+  auto got = db->vectors().vectorsOf(ids);
+  ASSERT_EQ(got.size(), 3u);
+  std::size_t fromA = 0;
+  for (const auto& v : got) {
+    EXPECT_NE(v.subjectId, b.subjectId);
+    if (v.subjectId == a.subjectId) {
+      ++fromA;
+      EXPECT_EQ(v.values, v.field == "text" ? a.values : title.values) << v.field;
+      EXPECT_EQ(v.properties, a.properties);
+      EXPECT_EQ(v.ns, "ns1");
+      EXPECT_EQ(v.kind, "concept");
+      EXPECT_EQ(v.model, "m");
+    } else {
+      EXPECT_EQ(v.values, c.values);
+    }
+  }
+  EXPECT_EQ(fromA, 2u);
+  EXPECT_TRUE(db->vectors().vectorsOf(std::vector<Uuid>{}).empty());
+}
+
 TEST_P(VectorContract, HardDeleteOfTheSubjectRemovesTextAndVectors) {
   if (!requireVectors()) return;
   Entity e;

@@ -176,7 +176,7 @@ TEST(EngineConfig, BadEntriesNameKeyAndLine) {
             "batch_size, "
             "api_key_env, default, embed_on_write)");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"word2vec\"\n"),
-            "k.toml:3: 'engines.kind' must be \"openai\" or \"fasttext\", not \"word2vec\"");
+            "k.toml:3: 'engines.kind' must be \"openai\", \"fasttext\" or \"static\", not \"word2vec\"");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\nurl = \"http://x\"\n"),
             "k.toml:5: 'engines.url' is for kind = \"openai\"");
   EXPECT_EQ(msg("[[engines]]\nname = \"a\"\nkind = \"fasttext\"\npath = \"/m\"\ndimensions = 0\n"),

@@ -16,6 +16,11 @@ enum class Signal { Text, Vector, Sparse };
 enum class FusionStrategy {
   Rrf,         // reciprocal rank fusion: sum over signals of w / (k + rank)
   Weighted,    // weighted mean of the signals' [0,1] scores (a missing signal counts 0)
+  // Score-based fusion: each signal's scores rescaled over its own candidates, then the
+  // weighted mean (a missing signal counts 0). Relative: min-max, best 1 and worst 0.
+  // Distribution (DBSF): mean +- 3 standard deviations mapped to [0,1], clamped.
+  Relative,
+  Distribution,
   TextOnly,    // one signal alone, scored by that signal
   VectorOnly,
   SparseOnly,
@@ -61,13 +66,18 @@ struct FusedCandidate {
 };
 
 // Fuses the streams. Scores are normalised into [0,1]: RRF divides by the score a subject
-// ranked first by every given stream would get, Weighted by the sum of the given streams'
-// weights. A single-signal strategy uses only the stream of its signal. The result is sorted
+// ranked first by every given stream would get, the score-based strategies by the sum of the
+// given streams' weights. A single-signal strategy uses only the stream of its signal. The result is sorted
 // by score (descending), ties by subject id, so it is deterministic. InvalidInput for rrfK <= 0
 // or a negative weight.
 std::vector<FusedCandidate> fuse(std::span<const CandidateStream> streams, const FusionOptions& options);
 
-// The signal a single-signal strategy uses, or nullopt for Rrf and Weighted.
+// The signal a single-signal strategy uses, or nullopt for the fusing ones.
 std::optional<Signal> singleSignal(FusionStrategy strategy) noexcept;
+
+// "rrf", "weighted", "relative", "distribution", "text", "vector", "sparse"; nullopt for
+// another name.
+std::optional<FusionStrategy> fusionStrategyNamed(std::string_view name) noexcept;
+std::string_view fusionStrategyName(FusionStrategy strategy) noexcept;
 
 }  // namespace khive::retrieval

@@ -20,11 +20,18 @@
 //   [[engines]]                  # embedding engines for vector search (retrieval/embedding.h)
 //   name = "local"               # unique; vectors are stored under this name
 //   kind = "openai"              # "openai" (url, model, api_key_env, timeout_ms, batch_size)
-//   url = "http://127.0.0.1:8080"  #   or "fasttext" (path = "/models/cc.en.bin")
+//   url = "http://127.0.0.1:8080"  #   or "fasttext" (path = "/models/cc.en.bin"), or "static"
+//                                #   (path = word vectors: khive binary or word2vec/GloVe text)
 //   model = "nomic-embed-text"
 //   dimensions = 768             # optional: a vector of another dimension is an error
 //   default = true               # optional: the engine search and writes use (else the first)
 //   embed_on_write = true        # optional: create/update embed the record (default true)
+//
+//   [search]                     # optional: how search fuses text and vector hits
+//   fusion = "rrf"               # "rrf", "relative", "distribution" or "weighted"
+//   rrf_k = 60                   # rrf only; > 0
+//   text_weight = 1.0            # >= 0 each
+//   vector_weight = 1.0
 //
 //   [limits]                     # optional; defaults in khive/core/limits.h
 //   max_name_bytes = 4096        # max_text_bytes, max_tags, max_json_bytes, max_json_depth,
@@ -68,6 +75,7 @@
 
 #include "khive/core/limits.h"
 #include "khive/retrieval/embedding.h"
+#include "khive/retrieval/fusion.h"
 
 namespace khive::runtime {
 
@@ -130,6 +138,7 @@ struct Config {
   VocabularyConfig vocabulary;
   std::vector<Grant> grants;
   std::vector<retrieval::EngineSpec> engines;
+  retrieval::FusionOptions fusion;  // [search]
   Limits limits;
   ServerConfig server;
   std::vector<TokenConfig> tokens;

@@ -22,6 +22,11 @@
 // key), events already present are skipped. Records without an "id" get a new one on every
 // run, so only files with ids (what `export` writes) re-run without duplicates.
 //
+// Vectors: an entity or note line may carry its stored vectors, "vectors": [{"engine", "dims",
+// "values"}] (runtime/transfer_vectors.h); export writes them unless withVectors is off, and
+// import stores them (no reindex needed) after checking that the engine is configured and has
+// that dimension (else Error(InvalidInput) naming the line).
+//
 // Not thread-safe with respect to one Runtime's import (use one at a time).
 
 #include <cstdint>
@@ -46,6 +51,7 @@ struct TransferSummary {
   std::int64_t entities = 0, notes = 0, edges = 0, events = 0;
   std::int64_t skippedEvents = 0;  // already present
   std::int64_t textDocuments = 0;
+  std::int64_t vectors = 0;  // stored vectors exported or imported
   double seconds = 0;
   std::int64_t records() const { return entities + notes + edges + events; }
 };
@@ -58,6 +64,8 @@ struct TransferOptions {
   // with at most this many rows are read into memory when the import starts; a larger table
   // is asked once per chunk of lines for the chunk's ids.
   std::int64_t idPreloadRows = 100'000;
+  // Export: each entity and note line carries its stored vectors.
+  bool withVectors = true;
 };
 
 TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options = {});

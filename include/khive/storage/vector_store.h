@@ -75,8 +75,15 @@ class VectorStore {
   // it fuses), so countVectors - countLiveVectors is what the store holds for no live record.
   virtual std::int64_t countLiveVectors(const std::string& model, std::span<const std::string> namespaces) = 0;
   virtual std::vector<VectorHit> searchVectors(const VectorSearchRequest& request) = 0;
+  // Every stored vector (all models and fields) of these subjects, ordered by subject, model
+  // and field. For export; at most 10,000 subjects per call.
+  virtual std::vector<VectorRecord> vectorsOf(std::span<const Uuid> subjects) = 0;
   virtual std::vector<VectorIndexInfo> vectorInfo() = 0;
   virtual void rebuildVectorIndex(const std::string& model) = 0;
+  // Brings the search index of the model's vectors up to date with the stored vectors and
+  // persists it, so the next process's first search need not build it. Does nothing where the
+  // index lives in the database server (pgvector keeps its HNSW index itself).
+  virtual void prepareVectorIndex(const std::string& /*model*/) {}
 };
 
 struct SparseVector {

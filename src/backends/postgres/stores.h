@@ -117,6 +117,7 @@ class PgVectorStore final : public storage::VectorStore {
   std::int64_t countVectors(const std::string& model, std::span<const std::string> namespaces) override;
   std::int64_t countLiveVectors(const std::string& model, std::span<const std::string> namespaces) override;
   std::vector<storage::VectorHit> searchVectors(const storage::VectorSearchRequest& request) override;
+  std::vector<storage::VectorRecord> vectorsOf(std::span<const Uuid> subjects) override;
   std::vector<storage::VectorIndexInfo> vectorInfo() override;
   void rebuildVectorIndex(const std::string& model) override;
 

@@ -244,6 +244,42 @@ std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::Vect
       true);
 }
 
+std::vector<storage::VectorRecord> PgVectorStore::vectorsOf(std::span<const Uuid> subjects) {
+  if (subjects.size() > 10'000)
+    invalid("read", fmt::format("{} subjects asked at once; at most 10,000", subjects.size()));
+  if (subjects.empty()) return {};
+  return db_.run(
+      kCap, "read",
+      [&](Conn& c) {
+        // pgvector prints each float4 in its shortest form that reads back to the same value.
+        auto r = c.exec(
+            "SELECT subject_id, model, field, namespace, kind, properties::text, embedding::text FROM vectors WHERE "
+            "subject_id = ANY ($1) ORDER BY subject_id::text, model, field",
+            Params().uuidArray(subjects), kCap, "read");
+        std::vector<storage::VectorRecord> out;
+        for (int i = 0; i < r.rows(); ++i) {
+          storage::VectorRecord v;
+          v.subjectId = r.getUuid(i, 0);
+          v.model = r.str(i, 1);
+          v.field = r.str(i, 2);
+          v.ns = r.str(i, 3);
+          v.kind = r.str(i, 4);
+          v.properties = Json::parse(r.str(i, 5));
+          const std::string text = r.str(i, 6);
+          const char* p = text.c_str() + (text.empty() ? 0 : 1);  // past '['
+          while (*p && *p != ']') {
+            char* end = nullptr;
+            v.values.push_back(std::strtof(p, &end));
+            if (end == p) break;
+            p = *end == ',' ? end + 1 : end;
+          }
+          out.push_back(std::move(v));
+        }
+        return out;
+      },
+      true);
+}
+
 std::vector<storage::VectorIndexInfo> PgVectorStore::vectorInfo() {
   return db_.run(
       kCap, "info",

@@ -49,8 +49,11 @@ class SqliteVectorStore final : public storage::VectorStore {
   std::int64_t countVectors(const std::string& model, std::span<const std::string> namespaces) override;
   std::int64_t countLiveVectors(const std::string& model, std::span<const std::string> namespaces) override;
   std::vector<storage::VectorHit> searchVectors(const storage::VectorSearchRequest& request) override;
+  std::vector<storage::VectorRecord> vectorsOf(std::span<const Uuid> subjects) override;
   std::vector<storage::VectorIndexInfo> vectorInfo() override;
   void rebuildVectorIndex(const std::string& model) override;
+  // Catches up (or loads, or builds) each field's index of the model and saves its file.
+  void prepareVectorIndex(const std::string& model) override;
   // The in-memory index of (model, field), or nullptr when none was made yet. For tests and
   // diagnostics (how searches were answered).
   const VectorSpaceIndex* spaceIndex(const std::string& model, const std::string& field);

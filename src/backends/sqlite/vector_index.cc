@@ -151,15 +151,23 @@ std::uint32_t VectorSpaceIndex::Interner::intern(const std::string& s) {
   return it->second;
 }
 
-VectorSpaceIndex::VectorSpaceIndex(std::string model, std::string field, int dims)
-    : model_(std::move(model)), field_(std::move(field)), dims_(dims) {}
+VectorSpaceIndex::VectorSpaceIndex(std::string model, std::string field, int dims, std::string file, bool readOnly)
+    : model_(std::move(model)), field_(std::move(field)), dims_(dims), file_(std::move(file)), readOnly_(readOnly) {}
 
 VectorSpaceIndex::~VectorSpaceIndex() = default;
 
 VectorSpaceIndex::State VectorSpaceIndex::state() const {
   std::shared_lock lock(mu_);
-  return {built_ ? (hnsw_ ? "hnsw" : "flat") : "none", live_, appliedSeq_, graphSearches_.load(), exactScans_.load(),
-          shortFallbacks_.load()};
+  return {built_ ? (hnsw_ ? "hnsw" : "flat") : "none",
+          live_,
+          appliedSeq_,
+          graphSearches_.load(),
+          exactScans_.load(),
+          shortFallbacks_.load(),
+          fileLoads_,
+          rebuilds_,
+          fileSaves_,
+          fileRejected_};
 }
 
 std::int64_t VectorSpaceIndex::latestSeq(Conn& conn) const {
@@ -279,28 +287,119 @@ void VectorSpaceIndex::rebuildLocked(Conn& conn) {
   addLocked(rows);
   appliedSeq_ = latest;
   built_ = true;
+  ++rebuilds_;
+  unsaved_ = std::max<std::int64_t>(1, n);
+  rebuiltUnsaved_ = true;
 }
 
 void VectorSpaceIndex::rebuild(Conn& conn) {
-  std::unique_lock lock(mu_);
-  rebuildLocked(conn);
+  {
+    std::unique_lock lock(mu_);
+    rebuildLocked(conn);
+  }
+  saveIfBehind();
+}
+
+void VectorSpaceIndex::prepare(Conn& conn) {
+  {
+    std::unique_lock lock(mu_);
+    const std::int64_t latest = latestSeq(conn);
+    if (!built_ || appliedSeq_ < latest) syncLocked(conn, latest);
+    if (savedSeq_ != appliedSeq_) unsaved_ = std::max<std::int64_t>(unsaved_, 1);
+  }
+  saveIfBehind();
+}
+
+void VectorSpaceIndex::saveIfBehind() {
+  if (file_.empty() || readOnly_) return;
+  std::lock_guard saving(saveMu_);
+  std::shared_lock lock(mu_);
+  if (!built_ || unsaved_ == 0) return;
+  saveLocked();
+}
+
+bool VectorSpaceIndex::loadAndCatchUpLocked(Conn& conn) {
+  if (!loadLocked()) return false;
+  bool ok = false;
+  {
+    ReadSnapshot snapshot(conn);
+    const std::int64_t latest = latestSeq(conn);
+    if (appliedSeq_ > latest) {
+      fileRejected_ = fmt::format("the index file holds change-log position {} but the database is at {} (the database "
+                                  "was replaced or restored)",
+                                  appliedSeq_, latest);
+    } else {
+      ok = catchUpLocked(conn, latest) && matchesTableLocked(conn);
+      if (!ok && fileRejected_.empty()) fileRejected_ = "the index file is too far behind the change log";
+    }
+  }
+  if (!ok) {
+    resetLocked(false);
+    built_ = false;
+    appliedSeq_ = 0;
+    savedSeq_ = -1;
+  } else {
+    ++fileLoads_;
+  }
+  return ok;
+}
+
+bool VectorSpaceIndex::matchesTableLocked(Conn& conn) {
+  // The live vids by count and sum, then the newest rows by subject and vector: a file of a
+  // database that was replaced or diverged from a common backup differs there (vids are
+  // assigned in order, so rows written after the common point are the newest).
+  auto stmt = conn.prepare("SELECT count(*), coalesce(sum(vid), 0) FROM vectors WHERE model = ? AND field = ?", kCap,
+                           "index_sync");
+  stmt.bindText(1, model_).bindText(2, field_);
+  stmt.step();
+  const std::int64_t count = stmt.getInt(0);
+  const std::int64_t sum = stmt.getInt(1);
+  std::int64_t mine = 0;
+  for (const auto& [vid, internal] : internalOf_) mine += vid;
+  if (count != live_ || sum != mine) {
+    fileRejected_ = fmt::format(
+        "the index file caught up to {} live vectors (vid sum {}) but the table holds {} (vid sum {})", live_, mine,
+        count, sum);
+    return false;
+  }
+  // "+model" keeps SQLite off the vectors_space index, so it walks the rowids backwards.
+  auto newest = conn.prepare(
+      "SELECT vid, subject_id, namespace, kind, embedding FROM vectors WHERE +model = ? AND +field = ? ORDER BY vid "
+      "DESC LIMIT 64",
+      kCap, "index_sync");
+  newest.bindText(1, model_).bindText(2, field_);
+  const float* xb = vectorData();
+  const auto d = static_cast<std::size_t>(dims_);
+  while (newest.step()) {
+    Row r;
+    r.vid = newest.getInt(0);
+    readRow(newest, 1, dims_, r.vid, r.unit, r.subject, r.ns, r.kind);
+    auto it = internalOf_.find(r.vid);
+    if (it == internalOf_.end() || subjects_[it->second] != r.subject ||
+        std::memcmp(xb + it->second * d, r.unit.data(), d * sizeof(float)) != 0) {
+      fileRejected_ = fmt::format("the index file differs from the table in the newest vectors (vid {})", r.vid);
+      return false;
+    }
+  }
+  return true;
 }
 
 void VectorSpaceIndex::syncLocked(Conn& conn, std::int64_t latest) {
-  if (!built_) {
+  if (!built_ && !(!file_.empty() && loadAndCatchUpLocked(conn))) {
     rebuildLocked(conn);
     return;
   }
+  if (!catchUpLocked(conn, latest)) rebuildLocked(conn);
+}
+
+bool VectorSpaceIndex::catchUpLocked(Conn& conn, std::int64_t latest) {
+  if (latest <= appliedSeq_) return true;
   const auto& t = vectorIndexTuning();
   {
     auto floor = conn.prepare("SELECT floor_seq FROM vector_log_floor WHERE model = ? AND field = ?", kCap,
                               "index_sync");
     floor.bindText(1, model_).bindText(2, field_);
-    if (floor.step() && floor.getInt(0) > appliedSeq_) {
-      floor.reset();
-      rebuildLocked(conn);  // entries this index still needed were pruned
-      return;
-    }
+    if (floor.step() && floor.getInt(0) > appliedSeq_) return false;  // entries this index needed were pruned
   }
   auto backlog = conn.prepare(
       "SELECT count(*) FROM vector_changes WHERE model = ? AND field = ? AND seq > ? AND seq <= ?", kCap, "index_sync");
@@ -308,10 +407,7 @@ void VectorSpaceIndex::syncLocked(Conn& conn, std::int64_t latest) {
   backlog.step();
   const std::int64_t pending = backlog.getInt(0);
   backlog.reset();
-  if (pending > std::max<std::int64_t>(1'000, live_ / 2)) {
-    rebuildLocked(conn);
-    return;
-  }
+  if (pending > std::max<std::int64_t>(1'000, live_ / 2)) return false;
 
   // Apply the log in order. vids are never reused, so an add whose row is gone (deleted
   // later) is simply skipped, and its delete entry then finds nothing to tombstone.
@@ -344,12 +440,12 @@ void VectorSpaceIndex::syncLocked(Conn& conn, std::int64_t latest) {
   const auto dead = total - (live_ + static_cast<std::int64_t>(rows.size()));
   const bool crossesThreshold = !hnsw_ && live_ + static_cast<std::int64_t>(rows.size()) >= t.hnswThreshold;
   if (crossesThreshold || (total > 0 && static_cast<double>(dead) / static_cast<double>(total) > t.maxTombstoneRatio &&
-                           dead > 64)) {
-    rebuildLocked(conn);
-    return;
-  }
+                           dead > 64))
+    return false;
   addLocked(rows);
   appliedSeq_ = latest;
+  unsaved_ += pending;
+  return true;
 }
 
 std::vector<storage::VectorHit> VectorSpaceIndex::search(Conn& conn, const storage::VectorSearchRequest& r,
@@ -362,8 +458,15 @@ std::vector<storage::VectorHit> VectorSpaceIndex::search(Conn& conn, const stora
     behind = !built_ || appliedSeq_ < latest;
   }
   if (behind) {
-    std::unique_lock lock(mu_);
-    if (!built_ || appliedSeq_ < latest) syncLocked(conn, latest);
+    bool save = false;
+    {
+      std::unique_lock lock(mu_);
+      if (!built_ || appliedSeq_ < latest) syncLocked(conn, latest);
+      // A rebuild is saved at once; catch-ups once they add up to a share of the index, so
+      // the next process does not replay (or rebuild from) a long log.
+      save = rebuiltUnsaved_ || unsaved_ > std::max<std::int64_t>(1'000, live_ / 20);
+    }
+    if (save) saveIfBehind();
   }
 
   // Property predicates are JSON paths: SQLite evaluates them over the space's rows (already

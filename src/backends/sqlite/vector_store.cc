@@ -51,6 +51,14 @@ int modelDims(Conn& conn, const std::string& model, std::string_view op) {
   return stmt.step() ? static_cast<int>(stmt.getInt(0)) : 0;
 }
 
+std::vector<std::string> fieldsOf(Conn& conn, const std::string& model, std::string_view op) {
+  std::vector<std::string> fields;
+  auto stmt = conn.prepare("SELECT DISTINCT field FROM vectors WHERE model = ? ORDER BY field", kCap, op);
+  stmt.bindText(1, model);
+  while (stmt.step()) fields.push_back(stmt.getText(0));
+  return fields;
+}
+
 void checkRequest(const storage::VectorSearchRequest& r) {
   requireNamespaces(r.namespaces, kCap, "search");
   if (r.topK < 1 || r.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, r.topK));
@@ -69,7 +77,10 @@ storage::VectorCapabilities SqliteVectorStore::capabilities() {
 VectorSpaceIndex& SqliteVectorStore::space(const std::string& model, const std::string& field, int dims) {
   std::lock_guard lock(mu_);
   auto& slot = spaces_[{model, field}];
-  if (!slot || slot->dims() != dims) slot = std::make_unique<VectorSpaceIndex>(model, field, dims);
+  if (!slot || slot->dims() != dims)
+    slot = std::make_unique<VectorSpaceIndex>(model, field, dims,
+                                              db_.inMemory() ? std::string() : vectorIndexFile(db_.location(), model, field),
+                                              !db_.readOnlyReason().empty());
   return *slot;
 }
 
@@ -209,6 +220,36 @@ std::vector<storage::VectorHit> SqliteVectorStore::searchVectors(const storage::
   return space(r.model, r.field, dims).search(conn, r, q);
 }
 
+std::vector<storage::VectorRecord> SqliteVectorStore::vectorsOf(std::span<const Uuid> subjects) {
+  if (subjects.size() > 10'000)
+    invalid("read", fmt::format("{} subjects asked at once; at most 10,000", subjects.size()));
+  std::vector<storage::VectorRecord> out;
+  if (subjects.empty()) return out;
+  std::vector<std::string> ids;
+  ids.reserve(subjects.size());
+  for (const auto& s : subjects) ids.push_back(s.str());
+  SqlBuilder b;
+  b.text("SELECT subject_id, model, field, namespace, kind, properties, embedding FROM vectors WHERE subject_id IN ");
+  b.inList(ids).text(" ORDER BY subject_id, model, field");
+  auto lease = db_.acquireReader(kCap, "read");
+  auto stmt = lease.conn().prepare(b.sql, kCap, "read");
+  stmt.bindAll(b.params);
+  while (stmt.step()) {
+    storage::VectorRecord r;
+    r.subjectId = Uuid::parse(stmt.getTextView(0));
+    r.model = stmt.getText(1);
+    r.field = stmt.getText(2);
+    r.ns = stmt.getText(3);
+    r.kind = stmt.getText(4);
+    r.properties = Json::parse(stmt.getTextView(5));
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(stmt.raw(), 6));
+    r.values.resize(bytes / sizeof(float));
+    if (bytes) std::memcpy(r.values.data(), sqlite3_column_blob(stmt.raw(), 6), r.values.size() * sizeof(float));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::vector<storage::VectorIndexInfo> SqliteVectorStore::vectorInfo() {
   auto lease = db_.acquireReader(kCap, "info");
   Conn& conn = lease.conn();
@@ -237,6 +278,15 @@ std::vector<storage::VectorIndexInfo> SqliteVectorStore::vectorInfo() {
   return out;
 }
 
+void SqliteVectorStore::prepareVectorIndex(const std::string& model) {
+  auto lease = db_.acquireReader(kCap, "prepare");
+  Conn& conn = lease.conn();
+  if (!sqlite3_get_autocommit(conn.db())) return;  // the index applies committed rows only
+  const int dims = modelDims(conn, model, "prepare");
+  if (dims == 0) return;
+  for (const auto& f : fieldsOf(conn, model, "prepare")) space(model, f, dims).prepare(conn);
+}
+
 void SqliteVectorStore::rebuildVectorIndex(const std::string& model) {
   auto lease = db_.acquireReader(kCap, "rebuild");
   Conn& conn = lease.conn();
@@ -248,13 +298,7 @@ void SqliteVectorStore::rebuildVectorIndex(const std::string& model) {
   if (dims == 0) {
     throw Error(ErrorCode::NotFound, std::string(kCap), "rebuild", fmt::format("no vectors of model '{}' exist", model));
   }
-  std::vector<std::string> fields;
-  {
-    auto stmt = conn.prepare("SELECT DISTINCT field FROM vectors WHERE model = ? ORDER BY field", kCap, "rebuild");
-    stmt.bindText(1, model);
-    while (stmt.step()) fields.push_back(stmt.getText(0));
-  }
-  for (const auto& f : fields) {
+  for (const auto& f : fieldsOf(conn, model, "rebuild")) {
     auto& index = space(model, f, dims);
     index.rebuild(conn);
     // The fresh index holds everything up to its seq: prune the change log to there and raise
