@@ -6,22 +6,6 @@
 
 namespace khive::postgres {
 
-void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
-                       std::string_view operation) {
-  if (namespaces.empty()) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                "multi-record reads need at least one namespace in `namespaces`");
-  }
-}
-
-void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation) {
-  if (page.offset < 0 || page.limit < 1 || page.limit > storage::kMaxPageLimit) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("page offset must be >= 0 and limit 1..{} (got offset {}, limit {})",
-                            storage::kMaxPageLimit, page.offset, page.limit));
-  }
-}
-
 std::string escapeLike(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -33,26 +17,7 @@ std::string escapeLike(std::string_view s) {
 }
 
 std::vector<std::string> jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation) {
-  auto bad = [&](std::string_view why) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("property path '{}' {}", dotted.substr(0, 200), why));
-  };
-  if (dotted.empty()) bad("is empty");
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto dot = dotted.find('.', start);
-    auto seg = dotted.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (seg.empty()) bad("has an empty segment");
-    for (char c : seg) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-      if (!ok) bad("may only hold letters, digits, '_' and '-' between dots");
-    }
-    out.emplace_back(seg);
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return out;
+  return storage::propertyPath(dotted, capability, operation);
 }
 
 namespace {

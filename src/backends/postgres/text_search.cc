@@ -8,7 +8,6 @@ namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "text";
-constexpr std::int64_t kMaxTopK = 10'000;
 
 void validate(const storage::TextDocument& d, std::string_view op) {
   auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
@@ -133,10 +132,7 @@ std::optional<storage::TextDocument> PgTextSearch::getDocument(const Uuid& subje
 // lexemes, each of which is a bare run of letters and digits and so a valid tsquery operand.
 SqlBuilder textSearchStatement(const storage::TextQuery& q) {
   requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) {
-    throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
-                fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  }
+  storage::checkTopK(q.topK, kCap, "search");
   // Plain and any-term modes search each word once: the text sent is its distinct words
   // (lower-cased, as the 'simple' configuration folds them anyway), so a repeated word adds
   // no operand to the tsquery. A phrase keeps every word, in order.

@@ -27,22 +27,6 @@ SqlBuilder& SqlBuilder::inList(std::span<const Uuid> values) {
   return *this;
 }
 
-void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
-                       std::string_view operation) {
-  if (namespaces.empty()) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                "multi-record reads need at least one namespace in `namespaces`");
-  }
-}
-
-void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation) {
-  if (page.offset < 0 || page.limit < 1 || page.limit > storage::kMaxPageLimit) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("page offset must be >= 0 and limit 1..{} (got offset {}, limit {})",
-                            storage::kMaxPageLimit, page.offset, page.limit));
-  }
-}
-
 std::string escapeLike(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -54,27 +38,8 @@ std::string escapeLike(std::string_view s) {
 }
 
 std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation) {
-  auto bad = [&](std::string_view why) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("property path '{}' {}", dotted.substr(0, 200), why));
-  };
-  if (dotted.empty()) bad("is empty");
   std::string out = "$";
-  std::size_t start = 0;
-  while (start <= dotted.size()) {
-    auto dot = dotted.find('.', start);
-    auto seg = dotted.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (seg.empty()) bad("has an empty segment");
-    for (char c : seg) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-      if (!ok) bad("may only hold letters, digits, '_' and '-' between dots");
-    }
-    out += ".\"";
-    out += seg;
-    out += '"';
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  for (const auto& seg : storage::propertyPath(dotted, capability, operation)) out += fmt::format(".\"{}\"", seg);
   return out;
 }
 

@@ -9,7 +9,6 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "text";
-constexpr std::int64_t kMaxTopK = 10'000;
 
 // bm25() weights per FTS5 column (title, body, tags): a term in the title says more about the
 // subject than one in the body.
@@ -147,10 +146,7 @@ std::optional<storage::TextDocument> SqliteTextSearch::getDocument(const Uuid& s
 
 std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQuery& q) {
   requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) {
-    throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
-                fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  }
+  storage::checkTopK(q.topK, kCap, "search");
   const std::string match = buildFtsMatch(q.text, q.mode);
   if (match.empty()) return {};
 
