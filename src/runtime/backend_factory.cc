@@ -28,13 +28,14 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
 
 namespace {
 std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vector<std::string>& namespaces,
-                                         const std::vector<std::string>& extraSym) {
+                                         const std::vector<std::string>& extraSym, bool groupWrites = true) {
   backends::PostgresOptions o;
   o.url = url;
   o.namespaces = namespaces;
   o.poolSize = 4;
   o.checkoutTimeout = std::chrono::milliseconds(5000);
   o.extraSymmetricRelations = extraSym;
+  o.groupWrites = groupWrites;
   return backends::openPostgres(o);
 }
 }  // namespace
@@ -53,7 +54,7 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym);
+  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym, b.groupWrites);
   return openSqliteFile(b.path, extraSym);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "khive/core/error.h"
 
@@ -15,8 +16,14 @@ namespace {
   throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation), std::move(message));
 }
 
-void requireField(bool present, std::string_view what, std::string_view capability, std::string_view operation) {
-  if (!present) refuse(capability, operation, fmt::format("the {} is empty", what));
+// The fields every vector record names: its subject, namespace, kind and model. `what` is
+// "vector" or "sparse vector".
+void checkSubject(const Uuid& subject, const std::string& ns, const std::string& kind, const std::string& model,
+                  std::string_view what, std::string_view capability, std::string_view operation) {
+  if (subject.isNil()) refuse(capability, operation, fmt::format("the {}'s subject id is the nil UUID", what));
+  const std::pair<const std::string*, std::string_view> fields[] = {{&ns, "namespace"}, {&kind, "kind"}, {&model, "model"}};
+  for (const auto& [value, name] : fields)
+    if (value->empty()) refuse(capability, operation, fmt::format("the {} {} is empty", what, name));
 }
 
 }  // namespace
@@ -78,11 +85,8 @@ void checkVectorValues(std::span<const float> values, std::string_view capabilit
 
 void checkVectorRecord(const VectorRecord& r, std::string_view operation) {
   constexpr std::string_view cap = "vectors";
-  if (r.subjectId.isNil()) refuse(cap, operation, "the vector's subject id is the nil UUID");
-  requireField(!r.ns.empty(), "vector namespace", cap, operation);
-  requireField(!r.kind.empty(), "vector kind", cap, operation);
-  requireField(!r.model.empty(), "vector model", cap, operation);
-  requireField(!r.field.empty(), "vector field", cap, operation);
+  checkSubject(r.subjectId, r.ns, r.kind, r.model, "vector", cap, operation);
+  if (r.field.empty()) refuse(cap, operation, "the vector field is empty");
   if (!r.properties.is_object()) refuse(cap, operation, "vector properties must be a JSON object");
   checkVectorValues(r.values, cap, operation);
 }
@@ -100,6 +104,15 @@ void checkModelDims(const std::string& model, int stored, std::size_t given, std
   refuse("vectors", operation,
          fmt::format("model '{}' has {} dimensions; {} has {}", model, stored,
                      operation == "search" ? "the query" : "this vector", given));
+}
+
+void checkTextDocument(const TextDocument& d, std::string_view operation) {
+  constexpr std::string_view cap = "text";
+  if (d.subjectId.isNil()) refuse(cap, operation, "document subject id is the nil UUID");
+  if (d.ns.empty()) refuse(cap, operation, "document namespace is empty");
+  if (d.kind.empty()) refuse(cap, operation, "document kind is empty");
+  if (!d.metadata.is_object())
+    refuse(cap, operation, "document metadata must be a JSON object, got " + std::string(d.metadata.type_name()));
 }
 
 SparseVector canonicalSparse(const SparseVector& v, std::string_view operation) {
@@ -130,10 +143,7 @@ SparseVector canonicalSparse(const SparseVector& v, std::string_view operation) 
 
 SparseRecord canonicalSparseRecord(const SparseRecord& r, std::string_view operation) {
   constexpr std::string_view cap = "sparse";
-  if (r.subjectId.isNil()) refuse(cap, operation, "the sparse vector's subject id is the nil UUID");
-  requireField(!r.ns.empty(), "sparse vector namespace", cap, operation);
-  requireField(!r.kind.empty(), "sparse vector kind", cap, operation);
-  requireField(!r.model.empty(), "sparse vector model", cap, operation);
+  checkSubject(r.subjectId, r.ns, r.kind, r.model, "sparse vector", cap, operation);
   SparseRecord out = r;
   out.vector = canonicalSparse(r.vector, operation);
   if (out.vector.indices.empty()) refuse(cap, operation, "the sparse vector has no non-zero value");

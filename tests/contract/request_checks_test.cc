@@ -44,17 +44,6 @@ class RequestChecksContract : public ContractTest {
     q.namespaces = {"ns1"};
     return q;
   }
-  // The message of the Error(InvalidInput) f throws ("" and a test failure otherwise).
-  static std::string refusal(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-      return e.message();
-    }
-    ADD_FAILURE() << "expected Error(InvalidInput)";
-    return "";
-  }
   std::int64_t sparseCount() {
     const std::vector<std::string> ns{"ns1"};
     return db->sparse().countSparse("splade", ns);

@@ -5,6 +5,8 @@
 //   [[backends]]                 # the first entry is the one used
 //   kind = "sqlite"              # "sqlite" (path) or "postgres" (url)
 //   path = "/var/lib/khive/khive.db"
+//   # group_writes = false       # postgres only: commit each single write on its own
+//                                # (default true: concurrent single writes share a commit)
 //
 //   [actor]
 //   id = "alice"                         # recorded on every event
@@ -53,6 +55,7 @@ struct BackendConfig {
   std::string kind;  // "sqlite" or "postgres"
   std::string path;  // sqlite: file path or ":memory:"
   std::string url;   // postgres: libpq connection string or URI
+  bool groupWrites = true;  // postgres: backends::PostgresOptions::groupWrites
 };
 
 struct ActorConfig {

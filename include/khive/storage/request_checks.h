@@ -16,7 +16,8 @@
 //     least one non-zero value;
 //   - a search asks for 1..kMaxSearchTopK hits; a sparse query has at most kMaxSparseQueryTerms
 //     non-zero terms;
-//   - a vector or sparse record names its subject (not the nil UUID), namespace, kind and model.
+//   - a vector or sparse record names its subject (not the nil UUID), namespace, kind and model;
+//     a text document its subject, namespace and kind.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "khive/storage/text_search.h"
 #include "khive/storage/types.h"
 #include "khive/storage/vector_store.h"
 
@@ -54,6 +56,9 @@ void checkVectorSearch(const VectorSearchRequest& request);
 // Refuses a vector (operation "insert") or query ("search") of `given` dimensions for a model
 // whose stored vectors have `stored`.
 void checkModelDims(const std::string& model, int stored, std::size_t given, std::string_view operation);
+
+// A text document names its subject, namespace and kind; its metadata is a JSON object.
+void checkTextDocument(const TextDocument& document, std::string_view operation);
 
 // The canonical form of a sparse vector: sorted by index, zero values dropped.
 SparseVector canonicalSparse(const SparseVector& vector, std::string_view operation);

@@ -71,9 +71,8 @@ std::string escapeLike(std::string_view s);
 // outside [A-Za-z0-9_-] (the same rule as SQLite's).
 std::vector<std::string> jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a jsonb column. Typed as on SQLite: a number matches only JSON
-// numbers, a string only JSON strings (compared bytewise, COLLATE "C"), a boolean only JSON
-// booleans; a missing property fails every predicate except Exists=false.
+// Appends one predicate on a jsonb column, as storage::appendPropertyPredicate writes it for
+// every engine (khive/storage/sql_builder.h).
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
                              std::string_view capability, std::string_view operation);
 

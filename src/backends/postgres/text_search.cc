@@ -9,14 +9,6 @@ namespace khive::postgres {
 namespace {
 constexpr std::string_view kCap = "text";
 
-void validate(const storage::TextDocument& d, std::string_view op) {
-  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
-  if (d.subjectId.isNil()) bad("document subject id is the nil UUID");
-  if (d.ns.empty()) bad("document namespace is empty");
-  if (d.kind.empty()) bad("document kind is empty");
-  if (!d.metadata.is_object()) bad("document metadata must be a JSON object, got " + std::string(d.metadata.type_name()));
-}
-
 // Valid UTF-8 with NUL and invalid byte sequences replaced by a space: PostgreSQL rejects
 // both in text parameters (SQLSTATE 22021), and user text must never be an error.
 std::string sanitize(std::string_view s) {
@@ -57,7 +49,7 @@ const MergedForm kUpsertMerged =
     MergedForm::of(kUpsert, {"uuid", "text", "text", "text", "text", "jsonb", "jsonb", "int8"}, {0});
 
 Params bind(const storage::TextDocument& d, Micros now) {
-  validate(d, "upsert");
+  storage::checkTextDocument(d, "upsert");
   Params p;
   p.uuid(d.subjectId)
       .text(d.ns)

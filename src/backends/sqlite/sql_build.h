@@ -53,9 +53,8 @@ std::string escapeLike(std::string_view s);
 // segment outside [A-Za-z0-9_-].
 std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b.
-// Typed: a number matches only JSON numbers, a string only JSON strings, a boolean only JSON
-// booleans; a missing property fails every predicate except Exists=false.
+// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b, as
+// storage::appendPropertyPredicate writes it for every engine (khive/storage/sql_builder.h).
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
                              std::string_view capability, std::string_view operation);
 
