@@ -626,16 +626,8 @@ int runCheck(const Globals& g, Runtime& rt, const Json&) {
   const int expected = info.buildSchemaVersion;
   std::vector<std::string> problems;
   if (info.schemaVersion != expected) problems.push_back(fmt::format("schema v{} but this build writes v{}", info.schemaVersion, expected));
-  std::string integrity = "ok";
-  auto reader = rt.backend().sql().reader();
-  if (info.engine == "sqlite") {
-    auto rows = reader->query("PRAGMA integrity_check");
-    integrity.clear();
-    for (const auto& r : rows.rows) integrity += (integrity.empty() ? "" : "; ") + storage::displayValue(r[0]);
-    if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
-  } else {
-    reader->queryScalar("SELECT 1");
-  }
+  const std::string integrity = rt.backend().integrityCheck();
+  if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
   for (auto& p : runtime::checkConsistency(rt)) problems.push_back(std::move(p));
   Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}, {"integrity", integrity}, {"ok", problems.empty()}, {"problems", problems}};
   emit(g, j, [&] {

@@ -28,8 +28,8 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
 }
 
 namespace {
-std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vector<std::string>& namespaces,
-                                         const std::vector<std::string>& extraSym) {
+backends::PostgresOptions pgOptions(const std::string& url, const std::vector<std::string>& namespaces,
+                                    const std::vector<std::string>& extraSym) {
   // The namespaces become the connection's grant list: khive names a bad one before the
   // server does (PostgreSQL refuses invalid UTF-8 with a message about encodings).
   for (const auto& ns : namespaces) checkNamespace(ns);
@@ -39,6 +39,13 @@ std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vect
   o.poolSize = 4;
   o.checkoutTimeout = std::chrono::milliseconds(5000);
   o.extraSymmetricRelations = extraSym;
+  return o;
+}
+
+std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vector<std::string>& namespaces,
+                                         const std::vector<std::string>& extraSym, bool groupWrites = true) {
+  auto o = pgOptions(url, namespaces, extraSym);
+  o.groupWrites = groupWrites;
   return backends::openPostgres(o);
 }
 }  // namespace
@@ -57,8 +64,40 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym);
+  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym, b.groupWrites);
   return openSqliteFile(b.path, extraSym);
+}
+
+ServedStore openServedStore(const std::optional<std::string>& db, const std::optional<std::string>& backendUrl,
+                            const Config& config, const ServedPools& pools, const std::vector<std::string>& extraSym) {
+  auto isPg = [](std::string_view url) { return url.starts_with("postgresql://") || url.starts_with("postgres://"); };
+  std::optional<BackendConfig> pg;
+  ServedStore store;
+  if (db) {
+    store.shared = openSqliteFile(*db, extraSym);
+  } else if (backendUrl) {
+    if (isPg(*backendUrl)) pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
+    else store.shared = openBackendUrl(*backendUrl, {"*"}, extraSym);
+  } else if (!config.backends.empty()) {
+    if (config.backends[0].kind == "postgres") pg = config.backends[0];
+    else store.shared = openConfigured(config.backends[0], {"*"}, extraSym);
+  } else {
+    store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym);
+  }
+  if (pg) {
+    store.scoped = [pg = *pg, pools, extraSym, admin = config.server.adminUrl,
+                    user = config.server.appUser](const std::vector<std::string>& namespaces) {
+      auto o = pgOptions(pg.url, namespaces, extraSym);
+      o.groupWrites = pg.groupWrites;
+      o.adminUrl = admin;
+      o.user = user;
+      o.poolSize = pools.poolSize;
+      o.checkoutTimeout = pools.checkoutTimeout;
+      return std::shared_ptr<storage::Backend>(backends::openPostgres(o));
+    };
+    store.shared = store.scoped({"*"});
+  }
+  return store;
 }
 
 }  // namespace khive::runtime

@@ -142,17 +142,20 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     if (!arr) fail(sourceName, n->source(), "'backends' must be an array of tables ([[backends]])");
     for (const auto& item : *arr) {
       const toml::table& t = r.table(item, "backends");
-      r.onlyKeys(t, "backends", {"kind", "path", "url"});
+      r.onlyKeys(t, "backends", {"kind", "path", "url", "group_writes"});
       BackendConfig b;
       b.kind = r.str(t, "backends", "kind");
       if (b.kind == "sqlite") {
         b.path = r.str(t, "backends", "path");
         if (b.path.empty()) fail(sourceName, t.source(), "'backends.path' is required for kind = \"sqlite\"");
         if (t.get("url")) fail(sourceName, t.get("url")->source(), "'backends.url' is for kind = \"postgres\"");
+        if (t.get("group_writes"))
+          fail(sourceName, t.get("group_writes")->source(), "'backends.group_writes' is for kind = \"postgres\"");
       } else if (b.kind == "postgres") {
         b.url = r.str(t, "backends", "url");
         if (b.url.empty()) fail(sourceName, t.source(), "'backends.url' is required for kind = \"postgres\"");
         if (t.get("path")) fail(sourceName, t.get("path")->source(), "'backends.path' is for kind = \"sqlite\"");
+        if (t.get("group_writes")) b.groupWrites = r.boolean(t, "backends", "group_writes");
       } else if (b.kind.empty()) {
         fail(sourceName, t.source(), "'backends.kind' is required (\"sqlite\" or \"postgres\")");
       } else {
@@ -312,8 +315,8 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     if (t.get("slow_client_timeout_s")) s.slowClientTimeoutS = static_cast<int>(r.integer(t, "server", "slow_client_timeout_s", 1, 86'400));
     s.tokenFile = r.str(t, "server", "token_file");
     s.allowedOrigins = r.strings(t, "server", "allowed_origins");
-    s.postgresAdminUrl = r.str(t, "server", "postgres_admin_url");
-    s.postgresUser = r.str(t, "server", "postgres_user");
+    s.adminUrl = r.str(t, "server", "postgres_admin_url");
+    s.appUser = r.str(t, "server", "postgres_user");
   }
 
   if (const toml::node* n = root.get("tokens")) {

@@ -10,24 +10,22 @@
 
 namespace khive::runtime {
 
-void findStoredIds(storage::Backend& backend, bool postgres, const std::array<std::vector<Uuid>, 4>& ids,
+void findStoredIds(storage::Backend& backend, const std::array<std::vector<Uuid>, 4>& ids,
                    const std::function<void(const Uuid&, int)>& found) {
+  const storage::SqlDialect& dialect = backend.dialect();
   std::string sql;
   storage::SqlParams params;
   for (int t = 0; t < 4; ++t) {
     if (ids[t].empty()) continue;
-    // The ids travel as one parameter: a JSON array (SQLite's json_each) or a uuid[] literal.
-    std::string list;
-    for (const auto& id : ids[t]) {
-      if (!list.empty()) list += ',';
-      list += postgres ? id.str() : '"' + id.str() + '"';
-    }
-    params.emplace_back(postgres ? '{' + list + '}' : '[' + list + ']');
+    // The ids of one table travel as one list parameter.
+    std::vector<std::string> list;
+    list.reserve(ids[t].size());
+    for (const auto& id : ids[t]) list.push_back(id.str());
+    params.emplace_back(dialect.listValue(list));
     if (!sql.empty()) sql += " UNION ALL ";
-    const auto n = params.size();
-    sql += postgres ? fmt::format("SELECT id::text, {} FROM {} WHERE id = ANY (${}::text::uuid[])", t, kIdTables[t], n)
-                    : fmt::format("SELECT id, {} FROM {} WHERE id IN (SELECT value FROM json_each(?{}))", t,
-                                  kIdTables[t], n);
+    const std::string ph = dialect.placeholder(static_cast<int>(params.size()), storage::ParamType::IdList);
+    sql += fmt::format("SELECT {}, {} FROM {} WHERE {}", dialect.idAsText("id"), t, kIdTables[t],
+                       dialect.inList("id", ph));
   }
   if (sql.empty()) return;
   auto reader = backend.sql().reader();
@@ -43,10 +41,10 @@ Error idTakenError(const Uuid& id, std::string_view held, std::string_view wante
                            id.str(), a(held), a(wanted)));
 }
 
-void checkNewId(storage::Backend& backend, bool postgres, const Uuid& id, int type) {
+void checkNewId(storage::Backend& backend, const Uuid& id, int type) {
   std::array<std::vector<Uuid>, 4> ids{std::vector{id}, std::vector{id}, std::vector{id}, std::vector{id}};
   int held = -1;
-  findStoredIds(backend, postgres, ids, [&](const Uuid&, int t) {
+  findStoredIds(backend, ids, [&](const Uuid&, int t) {
     if (held < 0 || t != type) held = t;
   });
   if (held < 0) return;

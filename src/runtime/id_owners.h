@@ -20,7 +20,7 @@ inline constexpr std::array<const char*, 4> kIdTables{"entities", "notes", "edge
 
 // Calls found(id, t) for every id of ids[t] that table t holds (deleted rows included), in
 // one statement over the four tables. Thread-safe as the backend is.
-void findStoredIds(storage::Backend& backend, bool postgres, const std::array<std::vector<Uuid>, 4>& ids,
+void findStoredIds(storage::Backend& backend, const std::array<std::vector<Uuid>, 4>& ids,
                    const std::function<void(const Uuid&, int)>& found);
 
 // The Conflict error for `id`, stored as a record of type `held`, given to a record of `wanted`.
@@ -28,6 +28,6 @@ Error idTakenError(const Uuid& id, std::string_view held, std::string_view wante
 
 // For a verb creating a record of type kIdTypes[type] with a caller-given id: AlreadyExists
 // when a record of that type has the id, Conflict when one of another type has it.
-void checkNewId(storage::Backend& backend, bool postgres, const Uuid& id, int type);
+void checkNewId(storage::Backend& backend, const Uuid& id, int type);
 
 }  // namespace khive::runtime

@@ -12,8 +12,6 @@
 #include "khive/core/utf8.h"
 #include "khive/query/compiler.h"
 #include "khive/query/parse.h"
-#include "khive/query/postgres_dialect.h"
-#include "khive/query/sqlite_dialect.h"
 #include "khive/runtime/bounds.h"
 #include "khive/runtime/codec.h"
 #include "runtime/boundary.h"
@@ -294,7 +292,8 @@ std::string Runtime::substrateOf(const Uuid& id) {
 }
 
 std::optional<std::string> Runtime::storedEdgeNamespace(const Uuid& id) {
-  const char* sql = engine_ == "postgres" ? "SELECT namespace FROM edges WHERE id = $1::uuid" : "SELECT namespace FROM edges WHERE id = ?1";
+  const std::string sql =
+      "SELECT namespace FROM edges WHERE id = " + backend_->dialect().placeholder(1, storage::ParamType::Id);
   auto rows = backend_->sql().reader()->query(sql, {id}).rows;
   if (rows.empty()) return std::nullopt;
   return storage::asText(rows[0][0]);
@@ -322,7 +321,7 @@ Uuid Runtime::resolveId(std::string_view text) {
     invalid("resolve", fmt::format("'{}' is not an id (a UUID or a prefix of at least 8 hex characters)", excerpt(text, 80)));
   Uuid lo = Uuid::parse(hex + std::string(32 - hex.size(), '0'));
   Uuid hi = Uuid::parse(hex + std::string(32 - hex.size(), 'f'));
-  const bool pg = engine_ == "postgres";
+  const storage::SqlDialect& dialect = backend_->dialect();
   // Records before events: a v7 id shares its leading (millisecond) digits with the event of
   // the verb that wrote it, so an 8-character prefix of a fresh entity would otherwise always
   // be ambiguous with its own "create" event. Events are found when no record matches.
@@ -331,7 +330,8 @@ Uuid Runtime::resolveId(std::string_view text) {
   std::string inScope;
   for (const auto& ns : readNs_) {
     params.emplace_back(ns);
-    inScope += fmt::format("{}{}{}", inScope.empty() ? "" : ", ", pg ? "$" : "?", params.size());
+    inScope += fmt::format("{}{}", inScope.empty() ? "" : ", ",
+                           dialect.placeholder(static_cast<int>(params.size()), storage::ParamType::Text));
   }
   auto reader = backend_->sql().reader();
   std::set<std::string> found;
@@ -339,9 +339,9 @@ Uuid Runtime::resolveId(std::string_view text) {
     std::string sql;
     for (const char* table : tables) {
       if (!sql.empty()) sql += " UNION ALL ";
-      sql += pg ? fmt::format("SELECT id::text FROM (SELECT id FROM {} WHERE id BETWEEN $1::uuid AND $2::uuid AND namespace IN ({}) LIMIT 2) t_{}",
-                              table, inScope, table)
-                : fmt::format("SELECT id FROM (SELECT id FROM {} WHERE id BETWEEN ?1 AND ?2 AND namespace IN ({}) LIMIT 2)", table, inScope);
+      sql += fmt::format("SELECT {} FROM (SELECT id FROM {} WHERE id BETWEEN {} AND {} AND namespace IN ({}) LIMIT 2) AS t_{}",
+                         dialect.idAsText("id"), table, dialect.placeholder(1, storage::ParamType::Id),
+                         dialect.placeholder(2, storage::ParamType::Id), inScope, table);
     }
     for (const auto& r : reader->query(sql, params).rows) found.insert(storage::asText(r[0]));
     if (!found.empty()) break;
@@ -368,7 +368,7 @@ Entity Runtime::createEntity(const EntityInput& in) {
     e.properties = in.properties;
     e.tags = in.tags;
     validateEntity(e);
-    if (in.id) checkNewId(*backend_, engine_ == "postgres", *in.id, 0);
+    if (in.id) checkNewId(*backend_, *in.id, 0);
     auto vec = vectorForWrite(embeddingText(e));  // an engine failure leaves nothing written
     Entity stored = backend_->entities().upsertEntity(e);
     indexText(stored);
@@ -393,7 +393,7 @@ Note Runtime::createNote(const NoteInput& in) {
     n.status = in.status;
     n.properties = in.properties;
     validateNote(n);
-    if (in.id) checkNewId(*backend_, engine_ == "postgres", *in.id, 1);
+    if (in.id) checkNewId(*backend_, *in.id, 1);
     auto vec = vectorForWrite(embeddingText(n));
     Note stored = backend_->notes().upsertNote(n);
     indexText(stored);
@@ -828,7 +828,7 @@ Json cellJson(const storage::SqlValue& v, query::ValueType type) {
 
 QueryResult Runtime::query(const QueryRequest& req) {
   checkQueryRequest(req, limits());
-  const query::SqlDialect& dialect = engine_ == "postgres" ? query::postgresDialect() : query::sqliteDialect();
+  const query::SqlDialect& dialect = query::queryDialect(backend_->dialect());
   query::QueryCompiler compiler(dialect);
   query::CompileOptions o;
   o.namespaces = readNs_;

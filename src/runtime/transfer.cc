@@ -148,7 +148,7 @@ class Checker {
  public:
   // preloadRows: TransferOptions::idPreloadRows.
   Checker(Runtime& rt, std::int64_t preloadRows)
-      : rt_(rt), text_(rt.hasText()), postgres_(rt.engine() == "postgres"), preloadRows_(preloadRows) {
+      : rt_(rt), text_(rt.hasText()), preloadRows_(preloadRows) {
     preload();
   }
 
@@ -222,7 +222,7 @@ class Checker {
     auto reader = rt_.backend().sql().reader();
     for (int t = 0; t < 4; ++t) {
       auto rows =
-          reader->query(fmt::format("SELECT {} FROM {} LIMIT {}", postgres_ ? "id::text" : "id", kIdTables[t], preloadRows_ + 1))
+          reader->query(fmt::format("SELECT {} FROM {} LIMIT {}", rt_.backend().dialect().idAsText("id"), kIdTables[t], preloadRows_ + 1))
               .rows;
       probe_[t] = static_cast<std::int64_t>(rows.size()) > preloadRows_;
       if (!probe_[t])
@@ -248,7 +248,7 @@ class Checker {
       for (int t = 0; t < 4; ++t)
         if (t != type && probe_[t]) ids[t].push_back(*id);
     }
-    findStoredIds(rt_.backend(), postgres_, ids, [&](const Uuid& id, int t) { stored_.try_emplace(id, t); });
+    findStoredIds(rt_.backend(), ids, [&](const Uuid& id, int t) { stored_.try_emplace(id, t); });
   }
 
   // Takes `id` for a record of type t (kIdTypes): Conflict when an earlier line or the store
@@ -276,7 +276,6 @@ class Checker {
 
   Runtime& rt_;
   const bool text_;
-  const bool postgres_;
   const std::int64_t preloadRows_;
   // Record id -> its type: 'e' entity, 'n' note (on an earlier line, or a live node looked up
   // for an edge), 'E', 'N' (stored before the import, maybe deleted), 'd' edge, 'v' event.

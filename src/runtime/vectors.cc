@@ -239,44 +239,16 @@ Json Runtime::doctor(bool probeEngines) {
   auto info = backend_->info();
   Json problems = Json::array();
   Json caps = Json::object();
-  std::string vectorDetail;
-  for (const auto& c : info.capabilities) {
+  for (const auto& c : info.capabilities)
     caps[storage::capabilityName(c.capability)] = Json{{"supported", c.supported}, {"detail", c.detail}};
-    if (c.capability == storage::Capability::Vectors) vectorDetail = c.detail;
-  }
   const int expectedSchema = info.buildSchemaVersion;
-  // On PostgreSQL without pgvector the vector migration waits for the extension, so the schema
-  // stays one version behind; that is reported as the missing extension, not as a migration.
-  const bool waitsForPgvector = engine_ == "postgres" && !hasVectors_ && info.schemaVersion < expectedSchema;
-  if (info.schemaVersion != expectedSchema && !waitsForPgvector)
+  // Extensions: what the engine itself provides for text and vectors.
+  auto diagnostics = backend_->diagnostics();
+  if (info.schemaVersion != expectedSchema && diagnostics.schemaNote.empty())
     problems.push_back(fmt::format("schema v{} but this build writes v{}: run `khive db migrate`", info.schemaVersion,
                                    expectedSchema));
-
-  // Extensions: what the engine itself provides for text and vectors.
-  Json ext = Json::object();
-  auto reader = backend_->sql().reader();
-  if (engine_ == "sqlite") {
-    auto used = [&](const char* opt) {
-      return storage::asInt(reader->queryScalar(fmt::format("SELECT sqlite_compileoption_used('{}')", opt))) != 0;
-    };
-    ext["fts5"] = Json{{"present", used("ENABLE_FTS5")}};
-    ext["json1"] = Json{{"present", storage::asInt(reader->queryScalar("SELECT json_valid('{}')")) == 1}};
-    ext["faiss"] =
-        Json{{"present", hasVectors_}, {"detail", hasVectors_ ? "vector index (FAISS) built in" : vectorDetail}};
-  } else if (engine_ == "postgres") {
-    for (const auto& r : reader->query("SELECT extname, extversion FROM pg_extension ORDER BY extname").rows)
-      ext[storage::asText(r[0])] = Json{{"present", true}, {"version", storage::asText(r[1])}};
-    if (!ext.contains("vector")) {
-      auto avail = reader->query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").rows;
-      std::string hint =
-          avail.empty()
-              ? "pgvector is not installed on the server: apt install postgresql-15-pgvector (match your server's "
-                "major version), then CREATE EXTENSION vector; (khive creates it when it may)"
-              : "pgvector is available but not created in this database: CREATE EXTENSION vector;";
-      ext["vector"] = Json{{"present", false}, {"available", !avail.empty()}, {"hint", hint}};
-      problems.push_back("no pgvector: " + hint);
-    }
-  }
+  Json ext = std::move(diagnostics.extensions);
+  for (auto& p : diagnostics.problems) problems.push_back(std::move(p));
 
   // Index state: derived indexes against the live records they are derived from. Soft delete
   // keeps a record's text document and vectors (retrieval drops the record when it fuses), so
@@ -353,7 +325,7 @@ Json Runtime::doctor(bool probeEngines) {
       {"location", info.location},
       {"schema_version", info.schemaVersion},
       {"expected_schema_version", expectedSchema},
-      {"schema_note", waitsForPgvector ? Json("the pgvector migration waits for the extension") : Json(nullptr)},
+      {"schema_note", diagnostics.schemaNote.empty() ? Json(nullptr) : Json(diagnostics.schemaNote)},
       {"actor", actor()},
       {"write_namespace", writeNs_},
       {"read_namespaces", readNs_},

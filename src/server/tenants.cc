@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <set>
 
-#include "khive/backends/postgres.h"
 #include "khive/core/error.h"
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/tokens.h"
@@ -34,18 +33,12 @@ Tenants::Tenants(const ServeOptions& options) : options_(options) {
   extraSymmetric_ = vocab.extraSymmetricRelations();
   tokenFile_ = runtime::tokenFilePath(options_.config);
   const auto& cfg = options_.config;
-  if (options_.db) {
-    base_ = runtime::openSqliteFile(*options_.db, extraSymmetric_);
-  } else if (options_.backendUrl) {
-    if (options_.backendUrl->starts_with("postgres")) pgUrl_ = *options_.backendUrl;
-    else base_ = runtime::openBackendUrl(*options_.backendUrl, {"*"}, extraSymmetric_);
-  } else if (!cfg.backends.empty()) {
-    if (cfg.backends[0].kind == "postgres") pgUrl_ = cfg.backends[0].url;
-    else base_ = runtime::openConfigured(cfg.backends[0], {"*"}, extraSymmetric_);
-  } else {
-    base_ = runtime::openSqliteFile(runtime::defaultDatabasePath().string(), extraSymmetric_);
-  }
-  if (!pgUrl_.empty()) base_ = backendFor({"*"});
+  runtime::ServedPools pools;
+  pools.poolSize = std::max(1, cfg.server.workers);
+  pools.checkoutTimeout = std::chrono::milliseconds(std::min<std::int64_t>(cfg.server.requestTimeBudgetMs, 10000));
+  auto store = runtime::openServedStore(options_.db, options_.backendUrl, cfg, pools, extraSymmetric_);
+  base_ = std::move(store.shared);
+  openScoped_ = std::move(store.scoped);
   engine_ = base_->info().engine;
   base_->setReadBudget({std::chrono::milliseconds(cfg.server.requestTimeBudgetMs), cfg.limits.workBudget});
   reloadTokens();
@@ -61,18 +54,10 @@ void Tenants::close() {
 }
 
 std::shared_ptr<storage::Backend> Tenants::backendFor(const std::vector<std::string>& namespaces) {
-  if (pgUrl_.empty()) return base_;
+  if (!openScoped_) return base_;
   const std::string key = fmt::format("{}", fmt::join(namespaces, "\n"));
   if (auto it = scoped_.find(key); it != scoped_.end()) return it->second;
-  backends::PostgresOptions o;
-  o.url = pgUrl_;
-  o.adminUrl = options_.config.server.postgresAdminUrl;
-  o.user = options_.config.server.postgresUser;
-  o.namespaces = namespaces;
-  o.poolSize = std::max(1, options_.config.server.workers);
-  o.checkoutTimeout = std::chrono::milliseconds(std::min<std::int64_t>(options_.config.server.requestTimeBudgetMs, 10000));
-  o.extraSymmetricRelations = extraSymmetric_;
-  std::shared_ptr<storage::Backend> b = backends::openPostgres(o);
+  std::shared_ptr<storage::Backend> b = openScoped_(namespaces);
   scoped_.emplace(key, b);
   return b;
 }

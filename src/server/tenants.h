@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,8 +45,9 @@ class Tenants {
   void reloadTokens();
 
   ServeOptions options_;
-  std::string engine_;  // "sqlite" or "postgres"
-  std::string pgUrl_;
+  std::string engine_;  // the backend's engine name, as its info() gives it
+  // Opens a backend for one namespace set, when the engine scopes per connection; else empty.
+  std::function<std::shared_ptr<storage::Backend>(const std::vector<std::string>&)> openScoped_;
   std::vector<std::string> extraSymmetric_;
   std::filesystem::path tokenFile_;
 

@@ -74,6 +74,19 @@ inline ErrorCode codeOf(const std::function<void()>& f) {
   return ErrorCode::Driver;
 }
 
+// Runs f and returns the message of the Error(InvalidInput) it threw ("" and a test failure
+// otherwise).
+inline std::string refusal(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
+    return e.message();
+  }
+  ADD_FAILURE() << "expected Error(InvalidInput)";
+  return "";
+}
+
 #define KHIVE_INSTANTIATE_CONTRACT(Suite) \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::ValuesIn(::khive::testing::backendCases()), \
                            ::khive::testing::BackendCaseName())

@@ -38,17 +38,6 @@ class RecordChecksContract : public ContractTest {
     ev.kind = "concept";
     return ev;
   }
-  // The message of the Error(InvalidInput) f throws ("" and a test failure otherwise).
-  static std::string refusal(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-      return e.message();
-    }
-    ADD_FAILURE() << "expected Error(InvalidInput)";
-    return "";
-  }
   std::int64_t stored() {
     return db->entities().countEntities({.namespaces = {"ns1"}, .includeDeleted = true}) +
            db->notes().countNotes({.namespaces = {"ns1"}, .includeDeleted = true}) +

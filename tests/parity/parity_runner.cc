@@ -32,10 +32,9 @@
 
 #include "fixture_graph.h"
 #include "khive/query/compiler.h"
+#include "khive/query/dialect.h"
 #include "khive/query/errors.h"
 #include "khive/query/parse.h"
-#include "khive/query/postgres_dialect.h"
-#include "khive/query/sqlite_dialect.h"
 #include "parity_files.h"
 #include "query_runner.h"
 #include "support/test_backends.h"
@@ -62,9 +61,7 @@ std::map<std::string, std::map<std::size_t, std::vector<std::string>>>& recorded
   return m;
 }
 
-const query::SqlDialect& dialectFor(storage::Backend& b) {
-  return b.info().engine == "postgres" ? query::postgresDialect() : query::sqliteDialect();
-}
+const query::SqlDialect& dialectFor(storage::Backend& b) { return query::queryDialect(b.dialect()); }
 
 storage::Backend& fixtureBackend(const kt::BackendCase& bc) {
   static std::map<std::string, std::unique_ptr<storage::Backend>> loaded;

@@ -186,7 +186,7 @@ TEST(PgConcurrency, EightWritersLoseNothingAndDuplicateNothing) {
   EXPECT_TRUE(storedIds == expectedEntities);
 }
 
-// Concurrent single writes share commits (Database::writeStatement groups them, and merges
+// Concurrent single writes share commits (WriteGroups groups them, and merges
 // the rows of one statement into one execution). Every caller still gets its own outcome: its
 // own error and no other's, the values its write stored, and a group with a failing row
 // loses none of the other rows. On PGlite too, whose single connection all writers share.
@@ -364,8 +364,31 @@ TEST_P(PgCoalescedWrites, EachCallerGetsItsOwnOutcome) {
 INSTANTIATE_TEST_SUITE_P(Postgres, PgCoalescedWrites, ::testing::ValuesIn(postgresCases()),
                          [](const auto& info) { return info.param.name; });
 
+// With write grouping off (PostgresOptions::groupWrites, khive.toml group_writes = false),
+// concurrent single writes each commit on their own: every row has its own transaction.
+TEST_P(PgCoalescedWrites, GroupingOffCommitsEachWriteAlone) {
+  KHIVE_SKIP_UNAVAILABLE_BACKEND(GetParam());
+  auto db = GetParam().makeWithGroupWrites(false);
+  constexpr int kThreads = 8, kOpsEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> written{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOpsEach; ++i) {
+        db->entities().upsertEntity(conceptEntity("ns1", fmt::format("alone-{}-{}", t, i)));
+        ++written;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(written.load(), kThreads * kOpsEach);
+  EXPECT_EQ(scalar(*db, "SELECT count(*) FROM entities WHERE name LIKE 'alone-%'"), kThreads * kOpsEach);
+  EXPECT_EQ(scalar(*db, "SELECT count(DISTINCT xmin::text) FROM entities WHERE name LIKE 'alone-%'"),
+            kThreads * kOpsEach);
+}
+
 // A group held up by a row lock does not hold up everyone else: writers queued behind it
-// start another group after Database::kGroupWait.
+// start another group after WriteGroups::kGroupWait.
 TEST(PgConcurrency, AWriteBlockedOnARowLockDoesNotStallOtherWriters) {
   const BackendCase& pg = caseNamed("postgres15");
   KHIVE_SKIP_UNAVAILABLE_BACKEND(pg);

@@ -79,6 +79,19 @@ TEST(Config, UnknownKeysAndBadValuesNameKeyAndLine) {
   EXPECT_NE(errorOf("[actor\n").find("t.toml:1:"), std::string::npos);  // TOML syntax error
 }
 
+// group_writes: a PostgreSQL backend's write grouping, on unless turned off; not an SQLite key.
+TEST(Config, GroupWritesIsAPostgresSetting) {
+  EXPECT_TRUE(parseConfig("[[backends]]\nkind = \"postgres\"\nurl = \"postgresql://h/db\"\n").backends[0].groupWrites);
+  EXPECT_FALSE(parseConfig("[[backends]]\nkind = \"postgres\"\nurl = \"postgresql://h/db\"\ngroup_writes = false\n")
+                   .backends[0]
+                   .groupWrites);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"sqlite\"\npath = \"x.db\"\ngroup_writes = false\n")
+                .find("t.toml:4: 'backends.group_writes' is for kind = \"postgres\""),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"postgres\"\nurl = \"u\"\ngroup_writes = 1\n").find("group_writes"),
+            std::string::npos);
+}
+
 // Found by fuzz_config: toml++ asserted (aborting a build without NDEBUG, such as the
 // sanitizer suites') on a table header that does not start with a key.
 TEST(Config, MalformedTableHeadersAreParseErrorsWithTheirLine) {

@@ -28,6 +28,9 @@ class SharedBackend final : public storage::Backend {
  public:
   explicit SharedBackend(std::shared_ptr<storage::Backend> b) : b_(std::move(b)) {}
   storage::BackendInfo info() override { return b_->info(); }
+  const storage::SqlDialect& dialect() const override { return b_->dialect(); }
+  storage::BackendDiagnostics diagnostics() override { return b_->diagnostics(); }
+  std::string integrityCheck() override { return b_->integrityCheck(); }
   storage::SqlAccess& sql() override { return b_->sql(); }
   storage::EntityStore& entities() override { return b_->entities(); }
   storage::NoteStore& notes() override { return b_->notes(); }

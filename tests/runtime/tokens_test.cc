@@ -35,7 +35,7 @@ TEST(ServerConfig, ParsesTheServerTableAndTokens) {
   EXPECT_EQ(c.server.requestTimeBudgetMs, 500);
   EXPECT_EQ(c.server.slowClientTimeoutS, 5);
   EXPECT_EQ(c.server.allowedOrigins, std::vector<std::string>{"https://app.example"});
-  EXPECT_EQ(c.server.postgresUser, "khive_app");
+  EXPECT_EQ(c.server.appUser, "khive_app");
   ASSERT_EQ(c.tokens.size(), 1u);
   EXPECT_EQ(c.tokens[0].actor, "ci");
   EXPECT_TRUE(c.tokens[0].readOnly);

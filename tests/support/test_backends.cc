@@ -71,7 +71,7 @@ BackendCase postgresCase(const char* name, const char* env, bool hasVectors) {
     return c;
   }
   std::string admin = url;
-  c.openScoped = [admin, name](const std::string& schema, const std::vector<std::string>& namespaces) {
+  auto open = [admin, name](const std::string& schema, const std::vector<std::string>& namespaces, bool groupWrites) {
     if (std::string_view(name) == "pglite") holdPgliteLock(admin);
     backends::PostgresOptions o;
     o.url = admin;
@@ -81,12 +81,18 @@ BackendCase postgresCase(const char* name, const char* env, bool hasVectors) {
     o.namespaces = namespaces;
     // On PGlite the backend caps this at 1 by itself (Database::sharedSession()).
     o.poolSize = 8;
+    o.groupWrites = groupWrites;
     return backends::openPostgres(o);
   };
-  c.make = [open = c.openScoped, name] {
-    static std::atomic<int> counter{0};
-    return open(fmt::format("t_{}_{}_{}", name, ::getpid(), counter.fetch_add(1)), {"*"});
+  c.openScoped = [open](const std::string& schema, const std::vector<std::string>& namespaces) {
+    return open(schema, namespaces, true);
   };
+  auto freshSchema = [name] {
+    static std::atomic<int> counter{0};
+    return fmt::format("t_{}_{}_{}", name, ::getpid(), counter.fetch_add(1));
+  };
+  c.make = [open, freshSchema] { return open(freshSchema(), {"*"}, true); };
+  c.makeWithGroupWrites = [open, freshSchema](bool groupWrites) { return open(freshSchema(), {"*"}, groupWrites); };
   return c;
 }
 #endif

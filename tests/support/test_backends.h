@@ -29,6 +29,8 @@ struct BackendCase {
   std::function<std::unique_ptr<storage::Backend>(const std::string& schema,
                                                    const std::vector<std::string>& namespaces)>
       openScoped;
+  // PostgreSQL cases only: make() with backends::PostgresOptions::groupWrites set as given.
+  std::function<std::unique_ptr<storage::Backend>(bool groupWrites)> makeWithGroupWrites;
 };
 
 const std::vector<BackendCase>& backendCases();

@@ -46,6 +46,10 @@ struct PostgresOptions {
   std::chrono::milliseconds statementTimeout{0};
   // Attempts of a write that fails with a serialization failure or deadlock.
   int maxRetries = 8;
+  // Single-statement writes of concurrent callers (an upsert, a link, an event) share one
+  // transaction and one commit (backends/postgres/write_groups.h): with many writers, one WAL
+  // flush serves many of them. False: each runs in its own transaction, committed at once.
+  bool groupWrites = true;
   // Not owned; must outlive the backend. nullptr = the system clock.
   const Clock* clock = nullptr;
   // Relations stored canonically besides the default symmetric ones.

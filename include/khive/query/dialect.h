@@ -10,65 +10,20 @@
 #include <string_view>
 #include <vector>
 
+#include "khive/storage/sql_dialect.h"
+
 namespace khive::query {
 
-// The type of a bound parameter (PostgreSQL needs it for an explicit cast on the placeholder).
-enum class ParamType { Text, Integer, Real, Bool, JsonPath };
+// Parameter and value types, and the dialect's fragments for parameters, ids, text and JSON,
+// are the storage layer's (khive/storage/sql_dialect.h): the stores share them.
+using storage::ParamType;
+using storage::ValueType;
 
-// The type of a field or output column.
-//   Id:   a record id (TEXT on SQLite, uuid on PostgreSQL), always returned as canonical text.
-//   Json: a JSON document or the value at a JSON path, always returned as JSON text.
-enum class ValueType { Text, Integer, Real, Id, Json };
-
-class SqlDialect {
+class SqlDialect : public storage::SqlDialect {
  public:
-  virtual ~SqlDialect() = default;
-  SqlDialect() = default;
-  SqlDialect(const SqlDialect&) = delete;
-  SqlDialect& operator=(const SqlDialect&) = delete;
-
-  virtual std::string_view name() const noexcept = 0;
-
-  // --- parameters -------------------------------------------------------------------------
-  // The placeholder of 1-based parameter `index` (`?3` / `$3::text`). A number may repeat in
-  // one statement and refers to the same value each time.
-  virtual std::string placeholder(int index, ParamType type) const = 0;
-  // The value to bind for the JSON path a.b.c (`$.a.b.c` / `{a,b,c}`). Segments are
-  // identifiers ([A-Za-z_][A-Za-z0-9_]*), checked by the parser.
-  virtual std::string jsonPathValue(const std::vector<std::string>& segments) const = 0;
-
-  // --- values and types -------------------------------------------------------------------
-  virtual std::string boolLiteral(bool value) const = 0;
-  // A NULL of the given type (PostgreSQL needs typed NULLs in UNION and recursive seeds).
-  virtual std::string typedNull(ValueType type) const = 0;
-  // An id column/expression as canonical lower-case text.
-  virtual std::string idAsText(std::string_view expr) const = 0;
-
-  // --- string comparison (docs/query.md: = LIKE CONTAINS STARTS WITH IN fold ASCII case only;
-  //     != < > <= >= are case-sensitive, by code point) ---------------------------------
-  virtual std::string textEqualsCi(std::string_view lhs, std::string_view rhs) const = 0;
   // textEqualsCi of the `name` column of table alias `alias` (an entity or a note), where an
   // engine may compare a stored, indexed folded copy instead. Default: textEqualsCi.
   virtual std::string nameEqualsCi(std::string_view alias, std::string_view rhs) const;
-  // `pattern` uses % and _ as wildcards and \ as the escape character.
-  virtual std::string textLikeCi(std::string_view lhs, std::string_view pattern) const = 0;
-  // op is one of = <> < > <= >=.
-  virtual std::string textCompareCs(std::string_view lhs, std::string_view op, std::string_view rhs) const = 0;
-  // Escapes % _ and \ so that `text` matches literally inside a LIKE pattern with ESCAPE '\'.
-  virtual std::string escapeLike(std::string_view text) const;
-
-  // --- JSON properties: `doc` is a JSON column, `path` a placeholder bound to jsonPathValue.
-  //     Each typed accessor is NULL unless the value at the path has that JSON type. -------
-  virtual std::string jsonText(std::string_view doc, std::string_view path) const = 0;
-  virtual std::string jsonNumber(std::string_view doc, std::string_view path) const = 0;
-  // Comparable with a ParamType::Bool placeholder.
-  virtual std::string jsonBool(std::string_view doc, std::string_view path) const = 0;
-  // True when the path is missing or holds JSON null.
-  virtual std::string jsonIsNull(std::string_view doc, std::string_view path) const = 0;
-  // The value at the path as JSON text (NULL when missing), for RETURN.
-  virtual std::string jsonValueAsText(std::string_view doc, std::string_view path) const = 0;
-  // A whole JSON column as JSON text, for RETURN.
-  virtual std::string jsonDocumentAsText(std::string_view doc) const = 0;
 
   // --- recursive walks --------------------------------------------------------------------
   // A walk of at most k hops is two CTEs: a recursive one holding the walk rows of depth 0 to
@@ -168,5 +123,9 @@ class SqlDialect {
   // (a placeholder; '' when NULL).
   virtual std::string finishList(std::string_view list, std::string_view separator) const = 0;
 };
+
+// The query dialect of a backend's dialect (storage::Backend::dialect()). Error(Unsupported)
+// when the engine's dialect does not compile queries.
+const SqlDialect& queryDialect(const storage::SqlDialect& dialect);
 
 }  // namespace khive::query

@@ -10,6 +10,8 @@ class SqliteDialect final : public SqlDialect {
   std::string_view name() const noexcept override { return "sqlite"; }
   std::string placeholder(int index, ParamType type) const override;
   std::string jsonPathValue(const std::vector<std::string>& segments) const override;
+  std::string listValue(std::span<const std::string> items) const override;
+  std::string inList(std::string_view expr, std::string_view list) const override;
   std::string boolLiteral(bool value) const override;
   std::string typedNull(ValueType type) const override;
   std::string idAsText(std::string_view expr) const override;
@@ -20,6 +22,7 @@ class SqliteDialect final : public SqlDialect {
   std::string jsonNumber(std::string_view doc, std::string_view path) const override;
   std::string jsonBool(std::string_view doc, std::string_view path) const override;
   std::string jsonIsNull(std::string_view doc, std::string_view path) const override;
+  std::string jsonExists(std::string_view doc, std::string_view path) const override;
   std::string jsonValueAsText(std::string_view doc, std::string_view path) const override;
   std::string jsonDocumentAsText(std::string_view doc) const override;
   Walk walk(const WalkRequest& r) const override;

@@ -1,7 +1,10 @@
 #pragma once
 // Opens a storage backend from a location a person types.
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +30,25 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path,
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& backend, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSymmetricRelations = {});
+
+// The store a server shares between its callers. When the engine enforces a caller's namespaces
+// per connection (PostgreSQL row-level security), each namespace set gets a backend (a pool) of
+// its own from `scoped`; otherwise `scoped` is empty and every caller uses `shared`.
+struct ServedStore {
+  std::shared_ptr<storage::Backend> shared;  // every namespace ("*")
+  std::function<std::shared_ptr<storage::Backend>(const std::vector<std::string>& namespaces)> scoped;
+};
+
+// Pool settings of a served store's backends.
+struct ServedPools {
+  int poolSize = 4;
+  std::chrono::milliseconds checkoutTimeout{5000};
+};
+
+// Opens the store a server runs on, found the way the CLI finds it: `db` (a SQLite file), else
+// `backendUrl`, else the config's first backend, else the default database file.
+ServedStore openServedStore(const std::optional<std::string>& db, const std::optional<std::string>& backendUrl,
+                            const Config& config, const ServedPools& pools,
+                            const std::vector<std::string>& extraSymmetricRelations = {});
 
 }  // namespace khive::runtime

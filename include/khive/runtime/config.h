@@ -5,6 +5,8 @@
 //   [[backends]]                 # the first entry is the one used
 //   kind = "sqlite"              # "sqlite" (path) or "postgres" (url)
 //   path = "/var/lib/khive/khive.db"
+//   # group_writes = false       # postgres only: commit each single write on its own
+//                                # (default true: concurrent single writes share a commit)
 //
 //   [actor]
 //   id = "alice"                         # recorded on every event
@@ -83,6 +85,7 @@ struct BackendConfig {
   std::string kind;  // "sqlite" or "postgres"
   std::string path;  // sqlite: file path or ":memory:"
   std::string url;   // postgres: libpq connection string or URI
+  bool groupWrites = true;  // postgres: backends::PostgresOptions::groupWrites
 };
 
 struct ActorConfig {
@@ -114,8 +117,8 @@ struct ServerConfig {
   int slowClientTimeoutS = 30;
   std::string tokenFile;  // empty: tokens.json beside the config file (or in userDataDir())
   std::vector<std::string> allowedOrigins;
-  std::string postgresAdminUrl;  // backends::PostgresOptions::adminUrl
-  std::string postgresUser;      // backends::PostgresOptions::user
+  std::string adminUrl;  // server key postgres_admin_url: the schema owner, which signs scopes
+  std::string appUser;   // server key postgres_user: the application role the pools log in as
 };
 
 // A bearer token of `khive serve`: only the SHA-256 of the secret is kept.

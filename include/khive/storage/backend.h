@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "khive/core/json.h"
 #include "khive/storage/entity_store.h"
 #include "khive/storage/event_store.h"
 #include "khive/storage/graph_store.h"
 #include "khive/storage/sql_access.h"
+#include "khive/storage/sql_dialect.h"
 #include "khive/storage/text_search.h"
 #include "khive/storage/types.h"
 #include "khive/storage/unit_of_work.h"
@@ -25,6 +27,18 @@ struct BackendInfo {
   std::vector<CapabilityStatus> capabilities;
 };
 
+// What the engine itself reports for `khive doctor`.
+struct BackendDiagnostics {
+  // The engine's own extensions for text and vectors, by name: {"present": bool, ...} with
+  // the version, a detail or a hint where the engine has one.
+  Json extensions = Json::object();
+  // Problems found, each saying what to do about it.
+  std::vector<std::string> problems;
+  // Non-empty when the schema stays behind this build's version until an extension named in
+  // `problems` is installed: what it waits for. Doctor reports it instead of a migration to run.
+  std::string schemaNote;
+};
+
 // Thread-safe. Accessors for a capability the backend lacks throw Error(Unsupported) with a
 // message that says what to install or configure.
 class Backend {
@@ -35,6 +49,14 @@ class Backend {
   Backend& operator=(const Backend&) = delete;
 
   virtual BackendInfo info() = 0;
+  // The engine's SQL dialect: the query compiler, the shared SQL builders and the runtime
+  // write their SQL for this engine with it.
+  virtual const SqlDialect& dialect() const = 0;
+  // The engine's extensions and what is missing (doctor). Error(Driver) when it fails.
+  virtual BackendDiagnostics diagnostics() = 0;
+  // The engine's own check of the database's structure: "ok", or what it found, joined by
+  // "; ". Error(Driver) when it cannot run.
+  virtual std::string integrityCheck() = 0;
   virtual SqlAccess& sql() = 0;
   virtual EntityStore& entities() = 0;
   virtual NoteStore& notes() = 0;

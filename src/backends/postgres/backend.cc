@@ -1,6 +1,7 @@
 #include "backends/postgres/migrations.h"
 #include "backends/postgres/stores.h"
 #include "khive/backends/postgres.h"
+#include "khive/query/postgres_dialect.h"
 
 namespace khive {
 namespace postgres {
@@ -34,6 +35,34 @@ class PostgresBackend final : public storage::Backend {
     }
     out.capabilities.push_back({Capability::Vectors, db_.hasVectors(), db_.hasVectors() ? "" : noVectors()});
     return out;
+  }
+  const storage::SqlDialect& dialect() const override { return query::postgresDialect(); }
+  // The extensions of the database; without pgvector the vector migration waits for it, so the
+  // schema stays one version behind until it is installed.
+  storage::BackendDiagnostics diagnostics() override {
+    auto reader = sql_.reader();
+    storage::BackendDiagnostics out;
+    for (const auto& r : reader->query("SELECT extname, extversion FROM pg_extension ORDER BY extname").rows)
+      out.extensions[storage::asText(r[0])] = Json{{"present", true}, {"version", storage::asText(r[1])}};
+    if (!out.extensions.contains("vector")) {
+      auto avail = reader->query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").rows;
+      std::string hint =
+          avail.empty()
+              ? "pgvector is not installed on the server: apt install postgresql-15-pgvector (match your server's "
+                "major version), then CREATE EXTENSION vector; (khive creates it when it may)"
+              : "pgvector is available but not created in this database: CREATE EXTENSION vector;";
+      out.extensions["vector"] = Json{{"present", false}, {"available", !avail.empty()}, {"hint", hint}};
+      out.problems.push_back("no pgvector: " + hint);
+    }
+    if (!db_.hasVectors() && db_.schemaVersion() < backends::postgresSchemaVersion())
+      out.schemaNote = "the pgvector migration waits for the extension";
+    return out;
+  }
+  // PostgreSQL keeps its own structures consistent (checksums, WAL); the check here is that the
+  // server answers on this backend's session.
+  std::string integrityCheck() override {
+    sql_.reader()->queryScalar("SELECT 1");
+    return "ok";
   }
   storage::SqlAccess& sql() override { return sql_; }
   storage::EntityStore& entities() override { return entities_; }

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "backends/postgres/pg_conn.h"
+#include "backends/postgres/write_groups.h"
 #include "khive/backends/postgres.h"
 #include "khive/core/clock.h"
 #include "khive/storage/unit_of_work.h"
@@ -58,6 +58,7 @@ class Lease {
 class Database {
  public:
   explicit Database(const backends::PostgresOptions& options);
+  ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
@@ -93,28 +94,11 @@ class Database {
       -> decltype(fn(std::declval<Conn&>()));
 
   // Runs one write statement as its own unit of work, like run() with a single exec, and
-  // returns its result (inside a WorkUnit: as a statement of the unit's transaction). Concurrent callers' statements are committed together: while a group
-  // is in flight, the next callers queue; when it commits, the longest waiter leads the next
-  // group (after up to kFillWait for the last group's callers to queue again), which runs
-  // every queued statement (up to kMaxCoalesced) in one transaction and one round trip
-  // (Conn::execTransaction), so they share one commit and one WAL flush. Consecutive
-  // statements of a group that share a `merged` form run as one execution of it. Each caller
-  // still returns only after its statement is committed. If any statement of a group fails,
-  // the group is rolled back and each statement runs again on its own (with run()'s
-  // retries), so a caller sees its own statement's error and no other's. A lost connection
-  // or an exhausted pool fails every statement of the group with that error. A lone caller
-  // runs its statement at once, in autocommit, as run() would; so does a second one arriving
-  // while a lone statement runs and nobody queues (two writers do not wait for each other).
+  // returns its result. Inside a WorkUnit: as a statement of the unit's transaction. Else,
+  // unless options().groupWrites is off, together with concurrent callers' statements
+  // (WriteGroups, write_groups.h). `merged`: the statement's multi-row form, if it has one.
   Result writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,
                         const Params& params, const MergedForm* merged = nullptr);
-  static constexpr std::size_t kMaxCoalesced = 64;
-  // A statement queued this long while the groups in flight are held up (a row lock, a slow
-  // statement) starts one more group instead of waiting on.
-  static constexpr std::chrono::milliseconds kGroupWait{20};
-  // How long a group's leader waits for the writers of the last group to queue again, so
-  // concurrent writers share one commit instead of alternating in two half-size groups
-  // (measurements: bench/results/pg_bench.md).
-  static constexpr std::chrono::microseconds kFillWait{150};
 
   Micros now() const { return clock_->nowMicros(); }
   bool isSymmetric(std::string_view relation) const { return symmetric_.contains(std::string(relation)); }
@@ -141,8 +125,6 @@ class Database {
   void release(std::unique_ptr<Conn> conn);
   void migrate();
   void backoff(int attempt);
-  struct PendingWrite;
-  void runGroup(std::span<PendingWrite* const> group) noexcept;
 
   // Constant after construction.
   backends::PostgresOptions options_;
@@ -170,19 +152,8 @@ class Database {
   std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
 
-  // Groups in flight at once. One: with two, the writers split into smaller groups whose
-  // commits overlap poorly, which is no faster and costs more CPU on a small server
-  // (measurements: bench/results/pg_bench.md).
-  const int writeConcurrency_ = 1;
-  std::mutex writeMu_;
-  std::deque<PendingWrite*> writeQueue_;  // guarded by writeMu_: statements waiting for a group
-  int writeGroups_ = 0;                   // guarded by writeMu_: groups in flight
-  // Guarded by writeMu_: callers in or queued behind the last group when it ended; the
-  // leader waiting for the queue to reach fillTarget_ (kFillWait), if any.
-  std::size_t expectWriters_ = 0;
-  std::size_t fillTarget_ = 0;
-  PendingWrite* filling_ = nullptr;
-  int lone_ = 0;  // guarded by writeMu_: groups in flight of one statement
+  // Concurrent single writes sharing commits; null when options().groupWrites is off.
+  std::unique_ptr<WriteGroups> writeGroups_;
 };
 
 // Where a single-statement write runs: on a connection the caller holds (inside its

@@ -128,14 +128,7 @@ std::optional<Entity> PgEntityStore::getById(const Uuid& id, bool includeDeleted
   const std::string sql = includeDeleted
                               ? fmt::format("SELECT {} FROM entities WHERE id = $1", kColumns)
                               : fmt::format("SELECT {} FROM entities WHERE id = $1 AND deleted_at IS NULL", kColumns);
-  return db_.run(
-      kCap, "get",
-      [&](Conn& c) -> std::optional<Entity> {
-        auto r = c.exec(sql, Params().uuid(id), kCap, "get");
-        if (r.rows() == 0) return std::nullopt;
-        return readEntity(r, 0);
-      },
-      true);
+  return readOne<Entity>(db_, kCap, "get", sql, Params().uuid(id), readEntity);
 }
 
 std::optional<Entity> PgEntityStore::getEntity(const Uuid& id) { return getById(id, false); }
@@ -163,21 +156,7 @@ storage::Page<Entity> PgEntityStore::queryEntities(const storage::EntityFilter& 
   b.text("SELECT ").text(kColumns).text(" FROM entities");
   appendFilter(b, filter);
   b.text(" ORDER BY created_at, id LIMIT ").integer(page.limit + 1).text(" OFFSET ").integer(page.offset);
-  return db_.run(
-      kCap, "query",
-      [&](Conn& c) {
-        auto r = c.exec(b.sql, b.params, kCap, "query");
-        storage::Page<Entity> out;
-        for (int i = 0; i < r.rows(); ++i) {
-          if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-            out.nextOffset = page.offset + page.limit;
-            break;
-          }
-          out.items.push_back(readEntity(r, i));
-        }
-        return out;
-      },
-      true);
+  return readPage<Entity>(db_, kCap, "query", b, page, readEntity);
 }
 
 std::int64_t PgEntityStore::countEntities(const storage::EntityFilter& filter) {

@@ -108,14 +108,8 @@ storage::BatchWriteSummary PgEventStore::appendEvents(std::span<const Event> eve
 }
 
 std::optional<Event> PgEventStore::getEvent(const Uuid& id) {
-  return db_.run(
-      kCap, "get",
-      [&](Conn& c) -> std::optional<Event> {
-        auto r = c.exec(fmt::format("SELECT {} FROM events WHERE id = $1", kColumns), Params().uuid(id), kCap, "get");
-        if (r.rows() == 0) return std::nullopt;
-        return readEvent(r, 0);
-      },
-      true);
+  return readOne<Event>(db_, kCap, "get", fmt::format("SELECT {} FROM events WHERE id = $1", kColumns),
+                        Params().uuid(id), readEvent);
 }
 
 storage::Page<Event> PgEventStore::queryEvents(const storage::EventFilter& filter, const storage::PageRequest& page) {
@@ -126,21 +120,7 @@ storage::Page<Event> PgEventStore::queryEvents(const storage::EventFilter& filte
   appendFilter(b, filter);
   b.text(filter.order == storage::SortOrder::Asc ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC");
   b.text(" LIMIT ").integer(page.limit + 1).text(" OFFSET ").integer(page.offset);
-  return db_.run(
-      kCap, "query",
-      [&](Conn& c) {
-        auto r = c.exec(b.sql, b.params, kCap, "query");
-        storage::Page<Event> out;
-        for (int i = 0; i < r.rows(); ++i) {
-          if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-            out.nextOffset = page.offset + page.limit;
-            break;
-          }
-          out.items.push_back(readEvent(r, i));
-        }
-        return out;
-      },
-      true);
+  return readPage<Event>(db_, kCap, "query", b, page, readEvent);
 }
 
 std::int64_t PgEventStore::countEvents(const storage::EventFilter& filter) {

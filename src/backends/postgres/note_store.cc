@@ -154,14 +154,7 @@ std::optional<Note> PgNoteStore::getById(const Uuid& id, bool includeDeleted) {
   const std::string sql = includeDeleted
                               ? fmt::format("SELECT {} FROM notes WHERE id = $1", kColumns)
                               : fmt::format("SELECT {} FROM notes WHERE id = $1 AND deleted_at IS NULL", kColumns);
-  return db_.run(
-      kCap, "get",
-      [&](Conn& c) -> std::optional<Note> {
-        auto r = c.exec(sql, Params().uuid(id), kCap, "get");
-        if (r.rows() == 0) return std::nullopt;
-        return readNote(r, 0);
-      },
-      true);
+  return readOne<Note>(db_, kCap, "get", sql, Params().uuid(id), readNote);
 }
 
 std::optional<Note> PgNoteStore::getNote(const Uuid& id) { return getById(id, false); }
@@ -188,21 +181,7 @@ storage::Page<Note> PgNoteStore::queryNotes(const storage::NoteFilter& filter, c
   appendFilter(b, filter, "query");
   appendOrder(b, order);
   b.text(" LIMIT ").integer(page.limit + 1).text(" OFFSET ").integer(page.offset);
-  return db_.run(
-      kCap, "query",
-      [&](Conn& c) {
-        auto r = c.exec(b.sql, b.params, kCap, "query");
-        storage::Page<Note> out;
-        for (int i = 0; i < r.rows(); ++i) {
-          if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-            out.nextOffset = page.offset + page.limit;
-            break;
-          }
-          out.items.push_back(readNote(r, i));
-        }
-        return out;
-      },
-      true);
+  return readPage<Note>(db_, kCap, "query", b, page, readNote);
 }
 
 std::int64_t PgNoteStore::countNotes(const storage::NoteFilter& filter) {

@@ -1,31 +1,15 @@
 #include <fmt/format.h>
 
-#include <cmath>
-#include <set>
+#include <algorithm>
 
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
+#include "khive/storage/request_checks.h"
 
 namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "sparse";
-constexpr std::int64_t kMaxTopK = 10'000;
-
-[[noreturn]] void invalid(std::string_view op, std::string msg) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
-}
-
-void validateVector(const storage::SparseVector& v, std::string_view op) {
-  if (v.indices.size() != v.values.size()) {
-    invalid(op, fmt::format("sparse vector has {} indices but {} values", v.indices.size(), v.values.size()));
-  }
-  std::set<std::uint32_t> seen;
-  for (std::size_t i = 0; i < v.indices.size(); ++i) {
-    if (!std::isfinite(v.values[i])) invalid(op, fmt::format("sparse value at {} is not finite", i));
-    if (!seen.insert(v.indices[i]).second) invalid(op, fmt::format("sparse index {} appears twice", v.indices[i]));
-  }
-}
 
 // "{1,2,3}" literals for the index and value arrays.
 std::pair<std::string, std::string> arrays(const storage::SparseVector& v) {
@@ -50,34 +34,27 @@ void insertOne(Conn& c, const storage::SparseRecord& r) {
          Params().uuid(r.subjectId).text(r.ns).text(r.kind).text(r.model).text(idx).text(val), kCap, "insert");
 }
 
-void validate(const storage::SparseRecord& r, std::string_view op) {
-  if (r.subjectId.isNil()) invalid(op, "sparse subject id is the nil UUID");
-  if (r.ns.empty()) invalid(op, "sparse namespace is empty");
-  if (r.model.empty()) invalid(op, "sparse model is empty");
-  validateVector(r.vector, op);
-}
 }  // namespace
 
 void PgSparseStore::insertSparse(const storage::SparseRecord& record) {
-  validate(record, "insert");
-  db_.write(kCap, "insert", [&](Conn& c) { insertOne(c, record); });
+  const storage::SparseRecord r = storage::canonicalSparseRecord(record, "insert");
+  db_.write(kCap, "insert", [&](Conn& c) { insertOne(c, r); });
 }
 
 storage::BatchWriteSummary PgSparseStore::insertSparseBatch(std::span<const storage::SparseRecord> records) {
   storage::BatchWriteSummary s;
   s.attempted = records.size();
-  std::vector<const storage::SparseRecord*> valid;
+  std::vector<storage::SparseRecord> valid;
   for (const auto& r : records) {
     try {
-      validate(r, "insert_batch");
-      valid.push_back(&r);
+      valid.push_back(storage::canonicalSparseRecord(r, "insert_batch"));
     } catch (const Error& e) {
       s.countFailure(e.what());
     }
   }
   if (valid.empty()) return s;
   db_.write(kCap, "insert_batch", [&](Conn& c) {
-    for (const auto* r : valid) insertOne(c, *r);
+    for (const auto& r : valid) insertOne(c, r);
   });
   s.affected = valid.size();
   return s;
@@ -103,10 +80,8 @@ std::int64_t PgSparseStore::countSparse(const std::string& model, std::span<cons
   return readCount(db_, kCap, "count", b);
 }
 
-std::vector<storage::VectorHit> PgSparseStore::searchSparse(const storage::SparseSearchRequest& q) {
-  requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  validateVector(q.query, "search");
+std::vector<storage::VectorHit> PgSparseStore::searchSparse(const storage::SparseSearchRequest& request) {
+  const storage::SparseSearchRequest q = storage::canonicalSparseSearch(request);
   std::vector<storage::VectorHit> out;
   if (q.query.indices.empty()) return out;
   auto [idx, val] = arrays(q.query);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/postgres/pg_conn.h"
+#include "khive/storage/request_checks.h"
 #include "khive/storage/types.h"
 
 namespace khive::postgres {
@@ -61,20 +62,17 @@ class SqlBuilder {
   }
 };
 
-// InvalidInput unless at least one namespace is given (multi-record reads are scoped).
-void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
-                       std::string_view operation);
-// InvalidInput unless 0 <= offset and 1 <= limit <= kMaxPageLimit.
-void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation);
+// The request checks every engine shares (khive/storage/request_checks.h).
+using storage::checkPage;
+using storage::requireNamespaces;
 // Escapes % _ and \ for LIKE ... ESCAPE '\'.
 std::string escapeLike(std::string_view s);
 // "a.b.c" -> {"a","b","c"} for the #> operators. InvalidInput for an empty path or a segment
 // outside [A-Za-z0-9_-] (the same rule as SQLite's).
 std::vector<std::string> jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a jsonb column. Typed as on SQLite: a number matches only JSON
-// numbers, a string only JSON strings (compared bytewise, COLLATE "C"), a boolean only JSON
-// booleans; a missing property fails every predicate except Exists=false.
+// Appends one predicate on a jsonb column, as storage::appendPropertyPredicate writes it for
+// every engine (khive/storage/sql_builder.h).
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
                              std::string_view capability, std::string_view operation);
 

@@ -11,6 +11,7 @@
 #include "backends/postgres/database.h"
 #include "backends/postgres/sql_build.h"
 #include "khive/storage/backend.h"
+#include "khive/storage/paging.h"
 
 namespace khive::postgres {
 
@@ -138,6 +139,35 @@ class PgSparseStore final : public storage::SparseStore {
  private:
   Database& db_;
 };
+
+// Runs a page query built with `b` (LIMIT page.limit + 1) on a read-only connection; read(r, i)
+// decodes row i of the result.
+template <class T, class F>
+storage::Page<T> readPage(Database& db, std::string_view capability, std::string_view operation, const SqlBuilder& b,
+                          const storage::PageRequest& page, F&& read) {
+  return db.run(
+      capability, operation,
+      [&](Conn& c) {
+        auto r = c.exec(b.sql, b.params, capability, operation);
+        int i = 0;
+        return storage::collectPage<T>(page, [&] { return i < r.rows(); }, [&] { return read(r, i++); });
+      },
+      true);
+}
+
+// Runs a lookup of one row by key on a read-only connection: read(r, 0) of its row, or nullopt.
+template <class T, class F>
+std::optional<T> readOne(Database& db, std::string_view capability, std::string_view operation, std::string_view sql,
+                         const Params& params, F&& read) {
+  return db.run(
+      capability, operation,
+      [&](Conn& c) -> std::optional<T> {
+        auto r = c.exec(sql, params, capability, operation);
+        if (r.rows() == 0) return std::nullopt;
+        return read(r, 0);
+      },
+      true);
+}
 
 // Runs a single-value query (a count) built with `b` on a read-only connection.
 inline std::int64_t readCount(Database& db, std::string_view capability, std::string_view operation,

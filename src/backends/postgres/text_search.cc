@@ -8,15 +8,6 @@ namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "text";
-constexpr std::int64_t kMaxTopK = 10'000;
-
-void validate(const storage::TextDocument& d, std::string_view op) {
-  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
-  if (d.subjectId.isNil()) bad("document subject id is the nil UUID");
-  if (d.ns.empty()) bad("document namespace is empty");
-  if (d.kind.empty()) bad("document kind is empty");
-  if (!d.metadata.is_object()) bad("document metadata must be a JSON object, got " + std::string(d.metadata.type_name()));
-}
 
 // Valid UTF-8 with NUL and invalid byte sequences replaced by a space: PostgreSQL rejects
 // both in text parameters (SQLSTATE 22021), and user text must never be an error.
@@ -58,7 +49,7 @@ const MergedForm kUpsertMerged =
     MergedForm::of(kUpsert, {"uuid", "text", "text", "text", "text", "jsonb", "jsonb", "int8"}, {0});
 
 Params bind(const storage::TextDocument& d, Micros now) {
-  validate(d, "upsert");
+  storage::checkTextDocument(d, "upsert");
   Params p;
   p.uuid(d.subjectId)
       .text(d.ns)
@@ -133,10 +124,7 @@ std::optional<storage::TextDocument> PgTextSearch::getDocument(const Uuid& subje
 // lexemes, each of which is a bare run of letters and digits and so a valid tsquery operand.
 SqlBuilder textSearchStatement(const storage::TextQuery& q) {
   requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) {
-    throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
-                fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  }
+  storage::checkTopK(q.topK, kCap, "search");
   // Plain and any-term modes search each word once: the text sent is its distinct words
   // (lower-cased, as the 'simple' configuration folds them anyway), so a repeated word adds
   // no operand to the tsquery. A phrase keeps every word, in order.

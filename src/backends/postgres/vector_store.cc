@@ -1,47 +1,28 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
+#include "khive/storage/request_checks.h"
 
 namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "vectors";
-constexpr std::int64_t kMaxTopK = 10'000;
 // Up to this many rows matching the filter, search scans them exactly (recall 1.0, and cheap
 // at this size); above it the HNSW index answers with an iterative scan.
 constexpr std::int64_t kExactScanLimit = 5000;
 
-[[noreturn]] void invalid(std::string_view op, std::string msg) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), std::move(msg));
-}
-
-std::string vectorLiteral(std::span<const float> v, std::string_view op) {
+// The pgvector literal of values storage::checkVectorValues accepted.
+std::string vectorLiteral(std::span<const float> v) {
   std::string out = "[";
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) invalid(op, fmt::format("vector value {} is not finite", i));
     if (i) out += ',';
     out += fmt::format("{}", v[i]);
   }
   out += ']';
   return out;
-}
-
-void validate(const storage::VectorRecord& r, std::string_view op) {
-  if (r.subjectId.isNil()) invalid(op, "vector subject id is the nil UUID");
-  if (r.ns.empty()) invalid(op, "vector namespace is empty");
-  if (r.model.empty()) invalid(op, "vector model is empty");
-  if (r.field.empty()) invalid(op, "vector field is empty");
-  if (r.values.empty()) invalid(op, "vector is empty");
-  // Cosine distance to a zero vector is undefined (pgvector returns NaN): refuse it up front,
-  // as the SQLite backend does.
-  if (std::all_of(r.values.begin(), r.values.end(), [](float v) { return v == 0.0f; })) {
-    invalid(op, "vector has zero length; cosine similarity is undefined for it");
-  }
-  if (!r.properties.is_object()) invalid(op, "vector properties must be a JSON object");
 }
 
 void appendFilter(SqlBuilder& b, const storage::VectorSearchRequest& q, int dims) {
@@ -60,7 +41,7 @@ storage::VectorCapabilities PgVectorStore::capabilities() {
   storage::VectorCapabilities c;
   c.supportsFilter = true;
   c.indexKinds = {"hnsw", "flat"};
-  c.maxDims = 16000;
+  c.maxDims = storage::kMaxVectorDims;
   c.metric = "cosine";
   return c;
 }
@@ -75,9 +56,7 @@ int PgVectorStore::modelDims(Conn& c, const std::string& model, int dims, std::s
     r = c.exec("SELECT dims, false FROM vector_models WHERE model = $1", Params().text(model), kCap, op);
   }
   const int stored = static_cast<int>(r.getInt(0, 0));
-  if (stored != dims) {
-    invalid(op, fmt::format("model '{}' has {} dimensions; this vector has {}", model, stored, dims));
-  }
+  storage::checkModelDims(model, stored, static_cast<std::size_t>(dims), op);
   if (r.getBool(0, 1)) c.exec("SELECT khive_vector_index($1, $2::int4)", Params().text(model).integer(dims), kCap, op);
   return stored;
 }
@@ -96,8 +75,8 @@ Params bindVector(const storage::VectorRecord& r, const std::string& literal) {
 }  // namespace
 
 void PgVectorStore::insertVector(const storage::VectorRecord& record) {
-  validate(record, "insert");
-  const std::string lit = vectorLiteral(record.values, "insert");
+  storage::checkVectorRecord(record, "insert");
+  const std::string lit = vectorLiteral(record.values);
   db_.write(kCap, "insert", [&](Conn& c) {
     modelDims(c, record.model, static_cast<int>(record.values.size()), "insert");
     c.exec(kInsertVector, bindVector(record, lit), kCap, "insert");
@@ -121,8 +100,8 @@ storage::BatchWriteSummary PgVectorStore::insertVectors(std::span<const storage:
     std::vector<std::pair<std::string, int>> models;  // (model, dims) first seen in this chunk
     for (const auto& r : chunk) {
       try {
-        validate(r, "insert");
-        rows.push_back(bindVector(r, vectorLiteral(r.values, "insert")));
+        storage::checkVectorRecord(r, "insert");
+        rows.push_back(bindVector(r, vectorLiteral(r.values)));
         valid.push_back(&r);
         std::pair<std::string, int> m{r.model, static_cast<int>(r.values.size())};
         if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(std::move(m));
@@ -178,13 +157,8 @@ std::int64_t PgVectorStore::countLiveVectors(const std::string& model, std::span
 }
 
 std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::VectorSearchRequest& q) {
-  requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  if (q.query.empty()) invalid("search", "the query vector is empty");
-  if (std::all_of(q.query.begin(), q.query.end(), [](float v) { return v == 0.0f; })) {
-    invalid("search", "the query vector has zero length; cosine similarity is undefined for it");
-  }
-  const std::string lit = vectorLiteral(q.query, "search");
+  storage::checkVectorSearch(q);
+  const std::string lit = vectorLiteral(q.query);
   const int dims = static_cast<int>(q.query.size());
   return db_.run(
       kCap, "search",
@@ -192,9 +166,7 @@ std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::Vect
         std::vector<storage::VectorHit> out;
         auto m = c.exec("SELECT dims FROM vector_models WHERE model = $1", Params().text(q.model), kCap, "search");
         if (m.rows() == 0) return out;  // nothing stored for this model yet
-        if (m.getInt(0, 0) != dims) {
-          invalid("search", fmt::format("model '{}' has {} dimensions; the query has {}", q.model, m.getInt(0, 0), dims));
-        }
+        storage::checkModelDims(q.model, static_cast<int>(m.getInt(0, 0)), q.query.size(), "search");
         Tx tx(c, kCap, "search", false, true);
         SqlBuilder count;
         count.text("SELECT count(*) FROM (SELECT 1 FROM vectors AS v");
@@ -245,8 +217,7 @@ std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::Vect
 }
 
 std::vector<storage::VectorRecord> PgVectorStore::vectorsOf(std::span<const Uuid> subjects) {
-  if (subjects.size() > 10'000)
-    invalid("read", fmt::format("{} subjects asked at once; at most 10,000", subjects.size()));
+  storage::checkVectorSubjects(subjects.size(), "read");
   if (subjects.empty()) return {};
   return db_.run(
       kCap, "read",

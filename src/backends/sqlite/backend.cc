@@ -4,6 +4,7 @@
 #include "backends/sqlite/retrieval_stores.h"
 #include "backends/sqlite/stores.h"
 #include "khive/backends/sqlite.h"
+#include "khive/query/sqlite_dialect.h"
 
 namespace khive {
 namespace sqlite {
@@ -28,6 +29,24 @@ class SqliteBackend final : public storage::Backend {
                    Capability::Vectors, Capability::Sparse, Capability::Text}) {
       out.capabilities.push_back({c, true, ""});
     }
+    return out;
+  }
+  const storage::SqlDialect& dialect() const override { return query::sqliteDialect(); }
+  storage::BackendDiagnostics diagnostics() override {
+    auto reader = sql_.reader();
+    auto used = [&](const char* option) {
+      return storage::asInt(reader->queryScalar("SELECT sqlite_compileoption_used(?1)", {std::string(option)})) != 0;
+    };
+    storage::BackendDiagnostics out;
+    out.extensions["fts5"] = Json{{"present", used("ENABLE_FTS5")}};
+    out.extensions["json1"] = Json{{"present", storage::asInt(reader->queryScalar("SELECT json_valid('{}')")) == 1}};
+    out.extensions["faiss"] = Json{{"present", true}, {"detail", "vector index (FAISS) built in"}};
+    return out;
+  }
+  std::string integrityCheck() override {
+    std::string out;
+    for (const auto& r : sql_.reader()->query("PRAGMA integrity_check").rows)
+      out += (out.empty() ? "" : "; ") + storage::displayValue(r[0]);
     return out;
   }
   storage::SqlAccess& sql() override { return sql_; }

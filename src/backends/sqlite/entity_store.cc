@@ -130,38 +130,17 @@ storage::BatchWriteSummary SqliteEntityStore::upsertEntities(std::span<const Ent
 }
 
 std::optional<Entity> SqliteEntityStore::getById(const Uuid& id, bool includeDeleted) {
-  auto lease = db_.acquireReader(kCap, "get");
-  auto stmt = lease.conn().prepare(
-      includeDeleted ? fmt::format("SELECT {} FROM entities WHERE id = ?", kColumns)
-                     : fmt::format("SELECT {} FROM entities WHERE id = ? AND deleted_at IS NULL", kColumns),
-      kCap, "get");
-  stmt.bindText(1, id.str());
-  if (!stmt.step()) return std::nullopt;
-  return readEntity(stmt);
+  return readById<Entity>(db_, kCap,
+                       fmt::format("SELECT {} FROM entities WHERE id = ?{}", kColumns,
+                                   includeDeleted ? "" : " AND deleted_at IS NULL"),
+                       id, readEntity);
 }
 
 std::optional<Entity> SqliteEntityStore::getEntity(const Uuid& id) { return getById(id, false); }
 std::optional<Entity> SqliteEntityStore::getEntityIncludingDeleted(const Uuid& id) { return getById(id, true); }
 
 bool SqliteEntityStore::deleteEntity(const Uuid& id, storage::DeleteMode mode) {
-  WriteTx tx(db_, kCap, "delete");
-  std::int64_t changed = 0;
-  if (mode == storage::DeleteMode::Soft) {
-    auto now = db_.now();
-    changed = tx.conn()
-                  .prepare("UPDATE entities SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-                           kCap, "delete")
-                  .bindInt(1, now)
-                  .bindInt(2, now)
-                  .bindText(3, id.str())
-                  .run();
-    if (changed > 0) refreshEndpointState(tx.conn(), id.str(), kCap, "delete");
-  } else {
-    // Triggers remove incident edges (and, with retrieval, text and vectors) in this transaction.
-    changed = tx.conn().prepare("DELETE FROM entities WHERE id = ?", kCap, "delete").bindText(1, id.str()).run();
-  }
-  tx.commit();
-  return changed > 0;
+  return deleteNode(db_, "entities", kCap, id, mode);
 }
 
 storage::Page<Entity> SqliteEntityStore::queryEntities(const storage::EntityFilter& filter,

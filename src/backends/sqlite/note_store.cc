@@ -134,37 +134,17 @@ storage::BatchWriteSummary SqliteNoteStore::upsertNotes(std::span<const Note> no
 }
 
 std::optional<Note> SqliteNoteStore::getById(const Uuid& id, bool includeDeleted) {
-  auto lease = db_.acquireReader(kCap, "get");
-  auto stmt = lease.conn().prepare(
-      includeDeleted ? fmt::format("SELECT {} FROM notes WHERE id = ?", kColumns)
-                     : fmt::format("SELECT {} FROM notes WHERE id = ? AND deleted_at IS NULL", kColumns),
-      kCap, "get");
-  stmt.bindText(1, id.str());
-  if (!stmt.step()) return std::nullopt;
-  return readNote(stmt);
+  return readById<Note>(db_, kCap,
+                       fmt::format("SELECT {} FROM notes WHERE id = ?{}", kColumns,
+                                   includeDeleted ? "" : " AND deleted_at IS NULL"),
+                       id, readNote);
 }
 
 std::optional<Note> SqliteNoteStore::getNote(const Uuid& id) { return getById(id, false); }
 std::optional<Note> SqliteNoteStore::getNoteIncludingDeleted(const Uuid& id) { return getById(id, true); }
 
 bool SqliteNoteStore::deleteNote(const Uuid& id, storage::DeleteMode mode) {
-  WriteTx tx(db_, kCap, "delete");
-  std::int64_t changed = 0;
-  if (mode == storage::DeleteMode::Soft) {
-    auto now = db_.now();
-    changed = tx.conn()
-                  .prepare("UPDATE notes SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", kCap,
-                           "delete")
-                  .bindInt(1, now)
-                  .bindInt(2, now)
-                  .bindText(3, id.str())
-                  .run();
-    if (changed > 0) refreshEndpointState(tx.conn(), id.str(), kCap, "delete");
-  } else {
-    changed = tx.conn().prepare("DELETE FROM notes WHERE id = ?", kCap, "delete").bindText(1, id.str()).run();
-  }
-  tx.commit();
-  return changed > 0;
+  return deleteNode(db_, "notes", kCap, id, mode);
 }
 
 storage::Page<Note> SqliteNoteStore::queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,

@@ -2,37 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "backends/sqlite/retrieval_stores.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
+#include "khive/storage/request_checks.h"
 
 namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "sparse";
-constexpr std::int64_t kMaxTopK = 10'000;
-constexpr std::size_t kMaxQueryTerms = 1'024;
-
-[[noreturn]] void invalid(std::string_view op, const std::string& why) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why);
-}
-
-// Sorted by index with duplicates summed and zeros dropped; InvalidInput on a length mismatch
-// or a non-finite value.
-std::map<std::uint32_t, float> canonical(const storage::SparseVector& v, std::string_view op) {
-  if (v.indices.size() != v.values.size()) {
-    invalid(op, fmt::format("sparse vector has {} indices but {} values", v.indices.size(), v.values.size()));
-  }
-  std::map<std::uint32_t, float> out;
-  for (std::size_t i = 0; i < v.indices.size(); ++i) {
-    if (!std::isfinite(v.values[i])) invalid(op, fmt::format("value {} of the sparse vector is not finite", i));
-    out[v.indices[i]] += v.values[i];
-  }
-  std::erase_if(out, [](const auto& kv) { return kv.second == 0.0f; });
-  return out;
-}
 
 template <class T>
 void bindArray(Stmt& stmt, int index, const std::vector<T>& values, Conn& conn) {
@@ -41,24 +20,15 @@ void bindArray(Stmt& stmt, int index, const std::vector<T>& values, Conn& conn) 
 }
 }  // namespace
 
-void SqliteSparseStore::insertOne(Conn& conn, const storage::SparseRecord& r) {
-  if (r.subjectId.isNil()) invalid("insert", "sparse vector subject id is the nil UUID");
-  if (r.ns.empty()) invalid("insert", "sparse vector namespace is empty");
-  if (r.kind.empty()) invalid("insert", "sparse vector kind is empty");
-  if (r.model.empty()) invalid("insert", "sparse vector model is empty");
-  const auto terms = canonical(r.vector, "insert");
-  if (terms.empty()) invalid("insert", "the sparse vector has no non-zero value");
+void SqliteSparseStore::insertOne(Conn& conn, const storage::SparseRecord& record) {
+  const storage::SparseRecord r = storage::canonicalSparseRecord(record, "insert");
 
   conn.prepare("DELETE FROM sparse_vectors WHERE subject_id = ? AND model = ?", kCap, "insert")
       .bindText(1, r.subjectId.str())
       .bindText(2, r.model)
       .run();
-  std::vector<std::uint32_t> idx;
-  std::vector<float> val;
-  for (const auto& [i, v] : terms) {
-    idx.push_back(i);
-    val.push_back(v);
-  }
+  const auto& idx = r.vector.indices;
+  const auto& val = r.vector.values;
   auto stmt = conn.prepare(
       "INSERT INTO sparse_vectors (subject_id, model, namespace, kind, terms, weights) VALUES (?, ?, ?, ?, ?, ?) "
       "RETURNING sid",
@@ -70,8 +40,8 @@ void SqliteSparseStore::insertOne(Conn& conn, const storage::SparseRecord& r) {
   const std::int64_t sid = stmt.getInt(0);
   stmt.run();
   auto post = conn.prepare("INSERT INTO sparse_postings (model, term, sid, weight) VALUES (?, ?, ?, ?)", kCap, "insert");
-  for (const auto& [i, v] : terms) {
-    post.bindText(1, r.model).bindInt(2, i).bindInt(3, sid).bindDouble(4, v).run();
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    post.bindText(1, r.model).bindInt(2, idx[k]).bindInt(3, sid).bindDouble(4, val[k]).run();
     post.reset();
   }
 }
@@ -104,14 +74,10 @@ std::int64_t SqliteSparseStore::countSparse(const std::string& model, std::span<
   return readCount(db_, kCap, "count", b);
 }
 
-std::vector<storage::VectorHit> SqliteSparseStore::searchSparse(const storage::SparseSearchRequest& r) {
-  requireNamespaces(r.namespaces, kCap, "search");
-  if (r.topK < 1 || r.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, r.topK));
-  const auto terms = canonical(r.query, "search");
-  if (terms.size() > kMaxQueryTerms) {
-    invalid("search", fmt::format("the query has {} terms; at most {} are supported", terms.size(), kMaxQueryTerms));
-  }
-  if (terms.empty()) return {};
+std::vector<storage::VectorHit> SqliteSparseStore::searchSparse(const storage::SparseSearchRequest& request) {
+  const storage::SparseSearchRequest r = storage::canonicalSparseSearch(request);
+  const auto& terms = r.query;
+  if (terms.indices.empty()) return {};
 
   // Dot product over the postings of the query's terms only:
   //   WITH q(term, w) AS (VALUES (?, ?), ...)
@@ -121,8 +87,9 @@ std::vector<storage::VectorHit> SqliteSparseStore::searchSparse(const storage::S
   SqlBuilder b;
   b.text("WITH q(term, w) AS (VALUES ");
   bool first = true;
-  for (const auto& [i, v] : terms) {
-    b.text(first ? "(" : ", (").param(static_cast<std::int64_t>(i)).text(", ").param(static_cast<double>(v)).text(")");
+  for (std::size_t k = 0; k < terms.indices.size(); ++k) {
+    b.text(first ? "(" : ", (").param(static_cast<std::int64_t>(terms.indices[k])).text(", ");
+    b.param(static_cast<double>(terms.values[k])).text(")");
     first = false;
   }
   b.text("), dots AS (SELECT p.sid AS sid, sum(p.weight * q.w) AS dot FROM q CROSS JOIN sparse_postings AS p ON p.model = ")

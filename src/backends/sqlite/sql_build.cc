@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include "backends/sqlite/connection.h"
+#include "backends/sqlite/stores.h"
 #include "khive/core/error.h"
+#include "khive/query/sqlite_dialect.h"
+#include "khive/storage/sql_builder.h"
 
 namespace khive::sqlite {
 
@@ -27,141 +30,18 @@ SqlBuilder& SqlBuilder::inList(std::span<const Uuid> values) {
   return *this;
 }
 
-void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
-                       std::string_view operation) {
-  if (namespaces.empty()) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                "multi-record reads need at least one namespace in `namespaces`");
-  }
-}
-
-void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation) {
-  if (page.offset < 0 || page.limit < 1 || page.limit > storage::kMaxPageLimit) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("page offset must be >= 0 and limit 1..{} (got offset {}, limit {})",
-                            storage::kMaxPageLimit, page.offset, page.limit));
-  }
-}
-
-std::string escapeLike(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
+std::string escapeLike(std::string_view s) { return query::sqliteDialect().escapeLike(s); }
 
 std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation) {
-  auto bad = [&](std::string_view why) {
-    throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                fmt::format("property path '{}' {}", dotted.substr(0, 200), why));
-  };
-  if (dotted.empty()) bad("is empty");
-  std::string out = "$";
-  std::size_t start = 0;
-  while (start <= dotted.size()) {
-    auto dot = dotted.find('.', start);
-    auto seg = dotted.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (seg.empty()) bad("has an empty segment");
-    for (char c : seg) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-      if (!ok) bad("may only hold letters, digits, '_' and '-' between dots");
-    }
-    out += ".\"";
-    out += seg;
-    out += '"';
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return out;
+  return query::sqliteDialect().jsonPathValue(storage::propertyPath(dotted, capability, operation));
 }
-
-namespace {
-
-// The json_type() values a JSON literal may equal, and the SQL value to compare with.
-struct TypedValue {
-  std::string_view types;  // SQL list text
-  storage::SqlValue value;
-};
-
-TypedValue typed(const Json& v, std::string_view capability, std::string_view operation) {
-  if (v.is_boolean()) return {"('true', 'false')", static_cast<std::int64_t>(v.get<bool>() ? 1 : 0)};
-  if (v.is_number_integer()) return {"('integer', 'real')", v.get<std::int64_t>()};
-  if (v.is_number()) return {"('integer', 'real')", v.get<double>()};
-  if (v.is_string()) return {"('text')", v.get<std::string>()};
-  throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-              fmt::format("property predicates compare with a string, number or boolean, not {}", v.dump()));
-}
-
-void comparison(SqlBuilder& b, std::string_view column, const std::string& path, std::string_view op,
-                const Json& value, std::string_view capability, std::string_view operation) {
-  auto tv = typed(value, capability, operation);
-  b.text("(json_type(").text(column).text(", ").param(path).text(") IN ").text(tv.types);
-  b.text(" AND json_extract(").text(column).text(", ").param(path).text(") ").text(op).text(" ");
-  b.param(tv.value).text(")");
-}
-
-}  // namespace
 
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
                              std::string_view capability, std::string_view operation) {
-  using storage::PredicateOp;
-  const std::string path = jsonPath(p.path, capability, operation);
-  switch (p.op) {
-    case PredicateOp::Eq: comparison(b, column, path, "=", p.value, capability, operation); return;
-    case PredicateOp::Lt: comparison(b, column, path, "<", p.value, capability, operation); return;
-    case PredicateOp::Le: comparison(b, column, path, "<=", p.value, capability, operation); return;
-    case PredicateOp::Gt: comparison(b, column, path, ">", p.value, capability, operation); return;
-    case PredicateOp::Ge: comparison(b, column, path, ">=", p.value, capability, operation); return;
-    case PredicateOp::Ne:
-      b.text("(json_type(").text(column).text(", ").param(path).text(") IS NOT NULL AND NOT ");
-      comparison(b, column, path, "=", p.value, capability, operation);
-      b.text(")");
-      return;
-    case PredicateOp::In: {
-      if (!p.value.is_array()) {
-        throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                    "an In predicate takes an array of values");
-      }
-      if (p.value.empty()) {
-        b.text("0");
-        return;
-      }
-      b.text("(");
-      bool first = true;
-      for (const auto& v : p.value) {
-        if (!first) b.text(" OR ");
-        first = false;
-        comparison(b, column, path, "=", v, capability, operation);
-      }
-      b.text(")");
-      return;
-    }
-    case PredicateOp::Range: {
-      if (p.value.is_null() && p.upper.is_null()) {
-        throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
-                    "a Range predicate needs a lower bound (value), an upper bound (upper) or both");
-      }
-      b.text("(1");
-      if (!p.value.is_null()) {
-        b.text(" AND ");
-        comparison(b, column, path, ">=", p.value, capability, operation);
-      }
-      if (!p.upper.is_null()) {
-        b.text(" AND ");
-        comparison(b, column, path, "<=", p.upper, capability, operation);
-      }
-      b.text(")");
-      return;
-    }
-    case PredicateOp::Exists: {
-      bool want = p.value.is_boolean() ? p.value.get<bool>() : true;
-      b.text("(json_type(").text(column).text(", ").param(path).text(want ? ") IS NOT NULL)" : ") IS NULL)");
-      return;
-    }
-  }
+  storage::SqlBuilder part(query::sqliteDialect(), b.params.size());
+  storage::appendPropertyPredicate(part, column, p, capability, operation);
+  b.sql += part.sql;
+  for (auto& v : part.params) b.params.push_back(std::move(v));
 }
 
 void refreshEndpointState(Conn& conn, const std::string& nodeId, std::string_view capability,
@@ -176,6 +56,31 @@ void refreshEndpointState(Conn& conn, const std::string& nodeId, std::string_vie
           capability, operation)
       .bindText(1, nodeId)
       .run();
+}
+
+bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                storage::DeleteMode mode) {
+  WriteTx tx(db, capability, "delete");
+  std::int64_t changed = 0;
+  if (mode == storage::DeleteMode::Soft) {
+    const auto now = db.now();
+    changed = tx.conn()
+                  .prepare(fmt::format("UPDATE {} SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+                                       table),
+                           capability, "delete")
+                  .bindInt(1, now)
+                  .bindInt(2, now)
+                  .bindText(3, id.str())
+                  .run();
+    if (changed > 0) refreshEndpointState(tx.conn(), id.str(), capability, "delete");
+  } else {
+    changed = tx.conn()
+                  .prepare(fmt::format("DELETE FROM {} WHERE id = ?", table), capability, "delete")
+                  .bindText(1, id.str())
+                  .run();
+  }
+  tx.commit();
+  return changed > 0;
 }
 
 StoredState readStoredState(Conn& conn, std::string_view table, const std::string& id, std::string_view capability) {

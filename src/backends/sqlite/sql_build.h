@@ -10,6 +10,7 @@
 
 #include "khive/core/uuid.h"
 #include "khive/storage/sql_access.h"
+#include "khive/storage/request_checks.h"
 #include "khive/storage/types.h"
 
 namespace khive::sqlite {
@@ -41,11 +42,9 @@ inline constexpr std::string_view kLiveSubject =
     "(EXISTS (SELECT 1 FROM entities AS le WHERE le.id = r.subject_id AND le.deleted_at IS NULL) "
     "OR EXISTS (SELECT 1 FROM notes AS ln WHERE ln.id = r.subject_id AND ln.deleted_at IS NULL))";
 
-// InvalidInput unless at least one namespace is given (multi-record reads are scoped).
-void requireNamespaces(std::span<const std::string> namespaces, std::string_view capability,
-                       std::string_view operation);
-// InvalidInput unless 0 <= offset and 1 <= limit <= kMaxPageLimit.
-void checkPage(const storage::PageRequest& page, std::string_view capability, std::string_view operation);
+// The request checks every engine shares (khive/storage/request_checks.h).
+using storage::checkPage;
+using storage::requireNamespaces;
 
 // Escapes % _ and \ for use in LIKE ... ESCAPE '\'.
 std::string escapeLike(std::string_view s);
@@ -54,9 +53,8 @@ std::string escapeLike(std::string_view s);
 // segment outside [A-Za-z0-9_-].
 std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b.
-// Typed: a number matches only JSON numbers, a string only JSON strings, a boolean only JSON
-// booleans; a missing property fails every predicate except Exists=false.
+// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b, as
+// storage::appendPropertyPredicate writes it for every engine (khive/storage/sql_builder.h).
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
                              std::string_view capability, std::string_view operation);
 

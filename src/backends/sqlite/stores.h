@@ -12,6 +12,7 @@
 #include "backends/sqlite/database.h"
 #include "backends/sqlite/sql_build.h"
 #include "khive/storage/backend.h"
+#include "khive/storage/paging.h"
 
 namespace khive::sqlite {
 
@@ -149,16 +150,25 @@ storage::Page<T> readPage(Database& db, std::string_view capability, std::string
   auto lease = db.acquireReader(capability, operation);
   auto stmt = lease.conn().prepare(b.sql, capability, operation);
   stmt.bindAll(b.params);
-  storage::Page<T> out;
-  while (stmt.step()) {
-    if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-      out.nextOffset = page.offset + page.limit;
-      break;
-    }
-    out.items.push_back(read(stmt));
-  }
-  return out;
+  return storage::collectPage<T>(page, [&] { return stmt.step(); }, [&] { return read(stmt); });
 }
+
+// Looks up one row by id on a reader (`sql` takes the id as its one parameter): read(stmt) of
+// its row, or nullopt.
+template <class T, class F>
+std::optional<T> readById(Database& db, std::string_view capability, const std::string& sql, const Uuid& id, F&& read) {
+  auto lease = db.acquireReader(capability, "get");
+  auto stmt = lease.conn().prepare(sql, capability, "get");
+  stmt.bindText(1, id.str());
+  if (!stmt.step()) return std::nullopt;
+  return read(stmt);
+}
+
+// Deletes the entity or note `id` of `table` ("entities" or "notes"): soft (deleted_at set, the
+// incident edges' endpoint state refreshed) or hard (triggers remove its incident edges and, with
+// retrieval, its text and vectors, in this transaction). True when a row changed.
+bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                storage::DeleteMode mode);
 
 // Runs a single-value query (a count) built with `b` on a reader.
 inline std::int64_t readCount(Database& db, std::string_view capability, std::string_view operation,

@@ -9,22 +9,13 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "text";
-constexpr std::int64_t kMaxTopK = 10'000;
 
 // bm25() weights per FTS5 column (title, body, tags): a term in the title says more about the
 // subject than one in the body.
 constexpr std::string_view kBm25 = "bm25(text_fts, 4.0, 1.0, 2.0)";
 
-void validate(const storage::TextDocument& d, std::string_view op) {
-  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
-  if (d.subjectId.isNil()) bad("document subject id is the nil UUID");
-  if (d.ns.empty()) bad("document namespace is empty");
-  if (d.kind.empty()) bad("document kind is empty");
-  if (!d.metadata.is_object()) bad("document metadata must be a JSON object, got " + std::string(d.metadata.type_name()));
-}
-
 void upsertOne(Conn& conn, const storage::TextDocument& in, Micros now) {
-  validate(in, "upsert");
+  storage::checkTextDocument(in, "upsert");
   const std::string subject = in.subjectId.str();
   const std::string tags = Json(in.tags).dump();
   const std::string metadata = in.metadata.dump();
@@ -147,10 +138,7 @@ std::optional<storage::TextDocument> SqliteTextSearch::getDocument(const Uuid& s
 
 std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQuery& q) {
   requireNamespaces(q.namespaces, kCap, "search");
-  if (q.topK < 1 || q.topK > kMaxTopK) {
-    throw Error(ErrorCode::InvalidInput, std::string(kCap), "search",
-                fmt::format("top_k must be 1..{} (got {})", kMaxTopK, q.topK));
-  }
+  storage::checkTopK(q.topK, kCap, "search");
   const std::string match = buildFtsMatch(q.text, q.mode);
   if (match.empty()) return {};
 

@@ -8,41 +8,12 @@
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 #include "backends/sqlite/vector_index.h"
+#include "khive/storage/request_checks.h"
 
 namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "vectors";
-constexpr std::int64_t kMaxTopK = 10'000;
-constexpr int kMaxDims = 16'384;
-
-[[noreturn]] void invalid(std::string_view op, const std::string& why) {
-  throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why);
-}
-
-// InvalidInput unless the values can be stored and compared by cosine.
-void checkValues(std::span<const float> values, std::string_view op) {
-  if (values.empty()) invalid(op, "the vector is empty");
-  if (values.size() > static_cast<std::size_t>(kMaxDims)) {
-    invalid(op, fmt::format("the vector has {} dimensions; at most {} are supported", values.size(), kMaxDims));
-  }
-  bool nonZero = false;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) invalid(op, fmt::format("value {} of the vector is not finite", i));
-    nonZero = nonZero || values[i] != 0.0f;
-  }
-  if (!nonZero) invalid(op, "the vector is all zeros, which has no direction for cosine similarity");
-}
-
-void validate(const storage::VectorRecord& r) {
-  if (r.subjectId.isNil()) invalid("insert", "vector subject id is the nil UUID");
-  if (r.ns.empty()) invalid("insert", "vector namespace is empty");
-  if (r.kind.empty()) invalid("insert", "vector kind is empty");
-  if (r.model.empty()) invalid("insert", "vector model is empty");
-  if (r.field.empty()) invalid("insert", "vector field is empty");
-  if (!r.properties.is_object()) invalid("insert", "vector properties must be a JSON object");
-  checkValues(r.values, "insert");
-}
 
 // The model's dimension, or 0 when no vector of the model was ever stored.
 int modelDims(Conn& conn, const std::string& model, std::string_view op) {
@@ -58,20 +29,13 @@ std::vector<std::string> fieldsOf(Conn& conn, const std::string& model, std::str
   while (stmt.step()) fields.push_back(stmt.getText(0));
   return fields;
 }
-
-void checkRequest(const storage::VectorSearchRequest& r) {
-  requireNamespaces(r.namespaces, kCap, "search");
-  if (r.topK < 1 || r.topK > kMaxTopK) invalid("search", fmt::format("top_k must be 1..{} (got {})", kMaxTopK, r.topK));
-  if (r.model.empty()) invalid("search", "the search names no embedding model");
-  checkValues(r.query, "search");
-}
 }  // namespace
 
 SqliteVectorStore::SqliteVectorStore(Database& db) : db_(db) {}
 SqliteVectorStore::~SqliteVectorStore() = default;
 
 storage::VectorCapabilities SqliteVectorStore::capabilities() {
-  return {true, {"flat", "hnsw"}, kMaxDims, "cosine"};
+  return {true, {"flat", "hnsw"}, storage::kMaxVectorDims, "cosine"};
 }
 
 VectorSpaceIndex& SqliteVectorStore::space(const std::string& model, const std::string& field, int dims) {
@@ -91,16 +55,13 @@ const VectorSpaceIndex* SqliteVectorStore::spaceIndex(const std::string& model, 
 }
 
 void SqliteVectorStore::insertOne(Conn& conn, const storage::VectorRecord& r) {
-  validate(r);
+  storage::checkVectorRecord(r, "insert");
   const int dims = static_cast<int>(r.values.size());
   conn.prepare("INSERT INTO vector_spaces (model, dims) VALUES (?, ?) ON CONFLICT (model) DO NOTHING", kCap, "insert")
       .bindText(1, r.model)
       .bindInt(2, dims)
       .run();
-  const int expected = modelDims(conn, r.model, "insert");
-  if (expected != dims) {
-    invalid("insert", fmt::format("model '{}' has {} dimensions; this vector has {}", r.model, expected, dims));
-  }
+  storage::checkModelDims(r.model, modelDims(conn, r.model, "insert"), r.values.size(), "insert");
   {
     auto existing = conn.prepare("SELECT namespace FROM vectors WHERE subject_id = ? AND model = ? AND field = ?",
                                  kCap, "insert");
@@ -206,14 +167,12 @@ std::vector<storage::VectorHit> searchTable(Conn& conn, const storage::VectorSea
 }  // namespace
 
 std::vector<storage::VectorHit> SqliteVectorStore::searchVectors(const storage::VectorSearchRequest& r) {
-  checkRequest(r);
+  storage::checkVectorSearch(r);
   auto lease = db_.acquireReader(kCap, "search");
   Conn& conn = lease.conn();
   const int dims = modelDims(conn, r.model, "search");
   if (dims == 0) return {};  // nothing was ever stored for the model
-  if (dims != static_cast<int>(r.query.size())) {
-    invalid("search", fmt::format("model '{}' has {} dimensions; the query has {}", r.model, dims, r.query.size()));
-  }
+  storage::checkModelDims(r.model, dims, r.query.size(), "search");
   std::vector<float> q(r.query.begin(), r.query.end());
   normalize(q);
   if (!sqlite3_get_autocommit(conn.db())) return searchTable(conn, r, q);
@@ -221,8 +180,7 @@ std::vector<storage::VectorHit> SqliteVectorStore::searchVectors(const storage::
 }
 
 std::vector<storage::VectorRecord> SqliteVectorStore::vectorsOf(std::span<const Uuid> subjects) {
-  if (subjects.size() > 10'000)
-    invalid("read", fmt::format("{} subjects asked at once; at most 10,000", subjects.size()));
+  storage::checkVectorSubjects(subjects.size(), "read");
   std::vector<storage::VectorRecord> out;
   if (subjects.empty()) return out;
   std::vector<std::string> ids;

@@ -28,6 +28,9 @@ std::string PostgresDialect::placeholder(int index, ParamType type) const {
     case ParamType::Real: cast = "double precision"; break;
     case ParamType::Bool: cast = "boolean"; break;
     case ParamType::JsonPath: cast = "text[]"; break;
+    case ParamType::Id: cast = "uuid"; break;
+    case ParamType::TextList: cast = "text[]"; break;
+    case ParamType::IdList: cast = "uuid[]"; break;
   }
   return fmt::format("${}::{}", index, cast);
 }
@@ -39,6 +42,25 @@ std::string PostgresDialect::jsonPathValue(const std::vector<std::string>& segme
     out += fmt::format("\"{}\"", segments[i]);
   }
   return out + "}";
+}
+
+// A list parameter is an array literal: {"a","b"}, each item quoted with " and \ escaped.
+std::string PostgresDialect::listValue(std::span<const std::string> items) const {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string PostgresDialect::inList(std::string_view expr, std::string_view list) const {
+  return fmt::format("{} = ANY ({})", expr, list);
 }
 
 std::string PostgresDialect::boolLiteral(bool value) const { return value ? "TRUE" : "FALSE"; }
@@ -88,6 +110,10 @@ std::string PostgresDialect::jsonBool(std::string_view doc, std::string_view pat
 
 std::string PostgresDialect::jsonIsNull(std::string_view doc, std::string_view path) const {
   return fmt::format("(({} #>> {}) IS NULL)", doc, path);
+}
+
+std::string PostgresDialect::jsonExists(std::string_view doc, std::string_view path) const {
+  return fmt::format("(({} #> {}) IS NOT NULL)", doc, path);
 }
 
 std::string PostgresDialect::jsonValueAsText(std::string_view doc, std::string_view path) const {

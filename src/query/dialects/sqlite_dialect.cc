@@ -29,18 +29,10 @@
 
 #include <fmt/format.h>
 
+#include "khive/core/json.h"
 #include "khive/query/sqlite_dialect.h"
 
 namespace khive::query {
-
-std::string SqlDialect::escapeLike(std::string_view text) const {
-  std::string out;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string SqlDialect::nameEqualsCi(std::string_view alias, std::string_view rhs) const {
   return textEqualsCi(fmt::format("{}.name", alias), rhs);
@@ -82,6 +74,15 @@ std::string SqliteDialect::jsonPathValue(const std::vector<std::string>& segment
   return out;
 }
 
+// A list parameter is a JSON array of strings, unnested by json_each.
+std::string SqliteDialect::listValue(std::span<const std::string> items) const {
+  return Json(std::vector<std::string>(items.begin(), items.end())).dump();
+}
+
+std::string SqliteDialect::inList(std::string_view expr, std::string_view list) const {
+  return fmt::format("{} IN (SELECT value FROM json_each({}))", expr, list);
+}
+
 std::string SqliteDialect::boolLiteral(bool value) const { return value ? "1" : "0"; }
 
 std::string SqliteDialect::typedNull(ValueType) const { return "NULL"; }
@@ -114,6 +115,10 @@ std::string SqliteDialect::jsonBool(std::string_view doc, std::string_view path)
 
 std::string SqliteDialect::jsonIsNull(std::string_view doc, std::string_view path) const {
   return fmt::format("(json_extract({}, {}) IS NULL)", doc, path);
+}
+
+std::string SqliteDialect::jsonExists(std::string_view doc, std::string_view path) const {
+  return fmt::format("(json_type({}, {}) IS NOT NULL)", doc, path);
 }
 
 std::string SqliteDialect::jsonValueAsText(std::string_view doc, std::string_view path) const {
