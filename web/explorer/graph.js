@@ -1,0 +1,248 @@
+// The graph view of the explorer over cytoscape.js (loaded by index.html as the global
+// `cytoscape`): nodes coloured by kind with a legend, edges labelled by relation with weight as
+// width, a cheap layout for big graphs, and expansion that places only the new nodes.
+
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+                 "#9c755f", "#8cd17d", "#499894", "#d37295", "#a0cbe8", "#bab0ac"];
+// Up to this many nodes the whole graph is laid out with cose (force-directed, good pictures);
+// above, with rings around hubs (linear time), and expansions only place the new nodes.
+export const FORCE_LAYOUT_MAX = 300;
+export const COSE = { name: "cose", animate: false, idealEdgeLength: () => 130, nodeRepulsion: () => 20000, nodeOverlap: 20,
+                      gravity: 0.25, nodeDimensionsIncludeLabels: true };
+
+export class Graph {
+  constructor(container, legend, { onSelect, onExpand }) {
+    this.legend = legend;
+    this.kindColors = new Map();
+    this.hiddenRelations = new Set();
+    this.cy = cytoscape({
+      container,
+      minZoom: 0.05,
+      maxZoom: 4,
+      wheelSensitivity: 0.3,
+      textureOnViewport: true,
+      hideEdgesOnViewport: true,
+      motionBlur: false,
+      boxSelectionEnabled: false,
+      style: [
+        { selector: "node", style: {
+          "background-color": "data(color)", label: "data(label)", width: 16, height: 16,
+          "font-size": 11, color: "#1d2430", "text-valign": "bottom", "text-margin-y": 3,
+          "text-outline-color": "#fbfcfd", "text-outline-width": 2, "min-zoomed-font-size": 7,
+          "border-width": 1, "border-color": "#ffffff" } },
+        { selector: "node.expanded", style: { "border-width": 2, "border-color": "#44505f" } },
+        { selector: "node.root", style: { width: 26, height: 26, "font-size": 13, "font-weight": "bold", "border-width": 3, "border-color": "#1d2a3a" } },
+        { selector: "node:selected", style: { "border-width": 4, "border-color": "#ff8c00" } },
+        { selector: "edge", style: {
+          width: "mapData(weight, 0, 1, 0.8, 5)", "line-color": "#a3adba", "curve-style": "straight",
+          "target-arrow-shape": "triangle", "target-arrow-color": "#a3adba", "arrow-scale": 0.7,
+          label: "data(relation)", "font-size": 9, color: "#5b6575", "text-rotation": "autorotate",
+          "text-background-color": "#fbfcfd", "text-background-opacity": 0.85, "text-background-padding": 1,
+          "min-zoomed-font-size": 8 } },
+        { selector: "edge:selected", style: { "line-color": "#ff8c00", "target-arrow-color": "#ff8c00" } },
+        { selector: ".filtered", style: { display: "none" } },
+      ],
+    });
+    this.cy.on("tap", "node", (e) => onSelect(e.target.id(), "node"));
+    this.cy.on("tap", "edge", (e) => onSelect(e.target.id(), "edge"));
+    this.cy.on("dbltap", "node", (e) => onExpand(e.target.id()));
+  }
+
+  colorOf(kind) {
+    if (!this.kindColors.has(kind)) this.kindColors.set(kind, PALETTE[this.kindColors.size % PALETTE.length]);
+    return this.kindColors.get(kind);
+  }
+
+  // Adds what is not there yet; returns the ids of the nodes added.
+  add(nodes, edges) {
+    const cy = this.cy;
+    const elements = [];
+    const added = [];
+    for (const n of nodes) {
+      const existing = cy.getElementById(n.id);
+      if (existing.nonempty()) {
+        // A placeholder (an edge endpoint seen before its record) gets its name and kind.
+        if (n.name && existing.data("placeholder")) existing.data({ label: n.name, name: n.name, kind: n.kind, color: this.colorOf(n.kind), placeholder: false });
+        continue;
+      }
+      const kind = n.kind || "?";
+      elements.push({ group: "nodes", data: { id: n.id, label: n.name ?? n.id.slice(0, 8), name: n.name, kind, type: n.type,
+                                              color: this.colorOf(kind), placeholder: !!n.placeholder, depth: n.depth } });
+      added.push(n.id);
+    }
+    const have = new Set(added);
+    for (const e of edges) {
+      if (cy.getElementById(e.id).nonempty()) continue;
+      for (const end of [e.source, e.target])
+        if (!have.has(end) && cy.getElementById(end).empty()) {
+          elements.push({ group: "nodes", data: { id: end, label: end.slice(0, 8), kind: "?", color: this.colorOf("?"), placeholder: true } });
+          have.add(end);
+          added.push(end);
+        }
+      elements.push({ group: "edges", data: { id: e.id, source: e.source, target: e.target, relation: e.relation,
+                                              weight: typeof e.weight === "number" ? e.weight : 1 } });
+    }
+    if (elements.length) cy.add(elements);
+    this.applyFilter();
+    this.renderLegend();
+    return added;
+  }
+
+  clear() {
+    this.cy.elements().remove();
+    this.kindColors.clear();
+    this.renderLegend();
+  }
+
+  markRoot(id) {
+    this.cy.nodes(".root").removeClass("root");
+    this.cy.getElementById(id).addClass("root");
+  }
+
+  // The whole graph: cose for small graphs, rings (ringLayout) for big ones.
+  layout() {
+    const cy = this.cy;
+    const n = cy.nodes().length;
+    if (n === 0) return;
+    if (n <= FORCE_LAYOUT_MAX) {
+      cy.layout({ ...COSE, randomize: true, numIter: 1500, componentSpacing: 80, padding: 30 }).run();
+    } else {
+      this.ringLayout();
+    }
+    cy.fit(undefined, 30);
+  }
+
+  // The layout of big graphs, linear in nodes and edges: each connected component as rings
+  // around its hub (the root, else the node of highest degree) by hop count, the components
+  // packed in rows, biggest first.
+  ringLayout() {
+    const cy = this.cy;
+    const comps = cy.elements().components().map((c) => c.nodes()).sort((a, b) => b.length - a.length);
+    const placed = [];
+    for (const nodes of comps) {
+      let hub = nodes.filter(".root")[0];
+      if (!hub) nodes.forEach((n) => { if (!hub || n.degree() > hub.degree()) hub = n; });
+      const level = new Map([[hub.id(), 0]]);
+      const rings = [[hub]];
+      for (let i = 0; i < rings.length; i++) {
+        const next = [];
+        for (const n of rings[i])
+          n.neighborhood("node").forEach((m) => {
+            if (!level.has(m.id())) { level.set(m.id(), i + 1); next.push(m); }
+          });
+        if (next.length) rings.push(next);
+      }
+      const pos = new Map([[hub.id(), { x: 0, y: 0 }]]);
+      let radius = 12;
+      for (let i = 1; i < rings.length; i++) {
+        radius = Math.max(radius + 70, (rings[i].length * 22) / (2 * Math.PI));
+        rings[i].forEach((n, k) => {
+          const a = (2 * Math.PI * k) / rings[i].length + i * 0.4;
+          pos.set(n.id(), { x: radius * Math.cos(a), y: radius * Math.sin(a) });
+        });
+      }
+      placed.push({ pos, size: 2 * radius + 60 });
+    }
+    const total = placed.reduce((s, p) => s + p.size * p.size, 0);
+    const rowWidth = Math.max(placed[0].size, Math.sqrt(total) * 1.2);
+    let x = 0, y = 0, rowHeight = 0;
+    cy.batch(() => {
+      for (const p of placed) {
+        if (x > 0 && x + p.size > rowWidth) { x = 0; y += rowHeight; rowHeight = 0; }
+        for (const [id, at] of p.pos) cy.getElementById(id).position({ x: x + p.size / 2 + at.x, y: y + p.size / 2 + at.y });
+        x += p.size;
+        rowHeight = Math.max(rowHeight, p.size);
+      }
+    });
+  }
+  // Places `ids` (new neighbours of `centerId`) on an arc around it, away from the rest.
+  placeAround(centerId, ids) {
+    const cy = this.cy;
+    const center = cy.getElementById(centerId);
+    if (center.empty() || ids.length === 0) return;
+    const c = center.position();
+    const fresh = new Set(ids);
+    // Away from the centroid of the neighbours already placed.
+    const old = center.neighborhood("node").filter((n) => !fresh.has(n.id()));
+    let dir = Math.random() * 2 * Math.PI;
+    let spread = 2 * Math.PI;
+    if (old.nonempty()) {
+      let x = 0, y = 0;
+      old.forEach((n) => { x += n.position("x"); y += n.position("y"); });
+      x /= old.length; y /= old.length;
+      if (Math.hypot(c.x - x, c.y - y) > 1) {
+        dir = Math.atan2(c.y - y, c.x - x);
+        spread = Math.min(2 * Math.PI, Math.max(Math.PI * 0.9, ids.length * 0.3));
+      }
+    }
+    const radius = Math.max(110, (ids.length * 34) / spread);
+    cy.batch(() => {
+      ids.forEach((id, i) => {
+        const t = ids.length === 1 ? 0 : spread === 2 * Math.PI ? i / ids.length : i / (ids.length - 1) - 0.5;
+        const a = dir + t * spread;
+        const r = radius + (ids.length > 40 ? (i % 3) * 26 : 0);
+        cy.getElementById(id).position({ x: c.x + r * Math.cos(a), y: c.y + r * Math.sin(a) });
+      });
+    });
+  }
+
+  setHiddenRelations(set) {
+    this.hiddenRelations = set;
+    this.applyFilter();
+  }
+
+  // Edges of a hidden relation are not drawn, nor nodes left without a drawn edge (roots and
+  // nodes that never had an edge stay).
+  applyFilter() {
+    const cy = this.cy;
+    cy.batch(() => {
+      cy.elements(".filtered").removeClass("filtered");
+      if (this.hiddenRelations.size === 0) return;
+      cy.edges().forEach((e) => { if (this.hiddenRelations.has(e.data("relation"))) e.addClass("filtered"); });
+      cy.nodes().forEach((n) => {
+        const edges = n.connectedEdges();
+        if (!n.hasClass("root") && edges.nonempty() && edges.every((e) => e.hasClass("filtered"))) n.addClass("filtered");
+      });
+    });
+  }
+
+  relations() {
+    return [...new Set(this.cy.edges().map((e) => e.data("relation")))].sort();
+  }
+
+  counts() {
+    return { nodes: this.cy.nodes().not(".filtered").length, edges: this.cy.edges().not(".filtered").length };
+  }
+
+  renderLegend() {
+    const legend = this.legend;
+    legend.replaceChildren();
+    const byKind = new Map();
+    this.cy.nodes().forEach((n) => byKind.set(n.data("kind"), (byKind.get(n.data("kind")) || 0) + 1));
+    if (byKind.size === 0) return;
+    const title = document.createElement("div");
+    title.className = "title";
+    title.textContent = "kind";
+    legend.append(title);
+    for (const [kind, count] of [...byKind].sort((a, b) => b[1] - a[1])) {
+      const item = document.createElement("div");
+      item.className = "item";
+      item.dataset.kind = kind;
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = this.colorOf(kind);
+      const label = document.createElement("span");
+      label.textContent = `${kind === "?" ? "not loaded" : kind} (${count})`;
+      item.append(sw, label);
+      legend.append(item);
+    }
+    const note = document.createElement("div");
+    note.className = "item hint";
+    const line = document.createElement("span");
+    line.className = "line";
+    const text = document.createElement("span");
+    text.textContent = "edge: relation, width = weight";
+    note.append(line, text);
+    legend.append(note);
+  }
+}
