@@ -251,7 +251,7 @@ async function expand(id, started = performance.now()) {
     if (graph.cy.nodes().length <= FORCE_LAYOUT_MAX && added.length > 0) {
       // Small graphs are laid out again from where the nodes are, and kept in view.
       graph.cy.layout({ ...COSE, randomize: false, numIter: 400, fit: false }).run();
-      graph.cy.fit(undefined, 30);
+      graph.fit();
     }
     if (added.length) renderRelations();
     updateCounts();
@@ -498,6 +498,10 @@ function showResults(r) {
   state.expanded.clear();
   graph.add([...nodes.values()], [...edges.values()]);
   graph.layout();
+  if (state.selected && graph.cy.getElementById(state.selected.id).empty()) {
+    state.selected = null;
+    showRecord(null);
+  }
   renderRelations();
   updateCounts();
 }
@@ -546,7 +550,7 @@ for (const b of document.querySelectorAll(".tabs button"))
     $("tab-query").hidden = b.dataset.tab !== "query";
   });
 $("relayout").addEventListener("click", () => graph.layout());
-$("fit").addEventListener("click", () => graph.cy.fit(undefined, 30));
+$("fit").addEventListener("click", () => graph.fit());
 $("clear").addEventListener("click", () => {
   graph.clear();
   state.expanded.clear();

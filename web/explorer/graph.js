@@ -109,52 +109,80 @@ export class Graph {
     } else {
       this.ringLayout();
     }
-    cy.fit(undefined, 30);
+    this.fit();
   }
 
   // The layout of big graphs, linear in nodes and edges: each connected component as rings
-  // around its hub (the root, else the node of highest degree) by hop count, the components
-  // packed in rows, biggest first.
+  // around its hub (the root, else its node of highest degree) by hop count, the components
+  // packed in rows, biggest first. Works on plain arrays and sets the positions in one batch.
   ringLayout() {
     const cy = this.cy;
-    const comps = cy.elements().components().map((c) => c.nodes()).sort((a, b) => b.length - a.length);
-    const placed = [];
-    for (const nodes of comps) {
-      let hub = nodes.filter(".root")[0];
-      if (!hub) nodes.forEach((n) => { if (!hub || n.degree() > hub.degree()) hub = n; });
-      const level = new Map([[hub.id(), 0]]);
-      const rings = [[hub]];
+    const nodes = cy.nodes();
+    const index = new Map();
+    nodes.forEach((n, i) => index.set(n.id(), i));
+    const adj = nodes.map(() => []);
+    cy.edges().forEach((e) => {
+      const s = index.get(e.data("source"));
+      const t = index.get(e.data("target"));
+      if (s !== t) { adj[s].push(t); adj[t].push(s); }
+    });
+    const byDegree = [...adj.keys()].sort((a, b) => adj[b].length - adj[a].length);
+    const starts = [...nodes.filter(".root").map((n) => index.get(n.id())), ...byDegree];
+    const seen = new Uint8Array(adj.length);
+    const comps = [];
+    for (const start of starts) {
+      if (seen[start]) continue;
+      seen[start] = 1;
+      const rings = [[start]];
       for (let i = 0; i < rings.length; i++) {
         const next = [];
-        for (const n of rings[i])
-          n.neighborhood("node").forEach((m) => {
-            if (!level.has(m.id())) { level.set(m.id(), i + 1); next.push(m); }
-          });
+        for (const v of rings[i]) for (const w of adj[v]) if (!seen[w]) { seen[w] = 1; next.push(w); }
         if (next.length) rings.push(next);
       }
-      const pos = new Map([[hub.id(), { x: 0, y: 0 }]]);
+      const local = [{ v: start, x: 0, y: 0 }];
       let radius = 12;
       for (let i = 1; i < rings.length; i++) {
         radius = Math.max(radius + 70, (rings[i].length * 22) / (2 * Math.PI));
-        rings[i].forEach((n, k) => {
+        rings[i].forEach((v, k) => {
           const a = (2 * Math.PI * k) / rings[i].length + i * 0.4;
-          pos.set(n.id(), { x: radius * Math.cos(a), y: radius * Math.sin(a) });
+          local.push({ v, x: radius * Math.cos(a), y: radius * Math.sin(a) });
         });
       }
-      placed.push({ pos, size: 2 * radius + 60 });
+      comps.push({ local, size: 2 * radius + 60 });
     }
-    const total = placed.reduce((s, p) => s + p.size * p.size, 0);
-    const rowWidth = Math.max(placed[0].size, Math.sqrt(total) * 1.2);
+    comps.sort((a, b) => b.size - a.size);
+    const total = comps.reduce((sum, c) => sum + c.size * c.size, 0);
+    const rowWidth = Math.max(comps[0].size, Math.sqrt(total) * 1.2);
+    const pos = new Array(adj.length);
     let x = 0, y = 0, rowHeight = 0;
-    cy.batch(() => {
-      for (const p of placed) {
-        if (x > 0 && x + p.size > rowWidth) { x = 0; y += rowHeight; rowHeight = 0; }
-        for (const [id, at] of p.pos) cy.getElementById(id).position({ x: x + p.size / 2 + at.x, y: y + p.size / 2 + at.y });
-        x += p.size;
-        rowHeight = Math.max(rowHeight, p.size);
-      }
-    });
+    for (const c of comps) {
+      if (x > 0 && x + c.size > rowWidth) { x = 0; y += rowHeight; rowHeight = 0; }
+      for (const p of c.local) pos[p.v] = { x: x + c.size / 2 + p.x, y: y + c.size / 2 + p.y };
+      x += c.size;
+      rowHeight = Math.max(rowHeight, c.size);
+    }
+    cy.batch(() => nodes.positions((n, i) => pos[i]));
   }
+
+  // Fits the nodes' centres into view. Computed from the positions alone: cytoscape's own fit
+  // measures every node's style and label, which is slow on big graphs.
+  fit() {
+    const cy = this.cy;
+    if (cy.nodes().empty()) return;
+    const bb = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+    cy.nodes().forEach((n) => {
+      const p = n.position();
+      bb.x1 = Math.min(bb.x1, p.x); bb.x2 = Math.max(bb.x2, p.x);
+      bb.y1 = Math.min(bb.y1, p.y); bb.y2 = Math.max(bb.y2, p.y);
+    });
+    bb.w = bb.x2 - bb.x1;
+    bb.h = bb.y2 - bb.y1;
+    const pad = 50;
+    const w = cy.width(), h = cy.height();
+    const zoom = Math.max(cy.minZoom(), Math.min(cy.maxZoom(), 1.6, (w - 2 * pad) / Math.max(bb.w, 1), (h - 2 * pad) / Math.max(bb.h, 1)));
+    cy.viewport({ zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (h - zoom * (bb.y1 + bb.y2)) / 2 } });
+  }
+
   // Places `ids` (new neighbours of `centerId`) on an arc around it, away from the rest.
   placeAround(centerId, ids) {
     const cy = this.cy;
