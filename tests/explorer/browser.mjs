@@ -97,7 +97,8 @@ try {
   let got = await graphState(page);
   assert.deepEqual(got.nodeIds.sort(), [...want.nodes].sort());
   assert.deepEqual(got.edgeIds.sort(), [...want.edges].sort());
-  assert.equal(await page.$eval("#counts", (e) => e.textContent), `${want.nodes.size} nodes · ${want.edges.size} edges`);
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  assert.equal(await page.$eval("#counts", (e) => e.textContent), `${plural(want.nodes.size, "node")} · ${plural(want.edges.size, "edge")}`);
 
   // ---- the domestic dog ------------------------------------------------------------------
   step("neighbourhood of the domestic dog");

@@ -154,9 +154,11 @@ function relationsChanged() {
 
 // ---- graph ---------------------------------------------------------------------------------
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 function updateCounts() {
   const c = graph.counts();
-  $("counts").textContent = `${c.nodes} nodes · ${c.edges} edges`;
+  $("counts").textContent = `${plural(c.nodes, "node")} · ${plural(c.edges, "edge")}`;
 }
 
 // The neighbours of a node as graph nodes and edges (direction both).
@@ -371,7 +373,7 @@ async function search(text) {
   $("search-status").textContent = "searching…";
   try {
     const r = await api("GET", `/v1/search?q=${encodeURIComponent(text)}&limit=25`);
-    $("search-status").textContent = `${r.hits.length} hit${r.hits.length === 1 ? "" : "s"} · ${r.mode} search${r.engine ? ` (${r.engine})` : ""}`;
+    $("search-status").textContent = `${plural(r.hits.length, "hit")} · ${r.mode} search${r.engine ? ` (${r.engine})` : ""}`;
     $("hits").replaceChildren(...r.hits.map((h) => {
       const li = document.createElement("li");
       li.dataset.id = h.id;
@@ -432,7 +434,7 @@ async function runQuery() {
   try {
     const r = await api("POST", "/v1/query", body);
     const ms = performance.now() - started;
-    $("query-status").textContent = `${r.rows.length} row${r.rows.length === 1 ? "" : "s"}${r.truncated ? " (truncated)" : ""} · ${ms.toFixed(0)} ms`;
+    $("query-status").textContent = `${plural(r.rows.length, "row")}${r.truncated ? " (truncated)" : ""} · ${ms.toFixed(0)} ms`;
     showResults(r);
   } catch (e) {
     $("query-status").textContent = `error: ${e.message}`;
@@ -444,7 +446,7 @@ async function runQuery() {
 
 function showResults(r) {
   $("results").hidden = false;
-  $("results-title").textContent = `${r.rows.length} row${r.rows.length === 1 ? "" : "s"}${r.truncated ? " (truncated)" : ""}`;
+  $("results-title").textContent = `${plural(r.rows.length, "row")}${r.truncated ? " (truncated)" : ""}`;
   const ex = $("explain");
   ex.hidden = !r.explain;
   if (r.explain) {
@@ -496,6 +498,7 @@ function showResults(r) {
   }
   graph.clear();
   state.expanded.clear();
+  notice("");
   graph.add([...nodes.values()], [...edges.values()]);
   graph.layout();
   if (state.selected && graph.cy.getElementById(state.selected.id).empty()) {
