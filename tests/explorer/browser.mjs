@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { createToken, khiveCli, request, startServer, tmpDir, writeConfig } from "../serve/harness.mjs";
-import { launch, openPage, signIn, waitIdle, clickNode, graphState, screenshot } from "./page.mjs";
+import { launch, openPage, signIn, waitIdle, clickNode, clickEdge, graphState, screenshot } from "./page.mjs";
 
 const [khive, nodeModules, artefacts] = process.argv.slice(2);
 fs.mkdirSync(artefacts, { recursive: true });
@@ -133,6 +133,20 @@ try {
   assert.deepEqual(got.edgeIds.sort(), [...want.edges].sort());
   assert.equal(await page.$eval("#record-title", (e) => e.textContent), "canine");
   await screenshot(page, artefacts, "dog-expanded");
+
+  step("an edge's record");
+  const canineEdge = (await api("GET", `/v1/records/${dogId}/neighbors?direction=both&limit=100`)).neighbors.find((n) => n.id === canine.id).edge_id;
+  await clickEdge(page, canineEdge);
+  await page.waitForFunction((id) => document.getElementById("record").dataset.id === id, {}, canineEdge);
+  const edgeRecord = await api("GET", `/v1/records/${canineEdge}`);
+  assert.equal(await page.$eval("#record-title", (e) => e.textContent), edgeRecord.relation);
+  assert.equal(await page.$eval('#record-fields td[data-field="source_id"]', (e) => e.textContent), edgeRecord.source_id);
+  assert.equal(await page.$eval('#record-fields td[data-field="target_id"]', (e) => e.textContent), edgeRecord.target_id);
+  assert.equal(await page.$eval('#record-fields td[data-field="target"]', (e) => e.textContent), "canine");
+  assert.equal(await page.$eval('#record-fields td[data-field="weight"]', (e) => e.textContent), String(edgeRecord.weight));
+  assert.equal(await page.$eval("#record-expand", (e) => e.hidden), true);
+  await clickNode(page, canine.id);
+  await waitIdle(page, canine.id);
 
   step("depth 2 and a relation filter");
   await page.select("#depth", "2");

@@ -61,6 +61,17 @@ export async function clickNode(page, id) {
   await page.mouse.click(at.x, at.y);
 }
 
+// Clicks the middle of an edge.
+export async function clickEdge(page, id) {
+  const at = await page.evaluate((eid) => {
+    const cy = window.khiveExplorer.graph.cy;
+    const box = cy.container().getBoundingClientRect();
+    const p = cy.getElementById(eid).renderedMidpoint();
+    return { x: box.left + p.x, y: box.top + p.y };
+  }, id);
+  await page.mouse.click(at.x, at.y);
+}
+
 // The ids of the nodes and edges drawn (not hidden by the relation filter).
 export async function graphState(page) {
   return page.evaluate(() => {
