@@ -159,6 +159,7 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 function updateCounts() {
   const c = graph.counts();
   $("counts").textContent = `${plural(c.nodes, "node")} · ${plural(c.edges, "edge")}`;
+  $("graph-empty").hidden = graph.cy.nodes().nonempty();
 }
 
 // The neighbours of a node as graph nodes and edges (direction both).
