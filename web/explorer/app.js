@@ -123,6 +123,7 @@ async function loadRelations() {
 function renderRelations() {
   const all = [...new Set([...state.relations, ...graph.relations()])].sort();
   const box = $("relations-list");
+  if ([...box.querySelectorAll("input")].map((i) => i.value).join("\n") === all.join("\n")) return;
   const unchecked = new Set([...box.querySelectorAll("input:not(:checked)")].map((i) => i.value));
   box.replaceChildren(...all.map((r) => {
     const label = document.createElement("label");
@@ -256,7 +257,7 @@ async function expand(id, started = performance.now()) {
       graph.cy.layout({ ...COSE, randomize: false, numIter: 400, fit: false }).run();
       graph.fit();
     }
-    if (added.length) renderRelations();
+    renderRelations();
     updateCounts();
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     state.lastExpandMs = performance.now() - started;
@@ -274,9 +275,7 @@ function reportGraphError(e) {
 }
 
 function select(id, group, record) {
-  const el = graph.cy.getElementById(id);
-  graph.cy.elements(":selected").unselect();
-  if (el.nonempty()) el.select();
+  graph.pick(id);
   state.selected = { id, group };
   loadRecord(id, record);
 }
@@ -569,10 +568,9 @@ $("record-expand").addEventListener("click", () => state.selected && expand(stat
 $("record-root").addEventListener("click", () => state.selected && openNeighbourhood(state.selected.id));
 $("record-hide").addEventListener("click", () => {
   if (!state.selected) return;
-  graph.cy.getElementById(state.selected.id).remove();
+  graph.remove(state.selected.id);
   state.expanded.delete(state.selected.id);
   showRecord(null);
-  graph.renderLegend();
   updateCounts();
 });
 

@@ -15,6 +15,9 @@ export class Graph {
     this.legend = legend;
     this.kindColors = new Map();
     this.hiddenRelations = new Set();
+    this.filtered = false;             // some element has the class "filtered"
+    this.kindCounts = new Map();       // kind -> nodes on the graph (the legend)
+    this.relationSet = new Set();      // relations of the edges on the graph
     this.cy = cytoscape({
       container,
       minZoom: 0.05,
@@ -24,6 +27,9 @@ export class Graph {
       hideEdgesOnViewport: true,
       motionBlur: false,
       boxSelectionEnabled: false,
+      // The picked element is marked by pick(): cytoscape's own selection unselects by scanning
+      // every element on each tap.
+      autounselectify: true,
       style: [
         { selector: "node", style: {
           "background-color": "data(color)", label: "data(label)", width: 16, height: 16,
@@ -32,14 +38,14 @@ export class Graph {
           "border-width": 1, "border-color": "#ffffff" } },
         { selector: "node.expanded", style: { "border-width": 2, "border-color": "#44505f" } },
         { selector: "node.root", style: { width: 26, height: 26, "font-size": 13, "font-weight": "bold", "border-width": 3, "border-color": "#1d2a3a" } },
-        { selector: "node:selected", style: { "border-width": 4, "border-color": "#ff8c00" } },
+        { selector: "node.picked", style: { "border-width": 4, "border-color": "#ff8c00" } },
         { selector: "edge", style: {
           width: "mapData(weight, 0, 1, 0.8, 5)", "line-color": "#a3adba", "curve-style": "straight",
           "target-arrow-shape": "triangle", "target-arrow-color": "#a3adba", "arrow-scale": 0.7,
           label: "data(relation)", "font-size": 9, color: "#5b6575", "text-rotation": "autorotate",
           "text-background-color": "#fbfcfd", "text-background-opacity": 0.85, "text-background-padding": 1,
           "min-zoomed-font-size": 8 } },
-        { selector: "edge:selected", style: { "line-color": "#ff8c00", "target-arrow-color": "#ff8c00" } },
+        { selector: "edge.picked", style: { "line-color": "#ff8c00", "target-arrow-color": "#ff8c00" } },
         { selector: ".filtered", style: { display: "none" } },
       ],
     });
@@ -62,10 +68,15 @@ export class Graph {
       const existing = cy.getElementById(n.id);
       if (existing.nonempty()) {
         // A placeholder (an edge endpoint seen before its record) gets its name and kind.
-        if (n.name && existing.data("placeholder")) existing.data({ label: n.name, name: n.name, kind: n.kind, color: this.colorOf(n.kind), placeholder: false });
+        if (n.name && existing.data("placeholder")) {
+          this.countKind("?", -1);
+          this.countKind(n.kind, +1);
+          existing.data({ label: n.name, name: n.name, kind: n.kind, color: this.colorOf(n.kind), placeholder: false });
+        }
         continue;
       }
       const kind = n.kind || "?";
+      this.countKind(kind, +1);
       elements.push({ group: "nodes", data: { id: n.id, label: n.name ?? n.id.slice(0, 8), name: n.name, kind, type: n.type,
                                               color: this.colorOf(kind), placeholder: !!n.placeholder, depth: n.depth } });
       added.push(n.id);
@@ -76,9 +87,11 @@ export class Graph {
       for (const end of [e.source, e.target])
         if (!have.has(end) && cy.getElementById(end).empty()) {
           elements.push({ group: "nodes", data: { id: end, label: end.slice(0, 8), kind: "?", color: this.colorOf("?"), placeholder: true } });
+          this.countKind("?", +1);
           have.add(end);
           added.push(end);
         }
+      this.relationSet.add(e.relation);
       elements.push({ group: "edges", data: { id: e.id, source: e.source, target: e.target, relation: e.relation,
                                               weight: typeof e.weight === "number" ? e.weight : 1 } });
     }
@@ -88,10 +101,36 @@ export class Graph {
     return added;
   }
 
+  countKind(kind, delta) {
+    const n = (this.kindCounts.get(kind) || 0) + delta;
+    if (n > 0) this.kindCounts.set(kind, n);
+    else this.kindCounts.delete(kind);
+  }
+
   clear() {
     this.cy.elements().remove();
     this.kindColors.clear();
+    this.kindCounts.clear();
+    this.relationSet.clear();
+    this.filtered = false;
     this.renderLegend();
+  }
+
+  // Removes a node and its edges from the picture.
+  remove(id) {
+    const node = this.cy.getElementById(id);
+    if (node.empty()) return;
+    this.countKind(node.data("kind"), -1);
+    node.remove();
+    this.relationSet = new Set(this.cy.edges().map((e) => e.data("relation")));
+    this.renderLegend();
+  }
+
+  // Marks the element the record panel shows.
+  pick(id) {
+    if (this.picked) this.picked.removeClass("picked");
+    this.picked = this.cy.getElementById(id);
+    this.picked.addClass("picked");
   }
 
   markRoot(id) {
@@ -223,9 +262,11 @@ export class Graph {
   // nodes that never had an edge stay).
   applyFilter() {
     const cy = this.cy;
+    if (this.hiddenRelations.size === 0 && !this.filtered) return;
     cy.batch(() => {
       cy.elements(".filtered").removeClass("filtered");
-      if (this.hiddenRelations.size === 0) return;
+      this.filtered = this.hiddenRelations.size > 0;
+      if (!this.filtered) return;
       cy.edges().forEach((e) => { if (this.hiddenRelations.has(e.data("relation"))) e.addClass("filtered"); });
       cy.nodes().forEach((n) => {
         const edges = n.connectedEdges();
@@ -235,18 +276,18 @@ export class Graph {
   }
 
   relations() {
-    return [...new Set(this.cy.edges().map((e) => e.data("relation")))].sort();
+    return [...this.relationSet].sort();
   }
 
   counts() {
+    if (!this.filtered) return { nodes: this.cy.nodes().length, edges: this.cy.edges().length };
     return { nodes: this.cy.nodes().not(".filtered").length, edges: this.cy.edges().not(".filtered").length };
   }
 
   renderLegend() {
     const legend = this.legend;
     legend.replaceChildren();
-    const byKind = new Map();
-    this.cy.nodes().forEach((n) => byKind.set(n.data("kind"), (byKind.get(n.data("kind")) || 0) + 1));
+    const byKind = this.kindCounts;
     if (byKind.size === 0) return;
     const title = document.createElement("div");
     title.className = "title";
