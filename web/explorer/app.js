@@ -215,6 +215,7 @@ async function openNeighbourhood(id) {
         }
       });
       graph.add(nodes, edges.filter((e) => seen.has(e.source) && seen.has(e.target)));
+      graph.cy.batch(() => frontier.forEach((nid) => graph.cy.getElementById(nid).addClass("expanded")));
       frontier = next;
     }
     graph.layout();
@@ -261,7 +262,6 @@ async function expand(id, started = performance.now()) {
     updateCounts();
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     state.lastExpandMs = performance.now() - started;
-    document.body.dataset.expanded = String(state.expanded.size);
   } catch (e) {
     state.expanded.delete(id);
     reportGraphError(e);
