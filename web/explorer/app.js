@@ -8,6 +8,7 @@ const TOKEN_KEY = "khive.token";
 const NEIGHBOR_LIMIT = 100;      // neighbours fetched per node
 const NEIGHBOURHOOD_MAX = 1500;  // nodes an opened neighbourhood stops growing at
 const FETCHES_AT_ONCE = 6;
+const TABLE_ROWS = 500;          // rows of a query result drawn in the table (all go on the graph)
 
 const state = {
   token: null,
@@ -446,7 +447,9 @@ async function runQuery() {
 
 function showResults(r) {
   $("results").hidden = false;
-  $("results-title").textContent = `${plural(r.rows.length, "row")}${r.truncated ? " (truncated)" : ""}`;
+  $("results-title").textContent = `${plural(r.rows.length, "row")}${r.truncated ? " (truncated by the row cap)" : ""}` +
+    (r.rows.length > TABLE_ROWS ? `; the table shows the first ${TABLE_ROWS}` : "");
+  graph.cy.resize();
   const ex = $("explain");
   ex.hidden = !r.explain;
   if (r.explain) {
@@ -465,7 +468,7 @@ function showResults(r) {
     th.textContent = c;
     return th;
   }));
-  const rows = r.rows.slice(0, 2000).map((row) => {
+  const rows = r.rows.slice(0, TABLE_ROWS).map((row) => {
     const tr = document.createElement("tr");
     tr.append(...row.map((v) => {
       const td = document.createElement("td");
@@ -483,7 +486,6 @@ function showResults(r) {
     return tr;
   });
   table.replaceChildren(head, ...rows);
-  graph.cy.resize();
 
   const cols = graphColumns(r.columns);
   if (cols.nodes.length === 0 && cols.edges.length === 0) return;
