@@ -45,11 +45,13 @@ export async function waitIdle(page, rootId) {
   );
 }
 
-// Clicks a node where it is drawn (centring it first when it is off screen).
+// Clicks a node where it is drawn (centring it first when it is off screen). The node is raised
+// above the others first, so that another node's label drawn over it cannot take the click.
 export async function clickNode(page, id) {
   const at = await page.evaluate((nid) => {
     const cy = window.khiveExplorer.graph.cy;
     const n = cy.getElementById(nid);
+    n.style("z-index", 100);
     const box = cy.container().getBoundingClientRect();
     let p = n.renderedPosition();
     if (p.x < 20 || p.y < 20 || p.x > box.width - 20 || p.y > box.height - 20) {
