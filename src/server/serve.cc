@@ -14,6 +14,7 @@
 #include "server/http.h"
 #include "server/mcp_http.h"
 #include "server/metrics.h"
+#include "server/static_files.h"
 #include "server/tenants.h"
 
 namespace khive::server {
@@ -108,6 +109,7 @@ class Service {
       if (!token) return unauthorized(req);
       return mcp_.handle(req, *token);
     }
+    if (auto page = staticFile(req)) return std::move(*page);
     if (!path.starts_with("/v1/")) return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
 
     Match m = matchRoute(req.method, path);
