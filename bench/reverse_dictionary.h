@@ -185,8 +185,12 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
       for (std::size_t j = 0; j < d; ++j) u[j] = next[j] / std::sqrt(n);
     }
     const std::vector<float> corpus(u.begin(), u.end());
-    for (int variant = 0; variant < 3; ++variant) {
-      const std::vector<float>* comp = variant == 1 ? &model : variant == 2 ? &corpus : nullptr;
+    // The word file's component for sentences of L words (the stored one has L = 10).
+    const std::vector<double> lengths{1, 2, 3, 5};
+    std::vector<std::vector<float>> byLength;
+    for (double l : lengths) byLength.push_back(wv.estimateComponent(a, l));
+    for (int variant = 0; variant < 3 + static_cast<int>(lengths.size()); ++variant) {
+      const std::vector<float>* comp = variant == 1 ? &model : variant == 2 ? &corpus : variant >= 3 ? &byLength[variant - 3] : nullptr;
       std::vector<float> matrix;
       matrix.reserve(docs.size() * d);
       for (auto v : docs) {
@@ -211,8 +215,9 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
         }
         found += better < 10 ? 1 : 0;
       }
-      fmt::print("  SIF a={:g} component={:<6} vector-only recall@10 {:.4f}\n", a,
-                 variant == 0 ? "none" : variant == 1 ? "model" : "corpus", found / static_cast<double>(queries.size()));
+      const std::string name = variant == 0 ? "none" : variant == 1 ? "model" : variant == 2 ? "corpus"
+                                                                   : fmt::format("L={:g}", lengths[variant - 3]);
+      fmt::print("  SIF a={:g} component={:<6} vector-only recall@10 {:.4f}\n", a, name, found / static_cast<double>(queries.size()));
       std::fflush(stdout);
     }
   }

@@ -171,28 +171,35 @@ std::vector<float> WordVectors::sentenceVector(std::string_view text, double a, 
 }
 
 void WordVectors::computeComponent() {
-  const auto d = static_cast<std::size_t>(dims_);
-  std::vector<double> m(d, 0.0), c(d * d, 0.0), row(d);
   double normSum = 0;
   for (std::size_t r = 0; r < words_; ++r) {
     const auto v = vector(r);
-    const double p = probability(r);
-    const double w = kSifA / (kSifA + p);
     double norm = 0;
+    for (float x : v) norm += static_cast<double>(x) * x;
+    normSum += std::sqrt(norm);
+  }
+  meanNorm_ = words_ ? static_cast<float>(normSum / static_cast<double>(words_)) : 1.0f;
+  component_ = estimateComponent(kSifA, kSifSentenceLength);
+}
+
+std::vector<float> WordVectors::estimateComponent(double a, double sentenceLength) const {
+  const auto d = static_cast<std::size_t>(dims_);
+  std::vector<double> m(d, 0.0), c(d * d, 0.0), row(d);
+  for (std::size_t r = 0; r < words_; ++r) {
+    const auto v = vector(r);
+    const double p = probability(r);
+    const double w = a / (a + p);
     for (std::size_t i = 0; i < d; ++i) {
       row[i] = w * v[i];
       m[i] += p * row[i];
-      norm += static_cast<double>(v[i]) * v[i];
     }
-    normSum += std::sqrt(norm);
     for (std::size_t i = 0; i < d; ++i) {
       const double pi = p * row[i];
       double* ci = c.data() + i * d;
       for (std::size_t j = 0; j <= i; ++j) ci[j] += pi * row[j];
     }
   }
-  meanNorm_ = words_ ? static_cast<float>(normSum / static_cast<double>(words_)) : 1.0f;
-  const double l = kSifSentenceLength;
+  const double l = sentenceLength;
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = 0; j <= i; ++j) {
       const double v = (1 - 1 / l) * m[i] * m[j] + c[i * d + j] / l;
@@ -217,9 +224,10 @@ void WordVectors::computeComponent() {
   double norm = 0;
   for (double x : u) norm += x * x;
   norm = std::sqrt(norm);
-  component_.assign(d, 0.0f);
+  std::vector<float> out(d, 0.0f);
   if (norm > 0)
-    for (std::size_t i = 0; i < d; ++i) component_[i] = static_cast<float>(u[i] / norm);
+    for (std::size_t i = 0; i < d; ++i) out[i] = static_cast<float>(u[i] / norm);
+  return out;
 }
 
 void WordVectors::buildTable() {

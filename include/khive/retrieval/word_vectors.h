@@ -61,6 +61,9 @@ class WordVectors {
   }
   std::string_view word(std::size_t rank) const noexcept;
   std::span<const float> commonComponent() const noexcept { return {component_.data(), component_.size()}; }
+  // The common component u for sentences of `sentenceLength` words weighted with `a` (the
+  // stored one is estimateComponent(kSifA, kSifSentenceLength)).
+  std::vector<float> estimateComponent(double a, double sentenceLength) const;
   // p(w) of the word at `rank`: 1 / ((rank + 1) * H_N).
   double probability(std::size_t rank) const noexcept;
 
