@@ -859,30 +859,29 @@ BoundQuery bindPipeline(const Query& q, const CompileOptions& o) {
     }
     if (!stage.with) continue;
     const WithClause& w = *stage.with;
-    Query sub;
-    sub.language = q.language;
-    sub.returns = w.items;
-    sub.distinct = w.distinct;
-    sub.orderBy = w.orderBy;
-    sub.skip = w.skip;
-    sub.limit = w.limit;
-    Binder binder(sub, o, Role::With, &slots);
-    BoundStep step;
-    step.query = binder.run();
-    step.slots = binder.outSlots;
-    slots = step.slots;
-    steps.push_back(std::move(step));
+    auto project = [&](const Query& sub) {
+      Binder binder(sub, o, Role::With, &slots);
+      BoundStep step;
+      step.query = binder.run();
+      step.slots = binder.outSlots;
+      slots = step.slots;
+      steps.push_back(std::move(step));
+    };
+    Query items;
+    items.language = q.language;
+    items.returns = w.items;
+    items.distinct = w.distinct;
+    items.orderBy = w.orderBy;
+    items.skip = w.skip;
+    items.limit = w.limit;
+    project(items);
     if (w.where) {
       // WHERE after WITH filters the projected rows: a second projection passing every slot.
       Query filter;
       filter.language = q.language;
       filter.where = w.where;
       for (auto& s : slots) filter.returns.push_back(ReturnItem{FieldRef{s.name, {}, w.pos}});
-      Binder fb(filter, o, Role::With, &slots);
-      BoundStep fstep;
-      fstep.query = fb.run();
-      fstep.slots = fb.outSlots;
-      steps.push_back(std::move(fstep));
+      project(filter);
     }
   }
   Query fin = q;
