@@ -170,6 +170,7 @@ class SparqlParser {
         selected.push_back(std::move(item));
       }
       for (auto& [name, ref] : values_) {
+        if (hiddenValues_.count(name)) continue;  // bound inside MINUS / FILTER NOT EXISTS
         ReturnItem item;
         item.field = FieldRef{name, {}, ref.pos};
         selected.push_back(std::move(item));
@@ -533,6 +534,7 @@ class SparqlParser {
       std::vector<std::string> path = key == "name" || key == "entity_type" ? std::vector<std::string>{key}
                                                                             : std::vector<std::string>{"properties", key};
       values_[t.object] = FieldRef{t.subject, path, t.edge->pos};
+      if (blocks_[t.block] == ClauseKind::Minus || blocks_[t.block] == ClauseKind::NotExists) hiddenValues_.insert(t.object);
       Comparison present;
       present.field = values_[t.object];
       present.op = CompareOp::IsNotNull;
@@ -653,6 +655,7 @@ class SparqlParser {
   std::vector<ClauseKind> blocks_{ClauseKind::Match};
   std::size_t block_ = 0;
   std::map<std::string, FieldRef> values_;  // value variable -> the property it binds
+  std::set<std::string> hiddenValues_;      // value variables of MINUS / FILTER NOT EXISTS groups
 };
 
 }  // namespace

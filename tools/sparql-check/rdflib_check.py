@@ -10,7 +10,8 @@ fixture graph (main namespace), and prints the cases whose rows differ.
       --gtest_filter='ReferenceEngines.Sparql*'
   python3 tools/sparql-check/rdflib_check.py /tmp/fixture.nt tests/parity/sparql_optional.test
 
-Cases with an ns= option are skipped (the export holds the main namespace). A selected node is
+Cases with an ns= option are skipped (the export holds the main namespace), and so are
+SELECT * cases (rdflib 6.1.1 also selects the variables of MINUS groups, which are not in scope). A selected node is
 compared as khive returns it (@name | substrate | kind | name; NULL four times when unbound).
 rdflib 6.1.1 leaves out a solution that binds no selected variable (roqet keeps it, as SPARQL
 1.1 does), so rows that are NULL in every column are not compared. Exit status 1 when a case
@@ -70,6 +71,8 @@ def main(nt_path, test_path):
             expected.append(lines[i].strip())
             i += 1
         query = " ".join(text)
+        if "SELECT *" in query:
+            continue
         # Node variables: subjects, and objects of relations.
         nodes = set(re.findall(r"\?(\w+)\s+(?:a\s|:)", query))
         for rel, var in re.findall(r":(\w+)[+]?(?:\{[\d,]*\})?\s+\?(\w+)", query):
