@@ -36,6 +36,8 @@ std::string joinNames(const std::vector<std::string>& names) {
 struct VarInfo {
   bool isEdge = false;
   int index = 0;
+  bool isValue = false;  // a value slot of a pipeline's projection (a WITH alias)
+  ValueType type = ValueType::Text;
 };
 
 bool isNumber(const Scalar& s) {
@@ -52,9 +54,17 @@ const char* typeName(const Scalar& s) {
   }
 }
 
+// What a Binder binds: a whole single-chain query, one pattern clause of a pipeline (its
+// named variables become the columns), a WITH projection or the final RETURN of a pipeline.
+enum class Role { Single, Pattern, With, Return };
+
 class Binder {
  public:
-  Binder(const Query& q, const CompileOptions& o) : q_(q), o_(o) {}
+  Binder(const Query& q, const CompileOptions& o, Role role = Role::Single, const std::vector<BoundSlot>* input = nullptr)
+      : q_(q), o_(o), role_(role), input_(input) {}
+
+  // With: the slots of the projected rows (one per column), after run().
+  std::vector<BoundSlot> outSlots;
 
   BoundQuery run() {
     checkOptions();
@@ -62,29 +72,22 @@ class Binder {
     BoundQuery b;
     b.namespaces = o_.namespaces;
     b.rowCap = o_.rowCap;
-    if (q_.nodes.empty() || q_.nodes.size() != q_.edges.size() + 1) {
-      fail(QueryErrorClass::Compile, "a pattern is one chain node (edge node)*");
+    if (role_ == Role::With || role_ == Role::Return) {
+      bindInput(b);
+    } else {
+      bindPattern(b);
     }
-    // Variables first, so inline properties can refer to the node being bound.
-    for (std::size_t i = 0; i < q_.nodes.size(); ++i) declare(q_.nodes[i].var, false, static_cast<int>(i));
-    for (std::size_t i = 0; i < q_.edges.size(); ++i) declare(q_.edges[i].var, true, static_cast<int>(i));
-    for (std::size_t i = 0; i < q_.nodes.size(); ++i) b.nodes.push_back(bindNode(q_.nodes[i], static_cast<int>(i)));
-    nodes_ = &b.nodes;
-    for (auto& e : q_.edges) b.edges.push_back(bindEdge(e));
-    if (q_.where) {
-      for (auto& conj : q_.where->anyOf) {
-        std::vector<BoundPredicate> preds;
-        for (auto& c : conj) preds.push_back(bindComparison(c));
-        b.where.push_back(std::move(preds));
-      }
-    }
+    if (role_ == Role::Pattern) return b;
     std::set<std::string> seen;
-    for (auto& r : q_.returns) {
+    if (role_ == Role::With) bindWithItems(b, seen);
+    for (auto& r : role_ == Role::With ? std::vector<ReturnItem>{} : q_.returns) {
       for (auto& col : bindItem(r)) {
         if (seen.insert(col.name).second) {
           b.columns.push_back(std::move(col));
         } else if (!r.alias.empty()) {
           fail(QueryErrorClass::Compile, fmt::format("two columns are named '{}': give each its own alias", r.alias));
+        } else if (role_ == Role::With) {
+          fail(QueryErrorClass::Compile, fmt::format("WITH names '{}' twice", col.name));
         }
       }
     }
@@ -132,6 +135,98 @@ class Binder {
   }
 
  private:
+  void bindPattern(BoundQuery& b) {
+    if (q_.nodes.empty() || q_.nodes.size() != q_.edges.size() + 1) {
+      fail(QueryErrorClass::Compile, "a pattern is one chain node (edge node)*");
+    }
+    // Variables first, so inline properties can refer to the node being bound.
+    for (std::size_t i = 0; i < q_.nodes.size(); ++i) declare(q_.nodes[i].var, false, static_cast<int>(i));
+    for (std::size_t i = 0; i < q_.edges.size(); ++i) declare(q_.edges[i].var, true, static_cast<int>(i));
+    for (std::size_t i = 0; i < q_.nodes.size(); ++i) {
+      BoundNode n = bindNode(q_.nodes[i], static_cast<int>(i));
+      // A variable bound by an earlier clause keeps its substrates (a label narrows them).
+      if (int k = inputSlot(n.var); k >= 0) {
+        const BoundNode& before = (*input_)[k].node;
+        n.slot = k;
+        n.entities = n.entities && before.entities;
+        n.notes = n.notes && before.notes;
+        n.events = n.events && before.events;
+      }
+      b.nodes.push_back(std::move(n));
+    }
+    nodes_ = &b.nodes;
+    for (auto& e : q_.edges) b.edges.push_back(bindEdge(e));
+    bindWhere(b);
+  }
+
+  // A projection's variables are the slots of its input rows.
+  void bindInput(BoundQuery& b) {
+    b.projection = true;
+    b.intermediate = role_ == Role::With;
+    b.input = *input_;
+    for (std::size_t k = 0; k < input_->size(); ++k) {
+      const BoundSlot& slot = (*input_)[k];
+      b.nodes.push_back(slot.kind == SlotKind::Node ? slot.node : BoundNode{});
+      vars_[slot.name] = VarInfo{slot.kind == SlotKind::Edge, static_cast<int>(k), slot.kind == SlotKind::Value, slot.type};
+    }
+    nodes_ = &b.nodes;
+    bindWhere(b);
+  }
+
+  void bindWhere(BoundQuery& b) {
+    if (!q_.where) return;
+    for (auto& conj : q_.where->anyOf) {
+      std::vector<BoundPredicate> preds;
+      for (auto& c : conj) preds.push_back(bindComparison(c));
+      b.where.push_back(std::move(preds));
+    }
+  }
+
+  int inputSlot(const std::string& var) const {
+    if (!input_ || var.empty()) return -1;
+    for (std::size_t k = 0; k < input_->size(); ++k) {
+      if ((*input_)[k].name == var) return static_cast<int>(k);
+    }
+    return -1;
+  }
+
+  // WITH items: a variable passes through as itself (a record stays a record), any other item
+  // is a value that must be named with AS. Columns are named s0, s1, ... (the next step's
+  // slots carry the names).
+  void bindWithItems(BoundQuery& b, std::set<std::string>& seen) {
+    for (auto& r : q_.returns) {
+      BoundColumn col;
+      BoundSlot slot;
+      if (r.aggregate == AggregateFn::None && r.field.path.empty()) {
+        auto it = vars_.find(r.field.var);
+        if (it == vars_.end()) {
+          fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}' in WITH: name it in a pattern before", r.field.var));
+        }
+        const BoundSlot& in = (*input_)[it->second.index];
+        slot = in;
+        slot.name = r.alias.empty() ? r.field.var : checkAlias(r.alias);
+        col.field = it->second.isValue ? resolve(r.field) : resolve(FieldRef{r.field.var, {"id"}, r.field.pos});
+        col.type = in.kind == SlotKind::Value ? in.type : ValueType::Id;
+      } else {
+        if (r.alias.empty()) {
+          fail(QueryErrorClass::Compile, "WITH needs a name for every item that is not a variable: write WITH a.name AS "
+                                         "name, count(*) AS n");
+        }
+        col = bindItem(r).at(0);
+        slot.name = r.alias;
+        slot.kind = SlotKind::Value;
+        slot.type = col.type;
+        slot.nullable = true;
+      }
+      if (!seen.insert(slot.name).second) {
+        fail(QueryErrorClass::Compile, fmt::format("WITH names '{}' twice: give each item its own alias", slot.name));
+      }
+      col.name = fmt::format("s{}", b.columns.size());
+      b.columns.push_back(std::move(col));
+      outSlots.push_back(std::move(slot));
+    }
+  }
+
   void checkOptions() {
     if (o_.namespaces.empty()) {
       fail(QueryErrorClass::InvalidInput, "no namespace in scope: the caller must give at least one namespace");
@@ -180,6 +275,12 @@ class Binder {
            fmt::format("variable '{}' is used twice: khive matches one open chain, so a repeated variable (a cycle "
                        "or a join) is not supported; use a new variable and compare ids in the caller",
                        var));
+    }
+    if (int k = inputSlot(var); k >= 0 && (isEdge || (*input_)[k].kind != SlotKind::Node)) {
+      fail(QueryErrorClass::Unsupported,
+           fmt::format("'{}' is already bound by an earlier clause to {}: a later pattern may only reuse node "
+                       "variables; use a new variable",
+                       var, (*input_)[k].kind == SlotKind::Edge ? "an edge" : "a value"));
     }
     vars_[var] = VarInfo{isEdge, index};
   }
@@ -320,6 +421,24 @@ class Binder {
 
   BoundField resolve(const FieldRef& ref) {
     auto it = vars_.find(ref.var);
+    if (it == vars_.end() && inputSlot(ref.var) >= 0) {
+      fail(QueryErrorClass::Compile,
+           fmt::format("'{}' is bound by an earlier clause: the WHERE of a clause names only the variables of its own "
+                       "pattern; name '{}' in this pattern, or filter with WITH ... WHERE",
+                       ref.var, ref.var));
+    }
+    if (it != vars_.end() && it->second.isValue) {
+      if (!ref.path.empty()) {
+        fail(QueryErrorClass::Compile, fmt::format("'{}' is a value (a WITH alias), not a record: use it as it is, "
+                                                   "e.g. WHERE {} > 1",
+                                                   ref.var, ref.var));
+      }
+      BoundField f;
+      f.alias = it->second.index;
+      f.slotValue = true;
+      f.type = it->second.type;
+      return f;
+    }
     if (it == vars_.end()) {
       fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}': name it in the pattern, e.g. (x) or -[x]->", ref.var));
     }
@@ -396,7 +515,7 @@ class Binder {
     if (op != CompareOp::In && p.values.size() != 1) {
       fail(QueryErrorClass::Compile, fmt::format("{} takes one value", what));
     }
-    if (p.field.type == ValueType::Json && p.field.jsonPath.empty()) {
+    if (p.field.type == ValueType::Json && p.field.jsonPath.empty() && !p.field.slotValue) {
       fail(QueryErrorClass::Compile, fmt::format("'{}' is a JSON document: compare a property path such as "
                                                  "{}.x, or test it with IS NULL",
                                                  what, what));
@@ -405,7 +524,7 @@ class Binder {
       if (std::holds_alternative<std::monostate>(v)) {
         fail(QueryErrorClass::Compile, fmt::format("comparing {} with null matches nothing: use IS NULL or IS NOT NULL", what));
       }
-      bool jsonField = !p.field.jsonPath.empty();
+      bool jsonField = !p.field.jsonPath.empty() || (p.field.slotValue && p.field.type == ValueType::Json);
       bool textField = p.field.type == ValueType::Text || p.field.type == ValueType::Id;
       bool numField = p.field.type == ValueType::Integer || p.field.type == ValueType::Real;
       bool isString = std::holds_alternative<std::string>(v);
@@ -437,7 +556,7 @@ class Binder {
   BoundPredicate bindComparison(const Comparison& c) {
     BoundPredicate p;
     auto it = vars_.find(c.field.var);
-    if (it != vars_.end() && it->second.isEdge && q_.edges[it->second.index].variableLength) {
+    if (it != vars_.end() && it->second.isEdge && !q_.edges.empty() && q_.edges[it->second.index].variableLength) {
       fail(QueryErrorClass::Unsupported,
            fmt::format("'{}' is a variable-length edge: WHERE may only mention the start and end nodes of a "
                        "variable-length pattern; restrict its hops with [:relation] instead",
@@ -453,7 +572,8 @@ class Binder {
   }
 
   static bool sameField(const BoundField& a, const BoundField& b) {
-    return a.alias == b.alias && a.onEdge == b.onEdge && a.field == b.field && a.jsonPath == b.jsonPath;
+    return a.alias == b.alias && a.onEdge == b.onEdge && a.slotValue == b.slotValue && a.field == b.field &&
+           a.jsonPath == b.jsonPath;
   }
 
   // A RETURN item (or ORDER BY / HAVING operand) as columns: a variable expands to the
@@ -486,7 +606,9 @@ class Binder {
       }
       name += "_" + item.field.var;
       for (auto& s : item.field.path) name += "_" + s;
-      if (item.field.path.empty()) {
+      if (it->second.isValue) {
+        c.field = resolve(item.field);
+      } else if (item.field.path.empty()) {
         if (item.aggregate != AggregateFn::Count && item.aggregate != AggregateFn::Sample) {
           fail(QueryErrorClass::Compile, fmt::format("{}({}) needs a field: write {}({}.name) or {}({}.properties.x)", fn,
                                                      item.field.var, fn, item.field.var, fn, item.field.var));
@@ -497,7 +619,7 @@ class Binder {
       }
     }
     bool json = c.field.type == ValueType::Json;
-    if (json && c.field.jsonPath.empty() && item.aggregate != AggregateFn::Count && item.aggregate != AggregateFn::Collect) {
+    if (json && c.field.jsonPath.empty() && !c.field.slotValue && item.aggregate != AggregateFn::Count && item.aggregate != AggregateFn::Collect) {
       fail(QueryErrorClass::Compile, fmt::format("{}() of a whole JSON document: aggregate a property path such as "
                                                  "{}.properties.x",
                                                  fn, item.field.var));
@@ -583,6 +705,10 @@ class Binder {
       return -1;
     };
     if (k.aggregate == AggregateFn::None && k.field.path.empty()) {
+      // A WITH names its columns by the slots it hands on.
+      for (std::size_t i = 0; i < outSlots.size() && i < b.columns.size(); ++i) {
+        if (outSlots[i].name == k.field.var && outSlots[i].kind == SlotKind::Value) return BoundOrder{static_cast<int>(i), {}, o.descending};
+      }
       out.column = columnWhere([&](const BoundColumn& c) { return c.name == k.field.var; });
       if (out.column >= 0) return out;
       auto it = vars_.find(k.field.var);
@@ -590,6 +716,15 @@ class Binder {
         fail(QueryErrorClass::Compile, fmt::format("unknown name '{}' in ORDER BY: order by a returned column, an alias "
                                                    "or a field such as a.name",
                                                    k.field.var));
+      }
+      if (it->second.isValue) {
+        out.field = resolve(k.field);
+        if (b.aggregated || b.distinct) {
+          fail(QueryErrorClass::Compile, fmt::format("ORDER BY {}: return it too when the result is aggregated or "
+                                                     "DISTINCT",
+                                                     k.field.var));
+        }
+        return out;
       }
       if (q_.language == Language::Gql) {
         fail(QueryErrorClass::Compile, fmt::format("ORDER BY {} orders by a whole record: order by one of its fields, "
@@ -629,6 +764,10 @@ class Binder {
       fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}' in RETURN: name it in the pattern", ref.var));
     }
     std::vector<BoundColumn> out;
+    if (it->second.isValue) {
+      out.push_back(plainColumn(ref.var, resolve(ref)));
+      return out;
+    }
     if (ref.path.empty()) {
       std::span<const std::string_view> fields;
       if (it->second.isEdge) {
@@ -660,6 +799,8 @@ class Binder {
 
   const Query& q_;
   const CompileOptions& o_;
+  Role role_;
+  const std::vector<BoundSlot>* input_;
   const std::set<std::string>* known_ = nullptr;
   const std::set<std::string>* symmetric_ = nullptr;
   std::set<std::string> ownKnown_, ownSymmetric_;
@@ -669,6 +810,90 @@ class Binder {
 
 }  // namespace
 
-BoundQuery bind(const Query& query, const CompileOptions& options) { return Binder(query, options).run(); }
+// A pipeline: each clause binds against the slots of the steps before it. The final RETURN is
+// the BoundQuery returned, with the steps it reads.
+BoundQuery bindPipeline(const Query& q, const CompileOptions& o) {
+  std::vector<BoundStep> steps;
+  std::vector<BoundSlot> slots;
+  for (auto& stage : q.stages) {
+    for (auto& m : stage.matches) {
+      if (steps.empty() && m.kind != ClauseKind::Match) {
+        fail(QueryErrorClass::Unsupported, "a query starts with a required pattern: write MATCH (a) OPTIONAL MATCH "
+                                           "(a)-->(b), or put the triples before OPTIONAL / MINUS / FILTER NOT EXISTS");
+      }
+      Query sub;
+      sub.language = q.language;
+      sub.nodes = m.nodes;
+      sub.edges = m.edges;
+      sub.where = m.where;
+      BoundStep step;
+      step.kind = m.kind;
+      step.query = Binder(sub, o, Role::Pattern, &slots).run();
+      bool shared = false;
+      for (auto& n : step.query.nodes) {
+        if (n.slot < 0) continue;
+        shared = true;
+        n.seeded = m.kind == ClauseKind::Match || m.kind == ClauseKind::Optional || !slots[n.slot].nullable;
+      }
+      if (!steps.empty() && !shared) {
+        fail(QueryErrorClass::Unsupported,
+             "this pattern shares no variable with the patterns before it (a cross product is not supported): "
+             "start it from a variable bound before, e.g. MATCH (a) OPTIONAL MATCH (a)-->(b)");
+      }
+      step.slots = slots;
+      if (m.kind == ClauseKind::Match || m.kind == ClauseKind::Optional) {
+        bool optional = m.kind == ClauseKind::Optional;
+        for (auto& n : step.query.nodes) {
+          if (n.var.empty() || n.slot >= 0) continue;
+          BoundSlot s{n.var, SlotKind::Node, n, ValueType::Id, optional};
+          s.node.local.clear();
+          s.node.kind.reset();
+          step.slots.push_back(std::move(s));
+        }
+        for (auto& e : step.query.edges) {
+          if (!e.var.empty()) step.slots.push_back(BoundSlot{e.var, SlotKind::Edge, {}, ValueType::Id, optional});
+        }
+      }
+      slots = step.slots;
+      steps.push_back(std::move(step));
+    }
+    if (!stage.with) continue;
+    const WithClause& w = *stage.with;
+    auto project = [&](const Query& sub) {
+      Binder binder(sub, o, Role::With, &slots);
+      BoundStep step;
+      step.query = binder.run();
+      step.slots = binder.outSlots;
+      slots = step.slots;
+      steps.push_back(std::move(step));
+    };
+    Query items;
+    items.language = q.language;
+    items.returns = w.items;
+    items.distinct = w.distinct;
+    items.orderBy = w.orderBy;
+    items.skip = w.skip;
+    items.limit = w.limit;
+    project(items);
+    if (w.where) {
+      // WHERE after WITH filters the projected rows: a second projection passing every slot.
+      Query filter;
+      filter.language = q.language;
+      filter.where = w.where;
+      for (auto& s : slots) filter.returns.push_back(ReturnItem{FieldRef{s.name, {}, w.pos}});
+      project(filter);
+    }
+  }
+  Query fin = q;
+  fin.stages.clear();
+  BoundQuery b = Binder(fin, o, Role::Return, &slots).run();
+  b.steps = std::move(steps);
+  return b;
+}
+
+BoundQuery bind(const Query& query, const CompileOptions& options) {
+  if (!query.stages.empty()) return bindPipeline(query, options);
+  return Binder(query, options).run();
+}
 
 }  // namespace khive::query

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "khive/query/compiler.h"
@@ -85,69 +86,44 @@ struct NodeSql {
 
 class Compilation {
  public:
-  Compilation(const SqlDialect& d, const BoundQuery& b) : d_(d), b_(b) {}
+  Compilation(const SqlDialect& d, const BoundQuery& b) : d_(d), b_(&b) {}
 
   CompiledQuery run() {
-    for (auto& ns : b_.namespaces) nsPh_.push_back(param(ns, ParamType::Text));
-    nodes_.resize(b_.nodes.size());
-    int driver = chooseDriver();
-
-    // A variable-length edge at the driver makes its walk the outermost row source (the walk
-    // is seeded with the driver's ids, so it already applies the driver's filters): the walk's
-    // rows then stream to the rest of the query instead of being stored first.
-    int right = driver, left = driver - 1;
-    std::string from;
-    if (right < static_cast<int>(b_.edges.size()) && b_.edges[right].variableLength) {
-      from = walkDriver(right, driver, right + 1, false);
-      ++right;
-    } else if (left >= 0 && b_.edges[left].variableLength) {
-      from = walkDriver(left, driver, left, true);
-      --left;
-    } else {
-      from = driverSource(driver);
+    for (auto& ns : b_->namespaces) nsPh_.push_back(param(ns, ParamType::Text));
+    // A pipeline: every step is a CTE q<k> whose columns s0, s1, ... are its slots; the final
+    // projection reads the last of them.
+    const BoundQuery* last = b_;
+    std::string input;
+    for (std::size_t k = 0; k < last->steps.size(); ++k) {
+      const BoundStep& step = last->steps[k];
+      b_ = &step.query;
+      ctePrefix_ = fmt::format("q{}", k);
+      rawIds_ = true;
+      std::string name = ctePrefix_;
+      std::string body = step.query.projection ? intermediateSelect(input)
+                                               : patternStep(step, k == 0 ? nullptr : &last->steps[k - 1].slots, input, name);
+      ctes_.push_back(fmt::format("{} AS ({})", name, body));
+      input = name;
     }
-    // Outward from the driver: rightwards with the written direction, then leftwards with
-    // each edge reversed.
-    for (int i = right; i < static_cast<int>(b_.edges.size()); ++i) from += joinEdge(i, i, i + 1, false);
-    for (int i = left; i >= 0; --i) from += joinEdge(i, i + 1, i, true);
-
-    // Two edge aliases of one fixed-length pattern never bind the same edge (Cypher's
-    // relationship uniqueness): in (a)-[]-(b)-[]-(c) the walk a->b->a over one edge is excluded.
-    for (std::size_t i = 0; i < b_.edges.size(); ++i) {
-      for (std::size_t j = i + 1; j < b_.edges.size(); ++j) {
-        if (!b_.edges[i].variableLength && !b_.edges[j].variableLength) {
-          where_.push_back(fmt::format("e{}.id <> e{}.id", i, j));
-        }
-      }
-    }
-    if (!b_.where.empty()) {
-      std::vector<std::string> ors;
-      for (auto& conj : b_.where) {
-        std::vector<std::string> ands;
-        for (auto& p : conj) ands.push_back(predicate(p, mainResolver(), mainNameTable(p.field)));
-        ors.push_back("(" + join(ands, " AND ") + ")");
-      }
-      where_.push_back(ors.size() == 1 ? ors[0] : "(" + join(ors, " OR ") + ")");
-    }
-
+    b_ = last;
+    rawIds_ = false;
+    std::string fromWhere = b_->projection ? projectionFrom(input) : chainFrom();
     CompiledQuery out;
-    std::string fromWhere = " FROM " + from;
-    if (!where_.empty()) fromWhere += " WHERE " + join(where_, " AND ");
-    out.ordered = b_.skip.has_value() || b_.limit.has_value() || !b_.orderBy.empty();
-    std::string body = b_.aggregated ? aggregateSelect(fromWhere, out) : plainSelect(fromWhere, out);
+    out.ordered = b_->skip.has_value() || b_->limit.has_value() || !b_->orderBy.empty();
+    std::string body = b_->aggregated ? aggregateSelect(fromWhere, out) : plainSelect(fromWhere, out);
     std::string sql;
     if (!ctes_.empty()) sql = "WITH RECURSIVE " + join(ctes_, ", ") + " ";
     sql += body;
-    out.rowCap = b_.rowCap;
-    std::int64_t fetch = b_.rowCap + 1;
+    out.rowCap = b_->rowCap;
+    std::int64_t fetch = b_->rowCap + 1;
     out.sentinel = true;
-    if (b_.limit && *b_.limit <= b_.rowCap) {
-      out.rowCap = *b_.limit;
-      fetch = *b_.limit;
+    if (b_->limit && *b_->limit <= b_->rowCap) {
+      out.rowCap = *b_->limit;
+      fetch = *b_->limit;
       out.sentinel = false;
     }
     sql += " LIMIT " + param(fetch, ParamType::Integer);
-    if (b_.skip && *b_.skip > 0) sql += " OFFSET " + param(*b_.skip, ParamType::Integer);
+    if (b_->skip && *b_->skip > 0) sql += " OFFSET " + param(*b_->skip, ParamType::Integer);
     out.sql = std::move(sql);
     out.params = std::move(params_);
     out.paramTypes = std::move(types_);
@@ -155,33 +131,223 @@ class Compilation {
   }
 
  private:
+  // FROM and WHERE of the pattern of b_ (one chain).
+  std::string chainFrom() {
+    nodes_.assign(b_->nodes.size(), NodeSql{});
+    where_.clear();
+    int driver = chooseDriver();
+
+    // A variable-length edge at the driver makes its walk the outermost row source (the walk
+    // is seeded with the driver's ids, so it already applies the driver's filters): the walk's
+    // rows then stream to the rest of the query instead of being stored first.
+    int right = driver, left = driver - 1;
+    std::string from;
+    if (right < static_cast<int>(b_->edges.size()) && b_->edges[right].variableLength) {
+      from = walkDriver(right, driver, right + 1, false);
+      ++right;
+    } else if (left >= 0 && b_->edges[left].variableLength) {
+      from = walkDriver(left, driver, left, true);
+      --left;
+    } else {
+      from = driverSource(driver);
+    }
+    // Outward from the driver: rightwards with the written direction, then leftwards with
+    // each edge reversed.
+    for (int i = right; i < static_cast<int>(b_->edges.size()); ++i) from += joinEdge(i, i, i + 1, false);
+    for (int i = left; i >= 0; --i) from += joinEdge(i, i + 1, i, true);
+
+    // Two edge aliases of one fixed-length pattern never bind the same edge (Cypher's
+    // relationship uniqueness): in (a)-[]-(b)-[]-(c) the walk a->b->a over one edge is excluded.
+    for (std::size_t i = 0; i < b_->edges.size(); ++i) {
+      for (std::size_t j = i + 1; j < b_->edges.size(); ++j) {
+        if (!b_->edges[i].variableLength && !b_->edges[j].variableLength) {
+          where_.push_back(fmt::format("e{}.id <> e{}.id", i, j));
+        }
+      }
+    }
+    addWhere();
+    return " FROM " + from + (where_.empty() ? "" : " WHERE " + join(where_, " AND "));
+  }
+
+  void addWhere() {
+    if (b_->where.empty()) return;
+    std::vector<std::string> ors;
+    for (auto& conj : b_->where) {
+      std::vector<std::string> ands;
+      for (auto& p : conj) ands.push_back(predicate(p, mainResolver(), mainNameTable(p.field)));
+      ors.push_back("(" + join(ands, " AND ") + ")");
+    }
+    where_.push_back(ors.size() == 1 ? ors[0] : "(" + join(ors, " OR ") + ")");
+  }
+
+  // ---- pipelines -------------------------------------------------------------------------
+  // A pattern clause of a pipeline: its bindings (the ids of its named variables, distinct
+  // with a variable-length edge), joined to the rows before it (`input`, with slots `before`)
+  // on the variables they share:
+  //
+  //   q1c AS (SELECT n0i.id AS x0, e0.id AS y0, e0.target_id AS x1 FROM ... WHERE
+  //           n0i.id IN (SELECT b.s0 FROM q0 AS b) ...),        -- a's ids seed the clause
+  //   q1 AS (SELECT b.s0, b.s1, c.y0 AS s2, c.x1 AS s3 FROM q0 AS b LEFT JOIN q1c AS c ON c.x0 = b.s0)
+  //
+  // FILTER NOT EXISTS keeps the rows with no compatible binding; MINUS also keeps those that
+  // share no bound variable with it (SPARQL's rule). The first clause's bindings are the rows.
+  std::string patternStep(const BoundStep& step, const std::vector<BoundSlot>* before, const std::string& input,
+                          const std::string& name) {
+    input_ = input;
+    std::string fromWhere = chainFrom();
+    bool first = before == nullptr;
+    std::vector<std::string> select;
+    int next = first ? 0 : static_cast<int>(before->size());
+    auto column = [&](const std::string& expr, const std::string& local) {
+      select.push_back(first ? fmt::format("{} AS s{}", expr, next++) : fmt::format("{} AS {}", expr, local));
+    };
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (!b_->nodes[i].var.empty()) column(nodes_[i].idExpr, fmt::format("x{}", i));
+    }
+    for (std::size_t i = 0; i < b_->edges.size(); ++i) {
+      if (!b_->edges[i].var.empty()) column(fmt::format("e{}.id", i), fmt::format("y{}", i));
+    }
+    if (select.empty()) select.push_back("1 AS z");
+    bool walks = std::any_of(b_->edges.begin(), b_->edges.end(), [](const BoundEdge& e) { return e.variableLength; });
+    std::string bindings = fmt::format("SELECT {}{}{}", walks ? "DISTINCT " : "", join(select, ", "), fromWhere);
+    if (first) return bindings;
+    std::string c = name + "c";
+    ctes_.push_back(fmt::format("{} AS ({})", c, bindings));
+    // FILTER NOT EXISTS and MINUS bind nothing new.
+    bool binds = step.kind == ClauseKind::Match || step.kind == ClauseKind::Optional;
+    std::vector<std::string> cols, on, compatible, bound;
+    for (std::size_t j = 0; j < before->size(); ++j) cols.push_back(fmt::format("b.s{}", j));
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const BoundNode& n = b_->nodes[i];
+      if (n.var.empty()) continue;
+      if (n.slot < 0) {
+        if (binds) cols.push_back(fmt::format("c.x{} AS s{}", i, cols.size()));
+        continue;
+      }
+      std::string slot = fmt::format("b.s{}", n.slot);
+      on.push_back(fmt::format("c.x{} = {}", i, slot));
+      bool nullable = (*before)[n.slot].nullable;
+      compatible.push_back(nullable ? fmt::format("({} IS NULL OR c.x{} = {})", slot, i, slot) : on.back());
+      bound.push_back(nullable ? slot + " IS NOT NULL" : d_.boolLiteral(true));
+    }
+    for (std::size_t i = 0; i < b_->edges.size(); ++i) {
+      if (binds && !b_->edges[i].var.empty()) cols.push_back(fmt::format("c.y{} AS s{}", i, cols.size()));
+    }
+    std::string from = fmt::format(" FROM {} AS b", input);
+    std::string exists = fmt::format("EXISTS (SELECT 1 FROM {} AS c WHERE {})", c, join(compatible, " AND "));
+    switch (step.kind) {
+      case ClauseKind::Match:
+        return fmt::format("SELECT {}{} JOIN {} AS c ON {}", join(cols, ", "), from, c, join(on, " AND "));
+      case ClauseKind::Optional:
+        return fmt::format("SELECT {}{} LEFT JOIN {} AS c ON {}", join(cols, ", "), from, c, join(on, " AND "));
+      case ClauseKind::NotExists: return fmt::format("SELECT {}{} WHERE NOT {}", join(cols, ", "), from, exists);
+      case ClauseKind::Minus:
+        return fmt::format("SELECT {}{} WHERE NOT ({} AND ({}))", join(cols, ", "), from, exists, join(bound, " OR "));
+    }
+    return bindings;
+  }
+
+  // FROM and WHERE of a projection over the rows of `input`: each node slot whose fields are
+  // read is looked up by id (LEFT JOIN: an OPTIONAL slot may be NULL), each such edge slot too.
+  std::string projectionFrom(const std::string& input) {
+    nodes_.assign(b_->input.size(), NodeSql{});
+    where_.clear();
+    std::string from = input + " AS b";
+    for (std::size_t k = 0; k < b_->input.size(); ++k) {
+      const BoundSlot& slot = b_->input[k];
+      int index = static_cast<int>(k);
+      NodeSql& n = nodes_[k];
+      n.alias = fmt::format("n{}", k);
+      n.idExpr = fmt::format("b.s{}", k);
+      if (slot.kind == SlotKind::Edge && !slotReadsOnlyId(index, true)) {
+        from += fmt::format(" LEFT JOIN edges AS e{0} ON e{0}.id = {1}", k, n.idExpr);
+      }
+      if (slot.kind != SlotKind::Node) continue;
+      if (readsOnlyId(index)) {
+        n.idOnly = true;
+        continue;
+      }
+      unsigned subs = substrates(b_->nodes[k]);
+      auto lookup = [&](const std::string& alias, unsigned substrate) {
+        return fmt::format(" LEFT JOIN {} AS {} ON {}.id = {} AND {}", tableOf(substrate), alias, alias, n.idExpr,
+                           join(nodeFilters(index, alias, substrate), " AND "));
+      };
+      if (subs == (detail::kEntity | detail::kNote)) {
+        n.pair = true;
+        from += lookup(n.alias + "e", detail::kEntity) + lookup(n.alias + "n", detail::kNote);
+      } else {
+        n.substrate = subs;
+        from += lookup(n.alias, subs);
+      }
+    }
+    addWhere();
+    return " FROM " + from + (where_.empty() ? "" : " WHERE " + join(where_, " AND "));
+  }
+
+  // A WITH: its rows, paged when it has SKIP or LIMIT.
+  std::string intermediateSelect(const std::string& input) {
+    std::string fromWhere = projectionFrom(input);
+    CompiledQuery cols;
+    cols.ordered = b_->skip.has_value() || b_->limit.has_value();
+    std::string sql = b_->aggregated ? aggregateSelect(fromWhere, cols) : plainSelect(fromWhere, cols);
+    if (cols.ordered) {
+      sql += " LIMIT " + param(b_->limit.value_or(std::numeric_limits<std::int64_t>::max()), ParamType::Integer);
+      if (b_->skip && *b_->skip > 0) sql += " OFFSET " + param(*b_->skip, ParamType::Integer);
+    }
+    return sql;
+  }
+
+  // Whether slot `index` (an edge, or a node) is read for its id alone in this projection.
+  bool slotReadsOnlyId(int index, bool edge) const {
+    auto other = [&](const BoundField& f) {
+      return f.onEdge == edge && !f.slotValue && f.alias == index && (f.field != "id" || !f.jsonPath.empty());
+    };
+    for (auto& c : b_->columns)
+      if (!c.star && other(c.field)) return false;
+    for (auto& conj : b_->where)
+      for (auto& p : conj)
+        if (other(p.field)) return false;
+    for (auto& o : b_->orderBy)
+      if (o.column < 0 && other(o.field)) return false;
+    for (auto& f : b_->groupExtra)
+      if (other(f)) return false;
+    for (auto& h : b_->having)
+      if (!h.item.star && other(h.item.field)) return false;
+    return true;
+  }
+
+  // An ORDER BY expression of type `type`: ids read natively (inside a pipeline) order as text.
+  std::string sortable(const std::string& expr, ValueType type) const {
+    return rawIds_ && type == ValueType::Id ? d_.idAsText(expr) : expr;
+  }
+
   // ---- projection, ordering, aggregation ----------------------------------------------
   // One row per binding (or per distinct row), in the order the ORDER BY keys give, ties
   // broken by the bound ids (or by every output column of a DISTINCT result).
   std::string plainSelect(const std::string& fromWhere, CompiledQuery& out) {
     std::vector<std::string> selectList, exprs;
-    for (auto& c : b_.columns) {
+    for (auto& c : b_->columns) {
       auto [expr, type] = outputExpr(c.field);
       exprs.push_back(expr);
       selectList.push_back(fmt::format("{} AS {}", expr, quoteIdent(c.name)));
       out.columns.push_back(OutputColumn{c.name, type});
     }
-    std::string select = fmt::format("SELECT {}{}{}", b_.distinct ? "DISTINCT " : "", join(selectList, ", "), fromWhere);
+    std::string select = fmt::format("SELECT {}{}{}", b_->distinct ? "DISTINCT " : "", join(selectList, ", "), fromWhere);
     if (!out.ordered) return select;
     std::vector<std::string> keys;
-    if (b_.distinct) {
+    if (b_->distinct) {
       // SELECT DISTINCT may only ORDER BY selected expressions (PostgreSQL), so order the
       // distinct rows from outside.
-      for (auto& o : b_.orderBy) {
+      for (auto& o : b_->orderBy) {
         orderKeys(keys, "r." + quoteIdent(out.columns[o.column].name), out.columns[o.column].type, o.descending);
       }
       for (auto& c : out.columns) {
-        std::string col = "r." + quoteIdent(c.name);
-        keys.push_back(b_.orderBy.empty() ? d_.orderKey(col, c.type) : d_.orderKeyDirected(col, c.type, false));
+        std::string col = sortable("r." + quoteIdent(c.name), c.type);
+        keys.push_back(b_->orderBy.empty() ? d_.orderKey(col, c.type) : d_.orderKeyDirected(col, c.type, false));
       }
       return "SELECT * FROM (" + select + ") AS r ORDER BY " + join(keys, ", ");
     }
-    for (auto& o : b_.orderBy) {
+    for (auto& o : b_->orderBy) {
       if (o.column >= 0) {
         orderKeys(keys, exprs[o.column], out.columns[o.column].type, o.descending);
       } else {
@@ -189,8 +355,18 @@ class Compilation {
         orderKeys(keys, expr, type, o.descending);
       }
     }
+    if (b_->projection) {
+      // Ties: every slot of the input rows, ids as text, NULLs first on every engine.
+      for (std::size_t k = 0; k < b_->input.size(); ++k) {
+        const BoundSlot& slot = b_->input[k];
+        std::string col = fmt::format("b.s{}", k);
+        keys.push_back(slot.kind == SlotKind::Value && slot.type != ValueType::Id ? d_.orderKey(col, slot.type)
+                                                                                  : d_.orderKey(d_.idAsText(col), ValueType::Id));
+      }
+      return select + " ORDER BY " + join(keys, ", ");
+    }
     for (auto& n : nodes_) keys.push_back(n.idExpr);
-    for (std::size_t i = 0; i < b_.edges.size(); ++i) keys.push_back(fmt::format("e{}.id", i));
+    for (std::size_t i = 0; i < b_->edges.size(); ++i) keys.push_back(fmt::format("e{}.id", i));
     return select + " ORDER BY " + join(keys, ", ");
   }
 
@@ -198,7 +374,7 @@ class Compilation {
   // code point), then any other JSON (by its text); NULL (missing) comes last ascending.
   void orderKeys(std::vector<std::string>& keys, const std::string& expr, ValueType type, bool descending) {
     if (type != ValueType::Json) {
-      keys.push_back(d_.orderKeyDirected(expr, type, descending));
+      keys.push_back(d_.orderKeyDirected(sortable(expr, type), type, descending));
       return;
     }
     std::string doc = d_.jsonFromText(expr), root = param(d_.jsonPathValue({}), ParamType::JsonPath);
@@ -212,8 +388,9 @@ class Compilation {
   // The value an aggregate reads. A JSON property: its numbers for sum/avg/min/max, its
   // value (JSON null as NULL) for count/collect.
   std::pair<std::string, ValueType> aggregateArg(const BoundColumn& c) {
-    if (!c.field.jsonPath.empty()) {
+    if (!c.field.jsonPath.empty() || (c.field.slotValue && c.field.type == ValueType::Json)) {
       std::string doc = mainResolver()(c.field);
+      if (c.field.slotValue) doc = d_.jsonFromText(doc);
       std::string path = param(d_.jsonPathValue(c.field.jsonPath), ParamType::JsonPath);
       switch (c.aggregate) {
         case AggregateFn::Count:
@@ -241,10 +418,10 @@ class Compilation {
       values.push_back(fmt::format("{} AS v{}", expr, values.size()));
       return fmt::format("r.v{}", values.size() - 1);
     };
-    if (b_.variableLength) {
+    if (b_->variableLength) {
       for (std::size_t i = 0; i < nodes_.size(); ++i) values.push_back(fmt::format("{} AS k{}", nodes_[i].idExpr, i));
-      for (std::size_t i = 0; i < b_.edges.size(); ++i) {
-        if (!b_.edges[i].variableLength || !b_.edges[i].var.empty()) values.push_back(fmt::format("e{0}.id AS ke{0}", i));
+      for (std::size_t i = 0; i < b_->edges.size(); ++i) {
+        if (!b_->edges[i].variableLength || !b_->edges[i].var.empty()) values.push_back(fmt::format("e{0}.id AS ke{0}", i));
       }
     }
     std::vector<std::string> groupCols, groupBy, finals, rowOrder;
@@ -261,8 +438,8 @@ class Compilation {
       groupBy.push_back(fmt::format("CASE WHEN {} IS NULL AND {} IS NULL THEN {} END", num, text, ref));
       return fmt::format("min({})", ref);
     };
-    for (std::size_t i = 0; i < b_.columns.size(); ++i) {
-      const BoundColumn& c = b_.columns[i];
+    for (std::size_t i = 0; i < b_->columns.size(); ++i) {
+      const BoundColumn& c = b_->columns[i];
       std::string col = fmt::format("g.c{}", i);
       if (c.aggregate == AggregateFn::None) {
         auto [expr, type] = outputExpr(c.field);
@@ -278,12 +455,12 @@ class Compilation {
       if (c.aggregate == AggregateFn::GroupConcat) finalExpr = d_.finishList(col, param(c.separator, ParamType::Text));
       finals.push_back(fmt::format("{} AS {}", finalExpr, quoteIdent(c.name)));
     }
-    for (auto& f : b_.groupExtra) {
+    for (auto& f : b_->groupExtra) {
       auto [expr, type] = outputExpr(f);
       groupKey(value(expr), type);
     }
     std::vector<std::string> having;
-    for (auto& h : b_.having) {
+    for (auto& h : b_->having) {
       std::string agg = aggregate(h.item, value);
       if (auto s = std::get_if<std::string>(&h.value)) {
         having.push_back(d_.textCompareCs(agg, sqlOp(h.op), param(*s, ParamType::Text)));
@@ -293,7 +470,7 @@ class Compilation {
     }
     if (values.empty()) values.push_back("1 AS v0");
     std::string grouped = fmt::format("SELECT {} FROM (SELECT {}{}{}) AS r", join(groupCols, ", "),
-                                      b_.variableLength ? "DISTINCT " : "", join(values, ", "), fromWhere);
+                                      b_->variableLength ? "DISTINCT " : "", join(values, ", "), fromWhere);
     if (!groupBy.empty()) grouped += " GROUP BY " + join(groupBy, ", ");
     if (!having.empty()) grouped += " HAVING " + join(having, " AND ");
     std::string sql = fmt::format("SELECT {} FROM ({}) AS g", join(finals, ", "), grouped);
@@ -304,12 +481,16 @@ class Compilation {
       const std::string& f = finals[i];
       return f.substr(0, f.rfind(" AS "));
     };
-    for (auto& o : b_.orderBy) orderKeys(keys, finalExpr(o.column), out.columns[o.column].type, o.descending);
+    for (auto& o : b_->orderBy) orderKeys(keys, finalExpr(o.column), out.columns[o.column].type, o.descending);
     for (std::size_t i = 0; i < out.columns.size(); ++i) {
-      if (b_.columns[i].aggregate == AggregateFn::None) keys.push_back(d_.orderKeyDirected(finalExpr(i), out.columns[i].type, false));
+      if (b_->columns[i].aggregate == AggregateFn::None) {
+        keys.push_back(d_.orderKeyDirected(sortable(finalExpr(i), out.columns[i].type), out.columns[i].type, false));
+      }
     }
     for (std::size_t i = 0; i < out.columns.size(); ++i) {
-      if (b_.columns[i].aggregate != AggregateFn::None) keys.push_back(d_.orderKeyDirected(finalExpr(i), out.columns[i].type, false));
+      if (b_->columns[i].aggregate != AggregateFn::None) {
+        keys.push_back(d_.orderKeyDirected(sortable(finalExpr(i), out.columns[i].type), out.columns[i].type, false));
+      }
     }
     return sql + " ORDER BY " + join(keys, ", ");
   }
@@ -379,9 +560,9 @@ class Compilation {
 
   int chooseDriver() const {
     int best = 0, bestScore = -1;
-    for (std::size_t i = 0; i < b_.nodes.size(); ++i) {
-      const auto& n = b_.nodes[i];
-      int score = static_cast<int>(n.local.size()) * 4 + (n.kind ? 2 : 0) + (substrates(n) == detail::kEntity || substrates(n) == detail::kNote ? 1 : 0);
+    for (std::size_t i = 0; i < b_->nodes.size(); ++i) {
+      const auto& n = b_->nodes[i];
+      int score = (n.seeded ? 1000 : 0) + static_cast<int>(n.local.size()) * 4 + (n.kind ? 2 : 0) + (substrates(n) == detail::kEntity || substrates(n) == detail::kNote ? 1 : 0);
       if (score > bestScore) {
         best = static_cast<int>(i);
         bestScore = score;
@@ -393,6 +574,9 @@ class Compilation {
   // A field of one table alias (`substrate` is that table).
   std::string singleField(const std::string& alias, unsigned substrate, const BoundField& f) {
     if (f.field == "substrate" && substrate != detail::kEvent) {
+      if (b_->projection) {
+        return fmt::format("CASE WHEN {}.id IS NOT NULL THEN '{}' END", alias, substrate == detail::kEntity ? "entity" : "note");
+      }
       return substrate == detail::kEntity ? "'entity'" : "'note'";
     }
     auto info = detail::findNodeField(f.field, substrate);
@@ -409,7 +593,7 @@ class Compilation {
   }
   // nameTable() for a field as the main query resolves it (a pair of tables has no one alias).
   std::string mainNameTable(const BoundField& f) const {
-    if (f.onEdge) return {};
+    if (f.onEdge || f.slotValue) return {};
     const NodeSql& n = nodes_[f.alias];
     return n.pair || n.idOnly ? std::string() : nameTable(n.alias, n.substrate, f);
   }
@@ -419,7 +603,10 @@ class Compilation {
     if (n.idOnly) return n.idExpr;  // only `id` is ever asked of such a node
     if (!n.pair) return singleField(n.alias, n.substrate, f);
     std::string e = n.alias + "e", t = n.alias + "n";
-    if (f.field == "substrate") return fmt::format("CASE WHEN {}.id IS NOT NULL THEN 'entity' ELSE 'note' END", e);
+    if (f.field == "substrate") {
+      return fmt::format("CASE WHEN {}.id IS NOT NULL THEN 'entity' {} 'note' END", e,
+                         b_->projection ? fmt::format("WHEN {}.id IS NOT NULL THEN", t) : "ELSE");
+    }
     auto inE = detail::findNodeField(f.field, detail::kEntity);
     auto inN = detail::findNodeField(f.field, detail::kNote);
     if (inE && inN) return fmt::format("COALESCE({}.{}, {}.{})", e, inE->column, t, inN->column);
@@ -430,11 +617,12 @@ class Compilation {
   // Live, in scope, of the label's kind, with the inline properties: the filters of one
   // table alias of node `index`.
   std::vector<std::string> nodeFilters(int index, const std::string& alias, unsigned substrate) {
-    const BoundNode& n = b_.nodes[index];
+    const BoundNode& n = b_->nodes[index];
     std::vector<std::string> f;
     if (substrate != detail::kEvent) f.push_back(alias + ".deleted_at IS NULL");
     f.push_back(alias + ".namespace IN " + nsList());
     if (n.kind) f.push_back(alias + ".kind = " + param(*n.kind, ParamType::Text));
+    if (n.seeded) f.push_back(fmt::format("{}.id IN (SELECT b.s{} FROM {} AS b)", alias, n.slot, input_));
     Resolver r = [&](const BoundField& bf) { return singleField(alias, substrate, bf); };
     for (auto& p : n.local) f.push_back(predicate(p, r, nameTable(alias, substrate, p.field)));
     return f;
@@ -442,7 +630,7 @@ class Compilation {
 
   // SELECT of the ids of node `index` by its own filters (the driver, and walk seeds).
   std::string idsOf(int index, const std::string& prefix) {
-    const BoundNode& n = b_.nodes[index];
+    const BoundNode& n = b_->nodes[index];
     std::vector<std::string> branches;
     for (unsigned s : {detail::kEntity, detail::kNote, detail::kEvent}) {
       if (!(substrates(n) & s)) continue;
@@ -456,7 +644,7 @@ class Compilation {
   std::string driverSource(int index) {
     NodeSql& n = nodes_[index];
     n.alias = fmt::format("n{}", index);
-    unsigned subs = substrates(b_.nodes[index]);
+    unsigned subs = substrates(b_->nodes[index]);
     if (subs == (detail::kEntity | detail::kNote)) {
       n.pair = true;
       n.idExpr = n.alias + "i.id";
@@ -472,23 +660,9 @@ class Compilation {
   // True when node `index` has no label or inline property and the query reads no field of
   // it but its id: then whether the id is a live, in-scope entity or note is all that matters.
   bool readsOnlyId(int index) const {
-    const BoundNode& n = b_.nodes[index];
-    if (n.kind || !n.local.empty()) return false;
-    auto other = [&](const BoundField& f) {
-      return !f.onEdge && f.alias == index && (f.field != "id" || !f.jsonPath.empty());
-    };
-    for (auto& c : b_.columns)
-      if (!c.star && other(c.field)) return false;
-    for (auto& conj : b_.where)
-      for (auto& p : conj)
-        if (other(p.field)) return false;
-    for (auto& o : b_.orderBy)
-      if (o.column < 0 && other(o.field)) return false;
-    for (auto& f : b_.groupExtra)
-      if (other(f)) return false;
-    for (auto& h : b_.having)
-      if (!h.item.star && other(h.item.field)) return false;
-    return true;
+    const BoundNode& n = b_->nodes[index];
+    if (n.kind || !n.local.empty() || n.seeded) return false;
+    return slotReadsOnlyId(index, false);
   }
 
   // The live, in-scope test of an entity-or-note id (a walk's node, a node read for its id).
@@ -506,7 +680,7 @@ class Compilation {
     NodeSql& n = nodes_[index];
     n.alias = fmt::format("n{}", index);
     n.idExpr = idExpr;
-    unsigned subs = substrates(b_.nodes[index]);
+    unsigned subs = substrates(b_->nodes[index]);
     if (subs == (detail::kEntity | detail::kNote) && readsOnlyId(index)) {
       // One probe per row (the notes probe runs only for an id that is no live entity) instead
       // of a LEFT JOIN of both tables; none at all for a node the walk has tested.
@@ -605,7 +779,7 @@ class Compilation {
 
   // Joins edge `i` from the already-joined node `known` to the new node `fresh`.
   std::string joinEdge(int i, int known, int fresh, bool leftwards) {
-    const BoundEdge& e = b_.edges[i];
+    const BoundEdge& e = b_->edges[i];
     EdgeDirection dir = leftwards ? reversed(e.direction) : e.direction;
     const std::string& k = nodes_[known].idExpr;
     if (!e.variableLength) {
@@ -631,14 +805,14 @@ class Compilation {
   // the FROM clause, the driver's record is joined by the walk's start id (its filters were
   // applied by the seed), and the node at the walk's end joins as in joinEdge().
   std::string walkDriver(int i, int known, int fresh, bool leftwards) {
-    const BoundEdge& e = b_.edges[i];
+    const BoundEdge& e = b_->edges[i];
     std::string w = walkCte(i, known, leftwards ? reversed(e.direction) : e.direction);
     std::string wx = w + "x";
     NodeSql& n = nodes_[known];
     n.alias = fmt::format("n{}", known);
     n.idExpr = wx + ".start_id";
     std::string sql = fmt::format("{} AS {}", w, wx);
-    unsigned subs = substrates(b_.nodes[known]);
+    unsigned subs = substrates(b_->nodes[known]);
     // Every start id is a driver row (the seed selected it), so LEFT JOIN loses nothing and
     // lets the engine drop the join when the query reads none of the driver's columns. The
     // joins repeat the driver's filters all the same: every alias carries the scope.
@@ -690,8 +864,8 @@ class Compilation {
   // no trip through the recursive CTE's queue. How the walk row meets its edges is the
   // dialect's (SQLite gathers them with a correlated subquery instead of a join).
   std::string walkCte(int i, int near, EdgeDirection dir) {
-    const BoundEdge& e = b_.edges[i];
-    std::string name = fmt::format("w{}", i), rec = name + "r";
+    const BoundEdge& e = b_->edges[i];
+    std::string name = fmt::format("{}w{}", ctePrefix_, i), rec = name + "r";
     bool edgeCols = !e.var.empty();
     // Reachability is enough when the walk contributes only its end node, at any distance
     // from 1 hop: results are DISTINCT, and a node other than the start ends a simple path of
@@ -745,6 +919,7 @@ class Compilation {
   // ---- predicates ------------------------------------------------------------------------
   Resolver mainResolver() {
     return [this](const BoundField& f) {
+      if (f.slotValue || (f.onEdge && b_->projection && f.field == "id")) return fmt::format("b.s{}", f.alias);
       if (!f.onEdge) return nodeField(f.alias, f);
       auto info = detail::findEdgeField(f.field);
       return fmt::format("e{}.{}", f.alias, info->column);
@@ -775,6 +950,7 @@ class Compilation {
   std::string predicate(const BoundPredicate& p, const Resolver& r, const std::string& nameAlias) {
     std::string e = r(p.field);
     if (!p.field.jsonPath.empty()) return jsonPredicate(p, e);
+    if (p.field.slotValue && p.field.type == ValueType::Json) return jsonPredicate(p, d_.jsonFromText(e));
     if (p.field.type == ValueType::Id) e = d_.idAsText(e);
     if (p.op == CompareOp::IsNull) return e + " IS NULL";
     if (p.op == CompareOp::IsNotNull) return e + " IS NOT NULL";
@@ -812,18 +988,19 @@ class Compilation {
 
   std::pair<std::string, ValueType> outputExpr(const BoundField& f) {
     std::string e = mainResolver()(f);
+    if (f.slotValue) return {f.type == ValueType::Id && !rawIds_ ? d_.idAsText(e) : e, f.type};
     if (!f.jsonPath.empty()) {
       return {d_.jsonValueAsText(e, param(d_.jsonPathValue(f.jsonPath), ParamType::JsonPath)), ValueType::Json};
     }
     switch (f.type) {
-      case ValueType::Id: return {d_.idAsText(e), ValueType::Id};
+      case ValueType::Id: return {rawIds_ ? e : d_.idAsText(e), ValueType::Id};
       case ValueType::Json: return {d_.jsonDocumentAsText(e), ValueType::Json};
       default: return {e, f.type};
     }
   }
 
   const SqlDialect& d_;
-  const BoundQuery& b_;
+  const BoundQuery* b_;
   storage::SqlParams params_;
   std::vector<ParamType> types_;
   std::map<std::string, int> dedup_;
@@ -832,6 +1009,11 @@ class Compilation {
   std::vector<NodeSql> nodes_;
   std::vector<std::string> where_;
   std::vector<std::string> ctes_;
+  // Pipelines: the CTE of the rows before the step being compiled, the prefix of the step's
+  // own CTE names, and whether ids stay native (a step's slots) rather than text (results).
+  std::string input_;
+  std::string ctePrefix_;
+  bool rawIds_ = false;
 };
 
 }  // namespace

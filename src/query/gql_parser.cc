@@ -1,7 +1,9 @@
 // GQL front end: recursive descent over the token stream.
 //
-//   query    := MATCH path [WHERE or] RETURN [DISTINCT] item (, item)* [ORDER BY key [ASC|DESC] (, ...)*]
-//               [SKIP int] [LIMIT int] [;]
+//   query    := stage+ RETURN [DISTINCT] item (, item)* paging [;]
+//   stage    := ([OPTIONAL] MATCH path [WHERE or])+ [WITH [DISTINCT] item (, item)* paging [WHERE or]]
+//   paging   := [ORDER BY key [ASC|DESC] (, ...)*] [SKIP int] [LIMIT int]
+//   One MATCH and RETURN fills Query's chain; anything more fills Query::stages.
 //   path     := node (edge node)*
 //   node     := ( [var] [:label] [{key: value, ...}] )
 //   edge     := -[body]-> | <-[body]- | -[body]- | --> | <-- | --
@@ -52,22 +54,100 @@ class GqlParser {
     q.language = Language::Gql;
     const Token& first = ts_.peek();
     rejectClauseStart(first);
-    if (!keywordIs(first, "MATCH")) ts_.fail(first, fmt::format("expected MATCH but found {}", detail::describe(first)));
-    ts_.next();
-    parsePath(q);
-    if (punctIs(ts_.peek(), ",")) {
-      ts_.unsupported(ts_.peek(),
-                      "comma-separated patterns are not supported: write one connected chain such as "
-                      "(a)-[:rel]->(b)-[:rel]->(c), or run one query per pattern");
+    if (!keywordIs(first, "MATCH") && !keywordIs(first, "OPTIONAL")) {
+      ts_.fail(first, fmt::format("expected MATCH but found {}", detail::describe(first)));
     }
-    if (ts_.acceptKeyword("WHERE")) q.where = parseWhere();
-    rejectClauseStart(ts_.peek());
-    if (!keywordIs(ts_.peek(), "RETURN")) {
-      ts_.fail(ts_.peek(), fmt::format("expected WHERE or RETURN but found {}", detail::describe(ts_.peek())));
+    // Clauses: (MATCH | OPTIONAL MATCH)+ [WITH ...] repeated, then RETURN.
+    q.stages.emplace_back();
+    for (;;) {
+      const Token& t = ts_.peek();
+      if (keywordIs(t, "MATCH") || keywordIs(t, "OPTIONAL")) {
+        q.stages.back().matches.push_back(parseMatchClause());
+        continue;
+      }
+      if (keywordIs(t, "WITH")) {
+        if (q.stages.back().matches.empty() && q.stages.size() == 1) ts_.fail(t, "a query starts with MATCH");
+        q.stages.back().with = parseWith();
+        q.stages.emplace_back();
+        continue;
+      }
+      rejectClauseStart(t);
+      if (!keywordIs(t, "RETURN")) {
+        ts_.fail(t, fmt::format("expected WHERE, MATCH, OPTIONAL MATCH, WITH or RETURN but found {}", detail::describe(t)));
+      }
+      break;
     }
     ts_.next();
     if (ts_.acceptKeyword("DISTINCT")) q.distinct = true;
-    parseReturnItems(q);
+    parseReturnItems(q.returns);
+    parseOrderPaging(q.orderBy, q.skip, q.limit);
+    if (keywordIs(ts_.peek(), "UNION")) {
+      ts_.unsupported(ts_.peek(), "UNION is not supported: run one query per pattern and merge the rows");
+    }
+    rejectClauseStart(ts_.peek());
+    ts_.acceptPunct(";");
+    if (!ts_.atEnd()) ts_.fail(ts_.peek(), fmt::format("unexpected {} after the query", detail::describe(ts_.peek())));
+    // One MATCH and RETURN is the single-chain form; anything else stays a pipeline.
+    if (q.stages.size() == 1 && q.stages[0].matches.size() == 1 && q.stages[0].matches[0].kind == ClauseKind::Match) {
+      MatchClause& m = q.stages[0].matches[0];
+      q.nodes = std::move(m.nodes);
+      q.edges = std::move(m.edges);
+      q.where = std::move(m.where);
+      q.stages.clear();
+    }
+    return q;
+  }
+
+ private:
+  void rejectClauseStart(const Token& t) {
+    if (isWriteVerb(t)) ts_.unsupported(t, std::string(detail::kReadOnlyMessage));
+    if (keywordIs(t, "UNWIND") || keywordIs(t, "CALL")) {
+      ts_.unsupported(t, fmt::format("{} is not supported: write MATCH ... [WHERE ...] [WITH ...] RETURN ...", t.text));
+    }
+  }
+
+  // [OPTIONAL] MATCH path [WHERE or]
+  MatchClause parseMatchClause() {
+    MatchClause m;
+    m.pos = ts_.peek().pos;
+    if (ts_.acceptKeyword("OPTIONAL")) {
+      m.kind = ClauseKind::Optional;
+      if (!keywordIs(ts_.peek(), "MATCH")) ts_.fail(ts_.peek(), "expected MATCH after OPTIONAL");
+    }
+    ts_.next();
+    if (ts_.peek().kind == TokenKind::Ident && punctIs(ts_.peek(1), "=")) {
+      ts_.unsupported(ts_.peek(), "named paths (p = ...) and shortestPath are not supported: return the variables "
+                                  "of the pattern, e.g. MATCH (a)-[e]->(b) RETURN a.name, e.relation, b.name");
+    }
+    if (ts_.peek().kind == TokenKind::Ident && punctIs(ts_.peek(1), "(")) {
+      ts_.unsupported(ts_.peek(), fmt::format("{}() is not supported in a pattern: write the chain, e.g. MATCH "
+                                              "(a)-[:rel*1..3]->(b)",
+                                              ts_.peek().text));
+    }
+    parsePath(m.nodes, m.edges);
+    if (punctIs(ts_.peek(), ",")) {
+      ts_.unsupported(ts_.peek(),
+                      "comma-separated patterns are not supported: write one connected chain such as "
+                      "(a)-[:rel]->(b)-[:rel]->(c), or a second MATCH that starts from a bound variable");
+    }
+    if (ts_.acceptKeyword("WHERE")) m.where = parseWhere();
+    return m;
+  }
+
+  // WITH [DISTINCT] item (, item)* [ORDER BY ...] [SKIP n] [LIMIT n] [WHERE or]
+  WithClause parseWith() {
+    WithClause w;
+    w.pos = ts_.next().pos;
+    if (ts_.acceptKeyword("DISTINCT")) w.distinct = true;
+    if (punctIs(ts_.peek(), "*")) ts_.unsupported(ts_.peek(), "WITH * is not supported: name the variables, e.g. WITH a, b");
+    parseReturnItems(w.items);
+    parseOrderPaging(w.orderBy, w.skip, w.limit);
+    if (ts_.acceptKeyword("WHERE")) w.where = parseWhere();
+    return w;
+  }
+
+  void parseOrderPaging(std::vector<OrderItem>& orderBy, std::optional<std::int64_t>& skip,
+                        std::optional<std::int64_t>& limit) {
     if (ts_.acceptKeyword("ORDER")) {
       ts_.expectKeyword("BY");
       do {
@@ -78,34 +158,12 @@ class GqlParser {
         } else if (!ts_.acceptKeyword("ASC")) {
           ts_.acceptKeyword("ASCENDING");
         }
-        q.orderBy.push_back(std::move(o));
+        orderBy.push_back(std::move(o));
       } while (ts_.acceptPunct(","));
     }
-    if (ts_.acceptKeyword("SKIP") || ts_.acceptKeyword("OFFSET")) q.skip = parseCount("SKIP");
-    if (ts_.acceptKeyword("LIMIT")) q.limit = parseCount("LIMIT");
-    if (keywordIs(ts_.peek(), "SKIP") && q.limit) ts_.fail(ts_.peek(), "SKIP must come before LIMIT");
-    if (keywordIs(ts_.peek(), "UNION")) {
-      ts_.unsupported(ts_.peek(), "UNION is not supported: run one query per pattern and merge the rows");
-    }
-    rejectClauseStart(ts_.peek());
-    ts_.acceptPunct(";");
-    if (!ts_.atEnd()) ts_.fail(ts_.peek(), fmt::format("unexpected {} after the query", detail::describe(ts_.peek())));
-    return q;
-  }
-
- private:
-  void rejectClauseStart(const Token& t) {
-    if (isWriteVerb(t)) ts_.unsupported(t, std::string(detail::kReadOnlyMessage));
-    if (keywordIs(t, "OPTIONAL")) {
-      ts_.unsupported(t, "OPTIONAL MATCH is not supported: run the optional part as a second query");
-    }
-    if (keywordIs(t, "MATCH") && sawMatch_) {
-      ts_.unsupported(t, "only one MATCH clause is supported: write one connected chain such as (a)-[]->(b)-[]->(c)");
-    }
-    if (keywordIs(t, "WITH") || keywordIs(t, "UNWIND") || keywordIs(t, "CALL")) {
-      ts_.unsupported(t, fmt::format("{} is not supported: write MATCH ... [WHERE ...] RETURN ...", t.text));
-    }
-    if (keywordIs(t, "MATCH")) sawMatch_ = true;
+    if (ts_.acceptKeyword("SKIP") || ts_.acceptKeyword("OFFSET")) skip = parseCount("SKIP");
+    if (ts_.acceptKeyword("LIMIT")) limit = parseCount("LIMIT");
+    if (keywordIs(ts_.peek(), "SKIP") && limit) ts_.fail(ts_.peek(), "SKIP must come before LIMIT");
   }
 
   std::string parseVarName() {
@@ -113,20 +171,20 @@ class GqlParser {
     return t.text;
   }
 
-  void parsePath(Query& q) {
-    q.nodes.push_back(parseNode());
+  void parsePath(std::vector<NodePattern>& nodes, std::vector<EdgePattern>& edges) {
+    nodes.push_back(parseNode());
     for (;;) {
       const Token& t = ts_.peek();
       if (!(punctIs(t, "-") || punctIs(t, "<"))) break;
-      if (q.edges.size() >= kMaxPathEdges) {
+      if (edges.size() >= kMaxPathEdges) {
         ts_.invalidInput(t, fmt::format("the pattern has more than {} edges; split it into smaller queries",
                                         kMaxPathEdges));
       }
-      q.edges.push_back(parseEdge());
+      edges.push_back(parseEdge());
       if (!punctIs(ts_.peek(), "(")) {
         ts_.fail(ts_.peek(), fmt::format("expected '(' to start a node but found {}", detail::describe(ts_.peek())));
       }
-      q.nodes.push_back(parseNode());
+      nodes.push_back(parseNode());
     }
   }
 
@@ -435,7 +493,7 @@ class GqlParser {
       item.field = parseFieldRef(true);
     }
     if (keywordIs(ts_.peek(), "AS")) {
-      if (!inReturn) ts_.fail(ts_.peek(), "AS names RETURN items, not ORDER BY keys");
+      if (!inReturn) ts_.fail(ts_.peek(), "AS names RETURN and WITH items, not ORDER BY keys");
       ts_.next();
       const Token& a = ts_.peek();
       if (a.kind != TokenKind::Ident) ts_.fail(a, fmt::format("expected a name after AS but found {}", detail::describe(a)));
@@ -444,11 +502,11 @@ class GqlParser {
     return item;
   }
 
-  void parseReturnItems(Query& q) {
+  void parseReturnItems(std::vector<ReturnItem>& items) {
     for (;;) {
       const Token& t = ts_.peek();
       if (punctIs(t, "*")) ts_.unsupported(t, "RETURN * is not supported: name the variables, e.g. RETURN a, b");
-      q.returns.push_back(parseItem(true));
+      items.push_back(parseItem(true));
       if (!ts_.acceptPunct(",")) return;
     }
   }
@@ -463,7 +521,6 @@ class GqlParser {
   }
 
   detail::TokenStream ts_;
-  bool sawMatch_ = false;
 };
 
 }  // namespace

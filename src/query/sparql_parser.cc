@@ -37,12 +37,14 @@ constexpr std::string_view kUpdateVerbs[] = {"INSERT", "DELETE", "LOAD", "CLEAR"
                                              "ADD",    "MOVE",   "COPY", "WITH",  "MERGE", "SET"};
 
 struct Triple {
+  std::size_t block = 0;  // 0: the required triples; else an OPTIONAL, MINUS or FILTER NOT EXISTS group
   std::string subject;
   std::size_t subjectPos = 0;
   // one of:
   std::optional<std::string> label;          // `a :kind`
   std::optional<PropertyEquality> property;  // `:prop literal`
   std::optional<EdgePattern> edge;           // `:rel ?object`
+  std::optional<Comparison> present;         // `:prop ?value` (a value variable): the property is present
   std::string object;
 };
 
@@ -151,14 +153,24 @@ class SparqlParser {
       }
     }
     if (!ts_.atEnd()) ts_.fail(ts_.peek(), fmt::format("unexpected {} after the query", detail::describe(ts_.peek())));
-    buildChain(q);
+    buildChains(q);
     if (selectAll) {
-      for (auto& n : q.nodes) {
+      std::vector<std::string> seenVars;
+      std::vector<NodePattern> all = q.nodes;
+      for (auto& st : q.stages) {
+        for (auto& m : st.matches) {
+          if (m.kind == ClauseKind::Match || m.kind == ClauseKind::Optional) all.insert(all.end(), m.nodes.begin(), m.nodes.end());
+        }
+      }
+      for (auto& n : all) {
+        if (std::find(seenVars.begin(), seenVars.end(), n.var) != seenVars.end()) continue;
+        seenVars.push_back(n.var);
         ReturnItem item;
         item.field = FieldRef{n.var, {}, n.pos};
         selected.push_back(std::move(item));
       }
       for (auto& [name, ref] : values_) {
+        if (hiddenValues_.count(name)) continue;  // bound inside MINUS / FILTER NOT EXISTS
         ReturnItem item;
         item.field = FieldRef{name, {}, ref.pos};
         selected.push_back(std::move(item));
@@ -287,10 +299,36 @@ class SparqlParser {
     return local;
   }
 
-  void parseGroup() {
+  // The WHERE group: triples, and (at the top level) OPTIONAL { }, MINUS { } and
+  // FILTER NOT EXISTS { } groups of triples.
+  void parseGroup(bool nested = false) {
     for (;;) {
       const Token& t = ts_.peek();
       if (punctIs(t, "}")) return;
+      if (!nested) {
+        std::optional<ClauseKind> kind;
+        if (keywordIs(t, "OPTIONAL")) kind = ClauseKind::Optional;
+        if (keywordIs(t, "MINUS")) kind = ClauseKind::Minus;
+        if (keywordIs(t, "FILTER") && keywordIs(ts_.peek(1), "NOT") && keywordIs(ts_.peek(2), "EXISTS")) {
+          kind = ClauseKind::NotExists;
+          ts_.next();
+          ts_.next();
+        }
+        if (kind) {
+          std::string what = ts_.next().text;
+          ts_.expectPunct("{", fmt::format(" after {}", what));
+          blocks_.push_back(*kind);
+          block_ = blocks_.size() - 1;
+          parseGroup(true);
+          ts_.expectPunct("}", " to close the group");
+          block_ = 0;
+          ts_.acceptPunct(".");
+          continue;
+        }
+      } else if (keywordIs(t, "OPTIONAL") || keywordIs(t, "MINUS") || keywordIs(t, "FILTER") || punctIs(t, "{")) {
+        ts_.unsupported(t, "groups are not nested: write OPTIONAL, MINUS and FILTER NOT EXISTS at the top level of "
+                           "WHERE");
+      }
       rejectGroupKeyword(t);
       if (t.kind != TokenKind::Var) {
         if (punctIs(t, "[") || (t.kind == TokenKind::PrefixedName && t.text.rfind("_:", 0) == 0)) {
@@ -322,12 +360,11 @@ class SparqlParser {
   }
 
   void rejectGroupKeyword(const Token& t) {
-    if (keywordIs(t, "OPTIONAL")) ts_.unsupported(t, "OPTIONAL is not supported: run the optional part as a second query");
     if (keywordIs(t, "FILTER")) {
-      ts_.unsupported(t, "FILTER is not supported: match values with triples (?x :name 'LoRA', ?x :year 2021), or "
-                         "use GQL WHERE for comparisons");
+      ts_.unsupported(t, "FILTER is not supported except FILTER NOT EXISTS { ... }: match values with triples "
+                         "(?x :name 'LoRA', ?x :year 2021), or use GQL WHERE for comparisons");
     }
-    for (auto k : {"UNION", "MINUS", "BIND", "VALUES", "GRAPH", "SERVICE"}) {
+    for (auto k : {"UNION", "BIND", "VALUES", "GRAPH", "SERVICE"}) {
       if (keywordIs(t, k)) ts_.unsupported(t, fmt::format("{} is not supported: write one chain of triples", t.text));
     }
     if (punctIs(t, "{")) ts_.unsupported(t, "nested groups are not supported: write one chain of triples");
@@ -379,6 +416,7 @@ class SparqlParser {
     }
     for (;;) {
       Triple tr;
+      tr.block = block_;
       tr.subject = subject;
       tr.subjectPos = subjectPos;
       const Token& o = ts_.peek();
@@ -456,22 +494,28 @@ class SparqlParser {
     return negative ? -t.intValue : t.intValue;
   }
 
-  // Lays the triples out as one chain, or rejects them as disconnected, branched or cyclic.
-  void buildChain(Query& q) {
-    std::vector<std::string> order;  // variables in order of first mention
-    std::map<std::string, NodePattern> nodes;
-    auto mention = [&](const std::string& v, std::size_t pos) {
-      if (!nodes.count(v)) {
-        order.push_back(v);
-        NodePattern n;
-        n.var = v;
-        n.pos = pos;
-        nodes[v] = n;
-      }
-    };
-    // `?x :p ?v` binds the value variable ?v to the property p of ?x when p is not a relation
-    // of the vocabulary and ?v is no subject: the triple is then a field of ?x that must be
-    // present (a condition IS NOT NULL), not an edge.
+  // The required triples are Query's chain, or the first clause of a pipeline whose further
+  // clauses are the OPTIONAL, MINUS and FILTER NOT EXISTS groups in written order.
+  void buildChains(Query& q) {
+    bindValueVariables();
+    if (blocks_.size() == 1) {
+      buildChain(0, q.nodes, q.edges, q.where);
+      return;
+    }
+    Stage stage;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      MatchClause m;
+      m.kind = blocks_[b];
+      buildChain(b, m.nodes, m.edges, m.where);
+      stage.matches.push_back(std::move(m));
+    }
+    q.stages.push_back(std::move(stage));
+  }
+
+  // `?x :p ?v` binds the value variable ?v to the property p of ?x when p is not a relation
+  // of the vocabulary and ?v is no subject: the triple is then a field of ?x that must be
+  // present (a condition IS NOT NULL in its group), not an edge.
+  void bindValueVariables() {
     std::set<std::string> subjects;
     for (auto& t : triples_) subjects.insert(t.subject);
     static const std::set<std::string> kRelations = [] {
@@ -490,16 +534,39 @@ class SparqlParser {
       std::vector<std::string> path = key == "name" || key == "entity_type" ? std::vector<std::string>{key}
                                                                             : std::vector<std::string>{"properties", key};
       values_[t.object] = FieldRef{t.subject, path, t.edge->pos};
+      if (blocks_[t.block] == ClauseKind::Minus || blocks_[t.block] == ClauseKind::NotExists) hiddenValues_.insert(t.object);
       Comparison present;
       present.field = values_[t.object];
       present.op = CompareOp::IsNotNull;
       present.pos = t.edge->pos;
-      if (!q.where) q.where = WhereClause{{{}}};
-      q.where->anyOf[0].push_back(present);
+      t.present = present;
       t.edge.reset();
+    }
+  }
+
+  // Lays the triples of one group out as one chain, or rejects them as disconnected, branched
+  // or cyclic.
+  void buildChain(std::size_t block, std::vector<NodePattern>& outNodes, std::vector<EdgePattern>& outEdges,
+                  std::optional<WhereClause>& where) {
+    std::vector<std::string> order;  // variables in order of first mention
+    std::map<std::string, NodePattern> nodes;
+    auto mention = [&](const std::string& v, std::size_t pos) {
+      if (!nodes.count(v)) {
+        order.push_back(v);
+        NodePattern n;
+        n.var = v;
+        n.pos = pos;
+        nodes[v] = n;
+      }
+    };
+    for (auto& t : triples_) {
+      if (t.block != block || !t.present) continue;
+      if (!where) where = WhereClause{{{}}};
+      where->anyOf[0].push_back(*t.present);
     }
     std::vector<const Triple*> edges;
     for (auto& t : triples_) {
+      if (t.block != block) continue;
       mention(t.subject, t.subjectPos);
       if (t.edge) {
         mention(t.object, t.edge->pos);
@@ -508,6 +575,7 @@ class SparqlParser {
     }
     if (order.empty()) ts_.fail(ts_.peek(), "the pattern is empty: write at least one triple");
     for (auto& t : triples_) {
+      if (t.block != block) continue;
       auto& n = nodes[t.subject];
       if (t.label) {
         if (n.label && *n.label != *t.label) {
@@ -557,7 +625,7 @@ class SparqlParser {
       }
     }
     std::set<const Triple*> used;
-    q.nodes.push_back(nodes[current]);
+    outNodes.push_back(nodes[current]);
     while (used.size() < edges.size()) {
       const Triple* next = nullptr;
       for (auto* e : incident[current]) {
@@ -571,8 +639,8 @@ class SparqlParser {
       EdgePattern e = *next->edge;
       e.direction = next->subject == current ? EdgeDirection::Out : EdgeDirection::In;
       current = next->subject == current ? next->object : next->subject;
-      q.edges.push_back(e);
-      q.nodes.push_back(nodes[current]);
+      outEdges.push_back(e);
+      outNodes.push_back(nodes[current]);
     }
   }
 
@@ -584,7 +652,10 @@ class SparqlParser {
   detail::TokenStream ts_;
   std::set<std::string> prefixes_;
   std::vector<Triple> triples_;
+  std::vector<ClauseKind> blocks_{ClauseKind::Match};
+  std::size_t block_ = 0;
   std::map<std::string, FieldRef> values_;  // value variable -> the property it binds
+  std::set<std::string> hiddenValues_;      // value variables of MINUS / FILTER NOT EXISTS groups
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // The one AST of the query layer. Both front ends (GQL and SPARQL) produce a `Query`; the binder
 // resolves it and the compiler turns it into SQL. A query is a single connected chain
 //   node (edge node)*
-// plus an optional WHERE tree (OR of ANDs of comparisons), return items and paging.
+// plus an optional WHERE tree (OR of ANDs of comparisons), return items and paging, or a
+// pipeline of such chains (Query::stages) with WITH projections between them.
 //
 // Plain value types: thread-compatible, freely copyable.
 
@@ -107,8 +108,42 @@ struct HavingCondition {
   Literal value;
 };
 
+// One pattern clause of a pipelined query: GQL MATCH / OPTIONAL MATCH, SPARQL's required
+// triples, OPTIONAL { }, FILTER NOT EXISTS { } and MINUS { }. Each is one chain, like Query's.
+enum class ClauseKind { Match, Optional, NotExists, Minus };
+
+struct MatchClause {
+  ClauseKind kind = ClauseKind::Match;
+  std::vector<NodePattern> nodes;  // nodes.size() == edges.size() + 1
+  std::vector<EdgePattern> edges;
+  std::optional<WhereClause> where;  // applies to this clause's pattern only
+  std::size_t pos = 0;
+};
+
+// GQL `WITH items [ORDER BY ...] [SKIP n] [LIMIT n] [WHERE ...]`: the rows handed to the next
+// stage. WHERE filters the projected (and paged) rows.
+struct WithClause {
+  std::vector<ReturnItem> items;
+  bool distinct = false;
+  std::vector<OrderItem> orderBy;
+  std::optional<std::int64_t> skip;
+  std::optional<std::int64_t> limit;
+  std::optional<WhereClause> where;
+  std::size_t pos = 0;
+};
+
+// Pattern clauses, then a WITH (absent in the last stage, whose rows RETURN projects).
+struct Stage {
+  std::vector<MatchClause> matches;
+  std::optional<WithClause> with;
+};
+
 struct Query {
   Language language = Language::Gql;
+  // A pipelined query (OPTIONAL MATCH, several MATCH clauses, WITH; SPARQL OPTIONAL, FILTER
+  // NOT EXISTS, MINUS) keeps its clauses here and leaves nodes, edges and where empty; the
+  // result items, ordering and paging below are its final RETURN / SELECT.
+  std::vector<Stage> stages;
   std::vector<NodePattern> nodes;  // nodes.size() == edges.size() + 1
   std::vector<EdgePattern> edges;  // edges[i] joins nodes[i] and nodes[i+1]
   std::optional<WhereClause> where;

@@ -45,8 +45,9 @@ struct CompileOptions {
 using Scalar = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
 
 struct BoundField {
-  int alias = -1;          // node index, or edge index when onEdge
+  int alias = -1;          // node index, or edge index when onEdge (a projection: the input slot)
   bool onEdge = false;
+  bool slotValue = false;  // a projection's value slot `alias` (a WITH alias), not a record field
   std::string field;       // catalog name ("name", "properties", ...)
   std::vector<std::string> jsonPath;  // non-empty: a path inside the JSON field
   ValueType type = ValueType::Text;   // Json when jsonPath is set
@@ -60,6 +61,10 @@ struct BoundPredicate {
 
 struct BoundNode {
   std::string var;  // empty: anonymous
+  // In a clause after the first: the input slot of a variable bound before (the clause joins
+  // on it), and whether its ids are restricted to that slot's values while matching.
+  int slot = -1;
+  bool seeded = false;
   bool entities = true, notes = true, events = false;
   std::optional<std::string> kind;    // from a label other than entity/note/event
   std::vector<BoundPredicate> local;  // inline properties, ANDed
@@ -101,7 +106,28 @@ struct BoundHaving {
   Scalar value;
 };
 
+// A column of the rows one pipeline step hands to the next: a node or an edge (its id), or a
+// value (a WITH alias).
+enum class SlotKind { Node, Edge, Value };
+struct BoundSlot {
+  std::string name;
+  SlotKind kind = SlotKind::Node;
+  BoundNode node;          // Node: its substrates
+  ValueType type = ValueType::Id;
+  bool nullable = false;   // bound by OPTIONAL (NULL when it did not match)
+};
+
+struct BoundStep;
+
 struct BoundQuery {
+  // A pipelined query: the steps whose rows this query (a projection) reads, in order.
+  std::vector<BoundStep> steps;
+  // A projection reads the rows of `input` (the last step's slots) instead of matching a
+  // pattern: nodes holds one entry per slot (its substrates), edges is empty.
+  bool projection = false;
+  // A WITH: its columns are the next step's slots (ids stay native, no row cap).
+  bool intermediate = false;
+  std::vector<BoundSlot> input;
   std::vector<BoundNode> nodes;
   std::vector<BoundEdge> edges;
   std::vector<std::vector<BoundPredicate>> where;  // OR of ANDs; empty: no WHERE
@@ -118,6 +144,14 @@ struct BoundQuery {
   std::optional<std::int64_t> limit;
   std::int64_t rowCap = kDefaultRowCap;
   std::vector<std::string> namespaces;
+};
+
+// One step of a pipelined query: a pattern clause (joined to the rows before it as its kind
+// says) or a WITH projection; `slots` are the columns of its rows.
+struct BoundStep {
+  ClauseKind kind = ClauseKind::Match;
+  BoundQuery query;
+  std::vector<BoundSlot> slots;
 };
 
 // Resolves and validates. Throws QueryError (Validation, Compile, Unsupported, InvalidInput).

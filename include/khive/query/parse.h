@@ -1,7 +1,7 @@
 #pragma once
 // Front ends: hand-written recursive-descent parsers for the GQL and SPARQL subsets.
 // They check syntax and reject the constructs khive does not run (writes, comma patterns,
-// aliases, aggregates, OPTIONAL, FILTER, ...); names are resolved later by the binder.
+// named paths, FILTER other than NOT EXISTS, ...); names are resolved later by the binder.
 //
 // Stateless free functions: thread-safe.
 

@@ -116,7 +116,7 @@ TEST(GqlParser, UnsupportedConstructsSayWhatToWriteInstead) {
       {"MATCH (a), (b) RETURN a", "one connected chain"},
       {"MATCH (a) RETURN stdev(a.x)", "use count, sum, avg, min, max or collect"},
       {"MATCH (a) RETURN toLower(a.name)", "functions such as"},
-      {"OPTIONAL MATCH (a) RETURN a", "second query"},
+      {"MATCH p = (a)-->(b) RETURN p", "named paths"},
       {"MATCH (a) WHERE (a.x = 1) RETURN a", "AND binds tighter"},
       {"MATCH (a) WHERE NOT a.x = 1 RETURN a", "use !="},
       {"MATCH (a:x:y) RETURN a", "IN ["},
@@ -163,7 +163,8 @@ TEST(SparqlParser, Rejections) {
   } cases[] = {
       {"INSERT DATA { <a> <b> <c> }", QueryErrorClass::Unsupported, "read-only"},
       {"SELECT ?a WHERE { ?a :x ?b . FILTER(?b > 1) }", QueryErrorClass::Unsupported, "match values with triples"},
-      {"SELECT ?a WHERE { OPTIONAL { ?a :x ?b } }", QueryErrorClass::Unsupported, "second query"},
+      {"SELECT ?a WHERE { ?a :x ?b . OPTIONAL { ?a :y ?c . OPTIONAL { ?c :y ?d } } }", QueryErrorClass::Unsupported,
+       "not nested"},
       {"SELECT ?a WHERE { ?a :extends* ?b }", QueryErrorClass::Unsupported, "use + for 1..5 hops"},
       {"SELECT ?a ?c WHERE { ?a :extends ?b . ?c :name 'x' }", QueryErrorClass::Unsupported, "disconnected"},
       {"SELECT ?a WHERE { ?a :extends ?b . ?a :extends ?c . ?a :extends ?d }", QueryErrorClass::Unsupported, "branches at ?a"},

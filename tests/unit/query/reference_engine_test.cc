@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -107,9 +108,12 @@ std::string exportNTriples(storage::Backend& b) {
   return out;
 }
 
-// Cases of sparql_aggregates.test compare every value (aggregates, value variables) and, when
-// ordered, the order; the others compare the ids of the selected nodes as a multiset.
-bool valueCase(const testing::ParityCase& c) { return c.path.find("sparql_aggregates") != std::string::npos; }
+// Cases of sparql_aggregates.test and sparql_optional.test compare every value (aggregates,
+// value variables, unbound variables as empty cells) and, when ordered, the order; the others
+// compare the ids of the selected nodes as a multiset.
+bool valueCase(const testing::ParityCase& c) {
+  return c.path.find("sparql_aggregates") != std::string::npos || c.path.find("sparql_optional") != std::string::npos;
+}
 
 // roqet writes non-ASCII characters of literals as \uXXXX.
 std::string decodeEscapes(const std::string& t) {
@@ -148,6 +152,11 @@ bool comparable(const testing::ParityCase& c) {
   for (auto lit : {"'lora'", ":year 2021", "COMPETES_WITH"}) {
     if (t.find(lit) != std::string::npos) return false;
   }
+  // rasqal 0.9.33 does not parse FILTER NOT EXISTS, fails to execute MINUS, and counts an
+  // unbound variable in COUNT(?x) (SPARQL 1.1 skips it); those cases were checked with
+  // pyoxigraph instead (tests/parity/sparql_optional.test says how).
+  if (t.find("NOT EXISTS") != std::string::npos || t.find("MINUS") != std::string::npos) return false;
+  if (t.find("OPTIONAL") != std::string::npos && t.find("COUNT(?") != std::string::npos) return false;
   return true;
 }
 
@@ -181,7 +190,7 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
         for (std::size_t i = 0; i < q.columns.size(); ++i) {
           const std::string& name = q.columns[i].name;
           if (name.size() > 3 && name.ends_with("_id")) {
-            line += storage::asText(row[i]) + " ";
+            line += (storage::isNull(row[i]) ? std::string() : storage::asText(row[i])) + " ";
             continue;
           }
           if (!values) continue;
@@ -213,7 +222,8 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
         if (end == std::string::npos) end = out.size();
         std::string l = out.substr(start, end - start);
         start = end + 1;
-        if (line++ == 0 || l.empty()) continue;  // header
+        // The header; an empty line is a row of unbound values (compared in value cases).
+        if (line++ == 0 || (l.empty() && !values)) continue;
         std::string ids;
         if (values) {
           // Each cell: an IRI (its id), a literal (its lexical form) or a bare number.
@@ -248,6 +258,8 @@ TEST(ReferenceEngines, SparqlAgreesWithRoqet) {
       ++compared;
     }
   }
+  // KHIVE_FIXTURE_NT=<file> keeps the export (for tools/sparql-check/rdflib_check.py).
+  if (const char* keep = std::getenv("KHIVE_FIXTURE_NT")) std::rename(nt.c_str(), keep);
   std::remove(nt.c_str());
   std::fprintf(stderr, "compared %d SPARQL cases with roqet\n", compared);
   EXPECT_GE(compared, 15);
