@@ -1,8 +1,10 @@
 #include "khive/storage/record_checks.h"
+#include "khive/storage/write_checks.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -148,6 +150,58 @@ void checkRecordText(const Event& e, std::string_view capability, std::string_vi
   checkText(e.kind, "event kind", capability, operation);
   checkOptText(e.sessionId, "event session_id", capability, operation);
   checkJson(e.payload, "event payload", kMaxJsonDepth, capability, operation);
+}
+
+namespace {
+// What every record needs: an id that is not nil and a namespace. `noun` names the record.
+void checkKey(const Uuid& id, std::string_view ns, std::string_view noun, std::string_view capability,
+              std::string_view op) {
+  if (id.isNil()) refuse(capability, op, fmt::format("{} id is the nil UUID; generate one with Uuid::v7()", noun));
+  if (ns.empty()) refuse(capability, op, fmt::format("{} namespace is empty", noun));
+}
+// An entity's or note's key and its kind.
+void checkNodeKey(const Uuid& id, std::string_view ns, std::string_view kind, std::string_view noun,
+                  std::string_view capability, std::string_view op) {
+  checkKey(id, ns, noun, capability, op);
+  if (kind.empty()) refuse(capability, op, fmt::format("{} kind is empty", noun));
+}
+}  // namespace
+
+void checkEntity(const Entity& e, std::string_view op) {
+  constexpr std::string_view kCap = "entities";
+  auto bad = [&](const std::string& why) { refuse(kCap, op, why); };
+  checkNodeKey(e.id, e.ns, e.kind, "entity", kCap, op);
+  if (e.name.empty()) bad("entity name is empty");
+  if (!e.properties.is_object()) bad("entity properties must be a JSON object, got " + std::string(e.properties.type_name()));
+  checkRecordText(e, kCap, op);
+}
+
+void checkNote(const Note& n, std::string_view op) {
+  constexpr std::string_view kCap = "notes";
+  auto bad = [&](const std::string& why) { refuse(kCap, op, why); };
+  checkNodeKey(n.id, n.ns, n.kind, "note", kCap, op);
+  if (n.content.empty()) bad("note content is empty");
+  if (n.salience && !(std::isfinite(*n.salience) && *n.salience >= 0 && *n.salience <= 1))
+    bad(fmt::format("note salience must be within [0, 1], got {}", *n.salience));
+  if (n.decayFactor && !(std::isfinite(*n.decayFactor) && *n.decayFactor >= 0))
+    bad(fmt::format("note decay_factor must be >= 0, got {}", *n.decayFactor));
+  if (!n.properties.is_object()) bad("note properties must be a JSON object");
+  checkRecordText(n, kCap, op);
+}
+
+void checkEvent(const Event& e, std::string_view op) {
+  constexpr std::string_view kCap = "events";
+  auto bad = [&](const std::string& why) { refuse(kCap, op, why); };
+  checkKey(e.id, e.ns, "event", kCap, op);
+  if (e.verb.empty()) bad("event verb is empty");
+  if (!e.payload.is_object()) bad("event payload must be a JSON object");
+  if (e.durationUs < 0) bad("event duration_us must be >= 0");
+  checkRecordText(e, kCap, op);
+}
+
+Error eventExists(const Uuid& id) {
+  return Error(ErrorCode::AlreadyExists, "events", "append",
+               fmt::format("event {} already exists; events are append-only", id.str()));
 }
 
 }  // namespace khive::storage

@@ -169,4 +169,21 @@ SparseSearchRequest canonicalSparseSearch(const SparseSearchRequest& r) {
   return out;
 }
 
+NoteSortKey noteSortKey(const NoteOrder& order) {
+  NoteSortKey key;
+  key.direction = order.order == SortOrder::Asc ? " ASC" : " DESC";
+  static constexpr std::string_view kPrefix = "properties.";
+  if (order.key.starts_with(kPrefix)) {
+    key.property = order.key.substr(kPrefix.size());
+  } else if (order.key == "created_at" || order.key == "updated_at" || order.key == "salience" ||
+             order.key == "name") {
+    key.column = order.key;
+  } else {
+    throw Error(ErrorCode::InvalidInput, "notes", "query",
+                fmt::format("notes order by created_at, updated_at, salience, name or properties.<path>, not '{}'",
+                            order.key));
+  }
+  return key;
+}
+
 }  // namespace khive::storage

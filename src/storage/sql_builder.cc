@@ -87,4 +87,12 @@ void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const Prope
   }
 }
 
+void appendPropertyPredicates(SqlBuilder& b, std::string_view column, std::span<const PropertyPredicate> predicates,
+                              std::string_view capability, std::string_view operation) {
+  for (const auto& p : predicates) {
+    b.text(" AND ");
+    appendPropertyPredicate(b, column, p, capability, operation);
+  }
+}
+
 }  // namespace khive::storage

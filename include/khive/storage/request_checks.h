@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "khive/storage/entity_store.h"
 #include "khive/storage/text_search.h"
 #include "khive/storage/types.h"
 #include "khive/storage/vector_store.h"
@@ -48,6 +49,16 @@ void checkTopK(std::int64_t topK, std::string_view capability, std::string_view 
 // The segments of the property path "a.b.c".
 std::vector<std::string> propertyPath(std::string_view dotted, std::string_view capability,
                                       std::string_view operation);
+
+// What a note query orders by (NoteOrder): a column (created_at, updated_at, salience, name) or
+// the dotted path of a property ("a.b" of "properties.a.b"), and the direction as " ASC" or
+// " DESC". InvalidInput (operation "query") for any other key.
+struct NoteSortKey {
+  std::string column;    // empty when ordering by a property
+  std::string property;  // the property path when ordering by one
+  std::string_view direction;
+};
+NoteSortKey noteSortKey(const NoteOrder& order);
 
 // A dense vector's values (a stored vector's or a query's).
 void checkVectorValues(std::span<const float> values, std::string_view capability, std::string_view operation);

@@ -5,6 +5,7 @@
 // reach the text.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,5 +46,18 @@ class SqlBuilder {
 // or a value that is not a string, number or boolean.
 void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const PropertyPredicate& p,
                              std::string_view capability, std::string_view operation);
+// " AND <predicate>" for each of `predicates`, as appendPropertyPredicate writes it.
+void appendPropertyPredicates(SqlBuilder& b, std::string_view column, std::span<const PropertyPredicate> predicates,
+                              std::string_view capability, std::string_view operation);
+// The same appended to an engine's own statement builder `b` (one with a `params` list and
+// append(const SqlBuilder&)), its placeholders written by `dialect`.
+template <class Builder>
+void appendPropertyPredicates(Builder& b, const SqlDialect& dialect, std::string_view column,
+                              std::span<const PropertyPredicate> predicates, std::string_view capability,
+                              std::string_view operation) {
+  SqlBuilder part(dialect, b.params.size());
+  appendPropertyPredicates(part, column, predicates, capability, operation);
+  b.append(part);
+}
 
 }  // namespace khive::storage

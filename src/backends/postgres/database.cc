@@ -321,15 +321,9 @@ Lease Database::acquirePooled(std::string_view capability, std::string_view oper
   }
 }
 
-void Database::setReadBudget(const storage::ReadBudget& budget) {
-  std::lock_guard lock(budgetMu_);
-  readBudget_ = budget;
-}
+void Database::setReadBudget(const storage::ReadBudget& budget) { readBudget_.set(budget); }
 
-storage::ReadBudget Database::readBudget() const {
-  std::lock_guard lock(budgetMu_);
-  return readBudget_;
-}
+storage::ReadBudget Database::readBudget() const { return readBudget_.get(); }
 
 void Database::analyze() {
   std::string sql = "RESET ROLE;\n";
@@ -441,30 +435,17 @@ Tx::~Tx() {
   ResultPtr r(PQexec(conn_.raw(), sql.c_str()));
 }
 
-WorkUnit::WorkUnit(Database& db) : db_(db) { storage::ThreadUnits<WorkUnit>::enter(&db, this); }
-
-WorkUnit* WorkUnit::current(const Database& db) { return storage::ThreadUnits<WorkUnit>::current(&db); }
-
 Conn* WorkUnit::conn(bool start, std::string_view capability, std::string_view operation) {
   if (lease_) return &lease_->conn();
-  if (!start || !open_) return nullptr;
+  if (!start || !isOpen()) return nullptr;
   Lease lease = db_.acquirePooled(capability, operation, false);
   lease.conn().execScript("BEGIN", capability, operation);
   lease_.emplace(std::move(lease));
   return &lease_->conn();
 }
 
-void WorkUnit::close() noexcept {
-  if (!open_) return;
-  open_ = false;
-  storage::ThreadUnits<WorkUnit>::leave(this);
-}
-
 void WorkUnit::commit() {
-  if (!open_) {
-    throw Error(ErrorCode::Transaction, "unit", "commit",
-                "the unit of work is no longer open (already committed or rolled back)");
-  }
+  requireOpen();
   close();
   if (!lease_) return;
   Conn& c = lease_->conn();

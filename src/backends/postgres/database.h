@@ -21,7 +21,8 @@
 #include "backends/postgres/write_groups.h"
 #include "khive/backends/postgres.h"
 #include "khive/core/clock.h"
-#include "khive/storage/unit_of_work.h"
+#include "khive/storage/shared_read_budget.h"
+#include "khive/storage/thread_unit.h"
 
 namespace khive::postgres {
 
@@ -144,8 +145,7 @@ class Database {
   int schemaVersion_ = 0;
   std::string serverVersion_;
 
-  mutable std::mutex budgetMu_;
-  storage::ReadBudget readBudget_;  // guarded by budgetMu_
+  storage::SharedReadBudget readBudget_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -200,25 +200,20 @@ class Tx {
 // with the session's scope token like any other, with a transaction open on it from the
 // thread's first write. Store calls of the thread run on it (Database::acquire), bypassing the
 // concurrent write grouping of writeStatement(). Single-threaded.
-class WorkUnit final : public storage::UnitOfWork {
+class WorkUnit final : public storage::ThreadUnit<WorkUnit, Database> {
  public:
-  explicit WorkUnit(Database& db);  // Error(Transaction) when one is already open on the thread
+  // Error(Transaction) when one is already open on the thread.
+  explicit WorkUnit(Database& db) : ThreadUnit(db) {}
   ~WorkUnit() override;
   void commit() override;
   void rollback() override;
 
-  // The unit open on this thread for `db`, or null.
-  static WorkUnit* current(const Database& db);
   // The unit's connection; when its transaction has not begun: begins it when `start`, else
   // null (a read before the unit's first write runs on a pooled connection of its own).
   Conn* conn(bool start, std::string_view capability, std::string_view operation);
 
  private:
-  void close() noexcept;
-
-  Database& db_;
   std::optional<Lease> lease_;
-  bool open_ = true;  // registered as the thread's unit
 };
 
 template <class F>

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "khive/storage/graph_walk.h"
+#include "khive/storage/record_codec.h"
+#include "khive/storage/record_statements.h"
 #include "backends/postgres/sql_build.h"
 #include "backends/postgres/stores.h"
 
@@ -10,8 +12,6 @@ namespace khive::postgres {
 
 namespace {
 constexpr std::string_view kCap = "graph";
-constexpr std::string_view kColumns =
-    "id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, deleted_at";
 // Written exactly like the partial indexes' predicate so the planner can use them.
 constexpr std::string_view kLive = "deleted_at IS NULL AND endpoint_deleted = 0";
 
@@ -31,20 +31,7 @@ const MergedForm kUpsertMerged = MergedForm::of(
 
 using storage::Direction;
 
-Edge readEdge(const Result& r, int i) {
-  Edge e;
-  e.id = r.getUuid(i, 0);
-  e.ns = r.str(i, 1);
-  e.sourceId = r.getUuid(i, 2);
-  e.targetId = r.getUuid(i, 3);
-  e.relation = r.str(i, 4);
-  e.weight = r.getDouble(i, 5);
-  e.metadata = r.getJson(i, 6);
-  e.createdAt = r.getInt(i, 7);
-  e.updatedAt = r.getInt(i, 8);
-  e.deletedAt = r.optInt(i, 9);
-  return e;
-}
+Edge readEdge(const Result& r, int i) { return storage::decodeEdge(ResultRow{r, i}); }
 
 // The conditions of one hop part on edge alias `e`.
 void appendHopConditions(SqlBuilder& b, const storage::HopPart& part, const storage::HopPlan& plan) {
@@ -127,26 +114,9 @@ void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
 
 Edge prepare(const Database& db, const Edge& in, Micros now, std::string_view op) {
   storage::checkEdge(in, op);
-  Edge e = in;
+  Edge e = storage::stampedAt(in, now);
   if (db.isSymmetric(e.relation) && e.targetId < e.sourceId) std::swap(e.sourceId, e.targetId);
-  if (e.createdAt == 0) e.createdAt = now;
-  if (e.updatedAt == 0) e.updatedAt = now;
   return e;
-}
-
-Params bind(const Edge& e) {
-  Params p;
-  p.uuid(e.id)
-      .text(e.ns)
-      .uuid(e.sourceId)
-      .uuid(e.targetId)
-      .text(e.relation)
-      .real(e.weight)
-      .json(e.metadata)
-      .integer(e.createdAt)
-      .integer(e.updatedAt)
-      .optInteger(e.deletedAt);
-  return p;
 }
 
 Edge upsertOne(const Database& db, StatementTarget c, const Edge& in, Micros now) {
@@ -175,18 +145,17 @@ Edge PgGraphStore::upsertEdge(const Edge& edge) {
 }
 
 storage::BatchWriteSummary PgGraphStore::upsertEdges(std::span<const Edge> edges) {
-  return pipelinedBatch<Edge>(
+  return recordBatch(
       db_, kCap, "upsert_edges", edges, kUpsert,
-      [this](const Edge& e, Micros now) { return bind(prepare(db_, e, now, "upsert_edges")); },
-      [this](Conn& c, const Edge& e, Micros now) { upsertOne(db_, c, e, now); },
-      [](std::int64_t n) { return n == 1; });
+      [this](const Edge& e, Micros now, std::string_view op) { return prepare(db_, e, now, op); },
+      [this](Conn& c, const Edge& e, Micros now) { upsertOne(db_, c, e, now); });
 }
 
 std::optional<Edge> PgGraphStore::getEdge(const Uuid& id) {
   return db_.run(
       kCap, "get_edge",
       [&](Conn& c) -> std::optional<Edge> {
-        auto r = c.exec(fmt::format("SELECT {} FROM edges WHERE id = $1 AND {}", kColumns, kLive), Params().uuid(id),
+        auto r = c.exec(fmt::format("SELECT {} FROM edges WHERE id = $1 AND {}", storage::kEdgeColumns, kLive), Params().uuid(id),
                         kCap, "get_edge");
         if (r.rows() == 0) return std::nullopt;
         return readEdge(r, 0);
@@ -226,38 +195,14 @@ bool PgGraphStore::deleteEdge(const Uuid& id, storage::DeleteMode mode) {
 }
 
 storage::Page<Edge> PgGraphStore::queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) {
-  requireNamespaces(filter.namespaces, kCap, "query_edges");
-  checkPage(page, kCap, "query_edges");
-  SqlBuilder b;
-  b.text("SELECT ").text(kColumns).text(" FROM edges");
-  appendEdgeFilter(b, filter);
-  const char* dir = filter.order == storage::SortOrder::Asc ? " ASC" : " DESC";
-  b.text(filter.sort == storage::EdgeSort::CreatedAt ? " ORDER BY created_at" : " ORDER BY weight");
-  b.text(dir).text(", id").text(dir);
-  b.text(" LIMIT ").integer(page.limit + 1).text(" OFFSET ").integer(page.offset);
-  return db_.run(
-      kCap, "query_edges",
-      [&](Conn& c) {
-        auto r = c.exec(b.sql, b.params, kCap, "query_edges");
-        storage::Page<Edge> out;
-        for (int i = 0; i < r.rows(); ++i) {
-          if (static_cast<std::int64_t>(out.items.size()) == page.limit) {
-            out.nextOffset = page.offset + page.limit;
-            break;
-          }
-          out.items.push_back(readEdge(r, i));
-        }
-        return out;
-      },
-      true);
+  auto b = storage::pageStatement<SqlBuilder>(kCap, "query_edges", storage::kEdgeColumns, "edges", filter, page,
+                                              appendEdgeFilter, storage::edgeOrderBy(filter));
+  return readPage<Edge>(db_, kCap, "query_edges", b, page, readEdge);
 }
 
 std::int64_t PgGraphStore::countEdges(const storage::EdgeFilter& filter) {
-  requireNamespaces(filter.namespaces, kCap, "count_edges");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM edges");
-  appendEdgeFilter(b, filter);
-  return readCount(db_, kCap, "count_edges", b);
+  return readCount(db_, kCap, "count_edges",
+                   storage::countStatement<SqlBuilder>(kCap, "count_edges", "edges", filter, appendEdgeFilter));
 }
 
 std::vector<storage::Neighbor> PgGraphStore::neighbors(const Uuid& node, const storage::NeighborQuery& q) {

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <functional>
 
+#include "khive/storage/sql_quote.h"
+
 namespace khive::postgres {
 
 namespace {
@@ -535,24 +537,8 @@ std::int64_t Conn::copyIn(std::string_view copySql, std::string_view data, std::
   return n;
 }
 
-std::string quoteIdent(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
+std::string quoteIdent(std::string_view name) { return storage::quoteSql(name, '"'); }
 
-std::string quoteLiteral(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
+std::string quoteLiteral(std::string_view s) { return storage::quoteSql(s, '\''); }
 
 }  // namespace khive::postgres

@@ -65,6 +65,16 @@ class Result {
   ResultPtr r_;
 };
 
+// Row `row` of a result as storage's record decoders read it (khive/storage/record_codec.h).
+struct ResultRow {
+  const Result& result;
+  int row;
+  bool isNull(int col) const { return result.isNull(row, col); }
+  std::string_view getTextView(int col) const { return result.view(row, col); }
+  std::int64_t getInt(int col) const { return result.getInt(row, col); }
+  double getDouble(int col) const { return result.getDouble(row, col); }
+};
+
 // Statement parameters. Values travel as text (the server parses them by the statement's
 // types) except bytea, which goes binary so blobs need no escaping. Thread-compatible.
 class Params {

@@ -9,16 +9,10 @@
 
 #include "backends/postgres/pg_conn.h"
 #include "khive/storage/request_checks.h"
+#include "khive/storage/sql_builder.h"
 #include "khive/storage/types.h"
 
 namespace khive::postgres {
-
-// A condition on a row of a retrieval table (text_documents, vectors) aliased `r`: its subject is
-// a live entity or note. Soft delete keeps the subject's retrieval rows, so counts of "indexed
-// live data" need it. Both lookups are primary-key seeks.
-inline constexpr std::string_view kLiveSubject =
-    "(EXISTS (SELECT 1 FROM entities AS le WHERE le.id = r.subject_id AND le.deleted_at IS NULL) "
-    "OR EXISTS (SELECT 1 FROM notes AS ln WHERE ln.id = r.subject_id AND ln.deleted_at IS NULL))";
 
 // Accumulates SQL text and its parameters, numbering placeholders. Thread-compatible.
 class SqlBuilder {
@@ -53,6 +47,13 @@ class SqlBuilder {
   SqlBuilder& uuid(const Uuid& u) {
     return param([&](Params& p) { p.uuid(u); });
   }
+  // Appends a part written with the engine-neutral builder (its placeholders numbered on from
+  // this builder's parameters).
+  SqlBuilder& append(const storage::SqlBuilder& part) {
+    sql += part.sql;
+    for (const auto& v : part.params) params.value(v);
+    return *this;
+  }
   // "$n::text[]" / "$n::uuid[]" for a list, used as "= ANY (...)".
   SqlBuilder& texts(std::span<const std::string> v) {
     return param([&](Params& p) { p.textArray(v); }, "text[]");
@@ -61,6 +62,15 @@ class SqlBuilder {
     return param([&](Params& p) { p.uuidArray(v); }, "uuid[]");
   }
 };
+
+// INSERT INTO table (columns) VALUES ($1, ..., $n), one placeholder per column of the
+// comma-separated `columns`.
+std::string insertSql(std::string_view table, std::string_view columns);
+// insertSql, then ON CONFLICT (id) DO UPDATE SET every column but id, namespace and created_at
+// from the new row, WHERE the stored row has the new row's namespace, RETURNING created_at. The
+// WHERE makes an id living in another namespace a no-op, which RETURNING reports as no row: the
+// caller reports Conflict instead of moving the record.
+std::string upsertByIdSql(std::string_view table, std::string_view columns);
 
 // The request checks every engine shares (khive/storage/request_checks.h).
 using storage::checkPage;
@@ -71,9 +81,10 @@ std::string escapeLike(std::string_view s);
 // outside [A-Za-z0-9_-] (the same rule as SQLite's).
 std::vector<std::string> jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a jsonb column, as storage::appendPropertyPredicate writes it for
-// every engine (khive/storage/sql_builder.h).
-void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
-                             std::string_view capability, std::string_view operation);
+// Appends " AND <predicate>" for each predicate on a jsonb column, as
+// storage::appendPropertyPredicates writes it for every engine (khive/storage/sql_builder.h).
+void appendPropertyPredicates(SqlBuilder& b, std::string_view column,
+                              std::span<const storage::PropertyPredicate> predicates, std::string_view capability,
+                              std::string_view operation);
 
 }  // namespace khive::postgres

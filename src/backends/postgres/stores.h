@@ -2,6 +2,8 @@
 // The PostgreSQL implementations of the storage capabilities. Each is thread-safe: it holds
 // only a reference to the Database, whose pool hands every call its own connection.
 
+#include <fmt/format.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,8 +12,12 @@
 
 #include "backends/postgres/database.h"
 #include "backends/postgres/sql_build.h"
+#include "khive/query/postgres_dialect.h"
 #include "khive/storage/backend.h"
 #include "khive/storage/paging.h"
+#include "khive/storage/record_codec.h"
+#include "khive/storage/record_statements.h"
+#include "khive/storage/sql_record_stores.h"
 
 namespace khive::postgres {
 
@@ -26,37 +32,39 @@ class PgSqlAccess final : public storage::SqlAccess {
   Database& db_;
 };
 
-class PgEntityStore final : public storage::EntityStore {
- public:
-  explicit PgEntityStore(Database& db) : db_(db) {}
-  Entity upsertEntity(const Entity& entity) override;
-  storage::BatchWriteSummary upsertEntities(std::span<const Entity> entities) override;
-  std::optional<Entity> getEntity(const Uuid& id) override;
-  std::optional<Entity> getEntityIncludingDeleted(const Uuid& id) override;
-  bool deleteEntity(const Uuid& id, storage::DeleteMode mode) override;
-  storage::Page<Entity> queryEntities(const storage::EntityFilter& filter, const storage::PageRequest& page) override;
-  std::int64_t countEntities(const storage::EntityFilter& filter) override;
-
- private:
-  std::optional<Entity> getById(const Uuid& id, bool includeDeleted);
-  Database& db_;
+// The primitives of storage's SQL record stores on PostgreSQL (khive/storage/sql_record_stores.h).
+struct PgRecords {
+  using Database = postgres::Database;
+  using Builder = SqlBuilder;
+  template <class T>
+  static std::optional<T> get(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                              bool includeDeleted);
+  template <class T>
+  static storage::Page<T> page(Database& db, std::string_view capability, const Builder& b,
+                               const storage::PageRequest& page);
+  static std::int64_t count(Database& db, std::string_view capability, std::string_view operation, const Builder& b);
+  // One statement each: the triggers (edge counters, incident edges, text, vectors) run in its
+  // implicit transaction.
+  static bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                         storage::DeleteMode mode);
+  static void where(Builder& b, const storage::EntityFilter& filter);
+  static void where(Builder& b, const storage::NoteFilter& filter, std::string_view operation);
+  static void where(Builder& b, const storage::EventFilter& filter);
+  static void order(Builder& b, const storage::NoteOrder& order);
 };
 
-class PgNoteStore final : public storage::NoteStore {
+class PgEntityStore final : public storage::SqlEntityStore<PgRecords> {
  public:
-  explicit PgNoteStore(Database& db) : db_(db) {}
+  using SqlEntityStore::SqlEntityStore;
+  Entity upsertEntity(const Entity& entity) override;
+  storage::BatchWriteSummary upsertEntities(std::span<const Entity> entities) override;
+};
+
+class PgNoteStore final : public storage::SqlNoteStore<PgRecords> {
+ public:
+  using SqlNoteStore::SqlNoteStore;
   Note upsertNote(const Note& note) override;
   storage::BatchWriteSummary upsertNotes(std::span<const Note> notes) override;
-  std::optional<Note> getNote(const Uuid& id) override;
-  std::optional<Note> getNoteIncludingDeleted(const Uuid& id) override;
-  bool deleteNote(const Uuid& id, storage::DeleteMode mode) override;
-  storage::Page<Note> queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,
-                                 const storage::NoteOrder& order) override;
-  std::int64_t countNotes(const storage::NoteFilter& filter) override;
-
- private:
-  std::optional<Note> getById(const Uuid& id, bool includeDeleted);
-  Database& db_;
 };
 
 class PgGraphStore final : public storage::GraphStore {
@@ -78,17 +86,11 @@ class PgGraphStore final : public storage::GraphStore {
   Database& db_;
 };
 
-class PgEventStore final : public storage::EventStore {
+class PgEventStore final : public storage::SqlEventStore<PgRecords> {
  public:
-  explicit PgEventStore(Database& db) : db_(db) {}
+  using SqlEventStore::SqlEventStore;
   Event appendEvent(const Event& event) override;
   storage::BatchWriteSummary appendEvents(std::span<const Event> events) override;
-  std::optional<Event> getEvent(const Uuid& id) override;
-  storage::Page<Event> queryEvents(const storage::EventFilter& filter, const storage::PageRequest& page) override;
-  std::int64_t countEvents(const storage::EventFilter& filter) override;
-
- private:
-  Database& db_;
 };
 
 class PgTextSearch final : public storage::TextSearch {
@@ -140,6 +142,14 @@ class PgSparseStore final : public storage::SparseStore {
   Database& db_;
 };
 
+// The statement parameters of a record (entity, note, edge, event): its stored columns in order.
+template <class Record>
+Params bind(const Record& record) {
+  Params p;
+  storage::encode(record, p);
+  return p;
+}
+
 // Runs a page query built with `b` (LIMIT page.limit + 1) on a read-only connection; read(r, i)
 // decodes row i of the result.
 template <class T, class F>
@@ -177,11 +187,41 @@ inline std::int64_t readCount(Database& db, std::string_view capability, std::st
       true);
 }
 
+template <class T>
+std::optional<T> PgRecords::get(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                                bool includeDeleted) {
+  const std::string sql = fmt::format("SELECT {} FROM {} WHERE id = $1{}", storage::columnsOf<T>(), table,
+                                      includeDeleted ? "" : " AND deleted_at IS NULL");
+  return readOne<T>(db, capability, "get", sql, Params().uuid(id),
+                    [](const Result& r, int i) { return storage::decodeRecord<T>(ResultRow{r, i}); });
+}
+
+template <class T>
+storage::Page<T> PgRecords::page(Database& db, std::string_view capability, const Builder& b,
+                                 const storage::PageRequest& page) {
+  return readPage<T>(db, capability, "query", b, page,
+                     [](const Result& r, int i) { return storage::decodeRecord<T>(ResultRow{r, i}); });
+}
+
+inline std::int64_t PgRecords::count(Database& db, std::string_view capability, std::string_view operation,
+                                     const Builder& b) {
+  return readCount(db, capability, operation, b);
+}
+
+// Counts the rows of a retrieval table (storage::retrievalCount) on a reader.
+inline std::int64_t countRetrieval(Database& db, std::string_view capability, std::string_view table,
+                                   std::span<const std::string> namespaces, std::optional<std::string_view> model,
+                                   bool liveOnly) {
+  SqlBuilder b;
+  b.append(storage::retrievalCount(query::postgresDialect(), capability, table, namespaces, model, liveOnly));
+  return readCount(db, capability, "count", b);
+}
+
 // Per-row batch accounting (BatchWriteSummary) at one round trip per chunk in the common case.
 //   1. `bind` validates each item and makes its statement parameters; an item it rejects is
 //      counted failed without reaching the server.
-//   2. The rest go in one transaction through pipeline mode. If every row succeeds (and
-//      `rowOk` accepts each row's change count), that transaction commits: done.
+//   2. The rest go in one transaction through pipeline mode. If every row succeeds (each
+//      changing exactly one row), that transaction commits: done.
 //   3. If any row fails on the server, that transaction is rolled back and the rows are
 //      replayed one by one with `one`, each under a SAVEPOINT, so a failing row is undone
 //      alone and counted, and the rest commit together — the same outcome as SQLite's.
@@ -190,8 +230,7 @@ template <class T>
 storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capability, std::string_view operation,
                                           std::span<const T> items, std::string_view sql,
                                           const std::function<Params(const T&, Micros)>& bind,
-                                          const std::function<void(Conn&, const T&, Micros)>& one,
-                                          const std::function<bool(std::int64_t)>& rowOk) {
+                                          const std::function<void(Conn&, const T&, Micros)>& one) {
   storage::BatchWriteSummary summary;
   summary.attempted = items.size();
   if (items.empty()) return summary;
@@ -216,7 +255,7 @@ storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capabil
         const auto n = std::min(kChunk, rows.size() - off);
         auto changed = c.execPipeline(sql, std::span<const Params>(rows).subspan(off, n), capability, operation);
         for (auto k : changed) {
-          if (!rowOk(k)) {
+          if (k != 1) {
             throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
                         "a row of the batch was refused");
           }
@@ -248,6 +287,17 @@ storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capabil
     }
   });
   return summary;
+}
+
+// pipelinedBatch for a record type (entity, note, edge, event): each item checked and stamped by
+// prepare(item, now, operation) and bound in its stored column order (bind), replayed alone with
+// one(conn, item, now).
+template <class T, class Prepare, class One>
+storage::BatchWriteSummary recordBatch(Database& db, std::string_view capability, std::string_view operation,
+                                       std::span<const T> items, std::string_view sql, Prepare prepare, One one) {
+  return pipelinedBatch<T>(
+      db, capability, operation, items, sql, [&](const T& item, Micros now) { return bind(prepare(item, now, operation)); },
+      [&](Conn& c, const T& item, Micros now) { one(c, item, now); });
 }
 
 }  // namespace khive::postgres

@@ -79,8 +79,7 @@ void PgTextSearch::upsertDocument(const storage::TextDocument& doc) {
 storage::BatchWriteSummary PgTextSearch::upsertDocuments(std::span<const storage::TextDocument> docs) {
   return pipelinedBatch<storage::TextDocument>(
       db_, kCap, "upsert_batch", docs, kUpsert, [](const storage::TextDocument& d, Micros now) { return bind(d, now); },
-      [](Conn& c, const storage::TextDocument& d, Micros now) { upsertOne(c, d, now); },
-      [](std::int64_t n) { return n == 1; });
+      [](Conn& c, const storage::TextDocument& d, Micros now) { upsertOne(c, d, now); });
 }
 
 bool PgTextSearch::deleteDocument(const Uuid& subjectId) {
@@ -203,18 +202,11 @@ std::vector<storage::TextHit> PgTextSearch::searchText(const storage::TextQuery&
 }
 
 std::int64_t PgTextSearch::countDocuments(std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM text_documents WHERE namespace = ANY (").texts(namespaces).text(")");
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "text_documents", namespaces, std::nullopt, false);
 }
 
 std::int64_t PgTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace = ANY (").texts(namespaces).text(") AND ");
-  b.text(kLiveSubject);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "text_documents", namespaces, std::nullopt, true);
 }
 
 storage::TextStats PgTextSearch::textStats() {

@@ -30,10 +30,7 @@ void appendFilter(SqlBuilder& b, const storage::VectorSearchRequest& q, int dims
   b.text(" WHERE v.model = ").str(q.model).text(" AND v.field = ").str(q.field);
   b.text(" AND v.namespace = ANY (").texts(q.namespaces).text(")");
   if (!q.kinds.empty()) b.text(" AND v.kind = ANY (").texts(q.kinds).text(")");
-  for (const auto& p : q.properties) {
-    b.text(" AND ");
-    appendPropertyPredicate(b, "v.properties", p, kCap, "search");
-  }
+  appendPropertyPredicates(b, "v.properties", q.properties, kCap, "search");
 }
 }  // namespace
 
@@ -142,18 +139,11 @@ std::int64_t PgVectorStore::deleteVectors(const Uuid& subjectId) {
 }
 
 std::int64_t PgVectorStore::countVectors(const std::string& model, std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM vectors WHERE model = ").str(model).text(" AND namespace = ANY (").texts(namespaces).text(")");
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "vectors", namespaces, model, false);
 }
 
 std::int64_t PgVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").str(model);
-  b.text(" AND r.namespace = ANY (").texts(namespaces).text(") AND ").text(kLiveSubject);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "vectors", namespaces, model, true);
 }
 
 std::vector<storage::VectorHit> PgVectorStore::searchVectors(const storage::VectorSearchRequest& q) {

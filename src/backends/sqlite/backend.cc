@@ -5,26 +5,24 @@
 #include "backends/sqlite/stores.h"
 #include "khive/backends/sqlite.h"
 #include "khive/query/sqlite_dialect.h"
+#include "khive/storage/store_backend.h"
 
 namespace khive {
 namespace sqlite {
 namespace {
 
-// Owns the Database and one object per capability. Thread-safe.
-class SqliteBackend final : public storage::Backend {
+// The Database and one object per capability (StoreBackend), with what only SQLite has.
+// Thread-safe.
+class SqliteBackend final
+    : public storage::StoreBackend<Database, WorkUnit, SqliteSqlAccess, SqliteEntityStore, SqliteNoteStore,
+                                   SqliteGraphStore, SqliteEventStore, SqliteVectorStore, SqliteSparseStore,
+                                   SqliteTextSearch> {
  public:
-  explicit SqliteBackend(const backends::SqliteOptions& options)
-      : db_(options), sql_(db_), entities_(db_), notes_(db_), graph_(db_), events_(db_), vectors_(db_), sparse_(db_),
-        text_(db_) {}
+  explicit SqliteBackend(const backends::SqliteOptions& options) : StoreBackend(options) {}
 
   storage::BackendInfo info() override {
     using storage::Capability;
-    storage::BackendInfo out;
-    out.engine = "sqlite";
-    out.engineVersion = sqlite3_libversion();
-    out.location = db_.location();
-    out.schemaVersion = db_.schemaVersion();
-    out.buildSchemaVersion = backends::sqliteSchemaVersion();
+    auto out = infoOf("sqlite", sqlite3_libversion(), backends::sqliteSchemaVersion());
     for (auto c : {Capability::Sql, Capability::Entities, Capability::Notes, Capability::Graph, Capability::Events,
                    Capability::Vectors, Capability::Sparse, Capability::Text}) {
       out.capabilities.push_back({c, true, ""});
@@ -49,32 +47,10 @@ class SqliteBackend final : public storage::Backend {
       out += (out.empty() ? "" : "; ") + storage::displayValue(r[0]);
     return out;
   }
-  storage::SqlAccess& sql() override { return sql_; }
-  storage::EntityStore& entities() override { return entities_; }
-  storage::NoteStore& notes() override { return notes_; }
-  storage::GraphStore& graph() override { return graph_; }
-  storage::EventStore& events() override { return events_; }
-  storage::VectorStore& vectors() override { return vectors_; }
-  storage::SparseStore& sparse() override { return sparse_; }
-  storage::TextSearch& text() override { return text_; }
-  void setReadBudget(const storage::ReadBudget& budget) override { db_.setReadBudget(budget); }
-  storage::ReadBudget readBudget() const override { return db_.readBudget(); }
   // SQLite's planner runs without statistics here on purpose: with ANALYZE statistics,
   // SQLite 3.40 plans the recursive step of a walk with a Bloom filter over the whole edge
   // table (docs/design-notes.md, "Traversal"); the database runs PRAGMA optimize when it closes.
   void refreshStatistics() override {}
-  std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
-
- private:
-  Database db_;
-  SqliteSqlAccess sql_;
-  SqliteEntityStore entities_;
-  SqliteNoteStore notes_;
-  SqliteGraphStore graph_;
-  SqliteEventStore events_;
-  SqliteVectorStore vectors_;
-  SqliteSparseStore sparse_;
-  SqliteTextSearch text_;
 };
 
 }  // namespace

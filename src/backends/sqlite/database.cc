@@ -352,19 +352,13 @@ Database::ReadLease Database::acquireReader(std::string_view capability, std::st
   }
   auto conn = std::move(idleReaders_.back());
   idleReaders_.pop_back();
-  conn->setBudget(readBudget_);
+  conn->setBudget(readBudget_.get());
   return ReadLease(*this, std::move(conn));
 }
 
-void Database::setReadBudget(const storage::ReadBudget& budget) {
-  std::lock_guard lock(readersMu_);
-  readBudget_ = budget;
-}
+void Database::setReadBudget(const storage::ReadBudget& budget) { readBudget_.set(budget); }
 
-storage::ReadBudget Database::readBudget() const {
-  std::lock_guard lock(readersMu_);
-  return readBudget_;
-}
+storage::ReadBudget Database::readBudget() const { return readBudget_.get(); }
 
 Database::ReadLease::~ReadLease() {
   if (db_ && conn_) {
@@ -441,12 +435,8 @@ WriteTx::~WriteTx() {
   }
 }
 
-WorkUnit::WorkUnit(Database& db) : db_(db) { storage::ThreadUnits<WorkUnit>::enter(&db, this); }
-
-WorkUnit* WorkUnit::current(const Database& db) { return storage::ThreadUnits<WorkUnit>::current(&db); }
-
 void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation) {
-  if (tx_ || starting_ || !open_) return;
+  if (tx_ || starting_ || !isOpen()) return;
   starting_ = true;
   try {
     tx_ = std::make_unique<WriteTx>(db_, timeout, capability, operation);
@@ -457,20 +447,12 @@ void WorkUnit::start(std::chrono::milliseconds timeout, std::string_view capabil
   starting_ = false;
 }
 
-void WorkUnit::close() noexcept {
-  if (!open_) return;
-  open_ = false;
-  storage::ThreadUnits<WorkUnit>::leave(this);
-}
-
 void WorkUnit::markFailed(std::string_view capability, std::string_view operation) {
   if (failed_.empty()) failed_ = fmt::format("{} {}", capability, operation);
 }
 
 void WorkUnit::commit() {
-  if (!open_) {
-    throw Error(ErrorCode::Transaction, "unit", "commit", "the unit of work is no longer open (already committed or rolled back)");
-  }
+  requireOpen();
   if (!failed_.empty()) {
     rollback();
     throw Error(ErrorCode::Transaction, "unit", "commit",

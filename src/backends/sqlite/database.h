@@ -17,7 +17,8 @@
 #include "backends/sqlite/connection.h"
 #include "khive/backends/sqlite.h"
 #include "khive/core/clock.h"
-#include "khive/storage/unit_of_work.h"
+#include "khive/storage/shared_read_budget.h"
+#include "khive/storage/thread_unit.h"
 
 namespace khive::sqlite {
 
@@ -121,7 +122,7 @@ class Database {
 
   mutable std::mutex readersMu_;
   std::condition_variable readersCv_;
-  storage::ReadBudget readBudget_;                  // guarded by readersMu_
+  storage::SharedReadBudget readBudget_;
   std::vector<std::unique_ptr<Conn>> idleReaders_;  // guarded by readersMu_
 };
 
@@ -164,30 +165,24 @@ class WriteTx {
 // in-memory FAISS index applies only committed rows of the change log (vector_index.h), so
 // a rolled-back unit never reaches it. A store call that rolls back its own transaction to
 // retry (the edge load's finish()) belongs outside a unit. Single-threaded.
-class WorkUnit final : public storage::UnitOfWork {
+class WorkUnit final : public storage::ThreadUnit<WorkUnit, Database> {
  public:
-  explicit WorkUnit(Database& db);  // Error(Transaction) when one is already open on the thread
+  // Error(Transaction) when one is already open on the thread.
+  explicit WorkUnit(Database& db) : ThreadUnit(db) {}
   ~WorkUnit() override;
-  void commit() override;
-  void rollback() override;
-
-  // The unit open on this thread for `db`, or null.
-  static WorkUnit* current(const Database& db);
   // Begins the transaction unless it is open or beginning (the BEGIN itself acquires the writer).
   void start(std::chrono::milliseconds timeout, std::string_view capability, std::string_view operation);
   // Whether the unit's transaction is open (a nested WriteTx then joins it).
   bool begun() const { return tx_ != nullptr; }
   // A joined WriteTx ended uncommitted: part of its work may be in the transaction.
   void markFailed(std::string_view capability, std::string_view operation);
+  void commit() override;
+  void rollback() override;
 
  private:
-  void close() noexcept;
-
-  Database& db_;
   std::unique_ptr<WriteTx> tx_;
   std::string failed_;  // the capability and operation of a joined WriteTx that ended uncommitted
   bool starting_ = false;
-  bool open_ = true;  // registered as the thread's unit
 };
 
 }  // namespace khive::sqlite

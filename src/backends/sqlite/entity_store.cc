@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
-#include "khive/storage/record_checks.h"
+#include "khive/storage/write_checks.h"
+#include "khive/storage/record_codec.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -8,39 +9,10 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "entities";
-constexpr std::string_view kColumns =
-    "id, namespace, kind, entity_type, name, description, properties, tags, created_at, updated_at, "
-    "deleted_at, merged_into, merge_event_id";
 
-void validate(const Entity& e, std::string_view op) {
-  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
-  if (e.id.isNil()) bad("entity id is the nil UUID; generate one with Uuid::v7()");
-  if (e.ns.empty()) bad("entity namespace is empty");
-  if (e.kind.empty()) bad("entity kind is empty");
-  if (e.name.empty()) bad("entity name is empty");
-  if (!e.properties.is_object()) bad("entity properties must be a JSON object, got " + std::string(e.properties.type_name()));
-  storage::checkRecordText(e, kCap, op);
-}
+}  // namespace
 
-Entity readEntity(const Stmt& s) {
-  Entity e;
-  e.id = Uuid::parse(s.getTextView(0));
-  e.ns = s.getText(1);
-  e.kind = s.getText(2);
-  e.entityType = s.getOptText(3);
-  e.name = s.getText(4);
-  e.description = s.getOptText(5);
-  e.properties = Json::parse(s.getTextView(6));
-  e.tags = Json::parse(s.getTextView(7)).get<std::vector<std::string>>();
-  e.createdAt = s.getInt(8);
-  e.updatedAt = s.getInt(9);
-  e.deletedAt = s.getOptInt(10);
-  if (auto m = s.getOptText(11)) e.mergedInto = Uuid::parse(*m);
-  if (auto m = s.getOptText(12)) e.mergeEventId = Uuid::parse(*m);
-  return e;
-}
-
-void appendFilter(SqlBuilder& b, const storage::EntityFilter& f) {
+void SqliteRecords::where(SqlBuilder& b, const storage::EntityFilter& f) {
   // With ids the primary key is the way in; the unary '+' keeps the planner off the namespace
   // index, which it otherwise prefers (a namespace scan instead of a few key probes).
   b.text(f.ids.empty() ? " WHERE namespace IN " : " WHERE +namespace IN ").inList(f.namespaces);
@@ -53,10 +25,9 @@ void appendFilter(SqlBuilder& b, const storage::EntityFilter& f) {
     b.text(" AND EXISTS (SELECT 1 FROM json_each(entities.tags) WHERE json_each.value IN ").inList(f.tagsAny).text(")");
   }
 }
-}  // namespace
 
 Micros SqliteEntityStore::upsertOne(Conn& conn, const Entity& e, Micros now) {
-  validate(e, "upsert");
+  storage::checkEntity(e, "upsert");
   const std::string id = e.id.str();
   // A new entity -- the common case in bulk loads -- is one INSERT OR IGNORE. Only when it
   // inserts nothing does the stored row decide: another namespace is a Conflict, the same one
@@ -114,52 +85,16 @@ Micros SqliteEntityStore::upsertOne(Conn& conn, const Entity& e, Micros now) {
 }
 
 Entity SqliteEntityStore::upsertEntity(const Entity& entity) {
-  WriteTx tx(db_, kCap, "upsert");
-  const Micros now = db_.now();
-  Entity out = entity;
-  out.createdAt = upsertOne(tx.conn(), entity, now);
-  if (out.updatedAt == 0) out.updatedAt = now;
-  tx.commit();
-  return out;
+  return writeOne(db_, kCap, "upsert", [&](Conn& c, Micros now) {
+    Entity out = storage::stampedAt(entity, now);
+    out.createdAt = upsertOne(c, entity, now);
+    return out;
+  });
 }
 
 storage::BatchWriteSummary SqliteEntityStore::upsertEntities(std::span<const Entity> entities) {
-  auto order = inKeyOrder(entities, [](const Entity& e) -> const Uuid& { return e.id; });
-  return writeBatch(db_, kCap, "upsert_batch", std::span<const Entity* const>(order),
-                    [this](Conn& c, const Entity* e, Micros now) { upsertOne(c, *e, now); });
-}
-
-std::optional<Entity> SqliteEntityStore::getById(const Uuid& id, bool includeDeleted) {
-  return readById<Entity>(db_, kCap,
-                       fmt::format("SELECT {} FROM entities WHERE id = ?{}", kColumns,
-                                   includeDeleted ? "" : " AND deleted_at IS NULL"),
-                       id, readEntity);
-}
-
-std::optional<Entity> SqliteEntityStore::getEntity(const Uuid& id) { return getById(id, false); }
-std::optional<Entity> SqliteEntityStore::getEntityIncludingDeleted(const Uuid& id) { return getById(id, true); }
-
-bool SqliteEntityStore::deleteEntity(const Uuid& id, storage::DeleteMode mode) {
-  return deleteNode(db_, "entities", kCap, id, mode);
-}
-
-storage::Page<Entity> SqliteEntityStore::queryEntities(const storage::EntityFilter& filter,
-                                                       const storage::PageRequest& page) {
-  requireNamespaces(filter.namespaces, kCap, "query");
-  checkPage(page, kCap, "query");
-  SqlBuilder b;
-  b.text("SELECT ").text(kColumns).text(" FROM entities");
-  appendFilter(b, filter);
-  b.text(" ORDER BY created_at, id LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  return readPage<Entity>(db_, kCap, "query", b, page, readEntity);
-}
-
-std::int64_t SqliteEntityStore::countEntities(const storage::EntityFilter& filter) {
-  requireNamespaces(filter.namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM entities");
-  appendFilter(b, filter);
-  return readCount(db_, kCap, "count", b);
+  return writeBatchInOrder(db_, kCap, "upsert_batch", entities, [](const Entity& e) -> const Uuid& { return e.id; },
+                           [this](Conn& c, const Entity& e, Micros now) { upsertOne(c, e, now); });
 }
 
 }  // namespace khive::sqlite

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "khive/storage/sql_quote.h"
+
 namespace khive::sqlite {
 
 namespace {
@@ -47,15 +49,7 @@ bool isPlainBareword(std::string_view token) {
   return upper != "AND" && upper != "OR" && upper != "NOT" && upper != "NEAR";
 }
 
-std::string ftsString(std::string_view token) {
-  std::string out = "\"";
-  for (char c : token) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
+std::string ftsString(std::string_view token) { return storage::quoteSql(token, '"'); }
 
 std::string term(std::string_view token) { return isPlainBareword(token) ? std::string(token) : ftsString(token); }
 

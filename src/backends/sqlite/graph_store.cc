@@ -5,6 +5,8 @@
 #include <tuple>
 
 #include "khive/storage/graph_walk.h"
+#include "khive/storage/record_codec.h"
+#include "khive/storage/record_statements.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -12,27 +14,10 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "graph";
-constexpr std::string_view kColumns =
-    "id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, deleted_at";
 // An edge that normal reads see: not soft-deleted and neither endpoint soft-deleted.
 constexpr std::string_view kLive = "deleted_at IS NULL AND endpoint_deleted = 0";
 
 using storage::Direction;
-
-Edge readEdge(const Stmt& s) {
-  Edge e;
-  e.id = Uuid::parse(s.getTextView(0));
-  e.ns = s.getText(1);
-  e.sourceId = Uuid::parse(s.getTextView(2));
-  e.targetId = Uuid::parse(s.getTextView(3));
-  e.relation = s.getText(4);
-  e.weight = s.getDouble(5);
-  e.metadata = Json::parse(s.getTextView(6));
-  e.createdAt = s.getInt(7);
-  e.updatedAt = s.getInt(8);
-  e.deletedAt = s.getOptInt(9);
-  return e;
-}
 
 // The conditions of one hop part on edge alias `e`, each value a parameter numbered after
 // those already in `params`.
@@ -340,10 +325,7 @@ Edge SqliteGraphStore::upsertOne(Conn& conn, const Edge& in, Micros now, bool no
 }
 
 Edge SqliteGraphStore::upsertEdge(const Edge& edge) {
-  WriteTx tx(db_, kCap, "upsert_edge");
-  Edge out = upsertOne(tx.conn(), edge, db_.now());
-  tx.commit();
-  return out;
+  return writeOne(db_, kCap, "upsert_edge", [&](Conn& c, Micros now) { return upsertOne(c, edge, now); });
 }
 
 std::unique_ptr<storage::EdgeLoad> SqliteGraphStore::beginLoad() {
@@ -367,10 +349,10 @@ storage::BatchWriteSummary SqliteGraphStore::upsertEdges(std::span<const Edge> e
 std::optional<Edge> SqliteGraphStore::getEdge(const Uuid& id) {
   auto lease = db_.acquireReader(kCap, "get_edge");
   auto stmt =
-      lease.conn().prepare(fmt::format("SELECT {} FROM edges WHERE id = ? AND {}", kColumns, kLive), kCap, "get_edge");
+      lease.conn().prepare(fmt::format("SELECT {} FROM edges WHERE id = ? AND {}", storage::kEdgeColumns, kLive), kCap, "get_edge");
   stmt.bindText(1, id.str());
   if (!stmt.step()) return std::nullopt;
-  return readEdge(stmt);
+  return storage::decodeEdge(stmt);
 }
 
 std::vector<Edge> SqliteGraphStore::getEdges(std::span<const Uuid> ids) {
@@ -385,7 +367,7 @@ std::vector<Edge> SqliteGraphStore::getEdges(std::span<const Uuid> ids) {
       "WHERE e.deleted_at IS NULL AND e.endpoint_deleted = 0 ORDER BY f.key",
       kCap, "get_edges");
   stmt.bindText(1, jsonArray(text));
-  while (stmt.step()) out.push_back(readEdge(stmt));
+  while (stmt.step()) out.push_back(storage::decodeEdge(stmt));
   return out;
 }
 
@@ -409,24 +391,14 @@ bool SqliteGraphStore::deleteEdge(const Uuid& id, storage::DeleteMode mode) {
 }
 
 storage::Page<Edge> SqliteGraphStore::queryEdges(const storage::EdgeFilter& filter, const storage::PageRequest& page) {
-  requireNamespaces(filter.namespaces, kCap, "query_edges");
-  checkPage(page, kCap, "query_edges");
-  SqlBuilder b;
-  b.text("SELECT ").text(kColumns).text(" FROM edges");
-  appendEdgeFilter(b, filter);
-  const char* dir = filter.order == storage::SortOrder::Asc ? " ASC" : " DESC";
-  b.text(filter.sort == storage::EdgeSort::CreatedAt ? " ORDER BY created_at" : " ORDER BY weight");
-  b.text(dir).text(", id").text(dir);
-  b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  return readPage<Edge>(db_, kCap, "query_edges", b, page, readEdge);
+  auto b = storage::pageStatement<SqlBuilder>(kCap, "query_edges", storage::kEdgeColumns, "edges", filter, page,
+                                              appendEdgeFilter, storage::edgeOrderBy(filter));
+  return readPage<Edge>(db_, kCap, "query_edges", b, page, storage::decodeEdge<Stmt>);
 }
 
 std::int64_t SqliteGraphStore::countEdges(const storage::EdgeFilter& filter) {
-  requireNamespaces(filter.namespaces, kCap, "count_edges");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM edges");
-  appendEdgeFilter(b, filter);
-  return readCount(db_, kCap, "count_edges", b);
+  return readCount(db_, kCap, "count_edges",
+                   storage::countStatement<SqlBuilder>(kCap, "count_edges", "edges", filter, appendEdgeFilter));
 }
 
 std::shared_ptr<const SqliteGraphStore::NeighborShape> SqliteGraphStore::neighborShape(

@@ -1,8 +1,7 @@
 #include <fmt/format.h>
 
-#include <cmath>
-
-#include "khive/storage/record_checks.h"
+#include "khive/storage/write_checks.h"
+#include "khive/storage/record_codec.h"
 #include "backends/sqlite/sql_build.h"
 #include "backends/sqlite/stores.h"
 
@@ -10,43 +9,9 @@ namespace khive::sqlite {
 
 namespace {
 constexpr std::string_view kCap = "notes";
-constexpr std::string_view kColumns =
-    "id, namespace, kind, status, name, content, salience, decay_factor, expires_at, properties, created_at, "
-    "updated_at, deleted_at";
+}  // namespace
 
-void validate(const Note& n, std::string_view op) {
-  auto bad = [&](const std::string& why) { throw Error(ErrorCode::InvalidInput, std::string(kCap), std::string(op), why); };
-  if (n.id.isNil()) bad("note id is the nil UUID; generate one with Uuid::v7()");
-  if (n.ns.empty()) bad("note namespace is empty");
-  if (n.kind.empty()) bad("note kind is empty");
-  if (n.content.empty()) bad("note content is empty");
-  if (n.salience && !(std::isfinite(*n.salience) && *n.salience >= 0 && *n.salience <= 1))
-    bad(fmt::format("note salience must be within [0, 1], got {}", *n.salience));
-  if (n.decayFactor && !(std::isfinite(*n.decayFactor) && *n.decayFactor >= 0))
-    bad(fmt::format("note decay_factor must be >= 0, got {}", *n.decayFactor));
-  if (!n.properties.is_object()) bad("note properties must be a JSON object");
-  storage::checkRecordText(n, kCap, op);
-}
-
-Note readNote(const Stmt& s) {
-  Note n;
-  n.id = Uuid::parse(s.getTextView(0));
-  n.ns = s.getText(1);
-  n.kind = s.getText(2);
-  n.status = parseNoteStatus(s.getTextView(3));
-  n.name = s.getOptText(4);
-  n.content = s.getText(5);
-  n.salience = s.getOptDouble(6);
-  n.decayFactor = s.getOptDouble(7);
-  n.expiresAt = s.getOptInt(8);
-  n.properties = Json::parse(s.getTextView(9));
-  n.createdAt = s.getInt(10);
-  n.updatedAt = s.getInt(11);
-  n.deletedAt = s.getOptInt(12);
-  return n;
-}
-
-void appendFilter(SqlBuilder& b, const storage::NoteFilter& f, std::string_view op) {
+void SqliteRecords::where(SqlBuilder& b, const storage::NoteFilter& f, std::string_view op) {
   // With ids the primary key is the way in; the unary '+' keeps the planner off the namespace
   // index, which it otherwise prefers (a namespace scan instead of a few key probes).
   b.text(f.ids.empty() ? " WHERE namespace IN " : " WHERE +namespace IN ").inList(f.namespaces);
@@ -54,33 +19,24 @@ void appendFilter(SqlBuilder& b, const storage::NoteFilter& f, std::string_view 
   if (!f.ids.empty()) b.text(" AND id IN ").inList(f.ids);
   if (!f.kinds.empty()) b.text(" AND kind IN ").inList(f.kinds);
   if (f.status) b.text(" AND status = ").param(std::string(noteStatusName(*f.status)));
-  for (const auto& p : f.properties) {
-    b.text(" AND ");
-    appendPropertyPredicate(b, "properties", p, kCap, op);
-  }
+  appendPropertyPredicates(b, "properties", f.properties, kCap, op);
 }
 
-void appendOrder(SqlBuilder& b, const storage::NoteOrder& order) {
-  const char* dir = order.order == storage::SortOrder::Asc ? " ASC" : " DESC";
-  static constexpr std::string_view kPrefix = "properties.";
-  if (order.key.starts_with(kPrefix)) {
-    std::string path = jsonPath(order.key.substr(kPrefix.size()), kCap, "query");
+void SqliteRecords::order(SqlBuilder& b, const storage::NoteOrder& order) {
+  const auto key = storage::noteSortKey(order);
+  const std::string_view dir = key.direction;
+  if (key.column.empty()) {
+    std::string path = jsonPath(key.property, kCap, "query");
     // Missing properties sort last in either direction.
     b.text(" ORDER BY (json_type(properties, ").param(path).text(") IS NULL), json_extract(properties, ");
     b.param(path).text(")").text(dir).text(", id").text(dir);
     return;
   }
-  if (order.key != "created_at" && order.key != "updated_at" && order.key != "salience" && order.key != "name") {
-    throw Error(ErrorCode::InvalidInput, std::string(kCap), "query",
-                fmt::format("notes order by created_at, updated_at, salience, name or properties.<path>, not '{}'",
-                            order.key));
-  }
-  b.text(" ORDER BY (").text(order.key).text(" IS NULL), ").text(order.key).text(dir).text(", id").text(dir);
+  b.text(" ORDER BY (").text(key.column).text(" IS NULL), ").text(key.column).text(dir).text(", id").text(dir);
 }
-}  // namespace
 
 Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
-  validate(in, "upsert");
+  storage::checkNote(in, "upsert");
   Note n = in;
   const std::string id = n.id.str();
   const StoredState before = readStoredState(conn, "notes", id, kCap);
@@ -102,69 +58,20 @@ Note SqliteNoteStore::upsertOne(Conn& conn, const Note& in, Micros now) {
             "properties, created_at, updated_at, deleted_at) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
       kCap, "upsert");
-  stmt.bindText(1, id)
-      .bindText(2, n.ns)
-      .bindText(3, n.kind)
-      .bindText(4, noteStatusName(n.status))
-      .bindOptText(5, n.name)
-      .bindText(6, n.content)
-      .bindOptDouble(7, n.salience)
-      .bindOptDouble(8, n.decayFactor)
-      .bindOptInt(9, n.expiresAt)
-      .bindText(10, n.properties.dump())
-      .bindInt(11, n.createdAt)
-      .bindInt(12, n.updatedAt)
-      .bindOptInt(13, n.deletedAt);
+  StmtBinder values(stmt);
+  storage::encode(n, values);
   stmt.run();
   if (before.deleted != n.deletedAt.has_value()) refreshEndpointState(conn, id, kCap, "upsert");
   return n;
 }
 
 Note SqliteNoteStore::upsertNote(const Note& note) {
-  WriteTx tx(db_, kCap, "upsert");
-  Note out = upsertOne(tx.conn(), note, db_.now());
-  tx.commit();
-  return out;
+  return writeOne(db_, kCap, "upsert", [&](Conn& c, Micros now) { return upsertOne(c, note, now); });
 }
 
 storage::BatchWriteSummary SqliteNoteStore::upsertNotes(std::span<const Note> notes) {
-  auto order = inKeyOrder(notes, [](const Note& n) -> const Uuid& { return n.id; });
-  return writeBatch(db_, kCap, "upsert_batch", std::span<const Note* const>(order),
-                    [this](Conn& c, const Note* n, Micros now) { upsertOne(c, *n, now); });
-}
-
-std::optional<Note> SqliteNoteStore::getById(const Uuid& id, bool includeDeleted) {
-  return readById<Note>(db_, kCap,
-                       fmt::format("SELECT {} FROM notes WHERE id = ?{}", kColumns,
-                                   includeDeleted ? "" : " AND deleted_at IS NULL"),
-                       id, readNote);
-}
-
-std::optional<Note> SqliteNoteStore::getNote(const Uuid& id) { return getById(id, false); }
-std::optional<Note> SqliteNoteStore::getNoteIncludingDeleted(const Uuid& id) { return getById(id, true); }
-
-bool SqliteNoteStore::deleteNote(const Uuid& id, storage::DeleteMode mode) {
-  return deleteNode(db_, "notes", kCap, id, mode);
-}
-
-storage::Page<Note> SqliteNoteStore::queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,
-                                                const storage::NoteOrder& order) {
-  requireNamespaces(filter.namespaces, kCap, "query");
-  checkPage(page, kCap, "query");
-  SqlBuilder b;
-  b.text("SELECT ").text(kColumns).text(" FROM notes");
-  appendFilter(b, filter, "query");
-  appendOrder(b, order);
-  b.text(" LIMIT ").param(page.limit + 1).text(" OFFSET ").param(page.offset);
-  return readPage<Note>(db_, kCap, "query", b, page, readNote);
-}
-
-std::int64_t SqliteNoteStore::countNotes(const storage::NoteFilter& filter) {
-  requireNamespaces(filter.namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM notes");
-  appendFilter(b, filter, "count");
-  return readCount(db_, kCap, "count", b);
+  return writeBatchInOrder(db_, kCap, "upsert_batch", notes, [](const Note& n) -> const Uuid& { return n.id; },
+                           [this](Conn& c, const Note& n, Micros now) { upsertOne(c, n, now); });
 }
 
 }  // namespace khive::sqlite

@@ -36,12 +36,10 @@ std::string jsonPath(std::string_view dotted, std::string_view capability, std::
   return query::sqliteDialect().jsonPathValue(storage::propertyPath(dotted, capability, operation));
 }
 
-void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
-                             std::string_view capability, std::string_view operation) {
-  storage::SqlBuilder part(query::sqliteDialect(), b.params.size());
-  storage::appendPropertyPredicate(part, column, p, capability, operation);
-  b.sql += part.sql;
-  for (auto& v : part.params) b.params.push_back(std::move(v));
+void appendPropertyPredicates(SqlBuilder& b, std::string_view column,
+                              std::span<const storage::PropertyPredicate> predicates, std::string_view capability,
+                              std::string_view operation) {
+  storage::appendPropertyPredicates(b, query::sqliteDialect(), column, predicates, capability, operation);
 }
 
 void refreshEndpointState(Conn& conn, const std::string& nodeId, std::string_view capability,
@@ -58,8 +56,8 @@ void refreshEndpointState(Conn& conn, const std::string& nodeId, std::string_vie
       .run();
 }
 
-bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
-                storage::DeleteMode mode) {
+bool SqliteRecords::deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                               storage::DeleteMode mode) {
   WriteTx tx(db, capability, "delete");
   std::int64_t changed = 0;
   if (mode == storage::DeleteMode::Soft) {
@@ -95,6 +93,36 @@ StoredState readStoredState(Conn& conn, std::string_view table, const std::strin
     out.deleted = stmt.getInt(2) != 0;
   }
   return out;
+}
+
+StmtBinder& StmtBinder::text(std::string_view v) {
+  stmt_.bindText(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::integer(std::int64_t v) {
+  stmt_.bindInt(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::real(double v) {
+  stmt_.bindDouble(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::uuid(const Uuid& v) { return text(v.str()); }
+StmtBinder& StmtBinder::json(const Json& v) { return text(v.dump()); }
+StmtBinder& StmtBinder::optText(const std::optional<std::string>& v) {
+  stmt_.bindOptText(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::optInteger(const std::optional<std::int64_t>& v) {
+  stmt_.bindOptInt(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::optReal(const std::optional<double>& v) {
+  stmt_.bindOptDouble(next_++, v);
+  return *this;
+}
+StmtBinder& StmtBinder::optUuid(const std::optional<Uuid>& v) {
+  return optText(v ? std::optional(v->str()) : std::nullopt);
 }
 
 }  // namespace khive::sqlite

@@ -10,6 +10,7 @@
 
 #include "khive/core/uuid.h"
 #include "khive/storage/sql_access.h"
+#include "khive/storage/sql_builder.h"
 #include "khive/storage/request_checks.h"
 #include "khive/storage/types.h"
 
@@ -30,17 +31,18 @@ class SqlBuilder {
     params.push_back(std::move(v));
     return *this;
   }
+  SqlBuilder& integer(std::int64_t v) { return param(v); }
+  // Appends a part written with the engine-neutral builder (its placeholders numbered on from
+  // this builder's parameters).
+  SqlBuilder& append(const storage::SqlBuilder& part) {
+    sql += part.sql;
+    params.insert(params.end(), part.params.begin(), part.params.end());
+    return *this;
+  }
   // "(?, ?, ?)" for the values.
   SqlBuilder& inList(std::span<const std::string> values);
   SqlBuilder& inList(std::span<const Uuid> values);
 };
-
-// A condition on a row of a retrieval table (text_documents, vectors) aliased `r`: its subject is
-// a live entity or note. Soft delete keeps the subject's retrieval rows, so counts of "indexed
-// live data" need it. Both lookups are primary-key seeks.
-inline constexpr std::string_view kLiveSubject =
-    "(EXISTS (SELECT 1 FROM entities AS le WHERE le.id = r.subject_id AND le.deleted_at IS NULL) "
-    "OR EXISTS (SELECT 1 FROM notes AS ln WHERE ln.id = r.subject_id AND ln.deleted_at IS NULL))";
 
 // The request checks every engine shares (khive/storage/request_checks.h).
 using storage::checkPage;
@@ -53,10 +55,11 @@ std::string escapeLike(std::string_view s);
 // segment outside [A-Za-z0-9_-].
 std::string jsonPath(std::string_view dotted, std::string_view capability, std::string_view operation);
 
-// Appends one predicate on a JSON column (e.g. "properties" or "n.properties") to b, as
-// storage::appendPropertyPredicate writes it for every engine (khive/storage/sql_builder.h).
-void appendPropertyPredicate(SqlBuilder& b, std::string_view column, const storage::PropertyPredicate& p,
-                             std::string_view capability, std::string_view operation);
+// Appends " AND <predicate>" for each predicate on a JSON column (e.g. "properties" or
+// "n.properties") to b, as storage::appendPropertyPredicates writes it for every engine.
+void appendPropertyPredicates(SqlBuilder& b, std::string_view column,
+                              std::span<const storage::PropertyPredicate> predicates, std::string_view capability,
+                              std::string_view operation);
 
 class Conn;
 // Recomputes edges.endpoint_deleted for every edge touching `nodeId` from the current

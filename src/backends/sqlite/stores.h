@@ -2,6 +2,8 @@
 // The SQLite implementations of the storage capabilities. Each is thread-safe: it holds only
 // a reference to the Database, which serialises writers and pools readers.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -11,8 +13,12 @@
 
 #include "backends/sqlite/database.h"
 #include "backends/sqlite/sql_build.h"
+#include "khive/query/sqlite_dialect.h"
 #include "khive/storage/backend.h"
 #include "khive/storage/paging.h"
+#include "khive/storage/record_codec.h"
+#include "khive/storage/record_statements.h"
+#include "khive/storage/sql_record_stores.h"
 
 namespace khive::sqlite {
 
@@ -27,40 +33,46 @@ class SqliteSqlAccess final : public storage::SqlAccess {
   Database& db_;
 };
 
-class SqliteEntityStore final : public storage::EntityStore {
+// The primitives of storage's SQL record stores on SQLite (khive/storage/sql_record_stores.h).
+struct SqliteRecords {
+  using Database = sqlite::Database;
+  using Builder = SqlBuilder;
+  template <class T>
+  static std::optional<T> get(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                              bool includeDeleted);
+  template <class T>
+  static storage::Page<T> page(Database& db, std::string_view capability, const Builder& b,
+                               const storage::PageRequest& page);
+  static std::int64_t count(Database& db, std::string_view capability, std::string_view operation, const Builder& b);
+  // Soft (deleted_at set, the incident edges' endpoint state refreshed) or hard (triggers remove
+  // its incident edges and, with retrieval, its text and vectors, in this transaction).
+  static bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                         storage::DeleteMode mode);
+  static void where(Builder& b, const storage::EntityFilter& filter);
+  static void where(Builder& b, const storage::NoteFilter& filter, std::string_view operation);
+  static void where(Builder& b, const storage::EventFilter& filter);
+  static void order(Builder& b, const storage::NoteOrder& order);
+};
+
+class SqliteEntityStore final : public storage::SqlEntityStore<SqliteRecords> {
  public:
-  explicit SqliteEntityStore(Database& db) : db_(db) {}
+  using SqlEntityStore::SqlEntityStore;
   Entity upsertEntity(const Entity& entity) override;
   storage::BatchWriteSummary upsertEntities(std::span<const Entity> entities) override;
-  std::optional<Entity> getEntity(const Uuid& id) override;
-  std::optional<Entity> getEntityIncludingDeleted(const Uuid& id) override;
-  bool deleteEntity(const Uuid& id, storage::DeleteMode mode) override;
-  storage::Page<Entity> queryEntities(const storage::EntityFilter& filter, const storage::PageRequest& page) override;
-  std::int64_t countEntities(const storage::EntityFilter& filter) override;
 
  private:
   // Writes one entity; returns its stored created_at.
   Micros upsertOne(Conn& conn, const Entity& entity, Micros now);
-  std::optional<Entity> getById(const Uuid& id, bool includeDeleted);
-  Database& db_;
 };
 
-class SqliteNoteStore final : public storage::NoteStore {
+class SqliteNoteStore final : public storage::SqlNoteStore<SqliteRecords> {
  public:
-  explicit SqliteNoteStore(Database& db) : db_(db) {}
+  using SqlNoteStore::SqlNoteStore;
   Note upsertNote(const Note& note) override;
   storage::BatchWriteSummary upsertNotes(std::span<const Note> notes) override;
-  std::optional<Note> getNote(const Uuid& id) override;
-  std::optional<Note> getNoteIncludingDeleted(const Uuid& id) override;
-  bool deleteNote(const Uuid& id, storage::DeleteMode mode) override;
-  storage::Page<Note> queryNotes(const storage::NoteFilter& filter, const storage::PageRequest& page,
-                                 const storage::NoteOrder& order) override;
-  std::int64_t countNotes(const storage::NoteFilter& filter) override;
 
  private:
   Note upsertOne(Conn& conn, const Note& note, Micros now);
-  std::optional<Note> getById(const Uuid& id, bool includeDeleted);
-  Database& db_;
 };
 
 class SqliteGraphStore final : public storage::GraphStore {
@@ -128,18 +140,34 @@ bool noSoftDeletedNodes(Conn& conn);
 // clustered-key order in one transaction.
 std::unique_ptr<storage::EdgeLoad> makeEdgeLoad(Database& db);
 
-class SqliteEventStore final : public storage::EventStore {
+class SqliteEventStore final : public storage::SqlEventStore<SqliteRecords> {
  public:
-  explicit SqliteEventStore(Database& db) : db_(db) {}
+  using SqlEventStore::SqlEventStore;
   Event appendEvent(const Event& event) override;
   storage::BatchWriteSummary appendEvents(std::span<const Event> events) override;
-  std::optional<Event> getEvent(const Uuid& id) override;
-  storage::Page<Event> queryEvents(const storage::EventFilter& filter, const storage::PageRequest& page) override;
-  std::int64_t countEvents(const storage::EventFilter& filter) override;
 
  private:
   Event appendOne(Conn& conn, const Event& event, Micros now);
-  Database& db_;
+};
+
+// Binds ?1, ?2, ... of a statement in order: the parameter sink of storage's record encoders
+// (storage::encode, record_codec.h). Single-threaded, like its statement.
+class StmtBinder {
+ public:
+  explicit StmtBinder(Stmt& stmt) : stmt_(stmt) {}
+  StmtBinder& text(std::string_view v);
+  StmtBinder& integer(std::int64_t v);
+  StmtBinder& real(double v);
+  StmtBinder& uuid(const Uuid& v);
+  StmtBinder& json(const Json& v);
+  StmtBinder& optText(const std::optional<std::string>& v);
+  StmtBinder& optInteger(const std::optional<std::int64_t>& v);
+  StmtBinder& optReal(const std::optional<double>& v);
+  StmtBinder& optUuid(const std::optional<Uuid>& v);
+
+ private:
+  Stmt& stmt_;
+  int next_ = 1;
 };
 
 // Runs a paged query built with LIMIT page.limit + 1 on a reader and reads its rows with
@@ -164,12 +192,6 @@ std::optional<T> readById(Database& db, std::string_view capability, const std::
   return read(stmt);
 }
 
-// Deletes the entity or note `id` of `table` ("entities" or "notes"): soft (deleted_at set, the
-// incident edges' endpoint state refreshed) or hard (triggers remove its incident edges and, with
-// retrieval, its text and vectors, in this transaction). True when a row changed.
-bool deleteNode(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
-                storage::DeleteMode mode);
-
 // Runs a single-value query (a count) built with `b` on a reader.
 inline std::int64_t readCount(Database& db, std::string_view capability, std::string_view operation,
                               const SqlBuilder& b) {
@@ -178,6 +200,35 @@ inline std::int64_t readCount(Database& db, std::string_view capability, std::st
   stmt.bindAll(b.params);
   stmt.step();
   return stmt.getInt(0);
+}
+
+template <class T>
+std::optional<T> SqliteRecords::get(Database& db, std::string_view table, std::string_view capability, const Uuid& id,
+                                    bool includeDeleted) {
+  return readById<T>(db, capability,
+                     fmt::format("SELECT {} FROM {} WHERE id = ?{}", storage::columnsOf<T>(), table,
+                                 includeDeleted ? "" : " AND deleted_at IS NULL"),
+                     id, storage::decodeRecord<T, Stmt>);
+}
+
+template <class T>
+storage::Page<T> SqliteRecords::page(Database& db, std::string_view capability, const Builder& b,
+                                     const storage::PageRequest& page) {
+  return readPage<T>(db, capability, "query", b, page, storage::decodeRecord<T, Stmt>);
+}
+
+inline std::int64_t SqliteRecords::count(Database& db, std::string_view capability, std::string_view operation,
+                                         const Builder& b) {
+  return readCount(db, capability, operation, b);
+}
+
+// Counts the rows of a retrieval table (storage::retrievalCount) on a reader.
+inline std::int64_t countRetrieval(Database& db, std::string_view capability, std::string_view table,
+                                   std::span<const std::string> namespaces, std::optional<std::string_view> model,
+                                   bool liveOnly) {
+  SqlBuilder b;
+  b.append(storage::retrievalCount(query::sqliteDialect(), capability, table, namespaces, model, liveOnly));
+  return readCount(db, capability, "count", b);
 }
 
 // Pointers to `items` ordered by key(item). The sort is stable, so two writes to one key keep
@@ -216,6 +267,24 @@ storage::BatchWriteSummary writeBatch(Database& db, std::string_view capability,
   }
   tx.commit();
   return summary;
+}
+
+// writeBatch over the items in key(item) order (inKeyOrder); write(conn, item, now) writes one.
+template <class T, class Key, class F>
+storage::BatchWriteSummary writeBatchInOrder(Database& db, std::string_view capability, std::string_view operation,
+                                             std::span<const T> items, Key key, F&& write) {
+  const auto order = inKeyOrder(items, key);
+  return writeBatch(db, capability, operation, std::span<const T* const>(order),
+                    [&](Conn& c, const T* item, Micros now) { write(c, *item, now); });
+}
+
+// Runs write(conn, now) in a write transaction of its own and commits; returns what it returns.
+template <class F>
+auto writeOne(Database& db, std::string_view capability, std::string_view operation, F&& write) {
+  WriteTx tx(db, capability, operation);
+  auto out = write(tx.conn(), db.now());
+  tx.commit();
+  return out;
 }
 
 }  // namespace khive::sqlite

@@ -101,9 +101,9 @@ void SqliteTextSearch::upsertDocument(const storage::TextDocument& doc) {
 
 storage::BatchWriteSummary SqliteTextSearch::upsertDocuments(std::span<const storage::TextDocument> docs) {
   // In subject order: the subject_id index is the random one (doc_id only grows).
-  auto order = inKeyOrder(docs, [](const storage::TextDocument& d) -> const Uuid& { return d.subjectId; });
-  return writeBatch(db_, kCap, "upsert_batch", std::span<const storage::TextDocument* const>(order),
-                    [](Conn& c, const storage::TextDocument* d, Micros now) { upsertOne(c, *d, now); });
+  return writeBatchInOrder(
+      db_, kCap, "upsert_batch", docs, [](const storage::TextDocument& d) -> const Uuid& { return d.subjectId; },
+      [](Conn& c, const storage::TextDocument& d, Micros now) { upsertOne(c, d, now); });
 }
 
 bool SqliteTextSearch::deleteDocument(const Uuid& subjectId) {
@@ -186,18 +186,11 @@ std::vector<storage::TextHit> SqliteTextSearch::searchText(const storage::TextQu
 }
 
 std::int64_t SqliteTextSearch::countDocuments(std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM text_documents WHERE namespace IN ").inList(namespaces);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "text_documents", namespaces, std::nullopt, false);
 }
 
 std::int64_t SqliteTextSearch::countLiveDocuments(std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM text_documents AS r WHERE r.namespace IN ").inList(namespaces);
-  b.text(" AND ").text(kLiveSubject);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "text_documents", namespaces, std::nullopt, true);
 }
 
 storage::TextStats SqliteTextSearch::textStats() {

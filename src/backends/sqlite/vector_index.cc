@@ -477,10 +477,7 @@ std::vector<storage::VectorHit> VectorSpaceIndex::search(Conn& conn, const stora
     b.text("SELECT vid FROM vectors WHERE model = ").param(r.model).text(" AND field = ").param(r.field);
     b.text(" AND namespace IN ").inList(r.namespaces);
     if (!r.kinds.empty()) b.text(" AND kind IN ").inList(r.kinds);
-    for (const auto& p : r.properties) {
-      b.text(" AND ");
-      appendPropertyPredicate(b, "properties", p, kCap, "search");
-    }
+    appendPropertyPredicates(b, "properties", r.properties, kCap, "search");
     auto stmt = conn.prepare(b.sql, kCap, "search");
     stmt.bindAll(b.params);
     propertyVids.emplace();

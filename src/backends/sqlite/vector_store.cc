@@ -112,18 +112,11 @@ std::int64_t SqliteVectorStore::deleteVectors(const Uuid& subjectId) {
 }
 
 std::int64_t SqliteVectorStore::countVectors(const std::string& model, std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM vectors WHERE model = ").param(model).text(" AND namespace IN ").inList(namespaces);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "vectors", namespaces, model, false);
 }
 
 std::int64_t SqliteVectorStore::countLiveVectors(const std::string& model, std::span<const std::string> namespaces) {
-  requireNamespaces(namespaces, kCap, "count");
-  SqlBuilder b;
-  b.text("SELECT count(*) FROM vectors AS r WHERE r.model = ").param(model);
-  b.text(" AND r.namespace IN ").inList(namespaces).text(" AND ").text(kLiveSubject);
-  return readCount(db_, kCap, "count", b);
+  return countRetrieval(db_, kCap, "vectors", namespaces, model, true);
 }
 
 namespace {
@@ -135,10 +128,7 @@ std::vector<storage::VectorHit> searchTable(Conn& conn, const storage::VectorSea
   b.text("SELECT subject_id, namespace, kind, embedding FROM vectors WHERE model = ").param(r.model);
   b.text(" AND field = ").param(r.field).text(" AND namespace IN ").inList(r.namespaces);
   if (!r.kinds.empty()) b.text(" AND kind IN ").inList(r.kinds);
-  for (const auto& p : r.properties) {
-    b.text(" AND ");
-    appendPropertyPredicate(b, "properties", p, kCap, "search");
-  }
+  appendPropertyPredicates(b, "properties", r.properties, kCap, "search");
   auto stmt = conn.prepare(b.sql, kCap, "search");
   stmt.bindAll(b.params);
   std::vector<storage::VectorHit> all;
