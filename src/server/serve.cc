@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "khive/commands/command_table.h"
 #include "khive/core/error.h"
-#include "khive/mcp/server.h"
 #include "khive/server/server.h"
 #include "server/api.h"
 #include "server/http.h"
@@ -50,7 +50,11 @@ std::string utcNow() {
 // Handles every request; the HTTP transport calls it from its workers. Thread-safe.
 class Service {
  public:
-  explicit Service(const ServeOptions& o) : options_(o), tenants_(o), mcp_(tenants_, o.config.server.allowedOrigins) {}
+  explicit Service(const ServeOptions& o)
+      : options_(o),
+        tenants_(o),
+        mcp_(tenants_, o.config.server.allowedOrigins),
+        openApi_(commands::openApiDocument(runtime::Vocabulary(o.config.vocabulary)).dump()) {}
 
   Tenants& tenants() { return tenants_; }
   McpEndpoint& mcp() { return mcp_; }
@@ -98,7 +102,7 @@ class Service {
     }
     if (path == "/v1/openapi.json") {
       req.route = "/v1/openapi.json";
-      return json(200, openApiDocument().dump());
+      return json(200, openApi_);
     }
     if (path == "/mcp") {
       req.route = "/mcp";
@@ -110,17 +114,17 @@ class Service {
     }
     if (!path.starts_with("/v1/")) return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
 
-    Match m = matchRoute(req.method, path);
-    if (!m.route) {
+    ApiMatch m = matchApi(req.method, path);
+    if (!m.command) {
       req.route = "other";
       if (m.pathKnown) return failure(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, path), req);
       return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
     }
-    req.route = std::string(m.route->path);
+    req.route = m.command->http->path;
     auto token = authenticate(req);
     if (!token) return unauthorized(req);
     try {
-      Json args = callArguments(*m.route, m.pathArgs, req);
+      Json args = callArguments(*m.command, m.pathArgs, req);
       // Namespaces named in the arguments (reindex) must be the token's: 403, as any other
       // request beyond its grants.
       if (args.contains("namespaces") && args["namespaces"].is_array()) {
@@ -130,10 +134,10 @@ class Service {
             return failure(403, "permission_denied", fmt::format("the token has no grant in namespace {}", ns.dump()), req);
       }
       auto rt = tenants_.runtimeFor(*token);
-      Json result = mcp::Server::call(*rt, m.route->verb, args);
-      if (!m.route->recordType.empty() && result.value("type", "") != m.route->recordType)
-        return failure(404, "not_found", fmt::format("no {} {}", m.route->recordType, args.value("id", "")), req);
-      return json(m.route->status, result.dump(-1, ' ', false, Json::error_handler_t::replace));
+      Json result = commands::callCommand(*rt, m.command->name, args, {}, commands::kHttp);
+      return json(m.command->http->status, result.dump(-1, ' ', false, Json::error_handler_t::replace));
+    } catch (const commands::ArgumentError& e) {
+      return json(400, errorBody(errorCodeName(e.code()), e.message(), req.requestId, e.data()));
     } catch (const Error& e) {
       return failure(httpStatus(e.code()), errorCodeName(e.code()), e.message(), req);
     } catch (const Json::exception& e) {
@@ -180,6 +184,7 @@ class Service {
   Tenants tenants_;
   McpEndpoint mcp_;
   Metrics metrics_;
+  const std::string openApi_;  // /v1/openapi.json, for the vocabulary of the config
   std::mutex logMu_;
 };
 
