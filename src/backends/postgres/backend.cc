@@ -79,6 +79,7 @@ class PostgresBackend final : public storage::Backend {
   storage::ReadBudget readBudget() const override { return db_.readBudget(); }
   void refreshStatistics() override { db_.analyze(); }
   std::unique_ptr<storage::UnitOfWork> beginWork() override { return std::make_unique<WorkUnit>(db_); }
+  storage::BackendStats stats() override { return db_.stats(); }
 
  private:
   std::string noVectors() const {
