@@ -312,11 +312,17 @@ const Command* matchRoute(std::string_view method, std::string_view path, Json& 
     }
     return parts;
   };
+  // The templates split once: matching runs on every HTTP request.
+  static const auto routes = [&] {
+    std::vector<std::pair<const Command*, std::vector<std::string_view>>> out;
+    for (const auto& cmd : commandTable())
+      if (cmd.http && cmd.handler && on(cmd.surfaces, kHttp)) out.emplace_back(&cmd, split(cmd.http->path));
+    return out;
+  }();
   const auto given = split(path);
-  for (const auto& cmd : commandTable()) {
-    if (!cmd.http || !cmd.handler || !on(cmd.surfaces, kHttp) || cmd.http->method != method) continue;
-    const auto tmpl = split(cmd.http->path);
-    if (tmpl.size() != given.size()) continue;
+  for (const auto& [command, tmpl] : routes) {
+    const Command& cmd = *command;
+    if (cmd.http->method != method || tmpl.size() != given.size()) continue;
     Json params = Json::object();
     bool match = true;
     for (std::size_t i = 0; i < tmpl.size() && match; ++i) {
