@@ -366,12 +366,16 @@ Json openApiDocument(const runtime::Vocabulary& vocabulary) {
       {"type", "object"},
       {"required", Json::array({"error"})},
       {"properties",
-       Json{{"error", Json{{"type", "object"},
-                           {"required", Json::array({"code", "message"})},
-                           {"properties", Json{{"code", Json{{"type", "string"}, {"description", "khive error code, e.g. invalid_input"}}},
-                                               {"message", Json{{"type", "string"}}},
-                                               {"request_id", Json{{"type", "string"}, {"description", "also the X-Request-Id header"}}},
-                                               {"data", Json{{"type", "object"}, {"description", "a refused argument: argument, problem, allowed or expected"}}}}}}}}}};
+       Json{{"error",
+             Json{{"type", "object"},
+                  {"required", Json::array({"code", "message"})},
+                  {"properties",
+                   Json{{"code", Json{{"type", "string"}, {"description", "khive error code, e.g. invalid_input"}}},
+                        {"message", Json{{"type", "string"}}},
+                        {"request_id", Json{{"type", "string"}, {"description", "also the X-Request-Id header"}}},
+                        {"data",
+                         Json{{"type", "object"},
+                              {"description", "a refused argument: argument, problem, allowed or expected"}}}}}}}}}};
   const Json errorRef{{"$ref", "#/components/schemas/Error"}};
   auto errorResponse = [&](const char* d) {
     return Json{{"description", d}, {"content", Json{{"application/json", Json{{"schema", errorRef}}}}}};
@@ -398,17 +402,19 @@ Json openApiDocument(const runtime::Vocabulary& vocabulary) {
             {"summary", cmd.summary},
             {"x-khive-read-only", cmd.readOnly},
             {"parameters", parameters},
-            {"responses", Json{{std::to_string(cmd.http->status), Json{{"description", "The verb's result (the MCP tool's structuredContent)"},
-                                            {"content", Json{{"application/json", Json{{"schema", Json{{"type", "object"}}}}}}}}},
-                               {"400", errorResponse("invalid_input, unsupported: an argument or the request is wrong")},
-                               {"401", errorResponse("no bearer token, or an unknown, expired or revoked one")},
-                               {"403", errorResponse("permission_denied: the caller has no grant for this write")},
-                               {"404", errorResponse("not_found: no such record in the read scope")},
-                               {"409", errorResponse("already_exists, conflict")},
-                               {"413", errorResponse("the body is larger than the server accepts")},
-                               {"429", errorResponse("pool: no database connection free in time; retry")},
-                               {"503", errorResponse("transaction, serialization, index_maintenance, driver: the store failed")},
-                               {"504", errorResponse("timeout: the request's time budget ran out")}}}};
+            {"responses",
+             Json{{std::to_string(cmd.http->status),
+                   Json{{"description", "The verb's result (the MCP tool's structuredContent)"},
+                        {"content", Json{{"application/json", Json{{"schema", Json{{"type", "object"}}}}}}}}},
+                  {"400", errorResponse("invalid_input, unsupported: an argument or the request is wrong")},
+                  {"401", errorResponse("no bearer token, or an unknown, expired or revoked one")},
+                  {"403", errorResponse("permission_denied: the caller has no grant for this write")},
+                  {"404", errorResponse("not_found: no such record in the read scope")},
+                  {"409", errorResponse("already_exists, conflict")},
+                  {"413", errorResponse("the body is larger than the server accepts")},
+                  {"429", errorResponse("pool: no database connection free in time; retry")},
+                  {"503", errorResponse("transaction, serialization, index_maintenance, driver: the store failed")},
+                  {"504", errorResponse("timeout: the request's time budget ran out")}}}};
     if (!cmd.details.empty()) op["description"] = cmd.details;
     if (!inQuery) {
       for (const auto& n : inPath) props.erase(n);
@@ -426,13 +432,15 @@ Json openApiDocument(const runtime::Vocabulary& vocabulary) {
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[cmd.http->path][method] = std::move(op);
   }
-  return Json{{"openapi", "3.1.0"},
-              {"info", Json{{"title", "khive"}, {"version", "0.1.0"},
-                            {"description", "The verbs of khive over JSON; every call runs under the bearer token's grants."}}},
-              {"security", Json::array({Json{{"bearer", Json::array()}}})},
-              {"paths", paths},
-              {"components", Json{{"securitySchemes", Json{{"bearer", Json{{"type", "http"}, {"scheme", "bearer"}}}}},
-                                  {"schemas", Json{{"Error", errorSchema}}}}}};
+  return Json{
+      {"openapi", "3.1.0"},
+      {"info", Json{{"title", "khive"},
+                    {"version", "0.1.0"},
+                    {"description", "The verbs of khive over JSON; every call runs under the bearer token's grants."}}},
+      {"security", Json::array({Json{{"bearer", Json::array()}}})},
+      {"paths", paths},
+      {"components", Json{{"securitySchemes", Json{{"bearer", Json{{"type", "http"}, {"scheme", "bearer"}}}}},
+                          {"schemas", Json{{"Error", errorSchema}}}}}};
 }
 
 Json callCommand(runtime::Runtime& rt, std::string_view name, const Json& args, const CallContext& ctx, Surface surface) {

@@ -321,11 +321,13 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     s.tlsCertFile = r.str(t, "server", "tls_cert_file");
     s.tlsKeyFile = r.str(t, "server", "tls_key_file");
     if (s.tlsCertFile.empty() != s.tlsKeyFile.empty())
-      fail(sourceName, t.source(), "[server] tls_cert_file and tls_key_file go together: give both for HTTPS, or neither");
+      fail(sourceName, t.source(),
+           "[server] tls_cert_file and tls_key_file go together: give both for HTTPS, or neither");
     if (const toml::node* jn = t.get("jwt")) {
       const toml::table& j = r.table(*jn, "server.jwt");
-      r.onlyKeys(j, "server.jwt",
-                 {"issuer", "audience", "jwks_file", "resource", "actor_claim", "read_claim", "write_claim", "leeway_s"});
+      r.onlyKeys(
+          j, "server.jwt",
+          {"issuer", "audience", "jwks_file", "resource", "actor_claim", "read_claim", "write_claim", "leeway_s"});
       JwtConfig& c = s.jwt;
       c.issuer = r.str(j, "server.jwt", "issuer");
       c.audience = r.str(j, "server.jwt", "audience");

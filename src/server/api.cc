@@ -17,7 +17,9 @@ const commands::Arg* findArg(const commands::Command& cmd, std::string_view name
   return nullptr;
 }
 
-bool isList(commands::ArgType t) { return t == commands::ArgType::StringList || t == commands::ArgType::IdList; }
+bool isList(commands::ArgType t) {
+  return t == commands::ArgType::StringList || t == commands::ArgType::IdList;
+}
 
 // One query parameter as the JSON value of its argument.
 Json queryValue(const commands::Command& cmd, const commands::Arg& arg, const std::string& value) {

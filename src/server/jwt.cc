@@ -37,13 +37,20 @@ std::optional<std::string> base64url(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else if (c == '=')
+      break;
+    else
+      return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -57,7 +64,8 @@ std::optional<std::string> base64url(std::string_view in) {
 using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
 
 BnPtr bignum(const std::string& bytes) {
-  return BnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr), &BN_free);
+  return BnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr),
+               &BN_free);
 }
 
 // An EVP_PKEY from a JWK's public parameters; null when OpenSSL refuses them.
@@ -124,7 +132,8 @@ bool verifySha256(EVP_PKEY* key, std::string_view input, const std::string& sign
 }
 
 // A namespace claim: an array of strings or one space-separated string; absent: none.
-std::optional<std::vector<std::string>> namespaceClaim(const Json& claims, const std::string& name, std::string& problem) {
+std::optional<std::vector<std::string>> namespaceClaim(const Json& claims, const std::string& name,
+                                                       std::string& problem) {
   std::vector<std::string> out;
   if (!claims.contains(name)) return out;
   const Json& v = claims[name];
@@ -156,9 +165,11 @@ std::optional<std::vector<std::string>> namespaceClaim(const Json& claims, const
 
 }  // namespace
 
-JwtVerifier::JwtVerifier(runtime::JwtConfig config, const std::filesystem::path& jwksFile) : config_(std::move(config)) {
+JwtVerifier::JwtVerifier(runtime::JwtConfig config, const std::filesystem::path& jwksFile)
+    : config_(std::move(config)) {
   auto fail = [&](const std::string& why) {
-    throw Error(ErrorCode::InvalidInput, "serve", "jwt", fmt::format("[server.jwt] jwks_file {}: {}", jwksFile.string(), why));
+    throw Error(ErrorCode::InvalidInput, "serve", "jwt",
+                fmt::format("[server.jwt] jwks_file {}: {}", jwksFile.string(), why));
   };
   std::ifstream in(jwksFile, std::ios::binary);
   if (!in) fail("cannot be read");
@@ -200,8 +211,10 @@ bool JwtVerifier::looksLikeJwt(std::string_view t) noexcept {
   if (t.empty() || t.size() > 16384) return false;
   int dots = 0;
   for (char c : t) {
-    if (c == '.') ++dots;
-    else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+    if (c == '.')
+      ++dots;
+    else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+      return false;
   }
   return dots == 2;
 }
@@ -220,7 +233,8 @@ std::optional<runtime::TokenConfig> JwtVerifier::verify(std::string_view token, 
   const Json header = Json::parse(*headerText, nullptr, false);
   if (header.is_discarded() || !header.is_object()) return refuse("the JWT header is not a JSON object");
   const std::string alg = header.contains("alg") && header["alg"].is_string() ? header["alg"].get<std::string>() : "";
-  if (alg != "RS256" && alg != "ES256") return refuse(fmt::format("the JWT algorithm must be RS256 or ES256, not '{}'", alg));
+  if (alg != "RS256" && alg != "ES256")
+    return refuse(fmt::format("the JWT algorithm must be RS256 or ES256, not '{}'", alg));
   if (header.contains("crit")) return refuse("the JWT has critical header parameters this server does not know");
   // The key: by kid, or the only key of the algorithm when the header names none.
   const Key* key = nullptr;
@@ -270,7 +284,8 @@ std::optional<runtime::TokenConfig> JwtVerifier::verify(std::string_view token, 
   auto write = namespaceClaim(claims, config_.writeClaim, problem);
   if (!write) return std::nullopt;
   if (read->empty() && write->empty())
-    return refuse(fmt::format("the JWT grants no namespace (claims '{}', '{}')", config_.readClaim, config_.writeClaim));
+    return refuse(
+        fmt::format("the JWT grants no namespace (claims '{}', '{}')", config_.readClaim, config_.writeClaim));
   t.readNamespaces = std::move(*read);
   t.writeNamespaces = std::move(*write);
   t.readOnly = t.writeNamespaces.empty();
@@ -278,8 +293,8 @@ std::optional<runtime::TokenConfig> JwtVerifier::verify(std::string_view token, 
   // One runtime serves every token with the same actor and grants: the key of the runtime
   // cache (id + sha256) is the hash of those, not of the token, which is reissued often.
   t.id = "jwt";
-  t.sha256 = runtime::sha256Hex(fmt::format("{}\n{}\n{}", t.actor, fmt::join(t.readNamespaces, ","),
-                                            fmt::join(t.writeNamespaces, ",")));
+  t.sha256 = runtime::sha256Hex(
+      fmt::format("{}\n{}\n{}", t.actor, fmt::join(t.readNamespaces, ","), fmt::join(t.writeNamespaces, ",")));
   return t;
 }
 
