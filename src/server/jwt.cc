@@ -268,11 +268,21 @@ std::optional<runtime::TokenConfig> JwtVerifier::verify(std::string_view token, 
   const bool audOk = aud == config_.audience ||
                      (aud.is_array() && std::find(aud.begin(), aud.end(), Json(config_.audience)) != aud.end());
   if (!audOk) return refuse("the JWT is not for this audience (aud)");
-  if (!claims.contains("exp") || !claims["exp"].is_number()) return refuse("the JWT has no expiry (exp)");
-  const auto exp = claims["exp"].get<std::int64_t>();
-  if (exp + config_.leewayS <= now) return refuse("the token expired");
-  if (claims.contains("nbf") && claims["nbf"].is_number() && claims["nbf"].get<std::int64_t>() - config_.leewayS > now)
-    return refuse("the JWT is not valid yet (nbf)");
+  // NumericDate: seconds, possibly fractional; beyond the year 9999 is not a date.
+  auto seconds = [](const Json& v) -> std::optional<std::int64_t> {
+    if (!v.is_number()) return std::nullopt;
+    const double d = v.get<double>();
+    if (!(d >= 0 && d < 253402300800.0)) return std::nullopt;
+    return static_cast<std::int64_t>(d);
+  };
+  const auto exp = seconds(claims.value("exp", Json()));
+  if (!exp) return refuse("the JWT has no valid expiry (exp)");
+  if (*exp + config_.leewayS <= now) return refuse("the token expired");
+  if (claims.contains("nbf")) {
+    const auto nbf = seconds(claims["nbf"]);
+    if (!nbf) return refuse("the JWT has an invalid nbf");
+    if (*nbf - config_.leewayS > now) return refuse("the JWT is not valid yet (nbf)");
+  }
   const Json actor = claims.value(config_.actorClaim, Json());
   if (!actor.is_string() || actor.get<std::string>().empty())
     return refuse(fmt::format("the JWT has no actor claim '{}'", config_.actorClaim));
@@ -289,7 +299,7 @@ std::optional<runtime::TokenConfig> JwtVerifier::verify(std::string_view token, 
   t.readNamespaces = std::move(*read);
   t.writeNamespaces = std::move(*write);
   t.readOnly = t.writeNamespaces.empty();
-  t.expiresAt = exp;
+  t.expiresAt = *exp;
   // One runtime serves every token with the same actor and grants: the key of the runtime
   // cache (id + sha256) is the hash of those, not of the token, which is reissued often.
   t.id = "jwt";

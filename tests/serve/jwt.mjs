@@ -75,6 +75,8 @@ try {
     expired: sign({ sub: "x", khive_write: ["team-a"], exp: now - 3600 }),
     "not yet valid": sign({ sub: "x", khive_write: ["team-a"], nbf: now + 3600 }),
     "no expiry": sign({ sub: "x", khive_write: ["team-a"], exp: undefined }),
+    "expiry not a date": sign({ sub: "x", khive_write: ["team-a"], exp: 1e300 }),
+    "expiry as text": sign({ sub: "x", khive_write: ["team-a"], exp: String(now + 600) }),
     "key outside the JWKS": sign({ sub: "x", khive_write: ["team-a"] }, { key: other }),
     "no namespaces": sign({ sub: "x" }),
     "no actor": sign({ khive_write: ["team-a"] }),
