@@ -1,6 +1,6 @@
 // `khive serve` under load: a keep-alive HTTP/1.1 client (one thread and one connection per
 // simulated client) against a server it starts, at 1, 16 and 64 connections, for GET /healthz
-// (the HTTP floor), GET /v1/records/{id}, GET /v1/search, POST /v1/query and POST
+// (the HTTP floor), GET /v1/records/{id}, POST /v1/search, POST /v1/query and POST
 // /v1/entities, on SQLite and (with --pg) PostgreSQL. Prints throughput, p50 and p99 per
 // operation and the ratios docs/serve.md states goals for. Asserts nothing.
 //
@@ -324,7 +324,8 @@ int main(int argc, char** argv) {
           const std::size_t k = static_cast<std::size_t>((t * 7919 + i * 104729 + 1000003) % static_cast<std::int64_t>(ids.size()));
           if (op == "healthz") return httpRequest("GET", "/healthz", "");
           if (op == "get") return httpRequest("GET", "/v1/records/" + ids[k], token);
-          if (op == "search") return httpRequest("GET", "/v1/search?q=word" + std::to_string(k % 100) + "&limit=10", token);
+          if (op == "search")
+            return httpRequest("POST", "/v1/search", token, Json{{"text", "word" + std::to_string(k % 100)}, {"limit", 10}}.dump());
           if (op == "query")
             return httpRequest("POST", "/v1/query", token,
                                Json{{"text", "MATCH (n:concept) WHERE n.name = $name RETURN n.id"}, {"parameters", Json{{"name", "e" + std::to_string(k)}}}}.dump());

@@ -312,11 +312,17 @@ const Command* matchRoute(std::string_view method, std::string_view path, Json& 
     }
     return parts;
   };
+  // The templates split once: matching runs on every HTTP request.
+  static const auto routes = [&] {
+    std::vector<std::pair<const Command*, std::vector<std::string_view>>> out;
+    for (const auto& cmd : commandTable())
+      if (cmd.http && cmd.handler && on(cmd.surfaces, kHttp)) out.emplace_back(&cmd, split(cmd.http->path));
+    return out;
+  }();
   const auto given = split(path);
-  for (const auto& cmd : commandTable()) {
-    if (!cmd.http || !cmd.handler || !on(cmd.surfaces, kHttp) || cmd.http->method != method) continue;
-    const auto tmpl = split(cmd.http->path);
-    if (tmpl.size() != given.size()) continue;
+  for (const auto& [command, tmpl] : routes) {
+    const Command& cmd = *command;
+    if (cmd.http->method != method || tmpl.size() != given.size()) continue;
     Json params = Json::object();
     bool match = true;
     for (std::size_t i = 0; i < tmpl.size() && match; ++i) {
@@ -356,12 +362,23 @@ Json inputSchema(const Command& cmd, const runtime::Vocabulary& vocabulary, Surf
 
 Json openApiDocument(const runtime::Vocabulary& vocabulary) {
   Json paths = Json::object();
-  const Json errorSchema{{"type", "object"},
-                         {"properties", Json{{"code", Json{{"type", "string"}, {"description", "khive error code, e.g. invalid_input"}}},
-                                             {"message", Json{{"type", "string"}}},
-                                             {"data", Json{{"type", "object"}}}}}};
+  const Json errorSchema{
+      {"type", "object"},
+      {"required", Json::array({"error"})},
+      {"properties",
+       Json{{"error",
+             Json{{"type", "object"},
+                  {"required", Json::array({"code", "message"})},
+                  {"properties",
+                   Json{{"code", Json{{"type", "string"}, {"description", "khive error code, e.g. invalid_input"}}},
+                        {"message", Json{{"type", "string"}}},
+                        {"request_id", Json{{"type", "string"}, {"description", "also the X-Request-Id header"}}},
+                        {"data",
+                         Json{{"type", "object"},
+                              {"description", "a refused argument: argument, problem, allowed or expected"}}}}}}}}}};
+  const Json errorRef{{"$ref", "#/components/schemas/Error"}};
   auto errorResponse = [&](const char* d) {
-    return Json{{"description", d}, {"content", Json{{"application/json", Json{{"schema", errorSchema}}}}}};
+    return Json{{"description", d}, {"content", Json{{"application/json", Json{{"schema", errorRef}}}}}};
   };
   for (const auto& cmd : commandTable()) {
     if (!cmd.http || !cmd.handler || !on(cmd.surfaces, kHttp)) continue;
@@ -385,11 +402,19 @@ Json openApiDocument(const runtime::Vocabulary& vocabulary) {
             {"summary", cmd.summary},
             {"x-khive-read-only", cmd.readOnly},
             {"parameters", parameters},
-            {"responses", Json{{"200", Json{{"description", "The verb's result (the MCP tool's structuredContent)"},
-                                            {"content", Json{{"application/json", Json{{"schema", Json{{"type", "object"}}}}}}}}},
-                               {"400", errorResponse("invalid_input: an argument or the request is wrong")},
-                               {"403", errorResponse("permission_denied: the caller has no grant for this write")},
-                               {"404", errorResponse("not_found: no such record in the read scope")}}}};
+            {"responses",
+             Json{{std::to_string(cmd.http->status),
+                   Json{{"description", "The verb's result (the MCP tool's structuredContent)"},
+                        {"content", Json{{"application/json", Json{{"schema", Json{{"type", "object"}}}}}}}}},
+                  {"400", errorResponse("invalid_input, unsupported: an argument or the request is wrong")},
+                  {"401", errorResponse("no bearer token, or an unknown, expired or revoked one")},
+                  {"403", errorResponse("permission_denied: the caller has no grant for this write")},
+                  {"404", errorResponse("not_found: no such record in the read scope")},
+                  {"409", errorResponse("already_exists, conflict")},
+                  {"413", errorResponse("the body is larger than the server accepts")},
+                  {"429", errorResponse("pool: no database connection free in time; retry")},
+                  {"503", errorResponse("transaction, serialization, index_maintenance, driver: the store failed")},
+                  {"504", errorResponse("timeout: the request's time budget ran out")}}}};
     if (!cmd.details.empty()) op["description"] = cmd.details;
     if (!inQuery) {
       for (const auto& n : inPath) props.erase(n);
@@ -407,7 +432,15 @@ Json openApiDocument(const runtime::Vocabulary& vocabulary) {
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[cmd.http->path][method] = std::move(op);
   }
-  return Json{{"openapi", "3.1.0"}, {"info", Json{{"title", "khive"}, {"version", "0.1.0"}}}, {"paths", paths}};
+  return Json{
+      {"openapi", "3.1.0"},
+      {"info", Json{{"title", "khive"},
+                    {"version", "0.1.0"},
+                    {"description", "The verbs of khive over JSON; every call runs under the bearer token's grants."}}},
+      {"security", Json::array({Json{{"bearer", Json::array()}}})},
+      {"paths", paths},
+      {"components", Json{{"securitySchemes", Json{{"bearer", Json{{"type", "http"}, {"scheme", "bearer"}}}}},
+                          {"schemas", Json{{"Error", errorSchema}}}}}};
 }
 
 Json callCommand(runtime::Runtime& rt, std::string_view name, const Json& args, const CallContext& ctx, Surface surface) {

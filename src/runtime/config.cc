@@ -303,7 +303,8 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     const toml::table& t = r.table(*n, "server");
     r.onlyKeys(t, "server",
                {"listen", "port", "workers", "max_connections", "max_body_bytes", "request_time_budget_ms",
-                "slow_client_timeout_s", "token_file", "allowed_origins", "postgres_admin_url", "postgres_user"});
+                "slow_client_timeout_s", "token_file", "allowed_origins", "postgres_admin_url", "postgres_user",
+                "tls_cert_file", "tls_key_file", "jwt"});
     ServerConfig& s = config.server;
     if (t.get("listen")) s.listen = r.str(t, "server", "listen");
     if (t.get("port")) s.port = static_cast<int>(r.integer(t, "server", "port", 0, 65535));
@@ -317,6 +318,28 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     s.allowedOrigins = r.strings(t, "server", "allowed_origins");
     s.adminUrl = r.str(t, "server", "postgres_admin_url");
     s.appUser = r.str(t, "server", "postgres_user");
+    s.tlsCertFile = r.str(t, "server", "tls_cert_file");
+    s.tlsKeyFile = r.str(t, "server", "tls_key_file");
+    if (s.tlsCertFile.empty() != s.tlsKeyFile.empty())
+      fail(sourceName, t.source(),
+           "[server] tls_cert_file and tls_key_file go together: give both for HTTPS, or neither");
+    if (const toml::node* jn = t.get("jwt")) {
+      const toml::table& j = r.table(*jn, "server.jwt");
+      r.onlyKeys(
+          j, "server.jwt",
+          {"issuer", "audience", "jwks_file", "resource", "actor_claim", "read_claim", "write_claim", "leeway_s"});
+      JwtConfig& c = s.jwt;
+      c.issuer = r.str(j, "server.jwt", "issuer");
+      c.audience = r.str(j, "server.jwt", "audience");
+      c.jwksFile = r.str(j, "server.jwt", "jwks_file");
+      c.resource = r.str(j, "server.jwt", "resource");
+      if (j.get("actor_claim")) c.actorClaim = r.str(j, "server.jwt", "actor_claim");
+      if (j.get("read_claim")) c.readClaim = r.str(j, "server.jwt", "read_claim");
+      if (j.get("write_claim")) c.writeClaim = r.str(j, "server.jwt", "write_claim");
+      if (j.get("leeway_s")) c.leewayS = r.integer(j, "server.jwt", "leeway_s", 0, 3600);
+      if (c.issuer.empty() || c.audience.empty() || c.jwksFile.empty())
+        fail(sourceName, j.source(), "[server.jwt] needs issuer, audience and jwks_file");
+    }
   }
 
   if (const toml::node* n = root.get("tokens")) {

@@ -110,6 +110,12 @@ void HttpServer::start() {
                 fmt::format("[server] listen = \"{}\" is not an IPv4 or IPv6 address (e.g. \"127.0.0.1\" or \"::1\")",
                             options_.listen));
   }
+  // HTTPS: the certificate and key go in as an option array, empty for plain HTTP.
+  const bool tls = !options_.tlsCert.empty();
+  if (tls) flags |= MHD_USE_TLS;
+  MHD_OptionItem tlsOptions[] = {{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, const_cast<char*>(options_.tlsKey.c_str())},
+                                 {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(options_.tlsCert.c_str())},
+                                 {MHD_OPTION_END, 0, nullptr}};
   daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(options_.port), nullptr, nullptr, &accessTrampoline, this,
                              MHD_OPTION_SOCK_ADDR, addr,                                                  //
                              MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned int>(options_.workers),    //
@@ -117,11 +123,13 @@ void HttpServer::start() {
                              MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(options_.idleTimeoutS),
                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,                                       //
                              MHD_OPTION_NOTIFY_COMPLETED, &completedTrampoline, this,                    //
+                             MHD_OPTION_ARRAY, tlsOptions,                                                //
                              MHD_OPTION_END);
   if (!daemon_)
     throw Error(ErrorCode::Driver, "serve", "listen",
-                fmt::format("cannot listen on {} port {} (in use, or not permitted): set [server] listen and port",
-                            options_.listen, options_.port));
+                fmt::format("cannot listen on {} port {} (in use, or not permitted{}): set [server] listen and port",
+                            options_.listen, options_.port,
+                            tls ? "; or [server] tls_cert_file / tls_key_file are not a PEM certificate and its key" : ""));
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info ? info->port : options_.port;
 }

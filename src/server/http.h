@@ -56,6 +56,9 @@ struct HttpOptions {
   int maxConnections = 256;
   std::int64_t maxBodyBytes = 8 << 20;
   int idleTimeoutS = 30;
+  // PEM text of the certificate (chain) and its private key: HTTPS (libmicrohttpd's GnuTLS)
+  // when both are set.
+  std::string tlsCert, tlsKey;
 };
 
 // Thread-safe: handle and completed are called concurrently from the worker threads.

@@ -10,14 +10,20 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "khive/storage/backend.h"
 
 namespace khive::server {
 
 class Metrics {
  public:
   void observe(const std::string& route, const std::string& method, int status, double seconds);
-  // The exposition text; `gauges` are added as they are (name -> value).
-  std::string render(const std::map<std::string, double>& gauges);
+  // The exposition text; `gauges` are added as they are (name -> value), then the pools'
+  // connections (in use, open, waiting, size; labelled by pool) and one histogram of the sizes
+  // of the write groups of every pool.
+  std::string render(const std::map<std::string, double>& gauges,
+                     const std::vector<std::pair<std::string, storage::BackendStats>>& pools = {});
 
  private:
   static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

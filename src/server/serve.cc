@@ -1,17 +1,23 @@
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
+#include "khive/commands/command_table.h"
 #include "khive/core/error.h"
-#include "khive/mcp/server.h"
 #include "khive/server/server.h"
 #include "server/api.h"
 #include "server/http.h"
+#include "server/jwt.h"
 #include "server/mcp_http.h"
 #include "server/metrics.h"
 #include "server/static_files.h"
@@ -19,6 +25,23 @@
 
 namespace khive::server {
 namespace {
+
+// A file named in [server]: relative to the config file's directory.
+std::filesystem::path configRelative(const runtime::Config& config, const std::string& name) {
+  std::filesystem::path p(name);
+  if (p.is_absolute() || !config.source) return p;
+  return config.source->parent_path() / p;
+}
+
+std::string readServerFile(const runtime::Config& config, const std::string& name, const char* key) {
+  const auto path = configRelative(config, name);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || text.str().empty())
+    throw Error(ErrorCode::InvalidInput, "serve", "tls", fmt::format("[server] {} = \"{}\": cannot read {}", key, name, path.string()));
+  return text.str();
+}
 
 HttpResponse json(int status, std::string body) {
   HttpResponse r;
@@ -51,7 +74,14 @@ std::string utcNow() {
 // Handles every request; the HTTP transport calls it from its workers. Thread-safe.
 class Service {
  public:
-  explicit Service(const ServeOptions& o) : options_(o), tenants_(o), mcp_(tenants_, o.config.server.allowedOrigins) {}
+  explicit Service(const ServeOptions& o)
+      : options_(o),
+        tenants_(o),
+        mcp_(tenants_, o.config.server.allowedOrigins),
+        openApi_(commands::openApiDocument(runtime::Vocabulary(o.config.vocabulary)).dump()) {
+    const auto& j = o.config.server.jwt;
+    if (!j.issuer.empty()) jwt_ = std::make_unique<JwtVerifier>(j, configRelative(o.config, j.jwksFile));
+  }
 
   Tenants& tenants() { return tenants_; }
   McpEndpoint& mcp() { return mcp_; }
@@ -70,8 +100,13 @@ class Service {
       text += fmt::format(R"(,"token_id":{},"actor":{})", Json(req.tokenId).dump(-1, ' ', false, Json::error_handler_t::replace),
                           Json(req.actor).dump(-1, ' ', false, Json::error_handler_t::replace));
     text += "}\n";
-    std::lock_guard lock(logMu_);
-    std::fwrite(text.data(), 1, text.size(), stderr);
+    // One write(2) per line: lines of concurrent requests do not interleave, and no lock is
+    // held across the system call.
+    for (std::size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+      if (n <= 0 && errno != EINTR) break;
+      if (n > 0) done += static_cast<std::size_t>(n);
+    }
   }
 
  private:
@@ -94,12 +129,22 @@ class Service {
       r.set("Content-Type", "text/plain; version=0.0.4");
       r.body = metrics_.render({{"khive_http_requests_in_flight", http ? http->inFlight() : 0},
                                 {"khive_mcp_sessions", static_cast<double>(mcp_.sessions())},
-                                {"khive_tokens", static_cast<double>(tenants_.tokenCount())}});
+                                {"khive_tokens", static_cast<double>(tenants_.tokenCount())}},
+                               tenants_.poolStats());
       return r;
+    }
+    if (path == "/.well-known/oauth-protected-resource" && jwt_) {
+      // RFC 9728: where a client gets a token for this server.
+      req.route = path;
+      return json(200, Json{{"resource", resourceId(req)},
+                            {"authorization_servers", Json::array({jwt_->config().issuer})},
+                            {"bearer_methods_supported", Json::array({"header"})},
+                            {"resource_name", "khive"}}
+                           .dump());
     }
     if (path == "/v1/openapi.json") {
       req.route = "/v1/openapi.json";
-      return json(200, openApiDocument().dump());
+      return json(200, openApi_);
     }
     if (path == "/mcp") {
       req.route = "/mcp";
@@ -112,17 +157,17 @@ class Service {
     if (auto page = staticFile(req)) return std::move(*page);
     if (!path.starts_with("/v1/")) return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
 
-    Match m = matchRoute(req.method, path);
-    if (!m.route) {
+    ApiMatch m = matchApi(req.method, path);
+    if (!m.command) {
       req.route = "other";
       if (m.pathKnown) return failure(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, path), req);
       return failure(404, "not_found", fmt::format("no route {} (see /v1/openapi.json)", path), req);
     }
-    req.route = std::string(m.route->path);
+    req.route = m.command->http->path;
     auto token = authenticate(req);
     if (!token) return unauthorized(req);
     try {
-      Json args = callArguments(*m.route, m.pathArgs, req);
+      Json args = callArguments(*m.command, m.pathArgs, req);
       // Namespaces named in the arguments (reindex) must be the token's: 403, as any other
       // request beyond its grants.
       if (args.contains("namespaces") && args["namespaces"].is_array()) {
@@ -132,10 +177,10 @@ class Service {
             return failure(403, "permission_denied", fmt::format("the token has no grant in namespace {}", ns.dump()), req);
       }
       auto rt = tenants_.runtimeFor(*token);
-      Json result = mcp::Server::call(*rt, m.route->verb, args);
-      if (!m.route->recordType.empty() && result.value("type", "") != m.route->recordType)
-        return failure(404, "not_found", fmt::format("no {} {}", m.route->recordType, args.value("id", "")), req);
-      return json(m.route->status, result.dump(-1, ' ', false, Json::error_handler_t::replace));
+      Json result = commands::callCommand(*rt, m.command->name, args, {}, commands::kHttp);
+      return json(m.command->http->status, result.dump(-1, ' ', false, Json::error_handler_t::replace));
+    } catch (const commands::ArgumentError& e) {
+      return json(400, errorBody(errorCodeName(e.code()), e.message(), req.requestId, e.data()));
     } catch (const Error& e) {
       return failure(httpStatus(e.code()), errorCodeName(e.code()), e.message(), req);
     } catch (const Json::exception& e) {
@@ -152,7 +197,8 @@ class Service {
     std::string_view bearer = h.substr(7);
     while (!bearer.empty() && bearer.front() == ' ') bearer.remove_prefix(1);
     std::string problem;
-    auto t = tenants_.authenticate(bearer, problem);
+    auto t = jwt_ && !bearer.starts_with("khive_") && JwtVerifier::looksLikeJwt(bearer) ? jwt_->verify(bearer, problem)
+                                                                                        : tenants_.authenticate(bearer, problem);
     authProblem() = problem;
     if (t) {
       req.tokenId = t->id;
@@ -173,16 +219,30 @@ class Service {
                              problem.empty() ? "a bearer token is required (Authorization: Bearer <token>; see `khive token create`)"
                                              : problem,
                              req);
-    r.set("WWW-Authenticate", problem.empty() ? std::string(R"(Bearer realm="khive")")
-                                              : fmt::format(R"(Bearer realm="khive", error="invalid_token", error_description="{}")", problem));
+    std::string challenge = R"(Bearer realm="khive")";
+    if (jwt_) challenge += fmt::format(R"(, resource_metadata="{}/.well-known/oauth-protected-resource")", baseUrl(req));
+    if (!problem.empty()) challenge += fmt::format(R"(, error="invalid_token", error_description="{}")", problem);
+    r.set("WWW-Authenticate", challenge);
     return r;
+  }
+
+  // This server as clients reach it: [server.jwt] resource, else the scheme and Host of the request.
+  std::string baseUrl(const HttpRequest& req) const {
+    std::string host(req.header("host"));
+    if (host.empty() || host.find_first_of("\"\\ ,") != std::string::npos) host = "localhost";
+    return fmt::format("{}://{}", options_.config.server.tlsCertFile.empty() ? "http" : "https", host);
+  }
+  std::string resourceId(const HttpRequest& req) const {
+    const auto& r = jwt_->config().resource;
+    return r.empty() ? baseUrl(req) : r;
   }
 
   ServeOptions options_;
   Tenants tenants_;
   McpEndpoint mcp_;
   Metrics metrics_;
-  std::mutex logMu_;
+  const std::string openApi_;  // /v1/openapi.json, for the vocabulary of the config
+  std::unique_ptr<JwtVerifier> jwt_;  // [server.jwt] set: JWT access tokens too
 };
 
 }  // namespace
@@ -207,13 +267,16 @@ int serve(const ServeOptions& given) {
                               .workers = sc.workers,
                               .maxConnections = sc.maxConnections,
                               .maxBodyBytes = sc.maxBodyBytes,
-                              .idleTimeoutS = sc.slowClientTimeoutS},
+                              .idleTimeoutS = sc.slowClientTimeoutS,
+                              .tlsCert = sc.tlsCertFile.empty() ? "" : readServerFile(o.config, sc.tlsCertFile, "tls_cert_file"),
+                              .tlsKey = sc.tlsKeyFile.empty() ? "" : readServerFile(o.config, sc.tlsKeyFile, "tls_key_file")},
                   [&service](HttpRequest& r) { return service.handle(r); },
                   [&service](const HttpRequest& r, int status, bool delivered) { service.completed(r, status, delivered); });
   service.http = &http;
   http.start();
   const bool v6 = sc.listen.find(':') != std::string::npos;
-  fmt::print(stderr, "khive serve: listening on http://{}{}{}:{} ({} backend, {} workers)\n", v6 ? "[" : "", sc.listen,
+  fmt::print(stderr, "khive serve: listening on {}://{}{}{}:{} ({} backend, {} workers)\n", sc.tlsCertFile.empty() ? "http" : "https",
+             v6 ? "[" : "", sc.listen,
              v6 ? "]" : "", http.port(), service.tenants().engine(), sc.workers);
   std::fflush(stderr);
 

@@ -76,6 +76,25 @@ void Tenants::reloadTokens() {
   tokenFileTime_ = seen;
 }
 
+std::vector<std::pair<std::string, storage::BackendStats>> Tenants::poolStats() {
+  std::vector<std::pair<std::string, std::shared_ptr<storage::Backend>>> backends;
+  {
+    std::lock_guard lock(mu_);
+    if (base_) backends.emplace_back("*", base_);
+    for (const auto& [key, b] : scoped_) {
+      std::string label = key;
+      std::replace(label.begin(), label.end(), '\n', ',');
+      backends.emplace_back(std::move(label), b);
+    }
+  }
+  std::vector<std::pair<std::string, storage::BackendStats>> out;
+  for (auto& [label, b] : backends) {
+    auto s = b->stats();
+    if (s.poolSize > 0 || !s.writeGroupSizes.empty()) out.emplace_back(std::move(label), std::move(s));
+  }
+  return out;
+}
+
 std::size_t Tenants::tokenCount() {
   std::lock_guard lock(mu_);
   return tokens_.size();

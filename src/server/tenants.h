@@ -37,6 +37,9 @@ class Tenants {
   bool ready(std::string& problem);
   const std::string& engine() const noexcept { return engine_; }
   std::size_t tokenCount();
+  // The counters of every backend with a pool: ("*" for the shared one, else its namespaces
+  // joined by ",", stats).
+  std::vector<std::pair<std::string, storage::BackendStats>> poolStats();
   // Drops every runtime and closes the pools.
   void close();
 

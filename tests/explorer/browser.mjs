@@ -83,7 +83,7 @@ try {
   await page.type("#search-text", "dog");
   await page.click("#search-form button");
   await page.waitForFunction(() => document.querySelectorAll("#hits li").length > 0);
-  const hits = (await api("GET", "/v1/search?q=dog&limit=25")).hits;
+  const hits = (await api("POST", "/v1/search", { text: "dog", limit: 25 })).hits;
   assert.deepEqual(await page.$$eval("#hits li", (xs) => xs.map((x) => x.dataset.id)), hits.map((h) => h.id));
   assert.deepEqual(await page.$$eval("#hits li .name", (xs) => xs.map((x) => x.textContent)), hits.map((h) => h.name));
   await screenshot(page, artefacts, "search-dog");
@@ -222,7 +222,7 @@ try {
   await page.click("#search-form button");
   await page.waitForFunction(() => document.getElementById("search-status").textContent.includes("hit"));
   assert.equal(await page.$$eval("#hits li", (xs) => xs.length), 0);
-  assert.equal((await api("GET", "/v1/search?q=dog&limit=25", undefined, stranger)).hits.length, 0);
+  assert.equal((await api("POST", "/v1/search", { text: "dog", limit: 25 }, stranger)).hits.length, 0);
   await page.evaluate((id) => window.khiveExplorer.openNeighbourhood(id), dogId);
   assert.deepEqual((await graphState(page)).nodeIds, []);
   assert.match(await page.$eval("#graph-status", (e) => e.textContent), /not found/);

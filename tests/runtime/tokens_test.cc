@@ -43,6 +43,32 @@ TEST(ServerConfig, ParsesTheServerTableAndTokens) {
   EXPECT_EQ(c.tokens[0].id, "config-aaaaaaaa");
 }
 
+TEST(ServerConfig, ParsesTlsAndJwt) {
+  Config c = parseConfig("[server]\ntls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\"\n"
+                         "[server.jwt]\nissuer = \"https://auth\"\naudience = \"https://khive\"\njwks_file = \"j.json\"\n"
+                         "write_claim = \"w\"\nleeway_s = 5\n");
+  EXPECT_EQ(c.server.tlsCertFile, "c.pem");
+  EXPECT_EQ(c.server.tlsKeyFile, "k.pem");
+  EXPECT_EQ(c.server.jwt.issuer, "https://auth");
+  EXPECT_EQ(c.server.jwt.audience, "https://khive");
+  EXPECT_EQ(c.server.jwt.jwksFile, "j.json");
+  EXPECT_EQ(c.server.jwt.actorClaim, "sub");
+  EXPECT_EQ(c.server.jwt.readClaim, "khive_read");
+  EXPECT_EQ(c.server.jwt.writeClaim, "w");
+  EXPECT_EQ(c.server.jwt.leewayS, 5);
+  auto message = [](const std::string& text) -> std::string {
+    try {
+      parseConfig(text, "t.toml");
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return "no error";
+  };
+  EXPECT_NE(message("[server]\ntls_cert_file = \"c.pem\"\n").find("tls_cert_file and tls_key_file go together"), std::string::npos);
+  EXPECT_NE(message("[server.jwt]\nissuer = \"x\"\n").find("[server.jwt] needs issuer, audience and jwks_file"), std::string::npos);
+  EXPECT_NE(message("[server.jwt]\nissuer = \"x\"\nscope = 1\n").find("unknown key 'server.jwt.scope'"), std::string::npos);
+}
+
 TEST(ServerConfig, BadValuesNameTheKey) {
   auto message = [](const std::string& text) -> std::string {
     try {

@@ -56,10 +56,8 @@ try {
   let r = await request(server, "GET", `/v1/records/${e1.body.id}`, { token: A });
   assert.equal(r.status, 200);
   assert.equal(r.body.name, "Alpha");
-  assert.equal((await request(server, "GET", `/v1/entities/${e1.body.id}`, { token: A })).status, 200);
-  assert.equal((await request(server, "GET", `/v1/notes/${n1.body.id}`, { token: A })).status, 200);
-  assert.equal((await request(server, "GET", `/v1/edges/${l1.body.id}`, { token: A })).status, 200);
-  assert.equal((await request(server, "GET", `/v1/notes/${e1.body.id}`, { token: A })).status, 404, "typed alias of another type");
+  assert.equal((await request(server, "GET", `/v1/records/${n1.body.id}`, { token: A })).body.type, "note");
+  assert.equal((await request(server, "GET", `/v1/records/${l1.body.id}`, { token: A })).body.type, "edge");
   // A unique prefix resolves like the CLI.
   assert.equal((await request(server, "GET", `/v1/records/${e1.body.id.slice(0, 13)}`, { token: A })).body.id, e1.body.id);
 
@@ -83,7 +81,7 @@ try {
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.found, true);
 
-  r = await request(server, "GET", "/v1/search?q=Alpha&limit=5", { token: A });
+  r = await request(server, "POST", "/v1/search", { token: A, body: { text: "Alpha", limit: 5 } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.ok(r.body.hits.some((h) => h.id === e1.body.id));
   r = await request(server, "POST", "/v1/search", { token: A, body: { text: "Beta" } });
@@ -96,7 +94,7 @@ try {
   r = await request(server, "GET", "/v1/stats", { token: A });
   assert.equal(r.body.entities, 3);
 
-  r = await request(server, "POST", "/v1/merge", { token: A, body: { from: e3.body.id, into: e1.body.id } });
+  r = await request(server, "POST", `/v1/entities/${e3.body.id}/merge`, { token: A, body: { into: e1.body.id } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 
   r = await request(server, "GET", "/v1/doctor?probe=false", { token: A });
@@ -121,8 +119,15 @@ try {
   assert.equal(r.headers.get("x-request-id"), r.body.error.request_id);
   assert.equal((await request(server, "POST", "/v1/entities", { token: A, body: "{not json" })).status, 400);
   assert.equal((await request(server, "POST", "/v1/entities", { token: A, body: { kind: "concept", name: "x", bogus: 1 } })).status, 400);
-  assert.equal((await request(server, "GET", "/v1/records?limit=abc", { token: A })).status, 400);
-  assert.equal((await request(server, "GET", "/v1/records?nope=1", { token: A })).status, 400);
+  r = await request(server, "GET", "/v1/records?limit=abc", { token: A });
+  assert.equal(r.status, 400);
+  assert.deepEqual([r.body.error.data.argument, r.body.error.data.problem], ["limit", "type"], JSON.stringify(r.body));
+  r = await request(server, "GET", "/v1/records?limit=0", { token: A });
+  assert.equal(r.body.error.data.problem, "range", JSON.stringify(r.body));
+  r = await request(server, "GET", "/v1/records?nope=1", { token: A });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /unknown argument 'nope'/);
+  assert.equal((await request(server, "PATCH", `/v1/records/${e1.body.id}?id=${e2.body.id}`, { token: A, body: {} })).status, 400, "path and query differ");
   assert.equal((await request(server, "GET", "/v1/records/00000000-0000-7000-8000-000000000000", { token: A })).status, 404);
   assert.equal((await request(server, "PUT", "/v1/records", { token: A })).status, 405);
   assert.equal((await request(server, "GET", "/v1/nothing", { token: A })).status, 404);
@@ -149,10 +154,14 @@ try {
   // ---- OpenAPI ----------------------------------------------------------------------------
   const doc = (await request(server, "GET", "/v1/openapi.json")).body;
   assert.equal(doc.openapi, "3.1.0");
-  const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.tags[0]));
+  const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
   for (const v of ["create_entity", "create_note", "link", "get", "update", "delete", "list", "neighbors", "merge", "traverse", "path", "search", "query", "stats", "reindex", "doctor"])
     assert.ok(ops.includes(v), `OpenAPI has ${v}`);
   assert.ok(doc.paths["/v1/records/{id}"].get.parameters.some((p) => p.in === "path" && p.name === "id"));
+  assert.ok(doc.paths["/v1/entities"].post.responses["201"], "create answers 201");
+  for (const s of ["401", "409", "413", "429", "503", "504"]) assert.ok(doc.paths["/v1/stats"].get.responses[s], s);
+  assert.equal(doc.components.securitySchemes.bearer.scheme, "bearer");
+  assert.ok(doc.paths["/v1/entities/{from}/merge"].post.parameters.some((p) => p.in === "path" && p.name === "from"));
 
   // ---- metrics and log ----------------------------------------------------------------------
   const m = await request(server, "GET", "/metrics");

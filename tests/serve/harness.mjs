@@ -47,15 +47,17 @@ export function khiveCli(khive, args) {
 export async function startServer(khive, config, backend, extraArgs = []) {
   const proc = spawn(khive, ["--config", config, ...backend.args, "serve", ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
+  let scheme = "http";
   proc.stderr.setEncoding("utf8");
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`khive serve did not start:\n${log}`)), 60000);
     proc.stderr.on("data", (d) => {
       log += d;
-      const m = /listening on http:\/\/[^ ]*:(\d+)/.exec(log);
+      const m = /listening on (https?):\/\/[^ ]*:(\d+)/.exec(log);
       if (m) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        scheme = m[1];
+        resolve(Number(m[2]));
       }
     });
     proc.on("exit", (code) => reject(new Error(`khive serve exited (${code}):\n${log}`)));
@@ -63,7 +65,7 @@ export async function startServer(khive, config, backend, extraArgs = []) {
   const exited = new Promise((resolve) => proc.on("close", (code, signal) => resolve({ code, signal })));
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     proc,
     log: () => log,
     async stop(signal = "SIGTERM") {

@@ -34,12 +34,11 @@ try {
     attempts.push(["DELETE", `/v1/records/${id}?hard=true`]);
     attempts.push(["GET", `/v1/records/${id}/neighbors`]);
   }
-  attempts.push(["GET", `/v1/entities/${e1.id}`], ["GET", `/v1/notes/${n1.id}`], ["GET", `/v1/edges/${l1.id}`]);
   attempts.push(["POST", "/v1/traverse", { roots: [e1.id] }]);
   attempts.push(["GET", `/v1/path?from=${e1.id}&to=${e2.id}`]);
   attempts.push(["GET", `/v1/path?from=${eb.id}&to=${e1.id}`]);
-  attempts.push(["POST", "/v1/merge", { from: e1.id, into: eb.id }]);
-  attempts.push(["POST", "/v1/merge", { from: eb.id, into: e1.id }]);
+  attempts.push(["POST", `/v1/entities/${e1.id}/merge`, { into: eb.id }]);
+  attempts.push(["POST", `/v1/entities/${eb.id}/merge`, { into: e1.id }]);
   attempts.push(["POST", "/v1/edges", { source: eb.id, relation: "extends", target: e1.id }]);
   attempts.push(["POST", "/v1/edges", { source: e1.id, relation: "extends", target: eb.id }]);
   attempts.push(["POST", "/v1/reindex", { namespaces: ["team-a"] }]);
@@ -55,7 +54,7 @@ try {
     r = await request(server, "GET", `/v1/records?type=${type}&limit=1000`, { token: B });
     assert.ok(r.body.items.every((x) => x.namespace === "team-b"), type);
   }
-  r = await request(server, "GET", "/v1/search?q=secret", { token: B });
+  r = await request(server, "POST", "/v1/search", { token: B, body: { text: "secret" } });
   ok(r, 200);
   assert.equal(r.body.hits.length, 0);
   r = await request(server, "POST", "/v1/query", { token: B, body: { text: "MATCH (n) RETURN n.name" } });

@@ -373,7 +373,7 @@ function marked(text) {
 async function search(text) {
   $("search-status").textContent = "searching…";
   try {
-    const r = await api("GET", `/v1/search?q=${encodeURIComponent(text)}&limit=25`);
+    const r = await api("POST", "/v1/search", { text, limit: 25 });
     $("search-status").textContent = `${plural(r.hits.length, "hit")} · ${r.mode} search${r.engine ? ` (${r.engine})` : ""}`;
     $("hits").replaceChildren(...r.hits.map((h) => {
       const li = document.createElement("li");

@@ -81,6 +81,7 @@ struct Arg {
 struct HttpRoute {
   std::string method;  // "GET", "POST", "PATCH", "DELETE"
   std::string path;    // "/v1/records/{id}"
+  int status = 200;    // the HTTP status of success (201 for a verb that creates)
 };
 
 struct CallContext {
@@ -168,7 +169,8 @@ std::vector<std::string> allowedValues(const Arg& arg, const runtime::Vocabulary
 Json inputSchema(const Command& cmd, const runtime::Vocabulary& vocabulary, Surface surface = kMcp);
 
 // An OpenAPI 3.1 document of the commands with an HTTP route: path parameters from the route
-// template, query parameters (GET, DELETE) or a JSON request body, and the error responses.
+// template, query parameters (GET, DELETE) or a JSON request body, the success status, the
+// error responses ({"error": {...}}) and the bearer security scheme.
 Json openApiDocument(const runtime::Vocabulary& vocabulary);
 
 // Runs a command on `rt`: parseArguments(Naming::Json) then its handler. The one entry point

@@ -57,6 +57,18 @@
 //   allowed_origins = []         # Origin values /mcp accepts besides loopback ones
 //   postgres_admin_url = ""      # PostgreSQL: the schema owner's URL (migrations, scope key)
 //   postgres_user = ""           # PostgreSQL: log the backend's URL in as this (application) role
+//   tls_cert_file = ""           # PEM certificate (chain): serve HTTPS; relative to the config file
+//   tls_key_file = ""            # PEM private key of the certificate
+//
+//   [server.jwt]                 # JWT access tokens (RS256, ES256) besides khive tokens; optional
+//   issuer = "https://auth.example.com"  # the iss every token must carry (required to enable)
+//   audience = "https://khive.example.com"  # an aud the token must carry (required)
+//   jwks_file = "jwks.json"      # the issuer's public keys (JWKS); relative to the config file
+//   resource = ""                # this server's resource id (RFC 9728); default: https://<Host>
+//   actor_claim = "sub"          # the claim naming the actor
+//   read_claim = "khive_read"    # namespaces the token reads (array, or space-separated string)
+//   write_claim = "khive_write"  # namespaces it writes; none: read-only
+//   leeway_s = 60                # clock skew allowed on exp and nbf
 //
 //   [[tokens]]                   # bearer tokens given in the config (the token file holds more)
 //   sha256 = "<hex of SHA-256 of the token>"
@@ -107,6 +119,18 @@ struct Grant {
   std::vector<std::string> namespaces{"*"};
 };
 
+// [server.jwt]: JWT access tokens an OAuth authorization server issues (docs/serve.md).
+struct JwtConfig {
+  std::string issuer;  // empty: JWTs are not accepted
+  std::string audience;
+  std::string jwksFile;
+  std::string resource;
+  std::string actorClaim = "sub";
+  std::string readClaim = "khive_read";
+  std::string writeClaim = "khive_write";
+  std::int64_t leewayS = 60;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1";
   int port = 8787;
@@ -119,6 +143,9 @@ struct ServerConfig {
   std::vector<std::string> allowedOrigins;
   std::string adminUrl;  // server key postgres_admin_url: the schema owner, which signs scopes
   std::string appUser;   // server key postgres_user: the application role the pools log in as
+  std::string tlsCertFile;  // non-empty (with tlsKeyFile): HTTPS
+  std::string tlsKeyFile;
+  JwtConfig jwt;
 };
 
 // A bearer token of `khive serve`: only the SHA-256 of the secret is kept.

@@ -1,6 +1,7 @@
 #pragma once
 // A storage backend: one engine implementing the eight capabilities.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,18 @@ struct BackendDiagnostics {
   // Non-empty when the schema stays behind this build's version until an extension named in
   // `problems` is installed: what it waits for. Doctor reports it instead of a migration to run.
   std::string schemaNote;
+};
+
+// What a backend's connection pool and write grouping are doing, for monitoring (the /metrics of
+// `khive serve`). A snapshot; value type.
+struct BackendStats {
+  int poolSize = 0;          // connections the pool opens at most; 0: the engine has no pool
+  int connectionsOpen = 0;   // open now (idle + in use)
+  int connectionsInUse = 0;  // checked out now
+  int waiting = 0;           // callers waiting now for a connection to come free
+  // writeGroupSizes[n]: groups of n concurrent single-statement writes committed together so
+  // far (n >= 1; index 0 unused). Empty when the engine does not group writes.
+  std::vector<std::uint64_t> writeGroupSizes;
 };
 
 // Thread-safe. Accessors for a capability the backend lacks throw Error(Unsupported) with a
@@ -80,6 +93,9 @@ class Backend {
 
   // Opens a unit of work on the calling thread (unit_of_work.h).
   virtual std::unique_ptr<UnitOfWork> beginWork() = 0;
+
+  // The pool and write-grouping counters now; an engine without either reports zeros.
+  virtual BackendStats stats() { return {}; }
 };
 
 }  // namespace khive::storage

@@ -59,6 +59,7 @@ class PostgresBackend final
     return vectors_;
   }
   void refreshStatistics() override { db_.analyze(); }
+  storage::BackendStats stats() override { return db_.stats(); }
 
  private:
   std::string noVectors() const {

@@ -261,8 +261,10 @@ Lease Database::acquirePooled(std::string_view capability, std::string_view oper
     std::unique_ptr<Conn> conn;
     {
       std::unique_lock lock(mu_);
+      ++waiting_;
       const bool got = cv_.wait_for(lock, options_.checkoutTimeout,
                                     [&] { return !idle_.empty() || open_ < poolSize_; });
+      --waiting_;
       if (!got) {
         throw Error(ErrorCode::Pool, std::string(capability), std::string(operation),
                     fmt::format("no PostgreSQL connection came free within {} ms (pool size {}); raise poolSize "
@@ -342,6 +344,19 @@ void Database::analyze() {
   const std::string adminUrl = options_.adminUrl.empty() ? options_.url : options_.adminUrl;
   auto conn = Conn::connect(adminUrl, kCap);
   conn->execScript(sql, kCap, "analyze");
+}
+
+storage::BackendStats Database::stats() {
+  storage::BackendStats out;
+  {
+    std::lock_guard lock(mu_);
+    out.poolSize = poolSize_;
+    out.connectionsOpen = open_;
+    out.connectionsInUse = open_ - static_cast<int>(idle_.size());
+    out.waiting = waiting_;
+  }
+  if (writeGroups_) out.writeGroupSizes = writeGroups_->groupSizes();
+  return out;
 }
 
 void Database::release(std::unique_ptr<Conn> conn) {

@@ -23,6 +23,7 @@
 #include "khive/core/clock.h"
 #include "khive/storage/shared_read_budget.h"
 #include "khive/storage/thread_unit.h"
+#include "khive/storage/backend.h"
 
 namespace khive::postgres {
 
@@ -117,6 +118,8 @@ class Database {
   // Connections the pool opens at most (options().poolSize, or 1 on a shared-session server).
   int poolSize() const noexcept { return poolSize_; }
   std::string location() const;
+  // The pool's counters now and the write groups' sizes so far (storage::BackendStats).
+  storage::BackendStats stats();
 
  private:
   friend class Lease;
@@ -151,6 +154,7 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
+  int waiting_ = 0;                          // guarded by mu_: callers waiting for a connection
 
   // Concurrent single writes sharing commits; null when options().groupWrites is off.
   std::unique_ptr<WriteGroups> writeGroups_;

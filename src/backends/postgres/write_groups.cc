@@ -114,6 +114,7 @@ Result WriteGroups::run(std::string_view capability, std::string_view operation,
   // callers are woken), or frees up once nobody waits (an extra slot, too).
   lock.lock();
   expectWriters_ = group.size() + queue_.size();  // writers active just now
+  ++sizes_[group.size()];
   if (n == 0) --lone_;
   Pending* next = nullptr;
   if (!queue_.empty()) {
@@ -130,6 +131,11 @@ Result WriteGroups::run(std::string_view capability, std::string_view operation,
   }
   if (me.error) std::rethrow_exception(me.error);
   return std::move(*me.result);
+}
+
+std::vector<std::uint64_t> WriteGroups::groupSizes() {
+  std::lock_guard lock(mu_);
+  return {sizes_.begin(), sizes_.end()};
 }
 
 void WriteGroups::runGroup(std::span<Pending* const> group) noexcept {

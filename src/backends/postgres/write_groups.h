@@ -27,10 +27,12 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "backends/postgres/pg_conn.h"
 
@@ -58,6 +60,8 @@ class WriteGroups {
   // result once committed (or throws its own error). `merged`: its multi-row form, if any.
   Result run(std::string_view capability, std::string_view operation, std::string_view sql, const Params& params,
              const MergedForm* merged);
+  // Element n: the groups of n statements run so far (index 0 unused).
+  std::vector<std::uint64_t> groupSizes();
 
  private:
   struct Pending;
@@ -77,6 +81,7 @@ class WriteGroups {
   std::size_t fillTarget_ = 0;
   Pending* filling_ = nullptr;
   int lone_ = 0;  // guarded by mu_: groups in flight of one statement
+  std::array<std::uint64_t, kMaxGroup + 1> sizes_{};  // guarded by mu_: groups run, by size
 };
 
 }  // namespace khive::postgres
