@@ -20,7 +20,7 @@
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/codec.h"
 #include "khive/runtime/config.h"
-#include "khive/runtime/integrity.h"
+#include "khive/runtime/diagnostics.h"
 #include "khive/runtime/tokens.h"
 #include "khive/runtime/transfer.h"
 #include "khive/storage/record_checks.h"
@@ -622,16 +622,11 @@ int runMigrate(const Globals& g, Runtime& rt, const Json&) {
 }
 
 int runCheck(const Globals& g, Runtime& rt, const Json&) {
-  auto info = rt.backend().info();
-  const int expected = info.buildSchemaVersion;
-  std::vector<std::string> problems;
-  if (info.schemaVersion != expected) problems.push_back(fmt::format("schema v{} but this build writes v{}", info.schemaVersion, expected));
-  const std::string integrity = rt.backend().integrityCheck();
-  if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
-  for (auto& p : runtime::checkConsistency(rt)) problems.push_back(std::move(p));
-  Json j{{"engine", info.engine}, {"location", info.location}, {"schema_version", info.schemaVersion}, {"integrity", integrity}, {"ok", problems.empty()}, {"problems", problems}};
+  const Json j = rt.diagnostics().check();
+  const auto problems = j["problems"].get<std::vector<std::string>>();
   emit(g, j, [&] {
-    fmt::print("{} at {}: schema v{}, integrity {}\n", info.engine, info.location, info.schemaVersion, integrity);
+    fmt::print("{} at {}: schema v{}, integrity {}\n", j["engine"].get<std::string>(), j["location"].get<std::string>(),
+               j["schema_version"].get<int>(), j["integrity"].get<std::string>());
     for (const auto& p : problems) fmt::print("problem: {}\n", p);
   });
   if (!problems.empty()) throw Error(ErrorCode::Conflict, "cli", "check", fmt::format("database check failed: {}", problems.front()));

@@ -147,8 +147,8 @@ struct NodeIdHash {
 class Checker {
  public:
   // preloadRows: TransferOptions::idPreloadRows.
-  Checker(Runtime& rt, std::int64_t preloadRows)
-      : rt_(rt), text_(rt.hasText()), preloadRows_(preloadRows) {
+  Checker(const ImportSink& sink, std::int64_t preloadRows)
+      : sink_(sink), text_(sink.hasText()), preloadRows_(preloadRows) {
     preload();
   }
 
@@ -174,26 +174,18 @@ class Checker {
   void check(ParsedLine& p) {
     try {
       if (auto* e = std::get_if<Entity>(&p.record)) {
-        if (e->ns.empty()) e->ns = rt_.writeNamespace();
-        rt_.validateEntity(*e);
-        rt_.checkGrant("import", e->ns);
+        sink_.admit(*e);
         claim(e->id, 0);
         if (text_ && !e->deletedAt) p.doc = retrieval::textDocumentOf(*e);
       } else if (auto* n = std::get_if<Note>(&p.record)) {
-        if (n->ns.empty()) n->ns = rt_.writeNamespace();
-        rt_.validateNote(*n);
-        rt_.checkGrant("import", n->ns);
+        sink_.admit(*n);
         claim(n->id, 1);
         if (text_ && !n->deletedAt) p.doc = retrieval::textDocumentOf(*n);
       } else if (auto* ed = std::get_if<Edge>(&p.record)) {
-        if (ed->ns.empty()) ed->ns = rt_.writeNamespace();
-        rt_.validateEdge(*ed, typeOf(ed->sourceId), typeOf(ed->targetId));
-        rt_.checkGrant("import", ed->ns);
+        sink_.admit(*ed, typeOf(ed->sourceId), typeOf(ed->targetId));
         claim(ed->id, 2);
       } else if (auto* ev = std::get_if<Event>(&p.record)) {
-        if (ev->ns.empty()) ev->ns = rt_.writeNamespace();
-        rt_.validateEvent(*ev);
-        rt_.checkGrant("import", ev->ns);  // no line writes another namespace's audit log
+        sink_.admit(*ev);  // no line writes another namespace's audit log
         claim(ev->id, 3);
       }
     } catch (const Error& e) {
@@ -219,10 +211,10 @@ class Checker {
   }
 
   void preload() {
-    auto reader = rt_.backend().sql().reader();
+    auto reader = sink_.stores().sql().reader();
     for (int t = 0; t < 4; ++t) {
       auto rows =
-          reader->query(fmt::format("SELECT {} FROM {} LIMIT {}", rt_.backend().dialect().idAsText("id"), kIdTables[t], preloadRows_ + 1))
+          reader->query(fmt::format("SELECT {} FROM {} LIMIT {}", sink_.stores().dialect().idAsText("id"), kIdTables[t], preloadRows_ + 1))
               .rows;
       probe_[t] = static_cast<std::int64_t>(rows.size()) > preloadRows_;
       if (!probe_[t])
@@ -248,7 +240,7 @@ class Checker {
       for (int t = 0; t < 4; ++t)
         if (t != type && probe_[t]) ids[t].push_back(*id);
     }
-    findStoredIds(rt_.backend(), ids, [&](const Uuid& id, int t) { stored_.try_emplace(id, t); });
+    findStoredIds(sink_.stores(), ids, [&](const Uuid& id, int t) { stored_.try_emplace(id, t); });
   }
 
   // Takes `id` for a record of type t (kIdTypes): Conflict when an earlier line or the store
@@ -269,12 +261,12 @@ class Checker {
     auto it = seen_.find(id);
     if (it != seen_.end() && (it->second == 'e' || it->second == 'n')) return it->second == 'e' ? "entity" : "note";
     if (it != seen_.end() && (it->second == 'd' || it->second == 'v')) return "";  // not a node
-    std::string s = rt_.substrateOf(id);  // unknown, or stored before the import and maybe deleted
+    std::string s = sink_.substrateOf(id);  // unknown, or stored before the import and maybe deleted
     if (!s.empty()) seen_[id] = s == "entity" ? 'e' : 'n';
     return s;
   }
 
-  Runtime& rt_;
+  const ImportSink& sink_;
   const bool text_;
   const std::int64_t preloadRows_;
   // Record id -> its type: 'e' entity, 'n' note (on an earlier line, or a live node looked up
@@ -300,8 +292,8 @@ class LineParser {
  public:
   // `load`: when set (a load that holds until finish()), the decoders add each checked edge
   // to it, up to the first line that fails.
-  LineParser(std::istream& in, Runtime& rt, storage::EdgeLoad* load, std::int64_t idPreloadRows)
-      : in_(in), maxLine_(rt.limits().maxImportLineBytes), load_(load), checker_(rt, idPreloadRows) {
+  LineParser(std::istream& in, const ImportSink& sink, storage::EdgeLoad* load, std::int64_t idPreloadRows)
+      : in_(in), maxLine_(sink.limits().maxImportLineBytes), load_(load), checker_(sink, idPreloadRows) {
     const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxDecoders);
     live_ = static_cast<int>(n);
     for (unsigned i = 0; i < n; ++i) decoders_.emplace_back([this] { run(); });
@@ -509,7 +501,7 @@ class LineParser {
 // whole import, which the backend may hold and write in its own key order at finishEdges().
 class Batch {
  public:
-  explicit Batch(Runtime& rt) : rt_(rt) {}
+  explicit Batch(storage::Backend& stores) : stores_(stores) {}
   std::vector<Entity> entities;
   std::vector<Note> notes;
   std::vector<Edge> edges;
@@ -522,7 +514,7 @@ class Batch {
 
   // The import's edge load, begun on first use.
   storage::EdgeLoad& load() {
-    if (!load_) load_ = rt_.backend().graph().beginLoad();
+    if (!load_) load_ = stores_.graph().beginLoad();
     return *load_;
   }
   // The load when it holds its edges until finish() (the decoders then fill it ahead of the
@@ -538,7 +530,7 @@ class Batch {
   // One unit of work: the batch's records, text documents, events and (on a load that writes
   // as it goes) edges commit together or not at all.
   void flush(TransferSummary& sum, std::int64_t lastLine) {
-    auto& b = rt_.backend();
+    auto& b = stores_;
     auto work = b.beginWork();
     if (!entities.empty()) checkSummary(b.entities().upsertEntities(entities), "entities", lastLine);
     if (!notes.empty()) checkSummary(b.notes().upsertNotes(notes), "notes", lastLine);
@@ -582,16 +574,16 @@ class Batch {
   }
 
  private:
-  Runtime& rt_;
+  storage::Backend& stores_;
   std::unique_ptr<storage::EdgeLoad> load_;
 };
 
 }  // namespace
 
-TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options) {
+TransferSummary importJsonl(const ImportSink& sink, std::istream& in, const TransferOptions& options) {
   auto start = Clock::now();
   TransferSummary sum;
-  Batch batch(rt);
+  Batch batch(sink.stores());
   TransferProgress prog;
   std::int64_t lineNo = 0;
   auto report = [&] {
@@ -599,16 +591,15 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
     prog.records = sum.records();
     if (options.progress) options.progress(prog);
   };
-  LineParser parser(in, rt, batch.holdingLoad(), options.idPreloadRows);
-  ImportedVectorCheck vectorCheck(rt);
+  LineParser parser(in, sink, batch.holdingLoad(), options.idPreloadRows);
+  ImportedVectorCheck vectorCheck(sink);
   auto fail = [&](std::string_view message, ErrorCode code = ErrorCode::InvalidInput) {
     parser.stop();  // the load then holds exactly the edges of the lines before this one
     batch.flush(sum, lineNo - 1);
     batch.finishEdges(lineNo - 1, false);
     report();
-    rt.recordEvent("import", Substrate::Entity, "jsonl",
-                   code == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error,
-                   Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
+    sink.recordImport("jsonl", code == ErrorCode::PermissionDenied ? Outcome::Denied : Outcome::Error,
+                      Json{{"line", lineNo}, {"error", message}, {"committed", sum.records()}}, Clock::now() - start);
     lineError(lineNo, message, code);
   };
   // A record's vectors take its subject, namespace, kind and properties.
@@ -693,18 +684,18 @@ TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions
   // The planner's statistics must describe the tables as the load left them before the next
   // query is planned (on PostgreSQL a pattern query on a freshly loaded graph is otherwise
   // planned for empty tables).
-  rt.backend().refreshStatistics();
+  sink.stores().refreshStatistics();
   // Imported vectors: build and persist their search index now, as reindex does.
-  for (const auto& engine : vectorCheck.engines()) rt.backend().vectors().prepareVectorIndex(engine);
+  for (const auto& engine : vectorCheck.engines()) sink.stores().vectors().prepareVectorIndex(engine);
   sum.lines = lineNo;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  rt.recordEvent("import", Substrate::Entity, "jsonl", Outcome::Success,
-                 Json{{"lines", sum.lines},
-                      {"entities", sum.entities},
-                      {"notes", sum.notes},
-                      {"edges", sum.edges},
-                      {"events", sum.events}},
-                 Clock::now() - start);
+  sink.recordImport("jsonl", Outcome::Success,
+                    Json{{"lines", sum.lines},
+                         {"entities", sum.entities},
+                         {"notes", sum.notes},
+                         {"edges", sum.edges},
+                         {"events", sum.events}},
+                    Clock::now() - start);
   return sum;
 }
 
@@ -716,12 +707,12 @@ struct SubjectOrder {
 };
 }  // namespace
 
-TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options) {
+TransferSummary exportJsonl(const ExportSource& source, std::ostream& out, const TransferOptions& options) {
   auto start = Clock::now();
   TransferSummary sum;
   TransferProgress prog;
-  auto& b = rt.backend();
-  const auto& ns = rt.readNamespaces();
+  auto& b = source.stores();
+  const auto& ns = source.namespaces();
   const std::int64_t pageSize = 5000;
   auto emit = [&](Json j, const char* type, std::int64_t& counter) {
     j["type"] = type;
@@ -730,7 +721,7 @@ TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOption
     ++prog.records;
     ++prog.lines;
   };
-  const bool vectors = options.withVectors && rt.hasVectors();
+  const bool vectors = options.withVectors && source.hasVectors();
   auto pages = [&](auto fetch, const char* type, std::int64_t& counter) {
     for (std::int64_t offset = 0;;) {
       auto page = fetch(storage::PageRequest{.offset = offset, .limit = pageSize});

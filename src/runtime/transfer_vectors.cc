@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "khive/core/error.h"
-#include "khive/runtime/runtime.h"
+#include "khive/runtime/import_sink.h"
 
 namespace khive::runtime {
 
@@ -82,11 +82,11 @@ void ImportedVectorCheck::check(const storage::VectorRecord& v) {
   const int dims = static_cast<int>(v.values.size());
   auto known = dims_.find(v.model);
   if (known == dims_.end()) {
-    if (!rt_.hasVectors())
+    if (!sink_.hasVectors())
       invalid(fmt::format("the line carries vectors of engine '{}' but the {} backend cannot store vectors (see khive "
                           "doctor); remove the \"vectors\" field to import without them",
-                          v.model, rt_.engine()));
-    const auto& specs = rt_.engineSpecs();
+                          v.model, sink_.backendName()));
+    const auto& specs = sink_.engineSpecs();
     auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == v.model; });
     if (spec == specs.end()) {
       std::string names;
@@ -99,10 +99,10 @@ void ImportedVectorCheck::check(const storage::VectorRecord& v) {
     int expected = spec->dimensions;
     std::string source = "its 'dimensions'";
     if (!expected && spec->kind != "openai") {
-      expected = rt_.embeddingEngine(v.model).dimension();
+      expected = sink_.engineDimension(v.model);
       source = fmt::format("its model {}", spec->path);
     }
-    for (const auto& info : rt_.backend().vectors().vectorInfo())
+    for (const auto& info : sink_.stores().vectors().vectorInfo())
       if (info.model == v.model) {
         if (expected && info.dims != expected) break;  // reported below against the engine
         expected = info.dims;

@@ -16,7 +16,7 @@
 
 namespace khive::runtime {
 
-class Runtime;
+class ImportSink;
 
 // The "vectors" value of an export line. Values are written in their shortest decimal form
 // that reads back to the same float.
@@ -27,19 +27,19 @@ Json vectorsToJson(std::span<const storage::VectorRecord> vectors);
 // what is wrong (the caller adds the line).
 std::vector<storage::VectorRecord> vectorsFromJson(const Json& value);
 
-// Checks imported vectors against the runtime: the backend stores vectors, the engine is
+// Checks imported vectors against the sink: the backend stores vectors, the engine is
 // configured, and the dimension is the one the store holds under that name (and the one the
 // engine gives, when that is known without asking a server). Single-threaded.
 class ImportedVectorCheck {
  public:
-  explicit ImportedVectorCheck(Runtime& rt) : rt_(rt) {}
+  explicit ImportedVectorCheck(const ImportSink& sink) : sink_(sink) {}
   // Throws Error(InvalidInput) naming the engine and the dimensions (the caller adds the line).
   void check(const storage::VectorRecord& v);
   // The engines whose vectors were imported.
   std::vector<std::string> engines() const;
 
  private:
-  Runtime& rt_;
+  const ImportSink& sink_;
   std::map<std::string, int> dims_;  // per engine: the dimension every vector must have
 };
 

@@ -118,7 +118,7 @@ Uuid wordnetEntityId(std::string_view wordnetId) {
   return stableId(fmt::format("wordnet:{}", wordnetId));
 }
 
-TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, const TransferOptions& options) {
+TransferSummary importWordnet(const ImportSink& sink, const std::filesystem::path& dir, const TransferOptions& options) {
   auto start = Clock::now();
   const std::array<std::pair<const char*, char>, 4> files = {
       {{"data.noun", 'n'}, {"data.verb", 'v'}, {"data.adj", 'a'}, {"data.adv", 'r'}}};
@@ -132,10 +132,10 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
                               (dir / name).string()));
     totalBytes += static_cast<std::int64_t>(size);
   }
-  const std::string ns = rt.writeNamespace();
-  rt.checkGrant("import", ns);
-  auto& b = rt.backend();
-  const bool text = rt.hasText();
+  const std::string ns = sink.writeNamespace();
+  sink.checkGrant(ns);
+  auto& b = sink.stores();
+  const bool text = sink.hasText();
   TransferSummary sum;
   TransferProgress prog;
   // Two passes: every synset first (so edges point at stored entities), then the edges.
@@ -195,7 +195,7 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
                                           ? std::string(kLexnames[static_cast<std::size_t>(s.lexFile)])
                                           : std::to_string(s.lexFile)},
                           {"pos", std::string(1, s.ssType)}};
-      rt.validateEntity(e);
+      sink.admit(e);
       if (text) {
         storage::TextDocument d = retrieval::textDocumentOf(e);
         std::string lemmas;
@@ -234,9 +234,9 @@ TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, con
   b.refreshStatistics();  // as importJsonl: plan the next queries for the loaded tables
   sum.lines = prog.lines;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  rt.recordEvent("import", Substrate::Entity, "wordnet", Outcome::Success,
-                 Json{{"source", dir.string()}, {"entities", sum.entities}, {"edges", sum.edges}},
-                 Clock::now() - start);
+  sink.recordImport("wordnet", Outcome::Success,
+                    Json{{"source", dir.string()}, {"entities", sum.entities}, {"edges", sum.edges}},
+                    Clock::now() - start);
   return sum;
 }
 

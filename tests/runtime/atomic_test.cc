@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "khive/core/error.h"
-#include "khive/runtime/integrity.h"
+#include "khive/runtime/diagnostics.h"
 #include "khive/runtime/runtime.h"
 #include "khive/runtime/transfer.h"
 #include "support/test_backends.h"
@@ -49,7 +49,7 @@ TEST_P(AtomicVerbs, CreateEntityWhoseTextDocumentFailsWritesNothing) {
   EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(id)) << "the record was written without its text document";
   EXPECT_EQ(events("create", Outcome::Success), 0);
   EXPECT_EQ(events("create", Outcome::Error), 1);  // written after the rollback, on its own
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
   // The same verb without the obstacle writes everything.
   auto e = rt->createEntity({.kind = "concept", .name = "whole"});
   EXPECT_TRUE(rt->backend().text().getDocument(e.id));
@@ -80,7 +80,7 @@ TEST_P(AtomicVerbs, EveryWriteVerbCommitsItsSuccessEvent) {
   EXPECT_EQ(events("update", Outcome::Success), 1);
   EXPECT_EQ(events("merge", Outcome::Success), 1);
   EXPECT_EQ(events("delete", Outcome::Success), 1);
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
   // C -extends-> B moved onto A's edge of the same natural key: one live edge.
   EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 1);
 }
@@ -88,18 +88,18 @@ TEST_P(AtomicVerbs, EveryWriteVerbCommitsItsSuccessEvent) {
 TEST_P(AtomicVerbs, ConsistencyCheckFindsRecordsWithoutTheirTextDocument) {
   auto e = rt->createEntity({.kind = "concept", .name = "indexed"});
   auto n = rt->createNote({.kind = "observation", .content = "indexed too"});
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
   ASSERT_TRUE(rt->backend().text().deleteDocument(e.id));
-  auto problems = checkConsistency(*rt);
+  auto problems = rt->diagnostics().consistency();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("1 live entities have no text document"), std::string::npos) << problems[0];
   EXPECT_NE(problems[0].find(e.id.str()), std::string::npos) << problems[0];
   ASSERT_TRUE(rt->backend().text().deleteDocument(n.id));
-  EXPECT_EQ(checkConsistency(*rt).size(), 2u);
+  EXPECT_EQ(rt->diagnostics().consistency().size(), 2u);
   // A soft-deleted record needs none.
   rt->remove(e.id, false);
   rt->remove(n.id, false);
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
 }
 
 TEST_P(AtomicVerbs, ImportBatchWhoseTextDocumentsFailWritesNothingOfTheBatch) {
@@ -121,7 +121,7 @@ TEST_P(AtomicVerbs, ImportBatchWhoseTextDocumentsFailWritesNothingOfTheBatch) {
   for (const Uuid& id : {a, x, b}) EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(id)) << id.str();
   EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 0);
   EXPECT_EQ(events("noted", Outcome::Success), 0);
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AtomicVerbs, ::testing::ValuesIn(khive::testing::backendCases()), khive::testing::BackendCaseName());

@@ -8,6 +8,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "khive/runtime/indexing.h"
 #include "khive/runtime/runtime.h"
 #include "khive/runtime/transfer.h"
 #include "khive/storage/record_checks.h"
@@ -317,7 +318,7 @@ TEST_P(Boundary, ReadArgumentsAreCheckedBeforeTheyReachAStore) {
   expectHas(errorOf([&] { rt->path(a.id, b.id, 0, storage::Direction::Out, {}); }), bad, "depth must be 1..10, got 0");
   expectHas(errorOf([&] { rt->path(a.id, b.id, 3, storage::Direction::Out, {std::string(5000, 'r')}); }), bad,
             "relations is 5000 bytes");
-  expectHas(errorOf([&] { rt->embeddingEngine(kBad); }), bad, "engine name is not valid UTF-8");
+  expectHas(errorOf([&] { rt->indexing().embeddingEngine(kBad); }), bad, "engine name is not valid UTF-8");
   // Messages quote an excerpt of the input, never all of it.
   const std::string longId(100000, 'f');
   auto e = errorOf([&] { rt->resolveId(longId); });

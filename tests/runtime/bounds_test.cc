@@ -190,7 +190,7 @@ TEST_P(BoundsTest, AnImportLeavesPlannerStatisticsAndAThreeHopPatternRunsUnderBu
     }
   }
   runtime::importJsonl(*rt, in);
-  if (rt->engine() == "postgres") {
+  if (rt->backend().info().engine == "postgres") {
     auto r = rt->backend().sql().reader();
     for (const char* table : {"entities", "edges", "text_documents"}) {
       const double tuples = storage::asDouble(

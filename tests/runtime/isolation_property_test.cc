@@ -20,6 +20,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "khive/runtime/policy.h"
 #include "khive/runtime/transfer.h"
 #include "runtime/isolation_fixture.h"
 
@@ -505,7 +506,7 @@ TEST_P(IsolationProperty, NoActorReadsOrChangesAnythingOutsideItsScope) {
       default: {  // stats and summarize
         auto s = a.rt->stats();
         EXPECT_EQ(s.namespaces, a.scope);
-        auto sums = a.rt->summarize({randomId(), randomId(), randomId()});
+        auto sums = a.rt->policy().summarize({randomId(), randomId(), randomId()});
         for (const auto& n : sums)
           if (n.type != "missing") checkRead(a, nsOfAny(n.id), "summarize");
         break;

@@ -10,6 +10,7 @@
 
 #include "khive/core/error.h"
 #include "khive/runtime/codec.h"
+#include "khive/runtime/policy.h"
 #include "khive/runtime/transfer.h"
 #include "runtime/isolation_fixture.h"
 
@@ -416,7 +417,7 @@ TEST_P(Isolation, ListsQueriesSearchExportAndStatsStayInScope) {
   EXPECT_EQ(s.notes, 1);
   EXPECT_EQ(s.edges, 1);
   EXPECT_EQ(s.events, counts("beta").events);
-  auto sums = beta->summarize({data_["alpha"].e1, data_["beta"].e1});
+  auto sums = beta->policy().summarize({data_["alpha"].e1, data_["beta"].e1});
   EXPECT_EQ(sums[0].type, "missing");
   EXPECT_EQ(sums[1].type, "entity");
 }

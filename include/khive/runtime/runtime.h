@@ -1,16 +1,20 @@
 #pragma once
-// The verbs of khive with all semantic validation in one place (docs/architecture.md):
-// vocabulary, endpoint rules, weight and salience ranges, non-empty names, namespaces, the
-// grant gate, and an event appended for every write verb. Every CLI command and MCP tool is
-// a thin call into this class.
+// The verbs of khive: every command-table handler is a thin call into this class. Runtime is a
+// facade over units with one responsibility each (docs/architecture.md, "The runtime"):
+//
+//   Policy       read scope, grants, validation, id lookups scoped to the caller (policy.h)
+//   AuditLog     the event of every write verb and the unit of work it commits in
+//   Indexing     text documents and vectors of records, embedding engines, reindex (indexing.h)
+//   Diagnostics  stats, doctor, db check (diagnostics.h)
+//   the verb families: record writes, graph reads, search and query (src/runtime)
 //
 // The policy layer: every id lookup of every verb applies the read scope (readNamespaces());
 // a record outside it is NotFound with the message a missing record gets. Every write is
-// checked by checkGrant() in the namespace it changes (PermissionDenied). The event of a
-// write verb goes to the namespace of the record it describes (docs/design-notes.md, "Namespaces, grants
-// and the audit log").
+// checked by Policy::checkGrant() in the namespace it changes (PermissionDenied). The event of
+// a write verb goes to the namespace of the record it describes (docs/design-notes.md,
+// "Namespaces, grants and the audit log").
 //
-// Thread-safe: holds the backend (thread-safe) and immutable settings.
+// Thread-safe: holds the backend (thread-safe) and units that are thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -193,6 +197,13 @@ struct Stats {
   std::int64_t entities = 0, notes = 0, edges = 0, events = 0, textDocuments = 0;
 };
 
+class AuditLog;
+class Diagnostics;
+class ImportSink;
+class ExportSource;
+class Indexing;
+class Policy;
+
 class Runtime {
  public:
   // Owns the backend. Throws Error(InvalidInput) for a bad namespace or vocabulary.
@@ -203,27 +214,27 @@ class Runtime {
   Runtime(std::shared_ptr<storage::Backend> backend, RuntimeOptions options);
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
+  ~Runtime();
 
   storage::Backend& backend() noexcept { return *backend_; }
-  const Vocabulary& vocabulary() const noexcept { return vocabulary_; }
-  const std::string& writeNamespace() const noexcept { return writeNs_; }
-  const std::vector<std::string>& readNamespaces() const noexcept { return readNs_; }
-  const std::string& actor() const noexcept { return options_.config.actor.id; }
-  // The [limits] of khive.toml: what validateEntity, validateNote, validateEdge, validateEvent
-  // and import enforce.
-  const Limits& limits() const noexcept { return options_.config.limits; }
-  // True when the backend's text capability is supported (search documents are written).
-  bool hasText() const noexcept { return hasText_; }
-  const std::string& engine() const noexcept { return engine_; }
+  const Vocabulary& vocabulary() const noexcept;
+  const std::string& writeNamespace() const noexcept;
+  const std::vector<std::string>& readNamespaces() const noexcept;
+  // The [limits] of khive.toml: what the verbs and import enforce.
+  const Limits& limits() const noexcept;
 
-  // True when records of `ns` are visible to this runtime (ns is in readNamespaces()).
-  bool inReadScope(std::string_view ns) const noexcept;
+  // The units the verbs are made of (docs/architecture.md, "The runtime"): the caller's policy
+  // (read scope, grants, validation, scoped lookups), the indexing of text and vectors, and
+  // the diagnostics. Each lives as long as this runtime.
+  const Policy& policy() const noexcept;
+  Indexing& indexing() noexcept;
+  Diagnostics& diagnostics() noexcept;
+  // What bulk import and export may reach (khive/runtime/import_sink.h).
+  ImportSink importSink() noexcept;
+  ExportSource exportSource() noexcept;
 
-  // Resolves a full UUID or a unique prefix of >= 8 hex characters (hyphens optional) among
-  // the entities, notes and edges of the read scope, then (when none matches) its events.
-  // NotFound when nothing matches, InvalidInput when the prefix is too short or ambiguous (the
-  // message names visible ids only). A full UUID is returned as given: the verb that uses it
-  // applies the scope.
+  // Resolves a full UUID or a unique prefix of >= 8 hex characters among the ids of the read
+  // scope (Policy::resolveId).
   Uuid resolveId(std::string_view text);
 
   // Write verbs. Each appends an event (success, denied or error outcome) in the namespace of
@@ -258,14 +269,6 @@ class Runtime {
   QueryResult query(const QueryRequest& req);
   Stats stats();
 
-  // Embedding engines ([[engines]]). The default is the entry with `default = true`, else the
-  // first; nullptr when none is configured. Engines are built on first use (a fastText model
-  // is loaded then). InvalidInput for an unknown name, listing the configured ones.
-  retrieval::EmbeddingEngine* defaultEngine();
-  retrieval::EmbeddingEngine& embeddingEngine(std::string_view name);
-  const std::vector<retrieval::EngineSpec>& engineSpecs() const noexcept { return options_.config.engines; }
-  bool hasVectors() const noexcept { return hasVectors_; }
-
   // (Re)embeds every live entity and note in scope with one engine, in batches, replacing
   // each record's vector for that engine (a rerun replaces, never duplicates). The engine is
   // asked for its dimension before anything is written, so an engine that is down fails with
@@ -280,67 +283,12 @@ class Runtime {
   // for an engine or extension problem: those are reported in "problems".
   Json doctor(bool probeEngines = true);
 
-  // Summaries of many nodes (batched reads).
-  std::vector<NodeSummary> summarize(const std::vector<Uuid>& ids);
-
-  // Appends an event for a verb done outside this class (import), in namespace `ns` (empty:
-  // the write namespace). Never throws Error for a failed append of an error-outcome event:
-  // the original error matters more.
-  void recordEvent(std::string_view verb, Substrate substrate, std::string_view kind, Outcome outcome, Json payload,
-                   std::chrono::steady_clock::duration took, std::optional<Uuid> target = std::nullopt,
-                   std::string_view ns = {});
-
-  // Validation used by the verbs and by import (throw Error(InvalidInput)): vocabulary and
-  // ranges, and every text field and JSON value against limits() (UTF-8 without NUL, sizes,
-  // nesting), naming the field and the [limits] key.
-  void validateEntity(const Entity& e) const;
-  void validateNote(const Note& n) const;
-  // An imported event's fields (events the verbs append are khive's own).
-  void validateEvent(const Event& e) const;
-  // Endpoint rules need the substrate of each endpoint ("entity" or "note").
-  void validateEdge(const Edge& e, std::string_view sourceType, std::string_view targetType) const;
-  // The substrate of a live entity or note of the read scope, or "" when there is none.
-  std::string substrateOf(const Uuid& id);
-  // The write rule. Without [[grants]] a write is allowed in the namespaces of the read scope;
-  // with grants, one must match (actor, verb, namespace). Otherwise throws
-  // Error(PermissionDenied) naming the actor, the verb and the namespace.
-  void checkGrant(std::string_view verb, std::string_view ns) const;
-  void indexText(const Entity& e);
-  void indexText(const Note& n);
-
  private:
-  // Where a write verb's event goes when it fails: the write namespace, until the verb finds
-  // the record it is about in the read scope and sets it (with the record's substrate).
-  struct AuditTarget {
-    Substrate substrate;
-    std::string ns;
-  };
-  template <class F>
-  auto write(std::string_view verb, AuditTarget& target, std::string_view kind, F&& body);
-  // NotFound ("no live entity or note") unless every id is a live entity or note in the read scope.
-  void requireVisibleNodes(std::string_view op, const std::vector<Uuid>& ids);
-  // The namespace of a stored edge, soft-deleted ones included (getEdge returns live ones).
-  std::optional<std::string> storedEdgeNamespace(const Uuid& id);
+  struct Units;  // the policy, audit log, indexing, diagnostics and verb families (runtime.cc)
 
+  // Constant after construction.
   std::shared_ptr<storage::Backend> backend_;
-  RuntimeOptions options_;
-  Vocabulary vocabulary_;
-  std::string writeNs_;
-  std::vector<std::string> readNs_;
-  bool hasText_ = false;
-  bool hasVectors_ = false;
-  std::string engine_;
-  std::mutex enginesMu_;
-  std::map<std::string, std::unique_ptr<retrieval::EmbeddingEngine>, std::less<>> engines_;  // guarded by enginesMu_
-
-  // The vector to store for a record on write, or nullopt (no engine, embed_on_write off,
-  // no vector capability, or a zero vector).
-  std::optional<std::vector<float>> vectorForWrite(const std::string& text);
-  void storeVector(const Uuid& id, const std::string& ns, const std::string& kind, const Json& properties,
-                   std::vector<float> values);
-  // What to tell the user when the store holds vectors under `engine`'s name whose dimension
-  // is not `dims` (the model behind the name changed), or nullopt when they agree.
-  std::optional<std::string> storedDimensionClash(const std::string& engine, int dims);
+  std::unique_ptr<Units> units_;
 };
 
 // The text khive embeds for a record: the name, then a newline and the description (entity)

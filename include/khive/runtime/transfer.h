@@ -4,7 +4,7 @@
 // JSONL: one record per line, {"type": "entity"|"note"|"edge"|"event", ...fields of codec.h}.
 // Records are validated like the verbs (vocabulary, endpoint rules, ranges) and written in
 // batches. A record without "namespace" goes to the write namespace. Every line's namespace,
-// events included, must be one the importer may write for "import" (Runtime::checkGrant), and
+// events included, must be one the importer may write for "import" (ImportSink::admit), and
 // an edge's endpoints must be in the read scope or on earlier lines.
 //
 // Every line is checked like the verbs' input ([limits] of khive.toml included; a line longer
@@ -27,7 +27,9 @@
 // import stores them (no reindex needed) after checking that the engine is configured and has
 // that dimension (else Error(InvalidInput) naming the line).
 //
-// Not thread-safe with respect to one Runtime's import (use one at a time).
+// The importers and the exporter reach the runtime only through ImportSink and ExportSource
+// (khive/runtime/import_sink.h). Not thread-safe with respect to one Runtime's import (use one
+// at a time).
 
 #include <cstdint>
 #include <filesystem>
@@ -35,6 +37,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "khive/runtime/import_sink.h"
 #include "khive/runtime/runtime.h"
 
 namespace khive::runtime {
@@ -68,10 +71,16 @@ struct TransferOptions {
   bool withVectors = true;
 };
 
-TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options = {});
+TransferSummary importJsonl(const ImportSink& sink, std::istream& in, const TransferOptions& options = {});
+inline TransferSummary importJsonl(Runtime& rt, std::istream& in, const TransferOptions& options = {}) {
+  return importJsonl(rt.importSink(), in, options);
+}
 // Writes every entity, note, edge (deleted ones included, so a round trip is exact) and event
 // of the read scope, in that order.
-TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options = {});
+TransferSummary exportJsonl(const ExportSource& source, std::ostream& out, const TransferOptions& options = {});
+inline TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOptions& options = {}) {
+  return exportJsonl(rt.exportSource(), out, options);
+}
 
 // Imports WordNet 3.0 from `dir` (Debian wordnet-base: /usr/share/wordnet) into the write
 // namespace: one `concept` per synset (name = first lemma, description = gloss, properties
@@ -81,7 +90,11 @@ TransferSummary exportJsonl(Runtime& rt, std::ostream& out, const TransferOption
 // per synset (title = name, body = gloss and lemmas) when the backend has text search.
 // Entity ids are derived from the wordnet_id, so a re-run is idempotent.
 // Error(NotFound) with the install hint when the data files are missing.
-TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, const TransferOptions& options = {});
+TransferSummary importWordnet(const ImportSink& sink, const std::filesystem::path& dir,
+                              const TransferOptions& options = {});
+inline TransferSummary importWordnet(Runtime& rt, const std::filesystem::path& dir, const TransferOptions& options = {}) {
+  return importWordnet(rt.importSink(), dir, options);
+}
 
 // The id importWordnet gives a synset ("02084071-n").
 Uuid wordnetEntityId(std::string_view wordnetId);
