@@ -13,14 +13,14 @@
 #
 # Prints the load's JSON summary and `lost: N` (acknowledged writes missing afterwards). Exits
 # non-zero when a write was lost. Needs the Debian packages postgresql-15, haproxy and (failover)
-# postgresql-15-auto-failover, node, and a built khive (build/release/src/khive or $KHIVE_BIN).
+# postgresql-15-auto-failover, node, and a built khive (build/release/src/bin/khive or $KHIVE_BIN).
 # Everything lives in a temp dir that is removed at the end (--keep leaves it, and stops nothing
 # but the load).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pg_bin=${KHIVE_PG_BIN:-/usr/lib/postgresql/15/bin}
-khive=${KHIVE_BIN:-$root/build/release/src/khive}
+khive=${KHIVE_BIN:-$root/build/release/src/bin/khive}
 mode=replicas
 servers=3
 replicas=2
@@ -248,6 +248,11 @@ EOF
 )
 lost=$((acked - present))
 echo "acknowledged: $acked present: $present lost: $lost"
+# Where the reads went: transactions each server ran in the database (the replicas run only reads).
+for u in "$primary_url" "${replica_urls[@]}"; do
+  n=$(psql "$u" -XAtqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'" 2>/dev/null || echo "?")
+  echo "transactions on ${u#*@}: $n"
+done
 if [ "$mode" = failover ]; then
   as_owner env PATH="$pg_bin:$PATH" pg_autoctl show state --pgdata "$dir/node2" >&2 || true
 fi

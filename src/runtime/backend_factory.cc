@@ -31,8 +31,11 @@ namespace {
 backends::PostgresOptions pgOptions(const std::string& url, const std::vector<std::string>& namespaces,
                                     const std::vector<std::string>& extraSym) {
   // The namespaces become the connection's grant list: khive names a bad one before the
-  // server does (PostgreSQL refuses invalid UTF-8 with a message about encodings).
-  for (const auto& ns : namespaces) checkNamespace(ns);
+  // server does (PostgreSQL refuses invalid UTF-8 with a message about encodings). "*" grants
+  // every namespace (the server's shared pool).
+  for (const auto& ns : namespaces) {
+    if (ns != "*") checkNamespace(ns);
+  }
   backends::PostgresOptions o;
   o.url = url;
   o.namespaces = namespaces;
