@@ -152,6 +152,15 @@ start_auto_failover() {
     done
     [ "$i" -lt 240 ] || { cat "$dir/node$n.log" >&2; die "node$n did not reach its state (last: $state)"; }
   done
+  # node1 is "primary" (not wait_primary) once node2 is a caught-up synchronous standby.
+  for i in $(seq 1 240); do
+    state=$(as_owner env PATH="$pg_bin:$PATH" pg_autoctl show state --pgdata "$dir/node1" 2>/dev/null \
+      | awk -F'|' '{gsub(/ /, "", $1); gsub(/ /, "", $6); gsub(/ /, "", $7); if ($1 == "node1") print $6 "/" $7}')
+    [ "$state" = primary/primary ] && break
+    sleep 0.5
+  done
+  [ "$state" = primary/primary ] || die "node1 did not become primary with a standby (last: $state)"
+  node1_url="postgresql://postgres@127.0.0.1:${ports[0]}/postgres?sslmode=disable&connect_timeout=1"
   primary_url="postgresql://postgres@127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}/postgres?target_session_attrs=read-write&sslmode=disable"
   replica_urls=()
   as_owner env PATH="$pg_bin:$PATH" pg_autoctl show state --pgdata "$dir/node1" >&2
@@ -160,6 +169,13 @@ start_auto_failover() {
 }
 
 if [ "$mode" = failover ]; then start_auto_failover; else start_replicated; fi
+# A database of khive's own (pg_auto_failover puts pg_stat_statements in postgres's public).
+psql "$primary_url" -XAtqc "CREATE DATABASE khive" >/dev/null
+primary_url=${primary_url/\/postgres\?/\/khive?}
+for i in "${!replica_urls[@]}"; do
+  replica_urls[$i]=${replica_urls[$i]/\/postgres\?/\/khive?}
+  for _ in $(seq 1 60); do psql "${replica_urls[$i]}" -XAtqc 'select 1' >/dev/null 2>&1 && break; sleep 0.25; done
+done
 
 # --- khive serve x N, one config, one token file ---------------------------------------------
 cfg="$dir/khive.toml"
@@ -229,8 +245,10 @@ log "HAProxy on 127.0.0.1:$hport"
 stop=()
 if [ "$mode" = failover ]; then
   # Stops node1, the primary: its keeper and its PostgreSQL, at once (immediate shutdown).
+  # The command returns once node1 refuses connections.
   stopper="pg_autoctl stop --pgdata $node1_dir --immediate"
   [ "$(id -u)" -eq 0 ] && stopper="runuser -u postgres -- env PATH=$pg_bin:\$PATH $stopper"
+  stopper="$stopper; while psql '$node1_url' -XAtqc 'select 1' >/dev/null 2>&1; do sleep 0.02; done"
   stop=(--stop-after "$((seconds / 3))" --stop-cmd "$stopper")
 fi
 summary=$(node "$root/bench/cluster_load.mjs" --url "http://127.0.0.1:$hport" --tokens "$dir/tokens.txt" \
@@ -250,7 +268,7 @@ lost=$((acked - present))
 echo "acknowledged: $acked present: $present lost: $lost"
 # Where the reads went: transactions each server ran in the database (the replicas run only reads).
 for u in "$primary_url" "${replica_urls[@]}"; do
-  n=$(psql "$u" -XAtqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'" 2>/dev/null || echo "?")
+  n=$(psql "$u" -XAtqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'khive'" 2>/dev/null || echo "?")
   echo "transactions on ${u#*@}: $n"
 done
 if [ "$mode" = failover ]; then
