@@ -73,6 +73,7 @@ cleanup() {
   if [ "$keep" = 1 ]; then log "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 wait_sql() {  # url: waits until it answers
   local i
