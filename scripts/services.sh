@@ -4,17 +4,22 @@
 #   - a native PostgreSQL 15 cluster (no pgvector), made with initdb in a temp dir owned by a
 #     non-root user (`postgres` when this runs as root), listening on loopback only;
 #   - a PGlite server (PostgreSQL 18 in WASM, with pgvector and pg_trgm) from the npm versions
-#     pinned in tools/pg/package-lock.json.
+#     pinned in tools/pg/package-lock.json;
+#   - a PostgreSQL 15 primary with a hot standby streaming from it (pg_basebackup -R, a physical
+#     replication slot), for the read replica suite. A pair of its own, not the cluster above:
+#     that suite stops and restarts both servers, which other suites must not see.
 #
 #   scripts/services.sh start   # starts both, waits until they answer, writes build/services.env
 #   scripts/services.sh stop    # stops what start started and removes its temp dirs
 #   scripts/services.sh status
+#   scripts/services.sh repl primary|replica stop|start   # the replication pair's servers (tests)
 #
-# build/services.env holds `export KHIVE_PG_URL=...` and `export KHIVE_PGLITE_URL=...`: both
+# build/services.env holds `export KHIVE_PG_URL=...` and `export KHIVE_PGLITE_URL=...`, and
+# KHIVE_PG_REPL_PRIMARY_URL / KHIVE_PG_REPLICA_URL for the replication pair: all
 # connect as the server's superuser, which the tests use only to create a fresh schema and run
 # migrations; the backend under test then connects as the non-superuser application role.
-# Ports: the first free ones at or above KHIVE_PG_PORT (default 55442) and KHIVE_PGLITE_PORT
-# (default 55450). Nothing listens on anything but 127.0.0.1.
+# Ports: the first free ones at or above KHIVE_PG_PORT (default 55442), KHIVE_PGLITE_PORT
+# (default 55450) and KHIVE_PG_REPL_PORT (default 55460). Nothing listens on anything but 127.0.0.1.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -91,6 +96,62 @@ start_postgres() {
   log "PostgreSQL $(psql "$url" -XAtqc 'show server_version') on 127.0.0.1:$port (data $dir)"
 }
 
+# The replication pair: a primary with wal_level=replica and a slot, and a standby made from it
+# by pg_basebackup -R (primary_conninfo and standby.signal written for us), hot_standby on.
+# Each server's port and socket directory are in its postgresql.conf, so `repl ... start`
+# restarts it as it was.
+start_replication() {
+  local dir pport rport purl rurl
+  dir=$(mktemp -d /tmp/khive-pgrepl.XXXXXX)
+  chmod 700 "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+  echo "REPL_DIR=$dir" >>"$state"
+  pport=$(free_port "${KHIVE_PG_REPL_PORT:-55460}")
+  as_owner "$pg_bin/initdb" -D "$dir/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; die "initdb (replication primary) failed"; }
+  # initdb's pg_hba.conf already trusts replication connections from 127.0.0.1.
+  # full_page_writes stays on: pg_basebackup refuses WAL written without it. synchronous_commit
+  # stays on so a commit is sent to the replica at once (the read-your-writes tests time it).
+  printf '%s\n' "port = $pport" "listen_addresses = '127.0.0.1'" "unix_socket_directories = '$dir'" \
+    "fsync = off" "wal_level = replica" "max_wal_senders = 4" \
+    "max_replication_slots = 4" "hot_standby = on" "max_connections = 100" "shared_buffers = 32MB" \
+    | as_owner tee -a "$dir/primary/postgresql.conf" >/dev/null
+  as_owner "$pg_bin/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/primary.log" >&2; die "the replication primary did not start"; }
+  purl="postgresql://postgres@127.0.0.1:$pport/postgres?sslmode=disable"
+  wait_ready "$purl" repl-primary "$(head -1 "$dir/primary/postmaster.pid")" || die "the replication primary is not answering on $pport"
+  psql "$purl" -XAtqc "SELECT pg_create_physical_replication_slot('khive_replica')" >/dev/null
+  rport=$(free_port $((pport + 1)))
+  as_owner "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$pport" -U postgres -D "$dir/replica" -R -S khive_replica \
+    -X stream -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+  printf '%s\n' "port = $rport" | as_owner tee -a "$dir/replica/postgresql.conf" >/dev/null
+  as_owner "$pg_bin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/replica.log" >&2; die "the replica did not start"; }
+  rurl="postgresql://postgres@127.0.0.1:$rport/postgres?sslmode=disable"
+  wait_ready "$rurl" replica "$(head -1 "$dir/replica/postmaster.pid")" || die "the replica is not answering on $rport"
+  local i
+  for i in $(seq 1 60); do
+    [ "$(psql "$purl" -XAtqc "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
+    sleep 0.5
+  done
+  [ "$i" -lt 60 ] || { cat "$dir/replica.log" >&2; die "the replica is not streaming from the primary"; }
+  echo "export KHIVE_PG_REPL_PRIMARY_URL='$purl'" >>"$env_file"
+  echo "export KHIVE_PG_REPLICA_URL='$rurl'" >>"$env_file"
+  log "PostgreSQL 15 primary on 127.0.0.1:$pport with a streaming replica on 127.0.0.1:$rport (data $dir)"
+}
+
+# repl primary|replica stop|start
+repl_ctl() {
+  local which=${1:-} action=${2:-} REPL_DIR=""
+  [ -f "$state" ] && . "$state"
+  [ -n "$REPL_DIR" ] && [ -d "$REPL_DIR/$which" ] || die "no replication $which running (scripts/services.sh start)"
+  case "$action" in
+    stop) as_owner "$pg_bin/pg_ctl" -D "$REPL_DIR/$which" -m fast -w -t 30 stop >/dev/null ;;
+    start) as_owner "$pg_bin/pg_ctl" -D "$REPL_DIR/$which" -l "$REPL_DIR/$which.log" -w -t 60 start >/dev/null ;;
+    *) die "usage: $0 repl primary|replica stop|start" ;;
+  esac
+}
+
 start_pglite() {
   command -v node >/dev/null || die "node not found: install nodejs and npm (scripts/debian-packages.txt)"
   local tools="$root/tools/pg"
@@ -121,7 +182,7 @@ start_pglite() {
 
 stop_all() {
   [ -f "$state" ] || { rm -f "$env_file"; return 0; }
-  local PG_DIR="" PGLITE_PID="" PGLITE_DIR="" PG_PORT=""
+  local PG_DIR="" PGLITE_PID="" PGLITE_DIR="" PG_PORT="" REPL_DIR=""
   # shellcheck disable=SC1090
   . "$state"
   if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
@@ -141,6 +202,17 @@ stop_all() {
     log "stopped PGlite (pid $PGLITE_PID)"
   fi
   [ -n "$PGLITE_DIR" ] && rm -rf "$PGLITE_DIR"
+  if [ -n "$REPL_DIR" ] && [ -d "$REPL_DIR" ]; then
+    local d
+    for d in replica primary; do
+      if [ -f "$REPL_DIR/$d/postmaster.pid" ]; then
+        as_owner "$pg_bin/pg_ctl" -D "$REPL_DIR/$d" -m immediate -w -t 30 stop >/dev/null 2>&1 || \
+          kill "$(head -1 "$REPL_DIR/$d/postmaster.pid")" 2>/dev/null || true
+      fi
+    done
+    rm -rf "$REPL_DIR"
+    log "stopped the replication primary and replica"
+  fi
   rm -f "$state" "$env_file"
 }
 
@@ -153,17 +225,21 @@ case "${1:-}" in
     trap 'stop_all' ERR
     start_postgres
     start_pglite
+    start_replication
     trap - ERR
     log "wrote $env_file"
     ;;
   stop)
     stop_all
     ;;
+  repl)
+    repl_ctl "${2:-}" "${3:-}"
+    ;;
   status)
     if [ -f "$env_file" ]; then cat "$env_file"; else echo "not running"; fi
     ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|repl primary|replica stop|start" >&2
     exit 2
     ;;
 esac

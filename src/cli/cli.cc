@@ -871,8 +871,9 @@ int run(int argc, char** argv, const FrontEnds& fe) {
     std::string msg = e.message();
     std::replace(msg.begin(), msg.end(), '\n', ' ');
     fmt::print(stderr, "khive: {} [{}]\n", msg, errorCodeName(e.code()));
-    // Exit codes (README): 2 bad input, 3 permission denied, 1 any other failure.
+    // Exit codes (README): 2 bad input, 3 permission denied, 4 unavailable, 1 any other failure.
     if (e.code() == ErrorCode::PermissionDenied) return 3;
+    if (e.code() == ErrorCode::Unavailable) return 4;
     return e.code() == ErrorCode::InvalidInput ? 2 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "khive: unexpected failure: {}\n", e.what());

@@ -20,6 +20,7 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
     case ErrorCode::Serialization: return "serialization";
     case ErrorCode::IndexMaintenance: return "index_maintenance";
     case ErrorCode::Driver: return "driver";
+    case ErrorCode::Unavailable: return "unavailable";
   }
   return "unknown";
 }
@@ -39,6 +40,7 @@ bool Error::retryable() const noexcept {
     case ErrorCode::Timeout:
     case ErrorCode::Transaction:
     case ErrorCode::Serialization:
+    case ErrorCode::Unavailable:
       return true;
     default:
       return false;

@@ -50,6 +50,13 @@ std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vect
   o.groupWrites = groupWrites;
   return backends::openPostgres(o);
 }
+
+// The [[backends]] entry's read replicas and their bounds.
+void setReplicas(backends::PostgresOptions& o, const BackendConfig& b) {
+  o.replicas = b.replicas;
+  o.replicaWait = std::chrono::milliseconds(b.replicaWaitMs);
+  o.replicaMaxLag = std::chrono::milliseconds(b.replicaMaxLagMs);
+}
 }  // namespace
 
 std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std::vector<std::string>& namespaces,
@@ -66,7 +73,12 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (b.kind == "postgres") return openPg(b.url, namespaces, extraSym, b.groupWrites);
+  if (b.kind == "postgres") {
+    auto o = pgOptions(b.url, namespaces, extraSym);
+    o.groupWrites = b.groupWrites;
+    setReplicas(o, b);
+    return backends::openPostgres(o);
+  }
   return openSqliteFile(b.path, extraSym);
 }
 
@@ -91,6 +103,7 @@ ServedStore openServedStore(const std::optional<std::string>& db, const std::opt
                     user = config.server.appUser](const std::vector<std::string>& namespaces) {
       auto o = pgOptions(pg.url, namespaces, extraSym);
       o.groupWrites = pg.groupWrites;
+      setReplicas(o, pg);
       o.adminUrl = admin;
       o.user = user;
       o.poolSize = pools.poolSize;

@@ -142,20 +142,27 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     if (!arr) fail(sourceName, n->source(), "'backends' must be an array of tables ([[backends]])");
     for (const auto& item : *arr) {
       const toml::table& t = r.table(item, "backends");
-      r.onlyKeys(t, "backends", {"kind", "path", "url", "group_writes"});
+      r.onlyKeys(t, "backends",
+                 {"kind", "path", "url", "group_writes", "replicas", "replica_wait_ms", "replica_max_lag_ms"});
       BackendConfig b;
       b.kind = r.str(t, "backends", "kind");
       if (b.kind == "sqlite") {
         b.path = r.str(t, "backends", "path");
         if (b.path.empty()) fail(sourceName, t.source(), "'backends.path' is required for kind = \"sqlite\"");
         if (t.get("url")) fail(sourceName, t.get("url")->source(), "'backends.url' is for kind = \"postgres\"");
-        if (t.get("group_writes"))
-          fail(sourceName, t.get("group_writes")->source(), "'backends.group_writes' is for kind = \"postgres\"");
+        for (std::string_view key : {"group_writes", "replicas", "replica_wait_ms", "replica_max_lag_ms"}) {
+          if (t.get(key))
+            fail(sourceName, t.get(key)->source(), fmt::format("'backends.{}' is for kind = \"postgres\"", key));
+        }
       } else if (b.kind == "postgres") {
         b.url = r.str(t, "backends", "url");
         if (b.url.empty()) fail(sourceName, t.source(), "'backends.url' is required for kind = \"postgres\"");
         if (t.get("path")) fail(sourceName, t.get("path")->source(), "'backends.path' is for kind = \"sqlite\"");
         if (t.get("group_writes")) b.groupWrites = r.boolean(t, "backends", "group_writes");
+        b.replicas = r.strings(t, "backends", "replicas");
+        if (t.get("replica_wait_ms")) b.replicaWaitMs = r.integer(t, "backends", "replica_wait_ms", 0, 60000);
+        if (t.get("replica_max_lag_ms"))
+          b.replicaMaxLagMs = r.integer(t, "backends", "replica_max_lag_ms", 0, 86400000);
       } else if (b.kind.empty()) {
         fail(sourceName, t.source(), "'backends.kind' is required (\"sqlite\" or \"postgres\")");
       } else {

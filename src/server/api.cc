@@ -104,7 +104,8 @@ int httpStatus(ErrorCode code) noexcept {
     case ErrorCode::Transaction:
     case ErrorCode::Serialization:
     case ErrorCode::IndexMaintenance:
-    case ErrorCode::Driver: return 503;
+    case ErrorCode::Driver:
+    case ErrorCode::Unavailable: return 503;
   }
   return 500;
 }

@@ -113,8 +113,8 @@ k link "$wolf" instance_of "$canine" >/dev/null
 k merge "$wolf" "$dog" | jq_ 'j.id' | grep -qx "$dog" || fail "merge"
 k get "$wolf" | jq_ 'j.merged_into' | grep -qx "$dog" || fail "merged_into"
 
-# PostgreSQL that is down: clear message, non-zero exit
-expect_fail 1 "" "$khive" --backend "postgresql://khive@127.0.0.1:1/khive?connect_timeout=2" stats
+# PostgreSQL that is down: clear message, exit 4 (unavailable: retry later)
+expect_fail 4 "cannot connect to PostgreSQL.*\[unavailable\]" "$khive" --backend "postgresql://khive@127.0.0.1:1/khive?connect_timeout=2" stats
 expect_fail 2 "unrecognised backend URL" "$khive" --backend "mysql://x" stats
 
 # config errors name key and line

@@ -190,15 +190,7 @@ TEST(PgConcurrency, EightWritersLoseNothingAndDuplicateNothing) {
 // the rows of one statement into one execution). Every caller still gets its own outcome: its
 // own error and no other's, the values its write stored, and a group with a failing row
 // loses none of the other rows. On PGlite too, whose single connection all writers share.
-// A new concept entity / audit event with a fresh id.
-Entity conceptEntity(const std::string& ns, const std::string& name) {
-  Entity e;
-  e.id = Uuid::v7();
-  e.ns = ns;
-  e.kind = "concept";
-  e.name = name;
-  return e;
-}
+// A new audit event with a fresh id.
 Event audit(const std::string& verb, const std::string& actor) {
   Event ev;
   ev.id = Uuid::v7();

@@ -92,6 +92,28 @@ TEST(Config, GroupWritesIsAPostgresSetting) {
             std::string::npos);
 }
 
+// replicas and their bounds: PostgreSQL settings, checked for type and range.
+TEST(Config, ReplicasAreAPostgresSetting) {
+  const auto c = parseConfig(
+      "[[backends]]\nkind = \"postgres\"\nurl = \"postgresql://p/db\"\nreplicas = [\"postgresql://r1/db\", "
+      "\"postgresql://r2/db\"]\nreplica_wait_ms = 50\nreplica_max_lag_ms = 1000\n");
+  EXPECT_EQ(c.backends[0].replicas, (std::vector<std::string>{"postgresql://r1/db", "postgresql://r2/db"}));
+  EXPECT_EQ(c.backends[0].replicaWaitMs, 50);
+  EXPECT_EQ(c.backends[0].replicaMaxLagMs, 1000);
+  const auto d = parseConfig("[[backends]]\nkind = \"postgres\"\nurl = \"postgresql://p/db\"\n");
+  EXPECT_TRUE(d.backends[0].replicas.empty());
+  EXPECT_EQ(d.backends[0].replicaWaitMs, 200);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"sqlite\"\npath = \"x.db\"\nreplicas = [\"u\"]\n")
+                .find("t.toml:4: 'backends.replicas' is for kind = \"postgres\""),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"postgres\"\nurl = \"u\"\nreplicas = \"u\"\n")
+                .find("'backends.replicas' must be an array of strings"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"postgres\"\nurl = \"u\"\nreplica_wait_ms = -1\n")
+                .find("'backends.replica_wait_ms' must be an integer in 0..60000"),
+            std::string::npos);
+}
+
 // Found by fuzz_config: toml++ asserted (aborting a build without NDEBUG, such as the
 // sanitizer suites') on a table header that does not start with a key.
 TEST(Config, MalformedTableHeadersAreParseErrorsWithTheirLine) {

@@ -98,6 +98,15 @@ BackendCase postgresCase(const char* name, const char* env, bool hasVectors) {
 #endif
 }  // namespace
 
+Entity conceptEntity(const std::string& ns, const std::string& name) {
+  Entity e;
+  e.id = Uuid::v7();
+  e.ns = ns;
+  e.kind = "concept";
+  e.name = name;
+  return e;
+}
+
 bool servicesRequired() {
   const char* v = std::getenv("KHIVE_REQUIRE_SERVICES");
   return v && *v && std::string_view(v) != "0";

@@ -35,6 +35,9 @@ struct BackendCase {
 
 const std::vector<BackendCase>& backendCases();
 
+// A new "concept" entity with a fresh id.
+Entity conceptEntity(const std::string& ns, const std::string& name);
+
 // The PostgreSQL cases of backendCases(): native PostgreSQL 15 and PGlite.
 std::vector<BackendCase> postgresCases();
 

@@ -50,6 +50,17 @@ struct PostgresOptions {
   // transaction and one commit (backends/postgres/write_groups.h): with many writers, one WAL
   // flush serves many of them. False: each runs in its own transaction, committed at once.
   bool groupWrites = true;
+  // Read replicas: libpq URLs of hot standbys streaming from `url`'s server (logged in as
+  // `user` like `url`). Reads go to a healthy replica, round robin; writes, migrations and the
+  // scope key stay on `url`. Read-your-writes for this backend: a read after one of its writes
+  // waits up to `replicaWait` until the replica has replayed the primary's WAL position as of
+  // that write, otherwise it reads from the primary. A replica that cannot be reached, is not
+  // in recovery, or lags more than `replicaMaxLag` is skipped and tried again after
+  // `replicaRetry` (backends/postgres/replica_router.h).
+  std::vector<std::string> replicas;
+  std::chrono::milliseconds replicaWait{200};
+  std::chrono::milliseconds replicaMaxLag{5000};
+  std::chrono::milliseconds replicaRetry{1000};
   // Not owned; must outlive the backend. nullptr = the system clock.
   const Clock* clock = nullptr;
   // Relations stored canonically besides the default symmetric ones.
@@ -58,7 +69,7 @@ struct PostgresOptions {
 
 // Connects, migrates (under an advisory lock, so concurrent processes are safe) and returns
 // the backend. Throws Error(Conflict) when the database schema is newer than this build,
-// Error(Driver) when the server cannot be reached, Error(InvalidInput) for bad options and for
+// Error(Unavailable) when the server cannot be reached, Error(InvalidInput) for bad options and for
 // a schema holding tables but no khive migration ledger (another program's: left untouched).
 // The vector capability needs pgvector on the server: without it vectors() throws
 // Error(Unsupported) naming the extension, and everything else works.

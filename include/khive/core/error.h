@@ -23,6 +23,10 @@ enum class ErrorCode {
   Serialization,
   IndexMaintenance,
   Driver,
+  // The server is down or unreachable (a PostgreSQL primary that stopped, a lost connection):
+  // nothing can be done now; retry later. A write that failed this way may or may not have
+  // committed when the connection was lost mid-statement (the message says which case).
+  Unavailable,
 };
 
 // Stable lower-case name of a code ("not_found", "invalid_input", ...).
@@ -38,7 +42,7 @@ class Error : public std::runtime_error {
   const std::string& operation() const noexcept { return operation_; }
   // The message alone, without the "[code] capability.operation:" prefix that what() carries.
   const std::string& message() const noexcept { return message_; }
-  // Pool, Timeout, Transaction and Serialization failures may succeed when retried.
+  // Pool, Timeout, Transaction, Serialization and Unavailable failures may succeed when retried.
   bool retryable() const noexcept;
 
  private:

@@ -7,6 +7,9 @@
 //   path = "/var/lib/khive/khive.db"
 //   # group_writes = false       # postgres only: commit each single write on its own
 //                                # (default true: concurrent single writes share a commit)
+//   # replicas = ["postgresql://khive_app@replica1:5432/khive"]  # postgres only: read replicas
+//   # replica_wait_ms = 200      # read-your-writes: how long a read waits for a replica to replay
+//   # replica_max_lag_ms = 5000  # a replica lagging more is skipped (docs/deployment.md)
 //
 //   [actor]
 //   id = "alice"                         # recorded on every event
@@ -98,6 +101,10 @@ struct BackendConfig {
   std::string path;  // sqlite: file path or ":memory:"
   std::string url;   // postgres: libpq connection string or URI
   bool groupWrites = true;  // postgres: backends::PostgresOptions::groupWrites
+  // postgres: backends::PostgresOptions::replicas, replicaWait, replicaMaxLag
+  std::vector<std::string> replicas;
+  std::int64_t replicaWaitMs = 200;
+  std::int64_t replicaMaxLagMs = 5000;
 };
 
 struct ActorConfig {

@@ -1,4 +1,5 @@
 #include "backends/postgres/migrations.h"
+#include "backends/postgres/replica_router.h"
 #include "backends/postgres/stores.h"
 #include "khive/backends/postgres.h"
 #include "khive/query/postgres_dialect.h"
@@ -43,6 +44,9 @@ class PostgresBackend final
               : "pgvector is available but not created in this database: CREATE EXTENSION vector;";
       out.extensions["vector"] = Json{{"present", false}, {"available", !avail.empty()}, {"hint", hint}};
       out.problems.push_back("no pgvector: " + hint);
+    }
+    if (auto* router = db_.replicas()) {
+      for (auto& p : router->problems()) out.problems.push_back(std::move(p));
     }
     if (!db_.hasVectors() && db_.schemaVersion() < backends::postgresSchemaVersion())
       out.schemaNote = "the pgvector migration waits for the extension";

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "backends/postgres/migrations.h"
+#include "backends/postgres/replica_router.h"
 #include "backends/postgres/scope_token.h"
 #include "khive/core/vocabulary.h"
 
@@ -89,7 +90,11 @@ Lease::~Lease() { release(); }
 
 void Lease::release() {
   borrowed_ = nullptr;
-  if (db_ && conn_) db_->release(std::move(conn_));
+  if (db_ && conn_) {
+    db_->release(std::move(conn_));
+    // After the write's commit: reads from now on wait for a replica to replay it.
+    if (write_ && db_->router_) db_->router_->noteWrite();
+  }
 }
 
 Conn& Lease::conn() {
@@ -124,6 +129,24 @@ Database::Database(const backends::PostgresOptions& options)
   auto lease = acquire(kCap, "open");
   serverVersion_ = lease.conn().exec("SELECT current_setting('server_version')", {}, kCap, "open").str(0, 0);
   if (options_.groupWrites) writeGroups_ = std::make_unique<WriteGroups>(*this);
+  if (!options_.replicas.empty()) router_ = std::make_unique<ReplicaRouter>(*this);
+}
+
+Database::Database(const Database& primary, const std::string& conninfo)
+    : options_(primary.options_),
+      clock_(primary.clock_),
+      symmetric_(primary.symmetric_),
+      namespacesGuc_(primary.namespacesGuc_),
+      scopeKey_(primary.scopeKey_),
+      searchPath_(primary.searchPath_),
+      hasVectors_(primary.hasVectors_),
+      poolSize_(primary.options_.poolSize),
+      schemaVersion_(primary.schemaVersion_),
+      serverVersion_(primary.serverVersion_) {
+  readBudget_.set(primary.readBudget());
+  options_.url = conninfo;
+  options_.replicas.clear();
+  options_.groupWrites = false;
 }
 
 Database::~Database() = default;
@@ -253,6 +276,7 @@ Lease Database::acquire(std::string_view capability, std::string_view operation,
   if (auto* unit = WorkUnit::current(*this)) {
     if (Conn* c = unit->conn(!readOnly, capability, operation)) return Lease(*c);
   }
+  if (readOnly && router_) return router_->acquireRead(capability, operation);
   return acquirePooled(capability, operation, readOnly);
 }
 
@@ -309,7 +333,7 @@ Lease Database::acquirePooled(std::string_view capability, std::string_view oper
         conn->setSessionReadOnly(readOnly);
         conn->setSessionTimeoutMs(timeoutMs);
       }
-      return Lease(*this, std::move(conn));
+      return Lease(*this, std::move(conn), !readOnly);
     } catch (const Error&) {
       const bool lost = !conn || !conn->ok();
       {
@@ -323,7 +347,20 @@ Lease Database::acquirePooled(std::string_view capability, std::string_view oper
   }
 }
 
-void Database::setReadBudget(const storage::ReadBudget& budget) { readBudget_.set(budget); }
+void Database::setReadBudget(const storage::ReadBudget& budget) {
+  readBudget_.set(budget);
+  if (router_) router_->setReadBudget(budget);
+}
+
+void Database::dropIdle() {
+  std::vector<std::unique_ptr<Conn>> idle;
+  {
+    std::lock_guard lock(mu_);
+    idle.swap(idle_);
+    open_ -= static_cast<int>(idle.size());
+  }
+  cv_.notify_all();
+}
 
 storage::ReadBudget Database::readBudget() const { return readBudget_.get(); }
 
@@ -378,6 +415,7 @@ void Database::release(std::unique_ptr<Conn> conn) {
                        "set_config('default_transaction_read_only', 'off', false)"));
     keep = r && PQresultStatus(r.get()) == PGRES_TUPLES_OK;
   }
+  const bool lost = !conn->ok();
   {
     std::lock_guard lock(mu_);
     if (keep) {
@@ -387,6 +425,12 @@ void Database::release(std::unique_ptr<Conn> conn) {
     }
   }
   cv_.notify_one();
+  if (lost) {
+    // The server went away or closed this session: the idle ones are most likely gone too,
+    // and would each fail a caller's statement before being noticed.
+    lost_.fetch_add(1, std::memory_order_relaxed);
+    dropIdle();
+  }
 }
 
 Result Database::writeStatement(std::string_view capability, std::string_view operation, std::string_view sql,

@@ -28,16 +28,19 @@
 namespace khive::postgres {
 
 class Database;
+class ReplicaRouter;
 
 // A connection checked out of the pool; returns it when destroyed (with its namespaces reset
 // unless its session state is known to be exactly what the pool set; Database::release).
 // Single-threaded.
 class Lease {
  public:
-  Lease(Database& db, std::unique_ptr<Conn> conn) : db_(&db), conn_(std::move(conn)) {}
+  // `write`: checked out for writing (its hand-back tells the replica router, ReplicaRouter).
+  Lease(Database& db, std::unique_ptr<Conn> conn, bool write = false)
+      : db_(&db), conn_(std::move(conn)), write_(write) {}
   // The connection of the thread's unit of work (WorkUnit), borrowed: release() forgets it.
   explicit Lease(Conn& borrowed) : db_(nullptr), borrowed_(&borrowed) {}
-  Lease(Lease&& o) noexcept : db_(o.db_), conn_(std::move(o.conn_)), borrowed_(o.borrowed_) {
+  Lease(Lease&& o) noexcept : db_(o.db_), conn_(std::move(o.conn_)), borrowed_(o.borrowed_), write_(o.write_) {
     o.db_ = nullptr;
     o.borrowed_ = nullptr;
   }
@@ -54,6 +57,7 @@ class Lease {
   Database* db_;
   std::unique_ptr<Conn> conn_;
   Conn* borrowed_ = nullptr;
+  bool write_ = false;
 };
 
 // Thread-safe: the pool is guarded by mu_; everything else is constant after construction.
@@ -67,7 +71,8 @@ class Database {
   // A pooled connection with khive.scope set to the signed grant of the namespaces and, for
   // readOnly, default_transaction_read_only on and statement_timeout at the read budget's time
   // (setReadBudget; writers get options().statementTimeout). Error(Pool) when none frees up in
-  // time. On a thread with a unit of work open on this database (WorkUnit), the unit's connection
+  // time. A reader goes to a read replica when options().replicas has any (ReplicaRouter,
+  // replica_router.h). On a thread with a unit of work open on this database (WorkUnit), the unit's connection
   // instead (its transaction begun first unless readOnly): every store call of the thread
   // then runs in the unit, and the write(), run() and writeStatement() below with it.
   Lease acquire(std::string_view capability, std::string_view operation, bool readOnly = false);
@@ -90,7 +95,9 @@ class Database {
 
   // Runs fn(conn) on a pooled connection in autocommit mode (each statement its own
   // transaction): for single-statement writes, which need no BEGIN/COMMIT round trips.
-  // Retries on serialization failure or deadlock like write().
+  // Retries on serialization failure or deadlock like write(); a reader also once on a lost
+  // connection (a replica or primary that went away while it sat idle: the next checkout goes
+  // elsewhere or connects anew).
   template <class F>
   auto run(std::string_view capability, std::string_view operation, F&& fn, bool readOnly = false)
       -> decltype(fn(std::declval<Conn&>()));
@@ -120,10 +127,20 @@ class Database {
   std::string location() const;
   // The pool's counters now and the write groups' sizes so far (storage::BackendStats).
   storage::BackendStats stats();
+  // The replica router, or null without replicas.
+  ReplicaRouter* replicas() const noexcept { return router_.get(); }
+  // Connections found dead when handed back (the server went away or closed them).
+  std::uint64_t lostConnections() const noexcept { return lost_.load(std::memory_order_relaxed); }
+  // Closes the idle connections (their server went away: the next checkout connects anew).
+  void dropIdle();
 
  private:
   friend class Lease;
   friend class WorkUnit;
+  friend class ReplicaRouter;
+  // A replica's pool: `primary`'s options, scope key and grant on the server of `conninfo`;
+  // no migrations, no write grouping.
+  Database(const Database& primary, const std::string& conninfo);
   Lease acquirePooled(std::string_view capability, std::string_view operation, bool readOnly);
   std::unique_ptr<Conn> openConnection();
   void release(std::unique_ptr<Conn> conn);
@@ -156,8 +173,12 @@ class Database {
   int open_ = 0;                             // guarded by mu_: connections alive (idle + leased)
   int waiting_ = 0;                          // guarded by mu_: callers waiting for a connection
 
+  std::atomic<std::uint64_t> lost_{0};
+
   // Concurrent single writes sharing commits; null when options().groupWrites is off.
   std::unique_ptr<WriteGroups> writeGroups_;
+  // Reads to replicas; null without options().replicas.
+  std::unique_ptr<ReplicaRouter> router_;
 };
 
 // Where a single-statement write runs: on a connection the caller holds (inside its
@@ -252,7 +273,8 @@ auto Database::run(std::string_view capability, std::string_view operation, F&& 
       auto lease = acquire(capability, operation, readOnly);
       return fn(lease.conn());
     } catch (const Error& e) {
-      const bool retry = e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction;
+      const bool retry = e.code() == ErrorCode::Serialization || e.code() == ErrorCode::Transaction ||
+                         (readOnly && attempt == 1 && e.code() == ErrorCode::Unavailable);
       if (!retry || attempt >= options_.maxRetries) throw;
     }
     backoff(attempt);

@@ -64,7 +64,8 @@ ErrorCode codeFor(std::string_view state) {
       state.starts_with("34") || state.starts_with("26") || state.starts_with("44")) {
     return ErrorCode::InvalidInput;
   }
-  if (state.starts_with("08") || state.starts_with("57P") || state.starts_with("53")) return ErrorCode::Driver;
+  // Connection exceptions, and a server shutting down, starting up or in recovery.
+  if (state.starts_with("08") || state.starts_with("57P")) return ErrorCode::Unavailable;
   return ErrorCode::Driver;
 }
 
@@ -302,7 +303,10 @@ void throwResult(const PGresult* r, PGconn* conn, std::string_view capability, s
            "(fewer or shorter hop ranges, a more selective start node, a LIMIT, fewer search terms) or raise the "
            "budget ([limits] time_budget_ms in khive.toml, or --timeout-ms))";
   }
-  if (!state && isConnectionLost(conn)) msg = "lost the connection to PostgreSQL: " + msg;
+  if (!state && isConnectionLost(conn)) {
+    code = ErrorCode::Unavailable;
+    msg = "lost the connection to PostgreSQL (a write in flight may or may not have committed): " + msg;
+  }
   throw Error(code, std::string(capability), std::string(operation), msg);
 }
 
@@ -312,7 +316,11 @@ std::unique_ptr<Conn> Conn::connect(const std::string& url, std::string_view cap
   if (!raw || PQstatus(raw) != CONNECTION_OK) {
     std::string msg = raw ? PQerrorMessage(raw) : "out of memory";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw Error(ErrorCode::Driver, std::string(capability), "connect",
+    // A server that refused us (authentication, an unknown role or database) is up: Driver.
+    // One that could not be reached, or is starting up or shutting down: Unavailable.
+    const bool refused =
+        msg.find("authentication") != std::string::npos || msg.find("does not exist") != std::string::npos;
+    throw Error(raw && !refused ? ErrorCode::Unavailable : ErrorCode::Driver, std::string(capability), "connect",
                 fmt::format("cannot connect to PostgreSQL: {}; check the connection string and that the "
                             "server is running",
                             msg));
