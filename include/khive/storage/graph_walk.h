@@ -67,6 +67,25 @@ class FrontierSource {
   // Called before each root of a traversal with the traversal's deadline; a backend whose
   // statements are bounded per transaction (not per connection) arms the bound here.
   virtual void boundUntil(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
+
+  // One level of a whole walk (walkFrom): the edge rows its expansion returned (at most the
+  // work budget left + 1, as expand() is asked for), and the nodes it reached first, each with
+  // its smallest (parent, edge).
+  struct Level {
+    std::int64_t rows = 0;
+    std::vector<Hop> reached;
+  };
+  struct Walk {
+    bool rootLive = false;
+    std::vector<Level> levels;  // depth 1, 2, ...; stops after the level that exceeds maxWork
+  };
+  // The levels of walkTrees' breadth-first walk from `root`, computed by the engine in one
+  // request, with exactly the rules walkTrees applies to expand()'s rows; nullopt when the
+  // backend has no such request (walkTrees then expands level by level).
+  virtual std::optional<Walk> walkFrom(const HopPlan& plan, const Uuid& root, int maxDepth, std::int64_t maxWork) {
+    (void)plan, (void)root, (void)maxDepth, (void)maxWork;
+    return std::nullopt;
+  }
 };
 
 // Request checks shared by every engine: InvalidInput naming the field and its range.
