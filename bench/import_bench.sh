@@ -46,10 +46,10 @@ if [[ ! -s $data ]]; then
 fi
 
 lines=$(wc -l < "$data")
+log="$work/time.log"
 if [[ -z ${KHIVE_BENCH_NO_SQLITE:-} ]]; then
 rm -f "$db" "$db-wal" "$db-shm"
 "$khive" --db "$db" init >/dev/null
-log="$work/time.log"
 start=$(date +%s.%N)
 /usr/bin/time -v "$khive" --db "$db" import --batch "$batch" "$data" > "$work/import.out" 2> "$log"
 end=$(date +%s.%N)
