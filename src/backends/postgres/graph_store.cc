@@ -87,7 +87,8 @@ std::vector<Uuid> uuidArray(std::string_view text) {
 // depth, $3 max work; the hop conditions' parameters after them). Each step of the recursion
 // is one level: the expansion of the frontier (at most the work left + 1 rows, as expand() is
 // asked for), its row count, and the nodes not seen before, each with its smallest (parent,
-// edge) in uuid order -- graph_walk.cc's firstReached. The nodes seen so far travel as a jsonb
+// edge) in uuid order -- graph_walk.cc's firstReached. The three arrays are aggregated from one
+// input, so they stay aligned; their order is left to walkTrees, which sorts each level. The nodes seen so far travel as a jsonb
 // object keyed by id, whose key lookup does not grow with the walk as an array scan would.
 // A root that is not live gives no rows.
 SqlBuilder walkStatement(const storage::HopPlan& plan, const Uuid& root, int maxDepth, std::int64_t maxWork) {
@@ -100,9 +101,9 @@ SqlBuilder walkStatement(const storage::HopPlan& plan, const Uuid& root, int max
       "OR EXISTS (SELECT 1 FROM notes WHERE id = $1::uuid AND deleted_at IS NULL) "
       "UNION ALL SELECT w.depth + 1, l.reached, w.seen || l.seen, w.work + l.n, l.n, l.reached, l.parent, l.edge "
       "FROM walk AS w CROSS JOIN LATERAL (SELECT count(*) AS n, "
-      "coalesce(array_agg(r.reached ORDER BY r.reached) FILTER (WHERE r.first), '{}') AS reached, "
-      "coalesce(array_agg(r.node ORDER BY r.reached) FILTER (WHERE r.first), '{}') AS parent, "
-      "coalesce(array_agg(r.edge ORDER BY r.reached) FILTER (WHERE r.first), '{}') AS edge, "
+      "coalesce(array_agg(r.reached) FILTER (WHERE r.first), '{}') AS reached, "
+      "coalesce(array_agg(r.node) FILTER (WHERE r.first), '{}') AS parent, "
+      "coalesce(array_agg(r.edge) FILTER (WHERE r.first), '{}') AS edge, "
       "coalesce(jsonb_object_agg(r.reached::text, 0) FILTER (WHERE r.first), '{}') AS seen "
       "FROM (SELECT x.node, x.reached, x.edge, row_number() OVER (PARTITION BY x.reached ORDER BY x.node, x.edge) = 1 "
       "AND NOT (w.seen ? x.reached::text) AS first FROM (");
