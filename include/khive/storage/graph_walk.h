@@ -54,8 +54,8 @@ struct Hop {
   Uuid edge;
 };
 
-// The backend primitive the walks run over: reads on one connection and one snapshot, held by
-// the backend for the length of one walk. Single-threaded.
+// The backend primitive the walks run over: reads on one connection, held by the backend for
+// the length of one walk. Single-threaded.
 class FrontierSource {
  public:
   virtual ~FrontierSource() = default;
@@ -96,7 +96,8 @@ void checkPathQuery(const PathQuery& query);
 // caller in the error.
 void checkEdge(const Edge& edge, std::string_view operation);
 
-// The traversal, breadth-first and one expand() per level: each node is expanded once, at its
+// The traversal, breadth-first and one expand() per level (or the levels of the backend's
+// walkFrom() for each root, when it has one): each node is expanded once, at its
 // least depth, and reached through its smallest parent and then smallest edge (UUID order).
 // Each tree lists the root, then every node at depth 1, 2, ... in id order within a depth.
 //
