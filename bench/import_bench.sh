@@ -47,14 +47,20 @@ fi
 
 lines=$(wc -l < "$data")
 log="$work/time.log"
+# timed_import OUT KHIVE-ARGS...: runs `khive KHIVE-ARGS... import`; sets secs and rss_kb.
+timed_import() {
+  local out=$1 start end
+  shift
+  start=$(date +%s.%N)
+  /usr/bin/time -v "$khive" "$@" import --batch "$batch" "$data" > "$out" 2> "$log"
+  end=$(date +%s.%N)
+  secs=$(echo "$end - $start" | bc -l)
+  rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+}
 if [[ -z ${KHIVE_BENCH_NO_SQLITE:-} ]]; then
 rm -f "$db" "$db-wal" "$db-shm"
 "$khive" --db "$db" init >/dev/null
-start=$(date +%s.%N)
-/usr/bin/time -v "$khive" --db "$db" import --batch "$batch" "$data" > "$work/import.out" 2> "$log"
-end=$(date +%s.%N)
-secs=$(echo "$end - $start" | bc -l)
-rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+timed_import "$work/import.out" --db "$db"
 printf 'import_bench: %d records (%d entities, %d edges), batch %d, SQLite file\n' "$lines" "$entities" "$edges" "$batch"
 printf '  wall %.1f s  ->  %.0f records/s   peak RSS %.0f MB   (load before: %s)\n' "$secs" "$(echo "$lines / $secs" | bc -l)" \
   "$(echo "$rss_kb / 1024" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -72,11 +78,9 @@ imp_url=$(with_db "$imp_db")
 copy_url=$(with_db "$copy_db")
 "$khive" --backend "$imp_url" init >/dev/null
 "$khive" --backend "$copy_url" init >/dev/null
-start=$(date +%s.%N)
-/usr/bin/time -v "$khive" --backend "$imp_url" import --batch "$batch" "$data" > "$work/import-pg.out" 2> "$log"
-end=$(date +%s.%N)
-pg_secs=$(echo "$end - $start" | bc -l)
-pg_rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+timed_import "$work/import-pg.out" --backend "$imp_url"
+pg_secs=$secs
+pg_rss_kb=$rss_kb
 # The same rows by COPY: what khive stored in entities and edges, every column but the
 # generated ones, loaded into the same (empty, indexed, triggered) tables of the second database.
 columns() {

@@ -66,17 +66,16 @@ class PgPeer {
                                 "SELECT source_id FROM edges WHERE target_id = w.node AND relation IN ({1}) AND {0}) "
                                 "AS n WHERE w.depth < 3) SELECT node, min(depth) FROM walk GROUP BY node",
                                 live, symmetric));
-    // One level of the path search, each way.
-    prepare("forward", fmt::format("SELECT f.node, e.target_id, e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges "
-                                   "AS e ON e.source_id = f.node WHERE e.{0} UNION ALL SELECT f.node, e.source_id, e.id "
-                                   "FROM unnest($1::uuid[]) AS f(node) JOIN edges AS e ON e.target_id = f.node WHERE "
-                                   "e.relation IN ({1}) AND e.{0}",
-                                   live, symmetric));
-    prepare("backward", fmt::format("SELECT f.node, e.source_id, e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges "
-                                    "AS e ON e.target_id = f.node WHERE e.{0} UNION ALL SELECT f.node, e.target_id, "
-                                    "e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges AS e ON e.source_id = f.node "
-                                    "WHERE e.relation IN ({1}) AND e.{0}",
-                                    live, symmetric));
+    // One level of the path search, each way: `from` is the column the frontier matches.
+    auto level = [&](const char* name, const char* from, const char* to) {
+      prepare(name, fmt::format("SELECT f.node, e.{1}, e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges AS e ON "
+                                "e.{0} = f.node WHERE e.{2} UNION ALL SELECT f.node, e.{0}, e.id FROM "
+                                "unnest($1::uuid[]) AS f(node) JOIN edges AS e ON e.{1} = f.node WHERE e.relation "
+                                "IN ({3}) AND e.{2}",
+                                from, to, live, symmetric));
+    };
+    level("forward", "source_id", "target_id");
+    level("backward", "target_id", "source_id");
   }
 
   int get(const std::string& id) { return rows("get", {id}); }

@@ -1,5 +1,7 @@
 // Batches big enough that PostgreSQL writes them by COPY through a staging table
 // (staged_write.h): the same outcome per row as the single-row writes on every engine.
+#include <tuple>
+
 #include "contract/contract_fixture.h"
 
 namespace khive::testing {
@@ -11,10 +13,7 @@ class BulkWriteContract : public ContractTest {
 
   static Entity draft(const std::string& name, const std::string& ns = "ns1") {
     Entity e;
-    e.id = Uuid::v7();
-    e.ns = ns;
-    e.kind = "concept";
-    e.name = name;
+    std::tie(e.id, e.ns, e.kind, e.name) = std::tuple(Uuid::v7(), ns, "concept", name);
     return e;
   }
 };
