@@ -55,6 +55,13 @@ class PgSchema {
     for (const auto& t : tables) sql += fmt::format("ANALYZE {}.{};", name_, t);
     pgAdmin(url_, sql);
   }
+  // VACUUM ANALYZE of the tables: statistics, and the visibility map that lets index-only scans
+  // skip the heap (the settled state autovacuum leaves some time after a load).
+  void vacuumAnalyze(const std::vector<std::string>& tables) const {
+    std::string sql;
+    for (const auto& t : tables) sql += fmt::format("VACUUM ANALYZE {}.{};", name_, t);
+    pgAdmin(url_, sql);
+  }
   // Whether the server can run the vector migration (pgvector available).
   bool hasPgvector() const {
     return pgAdmin(url_, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'") != "0";

@@ -136,15 +136,25 @@ std::vector<TraversalTree> walkTrees(FrontierSource& source, const TraverseReque
     source.boundUntil(deadline);
     TraversalTree& tree = trees.emplace_back();
     tree.rootId = root;
-    if (!source.isLiveNode(root)) continue;
+    auto whole = source.walkFrom(plan, root, r.maxDepth, r.maxWork);
+    if (whole ? !whole->rootLive : !source.isLiveNode(root)) continue;
     tree.nodes.push_back({root, 0, std::nullopt, std::nullopt});
     std::unordered_set<Uuid> seen{root};
     std::vector<Uuid> frontier{root};
     std::int64_t work = 1;  // the root's own row
     for (int level = 1; level <= r.maxDepth && !frontier.empty(); ++level) {
       if (std::chrono::steady_clock::now() > deadline) throwTimeBudgetExceeded(r.timeBudget, kCap, "traverse");
-      auto rows = source.expand(plan, frontier, r.maxWork - work + 1);
-      work += static_cast<std::int64_t>(rows.size());
+      std::vector<Hop> rows;
+      std::int64_t edgeRows = 0;
+      if (!whole) {
+        rows = source.expand(plan, frontier, r.maxWork - work + 1);
+        edgeRows = static_cast<std::int64_t>(rows.size());
+      } else if (static_cast<std::size_t>(level) <= whole->levels.size()) {
+        auto& l = whole->levels[static_cast<std::size_t>(level) - 1];
+        rows = std::move(l.reached);
+        edgeRows = l.rows;
+      }
+      work += edgeRows;
       if (work > r.maxWork) {
         throw Error(ErrorCode::InvalidInput, std::string(kCap), "traverse",
                     fmt::format("the traversal from {} exceeded its work budget of {} (the root and every edge "

@@ -124,6 +124,31 @@ TEST_P(AtomicVerbs, ImportBatchWhoseTextDocumentsFailWritesNothingOfTheBatch) {
   EXPECT_TRUE(rt->diagnostics().consistency().empty());
 }
 
+// The same with a batch big enough that PostgreSQL writes it by COPY (staged_write.h): the
+// failing text document still takes the whole batch with it.
+TEST_P(AtomicVerbs, BigImportBatchWhoseTextDocumentFailsWritesNothingOfTheBatch) {
+  const Uuid x = Uuid::v7();
+  occupyTextDocument(x);
+  std::string lines;
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 200; ++i) {
+    ids.push_back(Uuid::v7());
+    lines += R"({"type":"entity","id":")" + ids.back().str() + R"(","kind":"concept","name":"n)" + std::to_string(i) +
+             "\"}\n";
+    if (i == 150) lines += R"({"type":"entity","id":")" + x.str() + R"(","kind":"concept","name":"x"})" + "\n";
+  }
+  for (int i = 0; i + 1 < 200; ++i) {
+    lines += R"({"type":"edge","id":")" + Uuid::v7().str() + R"(","source_id":")" + ids[static_cast<std::size_t>(i)].str() +
+             R"(","target_id":")" + ids[static_cast<std::size_t>(i) + 1].str() + R"(","relation":"extends"})" + "\n";
+  }
+  std::istringstream in(lines);
+  EXPECT_THROW(importJsonl(*rt, in), Error);
+  for (const Uuid& id : ids) EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(id)) << id.str();
+  EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(x));
+  EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 0);
+  EXPECT_TRUE(checkConsistency(*rt).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AtomicVerbs, ::testing::ValuesIn(khive::testing::backendCases()), khive::testing::BackendCaseName());
 
 }  // namespace

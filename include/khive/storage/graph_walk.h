@@ -54,8 +54,8 @@ struct Hop {
   Uuid edge;
 };
 
-// The backend primitive the walks run over: reads on one connection and one snapshot, held by
-// the backend for the length of one walk. Single-threaded.
+// The backend primitive the walks run over: reads on one connection, held by the backend for
+// the length of one walk. Single-threaded.
 class FrontierSource {
  public:
   virtual ~FrontierSource() = default;
@@ -67,6 +67,25 @@ class FrontierSource {
   // Called before each root of a traversal with the traversal's deadline; a backend whose
   // statements are bounded per transaction (not per connection) arms the bound here.
   virtual void boundUntil(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
+
+  // One level of a whole walk (walkFrom): the edge rows its expansion returned (at most the
+  // work budget left + 1, as expand() is asked for), and the nodes it reached first, each with
+  // its smallest (parent, edge).
+  struct Level {
+    std::int64_t rows = 0;
+    std::vector<Hop> reached;
+  };
+  struct Walk {
+    bool rootLive = false;
+    std::vector<Level> levels;  // depth 1, 2, ...; stops after the level that exceeds maxWork
+  };
+  // The levels of walkTrees' breadth-first walk from `root`, computed by the engine in one
+  // request, with exactly the rules walkTrees applies to expand()'s rows; nullopt when the
+  // backend has no such request (walkTrees then expands level by level).
+  virtual std::optional<Walk> walkFrom(const HopPlan& plan, const Uuid& root, int maxDepth, std::int64_t maxWork) {
+    (void)plan, (void)root, (void)maxDepth, (void)maxWork;
+    return std::nullopt;
+  }
 };
 
 // Request checks shared by every engine: InvalidInput naming the field and its range.
@@ -77,7 +96,8 @@ void checkPathQuery(const PathQuery& query);
 // caller in the error.
 void checkEdge(const Edge& edge, std::string_view operation);
 
-// The traversal, breadth-first and one expand() per level: each node is expanded once, at its
+// The traversal, breadth-first and one expand() per level (or the levels of the backend's
+// walkFrom() for each root, when it has one): each node is expanded once, at its
 // least depth, and reached through its smallest parent and then smallest edge (UUID order).
 // Each tree lists the root, then every node at depth 1, 2, ... in id order within a depth.
 //

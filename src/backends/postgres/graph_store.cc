@@ -44,6 +44,63 @@ void appendHopConditions(SqlBuilder& b, const storage::HopPart& part, const stor
 std::string_view fromCol(const storage::HopPart& p) { return p.forward ? "e.source_id" : "e.target_id"; }
 std::string_view toCol(const storage::HopPart& p) { return p.forward ? "e.target_id" : "e.source_id"; }
 
+// The rows of one hop out of the nodes of `frontier` (a uuid[] expression) along `plan`, as
+// (node, to, edge): one SELECT per hop part, joined by UNION ALL.
+void appendExpansion(SqlBuilder& b, const storage::HopPlan& plan, std::string_view frontier) {
+  for (std::size_t i = 0; i < plan.parts.size(); ++i) {
+    const auto& p = plan.parts[i];
+    if (i) b.text(" UNION ALL ");
+    b.text("SELECT f.node, ").text(toCol(p)).text(" AS reached, e.id AS edge FROM unnest(").text(frontier);
+    b.text(") AS f(node) JOIN edges AS e ON ").text(fromCol(p)).text(" = f.node WHERE ");
+    appendHopConditions(b, p, plan);
+  }
+}
+
+// A uuid[] as PostgreSQL prints it: {a,b,...}.
+std::vector<Uuid> uuidArray(std::string_view text) {
+  std::vector<Uuid> out;
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    out.push_back(Uuid::parse(text.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// walkTrees' breadth-first walk from one root as one recursive statement ($1 root, $2 max
+// depth, $3 max work; the hop conditions' parameters after them). Each step of the recursion
+// is one level: the expansion of the frontier (at most the work left + 1 rows, as expand() is
+// asked for), its row count, and the nodes not seen before, each with its smallest (parent,
+// edge) in uuid order -- graph_walk.cc's firstReached. The three arrays are aggregated from one
+// input, so they stay aligned; their order is left to walkTrees, which sorts each level. The nodes seen so far travel as a jsonb
+// object keyed by id, whose key lookup does not grow with the walk as an array scan would.
+// A root that is not live gives no rows.
+SqlBuilder walkStatement(const storage::HopPlan& plan, const Uuid& root, int maxDepth, std::int64_t maxWork) {
+  SqlBuilder b;
+  b.params.uuid(root).integer(maxDepth).integer(maxWork);
+  b.text(
+      "WITH RECURSIVE walk(depth, frontier, seen, work, n, reached, parent, edge) AS ("
+      "SELECT 0, ARRAY[$1::uuid], jsonb_build_object($1::text, 0), 1::int8, 0::int8, '{}'::uuid[], '{}'::uuid[], "
+      "'{}'::uuid[] WHERE EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL) "
+      "OR EXISTS (SELECT 1 FROM notes WHERE id = $1::uuid AND deleted_at IS NULL) "
+      "UNION ALL SELECT w.depth + 1, l.reached, w.seen || l.seen, w.work + l.n, l.n, l.reached, l.parent, l.edge "
+      "FROM walk AS w CROSS JOIN LATERAL (SELECT count(*) AS n, "
+      "coalesce(array_agg(r.reached) FILTER (WHERE r.first), '{}') AS reached, "
+      "coalesce(array_agg(r.node) FILTER (WHERE r.first), '{}') AS parent, "
+      "coalesce(array_agg(r.edge) FILTER (WHERE r.first), '{}') AS edge, "
+      "coalesce(jsonb_object_agg(r.reached::text, 0) FILTER (WHERE r.first), '{}') AS seen "
+      "FROM (SELECT x.node, x.reached, x.edge, row_number() OVER (PARTITION BY x.reached ORDER BY x.node, x.edge) = 1 "
+      "AND NOT (w.seen ? x.reached::text) AS first FROM (");
+  appendExpansion(b, plan, "w.frontier");
+  b.text(" LIMIT $3 - w.work + 1) AS x) AS r) AS l "
+         "WHERE w.depth < $2 AND cardinality(w.frontier) > 0 AND w.work <= $3) "
+         "SELECT n, reached, parent, edge FROM walk ORDER BY depth");
+  return b;
+}
+
 // Sets statement_timeout for the rest of the transaction: the walk's time budget is enforced
 // by the server, which cancels the running statement (SQLSTATE 57014 -> Timeout).
 void setTimeBudget(Conn& c, std::chrono::steady_clock::time_point deadline, std::string_view op) {
@@ -78,13 +135,7 @@ class PgFrontier final : public storage::FrontierSource {
                                    std::int64_t limit) override {
     SqlBuilder b;
     b.params.uuidArray(frontier);  // $1
-    for (std::size_t i = 0; i < plan.parts.size(); ++i) {
-      const auto& p = plan.parts[i];
-      if (i) b.text(" UNION ALL ");
-      b.text("SELECT f.node, ").text(toCol(p)).text(", e.id FROM unnest($1::uuid[]) AS f(node) JOIN edges AS e ON ");
-      b.text(fromCol(p)).text(" = f.node WHERE ");
-      appendHopConditions(b, p, plan);
-    }
+    appendExpansion(b, plan, "$1::uuid[]");
     if (limit > 0) b.text(" LIMIT ").integer(limit);
     auto r = conn_.exec(b.sql, b.params, kCap, op_);
     std::vector<storage::Hop> rows;
@@ -93,11 +144,51 @@ class PgFrontier final : public storage::FrontierSource {
     return rows;
   }
 
-  void boundUntil(std::chrono::steady_clock::time_point deadline) override { setTimeBudget(conn_, deadline, op_); }
+  // Outside a transaction, records the deadline for walkFrom's statement; inside one, sets the
+  // transaction's statement_timeout (expand() and isLiveNode() run there).
+  void boundUntil(std::chrono::steady_clock::time_point deadline) override {
+    deadline_ = deadline;
+    if (conn_.txStatus() != PQTRANS_IDLE) setTimeBudget(conn_, deadline, op_);
+  }
+
+  // The walk as one statement, sent with its statement_timeout in one round trip (BEGIN, the
+  // timeout, the walk and COMMIT pipelined) when no transaction is open on the connection.
+  std::optional<Walk> walkFrom(const storage::HopPlan& plan, const Uuid& root, int maxDepth,
+                               std::int64_t maxWork) override {
+    const SqlBuilder b = walkStatement(plan, root, maxDepth, maxWork);
+    Result r;
+    if (conn_.txStatus() == PQTRANS_IDLE && deadline_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        throw Error(ErrorCode::Timeout, std::string(kCap), std::string(op_), "the traversal ran past its time budget");
+      }
+      const Params timeout = Params().text(std::to_string(left.count()));
+      // The generic plan: a custom plan of the walk costs more to plan than to run, and the
+      // planner would keep choosing custom plans (the generic one's estimate is higher).
+      const Statement statements[] = {{"SELECT set_config('statement_timeout', $1, true), "
+                                       "set_config('plan_cache_mode', 'force_generic_plan', true)",
+                                       &timeout},
+                                      {b.sql, &b.params}};
+      r = std::move(conn_.execTransaction(statements, kCap, op_).back());
+    } else {
+      r = conn_.exec(b.sql, b.params, kCap, op_);
+    }
+    Walk walk;
+    walk.rootLive = r.rows() > 0;
+    for (int i = 1; i < r.rows(); ++i) {
+      auto& level = walk.levels.emplace_back();
+      level.rows = r.getInt(i, 0);
+      const auto to = uuidArray(r.view(i, 1)), from = uuidArray(r.view(i, 2)), edge = uuidArray(r.view(i, 3));
+      for (std::size_t k = 0; k < to.size() && k < from.size() && k < edge.size(); ++k)
+        level.reached.push_back({from[k], to[k], edge[k]});
+    }
+    return walk;
+  }
 
  private:
   Conn& conn_;
   std::string_view op_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 void appendEdgeFilter(SqlBuilder& b, const storage::EdgeFilter& f) {
@@ -239,13 +330,9 @@ std::vector<storage::TraversalTree> PgGraphStore::traverse(const storage::Traver
   return db_.run(
       kCap, "traverse",
       [&](Conn& c) {
-        // One read-only transaction: one snapshot for every root, and a statement_timeout
-        // scoped to it.
-        Tx tx(c, kCap, "traverse", false, true);
+        // Each root's walk is one statement with its own statement_timeout (walkFrom).
         PgFrontier frontier(c, "traverse");
-        auto trees = storage::walkTrees(frontier, r, plan, deadline);
-        tx.commit();
-        return trees;
+        return storage::walkTrees(frontier, r, plan, deadline);
       },
       true);
 }
@@ -260,7 +347,8 @@ std::optional<storage::GraphPath> PgGraphStore::shortestPath(const Uuid& from, c
   return db_.run(
       kCap, "shortest_path",
       [&](Conn& c) {
-        Tx tx(c, kCap, "shortest_path", false, true);
+        // No transaction: under READ COMMITTED each statement takes its own snapshot either
+        // way, and the reader's session is read-only with the read budget's timeout.
         PgFrontier frontier(c, "shortest_path");
         return storage::searchPath(frontier, from, to, q.maxDepth, forward, backward);
       },

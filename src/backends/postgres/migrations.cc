@@ -399,6 +399,18 @@ DROP INDEX IF EXISTS entities_ns_name;
 DROP INDEX IF EXISTS entities_tags;
 DROP INDEX IF EXISTS notes_properties;
 )sql"},
+      {7, "edge id in the hop indexes: walks and neighbors read edges from the index alone",
+       R"sql(
+-- A hop (neighbors, a traversal level, a path search level) returns the edge's id with its
+-- endpoints, relation and weight. With the id in the partial hop indexes the planner can answer
+-- it by an index-only scan instead of fetching every edge's heap row.
+DROP INDEX IF EXISTS edges_out;
+DROP INDEX IF EXISTS edges_in;
+CREATE INDEX edges_out ON edges (source_id, relation, target_id, weight, namespace) INCLUDE (id)
+  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
+CREATE INDEX edges_in ON edges (target_id, relation, source_id, weight, namespace) INCLUDE (id)
+  WHERE deleted_at IS NULL AND endpoint_deleted = 0;
+)sql"},
   };
   return kMigrations;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "backends/postgres/database.h"
 #include "backends/postgres/sql_build.h"
+#include "backends/postgres/staged_write.h"
 #include "khive/query/postgres_dialect.h"
 #include "khive/storage/backend.h"
 #include "khive/storage/paging.h"
@@ -220,12 +222,16 @@ inline std::int64_t countRetrieval(Database& db, std::string_view capability, st
 // Per-row batch accounting (BatchWriteSummary) at one round trip per chunk in the common case.
 //   1. `bind` validates each item and makes its statement parameters; an item it rejects is
 //      counted failed without reaching the server.
-//   2. The rest go in one transaction through pipeline mode. If every row succeeds (each
-//      changing exactly one row), that transaction commits: done.
+//   2. The rest go in one transaction through pipeline mode, or, from kStagedFrom rows on, by
+//      COPY into a staging table and one set-based statement (staged_write.h). If every row
+//      succeeds (each changing exactly one row), that transaction commits: done.
 //   3. If any row fails on the server, that transaction is rolled back and the rows are
 //      replayed one by one with `one`, each under a SAVEPOINT, so a failing row is undone
 //      alone and counted, and the rest commit together — the same outcome as SQLite's.
 // Serialization failures and deadlocks retry the whole transaction (Database::write).
+// Batches from this many rows on are written by COPY where the server allows it.
+inline constexpr std::size_t kStagedFrom = 64;
+
 template <class T>
 storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capability, std::string_view operation,
                                           std::span<const T> items, std::string_view sql,
@@ -249,8 +255,21 @@ storage::BatchWriteSummary pipelinedBatch(Database& db, std::string_view capabil
   if (valid.empty()) return summary;
   constexpr std::size_t kChunk = 1000;
   bool replay = false;
+  // Big batches go by COPY through a staging table, where the server takes COPY from a client
+  // (not PGlite) and every value travels as text.
+  const auto staged = rows.size() >= kStagedFrom && !db.sharedSession() ? StagedForm::of(sql) : std::nullopt;
+  const bool copy = staged && std::all_of(rows.begin(), rows.end(), [](const Params& p) { return p.allText(); });
   try {
     db.write(capability, operation, [&](Conn& c) {
+      if (copy) {
+        // Every row must change exactly one row; fewer (an ON CONFLICT arm's WHERE refused
+        // one) sends the batch to the replay below, which says which.
+        if (stagedWrite(c, *staged, rows, capability, operation) != static_cast<std::int64_t>(rows.size())) {
+          throw Error(ErrorCode::InvalidInput, std::string(capability), std::string(operation),
+                      "a row of the batch was refused");
+        }
+        return;
+      }
       for (std::size_t off = 0; off < rows.size(); off += kChunk) {
         const auto n = std::min(kChunk, rows.size() - off);
         auto changed = c.execPipeline(sql, std::span<const Params>(rows).subspan(off, n), capability, operation);
