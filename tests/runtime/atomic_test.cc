@@ -146,7 +146,7 @@ TEST_P(AtomicVerbs, BigImportBatchWhoseTextDocumentFailsWritesNothingOfTheBatch)
   for (const Uuid& id : ids) EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(id)) << id.str();
   EXPECT_FALSE(rt->backend().entities().getEntityIncludingDeleted(x));
   EXPECT_EQ(rt->backend().graph().countEdges({.namespaces = {"default"}}), 0);
-  EXPECT_TRUE(checkConsistency(*rt).empty());
+  EXPECT_TRUE(rt->diagnostics().consistency().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AtomicVerbs, ::testing::ValuesIn(khive::testing::backendCases()), khive::testing::BackendCaseName());
