@@ -206,28 +206,28 @@ ReindexSummary Indexing::reindex(const ReindexRequest& req) {
     // scan of the rows it skips (117k WordNet synsets in pages of 256: 55 s instead of 9 s).
     const storage::PageRequest first{.offset = 0, .limit = std::max<std::int64_t>(req.batchSize, 5000)};
     const auto batch = static_cast<std::size_t>(req.batchSize);
-    for (auto page = first;;) {
-      auto p = backend_.entities().queryEntities({.namespaces = nss}, page);
-      for (const auto& e : p.items) {
-        add(e.id, e.ns, e.kind, e.properties, embeddingText(e));
-        if (texts.size() == batch) flush(sum.entities);
+    // Every page of one record type (`read(page)`), embedded in batches into `counter`.
+    auto embedAll = [&](auto read, std::int64_t& counter) {
+      for (auto page = first;;) {
+        auto p = read(page);
+        for (const auto& r : p.items) {
+          add(r.id, r.ns, r.kind, r.properties, embeddingText(r));
+          if (texts.size() == batch) flush(counter);
+        }
+        flush(counter);
+        if (!p.nextOffset) break;
+        page.offset = *p.nextOffset;
       }
-      flush(sum.entities);
-      if (!p.nextOffset) break;
-      page.offset = *p.nextOffset;
-    }
-    for (auto page = first;;) {
-      storage::NoteFilter f;
-      f.namespaces = nss;
-      auto p = backend_.notes().queryNotes(f, page);
-      for (const auto& n : p.items) {
-        add(n.id, n.ns, n.kind, n.properties, embeddingText(n));
-        if (texts.size() == batch) flush(sum.notes);
-      }
-      flush(sum.notes);
-      if (!p.nextOffset) break;
-      page.offset = *p.nextOffset;
-    }
+    };
+    embedAll([&](const storage::PageRequest& page) { return backend_.entities().queryEntities({.namespaces = nss}, page); },
+             sum.entities);
+    embedAll(
+        [&](const storage::PageRequest& page) {
+          storage::NoteFilter f;
+          f.namespaces = nss;
+          return backend_.notes().queryNotes(f, page);
+        },
+        sum.notes);
   } catch (const Error& e) {
     audit_.record("reindex", Substrate::Entity, eng->name(), Outcome::Error,
                 Json{{"error", e.message()},
