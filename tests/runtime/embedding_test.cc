@@ -18,6 +18,7 @@
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/runtime.h"
+#include "engine_test_support.h"
 #include "support/test_backends.h"
 
 using namespace khive;
@@ -26,20 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::unique_ptr<Runtime> runtimeWith(const std::string& toml) {
-  return std::make_unique<Runtime>(openBackendUrl("sqlite::memory:", {"*"}),
-                                   RuntimeOptions{parseConfig(toml), std::nullopt, std::nullopt});
-}
-
-Error errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error";
-  return Error(ErrorCode::Driver, "", "", "");
-}
+using khive::testing::errorOf;
+using khive::testing::runtimeWith;
 
 std::int64_t vectorCount(Runtime& rt, const std::string& model) {
   return rt.backend().vectors().countVectors(model, rt.readNamespaces());

@@ -16,6 +16,7 @@
 #include "khive/runtime/backend_factory.h"
 #include "khive/runtime/config.h"
 #include "khive/runtime/runtime.h"
+#include "engine_test_support.h"
 #include "khive/runtime/transfer.h"
 
 using namespace khive;
@@ -65,20 +66,8 @@ std::string staticEngine(const fs::path& path, const std::string& name = "glove"
   return fmt::format("[[engines]]\nname = \"{}\"\nkind = \"static\"\npath = \"{}\"\n", name, path.string());
 }
 
-std::unique_ptr<Runtime> runtimeWith(const std::string& toml) {
-  return std::make_unique<Runtime>(openBackendUrl("sqlite::memory:", {"*"}),
-                                   RuntimeOptions{parseConfig(toml), std::nullopt, std::nullopt});
-}
-
-Error errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error";
-  return Error(ErrorCode::Driver, "", "", "");
-}
+using khive::testing::errorOf;
+using khive::testing::runtimeWith;
 
 TEST(WordVectors, TextAndBinaryFormsGiveTheSameSifVectors) {
   const auto text = wordsFile();
