@@ -28,6 +28,10 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
 }
 
 namespace {
+bool isPostgresUrl(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
 backends::PostgresOptions pgOptions(const std::string& url, const std::vector<std::string>& namespaces,
                                     const std::vector<std::string>& extraSym) {
   // The namespaces become the connection's grant list: khive names a bad one before the
@@ -51,11 +55,16 @@ std::unique_ptr<storage::Backend> openPg(const std::string& url, const std::vect
   return backends::openPostgres(o);
 }
 
-// The [[backends]] entry's read replicas and their bounds.
-void setReplicas(backends::PostgresOptions& o, const BackendConfig& b) {
+// A PostgreSQL [[backends]] entry's options: its URL, write grouping, read replicas and their
+// bounds.
+backends::PostgresOptions configuredPgOptions(const BackendConfig& b, const std::vector<std::string>& namespaces,
+                                              const std::vector<std::string>& extraSym) {
+  auto o = pgOptions(b.url, namespaces, extraSym);
+  o.groupWrites = b.groupWrites;
   o.replicas = b.replicas;
   o.replicaWait = std::chrono::milliseconds(b.replicaWaitMs);
   o.replicaMaxLag = std::chrono::milliseconds(b.replicaMaxLagMs);
+  return o;
 }
 }  // namespace
 
@@ -64,7 +73,7 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
   if (url == "sqlite::memory:" || url == "sqlite://:memory:") return openSqliteFile(":memory:", extraSym);
   if (url.starts_with("sqlite://")) return openSqliteFile(std::string(url.substr(9)), extraSym);
   if (url.starts_with("sqlite:")) return openSqliteFile(std::string(url.substr(7)), extraSym);
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return openPg(std::string(url), namespaces, extraSym);
+  if (isPostgresUrl(url)) return openPg(std::string(url), namespaces, extraSym);
   throw Error(ErrorCode::InvalidInput, "runtime", "open",
               fmt::format("unrecognised backend URL '{}' (use sqlite:///path/file.db, sqlite::memory: or "
                           "postgresql://user@host:port/db)",
@@ -73,24 +82,19 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (b.kind == "postgres") {
-    auto o = pgOptions(b.url, namespaces, extraSym);
-    o.groupWrites = b.groupWrites;
-    setReplicas(o, b);
-    return backends::openPostgres(o);
-  }
+  if (b.kind == "postgres") return backends::openPostgres(configuredPgOptions(b, namespaces, extraSym));
   return openSqliteFile(b.path, extraSym);
 }
 
 ServedStore openServedStore(const std::optional<std::string>& db, const std::optional<std::string>& backendUrl,
                             const Config& config, const ServedPools& pools, const std::vector<std::string>& extraSym) {
-  auto isPg = [](std::string_view url) { return url.starts_with("postgresql://") || url.starts_with("postgres://"); };
   std::optional<BackendConfig> pg;
   ServedStore store;
   if (db) {
     store.shared = openSqliteFile(*db, extraSym);
   } else if (backendUrl) {
-    if (isPg(*backendUrl)) pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
+    if (isPostgresUrl(*backendUrl))
+      pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
     else store.shared = openBackendUrl(*backendUrl, {"*"}, extraSym);
   } else if (!config.backends.empty()) {
     if (config.backends[0].kind == "postgres") pg = config.backends[0];
@@ -101,9 +105,7 @@ ServedStore openServedStore(const std::optional<std::string>& db, const std::opt
   if (pg) {
     store.scoped = [pg = *pg, pools, extraSym, admin = config.server.adminUrl,
                     user = config.server.appUser](const std::vector<std::string>& namespaces) {
-      auto o = pgOptions(pg.url, namespaces, extraSym);
-      o.groupWrites = pg.groupWrites;
-      setReplicas(o, pg);
+      auto o = configuredPgOptions(pg, namespaces, extraSym);
       o.adminUrl = admin;
       o.user = user;
       o.poolSize = pools.poolSize;

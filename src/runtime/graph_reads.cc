@@ -23,36 +23,32 @@ ListResult GraphReads::list(const ListRequest& req) {
   checkListRequest(req, policy_.limits());
   storage::PageRequest page{.offset = req.offset, .limit = req.limit};
   ListResult out;
+  auto take = [&](auto p) {
+    for (auto& r : p.items) out.items.emplace_back(std::move(r));
+    out.nextOffset = p.nextOffset;
+  };
   if (req.type == "entity") {
     storage::EntityFilter f;
     f.namespaces = policy_.readNamespaces();
     f.kinds = req.kinds;
     f.namePrefix = req.namePrefix;
     f.tagsAny = req.tags;
-    auto p = backend_.entities().queryEntities(f, page);
-    for (auto& e : p.items) out.items.emplace_back(std::move(e));
-    out.nextOffset = p.nextOffset;
+    take(backend_.entities().queryEntities(f, page));
   } else if (req.type == "note") {
     storage::NoteFilter f;
     f.namespaces = policy_.readNamespaces();
     f.kinds = req.kinds;
-    auto p = backend_.notes().queryNotes(f, page);
-    for (auto& n : p.items) out.items.emplace_back(std::move(n));
-    out.nextOffset = p.nextOffset;
+    take(backend_.notes().queryNotes(f, page));
   } else if (req.type == "edge") {
     storage::EdgeFilter f;
     f.namespaces = policy_.readNamespaces();
     f.relations = req.kinds;
-    auto p = backend_.graph().queryEdges(f, page);
-    for (auto& e : p.items) out.items.emplace_back(std::move(e));
-    out.nextOffset = p.nextOffset;
+    take(backend_.graph().queryEdges(f, page));
   } else if (req.type == "event") {
     storage::EventFilter f;
     f.namespaces = policy_.readNamespaces();
     f.verbs = req.kinds;
-    auto p = backend_.events().queryEvents(f, page);
-    for (auto& e : p.items) out.items.emplace_back(std::move(e));
-    out.nextOffset = p.nextOffset;
+    take(backend_.events().queryEvents(f, page));
   } else {
     invalid("list", fmt::format("unknown record type '{}' (entity, note, edge, event)", excerpt(req.type, 80)));
   }

@@ -41,52 +41,109 @@ bool liveEdgeWithKey(storage::GraphStore& graph, const Vocabulary& vocabulary, c
   return false;
 }
 
+// The stored form of the two record types the verbs create, update and delete alike.
+template <class R>
+struct Stored;
+template <>
+struct Stored<Entity> {
+  static constexpr Substrate substrate = Substrate::Entity;
+  static constexpr int idType = 0;  // kIdTypes
+  static void validate(const Policy& p, const Entity& e) { p.validateEntity(e); }
+  static std::optional<Entity> get(storage::Backend& b, const Uuid& id, bool deletedToo) {
+    return deletedToo ? b.entities().getEntityIncludingDeleted(id) : b.entities().getEntity(id);
+  }
+  static Entity upsert(storage::Backend& b, const Entity& e) { return b.entities().upsertEntity(e); }
+  static void erase(storage::Backend& b, const Uuid& id, storage::DeleteMode m) { b.entities().deleteEntity(id, m); }
+};
+template <>
+struct Stored<Note> {
+  static constexpr Substrate substrate = Substrate::Note;
+  static constexpr int idType = 1;
+  static void validate(const Policy& p, const Note& n) { p.validateNote(n); }
+  static std::optional<Note> get(storage::Backend& b, const Uuid& id, bool deletedToo) {
+    return deletedToo ? b.notes().getNoteIncludingDeleted(id) : b.notes().getNote(id);
+  }
+  static Note upsert(storage::Backend& b, const Note& n) { return b.notes().upsertNote(n); }
+  static void erase(storage::Backend& b, const Uuid& id, storage::DeleteMode m) { b.notes().deleteNote(id, m); }
+};
+
+// A patch's fields applied to an entity or a note; a field of the other type is refused.
+void applyPatch(Entity& e, const RecordPatch& p) {
+  if (p.content || p.salience || p.status)
+    invalid("update", "content, salience and status are note fields; this is an entity");
+  if (p.name) e.name = *p.name;
+  if (p.description) e.description = *p.description;
+  if (p.kind) e.kind = *p.kind;
+  if (p.entityType) e.entityType = *p.entityType;
+  if (p.properties) e.properties = mergeProperties(e.properties, *p.properties);
+  if (p.tags) e.tags = *p.tags;
+}
+void applyPatch(Note& n, const RecordPatch& p) {
+  if (p.description || p.entityType || p.tags)
+    invalid("update", "description, entity_type and tags are entity fields; this is a note");
+  if (p.name) n.name = *p.name;
+  if (p.kind) n.kind = *p.kind;
+  if (p.content) n.content = *p.content;
+  if (p.salience) n.salience = *p.salience;
+  if (p.status) n.status = *p.status;
+  if (p.properties) n.properties = mergeProperties(n.properties, *p.properties);
+}
+
 }  // namespace
 
-Entity RecordWrites::createEntity(const EntityInput& in) {
-  AuditLog::Target target{Substrate::Entity, policy_.writeNamespace()};
-  return audit_.write("create", target, in.kind, [&] {
+template <class R>
+R RecordWrites::create(const R& record, const std::optional<Uuid>& id) {
+  AuditLog::Target target{Stored<R>::substrate, policy_.writeNamespace()};
+  return audit_.write("create", target, record.kind, [&] {
     policy_.checkGrant("create", policy_.writeNamespace());
-    Entity e;
-    e.id = in.id.value_or(Uuid::v7());
-    e.ns = policy_.writeNamespace();
-    e.kind = in.kind;
-    e.name = in.name;
-    e.description = in.description;
-    e.entityType = in.entityType;
-    e.properties = in.properties;
-    e.tags = in.tags;
-    policy_.validateEntity(e);
-    if (in.id) checkNewId(backend_, *in.id, 0);
-    auto vec = indexing_.vectorForWrite(embeddingText(e));  // an engine failure leaves nothing written
-    Entity stored = backend_.entities().upsertEntity(e);
+    R r = record;
+    r.id = id.value_or(Uuid::v7());
+    r.ns = policy_.writeNamespace();
+    Stored<R>::validate(policy_, r);
+    if (id) checkNewId(backend_, *id, Stored<R>::idType);
+    auto vec = indexing_.vectorForWrite(embeddingText(r));  // an engine failure leaves nothing written
+    R stored = Stored<R>::upsert(backend_, r);
     indexing_.index(stored, std::move(vec));
     return stored;
   });
 }
 
+template <class R>
+R RecordWrites::rewrite(R r, const RecordPatch& p) {
+  policy_.checkGrant("update", r.ns);
+  const std::string before = embeddingText(r);
+  applyPatch(r, p);
+  r.updatedAt = 0;
+  Stored<R>::validate(policy_, r);
+  // Re-embed when the embedded text changed, or the kind or properties the vector carries
+  // for filtering.
+  std::optional<std::vector<float>> vec;
+  if (embeddingText(r) != before || p.kind || p.properties) vec = indexing_.vectorForWrite(embeddingText(r));
+  R stored = Stored<R>::upsert(backend_, r);
+  indexing_.index(stored, std::move(vec));
+  return stored;
+}
+
+Entity RecordWrites::createEntity(const EntityInput& in) {
+  return create(Entity{.kind = in.kind,
+                       .entityType = in.entityType,
+                       .name = in.name,
+                       .description = in.description,
+                       .properties = in.properties,
+                       .tags = in.tags},
+                in.id);
+}
+
 Note RecordWrites::createNote(const NoteInput& in) {
-  AuditLog::Target target{Substrate::Note, policy_.writeNamespace()};
-  return audit_.write("create", target, in.kind, [&] {
-    policy_.checkGrant("create", policy_.writeNamespace());
-    Note n;
-    n.id = in.id.value_or(Uuid::v7());
-    n.ns = policy_.writeNamespace();
-    n.kind = in.kind;
-    n.content = in.content;
-    n.name = in.name;
-    n.salience = in.salience;
-    n.decayFactor = in.decayFactor;
-    n.expiresAt = in.expiresAt;
-    n.status = in.status;
-    n.properties = in.properties;
-    policy_.validateNote(n);
-    if (in.id) checkNewId(backend_, *in.id, 1);
-    auto vec = indexing_.vectorForWrite(embeddingText(n));
-    Note stored = backend_.notes().upsertNote(n);
-    indexing_.index(stored, std::move(vec));
-    return stored;
-  });
+  return create(Note{.kind = in.kind,
+                     .status = in.status,
+                     .name = in.name,
+                     .content = in.content,
+                     .salience = in.salience,
+                     .decayFactor = in.decayFactor,
+                     .expiresAt = in.expiresAt,
+                     .properties = in.properties},
+                in.id);
 }
 
 Record RecordWrites::update(const Uuid& id, const RecordPatch& p) {
@@ -94,43 +151,11 @@ Record RecordWrites::update(const Uuid& id, const RecordPatch& p) {
   return audit_.write("update", target, "", [&]() -> Record {
     if (auto e = backend_.entities().getEntity(id); e && policy_.inReadScope(e->ns)) {
       target.ns = e->ns;
-      policy_.checkGrant("update", e->ns);
-      const std::string before = embeddingText(*e);
-      if (p.content || p.salience || p.status) invalid("update", "content, salience and status are note fields; this is an entity");
-      if (p.name) e->name = *p.name;
-      if (p.description) e->description = *p.description;
-      if (p.kind) e->kind = *p.kind;
-      if (p.entityType) e->entityType = *p.entityType;
-      if (p.properties) e->properties = mergeProperties(e->properties, *p.properties);
-      if (p.tags) e->tags = *p.tags;
-      e->updatedAt = 0;
-      policy_.validateEntity(*e);
-      // Re-embed when the embedded text changed, or the kind or properties the vector carries
-      // for filtering.
-      std::optional<std::vector<float>> vec;
-      if (embeddingText(*e) != before || p.kind || p.properties) vec = indexing_.vectorForWrite(embeddingText(*e));
-      Entity stored = backend_.entities().upsertEntity(*e);
-      indexing_.index(stored, std::move(vec));
-      return stored;
+      return rewrite(*e, p);
     }
     if (auto n = backend_.notes().getNote(id); n && policy_.inReadScope(n->ns)) {
       target = {Substrate::Note, n->ns};
-      policy_.checkGrant("update", n->ns);
-      const std::string before = embeddingText(*n);
-      if (p.description || p.entityType || p.tags) invalid("update", "description, entity_type and tags are entity fields; this is a note");
-      if (p.name) n->name = *p.name;
-      if (p.kind) n->kind = *p.kind;
-      if (p.content) n->content = *p.content;
-      if (p.salience) n->salience = *p.salience;
-      if (p.status) n->status = *p.status;
-      if (p.properties) n->properties = mergeProperties(n->properties, *p.properties);
-      n->updatedAt = 0;
-      policy_.validateNote(*n);
-      std::optional<std::vector<float>> vec;
-      if (embeddingText(*n) != before || p.kind || p.properties) vec = indexing_.vectorForWrite(embeddingText(*n));
-      Note stored = backend_.notes().upsertNote(*n);
-      indexing_.index(stored, std::move(vec));
-      return stored;
+      return rewrite(*n, p);
     }
     if (auto ed = backend_.graph().getEdge(id); ed && policy_.inReadScope(ed->ns)) {
       target.ns = ed->ns;
@@ -148,26 +173,20 @@ Record RecordWrites::remove(const Uuid& id, bool hard) {
       rec.deletedAt = rec.deletedAt.value_or(0);
       return rec;
     };
-    auto e = hard ? backend_.entities().getEntityIncludingDeleted(id) : backend_.entities().getEntity(id);
-    if (e && policy_.inReadScope(e->ns)) {
-      target.ns = e->ns;
-      policy_.checkGrant("delete", e->ns);
-      backend_.entities().deleteEntity(id, mode);
+    // An entity or a note in the read scope: the record after a soft delete, as it was before a
+    // hard one.
+    auto removed = [&]<class R>(std::optional<R> r) -> std::optional<Record> {
+      if (!r || !policy_.inReadScope(r->ns)) return std::nullopt;
+      target = {Stored<R>::substrate, r->ns};
+      policy_.checkGrant("delete", r->ns);
+      Stored<R>::erase(backend_, id, mode);
       if (!hard) {
-        if (auto after = backend_.entities().getEntityIncludingDeleted(id)) return *after;
+        if (auto after = Stored<R>::get(backend_, id, true)) return *after;
       }
-      return gone(*e);
-    }
-    auto n = hard ? backend_.notes().getNoteIncludingDeleted(id) : backend_.notes().getNote(id);
-    if (n && policy_.inReadScope(n->ns)) {
-      target = {Substrate::Note, n->ns};
-      policy_.checkGrant("delete", n->ns);
-      backend_.notes().deleteNote(id, mode);
-      if (!hard) {
-        if (auto after = backend_.notes().getNoteIncludingDeleted(id)) return *after;
-      }
-      return gone(*n);
-    }
+      return gone(*r);
+    };
+    if (auto r = removed(Stored<Entity>::get(backend_, id, hard))) return *r;
+    if (auto r = removed(Stored<Note>::get(backend_, id, hard))) return *r;
     // A hard delete also finds a soft-deleted edge, which getEdge does not return.
     std::optional<Edge> ed = backend_.graph().getEdge(id);
     std::optional<std::string> edgeNs = ed ? std::optional(ed->ns) : hard ? policy_.storedEdgeNamespace(id) : std::nullopt;

@@ -30,6 +30,14 @@ class RecordWrites {
   Edge link(const LinkInput& in);
 
  private:
+  // Creates `record` (an Entity or a Note) with the caller's id or a new one, in the write
+  // namespace.
+  template <class R>
+  R create(const R& record, const std::optional<Uuid>& id);
+  // Writes `patch` over `record` (an Entity or a Note, as stored) where the caller may update.
+  template <class R>
+  R rewrite(R record, const RecordPatch& patch);
+
   // Constant after construction.
   storage::Backend& backend_;
   const Policy& policy_;

@@ -1,6 +1,8 @@
 #pragma once
-// The stored form of the record tables, the same on every engine: the column lists the stores
-// select and the decoding of one selected row into its record. A backend hands the decoders
+// The stored form of the record tables, the same on every engine. Layout<T> names each table's
+// columns in order with the record member each holds; the column lists the stores select, the
+// decoding of one selected row into its record and the encoding of a record's values all follow
+// from it. A backend hands the decoders
 // its own row type, which has these const members (0-based columns):
 //   bool isNull(int col)
 //   std::string_view getTextView(int col)   text of a non-NULL column (ids, JSON as text)
@@ -11,10 +13,12 @@
 // json, each taking one value (an optional one binds NULL when empty).
 // Function templates without state: thread-safe.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -25,16 +29,102 @@
 
 namespace khive::storage {
 
-inline constexpr std::string_view kEntityColumns =
-    "id, namespace, kind, entity_type, name, description, properties, tags, created_at, updated_at, "
-    "deleted_at, merged_into, merge_event_id";
-inline constexpr std::string_view kNoteColumns =
-    "id, namespace, kind, status, name, content, salience, decay_factor, expires_at, properties, created_at, "
-    "updated_at, deleted_at";
-inline constexpr std::string_view kEdgeColumns =
-    "id, namespace, source_id, target_id, relation, weight, metadata, created_at, updated_at, deleted_at";
-inline constexpr std::string_view kEventColumns =
-    "id, namespace, verb, substrate, actor, kind, outcome, payload, duration_us, target_id, session_id, created_at";
+// One stored column: its name and the record member it holds.
+template <class R, class M>
+struct Column {
+  std::string_view name;
+  M R::*member;
+};
+template <class R, class M>
+Column(std::string_view, M R::*) -> Column<R, M>;
+
+// The columns of a record table in table order: Layout<Entity>::columns, and so on.
+template <class T>
+struct Layout;
+template <>
+struct Layout<Entity> {
+  static constexpr std::tuple columns{Column{"id", &Entity::id},
+                                      Column{"namespace", &Entity::ns},
+                                      Column{"kind", &Entity::kind},
+                                      Column{"entity_type", &Entity::entityType},
+                                      Column{"name", &Entity::name},
+                                      Column{"description", &Entity::description},
+                                      Column{"properties", &Entity::properties},
+                                      Column{"tags", &Entity::tags},
+                                      Column{"created_at", &Entity::createdAt},
+                                      Column{"updated_at", &Entity::updatedAt},
+                                      Column{"deleted_at", &Entity::deletedAt},
+                                      Column{"merged_into", &Entity::mergedInto},
+                                      Column{"merge_event_id", &Entity::mergeEventId}};
+};
+template <>
+struct Layout<Note> {
+  static constexpr std::tuple columns{Column{"id", &Note::id},
+                                      Column{"namespace", &Note::ns},
+                                      Column{"kind", &Note::kind},
+                                      Column{"status", &Note::status},
+                                      Column{"name", &Note::name},
+                                      Column{"content", &Note::content},
+                                      Column{"salience", &Note::salience},
+                                      Column{"decay_factor", &Note::decayFactor},
+                                      Column{"expires_at", &Note::expiresAt},
+                                      Column{"properties", &Note::properties},
+                                      Column{"created_at", &Note::createdAt},
+                                      Column{"updated_at", &Note::updatedAt},
+                                      Column{"deleted_at", &Note::deletedAt}};
+};
+template <>
+struct Layout<Edge> {
+  static constexpr std::tuple columns{Column{"id", &Edge::id},
+                                      Column{"namespace", &Edge::ns},
+                                      Column{"source_id", &Edge::sourceId},
+                                      Column{"target_id", &Edge::targetId},
+                                      Column{"relation", &Edge::relation},
+                                      Column{"weight", &Edge::weight},
+                                      Column{"metadata", &Edge::metadata},
+                                      Column{"created_at", &Edge::createdAt},
+                                      Column{"updated_at", &Edge::updatedAt},
+                                      Column{"deleted_at", &Edge::deletedAt}};
+};
+template <>
+struct Layout<Event> {
+  static constexpr std::tuple columns{Column{"id", &Event::id},
+                                      Column{"namespace", &Event::ns},
+                                      Column{"verb", &Event::verb},
+                                      Column{"substrate", &Event::substrate},
+                                      Column{"actor", &Event::actor},
+                                      Column{"kind", &Event::kind},
+                                      Column{"outcome", &Event::outcome},
+                                      Column{"payload", &Event::payload},
+                                      Column{"duration_us", &Event::durationUs},
+                                      Column{"target_id", &Event::targetId},
+                                      Column{"session_id", &Event::sessionId},
+                                      Column{"created_at", &Event::createdAt}};
+};
+
+// "id, namespace, ...": the column names of Layout<T>, joined at compile time.
+template <class T>
+struct ColumnList {
+  static constexpr std::size_t size =
+      std::apply([](const auto&... c) { return ((c.name.size() + 2) + ...) - 2; }, Layout<T>::columns);
+  static constexpr std::array<char, size> chars = std::apply(
+      [](const auto&... c) {
+        std::array<char, size> out{};
+        std::size_t i = 0;
+        auto put = [&](std::string_view s) {
+          for (char ch : s) out[i++] = ch;
+        };
+        ((i == 0 ? void() : put(", "), put(c.name)), ...);
+        return out;
+      },
+      Layout<T>::columns);
+  static constexpr std::string_view value{chars.data(), chars.size()};
+};
+
+inline constexpr std::string_view kEntityColumns = ColumnList<Entity>::value;
+inline constexpr std::string_view kNoteColumns = ColumnList<Note>::value;
+inline constexpr std::string_view kEdgeColumns = ColumnList<Edge>::value;
+inline constexpr std::string_view kEventColumns = ColumnList<Event>::value;
 
 // Typed reads of one column of a row.
 namespace column {
@@ -70,6 +160,73 @@ template <class Row>
 Json json(const Row& r, int c) {
   return Json::parse(r.getTextView(c));
 }
+
+template <class T>
+inline constexpr bool isOptional = false;
+template <class T>
+inline constexpr bool isOptional<std::optional<T>> = true;
+
+// Column c of a row as a record member of type M (NULL: an empty optional). Tags are a JSON
+// array of strings; the enums are stored by name.
+template <class M, class Row>
+M read(const Row& r, int c) {
+  if constexpr (isOptional<M>) {
+    if (r.isNull(c)) return std::nullopt;
+    return read<typename M::value_type>(r, c);
+  } else if constexpr (std::is_same_v<M, Uuid>) {
+    return id(r, c);
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    return text(r, c);
+  } else if constexpr (std::is_same_v<M, std::int64_t>) {
+    return r.getInt(c);
+  } else if constexpr (std::is_same_v<M, double>) {
+    return r.getDouble(c);
+  } else if constexpr (std::is_same_v<M, Json>) {
+    return json(r, c);
+  } else if constexpr (std::is_same_v<M, std::vector<std::string>>) {
+    return json(r, c).template get<M>();
+  } else if constexpr (std::is_same_v<M, NoteStatus>) {
+    return parseNoteStatus(r.getTextView(c));
+  } else if constexpr (std::is_same_v<M, Substrate>) {
+    return parseSubstrate(r.getTextView(c));
+  } else {
+    static_assert(std::is_same_v<M, Outcome>, "a member type with a stored form");
+    return parseOutcome(r.getTextView(c));
+  }
+}
+
+// A record member's value, written to the parameter sink in its stored form (as read() reads it).
+template <class Sink, class M>
+void write(Sink& p, const M& v) {
+  if constexpr (std::is_same_v<M, Uuid>) {
+    p.uuid(v);
+  } else if constexpr (std::is_same_v<M, std::optional<Uuid>>) {
+    p.optUuid(v);
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    p.text(v);
+  } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
+    p.optText(v);
+  } else if constexpr (std::is_same_v<M, std::int64_t>) {
+    p.integer(v);
+  } else if constexpr (std::is_same_v<M, std::optional<std::int64_t>>) {
+    p.optInteger(v);
+  } else if constexpr (std::is_same_v<M, double>) {
+    p.real(v);
+  } else if constexpr (std::is_same_v<M, std::optional<double>>) {
+    p.optReal(v);
+  } else if constexpr (std::is_same_v<M, Json>) {
+    p.json(v);
+  } else if constexpr (std::is_same_v<M, std::vector<std::string>>) {
+    p.json(Json(v));
+  } else if constexpr (std::is_same_v<M, NoteStatus>) {
+    p.text(noteStatusName(v));
+  } else if constexpr (std::is_same_v<M, Substrate>) {
+    p.text(substrateName(v));
+  } else {
+    static_assert(std::is_same_v<M, Outcome>, "a member type with a stored form");
+    p.text(outcomeName(v));
+  }
+}
 }  // namespace column
 
 // The record as stored: a created_at (and updated_at, where the record has one) of 0 set to
@@ -83,137 +240,33 @@ Record stampedAt(Record record, Micros now) {
   return record;
 }
 
-// The values of kEntityColumns, kNoteColumns, kEdgeColumns or kEventColumns, in that order.
-template <class Sink>
-void encode(const Entity& e, Sink& p) {
-  p.uuid(e.id).text(e.ns).text(e.kind).optText(e.entityType).text(e.name).optText(e.description);
-  p.json(e.properties).json(Json(e.tags)).integer(e.createdAt).integer(e.updatedAt).optInteger(e.deletedAt);
-  p.optUuid(e.mergedInto).optUuid(e.mergeEventId);
+// The values of a record (Entity, Note, Edge or Event) in its columns' order.
+template <class T, class Sink>
+requires requires {
+  Layout<T>::columns;
 }
-template <class Sink>
-void encode(const Note& n, Sink& p) {
-  p.uuid(n.id).text(n.ns).text(n.kind).text(noteStatusName(n.status)).optText(n.name).text(n.content);
-  p.optReal(n.salience).optReal(n.decayFactor).optInteger(n.expiresAt).json(n.properties);
-  p.integer(n.createdAt).integer(n.updatedAt).optInteger(n.deletedAt);
-}
-template <class Sink>
-void encode(const Edge& e, Sink& p) {
-  p.uuid(e.id).text(e.ns).uuid(e.sourceId).uuid(e.targetId).text(e.relation).real(e.weight).json(e.metadata);
-  p.integer(e.createdAt).integer(e.updatedAt).optInteger(e.deletedAt);
-}
-template <class Sink>
-void encode(const Event& e, Sink& p) {
-  p.uuid(e.id).text(e.ns).text(e.verb).text(substrateName(e.substrate)).text(e.actor).text(e.kind);
-  p.text(outcomeName(e.outcome)).json(e.payload).integer(e.durationUs).optUuid(e.targetId).optText(e.sessionId);
-  p.integer(e.createdAt);
-}
-
-// A row of kEntityColumns.
-template <class Row>
-Entity decodeEntity(const Row& r) {
-  using namespace column;
-  Entity e;
-  e.id = id(r, 0);
-  e.ns = text(r, 1);
-  e.kind = text(r, 2);
-  e.entityType = optText(r, 3);
-  e.name = text(r, 4);
-  e.description = optText(r, 5);
-  e.properties = json(r, 6);
-  e.tags = json(r, 7).template get<std::vector<std::string>>();
-  e.createdAt = r.getInt(8);
-  e.updatedAt = r.getInt(9);
-  e.deletedAt = optInt(r, 10);
-  e.mergedInto = optId(r, 11);
-  e.mergeEventId = optId(r, 12);
-  return e;
-}
-
-// A row of kNoteColumns.
-template <class Row>
-Note decodeNote(const Row& r) {
-  using namespace column;
-  Note n;
-  n.id = id(r, 0);
-  n.ns = text(r, 1);
-  n.kind = text(r, 2);
-  n.status = parseNoteStatus(r.getTextView(3));
-  n.name = optText(r, 4);
-  n.content = text(r, 5);
-  n.salience = optDouble(r, 6);
-  n.decayFactor = optDouble(r, 7);
-  n.expiresAt = optInt(r, 8);
-  n.properties = json(r, 9);
-  n.createdAt = r.getInt(10);
-  n.updatedAt = r.getInt(11);
-  n.deletedAt = optInt(r, 12);
-  return n;
-}
-
-// A row of kEdgeColumns.
-template <class Row>
-Edge decodeEdge(const Row& r) {
-  using namespace column;
-  Edge e;
-  e.id = id(r, 0);
-  e.ns = text(r, 1);
-  e.sourceId = id(r, 2);
-  e.targetId = id(r, 3);
-  e.relation = text(r, 4);
-  e.weight = r.getDouble(5);
-  e.metadata = json(r, 6);
-  e.createdAt = r.getInt(7);
-  e.updatedAt = r.getInt(8);
-  e.deletedAt = optInt(r, 9);
-  return e;
-}
-
-// A row of kEventColumns.
-template <class Row>
-Event decodeEvent(const Row& r) {
-  using namespace column;
-  Event e;
-  e.id = id(r, 0);
-  e.ns = text(r, 1);
-  e.verb = text(r, 2);
-  e.substrate = parseSubstrate(r.getTextView(3));
-  e.actor = text(r, 4);
-  e.kind = text(r, 5);
-  e.outcome = parseOutcome(r.getTextView(6));
-  e.payload = json(r, 7);
-  e.durationUs = r.getInt(8);
-  e.targetId = optId(r, 9);
-  e.sessionId = optText(r, 10);
-  e.createdAt = r.getInt(11);
-  return e;
+void encode(const T& record, Sink& p) {
+  std::apply([&](const auto&... c) { (column::write(p, record.*c.member), ...); }, Layout<T>::columns);
 }
 
 // The columns and the decoding of a record type named by its C++ type.
 template <class T>
 constexpr std::string_view columnsOf() {
-  if constexpr (std::is_same_v<T, Entity>) {
-    return kEntityColumns;
-  } else if constexpr (std::is_same_v<T, Note>) {
-    return kNoteColumns;
-  } else if constexpr (std::is_same_v<T, Edge>) {
-    return kEdgeColumns;
-  } else {
-    static_assert(std::is_same_v<T, Event>, "a record type: Entity, Note, Edge or Event");
-    return kEventColumns;
-  }
+  return ColumnList<T>::value;
 }
+// A row of columnsOf<T>().
 template <class T, class Row>
 T decodeRecord(const Row& r) {
-  if constexpr (std::is_same_v<T, Entity>) {
-    return decodeEntity(r);
-  } else if constexpr (std::is_same_v<T, Note>) {
-    return decodeNote(r);
-  } else if constexpr (std::is_same_v<T, Edge>) {
-    return decodeEdge(r);
-  } else {
-    static_assert(std::is_same_v<T, Event>, "a record type: Entity, Note, Edge or Event");
-    return decodeEvent(r);
-  }
+  T out;
+  int c = 0;
+  auto readInto = [&](auto& member) { member = column::read<std::remove_cvref_t<decltype(member)>>(r, c++); };
+  std::apply([&](const auto&... col) { (readInto(out.*col.member), ...); }, Layout<T>::columns);
+  return out;
+}
+// A row of kEdgeColumns.
+template <class Row>
+Edge decodeEdge(const Row& r) {
+  return decodeRecord<Edge>(r);
 }
 
 }  // namespace khive::storage
