@@ -93,26 +93,17 @@ class ConnHandle : public Base {
   virtual Conn& conn() = 0;
 };
 
-class ReaderHandle final : public ConnHandle<storage::SqlConnection> {
+// A reader's or the writer's connection, held for the handle's lifetime.
+template <class Lease>
+class LeaseHandle final : public ConnHandle<storage::SqlConnection> {
  public:
-  explicit ReaderHandle(Database::ReadLease lease) : lease_(std::move(lease)) {}
+  explicit LeaseHandle(Lease lease) : lease_(std::move(lease)) {}
 
  protected:
   Conn& conn() override { return lease_.conn(); }
 
  private:
-  Database::ReadLease lease_;
-};
-
-class WriterHandle final : public ConnHandle<storage::SqlConnection> {
- public:
-  explicit WriterHandle(Database::WriteLease lease) : lease_(std::move(lease)) {}
-
- protected:
-  Conn& conn() override { return lease_.conn(); }
-
- private:
-  Database::WriteLease lease_;
+  Lease lease_;
 };
 
 class WriteTxHandle final : public ConnHandle<storage::SqlTransaction> {
@@ -165,11 +156,11 @@ class ReadTxHandle final : public ConnHandle<storage::SqlTransaction> {
 }  // namespace
 
 std::unique_ptr<storage::SqlConnection> SqliteSqlAccess::reader() {
-  return std::make_unique<ReaderHandle>(db_.acquireReader(kCap, "reader"));
+  return std::make_unique<LeaseHandle<Database::ReadLease>>(db_.acquireReader(kCap, "reader"));
 }
 
 std::unique_ptr<storage::SqlConnection> SqliteSqlAccess::writer() {
-  return std::make_unique<WriterHandle>(db_.acquireWriter(kCap, "writer"));
+  return std::make_unique<LeaseHandle<Database::WriteLease>>(db_.acquireWriter(kCap, "writer"));
 }
 
 std::unique_ptr<storage::SqlTransaction> SqliteSqlAccess::begin(const storage::TxOptions& options) {
