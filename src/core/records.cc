@@ -8,49 +8,55 @@
 
 namespace khive {
 
+namespace {
+// The names of an enum's values, in the order of its enumerators.
+constexpr std::array<std::string_view, 2> kNoteStatusNames{"active", "archived"};
+constexpr std::array<std::string_view, 3> kSubstrateNames{"entity", "note", "event"};
+constexpr std::array<std::string_view, 3> kOutcomeNames{"success", "denied", "error"};
+
+// The name of `value` (the first name for a value outside the enum).
+template <class E, std::size_t N>
+std::string_view nameOf(E value, const std::array<std::string_view, N>& names) noexcept {
+  const auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : names[0];
+}
+
+// The value named `s`; InvalidInput listing the names otherwise.
+template <class E, std::size_t N>
+E parseName(std::string_view s, const std::array<std::string_view, N>& names, std::string_view what,
+            std::string_view operation) {
+  std::string all;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == s) return static_cast<E>(i);
+    all += (i ? ", " : "") + std::string(names[i]);
+  }
+  throw Error(ErrorCode::InvalidInput, "core", std::string(operation),
+              std::string(what) + " '" + std::string(s) + "' is not one of: " + all);
+}
+}  // namespace
+
 std::string_view noteStatusName(NoteStatus s) noexcept {
-  return s == NoteStatus::Active ? "active" : "archived";
+  return nameOf(s, kNoteStatusNames);
 }
 
 NoteStatus parseNoteStatus(std::string_view s) {
-  if (s == "active") return NoteStatus::Active;
-  if (s == "archived") return NoteStatus::Archived;
-  throw Error(ErrorCode::InvalidInput, "core", "parse_note_status",
-              "note status '" + std::string(s) + "' is not one of: active, archived");
+  return parseName<NoteStatus>(s, kNoteStatusNames, "note status", "parse_note_status");
 }
 
 std::string_view substrateName(Substrate s) noexcept {
-  switch (s) {
-    case Substrate::Entity: return "entity";
-    case Substrate::Note: return "note";
-    case Substrate::Event: return "event";
-  }
-  return "entity";
+  return nameOf(s, kSubstrateNames);
 }
 
 Substrate parseSubstrate(std::string_view s) {
-  if (s == "entity") return Substrate::Entity;
-  if (s == "note") return Substrate::Note;
-  if (s == "event") return Substrate::Event;
-  throw Error(ErrorCode::InvalidInput, "core", "parse_substrate",
-              "substrate '" + std::string(s) + "' is not one of: entity, note, event");
+  return parseName<Substrate>(s, kSubstrateNames, "substrate", "parse_substrate");
 }
 
 std::string_view outcomeName(Outcome o) noexcept {
-  switch (o) {
-    case Outcome::Success: return "success";
-    case Outcome::Denied: return "denied";
-    case Outcome::Error: return "error";
-  }
-  return "success";
+  return nameOf(o, kOutcomeNames);
 }
 
 Outcome parseOutcome(std::string_view s) {
-  if (s == "success") return Outcome::Success;
-  if (s == "denied") return Outcome::Denied;
-  if (s == "error") return Outcome::Error;
-  throw Error(ErrorCode::InvalidInput, "core", "parse_outcome",
-              "outcome '" + std::string(s) + "' is not one of: success, denied, error");
+  return parseName<Outcome>(s, kOutcomeNames, "outcome", "parse_outcome");
 }
 
 namespace vocab {
