@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "khive/backends/postgres.h"
 #include "khive/backends/sqlite.h"
@@ -11,7 +13,8 @@
 
 namespace khive::runtime {
 
-std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym) {
+std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym,
+                                                 int readers) {
   if (path.empty()) throw Error(ErrorCode::InvalidInput, "runtime", "open", "empty SQLite database path");
   if (path != ":memory:") {
     auto parent = std::filesystem::path(path).parent_path();
@@ -23,11 +26,20 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
   }
   backends::SqliteOptions o;
   o.path = path;
+  o.readers = readers;
   o.extraSymmetricRelations = extraSym;
   return backends::openSqlite(o);
 }
 
 namespace {
+// The file of a sqlite: URL (":memory:" for an in-memory one), or nullopt for another scheme.
+std::optional<std::string> sqliteUrlPath(std::string_view url) {
+  if (url == "sqlite::memory:" || url == "sqlite://:memory:") return ":memory:";
+  if (url.starts_with("sqlite://")) return std::string(url.substr(9));
+  if (url.starts_with("sqlite:")) return std::string(url.substr(7));
+  return std::nullopt;
+}
+
 backends::PostgresOptions pgOptions(const std::string& url, const std::vector<std::string>& namespaces,
                                     const std::vector<std::string>& extraSym) {
   // The namespaces become the connection's grant list: khive names a bad one before the
@@ -61,9 +73,7 @@ void setReplicas(backends::PostgresOptions& o, const BackendConfig& b) {
 
 std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (url == "sqlite::memory:" || url == "sqlite://:memory:") return openSqliteFile(":memory:", extraSym);
-  if (url.starts_with("sqlite://")) return openSqliteFile(std::string(url.substr(9)), extraSym);
-  if (url.starts_with("sqlite:")) return openSqliteFile(std::string(url.substr(7)), extraSym);
+  if (auto path = sqliteUrlPath(url)) return openSqliteFile(*path, extraSym);
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return openPg(std::string(url), namespaces, extraSym);
   throw Error(ErrorCode::InvalidInput, "runtime", "open",
               fmt::format("unrecognised backend URL '{}' (use sqlite:///path/file.db, sqlite::memory: or "
@@ -87,16 +97,19 @@ ServedStore openServedStore(const std::optional<std::string>& db, const std::opt
   auto isPg = [](std::string_view url) { return url.starts_with("postgresql://") || url.starts_with("postgres://"); };
   std::optional<BackendConfig> pg;
   ServedStore store;
+  // SQLite: a reader connection for every worker, so no request waits for one.
+  const int readers = std::max(backends::SqliteOptions{}.readers, pools.poolSize);
   if (db) {
-    store.shared = openSqliteFile(*db, extraSym);
+    store.shared = openSqliteFile(*db, extraSym, readers);
   } else if (backendUrl) {
     if (isPg(*backendUrl)) pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
+    else if (auto path = sqliteUrlPath(*backendUrl)) store.shared = openSqliteFile(*path, extraSym, readers);
     else store.shared = openBackendUrl(*backendUrl, {"*"}, extraSym);
   } else if (!config.backends.empty()) {
     if (config.backends[0].kind == "postgres") pg = config.backends[0];
-    else store.shared = openConfigured(config.backends[0], {"*"}, extraSym);
+    else store.shared = openSqliteFile(config.backends[0].path, extraSym, readers);
   } else {
-    store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym);
+    store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym, readers);
   }
   if (pg) {
     store.scoped = [pg = *pg, pools, extraSym, admin = config.server.adminUrl,
