@@ -2,7 +2,10 @@
 // simulated client) against a server it starts, at 1, 16 and 64 connections, for GET /healthz
 // (the HTTP floor), GET /v1/records/{id}, POST /v1/search, POST /v1/query and POST
 // /v1/entities, on SQLite and (with --pg) PostgreSQL. Prints throughput, p50 and p99 per
-// operation and the ratios docs/serve.md states goals for. Asserts nothing.
+// operation, the server's and this client's CPU time per request (user + system time of each
+// process over the measurement, divided by the requests answered: figures that move less than
+// throughput when other programs load the machine) and the ratios docs/serve.md states goals
+// for. Asserts nothing.
 //
 //   serve_bench --khive build/release/src/bin/khive [--pg postgresql://...] [--seconds 3]
 //               [--connections 1,16,64] [--workers 8] [--records 2000]
@@ -184,11 +187,29 @@ std::string httpRequest(const std::string& method, const std::string& path, cons
 
 struct Result {
   double throughput = 0, p50 = 0, p99 = 0;
+  double serverCpuUs = 0;  // the server's user + system CPU time per answered request
+  double clientCpuUs = 0;  // this client's, likewise
   std::int64_t errors = 0;
 };
 
-// `conns` threads, each on its own connection, run make(thread, i) requests for `seconds`.
-Result measure(int port, int conns, double seconds, const std::function<std::string(int, std::int64_t)>& make, int okStatus) {
+// User + system CPU seconds of process `pid` so far (every thread), from /proc/<pid>/stat.
+double cpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The fields after the command name (which may hold spaces) start after the last ')'.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// `conns` threads, each on its own connection, run make(thread, i) requests for `seconds`
+// against the server process `server`.
+Result measure(pid_t server, int port, int conns, double seconds, const std::function<std::string(int, std::int64_t)>& make, int okStatus) {
   std::atomic<bool> go{false}, stop{false};
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(conns));
   std::vector<std::int64_t> errors(static_cast<std::size_t>(conns), 0);
@@ -209,12 +230,14 @@ Result measure(int port, int conns, double seconds, const std::function<std::str
       }
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double cpuBefore = cpuSeconds(server), clientBefore = cpuSeconds(::getpid());
   const auto start = Clock::now();
   go = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   for (auto& th : threads) th.join();
+  const double cpu = cpuSeconds(server) - cpuBefore, clientCpu = cpuSeconds(::getpid()) - clientBefore;
   std::vector<double> all;
   Result r;
   for (std::size_t t = 0; t < lat.size(); ++t) {
@@ -223,6 +246,12 @@ Result measure(int port, int conns, double seconds, const std::function<std::str
   }
   std::sort(all.begin(), all.end());
   r.throughput = static_cast<double>(all.size()) / elapsed;
+  // The last requests of each thread finish after `elapsed`; their CPU time is counted, so
+  // they are too.
+  if (!all.empty()) {
+    r.serverCpuUs = cpu * 1e6 / static_cast<double>(all.size());
+    r.clientCpuUs = clientCpu * 1e6 / static_cast<double>(all.size());
+  }
   if (!all.empty()) {
     r.p50 = all[all.size() / 2];
     r.p99 = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -314,8 +343,8 @@ int main(int argc, char** argv) {
         ids.push_back(Json::parse(body)["id"]);
       }
     }
-    std::printf("\n== %s (seeded %zu entities)\n%-8s %6s %12s %10s %10s %8s\n", backend.c_str(), ids.size(), "op", "conns", "req/s",
-                "p50 ms", "p99 ms", "errors");
+    std::printf("\n== %s (seeded %zu entities)\n%-8s %6s %12s %10s %10s %11s %11s %8s\n", backend.c_str(), ids.size(), "op",
+                "conns", "req/s", "p50 ms", "p99 ms", "srv cpu us", "cli cpu us", "errors");
     std::map<std::pair<std::string, int>, Result> results;
     const std::vector<std::string> ops = split(opsArg);
     for (const auto& op : ops)
@@ -332,9 +361,10 @@ int main(int argc, char** argv) {
           return httpRequest("POST", "/v1/entities", token,
                              Json{{"kind", "concept"}, {"name", "c" + std::to_string(conns) + "-" + std::to_string(t) + "-" + std::to_string(i)}}.dump());
         };
-        Result r = measure(server.port, conns, seconds, make, op == "create" ? 201 : 200);
+        Result r = measure(server.pid, server.port, conns, seconds, make, op == "create" ? 201 : 200);
         results[{op, conns}] = r;
-        std::printf("%-8s %6d %12.0f %10.3f %10.3f %8lld\n", op.c_str(), conns, r.throughput, r.p50, r.p99, static_cast<long long>(r.errors));
+        std::printf("%-8s %6d %12.0f %10.3f %10.3f %11.1f %11.1f %8lld\n", op.c_str(), conns, r.throughput, r.p50, r.p99,
+                    r.serverCpuUs, r.clientCpuUs, static_cast<long long>(r.errors));
         std::fflush(stdout);
       }
     auto ratio = [&](const std::string& a, int ca, const std::string& b, int cb) {
@@ -344,6 +374,9 @@ int main(int argc, char** argv) {
     std::printf("ratios (%s): get/healthz throughput at 16 conns %.2f (goal >= 0.5); create 16/1 conns %.2f", backend.c_str(),
                 ratio("get", 16, "healthz", 16), ratio("create", 16, "create", 1));
     if (auto it = results.find({"get", 64}); it != results.end()) std::printf("; p99 get at 64 conns %.2f ms", it->second.p99);
+    if (auto g = results.find({"get", 16}), h = results.find({"healthz", 16});
+        g != results.end() && h != results.end() && h->second.serverCpuUs > 0)
+      std::printf("; server cpu per request get/healthz at 16 conns %.2f", g->second.serverCpuUs / h->second.serverCpuUs);
     std::printf("\n");
     stopServer(server);
     if (backend == "postgres") run("psql '" + pg + "' -qc 'DROP DATABASE IF EXISTS " + pgDb + " WITH (FORCE)' 2>&1");

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "khive/backends/postgres.h"
 #include "khive/backends/sqlite.h"
@@ -11,7 +13,8 @@
 
 namespace khive::runtime {
 
-std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym) {
+std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym,
+                                                 int readers) {
   if (path.empty()) throw Error(ErrorCode::InvalidInput, "runtime", "open", "empty SQLite database path");
   if (path != ":memory:") {
     auto parent = std::filesystem::path(path).parent_path();
@@ -23,6 +26,7 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
   }
   backends::SqliteOptions o;
   o.path = path;
+  o.readers = readers;
   o.extraSymmetricRelations = extraSym;
   return backends::openSqlite(o);
 }
@@ -30,6 +34,14 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
 namespace {
 bool isPostgresUrl(std::string_view url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
+// The file of a sqlite: URL (":memory:" for an in-memory one), or nullopt for another scheme.
+std::optional<std::string> sqliteUrlPath(std::string_view url) {
+  if (url == "sqlite::memory:" || url == "sqlite://:memory:") return ":memory:";
+  if (url.starts_with("sqlite://")) return std::string(url.substr(9));
+  if (url.starts_with("sqlite:")) return std::string(url.substr(7));
+  return std::nullopt;
 }
 
 backends::PostgresOptions pgOptions(const std::string& url, const std::vector<std::string>& namespaces,
@@ -70,9 +82,7 @@ backends::PostgresOptions configuredPgOptions(const BackendConfig& b, const std:
 
 std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
-  if (url == "sqlite::memory:" || url == "sqlite://:memory:") return openSqliteFile(":memory:", extraSym);
-  if (url.starts_with("sqlite://")) return openSqliteFile(std::string(url.substr(9)), extraSym);
-  if (url.starts_with("sqlite:")) return openSqliteFile(std::string(url.substr(7)), extraSym);
+  if (auto path = sqliteUrlPath(url)) return openSqliteFile(*path, extraSym);
   if (isPostgresUrl(url)) return openPg(std::string(url), namespaces, extraSym);
   throw Error(ErrorCode::InvalidInput, "runtime", "open",
               fmt::format("unrecognised backend URL '{}' (use sqlite:///path/file.db, sqlite::memory: or "
@@ -90,17 +100,19 @@ ServedStore openServedStore(const std::optional<std::string>& db, const std::opt
                             const Config& config, const ServedPools& pools, const std::vector<std::string>& extraSym) {
   std::optional<BackendConfig> pg;
   ServedStore store;
+  // SQLite: a reader connection for every worker, so no request waits for one.
+  const int readers = std::max(backends::SqliteOptions{}.readers, pools.poolSize);
   if (db) {
-    store.shared = openSqliteFile(*db, extraSym);
+    store.shared = openSqliteFile(*db, extraSym, readers);
   } else if (backendUrl) {
-    if (isPostgresUrl(*backendUrl))
-      pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
+    if (isPostgresUrl(*backendUrl)) pg = BackendConfig{.kind = "postgres", .url = *backendUrl};
+    else if (auto path = sqliteUrlPath(*backendUrl)) store.shared = openSqliteFile(*path, extraSym, readers);
     else store.shared = openBackendUrl(*backendUrl, {"*"}, extraSym);
   } else if (!config.backends.empty()) {
     if (config.backends[0].kind == "postgres") pg = config.backends[0];
-    else store.shared = openConfigured(config.backends[0], {"*"}, extraSym);
+    else store.shared = openSqliteFile(config.backends[0].path, extraSym, readers);
   } else {
-    store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym);
+    store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym, readers);
   }
   if (pg) {
     store.scoped = [pg = *pg, pools, extraSym, admin = config.server.adminUrl,

@@ -15,6 +15,17 @@ Json opt(const std::optional<T>& v) {
 }
 Json optId(const std::optional<Uuid>& v) { return v ? Json(v->str()) : Json(nullptr); }
 
+// Builds a JSON object member by member, each value moved in once (a braced list of pairs
+// builds and then copies a two-element array per member): records are encoded on every read.
+struct Members {
+  Json j = Json::object();
+  Members& add(const char* key, Json value) {
+    j.get_ref<Json::object_t&>().emplace(key, std::move(value));
+    return *this;
+  }
+  Json done() { return std::move(j); }
+};
+
 [[noreturn]] void bad(std::string_view type, std::string_view field, std::string_view what) {
   throw Error(ErrorCode::InvalidInput, "runtime", "decode", fmt::format("{}: field '{}' {}", type, field, what));
 }
@@ -76,63 +87,71 @@ struct Fields {
 }  // namespace
 
 Json toJson(const Entity& e) {
-  return Json{{"id", e.id.str()},
-              {"namespace", e.ns},
-              {"kind", e.kind},
-              {"entity_type", opt(e.entityType)},
-              {"name", e.name},
-              {"description", opt(e.description)},
-              {"properties", e.properties},
-              {"tags", e.tags},
-              {"created_at", e.createdAt},
-              {"updated_at", e.updatedAt},
-              {"deleted_at", opt(e.deletedAt)},
-              {"merged_into", optId(e.mergedInto)},
-              {"merge_event_id", optId(e.mergeEventId)}};
+  return Members()
+      .add("id", e.id.str())
+      .add("namespace", e.ns)
+      .add("kind", e.kind)
+      .add("entity_type", opt(e.entityType))
+      .add("name", e.name)
+      .add("description", opt(e.description))
+      .add("properties", e.properties)
+      .add("tags", e.tags)
+      .add("created_at", e.createdAt)
+      .add("updated_at", e.updatedAt)
+      .add("deleted_at", opt(e.deletedAt))
+      .add("merged_into", optId(e.mergedInto))
+      .add("merge_event_id", optId(e.mergeEventId))
+      .done();
 }
 
 Json toJson(const Note& n) {
-  return Json{{"id", n.id.str()},
-              {"namespace", n.ns},
-              {"kind", n.kind},
-              {"status", std::string(noteStatusName(n.status))},
-              {"name", opt(n.name)},
-              {"content", n.content},
-              {"salience", opt(n.salience)},
-              {"decay_factor", opt(n.decayFactor)},
-              {"expires_at", opt(n.expiresAt)},
-              {"properties", n.properties},
-              {"created_at", n.createdAt},
-              {"updated_at", n.updatedAt},
-              {"deleted_at", opt(n.deletedAt)}};
+  return Members()
+      .add("id", n.id.str())
+      .add("namespace", n.ns)
+      .add("kind", n.kind)
+      .add("status", std::string(noteStatusName(n.status)))
+      .add("name", opt(n.name))
+      .add("content", n.content)
+      .add("salience", opt(n.salience))
+      .add("decay_factor", opt(n.decayFactor))
+      .add("expires_at", opt(n.expiresAt))
+      .add("properties", n.properties)
+      .add("created_at", n.createdAt)
+      .add("updated_at", n.updatedAt)
+      .add("deleted_at", opt(n.deletedAt))
+      .done();
 }
 
 Json toJson(const Edge& e) {
-  return Json{{"id", e.id.str()},
-              {"namespace", e.ns},
-              {"source_id", e.sourceId.str()},
-              {"target_id", e.targetId.str()},
-              {"relation", e.relation},
-              {"weight", e.weight},
-              {"metadata", e.metadata},
-              {"created_at", e.createdAt},
-              {"updated_at", e.updatedAt},
-              {"deleted_at", opt(e.deletedAt)}};
+  return Members()
+      .add("id", e.id.str())
+      .add("namespace", e.ns)
+      .add("source_id", e.sourceId.str())
+      .add("target_id", e.targetId.str())
+      .add("relation", e.relation)
+      .add("weight", e.weight)
+      .add("metadata", e.metadata)
+      .add("created_at", e.createdAt)
+      .add("updated_at", e.updatedAt)
+      .add("deleted_at", opt(e.deletedAt))
+      .done();
 }
 
 Json toJson(const Event& e) {
-  return Json{{"id", e.id.str()},
-              {"namespace", e.ns},
-              {"verb", e.verb},
-              {"substrate", std::string(substrateName(e.substrate))},
-              {"actor", e.actor},
-              {"kind", e.kind},
-              {"outcome", std::string(outcomeName(e.outcome))},
-              {"payload", e.payload},
-              {"duration_us", e.durationUs},
-              {"target_id", optId(e.targetId)},
-              {"session_id", opt(e.sessionId)},
-              {"created_at", e.createdAt}};
+  return Members()
+      .add("id", e.id.str())
+      .add("namespace", e.ns)
+      .add("verb", e.verb)
+      .add("substrate", std::string(substrateName(e.substrate)))
+      .add("actor", e.actor)
+      .add("kind", e.kind)
+      .add("outcome", std::string(outcomeName(e.outcome)))
+      .add("payload", e.payload)
+      .add("duration_us", e.durationUs)
+      .add("target_id", optId(e.targetId))
+      .add("session_id", opt(e.sessionId))
+      .add("created_at", e.createdAt)
+      .done();
 }
 
 Entity entityFromJson(const Json& j) {

@@ -95,7 +95,10 @@ void HttpServer::start() {
   sockaddr_in v4{};
   sockaddr_in6 v6{};
   const sockaddr* addr = nullptr;
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  // Turbo: libmicrohttpd tries non-blocking reads and writes before waiting on epoll for them,
+  // and closes connections without a shutdown() first: fewer system calls and context switches
+  // per request.
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (inet_pton(AF_INET, options_.listen.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons(static_cast<uint16_t>(options_.port));

@@ -64,11 +64,18 @@ std::string_view methodLabel(std::string_view m) {
 std::string utcNow() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  // The date and time to the second change once a second: each worker formats them then.
+  thread_local std::time_t second = -1;
+  thread_local std::string prefix;
+  if (t != second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    prefix = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                         tm.tm_min, tm.tm_sec);
+    second = t;
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{}.{:03}Z", prefix, ms);
 }
 
 // Handles every request; the HTTP transport calls it from its workers. Thread-safe.

@@ -24,9 +24,11 @@ namespace khive::runtime {
 std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSymmetricRelations = {});
 
-// A SQLite file at `path` (":memory:" for in-memory). Creates the parent directory.
+// A SQLite file at `path` (":memory:" for in-memory) with `readers` reader connections.
+// Creates the parent directory.
 std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path,
-                                                 const std::vector<std::string>& extraSymmetricRelations = {});
+                                                 const std::vector<std::string>& extraSymmetricRelations = {},
+                                                 int readers = 4);
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& backend, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSymmetricRelations = {});
