@@ -1,6 +1,7 @@
 // khive's PostgreSQL backend for one benchmark run: a schema of its own on the server given by
 // --pg URL or $KHIVE_PG_URL, dropped when the run ends (kept when $KHIVE_BENCH_KEEP is set, to
-// look at the plans afterwards). The URL is the superuser's: it migrates the schema; the
+// look at the plans afterwards). With $KHIVE_BENCH_SCHEMA set, a kept schema of that name is
+// used again as it is (loaded by an earlier run; never dropped). The URL is the superuser's: it migrates the schema; the
 // backend's pooled connections log in as the application role, so row-level security applies.
 #pragma once
 
@@ -22,10 +23,16 @@ class PgSchema {
  public:
   // `prefix` names the schema (prefix_pid), so concurrent runs never share one.
   PgSchema(std::string url, std::string_view prefix)
-      : url_(std::move(url)), name_(fmt::format("{}_{}", prefix, ::getpid())) {}
+      : url_(std::move(url)), name_(fmt::format("{}_{}", prefix, ::getpid())) {
+    if (const char* reuse = std::getenv("KHIVE_BENCH_SCHEMA"); reuse && *reuse) {
+      name_ = reuse;
+      reused_ = true;
+    }
+  }
   PgSchema(const PgSchema&) = delete;
   PgSchema& operator=(const PgSchema&) = delete;
   ~PgSchema() {
+    if (reused_) return;
     if (std::getenv("KHIVE_BENCH_KEEP")) {
       std::fprintf(stderr, "PostgreSQL: kept schema %s\n", name_.c_str());
       return;
@@ -68,10 +75,13 @@ class PgSchema {
   }
   const std::string& name() const noexcept { return name_; }
   const std::string& url() const noexcept { return url_; }
+  // Whether this is a kept schema used again ($KHIVE_BENCH_SCHEMA): its rows are already loaded.
+  bool reused() const noexcept { return reused_; }
 
  private:
   std::string url_;
   std::string name_;
+  bool reused_ = false;
 };
 
 // The PostgreSQL URL a benchmark runs against: $KHIVE_PG_URL unless the arguments say

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "contract/contract_fixture.h"
@@ -598,6 +600,45 @@ TEST_P(GraphContract, TraversalTieBreaksAreTheSameOnEveryEngine) {
       EXPECT_EQ(via->sourceId, smallestMid);
       EXPECT_EQ(via->targetId, n.id);
     }
+  }
+}
+
+// A walk that sees hundreds of nodes before its last level (PostgreSQL's walk statement then
+// keeps its seen set in another form): every node still appears once, at its least depth,
+// under its smallest parent, and edges back into earlier levels reach nothing new.
+TEST_P(GraphContract, WideTraversalKeepsEachNodeOnceAtItsLeastDepth) {
+  auto root = entity("root");
+  auto layer = [&](const std::string& prefix, int n) {
+    std::vector<Entity> out;
+    for (int i = 0; i < n; ++i) out.push_back(entity(prefix + std::to_string(i)));
+    return out;
+  };
+  const auto l1 = layer("a", 20), l2 = layer("b", 300), l3 = layer("c", 50);
+  std::vector<Edge> edges;
+  for (const auto& n : l1) edges.push_back(edgeOf(root.id, "enables", n.id));
+  for (int i = 0; i < 20; ++i)
+    for (int k = 0; k < 30; ++k) edges.push_back(edgeOf(l1[i].id, "enables", l2[(i * 15 + k) % 300].id));
+  for (int j = 0; j < 300; ++j) {
+    edges.push_back(edgeOf(l2[j].id, "enables", l1[j % 20].id));  // back into level 1
+    edges.push_back(edgeOf(l2[j].id, "enables", root.id));        // and to the root
+    edges.push_back(edgeOf(l2[j].id, "enables", l3[j % 50].id));
+  }
+  ASSERT_EQ(db->graph().upsertEdges(edges).affected, edges.size());
+  const auto tree = db->graph().traverse({.roots = {root.id}, .namespaces = {"ns1"}, .maxDepth = 3})[0];
+  ASSERT_EQ(tree.nodes.size(), 1u + 20u + 300u + 50u);
+  std::set<Uuid> seen;
+  std::map<int, int> perDepth;
+  for (const auto& n : tree.nodes) {
+    EXPECT_TRUE(seen.insert(n.id).second) << "each node once";
+    ++perDepth[n.depth];
+  }
+  EXPECT_EQ(perDepth, (std::map<int, int>{{0, 1}, {1, 20}, {2, 300}, {3, 50}}));
+  for (const auto& n : tree.nodes) {
+    if (n.depth != 3) continue;
+    const auto k = std::find_if(l3.begin(), l3.end(), [&](const Entity& e) { return e.id == n.id; }) - l3.begin();
+    Uuid smallest = l2[static_cast<std::size_t>(k)].id;
+    for (int j = static_cast<int>(k); j < 300; j += 50) smallest = std::min(smallest, l2[static_cast<std::size_t>(j)].id);
+    EXPECT_EQ(n.parentId, smallest) << "the smallest parent";
   }
 }
 

@@ -74,28 +74,41 @@ std::vector<Uuid> uuidArray(std::string_view text) {
 // depth, $3 max work; the hop conditions' parameters after them). Each step of the recursion
 // is one level: the expansion of the frontier (at most the work left + 1 rows, as expand() is
 // asked for), its row count, and the nodes not seen before, each with its smallest (parent,
-// edge) in uuid order -- graph_walk.cc's firstReached. The three arrays are aggregated from one
-// input, so they stay aligned; their order is left to walkTrees, which sorts each level. The nodes seen so far travel as a jsonb
-// object keyed by id, whose key lookup does not grow with the walk as an array scan would.
-// A root that is not live gives no rows.
+// edge) in uuid order -- graph_walk.cc's firstReached (DISTINCT ON the reached node). The three
+// arrays are aggregated from one input, so they stay aligned; their order is left to
+// walkTrees, which sorts each level. The nodes seen so far travel as a uuid[] while they are
+// few (a membership test scans it), and from kSeenScanMax nodes on as a jsonb object keyed by
+// id, whose key lookup does not grow with the walk. A root that is not live gives no rows.
+constexpr int kSeenScanMax = 256;
+
 SqlBuilder walkStatement(const storage::HopPlan& plan, const Uuid& root, int maxDepth, std::int64_t maxWork) {
   SqlBuilder b;
   b.params.uuid(root).integer(maxDepth).integer(maxWork);
+  // The seen set after a level: (seen, seenj), exactly one of them not NULL.
+  const std::string small =
+      fmt::format("w.seenj IS NULL AND cardinality(w.seen) + cardinality(l.reached) <= {}", kSeenScanMax);
   b.text(
-      "WITH RECURSIVE walk(depth, frontier, seen, work, n, reached, parent, edge) AS ("
-      "SELECT 0, ARRAY[$1::uuid], jsonb_build_object($1::text, 0), 1::int8, 0::int8, '{}'::uuid[], '{}'::uuid[], "
+      "WITH RECURSIVE walk(depth, frontier, seen, seenj, work, n, reached, parent, edge) AS ("
+      "SELECT 0, ARRAY[$1::uuid], ARRAY[$1::uuid], NULL::jsonb, 1::int8, 0::int8, '{}'::uuid[], '{}'::uuid[], "
       "'{}'::uuid[] WHERE EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL) "
       "OR EXISTS (SELECT 1 FROM notes WHERE id = $1::uuid AND deleted_at IS NULL) "
-      "UNION ALL SELECT w.depth + 1, l.reached, w.seen || l.seen, w.work + l.n, l.n, l.reached, l.parent, l.edge "
-      "FROM walk AS w CROSS JOIN LATERAL (SELECT count(*) AS n, "
-      "coalesce(array_agg(r.reached) FILTER (WHERE r.first), '{}') AS reached, "
-      "coalesce(array_agg(r.node) FILTER (WHERE r.first), '{}') AS parent, "
-      "coalesce(array_agg(r.edge) FILTER (WHERE r.first), '{}') AS edge, "
-      "coalesce(jsonb_object_agg(r.reached::text, 0) FILTER (WHERE r.first), '{}') AS seen "
-      "FROM (SELECT x.node, x.reached, x.edge, row_number() OVER (PARTITION BY x.reached ORDER BY x.node, x.edge) = 1 "
-      "AND NOT (w.seen ? x.reached::text) AS first FROM (");
+      "UNION ALL SELECT w.depth + 1, l.reached, CASE WHEN ")
+      .text(small)
+      .text(" THEN w.seen || l.reached END, CASE WHEN ")
+      .text(small)
+      .text(
+          " THEN NULL WHEN w.seenj IS NULL THEN (SELECT jsonb_object_agg(s::text, 0) FROM unnest(w.seen || l.reached) "
+          "AS s) ELSE w.seenj || (SELECT coalesce(jsonb_object_agg(s::text, 0), '{}') FROM unnest(l.reached) AS s) "
+          "END, w.work + l.n, l.n, l.reached, l.parent, l.edge "
+          "FROM walk AS w CROSS JOIN LATERAL (SELECT coalesce(max(r.total), 0) AS n, "
+          "coalesce(array_agg(r.reached) FILTER (WHERE r.fresh), '{}') AS reached, "
+          "coalesce(array_agg(r.node) FILTER (WHERE r.fresh), '{}') AS parent, "
+          "coalesce(array_agg(r.edge) FILTER (WHERE r.fresh), '{}') AS edge "
+          "FROM (SELECT DISTINCT ON (x.reached) x.node, x.reached, x.edge, count(*) OVER () AS total, "
+          "CASE WHEN w.seenj IS NULL THEN x.reached <> ALL (w.seen) ELSE NOT (w.seenj ? x.reached::text) END AS fresh "
+          "FROM (");
   appendExpansion(b, plan, "w.frontier");
-  b.text(" LIMIT $3 - w.work + 1) AS x) AS r) AS l "
+  b.text(" LIMIT $3 - w.work + 1) AS x ORDER BY x.reached, x.node, x.edge) AS r) AS l "
          "WHERE w.depth < $2 AND cardinality(w.frontier) > 0 AND w.work <= $3) "
          "SELECT n, reached, parent, edge FROM walk ORDER BY depth");
   return b;

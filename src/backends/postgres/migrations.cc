@@ -411,6 +411,36 @@ CREATE INDEX edges_out ON edges (source_id, relation, target_id, weight, namespa
 CREATE INDEX edges_in ON edges (target_id, relation, source_id, weight, namespace) INCLUDE (id)
   WHERE deleted_at IS NULL AND endpoint_deleted = 0;
 )sql"},
+      {8, "endpoint_deleted of new edges set once per statement, not by a trigger per row",
+       R"sql(
+-- The per-row trigger ran four queries for every inserted edge, each under row-level security
+-- (so each verified the scope token again): most of a bulk edge load's time. The statement
+-- trigger below sees the statement's inserted rows as a transition table and counts their
+-- soft-deleted endpoints in one join, with the grant evaluated once. Only the rows with a
+-- deleted endpoint (rare) are updated; the others keep the column's default 0. For INSERT ...
+-- ON CONFLICT DO UPDATE the transition table holds the inserted rows only, as the per-row
+-- trigger changed only those.
+-- The soft-deleted nodes are few: partial indexes of their ids keep the join small whatever
+-- the statement's size (a probe per endpoint or a scan of these indexes).
+CREATE INDEX entities_deleted ON entities (id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX notes_deleted ON notes (id) WHERE deleted_at IS NOT NULL;
+DROP TRIGGER IF EXISTS edges_endpoint_state ON edges;
+DROP FUNCTION IF EXISTS khive_edges_endpoint_state();
+CREATE FUNCTION khive_edges_endpoint_state() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  UPDATE edges AS e SET endpoint_deleted = d.n
+  FROM (SELECT v.edge, count(*)::int4 AS n
+        FROM (SELECT id, source_id FROM khive_new_edges UNION ALL SELECT id, target_id FROM khive_new_edges)
+             AS v(edge, node)
+        JOIN (SELECT id FROM entities WHERE deleted_at IS NOT NULL
+              UNION ALL SELECT id FROM notes WHERE deleted_at IS NOT NULL) AS g ON g.id = v.node
+        GROUP BY v.edge) AS d
+  WHERE e.id = d.edge;
+  RETURN NULL;
+END $f$;
+CREATE TRIGGER edges_endpoint_state AFTER INSERT ON edges REFERENCING NEW TABLE AS khive_new_edges
+  FOR EACH STATEMENT EXECUTE FUNCTION khive_edges_endpoint_state();
+)sql"},
   };
   return kMigrations;
 }
