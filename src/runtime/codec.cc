@@ -329,10 +329,11 @@ Json toJson(const ListResult& r) {
 }
 
 Json toJson(const Stats& s) {
-  return Json{{"engine", s.engine},         {"engine_version", s.engineVersion}, {"location", s.location},
-              {"schema_version", s.schemaVersion}, {"namespaces", s.namespaces},   {"entities", s.entities},
-              {"notes", s.notes},           {"edges", s.edges},                  {"events", s.events},
-              {"text_documents", s.textDocuments}};
+  Json out{{"engine", s.engine},         {"engine_version", s.engineVersion}, {"schema_version", s.schemaVersion},
+           {"namespaces", s.namespaces}, {"entities", s.entities},            {"notes", s.notes},
+           {"edges", s.edges},           {"events", s.events},                {"text_documents", s.textDocuments}};
+  if (s.location) out["location"] = *s.location;
+  return out;
 }
 
 }  // namespace khive::runtime

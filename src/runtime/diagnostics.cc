@@ -38,7 +38,7 @@ Stats Diagnostics::stats() {
   Stats s;
   s.engine = info.engine;
   s.engineVersion = info.engineVersion;
-  s.location = info.location;
+  if (showLocation_) s.location = info.location;
   s.schemaVersion = info.schemaVersion;
   const auto& readNs = policy_.readNamespaces();
   s.namespaces = readNs;
@@ -59,8 +59,10 @@ Json Diagnostics::check() {
   const std::string integrity = backend_.integrityCheck();
   if (integrity != "ok") problems.push_back("integrity_check: " + integrity);
   for (auto& p : consistency()) problems.push_back(std::move(p));
-  return Json{{"engine", info.engine},         {"location", info.location}, {"schema_version", info.schemaVersion},
-              {"integrity", integrity},        {"ok", problems.empty()},    {"problems", problems}};
+  Json out{{"engine", info.engine},  {"schema_version", info.schemaVersion}, {"integrity", integrity},
+           {"ok", problems.empty()}, {"problems", problems}};
+  if (showLocation_) out["location"] = info.location;
+  return out;
 }
 
 // ---- doctor ----------------------------------------------------------------------------
@@ -149,11 +151,10 @@ Json Diagnostics::doctor(bool probeEngines) {
   }
   if (indexing_.engineSpecs().empty()) index["note"] = "no embedding engine configured: search is text-only";
 
-  return Json{
+  Json out{
       {"khive_version", "0.1.0"},
       {"engine", info.engine},
       {"engine_version", info.engineVersion},
-      {"location", info.location},
       {"schema_version", info.schemaVersion},
       {"expected_schema_version", expectedSchema},
       {"schema_note", diagnostics.schemaNote.empty() ? Json(nullptr) : Json(diagnostics.schemaNote)},
@@ -166,6 +167,8 @@ Json Diagnostics::doctor(bool probeEngines) {
       {"engines", engines},
       {"problems", problems},
       {"ok", problems.empty()}};
+  if (showLocation_) out["location"] = info.location;
+  return out;
 }
 
 }  // namespace khive::runtime

@@ -34,7 +34,7 @@ struct Runtime::Units {
       : policy(backend, options.config, options.writeNamespace),
         audit(backend, policy, options.sessionId),
         indexing(backend, budgetedInfo(backend, policy.limits()), policy, audit, options.config.engines),
-        diagnostics(backend, policy, indexing),
+        diagnostics(backend, policy, indexing, !options.hosted),
         writes(backend, policy, audit, indexing),
         reads(backend, policy),
         queries(backend, policy, indexing, options.config.fusion) {}

@@ -153,7 +153,7 @@ std::shared_ptr<runtime::Runtime> Tenants::runtimeFor(const runtime::TokenConfig
   g.namespaces = t.readOnly ? std::vector<std::string>{} : t.writeNamespaces;
   c.grants = {g};
   c.limits.timeBudget = std::chrono::milliseconds(options_.config.server.requestTimeBudgetMs);
-  auto rt = std::make_shared<runtime::Runtime>(backendFor(namespaces), runtime::RuntimeOptions{c, std::nullopt, sessionId});
+  auto rt = std::make_shared<runtime::Runtime>(backendFor(namespaces), runtime::RuntimeOptions{.config = c, .sessionId = sessionId, .hosted = true});
   if (!sessionId) runtimes_.emplace(key, rt);
   return rt;
 }

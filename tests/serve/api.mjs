@@ -93,12 +93,14 @@ try {
 
   r = await request(server, "GET", "/v1/stats", { token: A });
   assert.equal(r.body.entities, 3);
+  assert.ok(!("location" in r.body), "a token holder is not told the server's database path");
 
   r = await request(server, "POST", `/v1/entities/${e3.body.id}/merge`, { token: A, body: { into: e1.body.id } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 
   r = await request(server, "GET", "/v1/doctor?probe=false", { token: A });
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.ok(!("location" in r.body), "doctor over HTTP leaves out the database path");
 
   r = await request(server, "POST", "/v1/reindex", { token: A, body: {} });
   assert.equal(r.status, 400, "no engine configured");

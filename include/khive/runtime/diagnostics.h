@@ -16,9 +16,10 @@ class Policy;
 
 class Diagnostics {
  public:
-  // The backend, the policy and the indexing unit must outlive this one.
-  Diagnostics(storage::Backend& backend, const Policy& policy, Indexing& indexing)
-      : backend_(backend), policy_(policy), indexing_(indexing) {}
+  // The backend, the policy and the indexing unit must outlive this one. Without showLocation
+  // (a hosted runtime) no report names the store's location.
+  Diagnostics(storage::Backend& backend, const Policy& policy, Indexing& indexing, bool showLocation)
+      : backend_(backend), policy_(policy), indexing_(indexing), showLocation_(showLocation) {}
   Diagnostics(const Diagnostics&) = delete;
   Diagnostics& operator=(const Diagnostics&) = delete;
 
@@ -27,7 +28,7 @@ class Diagnostics {
   // Runtime::doctor.
   Json doctor(bool probeEngines);
   // `khive db check`: the schema version against this build's, the engine's own integrity
-  // check and consistency(). {"engine", "location", "schema_version", "integrity", "ok",
+  // check and consistency(). {"engine", "location" (not when hosted), "schema_version", "integrity", "ok",
   // "problems": [one line per problem]}.
   Json check();
   // Consistency across capabilities, which the engine's own integrity check cannot see: one
@@ -42,6 +43,7 @@ class Diagnostics {
   storage::Backend& backend_;
   const Policy& policy_;
   Indexing& indexing_;
+  const bool showLocation_;
 };
 
 }  // namespace khive::runtime

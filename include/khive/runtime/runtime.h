@@ -42,6 +42,9 @@ struct RuntimeOptions {
   // Write namespace; nullopt = [actor].namespace. It is always part of the read scope.
   std::optional<std::string> writeNamespace;
   std::optional<std::string> sessionId;  // recorded on events (MCP session)
+  // A runtime of `khive serve`: stats, doctor and db check leave out the store's location (a
+  // file path or database URL of the server, which a token holder has no use for).
+  bool hosted = false;
 };
 
 struct EntityInput {
@@ -191,7 +194,8 @@ struct QueryResult {
 };
 
 struct Stats {
-  std::string engine, engineVersion, location;
+  std::string engine, engineVersion;
+  std::optional<std::string> location;  // absent for a hosted runtime
   int schemaVersion = 0;
   std::vector<std::string> namespaces;
   std::int64_t entities = 0, notes = 0, edges = 0, events = 0, textDocuments = 0;
