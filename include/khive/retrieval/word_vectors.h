@@ -45,7 +45,7 @@ struct SifParams {
   double zipfOffset = 0;        // q of p(r) = (r + q)^-s / Z
   double zipfExponent = 1;      // s
   double sentenceLength = 10;   // L of the sentences the components are computed over
-  int components = 4;           // k common components removed (at most dims / 4, at least 1)
+  int components = 3;           // k common components removed (at most dims / 4, at least 1)
   bool operator==(const SifParams&) const = default;
 };
 
