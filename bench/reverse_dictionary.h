@@ -189,11 +189,10 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
   for (double a : {3e-4, 1e-3, 3e-3}) {
     for (const auto& var : variants) {
       const SifParams p{.a = a, .zipfOffset = var.q, .zipfExponent = var.s, .sentenceLength = var.l, .components = var.k};
-      std::vector<float> comps;
-      if (var.k > 0 && !var.corpus) comps = wv.estimateComponents(p);
+      auto sif = wv.variant(p, var.k > 0 && !var.corpus);
       std::vector<std::vector<float>> docs;
       docs.reserve(synsets.size());
-      for (const auto& syn : synsets) docs.push_back(wv.sentenceVector(syn.name, p, {}));
+      for (const auto& syn : synsets) docs.push_back(wv.sentenceVector(syn.name, sif));
       if (var.corpus) {  // power iteration on the uncentred second moment of the documents
         std::vector<double> u(d, 1.0), next(d);
         for (int it = 0; it < 30; ++it) {
@@ -207,10 +206,10 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
           for (double x : next) n += x * x;
           for (std::size_t j = 0; j < d; ++j) u[j] = next[j] / std::sqrt(n);
         }
-        comps.assign(u.begin(), u.end());
+        sif.components.assign(u.begin(), u.end());
       }
-      if (!comps.empty())
-        for (std::size_t i = 0; i < synsets.size(); ++i) docs[i] = wv.sentenceVector(synsets[i].name, p, comps);
+      if (!sif.components.empty())
+        for (std::size_t i = 0; i < synsets.size(); ++i) docs[i] = wv.sentenceVector(synsets[i].name, sif);
       std::vector<float> matrix;
       matrix.reserve(docs.size() * d);
       for (auto& v : docs) {
@@ -219,7 +218,7 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
       }
       double found = 0;
       for (auto qi : queries) {
-        auto q = wv.sentenceVector(synsets[qi].definition, p, comps);
+        auto q = wv.sentenceVector(synsets[qi].definition, sif);
         unit(q);
         const float* row = matrix.data() + qi * d;
         float target = 0;

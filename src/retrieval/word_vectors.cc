@@ -285,13 +285,22 @@ void WordVectors::unknownVector(std::string_view token, std::span<float> out) co
 }
 
 std::vector<float> WordVectors::sentenceVector(std::string_view text) const {
-  return sentenceVector(text, sif_, components_);
+  return sentenceVector(text, sif_, zipfNorm_, components_);
 }
 
-std::vector<float> WordVectors::sentenceVector(std::string_view text, const SifParams& p,
+WordVectors::Variant WordVectors::variant(const SifParams& p, bool withComponents) const {
+  Variant v{.params = p, .zipfNorm = normaliser(p), .components = {}};
+  if (withComponents) v.components = estimateComponents(p);
+  return v;
+}
+
+std::vector<float> WordVectors::sentenceVector(std::string_view text, const Variant& v) const {
+  return sentenceVector(text, v.params, v.zipfNorm, v.components);
+}
+
+std::vector<float> WordVectors::sentenceVector(std::string_view text, const SifParams& p, double z,
                                                std::span<const float> components) const {
   const auto d = static_cast<std::size_t>(dims_);
-  const double z = p == sif_ ? zipfNorm_ : normaliser(p);
   std::vector<double> acc(d, 0.0);
   std::vector<float> unknown(d);
   std::size_t n = 0;

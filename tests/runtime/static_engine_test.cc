@@ -111,8 +111,10 @@ TEST(WordVectors, SifWeightsByZipfRankAndRemovesTheCommonComponent) {
   auto got = wv->sentenceVector("DOG");
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(got[i], expect[i], 1e-6);
   // The frequent word weighs much less than the rare one in the average.
-  auto the = wv->sentenceVector("the", wv->sif(), {});
-  auto dog = wv->sentenceVector("dog", wv->sif(), {});
+  EXPECT_EQ(wv->sentenceVector("the dog", wv->variant(wv->sif(), true)), wv->sentenceVector("the dog"));
+  const auto plain = wv->variant(wv->sif(), false);
+  auto the = wv->sentenceVector("the", plain);
+  auto dog = wv->sentenceVector("dog", plain);
   auto norm = [](const std::vector<float>& v) {
     double s = 0;
     for (float x : v) s += x * x;

@@ -89,9 +89,15 @@ class WordVectors {
 
   // The SIF sentence vector of `text` (all zeros when the text has no token).
   std::vector<float> sentenceVector(std::string_view text) const;
-  // The same with other parameters and components (`components` rows of dims() values, none
-  // for the plain weighted average): for benchmarks of SIF variants.
-  std::vector<float> sentenceVector(std::string_view text, const SifParams& p, std::span<const float> components) const;
+  // SIF with other parameters, for benchmarks of variants. Value type.
+  struct Variant {
+    SifParams params;
+    double zipfNorm = 1;            // Z under params
+    std::vector<float> components;  // rows of dims() values; none: the plain weighted average
+  };
+  // The variant of `p`, with its common components (estimateComponents(p)) or none.
+  Variant variant(const SifParams& p, bool withComponents) const;
+  std::vector<float> sentenceVector(std::string_view text, const Variant& v) const;
 
   // The tokens of a text as the engine sees them.
   static std::vector<std::string> tokens(std::string_view text);
@@ -103,6 +109,8 @@ class WordVectors {
   void unknownVector(std::string_view token, std::span<float> out) const;
   // (r + q)^-s / Z for the 0-based rank, with z = Z of those parameters.
   static double zipf(std::size_t rank, const SifParams& p, double z) noexcept;
+  std::vector<float> sentenceVector(std::string_view text, const SifParams& p, double z,
+                                    std::span<const float> components) const;
   double normaliser(const SifParams& p) const;
 
   int dims_ = 0;
