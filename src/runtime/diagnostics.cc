@@ -71,8 +71,9 @@ namespace {
 
 // Stale vectors: the first few live records (entities, then notes) are embedded again and
 // compared with their stored vectors of the engine. A vector whose cosine with today's is below
-// 0.999 was written by another model, or by the same word file with other SIF parameters; a
-// deterministic engine gives the same vector for the same text. Returns {compared, differing}.
+// 0.999 was written by another model, by the same word file with other SIF parameters, or for
+// an older text of the record (embed_on_write off); a deterministic engine gives the same
+// vector for the same text. Returns {compared, differing}.
 std::pair<int, int> sampleStaleVectors(storage::Backend& backend, retrieval::EmbeddingEngine& engine,
                                        const std::vector<std::string>& namespaces) {
   constexpr std::int64_t kSample = 8;
@@ -201,7 +202,8 @@ Json Diagnostics::doctor(bool probeEngines) {
           if (differ > 0)
             problems.push_back(fmt::format(
                 "engine '{}' gives other vectors than the stored ones for {} of {} sampled records (its model or "
-                "its parameters changed since they were written): run `khive reindex --engine {}`",
+                "its parameters changed since they were written, or the records changed without embed_on_write): "
+                "run `khive reindex --engine {}`",
                 spec.name, differ, compared, spec.name));
         }
       } catch (const Error& err) {
