@@ -39,7 +39,8 @@
 
 namespace khive::retrieval {
 
-// The SIF parameters of a word file. Value type: thread-compatible.
+// The SIF parameters of a word file; the defaults were chosen on the reverse-dictionary
+// benchmark (docs/embedding.md). Value type: thread-compatible.
 struct SifParams {
   double a = 1e-3;              // the a of a / (a + p(w))
   double zipfOffset = 0;        // q of p(r) = (r + q)^-s / Z
