@@ -16,9 +16,12 @@
 //                   [--pg-text-queries 100] [--pglite-n 5000] [--no-pglite]
 //                   [--only text|d128|d384]   (text: full-text on every engine, PGlite vectors)
 //   retrieval_bench --only reverse --words FILE.kwv [--wordnet /usr/share/wordnet] [--queries 1000]
+//                   [--offset 0]
 //       the reverse dictionary on WordNet (bench/reverse_dictionary.h) with the static engine's
-//       SIF vectors of FILE: recall@10 and MRR@10 of text only, vector only and each fusion
-//   retrieval_bench --only sif-sweep --words FILE.kwv   the vector half for SIF variants (exact)
+//       SIF vectors of FILE: recall@10 and MRR@10 of text only, vector only and each fusion;
+//       --offset skips that many synsets of the seeded draw (1000: a second, disjoint sample)
+//   retrieval_bench --only sif-sweep --words FILE.kwv [--offset 0]   the vector half for SIF
+//       variants (exact)
 //   retrieval_bench --only steady --db FILE --words FILE.kwv [--model glove]
 //       hybrid search latency in one process over a database the static engine reindexed
 //
@@ -346,7 +349,7 @@ void printSideBySide(const std::string& pgEngine, const std::string& pgNote) {
 }
 #endif
 
-void reverseDictionaryBench(const std::string& wordnet, const std::string& words, std::size_t nq) {
+void reverseDictionaryBench(const std::string& wordnet, const std::string& words, std::size_t nq, std::size_t offset) {
   auto t0 = Steady::now();
   auto synsets = bench::readWordnet(wordnet);
   auto wv = retrieval::WordVectors::open(words);
@@ -354,12 +357,12 @@ void reverseDictionaryBench(const std::string& wordnet, const std::string& words
   o.path = freshFile("reverse");
   auto db = backends::openSqlite(o);
   auto ids = bench::loadReverseDictionary(*db, synsets, *wv, "static");
-  auto queries = bench::reverseDictionaryQueries(synsets.size(), nq);
+  auto queries = bench::reverseDictionaryQueries(synsets.size(), nq, offset);
   std::vector<std::vector<float>> qv;
   for (auto i : queries) qv.push_back(wv->sentenceVector(synsets[i].definition));
   fmt::print("\nReverse dictionary: {} WordNet synsets indexed by lemma names, {} definitions as queries "
-             "(static engine, {} words x {} dims)\n",
-             synsets.size(), queries.size(), wv->size(), wv->dims());
+             "(from {} of the seeded draw; static engine, {} words x {} dims, SIF fingerprint {})\n",
+             synsets.size(), queries.size(), offset, wv->size(), wv->dims(), wv->fingerprint());
   report("load synsets, documents, vectors", seconds(Steady::now() - t0), "s");
   using retrieval::FusionOptions;
   using retrieval::FusionStrategy;
@@ -426,7 +429,7 @@ void steadyHybridBench(const std::string& dbPath, const std::string& words, cons
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t n = 100'000, nq = 500;
+  std::size_t n = 100'000, nq = 500, offset = 0;
   std::string outDir = "bench/results";
   std::string only;  // "", "d128" or "d384": run just that vector section (for profiling)
   std::string wordnet = "/usr/share/wordnet", words, dbPath, model = "glove";
@@ -448,6 +451,7 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) break;
     if (a == "--n") n = std::stoul(argv[i + 1]);
     if (a == "--queries") nq = std::stoul(argv[i + 1]);
+    if (a == "--offset") offset = std::stoul(argv[i + 1]);
     if (a == "--out") outDir = argv[i + 1];
     if (a == "--only") only = argv[i + 1];
     if (a == "--wordnet") wordnet = argv[i + 1];
@@ -467,7 +471,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "retrieval_bench: --only reverse needs --words FILE (scripts/static-model.sh prints it)\n");
       return 2;
     }
-    reverseDictionaryBench(wordnet, words, nq == 500 ? 1'000 : nq);
+    reverseDictionaryBench(wordnet, words, nq == 500 ? 1'000 : nq, offset);
   }
   if (only == "steady") {  // hybrid search latency in one process over an existing database
     if (words.empty() || dbPath.empty()) {
@@ -479,7 +483,7 @@ int main(int argc, char** argv) {
   if (only == "sif-sweep") {  // vector-only recall of SIF variants, exact, in memory
     auto synsets = bench::readWordnet(wordnet);
     auto wv = retrieval::WordVectors::open(words);
-    bench::sweepSif(synsets, *wv, bench::reverseDictionaryQueries(synsets.size(), nq == 500 ? 1'000 : nq));
+    bench::sweepSif(synsets, *wv, bench::reverseDictionaryQueries(synsets.size(), nq == 500 ? 1'000 : nq, offset));
   }
   // --- 100k entities with text documents and 128-d vectors: FTS, vectors, hybrid ---------------
   if (only == "d128") {

