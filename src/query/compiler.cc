@@ -845,6 +845,23 @@ class Compilation {
     return sql;
   }
 
+  // The request of one step of the walk `rec` over edge `e` in direction `dir`: the step
+  // expands rows of depth below `last`, and the rows of depth `last` take the last hop.
+  SqlDialect::WalkRequest walkRequest(const std::string& rec, const BoundEdge& e, EdgeDirection dir, int last) {
+    SqlDialect::WalkRequest req;
+    req.walk = rec;
+    req.combined = [this, &e, dir] {
+      Adjacency adj = adjacency("h", "w.node_id", dir, e);
+      return SqlDialect::WalkHop{adj.condition, adj.other};
+    };
+    req.branches = [this, &e, dir] { return walkBranches("h", "w.node_id", dir, e); };
+    req.liveEdge = liveEdge("h");
+    std::string depth = param(static_cast<std::int64_t>(last), ParamType::Integer);
+    req.stepDepth = "w.depth < " + depth;
+    req.lastDepth = "w.depth = " + depth;
+    return req;
+  }
+
   // A variable-length edge as a recursive CTE over simple paths, and the walk read from it.
   // Worked example, for
   //   MATCH (a {name: 'LoRA'})-[:extends*2..3]->(b) RETURN b.name      (PostgreSQL form)
@@ -885,17 +902,7 @@ class Compilation {
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0{}{} FROM ({}) AS s", reach ? "" : ", " + d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
-    SqlDialect::WalkRequest req;
-    req.walk = rec;
-    req.combined = [&] {
-      Adjacency adj = adjacency("h", "w.node_id", dir, e);
-      return SqlDialect::WalkHop{adj.condition, adj.other};
-    };
-    req.branches = [&] { return walkBranches("h", "w.node_id", dir, e); };
-    req.liveEdge = liveEdge("h");
-    std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
-    req.stepDepth = "w.depth < " + last;
-    req.lastDepth = "w.depth = " + last;
+    SqlDialect::WalkRequest req = walkRequest(rec, e, dir, e.maxHops - 1);
     if (reach) {
       req.notVisited = [](std::string_view id) { return fmt::format("{0} <> w.start_id AND {0} <> w.node_id", id); };
     } else {
@@ -960,17 +967,8 @@ class Compilation {
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}, {}, {}, {} FROM ({}) AS s", idNull, idNull,
                                    d_.pathInit("s.id"), d_.pathEmpty(), idsOf(near, name + "s"));
-    SqlDialect::WalkRequest req;
-    req.walk = rec;
-    req.combined = [&] {
-      Adjacency adj = adjacency("h", "w.node_id", dir, e);
-      return SqlDialect::WalkHop{adj.condition, adj.other};
-    };
-    req.branches = [&] { return walkBranches("h", "w.node_id", dir, e); };
-    req.liveEdge = liveEdge("h");
-    std::string last = param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer);
-    req.stepDepth = "w.depth < " + last;
-    req.lastDepth = "w.depth = " + last;  // unused: the walk's rows are this CTE's own
+    // Every hop runs in the recursion (the walk's rows, Walk::rows, are not read).
+    SqlDialect::WalkRequest req = walkRequest(rec, e, dir, e.maxHops);
     if (shortest) {
       req.notVisited = [&](std::string_view id) {
         return fmt::format("EXISTS (SELECT 1 FROM {} AS d WHERE d.start_id = w.start_id AND d.node_id = {} AND d.depth = "
