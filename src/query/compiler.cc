@@ -887,9 +887,10 @@ class Compilation {
   // has ~25 paths of two hops and ~125 of three) are never expanded: they need no path and
   // no trip through the recursive CTE's queue. How the walk row meets its edges is the
   // dialect's (SQLite gathers them with a correlated subquery instead of a join).
-  std::string walkCte(int i, int near, EdgeDirection dir, bool reachOnly = false) {
+  // `reachOnly`: a reachability walk whatever the pattern reads; `tag` names its CTEs.
+  std::string walkCte(int i, int near, EdgeDirection dir, bool reachOnly = false, std::string_view tag = "w") {
     const BoundEdge& e = b_->edges[i];
-    std::string name = fmt::format("{}w{}", ctePrefix_, i), rec = name + "r";
+    std::string name = fmt::format("{}{}{}", ctePrefix_, tag, i), rec = name + "r";
     bool edgeCols = !e.var.empty() && !reachOnly;
     // Reachability is enough when the walk contributes only its end node, at any distance
     // from 1 hop: results are DISTINCT, and a node other than the start ends a simple path of
@@ -950,7 +951,12 @@ class Compilation {
   // A shortest walk steps only to a node one hop further from the start than the node it
   // leaves, so it enumerates exactly the shortest paths (every prefix of a shortest path is
   // one) and needs no cycle guard; the distances come from the reachability walk, which keeps
-  // one row per (start, node, depth). shortestPath keeps the first path of each (start, end)
+  // one row per (start, node, depth). When the end node has a label or properties, a second
+  // reachability walk runs back from the end nodes (p0e: each node's distance to the nearest),
+  // and a walk steps only to a node from which an end node is within the hops left:
+  //       AND EXISTS (SELECT 1 FROM p0e AS t WHERE t.node_id = <next> AND t.depth + w.depth + 1 <= ?6)
+  // so from 'dog' towards 'cat' it never expands the rest of the graph. shortestPath keeps the
+  // first path of each (start, end)
   // pair by node ids, then edge ids (ids compare as canonical text on every engine).
   // allShortestPaths keeps them all; a plain named path is every simple path, as walkCte's.
   std::string pathWalkCte(int i, int near, EdgeDirection dir) {
@@ -963,6 +969,14 @@ class Compilation {
       ctes_.push_back(fmt::format("{} AS (SELECT r.start_id, r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY "
                                   "r.start_id, r.node_id)",
                                   dist, reach));
+    }
+    const BoundNode& end = b_->nodes[i + 1];
+    std::string toEnd = name + "e";
+    bool prune = end.kind.has_value() || !end.local.empty();
+    if (prune) {
+      std::string back = walkCte(i, i + 1, reversed(dir), true, "b");
+      ctes_.push_back(fmt::format("{} AS (SELECT r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY r.node_id)",
+                                  toEnd, back));
     }
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}, {}, {}, {} FROM ({}) AS s", idNull, idNull,
@@ -980,6 +994,13 @@ class Compilation {
     } else {
       req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
       req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
+    }
+    if (prune) {
+      std::string hops = param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer);
+      req.notVisited = [visited = req.notVisited, toEnd, hops](std::string_view id) {
+        return fmt::format("{} AND EXISTS (SELECT 1 FROM {} AS t WHERE t.node_id = {} AND t.depth + w.depth + 1 <= {})",
+                           visited(id), toEnd, id, hops);
+      };
     }
     req.wantEdge = true;
     SqlDialect::WalkStep step = d_.walk(req).step;
