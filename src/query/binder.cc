@@ -177,19 +177,21 @@ class Binder {
     if (p.mode != PathMode::All) {
       const char* fn = p.mode == PathMode::Shortest ? "shortestPath" : "allShortestPaths";
       if (b.edges.size() != 1 || !b.edges[0].variableLength) {
-        fail(QueryErrorClass::Unsupported,
-             fmt::format("{}() takes one variable-length edge between two nodes, e.g. p = {}((a {{name: 'dog'}})-[*..6]-"
-                         "(b {{name: 'cat'}}))",
-                         fn, fn));
+        fail(
+            QueryErrorClass::Unsupported,
+            fmt::format("{}() takes one variable-length edge between two nodes, e.g. p = {}((a {{name: 'dog'}})-[*..6]-"
+                        "(b {{name: 'cat'}}))",
+                        fn, fn));
       }
       if (b.edges[0].minHops != 1) {
-        fail(QueryErrorClass::Unsupported,
-             fmt::format("{}() starts at one hop: write [*..{}] or [*1..{}]", fn, b.edges[0].maxHops, b.edges[0].maxHops));
+        fail(QueryErrorClass::Unsupported, fmt::format("{}() starts at one hop: write [*..{}] or [*1..{}]", fn,
+                                                       b.edges[0].maxHops, b.edges[0].maxHops));
       }
     } else if (variable && b.edges.size() != 1) {
-      fail(QueryErrorClass::Unsupported,
-           "a named path with a variable-length edge is that one edge between two nodes, e.g. p = (a)-[:rel*1..3]->(b): "
-           "name a fixed-length chain, or drop the path and return the variables");
+      fail(
+          QueryErrorClass::Unsupported,
+          "a named path with a variable-length edge is that one edge between two nodes, e.g. p = (a)-[:rel*1..3]->(b): "
+          "name a fixed-length chain, or drop the path and return the variables");
     }
   }
 
@@ -215,10 +217,18 @@ class Binder {
     }
     BoundColumn c;
     switch (item.pathFunction) {
-      case PathFunction::None: c.field.pathPart = PathPart::Whole; break;
-      case PathFunction::Length: c.field.pathPart = PathPart::Length; break;
-      case PathFunction::Nodes: c.field.pathPart = PathPart::Nodes; break;
-      case PathFunction::Relationships: c.field.pathPart = PathPart::Edges; break;
+      case PathFunction::None:
+        c.field.pathPart = PathPart::Whole;
+        break;
+      case PathFunction::Length:
+        c.field.pathPart = PathPart::Length;
+        break;
+      case PathFunction::Nodes:
+        c.field.pathPart = PathPart::Nodes;
+        break;
+      case PathFunction::Relationships:
+        c.field.pathPart = PathPart::Edges;
+        break;
     }
     c.type = c.field.pathPart == PathPart::Length ? ValueType::Integer : ValueType::Json;
     c.field.type = c.type;
@@ -785,11 +795,13 @@ class Binder {
     };
     if (isPathItem(k)) {
       BoundColumn c = pathColumn(k);
-      out.column = columnWhere([&](const BoundColumn& x) { return x.aggregate == AggregateFn::None && sameField(x.field, c.field); });
+      out.column = columnWhere(
+          [&](const BoundColumn& x) { return x.aggregate == AggregateFn::None && sameField(x.field, c.field); });
       if (out.column < 0 && (b.aggregated || b.distinct)) {
-        fail(QueryErrorClass::Compile, fmt::format("ORDER BY {}: return it too when the result is aggregated or DISTINCT "
-                                                   "(a variable-length pattern)",
-                                                   c.name));
+        fail(QueryErrorClass::Compile,
+             fmt::format("ORDER BY {}: return it too when the result is aggregated or DISTINCT "
+                         "(a variable-length pattern)",
+                         c.name));
       }
       out.field = c.field;
       return out;

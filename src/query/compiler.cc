@@ -966,17 +966,18 @@ class Compilation {
     std::string dist = name + "d";
     if (shortest) {
       std::string reach = walkCte(i, near, dir, true);
-      ctes_.push_back(fmt::format("{} AS (SELECT r.start_id, r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY "
-                                  "r.start_id, r.node_id)",
-                                  dist, reach));
+      ctes_.push_back(
+          fmt::format("{} AS (SELECT r.start_id, r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY "
+                      "r.start_id, r.node_id)",
+                      dist, reach));
     }
     const BoundNode& end = b_->nodes[i + 1];
     std::string toEnd = name + "e";
     bool prune = end.kind.has_value() || !end.local.empty();
     if (prune) {
       std::string back = walkCte(i, i + 1, reversed(dir), true, "b");
-      ctes_.push_back(fmt::format("{} AS (SELECT r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY r.node_id)",
-                                  toEnd, back));
+      ctes_.push_back(
+          fmt::format("{} AS (SELECT r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY r.node_id)", toEnd, back));
     }
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0, {}, {}, {}, {} FROM ({}) AS s", idNull, idNull,
@@ -985,9 +986,10 @@ class Compilation {
     SqlDialect::WalkRequest req = walkRequest(rec, e, dir, e.maxHops);
     if (shortest) {
       req.notVisited = [&](std::string_view id) {
-        return fmt::format("EXISTS (SELECT 1 FROM {} AS d WHERE d.start_id = w.start_id AND d.node_id = {} AND d.depth = "
-                           "w.depth + 1)",
-                           dist, id);
+        return fmt::format(
+            "EXISTS (SELECT 1 FROM {} AS d WHERE d.start_id = w.start_id AND d.node_id = {} AND d.depth = "
+            "w.depth + 1)",
+            dist, id);
       };
       // The distances hold only live nodes in scope.
       req.nodeInScope = [this](std::string_view) { return d_.boolLiteral(true); };
@@ -1004,10 +1006,10 @@ class Compilation {
     }
     req.wantEdge = true;
     SqlDialect::WalkStep step = d_.walk(req).step;
-    std::string recursive = fmt::format(
-        "SELECT w.start_id, {0}, w.depth + 1, COALESCE(w.first_edge, {1}), {1}, {2}, {3} FROM {4}{5}", step.next,
-        step.edge, d_.pathAppend("w.path", step.next), d_.pathAppend("w.epath", step.edge), step.from,
-        step.where.empty() ? "" : " WHERE " + step.where);
+    std::string recursive =
+        fmt::format("SELECT w.start_id, {0}, w.depth + 1, COALESCE(w.first_edge, {1}), {1}, {2}, {3} FROM {4}{5}",
+                    step.next, step.edge, d_.pathAppend("w.path", step.next), d_.pathAppend("w.epath", step.edge),
+                    step.from, step.where.empty() ? "" : " WHERE " + step.where);
     ctes_.push_back(fmt::format("{}(start_id, node_id, depth, first_edge, last_edge, path, epath) AS ({} UNION ALL {})",
                                 rec, seed, recursive));
     if (b_->pathMode != PathMode::Shortest) return rec;
@@ -1038,9 +1040,12 @@ class Compilation {
       case PathPart::Length:
         return pathWalk_.empty() ? param(static_cast<std::int64_t>(b_->edges.size()), ParamType::Integer)
                                  : pathWalk_ + ".depth";
-      case PathPart::Nodes: return d_.jsonDocumentAsText(nodes());
-      case PathPart::Edges: return d_.jsonDocumentAsText(edges());
-      default: return d_.pathValue(nodes(), edges());
+      case PathPart::Nodes:
+        return d_.jsonDocumentAsText(nodes());
+      case PathPart::Edges:
+        return d_.jsonDocumentAsText(edges());
+      default:
+        return d_.pathValue(nodes(), edges());
     }
   }
 

@@ -471,9 +471,10 @@ class GqlParser {
     ReturnItem item;
     const Token& v = ts_.peek();
     item.pos = v.pos;
-    static constexpr std::pair<const char*, PathFunction> kPathFns[] = {
-        {"length", PathFunction::Length}, {"nodes", PathFunction::Nodes}, {"relationships", PathFunction::Relationships},
-        {"rels", PathFunction::Relationships}};
+    static constexpr std::pair<const char*, PathFunction> kPathFns[] = {{"length", PathFunction::Length},
+                                                                        {"nodes", PathFunction::Nodes},
+                                                                        {"relationships", PathFunction::Relationships},
+                                                                        {"rels", PathFunction::Relationships}};
     for (auto& [name, fn] : kPathFns) {
       if (v.kind == TokenKind::Ident && punctIs(ts_.peek(1), "(") && detail::asciiLower(v.text) == name) {
         item.pathFunction = fn;

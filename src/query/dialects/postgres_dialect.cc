@@ -156,9 +156,13 @@ std::string PostgresDialect::pathExcludes(std::string_view path, std::string_vie
   return fmt::format("{} <> ALL({})", id, path);
 }
 
-std::string PostgresDialect::pathEmpty() const { return "CAST(ARRAY[] AS uuid[])"; }
+std::string PostgresDialect::pathEmpty() const {
+  return "CAST(ARRAY[] AS uuid[])";
+}
 
-std::string PostgresDialect::pathIds(std::string_view path) const { return fmt::format("to_jsonb(({})::text[])", path); }
+std::string PostgresDialect::pathIds(std::string_view path) const {
+  return fmt::format("to_jsonb(({})::text[])", path);
+}
 
 std::string PostgresDialect::idArray(const std::vector<std::string>& ids) const {
   return fmt::format("jsonb_build_array({})", fmt::join(ids, ", "));

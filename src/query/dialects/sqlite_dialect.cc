@@ -176,13 +176,16 @@ std::string SqliteDialect::pathExcludes(std::string_view path, std::string_view 
   return fmt::format("instr({}, '/' || {} || '/') = 0", path, id);
 }
 
-std::string SqliteDialect::pathEmpty() const { return "'/'"; }
+std::string SqliteDialect::pathEmpty() const {
+  return "'/'";
+}
 
 // '/id1/id2/' as ["id1","id2"]: ids hold no '/' nor '"'.
 std::string SqliteDialect::pathIds(std::string_view path) const {
-  return fmt::format("json(CASE WHEN {0} = '/' THEN '[]' ELSE '[\"' || replace(substr({0}, 2, length({0}) - 2), '/', "
-                     "'\",\"') || '\"]' END)",
-                     path);
+  return fmt::format(
+      "json(CASE WHEN {0} = '/' THEN '[]' ELSE '[\"' || replace(substr({0}, 2, length({0}) - 2), '/', "
+      "'\",\"') || '\"]' END)",
+      path);
 }
 
 std::string SqliteDialect::idArray(const std::vector<std::string>& ids) const {

@@ -290,9 +290,12 @@ TEST(Compiler, IsThreadSafeAndDeterministic) {
 TEST(CompilerPaths, ShortestPathWalksFromBothEndsInOneStatement) {
   for (const SqlDialect* d : {&sqliteDialect(), &postgresDialect()}) {
     SCOPED_TRACE(std::string(d->name()));
-    std::string sql = sqlFor(*d, "MATCH p = shortestPath((a {name: 'dog'})-[*..6]-(b {name: 'cat'})) RETURN p, length(p)");
-    for (auto cte : {"w0r(", "b0r(", "p0d AS", "p0e AS", "p0r(", "p0 AS"}) EXPECT_NE(sql.find(cte), std::string::npos) << cte << "\n" << sql;
-    EXPECT_NE(sql.find("row_number() OVER (PARTITION BY w.start_id, w.node_id ORDER BY w.path, w.epath)"), std::string::npos);
+    std::string sql =
+        sqlFor(*d, "MATCH p = shortestPath((a {name: 'dog'})-[*..6]-(b {name: 'cat'})) RETURN p, length(p)");
+    for (auto cte : {"w0r(", "b0r(", "p0d AS", "p0e AS", "p0r(", "p0 AS"})
+      EXPECT_NE(sql.find(cte), std::string::npos) << cte << "\n" << sql;
+    EXPECT_NE(sql.find("row_number() OVER (PARTITION BY w.start_id, w.node_id ORDER BY w.path, w.epath)"),
+              std::string::npos);
     EXPECT_EQ(sql.find("'dog'"), std::string::npos) << "values are parameters";
     EXPECT_EQ(sql.find("'cat'"), std::string::npos) << "values are parameters";
     std::string all = sqlFor(*d, "MATCH p = allShortestPaths((a {name: 'dog'})-[*..6]-(b)) RETURN p");
@@ -305,7 +308,8 @@ TEST(CompilerPaths, ShortestPathWalksFromBothEndsInOneStatement) {
 }
 
 TEST(CompilerPaths, FixedLengthPathIsBuiltFromTheChainIds) {
-  CompiledQuery q = compileWith(postgresDialect(), "MATCH p = (a {name: 'x'})<-[:extends]-(b)-[]->(c) RETURN p, nodes(p), length(p)");
+  CompiledQuery q =
+      compileWith(postgresDialect(), "MATCH p = (a {name: 'x'})<-[:extends]-(b)-[]->(c) RETURN p, nodes(p), length(p)");
   EXPECT_NE(q.sql.find("jsonb_build_object('nodes', jsonb_build_array("), std::string::npos) << q.sql;
   ASSERT_EQ(q.columns.size(), 3u);
   EXPECT_EQ(q.columns[0], (OutputColumn{"p", ValueType::Json}));
