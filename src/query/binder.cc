@@ -215,21 +215,9 @@ class Binder {
                                                  "nodes({0}) or relationships({0})",
                                                  v));
     }
+    static constexpr PathPart kParts[] = {PathPart::Whole, PathPart::Length, PathPart::Nodes, PathPart::Edges};
     BoundColumn c;
-    switch (item.pathFunction) {
-      case PathFunction::None:
-        c.field.pathPart = PathPart::Whole;
-        break;
-      case PathFunction::Length:
-        c.field.pathPart = PathPart::Length;
-        break;
-      case PathFunction::Nodes:
-        c.field.pathPart = PathPart::Nodes;
-        break;
-      case PathFunction::Relationships:
-        c.field.pathPart = PathPart::Edges;
-        break;
-    }
+    c.field.pathPart = kParts[static_cast<int>(item.pathFunction)];
     c.type = c.field.pathPart == PathPart::Length ? ValueType::Integer : ValueType::Json;
     c.field.type = c.type;
     c.name = !item.alias.empty() ? checkAlias(item.alias) : *fn ? fmt::format("{}_{}", fn, v) : v;
