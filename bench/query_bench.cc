@@ -57,6 +57,7 @@ const Pattern kPatterns[] = {
     {"sparql_chain", "SELECT ?a ?b WHERE { ?a a :concept ; :name 'LoRA' . ?a :extends+ ?b . ?b :introduced_by ?p } "
                      "LIMIT 10"},
     {"aggregate_order", "MATCH (a:concept)-[:extends]->(b) RETURN b.name AS n, count(*) AS c ORDER BY c DESC, n LIMIT 10"},
+    {"shortest_path", "MATCH p = shortestPath((a {name: 'LoRA'})-[*..6]-(b {name: 'Adapter'})) RETURN p, length(p)"},
 };
 
 void compileBench(benchmark::State& state, const query::SqlDialect* dialect, const char* text) {

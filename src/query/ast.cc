@@ -37,6 +37,10 @@ std::string fieldString(const FieldRef& f) {
 
 std::string debugString(const Query& q) {
   std::string out = q.language == Language::Gql ? "gql " : "sparql ";
+  if (q.path) {
+    static constexpr const char* kModes[] = {"", "shortestPath", "allShortestPaths"};
+    out += fmt::format("{} = {} ", q.path->var, kModes[static_cast<int>(q.path->mode)]);
+  }
   for (std::size_t i = 0; i < q.nodes.size(); ++i) {
     const auto& n = q.nodes[i];
     out += "(" + n.var;

@@ -156,7 +156,72 @@ class Binder {
     }
     nodes_ = &b.nodes;
     for (auto& e : q_.edges) b.edges.push_back(bindEdge(e));
+    if (q_.path) bindPath(b);
     bindWhere(b);
+  }
+
+  // A named path: its variable, and the shapes of chain it may name. A path with a
+  // variable-length edge is that one edge (the walk carries the nodes and edges it passed).
+  void bindPath(BoundQuery& b) {
+    const PathBinding& p = *q_.path;
+    if (!p.var.empty()) {
+      if (vars_.count(p.var)) {
+        fail(QueryErrorClass::Compile,
+             fmt::format("'{}' names both the path and a node or edge of it: give the path its own name", p.var));
+      }
+      pathVar_ = p.var;
+    }
+    b.path = true;
+    b.pathMode = p.mode;
+    bool variable = std::any_of(b.edges.begin(), b.edges.end(), [](const BoundEdge& e) { return e.variableLength; });
+    if (p.mode != PathMode::All) {
+      const char* fn = p.mode == PathMode::Shortest ? "shortestPath" : "allShortestPaths";
+      if (b.edges.size() != 1 || !b.edges[0].variableLength) {
+        fail(
+            QueryErrorClass::Unsupported,
+            fmt::format("{}() takes one variable-length edge between two nodes, e.g. p = {}((a {{name: 'dog'}})-[*..6]-"
+                        "(b {{name: 'cat'}}))",
+                        fn, fn));
+      }
+      if (b.edges[0].minHops != 1) {
+        fail(QueryErrorClass::Unsupported, fmt::format("{}() starts at one hop: write [*..{}] or [*1..{}]", fn,
+                                                       b.edges[0].maxHops, b.edges[0].maxHops));
+      }
+    } else if (variable && b.edges.size() != 1) {
+      fail(
+          QueryErrorClass::Unsupported,
+          "a named path with a variable-length edge is that one edge between two nodes, e.g. p = (a)-[:rel*1..3]->(b): "
+          "name a fixed-length chain, or drop the path and return the variables");
+    }
+  }
+
+  bool isPathItem(const ReturnItem& item) const {
+    return item.aggregate == AggregateFn::None &&
+           (item.pathFunction != PathFunction::None || (!pathVar_.empty() && item.field.var == pathVar_));
+  }
+
+  // `p`, length(p), nodes(p) or relationships(p) as a column.
+  BoundColumn pathColumn(const ReturnItem& item) const {
+    static constexpr const char* kNames[] = {"", "length", "nodes", "relationships"};
+    const char* fn = kNames[static_cast<int>(item.pathFunction)];
+    const std::string& v = item.field.var;
+    if (pathVar_.empty() || v != pathVar_) {
+      fail(QueryErrorClass::Compile, fmt::format("{}({}): '{}' is not a named path; name one with MATCH p = "
+                                                 "(a)-[*1..3]->(b) and write {}(p)",
+                                                 fn, v, v, fn));
+    }
+    if (!item.field.path.empty()) {
+      fail(QueryErrorClass::Compile, fmt::format("'{0}' is a path, which has no fields: return {0}, length({0}), "
+                                                 "nodes({0}) or relationships({0})",
+                                                 v));
+    }
+    static constexpr PathPart kParts[] = {PathPart::Whole, PathPart::Length, PathPart::Nodes, PathPart::Edges};
+    BoundColumn c;
+    c.field.pathPart = kParts[static_cast<int>(item.pathFunction)];
+    c.type = c.field.pathPart == PathPart::Length ? ValueType::Integer : ValueType::Json;
+    c.field.type = c.type;
+    c.name = !item.alias.empty() ? checkAlias(item.alias) : *fn ? fmt::format("{}_{}", fn, v) : v;
+    return c;
   }
 
   // A projection's variables are the slots of its input rows.
@@ -420,6 +485,12 @@ class Binder {
   }
 
   BoundField resolve(const FieldRef& ref) {
+    if (!pathVar_.empty() && ref.var == pathVar_) {
+      fail(QueryErrorClass::Unsupported,
+           fmt::format("'{0}' is a path: compare fields of its end nodes (WHERE b.name = 'x') and return {0}, "
+                       "length({0}), nodes({0}) or relationships({0})",
+                       ref.var));
+    }
     auto it = vars_.find(ref.var);
     if (it == vars_.end() && inputSlot(ref.var) >= 0) {
       fail(QueryErrorClass::Compile,
@@ -573,12 +644,13 @@ class Binder {
 
   static bool sameField(const BoundField& a, const BoundField& b) {
     return a.alias == b.alias && a.onEdge == b.onEdge && a.slotValue == b.slotValue && a.field == b.field &&
-           a.jsonPath == b.jsonPath;
+           a.jsonPath == b.jsonPath && a.pathPart == b.pathPart;
   }
 
   // A RETURN item (or ORDER BY / HAVING operand) as columns: a variable expands to the
   // record's columns, a field or an aggregate is one column.
   std::vector<BoundColumn> bindItem(const ReturnItem& item) {
+    if (isPathItem(item)) return {pathColumn(item)};
     if (item.aggregate == AggregateFn::None) {
       auto cols = bindReturn(item.field);
       if (!item.alias.empty()) {
@@ -600,6 +672,11 @@ class Binder {
     std::string name = fn;
     if (item.distinctArg) name += "_distinct";
     if (!item.star) {
+      if (!pathVar_.empty() && item.field.var == pathVar_) {
+        fail(QueryErrorClass::Unsupported, fmt::format("{}() of a path is not supported: aggregate a field of its end "
+                                                       "nodes, or return the paths",
+                                                       fn));
+      }
       auto it = vars_.find(item.field.var);
       if (it == vars_.end()) {
         fail(QueryErrorClass::Compile, fmt::format("unknown variable '{}' in {}(): name it in the pattern", item.field.var, fn));
@@ -704,6 +781,19 @@ class Binder {
       }
       return -1;
     };
+    if (isPathItem(k)) {
+      BoundColumn c = pathColumn(k);
+      out.column = columnWhere(
+          [&](const BoundColumn& x) { return x.aggregate == AggregateFn::None && sameField(x.field, c.field); });
+      if (out.column < 0 && (b.aggregated || b.distinct)) {
+        fail(QueryErrorClass::Compile,
+             fmt::format("ORDER BY {}: return it too when the result is aggregated or DISTINCT "
+                         "(a variable-length pattern)",
+                         c.name));
+      }
+      out.field = c.field;
+      return out;
+    }
     if (k.aggregate == AggregateFn::None && k.field.path.empty()) {
       // A WITH names its columns by the slots it hands on.
       for (std::size_t i = 0; i < outSlots.size() && i < b.columns.size(); ++i) {
@@ -805,6 +895,7 @@ class Binder {
   const std::set<std::string>* symmetric_ = nullptr;
   std::set<std::string> ownKnown_, ownSymmetric_;
   std::map<std::string, VarInfo> vars_;
+  std::string pathVar_;  // the named path's variable, if any
   const std::vector<BoundNode>* nodes_ = nullptr;
 };
 
@@ -820,6 +911,11 @@ BoundQuery bindPipeline(const Query& q, const CompileOptions& o) {
       if (steps.empty() && m.kind != ClauseKind::Match) {
         fail(QueryErrorClass::Unsupported, "a query starts with a required pattern: write MATCH (a) OPTIONAL MATCH "
                                            "(a)-->(b), or put the triples before OPTIONAL / MINUS / FILTER NOT EXISTS");
+      }
+      if (m.path) {
+        fail(QueryErrorClass::Unsupported,
+             "a named path or shortestPath() is supported in a query of one MATCH and RETURN: drop the other "
+             "clauses, or return the variables of the pattern");
       }
       Query sub;
       sub.language = q.language;

@@ -135,7 +135,10 @@ class Compilation {
   std::string chainFrom() {
     nodes_.assign(b_->nodes.size(), NodeSql{});
     where_.clear();
-    int driver = chooseDriver();
+    pathWalk_.clear();
+    // A path with a variable-length edge walks from its first node, so the walk's visited
+    // lists run in the written order.
+    int driver = b_->path && b_->variableLength ? 0 : chooseDriver();
 
     // A variable-length edge at the driver makes its walk the outermost row source (the walk
     // is seeded with the driver's ids, so it already applies the driver's filters): the walk's
@@ -423,6 +426,8 @@ class Compilation {
       for (std::size_t i = 0; i < b_->edges.size(); ++i) {
         if (!b_->edges[i].variableLength || !b_->edges[i].var.empty()) values.push_back(fmt::format("e{0}.id AS ke{0}", i));
       }
+      // Each path of a named path is a binding of its own.
+      if (!pathWalk_.empty()) values.push_back(fmt::format("{0}.path AS kp, {0}.epath AS kq", pathWalk_));
     }
     std::vector<std::string> groupCols, groupBy, finals, rowOrder;
     auto groupKey = [&](const std::string& ref, ValueType type) {
@@ -806,8 +811,10 @@ class Compilation {
   // applied by the seed), and the node at the walk's end joins as in joinEdge().
   std::string walkDriver(int i, int known, int fresh, bool leftwards) {
     const BoundEdge& e = b_->edges[i];
-    std::string w = walkCte(i, known, leftwards ? reversed(e.direction) : e.direction);
+    EdgeDirection dir = leftwards ? reversed(e.direction) : e.direction;
+    std::string w = b_->path ? pathWalkCte(i, known, dir) : walkCte(i, known, dir);
     std::string wx = w + "x";
+    if (b_->path) pathWalk_ = wx;
     NodeSql& n = nodes_[known];
     n.alias = fmt::format("n{}", known);
     n.idExpr = wx + ".start_id";
@@ -838,6 +845,23 @@ class Compilation {
     return sql;
   }
 
+  // The request of one step of the walk `rec` over edge `e` in direction `dir`: the step
+  // expands rows of depth below `last`, and the rows of depth `last` take the last hop.
+  SqlDialect::WalkRequest walkRequest(const std::string& rec, const BoundEdge& e, EdgeDirection dir, int last) {
+    SqlDialect::WalkRequest req;
+    req.walk = rec;
+    req.combined = [this, &e, dir] {
+      Adjacency adj = adjacency("h", "w.node_id", dir, e);
+      return SqlDialect::WalkHop{adj.condition, adj.other};
+    };
+    req.branches = [this, &e, dir] { return walkBranches("h", "w.node_id", dir, e); };
+    req.liveEdge = liveEdge("h");
+    std::string depth = param(static_cast<std::int64_t>(last), ParamType::Integer);
+    req.stepDepth = "w.depth < " + depth;
+    req.lastDepth = "w.depth = " + depth;
+    return req;
+  }
+
   // A variable-length edge as a recursive CTE over simple paths, and the walk read from it.
   // Worked example, for
   //   MATCH (a {name: 'LoRA'})-[:extends*2..3]->(b) RETURN b.name      (PostgreSQL form)
@@ -863,10 +887,11 @@ class Compilation {
   // has ~25 paths of two hops and ~125 of three) are never expanded: they need no path and
   // no trip through the recursive CTE's queue. How the walk row meets its edges is the
   // dialect's (SQLite gathers them with a correlated subquery instead of a join).
-  std::string walkCte(int i, int near, EdgeDirection dir) {
+  // `reachOnly`: a reachability walk whatever the pattern reads; `tag` names its CTEs.
+  std::string walkCte(int i, int near, EdgeDirection dir, bool reachOnly = false, std::string_view tag = "w") {
     const BoundEdge& e = b_->edges[i];
-    std::string name = fmt::format("{}w{}", ctePrefix_, i), rec = name + "r";
-    bool edgeCols = !e.var.empty();
+    std::string name = fmt::format("{}{}{}", ctePrefix_, tag, i), rec = name + "r";
+    bool edgeCols = !e.var.empty() && !reachOnly;
     // Reachability is enough when the walk contributes only its end node, at any distance
     // from 1 hop: results are DISTINCT, and a node other than the start ends a simple path of
     // 1..k hops exactly when it ends a walk of 1..k hops (a shortest walk to it is a simple
@@ -874,21 +899,11 @@ class Compilation {
     // self-loops), and UNION keeps one row per (start, node, depth), so it expands each node
     // at most once per depth instead of once per simple path that reaches it (on a dense
     // graph the difference is exponential in k).
-    bool reach = e.minHops == 1 && !edgeCols;
+    bool reach = reachOnly || (e.minHops == 1 && !edgeCols);
     std::string idNull = d_.typedNull(ValueType::Id);
     std::string seed = fmt::format("SELECT s.id, s.id, 0{}{} FROM ({}) AS s", reach ? "" : ", " + d_.pathInit("s.id"),
                                    edgeCols ? ", " + idNull + ", " + idNull : "", idsOf(near, name + "s"));
-    SqlDialect::WalkRequest req;
-    req.walk = rec;
-    req.combined = [&] {
-      Adjacency adj = adjacency("h", "w.node_id", dir, e);
-      return SqlDialect::WalkHop{adj.condition, adj.other};
-    };
-    req.branches = [&] { return walkBranches("h", "w.node_id", dir, e); };
-    req.liveEdge = liveEdge("h");
-    std::string last = param(static_cast<std::int64_t>(e.maxHops - 1), ParamType::Integer);
-    req.stepDepth = "w.depth < " + last;
-    req.lastDepth = "w.depth = " + last;
+    SqlDialect::WalkRequest req = walkRequest(rec, e, dir, e.maxHops - 1);
     if (reach) {
       req.notVisited = [](std::string_view id) { return fmt::format("{0} <> w.start_id AND {0} <> w.node_id", id); };
     } else {
@@ -916,9 +931,128 @@ class Compilation {
     return name;
   }
 
+  // The walk of a named path's variable-length edge `i`: every path of 1..k hops from the
+  // seeds, carrying its visited nodes (`path`) and edges (`epath`) in order. Every hop runs in
+  // the recursion (the rows of the last hop need their lists too). Worked example, for
+  //   MATCH p = shortestPath((a {name: 'K0'})-[:depends_on*..6]->(b {name: 'K3'})) RETURN p
+  //
+  //   w0r(start_id, node_id, depth) AS (...)             -- walkCte's reachability walk
+  //   p0d AS (SELECT start_id, node_id, min(depth) ...)   -- each node's distance from its start
+  //   p0r(start_id, node_id, depth, first_edge, last_edge, path, epath) AS (
+  //     SELECT s.id, s.id, 0, NULL, NULL, '/K0/', '/' FROM (<ids of a>) AS s
+  //     UNION ALL
+  //     SELECT w.start_id, <next>, w.depth + 1, ..., w.path || <next> || '/', w.epath || h.id || '/'
+  //     FROM p0r AS w ... WHERE w.depth < ?6             -- the dialect's step (SqlDialect::walk)
+  //       AND EXISTS (SELECT 1 FROM p0d AS d WHERE d.start_id = w.start_id
+  //                   AND d.node_id = <next> AND d.depth = w.depth + 1))
+  //   p0 AS (SELECT ... FROM (SELECT w.*, row_number() OVER (PARTITION BY w.start_id, w.node_id
+  //          ORDER BY w.path, w.epath) AS rn FROM p0r AS w) AS t WHERE t.rn = 1)
+  //
+  // A shortest walk steps only to a node one hop further from the start than the node it
+  // leaves, so it enumerates exactly the shortest paths (every prefix of a shortest path is
+  // one) and needs no cycle guard; the distances come from the reachability walk, which keeps
+  // one row per (start, node, depth). When the end node has a label or properties, a second
+  // reachability walk runs back from the end nodes (p0e: each node's distance to the nearest),
+  // and a walk steps only to a node from which an end node is within the hops left:
+  //       AND EXISTS (SELECT 1 FROM p0e AS t WHERE t.node_id = <next> AND t.depth + w.depth + 1 <= ?6)
+  // so from 'dog' towards 'cat' it never expands the rest of the graph. shortestPath keeps the
+  // first path of each (start, end)
+  // pair by node ids, then edge ids (ids compare as canonical text on every engine).
+  // allShortestPaths keeps them all; a plain named path is every simple path, as walkCte's.
+  std::string pathWalkCte(int i, int near, EdgeDirection dir) {
+    const BoundEdge& e = b_->edges[i];
+    std::string name = fmt::format("{}p{}", ctePrefix_, i), rec = name + "r";
+    bool shortest = b_->pathMode != PathMode::All;
+    std::string dist = name + "d";
+    if (shortest) {
+      std::string reach = walkCte(i, near, dir, true);
+      ctes_.push_back(
+          fmt::format("{} AS (SELECT r.start_id, r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY "
+                      "r.start_id, r.node_id)",
+                      dist, reach));
+    }
+    const BoundNode& end = b_->nodes[i + 1];
+    std::string toEnd = name + "e";
+    bool prune = end.kind.has_value() || !end.local.empty();
+    if (prune) {
+      std::string back = walkCte(i, i + 1, reversed(dir), true, "b");
+      ctes_.push_back(
+          fmt::format("{} AS (SELECT r.node_id, min(r.depth) AS depth FROM {} AS r GROUP BY r.node_id)", toEnd, back));
+    }
+    std::string idNull = d_.typedNull(ValueType::Id);
+    std::string seed = fmt::format("SELECT s.id, s.id, 0, {}, {}, {}, {} FROM ({}) AS s", idNull, idNull,
+                                   d_.pathInit("s.id"), d_.pathEmpty(), idsOf(near, name + "s"));
+    // Every hop runs in the recursion (the walk's rows, Walk::rows, are not read).
+    SqlDialect::WalkRequest req = walkRequest(rec, e, dir, e.maxHops);
+    if (shortest) {
+      req.notVisited = [&](std::string_view id) {
+        return fmt::format(
+            "EXISTS (SELECT 1 FROM {} AS d WHERE d.start_id = w.start_id AND d.node_id = {} AND d.depth = "
+            "w.depth + 1)",
+            dist, id);
+      };
+      // The distances hold only live nodes in scope.
+      req.nodeInScope = [this](std::string_view) { return d_.boolLiteral(true); };
+    } else {
+      req.notVisited = [this](std::string_view id) { return d_.pathExcludes("w.path", id); };
+      req.nodeInScope = [this](std::string_view id) { return nodeInScope(id); };
+    }
+    if (prune) {
+      std::string hops = param(static_cast<std::int64_t>(e.maxHops), ParamType::Integer);
+      req.notVisited = [visited = req.notVisited, toEnd, hops](std::string_view id) {
+        return fmt::format("{} AND EXISTS (SELECT 1 FROM {} AS t WHERE t.node_id = {} AND t.depth + w.depth + 1 <= {})",
+                           visited(id), toEnd, id, hops);
+      };
+    }
+    req.wantEdge = true;
+    SqlDialect::WalkStep step = d_.walk(req).step;
+    std::string recursive =
+        fmt::format("SELECT w.start_id, {0}, w.depth + 1, COALESCE(w.first_edge, {1}), {1}, {2}, {3} FROM {4}{5}",
+                    step.next, step.edge, d_.pathAppend("w.path", step.next), d_.pathAppend("w.epath", step.edge),
+                    step.from, step.where.empty() ? "" : " WHERE " + step.where);
+    ctes_.push_back(fmt::format("{}(start_id, node_id, depth, first_edge, last_edge, path, epath) AS ({} UNION ALL {})",
+                                rec, seed, recursive));
+    if (b_->pathMode != PathMode::Shortest) return rec;
+    ctes_.push_back(fmt::format(
+        "{} AS (SELECT t.start_id, t.node_id, t.depth, t.first_edge, t.last_edge, t.path, t.epath FROM (SELECT w.*, "
+        "row_number() OVER (PARTITION BY w.start_id, w.node_id ORDER BY w.path, w.epath) AS rn FROM {} AS w) AS t "
+        "WHERE t.rn = 1)",
+        name, rec));
+    return name;
+  }
+
+  // A part of the named path: its nodes and edges as JSON documents, from the walk's lists
+  // or from the ids of the fixed-length chain.
+  std::string pathPart(PathPart part) {
+    auto nodes = [&] {
+      if (!pathWalk_.empty()) return d_.pathIds(pathWalk_ + ".path");
+      std::vector<std::string> ids;
+      for (auto& n : nodes_) ids.push_back(n.idExpr);
+      return d_.idArray(ids);
+    };
+    auto edges = [&] {
+      if (!pathWalk_.empty()) return d_.pathIds(pathWalk_ + ".epath");
+      std::vector<std::string> ids;
+      for (std::size_t i = 0; i < b_->edges.size(); ++i) ids.push_back(fmt::format("e{}.id", i));
+      return d_.idArray(ids);
+    };
+    switch (part) {
+      case PathPart::Length:
+        return pathWalk_.empty() ? param(static_cast<std::int64_t>(b_->edges.size()), ParamType::Integer)
+                                 : pathWalk_ + ".depth";
+      case PathPart::Nodes:
+        return d_.jsonDocumentAsText(nodes());
+      case PathPart::Edges:
+        return d_.jsonDocumentAsText(edges());
+      default:
+        return d_.pathValue(nodes(), edges());
+    }
+  }
+
   // ---- predicates ------------------------------------------------------------------------
   Resolver mainResolver() {
     return [this](const BoundField& f) {
+      if (f.pathPart != PathPart::None) return pathPart(f.pathPart);
       if (f.slotValue || (f.onEdge && b_->projection && f.field == "id")) return fmt::format("b.s{}", f.alias);
       if (!f.onEdge) return nodeField(f.alias, f);
       auto info = detail::findEdgeField(f.field);
@@ -988,6 +1122,7 @@ class Compilation {
 
   std::pair<std::string, ValueType> outputExpr(const BoundField& f) {
     std::string e = mainResolver()(f);
+    if (f.pathPart != PathPart::None) return {e, f.type};
     if (f.slotValue) return {f.type == ValueType::Id && !rawIds_ ? d_.idAsText(e) : e, f.type};
     if (!f.jsonPath.empty()) {
       return {d_.jsonValueAsText(e, param(d_.jsonPathValue(f.jsonPath), ParamType::JsonPath)), ValueType::Json};
@@ -1009,6 +1144,7 @@ class Compilation {
   std::vector<NodeSql> nodes_;
   std::vector<std::string> where_;
   std::vector<std::string> ctes_;
+  std::string pathWalk_;  // alias of a named path's walk in the main query, if it has one
   // Pipelines: the CTE of the rows before the step being compiled, the prefix of the step's
   // own CTE names, and whether ids stay native (a step's slots) rather than text (results).
   std::string input_;

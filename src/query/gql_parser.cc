@@ -4,7 +4,8 @@
 //   stage    := ([OPTIONAL] MATCH path [WHERE or])+ [WITH [DISTINCT] item (, item)* paging [WHERE or]]
 //   paging   := [ORDER BY key [ASC|DESC] (, ...)*] [SKIP int] [LIMIT int]
 //   One MATCH and RETURN fills Query's chain; anything more fills Query::stages.
-//   path     := node (edge node)*
+//   path     := [var =] (chain | shortestPath(chain) | allShortestPaths(chain))
+//   chain    := node (edge node)*
 //   node     := ( [var] [:label] [{key: value, ...}] )
 //   edge     := -[body]-> | <-[body]- | -[body]- | --> | <-- | --
 //   body     := [var] [:rel (| [:]rel)*] [* [n] [.. m]]
@@ -14,7 +15,8 @@
 //   field    := var (. name)+
 //   item     := (var | var (. name)+ | agg) [AS name]      -- agg: count(*), count|sum|avg|min|max|collect
 //                                                            --      ([DISTINCT] var | var (. name)+)
-//   key      := var (. name)+ | agg | an item's name
+//                                                            -- or length|nodes|relationships(path var)
+//   key      := var (. name)+ | agg | length(var) | an item's name
 
 #include <fmt/format.h>
 
@@ -93,6 +95,7 @@ class GqlParser {
       q.nodes = std::move(m.nodes);
       q.edges = std::move(m.edges);
       q.where = std::move(m.where);
+      q.path = std::move(m.path);
       q.stages.clear();
     }
     return q;
@@ -116,15 +119,27 @@ class GqlParser {
     }
     ts_.next();
     if (ts_.peek().kind == TokenKind::Ident && punctIs(ts_.peek(1), "=")) {
-      ts_.unsupported(ts_.peek(), "named paths (p = ...) and shortestPath are not supported: return the variables "
-                                  "of the pattern, e.g. MATCH (a)-[e]->(b) RETURN a.name, e.relation, b.name");
+      m.path = PathBinding{ts_.peek().text, PathMode::All, ts_.peek().pos};
+      ts_.next();
+      ts_.next();
     }
     if (ts_.peek().kind == TokenKind::Ident && punctIs(ts_.peek(1), "(")) {
-      ts_.unsupported(ts_.peek(), fmt::format("{}() is not supported in a pattern: write the chain, e.g. MATCH "
-                                              "(a)-[:rel*1..3]->(b)",
-                                              ts_.peek().text));
+      const Token& fn = ts_.peek();
+      std::string lower = detail::asciiLower(fn.text);
+      if (lower != "shortestpath" && lower != "allshortestpaths") {
+        ts_.unsupported(fn, fmt::format("{}() is not supported in a pattern: write the chain, e.g. MATCH "
+                                        "(a)-[:rel*1..3]->(b), or p = shortestPath((a)-[*..6]-(b))",
+                                        fn.text));
+      }
+      if (!m.path) m.path = PathBinding{"", PathMode::All, fn.pos};
+      m.path->mode = lower == "shortestpath" ? PathMode::Shortest : PathMode::AllShortest;
+      ts_.next();
+      ts_.expectPunct("(");
+      parsePath(m.nodes, m.edges);
+      ts_.expectPunct(")", fmt::format(" to close {}()", fn.text));
+    } else {
+      parsePath(m.nodes, m.edges);
     }
-    parsePath(m.nodes, m.edges);
     if (punctIs(ts_.peek(), ",")) {
       ts_.unsupported(ts_.peek(),
                       "comma-separated patterns are not supported: write one connected chain such as "
@@ -456,7 +471,27 @@ class GqlParser {
     ReturnItem item;
     const Token& v = ts_.peek();
     item.pos = v.pos;
-    if (v.kind == TokenKind::Ident && punctIs(ts_.peek(1), "(")) {
+    static constexpr std::pair<const char*, PathFunction> kPathFns[] = {{"length", PathFunction::Length},
+                                                                        {"nodes", PathFunction::Nodes},
+                                                                        {"relationships", PathFunction::Relationships},
+                                                                        {"rels", PathFunction::Relationships}};
+    for (auto& [name, fn] : kPathFns) {
+      if (v.kind == TokenKind::Ident && punctIs(ts_.peek(1), "(") && detail::asciiLower(v.text) == name) {
+        item.pathFunction = fn;
+        ts_.next();
+        ts_.next();
+        const Token& p = ts_.peek();
+        if (p.kind != TokenKind::Ident || !punctIs(ts_.peek(1), ")")) {
+          ts_.fail(p, fmt::format("{}() takes a path variable, e.g. MATCH p = (a)-[*1..3]->(b) RETURN {}(p)", v.text,
+                                  v.text));
+        }
+        item.field.var = ts_.next().text;
+        item.field.pos = p.pos;
+        ts_.next();
+        break;
+      }
+    }
+    if (item.pathFunction == PathFunction::None && v.kind == TokenKind::Ident && punctIs(ts_.peek(1), "(")) {
       static constexpr std::pair<const char*, AggregateFn> kFns[] = {
           {"count", AggregateFn::Count}, {"sum", AggregateFn::Sum}, {"avg", AggregateFn::Avg},
           {"min", AggregateFn::Min},     {"max", AggregateFn::Max}, {"collect", AggregateFn::Collect}};
@@ -489,7 +524,7 @@ class GqlParser {
         item.field = parseFieldRef(true);
       }
       ts_.expectPunct(")", " to close the aggregate");
-    } else {
+    } else if (item.pathFunction == PathFunction::None) {
       item.field = parseFieldRef(true);
     }
     if (keywordIs(ts_.peek(), "AS")) {

@@ -15,7 +15,7 @@
 // Rows compare as a multiset unless `ordered` (paged queries); with `count` the expected block
 // is the number of rows (for truncated unpaged results, whose subset is unspecified). Values are rendered by
 // renderValue(): NULL, numbers in shortest form, JSON compact with sorted keys, fixture ids as
-// @Name (edges #NNN). `truncated` asserts the row cap cut the result.
+// @Name (edges #NNN), also inside JSON (a path's nodes and edges). `truncated` asserts the row cap cut the result.
 //
 // KHIVE_PARITY_REWRITE=<dir> writes each file, with the rows actually returned by the first
 // backend, into <dir> (to review a new case's rows before pasting them in; never blindly).

@@ -41,6 +41,8 @@ std::string renderJson(const Json& j) {
     for (std::size_t i = 0; i < j.size(); ++i) out += (i ? "," : "") + renderJson(j[i]);
     return out + "]";
   }
+  // Ids inside JSON (a path's nodes and edges) render as fixture names too.
+  if (j.is_string()) return Json(fixtureName(j.get<std::string>())).dump();
   return j.dump();
 }
 }  // namespace

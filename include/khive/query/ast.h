@@ -80,6 +80,10 @@ struct WhereClause {
   std::vector<std::vector<Comparison>> anyOf;  // OR over the outer list, AND within
 };
 
+// A function of a named path in RETURN / ORDER BY (GQL): `length(p)`, `nodes(p)`,
+// `relationships(p)`; a bare `p` is the path itself.
+enum class PathFunction { None, Length, Nodes, Relationships };
+
 // Aggregates of RETURN (GQL) and SELECT/HAVING (SPARQL). GroupConcat and Sample are SPARQL's.
 enum class AggregateFn { None, Count, Sum, Avg, Min, Max, Collect, GroupConcat, Sample };
 
@@ -92,6 +96,7 @@ struct ReturnItem {
   bool star = false;         // count(*)
   bool distinctArg = false;  // count(DISTINCT x)
   std::string separator = " ";  // GROUP_CONCAT's SEPARATOR
+  PathFunction pathFunction = PathFunction::None;  // length(p), nodes(p), relationships(p)
   std::string alias;
   std::size_t pos = 0;
 };
@@ -108,6 +113,15 @@ struct HavingCondition {
   Literal value;
 };
 
+// GQL `p = (...)`, `p = shortestPath((...))`, `p = allShortestPaths((...))`: the path variable
+// (empty for an unnamed shortestPath) and which paths of the chain match.
+enum class PathMode { All, Shortest, AllShortest };
+struct PathBinding {
+  std::string var;
+  PathMode mode = PathMode::All;
+  std::size_t pos = 0;
+};
+
 // One pattern clause of a pipelined query: GQL MATCH / OPTIONAL MATCH, SPARQL's required
 // triples, OPTIONAL { }, FILTER NOT EXISTS { } and MINUS { }. Each is one chain, like Query's.
 enum class ClauseKind { Match, Optional, NotExists, Minus };
@@ -117,6 +131,7 @@ struct MatchClause {
   std::vector<NodePattern> nodes;  // nodes.size() == edges.size() + 1
   std::vector<EdgePattern> edges;
   std::optional<WhereClause> where;  // applies to this clause's pattern only
+  std::optional<PathBinding> path;   // a named path (GQL; single-chain queries only)
   std::size_t pos = 0;
 };
 
@@ -147,6 +162,7 @@ struct Query {
   std::vector<NodePattern> nodes;  // nodes.size() == edges.size() + 1
   std::vector<EdgePattern> edges;  // edges[i] joins nodes[i] and nodes[i+1]
   std::optional<WhereClause> where;
+  std::optional<PathBinding> path;  // the chain is a named path (GQL)
   std::vector<ReturnItem> returns;
   bool distinct = false;
   std::vector<OrderItem> orderBy;

@@ -44,6 +44,10 @@ struct CompileOptions {
 // A resolved literal: null, bool, integer, float, string.
 using Scalar = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
 
+// What a column reads of the named path: the path ({"nodes": [ids], "edges": [ids]}), its
+// length (edges), its node ids or its edge ids, in the order of the pattern.
+enum class PathPart { None, Whole, Length, Nodes, Edges };
+
 struct BoundField {
   int alias = -1;          // node index, or edge index when onEdge (a projection: the input slot)
   bool onEdge = false;
@@ -51,6 +55,7 @@ struct BoundField {
   std::string field;       // catalog name ("name", "properties", ...)
   std::vector<std::string> jsonPath;  // non-empty: a path inside the JSON field
   ValueType type = ValueType::Text;   // Json when jsonPath is set
+  PathPart pathPart = PathPart::None;  // a part of the named path (alias, field unused)
 };
 
 struct BoundPredicate {
@@ -130,6 +135,11 @@ struct BoundQuery {
   std::vector<BoundSlot> input;
   std::vector<BoundNode> nodes;
   std::vector<BoundEdge> edges;
+  // A named path (or shortestPath): the chain is one path. With a variable-length edge the
+  // chain is that one edge; Shortest keeps one path per (start, end) pair, AllShortest all of
+  // the shortest.
+  bool path = false;
+  PathMode pathMode = PathMode::All;
   std::vector<std::vector<BoundPredicate>> where;  // OR of ANDs; empty: no WHERE
   std::vector<BoundColumn> columns;
   bool distinct = false;  // RETURN DISTINCT, or any variable-length edge

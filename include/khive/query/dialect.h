@@ -88,6 +88,16 @@ class SqlDialect : public storage::SqlDialect {
   virtual std::string pathInit(std::string_view id) const = 0;
   virtual std::string pathAppend(std::string_view path, std::string_view id) const = 0;
   virtual std::string pathExcludes(std::string_view path, std::string_view id) const = 0;
+  // An empty list of the same type (a named path's edges before its first hop).
+  virtual std::string pathEmpty() const = 0;
+
+  // --- named paths ------------------------------------------------------------------------
+  // A JSON document: the ids of a visited list (pathInit/pathAppend), in order, as strings.
+  virtual std::string pathIds(std::string_view path) const = 0;
+  // A JSON document: the ids `ids` (id expressions), in order, as strings.
+  virtual std::string idArray(const std::vector<std::string>& ids) const = 0;
+  // JSON text of the path value {"nodes": <nodes>, "edges": <edges>} (both JSON documents).
+  virtual std::string pathValue(std::string_view nodes, std::string_view edges) const = 0;
 
   // --- lookups ----------------------------------------------------------------------------
   // The filters of a row looked up by key from `anchor` (a node joined by the id an edge or a

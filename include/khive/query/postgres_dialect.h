@@ -31,6 +31,10 @@ class PostgresDialect final : public SqlDialect {
   std::string pathInit(std::string_view id) const override;
   std::string pathAppend(std::string_view path, std::string_view id) const override;
   std::string pathExcludes(std::string_view path, std::string_view id) const override;
+  std::string pathEmpty() const override;
+  std::string pathIds(std::string_view path) const override;
+  std::string idArray(const std::vector<std::string>& ids) const override;
+  std::string pathValue(std::string_view nodes, std::string_view edges) const override;
   std::string orderKey(std::string_view expr, ValueType type) const override;
   std::string codePointText(std::string_view expr) const override;
   std::string roundReal(std::string_view expr, int digits) const override;

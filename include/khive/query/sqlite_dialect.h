@@ -29,6 +29,10 @@ class SqliteDialect final : public SqlDialect {
   std::string pathInit(std::string_view id) const override;
   std::string pathAppend(std::string_view path, std::string_view id) const override;
   std::string pathExcludes(std::string_view path, std::string_view id) const override;
+  std::string pathEmpty() const override;
+  std::string pathIds(std::string_view path) const override;
+  std::string idArray(const std::vector<std::string>& ids) const override;
+  std::string pathValue(std::string_view nodes, std::string_view edges) const override;
   std::string lookupFilter(std::string_view conditions, std::string_view anchor) const override;
   std::string orderKey(std::string_view expr, ValueType type) const override;
   std::string codePointText(std::string_view expr) const override;

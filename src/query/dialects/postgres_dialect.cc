@@ -156,6 +156,22 @@ std::string PostgresDialect::pathExcludes(std::string_view path, std::string_vie
   return fmt::format("{} <> ALL({})", id, path);
 }
 
+std::string PostgresDialect::pathEmpty() const {
+  return "CAST(ARRAY[] AS uuid[])";
+}
+
+std::string PostgresDialect::pathIds(std::string_view path) const {
+  return fmt::format("to_jsonb(({})::text[])", path);
+}
+
+std::string PostgresDialect::idArray(const std::vector<std::string>& ids) const {
+  return fmt::format("jsonb_build_array({})", fmt::join(ids, ", "));
+}
+
+std::string PostgresDialect::pathValue(std::string_view nodes, std::string_view edges) const {
+  return fmt::format("(jsonb_build_object('nodes', {}, 'edges', {}))::text", nodes, edges);
+}
+
 std::string PostgresDialect::orderKey(std::string_view expr, ValueType type) const {
   bool text = type == ValueType::Text || type == ValueType::Id || type == ValueType::Json;
   return fmt::format("{}{} NULLS FIRST", expr, text ? " COLLATE \"C\"" : "");

@@ -176,6 +176,26 @@ std::string SqliteDialect::pathExcludes(std::string_view path, std::string_view 
   return fmt::format("instr({}, '/' || {} || '/') = 0", path, id);
 }
 
+std::string SqliteDialect::pathEmpty() const {
+  return "'/'";
+}
+
+// '/id1/id2/' as ["id1","id2"]: ids hold no '/' nor '"'.
+std::string SqliteDialect::pathIds(std::string_view path) const {
+  return fmt::format(
+      "json(CASE WHEN {0} = '/' THEN '[]' ELSE '[\"' || replace(substr({0}, 2, length({0}) - 2), '/', "
+      "'\",\"') || '\"]' END)",
+      path);
+}
+
+std::string SqliteDialect::idArray(const std::vector<std::string>& ids) const {
+  return fmt::format("json_array({})", fmt::join(ids, ", "));
+}
+
+std::string SqliteDialect::pathValue(std::string_view nodes, std::string_view edges) const {
+  return fmt::format("json_object('nodes', {}, 'edges', {})", nodes, edges);
+}
+
 std::string SqliteDialect::orderKey(std::string_view expr, ValueType type) const {
   bool text = type == ValueType::Text || type == ValueType::Id || type == ValueType::Json;
   return fmt::format("{}{} NULLS FIRST", expr, text ? " COLLATE BINARY" : "");

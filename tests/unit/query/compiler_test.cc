@@ -284,5 +284,38 @@ TEST(Compiler, IsThreadSafeAndDeterministic) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(c.compile("MATCH (a)-[:extends*1..3]->(b) RETURN DISTINCT b SKIP 2", mainScope()).sql, first);
 }
 
+// A shortest path: a reachability walk from the start, one back from a filtered end, and the
+// path walk stepping only outwards from the start and towards an end; shortestPath keeps one
+// row per pair. Without a label or property on the end there is no walk back.
+TEST(CompilerPaths, ShortestPathWalksFromBothEndsInOneStatement) {
+  for (const SqlDialect* d : {&sqliteDialect(), &postgresDialect()}) {
+    SCOPED_TRACE(std::string(d->name()));
+    std::string sql =
+        sqlFor(*d, "MATCH p = shortestPath((a {name: 'dog'})-[*..6]-(b {name: 'cat'})) RETURN p, length(p)");
+    for (auto cte : {"w0r(", "b0r(", "p0d AS", "p0e AS", "p0r(", "p0 AS"})
+      EXPECT_NE(sql.find(cte), std::string::npos) << cte << "\n" << sql;
+    EXPECT_NE(sql.find("row_number() OVER (PARTITION BY w.start_id, w.node_id ORDER BY w.path, w.epath)"),
+              std::string::npos);
+    EXPECT_EQ(sql.find("'dog'"), std::string::npos) << "values are parameters";
+    EXPECT_EQ(sql.find("'cat'"), std::string::npos) << "values are parameters";
+    std::string all = sqlFor(*d, "MATCH p = allShortestPaths((a {name: 'dog'})-[*..6]-(b)) RETURN p");
+    EXPECT_EQ(all.find("b0r("), std::string::npos) << all;
+    EXPECT_EQ(all.find("row_number()"), std::string::npos) << all;
+    std::string plain = sqlFor(*d, "MATCH p = (a {name: 'dog'})-[*1..3]->(b) RETURN p");
+    EXPECT_EQ(plain.find("w0r("), std::string::npos) << "a plain named path enumerates simple paths: " << plain;
+    EXPECT_NE(plain.find("p0r("), std::string::npos) << plain;
+  }
+}
+
+TEST(CompilerPaths, FixedLengthPathIsBuiltFromTheChainIds) {
+  CompiledQuery q =
+      compileWith(postgresDialect(), "MATCH p = (a {name: 'x'})<-[:extends]-(b)-[]->(c) RETURN p, nodes(p), length(p)");
+  EXPECT_NE(q.sql.find("jsonb_build_object('nodes', jsonb_build_array("), std::string::npos) << q.sql;
+  ASSERT_EQ(q.columns.size(), 3u);
+  EXPECT_EQ(q.columns[0], (OutputColumn{"p", ValueType::Json}));
+  EXPECT_EQ(q.columns[1], (OutputColumn{"nodes_p", ValueType::Json}));
+  EXPECT_EQ(q.columns[2], (OutputColumn{"length_p", ValueType::Integer}));
+}
+
 }  // namespace
 }  // namespace khive::query

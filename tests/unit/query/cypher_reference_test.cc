@@ -25,7 +25,10 @@
 //     `e.relation` is `label(e)`, a variable-length edge variable is its last hop;
 //   - RETURN `v` expands to the record's columns; a variable-length pattern returns DISTINCT
 //     rows; paged cases order as docs/query.md says (bound ids, or the columns of a DISTINCT result);
-//   - `\uXXXX` escapes in strings are decoded (Kùzu's lexer has none).
+//   - `\uXXXX` escapes in strings are decoded (Kùzu's lexer has none);
+//   - `p = shortestPath(chain)` / `allShortestPaths(chain)` are `p = chain` with `* SHORTEST m..n`
+//     / `* ALL SHORTEST m..n` on its edge; a path `p` is {nodes: properties(nodes(p), 'id'),
+//     edges: properties(rels(p), 'id')}, `relationships(p)` the second list, `length(p)` as is.
 // Cases that rely on a documented khive choice with no Kùzu counterpart are not compared; see
 // exclusionReason(). Without node/npm or the kuzu package the test is skipped, and fails when
 // KHIVE_REQUIRE_SERVICES=1.
@@ -438,6 +441,19 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQ
   if (m == std::string::npos || r == std::string::npos) throw std::runtime_error("no MATCH ... RETURN");
   std::string pattern = t.substr(m + 5, (w == std::string::npos ? r : w) - m - 5);
   std::string where = w == std::string::npos ? "" : trim(t.substr(w + 5, r - w - 5));
+  // A named path keeps its name; shortestPath(chain) / allShortestPaths(chain) become the
+  // chain with `* SHORTEST` / `* ALL SHORTEST` on its variable-length edge.
+  const std::string pathVar = ast.path ? ast.path->var : "";
+  const PathMode pathMode = ast.path ? ast.path->mode : PathMode::All;
+  if (ast.path) {
+    std::smatch pm;
+    pattern = trim(pattern);
+    if (std::regex_search(pattern, pm, std::regex(R"(^(\w+)\s*=\s*)"))) pattern = pattern.substr(pm.length(0));
+    if (pathMode != PathMode::All) {
+      pattern = trim(pattern.substr(pattern.find('(') + 1));
+      pattern = pattern.substr(0, pattern.rfind(')'));
+    }
+  }
 
   // The chain: node (connector node)*, scanned by hand.
   std::vector<std::string> nodeVars;
@@ -511,13 +527,15 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQ
       if (lo.empty() && !dots) lo = "1", hi = "5";   // bare *
       else if (!dots) hi = lo;                        // *n
       if (lo.empty()) lo = "1";                       // *..m
-      range = fmt::format("*{}..{}", lo, hi);
+      range = pathMode == PathMode::All ? fmt::format("*{}..{}", lo, hi)
+                                        : fmt::format("* {}SHORTEST {}..{}", pathMode == PathMode::AllShortest ? "ALL " : "", lo, hi);
     }
     std::string inner = e.var + (rels.empty() ? "" : fmt::format(":{}", fmt::join(rels, "|"))) + range;
     out += (in ? "<-[" : "-[") + inner + (outDir ? "]->" : "]-");
     edges.push_back(e);
   }
 
+  if (!pathVar.empty()) out = pathVar + " = " + out;
   for (std::size_t k = 0; k < edges.size(); ++k) {
     const EdgeInfo& e = edges[k];
     if (e.variable) {
@@ -596,8 +614,29 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQ
     if (item.aggregate == AggregateFn::Collect) return fmt::format("coalesce(list_sort({}), [])", inner);
     return inner;
   };
+  // A path as {nodes, edges} of ids, as khive returns it (docs/query.md).
+  auto pathExpr = [&](const ReturnItem& item) {
+    std::string v = item.field.var;
+    std::string nodeIds = fmt::format("properties(nodes({}), 'id')", v), edgeIds = fmt::format("properties(rels({}), 'id')", v);
+    switch (item.pathFunction) {
+      case PathFunction::Length: return fmt::format("length({})", v);
+      case PathFunction::Nodes: return nodeIds;
+      case PathFunction::Relationships: return edgeIds;
+      case PathFunction::None: break;
+    }
+    return fmt::format("{{nodes: {}, edges: {}}}", nodeIds, edgeIds);
+  };
+  auto isPath = [&](const ReturnItem& item) {
+    return item.aggregate == AggregateFn::None &&
+           (item.pathFunction != PathFunction::None || (!pathVar.empty() && item.field.var == pathVar));
+  };
   bool aggregated = false;
   for (auto& item : ast.returns) {
+    if (isPath(item)) {
+      std::size_t k = push(pathExpr(item), false, false);
+      if (!item.alias.empty()) byName[item.alias] = k;
+      continue;
+    }
     if (item.aggregate != AggregateFn::None) {
       aggregated = true;
       std::string text = aggregateText(item);
@@ -637,7 +676,11 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQ
     std::vector<std::string> keys;
     for (auto& o : ast.orderBy) {
       std::string key;
-      if (o.key.aggregate != AggregateFn::None) {
+      if (isPath(o.key)) {
+        key = pathExpr(o.key);
+        auto it = std::find(exprs.begin(), exprs.end(), key);
+        if (it != exprs.end()) key = fmt::format("c{}", it - exprs.begin());
+      } else if (o.key.aggregate != AggregateFn::None) {
         key = fmt::format("c{}", byName.at(aggregateText(o.key)));
       } else if (o.key.field.path.empty() && byName.count(o.key.field.var)) {
         key = fmt::format("c{}", byName.at(o.key.field.var));
@@ -672,6 +715,8 @@ KuzuQuery toKuzu(const testing::ParityCase& c, const Query& ast, const CompiledQ
     for (auto& e : edges) {
       if (!e.variable) vars.push_back(e.var);
     }
+    // Each path of a named path is a binding of its own.
+    if (!pathVar.empty()) vars.push_back(fmt::format("properties(rels({}), 'id') AS kz_path", pathVar));
     with = fmt::format(" WITH DISTINCT {}", fmt::join(vars, ", "));
   }
   kq.text = fmt::format("MATCH {}{}{} RETURN {}{}{}{}", out, conds.empty() ? "" : " WHERE " + fmt::format("{}", fmt::join(conds, " AND ")),
@@ -864,6 +909,18 @@ std::string exclusionReason(const testing::ParityCase& c, const Query& ast, cons
                                 [](const ReturnItem& r) { return r.aggregate != AggregateFn::None; });
   for (auto& e : ast.edges) {
     if (aggregated && e.variableLength && !e.var.empty()) return "aggregate over a variable-length edge variable";
+  }
+  // Which of several shortest paths shortestPath() keeps is khive's choice (the first by node
+  // ids, then edge ids; docs/query.md); Kùzu keeps any one. Its length and end points compare.
+  if (ast.path && ast.path->mode == PathMode::Shortest) {
+    auto choice = [&](const ReturnItem& item) {
+      return item.aggregate == AggregateFn::None &&
+             (item.pathFunction == PathFunction::Nodes || item.pathFunction == PathFunction::Relationships ||
+              (item.pathFunction == PathFunction::None && item.field.var == ast.path->var));
+    };
+    for (auto& item : ast.returns) {
+      if (choice(item)) return "which one of tied shortest paths shortestPath() returns";
+    }
   }
   return "";
 }

@@ -108,6 +108,35 @@ TEST(GqlParser, WritesAreRejectedNamingTheWriteVerbs) {
   }
 }
 
+TEST(GqlParser, NamedPathsAndShortestPaths) {
+  Query q = parseGql("MATCH p = (a {name: 'x'})-[:extends*1..3]->(b) RETURN p, length(p), nodes(p), rels(p)");
+  ASSERT_TRUE(q.path);
+  EXPECT_EQ(q.path->var, "p");
+  EXPECT_EQ(q.path->mode, PathMode::All);
+  ASSERT_EQ(q.returns.size(), 4u);
+  EXPECT_EQ(q.returns[0].pathFunction, PathFunction::None);
+  EXPECT_EQ(q.returns[1].pathFunction, PathFunction::Length);
+  EXPECT_EQ(q.returns[2].pathFunction, PathFunction::Nodes);
+  EXPECT_EQ(q.returns[3].pathFunction, PathFunction::Relationships);
+  for (auto& r : q.returns) EXPECT_EQ(r.field.var, "p");
+
+  q = parseGql("MATCH p = shortestPath((a)-[*..6]-(b)) RETURN p");
+  ASSERT_TRUE(q.path);
+  EXPECT_EQ(q.path->mode, PathMode::Shortest);
+  EXPECT_EQ(q.edges.at(0).maxHops, 6);
+  q = parseGql("MATCH ALLSHORTESTPATHS((a)-[*..2]->(b)) RETURN b.name");
+  ASSERT_TRUE(q.path);
+  EXPECT_EQ(q.path->var, "");
+  EXPECT_EQ(q.path->mode, PathMode::AllShortest);
+  q = parseGql("MATCH (a)-->(b) RETURN a.name");
+  EXPECT_FALSE(q.path);
+
+  EXPECT_EQ(errorOf("MATCH p = shortestPath((a)-->(b) RETURN p", Language::Gql).errorClass(), QueryErrorClass::Parse);
+  EXPECT_EQ(errorOf("MATCH p = (a)-->(b) RETURN length(p.x)", Language::Gql).errorClass(), QueryErrorClass::Parse);
+  EXPECT_EQ(errorOf("MATCH p = (a)-->(b) WHERE length(p) > 1 RETURN p", Language::Gql).errorClass(),
+            QueryErrorClass::Unsupported);
+}
+
 TEST(GqlParser, UnsupportedConstructsSayWhatToWriteInstead) {
   struct Case {
     const char* text;
@@ -116,7 +145,7 @@ TEST(GqlParser, UnsupportedConstructsSayWhatToWriteInstead) {
       {"MATCH (a), (b) RETURN a", "one connected chain"},
       {"MATCH (a) RETURN stdev(a.x)", "use count, sum, avg, min, max or collect"},
       {"MATCH (a) RETURN toLower(a.name)", "functions such as"},
-      {"MATCH p = (a)-->(b) RETURN p", "named paths"},
+      {"MATCH p = longestPath((a)-->(b)) RETURN p", "shortestPath"},
       {"MATCH (a) WHERE (a.x = 1) RETURN a", "AND binds tighter"},
       {"MATCH (a) WHERE NOT a.x = 1 RETURN a", "use !="},
       {"MATCH (a:x:y) RETURN a", "IN ["},
