@@ -11,7 +11,8 @@
 
 namespace khive::runtime {
 
-std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym) {
+std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym,
+                                                 std::int64_t writerCacheMiB) {
   if (path.empty()) throw Error(ErrorCode::InvalidInput, "runtime", "open", "empty SQLite database path");
   if (path != ":memory:") {
     auto parent = std::filesystem::path(path).parent_path();
@@ -24,6 +25,7 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
   backends::SqliteOptions o;
   o.path = path;
   o.extraSymmetricRelations = extraSym;
+  if (writerCacheMiB > 0) o.writerCacheMiB = static_cast<int>(writerCacheMiB);
   return backends::openSqlite(o);
 }
 
@@ -79,7 +81,7 @@ std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const s
     setReplicas(o, b);
     return backends::openPostgres(o);
   }
-  return openSqliteFile(b.path, extraSym);
+  return openSqliteFile(b.path, extraSym, b.writerCacheMiB);
 }
 
 ServedStore openServedStore(const std::optional<std::string>& db, const std::optional<std::string>& backendUrl,

@@ -481,6 +481,62 @@ TEST_F(SqliteFileTest, KilledDuringBackgroundCheckpointsLosesNothingCommitted) {
 
 // With ANALYZE statistics present, the recursive step must still walk the partial edge index
 // from each frontier node rather than build a Bloom filter over the whole edge table.
+// An in-hop reads edges_in alone: the index carries the edge id (migration 5), so neither
+// neighbors nor a walk seeks the table for it. A file at schema 4 gets the new index when it
+// is opened, with its rows.
+TEST_F(SqliteFileTest, InHopReadsTheEdgeIdFromEdgesIn) {
+  {
+    auto db = open();
+    std::vector<Entity> nodes;
+    for (int i = 0; i < 50; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+    db->entities().upsertEntities(nodes);
+    std::vector<Edge> edges;
+    for (int i = 0; i < 50; ++i) edges.push_back(makeEdge(nodes[i].id, nodes[(i + 1) % 50].id, "extends"));
+    db->graph().upsertEdges(edges);
+    // Back to schema 4's index and ledger, as a file written by an older build.
+    auto w = db->sql().writer();
+    w->execute("DROP INDEX edges_in");
+    w->execute("CREATE INDEX edges_in ON edges (target_id, namespace, relation, weight, deleted_at, endpoint_deleted)");
+    w->execute("DELETE FROM _schema_migrations WHERE version = 5");
+  }
+  auto db = open();
+  EXPECT_EQ(db->info().schemaVersion, backends::sqliteSchemaVersion());
+  auto w = db->sql().writer();
+  EXPECT_NE(std::get<std::string>(w->queryScalar("SELECT sql FROM sqlite_schema WHERE name = 'edges_in'"))
+                .find("endpoint_deleted, id)"),
+            std::string::npos);
+  EXPECT_EQ(storage::asInt(w->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_in")), 50);
+  const auto plan = db->sql().reader()->explain(
+      "SELECT e.source_id, e.id, e.relation, e.weight FROM edges AS e WHERE e.target_id = ?1 AND "
+      "e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ('ns1') AND e.relation IN ('extends')",
+      {Uuid::v7().str()});
+  EXPECT_NE(plan.find("COVERING INDEX edges_in"), std::string::npos) << plan;
+  const auto node = Uuid::parse(std::get<std::string>(w->queryScalar("SELECT target_id FROM edges LIMIT 1")));
+  const auto in = db->graph().neighbors(node, {.namespaces = {"ns1"}, .direction = storage::Direction::In});
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_TRUE(db->graph().getEdge(in[0].edgeId));
+}
+
+// The writer's page cache is a setting (SqliteOptions::writerCacheMiB); a value out of range
+// is refused naming the setting.
+TEST_F(SqliteFileTest, WriterCacheIsASetting) {
+  backends::SqliteOptions o;
+  o.path = path_;
+  o.writerCacheMiB = 300;
+  {
+    auto db = backends::openSqlite(o);
+    EXPECT_EQ(storage::asInt(db->sql().writer()->queryScalar("PRAGMA cache_size")), -300 * 1024);
+  }
+  o.writerCacheMiB = 0;
+  try {
+    backends::openSqlite(o);
+    ADD_FAILURE() << "a writer cache of 0 MiB opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+    EXPECT_NE(std::string(e.what()).find("writer_cache_mib"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(SqliteFileTest, TraversalPlanStaysPinnedAfterAnalyze) {
   auto db = open();
   std::vector<Entity> nodes;

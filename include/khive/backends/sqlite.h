@@ -16,6 +16,18 @@ struct SqliteOptions {
   // connections and gone when the backend is destroyed.
   std::string path = ":memory:";
   int readers = 4;  // read-only connections in the pool (file databases)
+  // The writer connection's page cache, in MiB: the most memory a write transaction keeps of
+  // the file's B-tree pages. A batch of edges with random keys rewrites pages all over the edge
+  // table and its in-index; when those no longer fit, every batch reads them back from the
+  // file and spills dirty pages to the WAL before its commit (bulk loads into a large graph
+  // slow down several times). The cache fills only as pages are read, so a small database
+  // never uses it all. Readers are separate: they map the file (see docs/architecture.md).
+  int writerCacheMiB = kDefaultWriterCacheMiB;
+  static constexpr int kDefaultWriterCacheMiB = 128;
+  // How much of the file each reader maps, in MiB (SQLite caps it at 2 GiB). A page inside
+  // the map is read in place; one beyond it costs a pread() and a copy into the reader's cache.
+  int readerMapMiB = kDefaultReaderMapMiB;
+  static constexpr int kDefaultReaderMapMiB = 256;
   std::chrono::milliseconds busyTimeout{5000};
   // How long a caller waits for the writer or a reader before Timeout/Pool errors.
   std::chrono::milliseconds checkoutTimeout{10000};
