@@ -6,7 +6,7 @@
 // bench/results/graph_bench.csv.
 //
 //   graph_bench [--entities N] [--edges M] [--out DIR] [--load-only] [--pg URL | --no-pg]
-//               [--db PATH [--reuse]] [--writer-cache-mib N] [--reader-map-mib N]
+//               [--db PATH [--reuse]] [--writer-cache-mib N] [--reader-map-mib N] [--peer-map-mib N]
 //               (defaults: 100000, 500000; PostgreSQL when $KHIVE_PG_URL is set)
 //
 // --db keeps the SQLite file at PATH instead of a temporary one; with --reuse a file that
@@ -14,7 +14,8 @@
 // (its load rates print as "-"), so a large graph is loaded once and its reads run many times.
 // A file with other counts is an error, never overwritten. --writer-cache-mib sets the
 // writer's page cache (SqliteOptions::writerCacheMiB) for the load, --reader-map-mib the
-// readers' map of the file (SqliteOptions::readerMapMiB).
+// readers' map of the file (SqliteOptions::readerMapMiB). The peer runs with SQLite's defaults
+// (no map, 2 MiB page cache) unless --peer-map-mib gives it a map too.
 //
 // Statistics are present (ANALYZE runs after the load; VACUUM ANALYZE on PostgreSQL, so index-only
 // scans find the visibility map set, as autovacuum leaves it) for every read measurement. On SQLite
@@ -71,8 +72,12 @@ std::vector<double> sample(int n, F&& f) {
 // The peer: the same questions in hand-written SQL on a raw sqlite3 handle.
 class RawPeer {
  public:
-  explicit RawPeer(const std::string& path) {
+  // mapMiB > 0 maps that much of the file (PRAGMA mmap_size); else SQLite's default (no map).
+  RawPeer(const std::string& path, int mapMiB) {
     sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
+    if (mapMiB > 0)
+      sqlite3_exec(db_, fmt::format("PRAGMA mmap_size={}", std::int64_t{mapMiB} << 20).c_str(), nullptr, nullptr,
+                   nullptr);
     prepare(get_, "SELECT id, namespace, kind, entity_type, name, description, properties, tags, created_at, "
                   "updated_at, deleted_at, merged_into, merge_event_id FROM entities WHERE id = ? AND deleted_at IS NULL");
     prepare(neighbors_, "SELECT target_id, id, relation, weight FROM edges WHERE source_id = ? AND namespace = 'bench' "
@@ -111,6 +116,7 @@ class RawPeer {
 struct Measured {
   double entitiesPerS = 0, edgesPerS = 0, entitySecs = 0, edgeSecs = 0;
   double entitiesPerCpuS = 0, edgesPerCpuS = 0;  // per second of this process's CPU time
+  double edgeKiBWritten = 0;  // KiB this process wrote per edge loaded (SQLite: WAL and checkpoints)
   double get = 0, neighbors = 0, traverse = 0, traverseNodes = 0, shortestPath = 0;
   int connected = 0;
   // The hand-written libpq peer on the same schema and rows (PostgreSQL only).
@@ -126,6 +132,7 @@ void load(storage::Backend& db, const bench::SyntheticGraph& graph, Measured& m)
   m.edgeSecs = t.edgeSecs;
   m.entitiesPerCpuS = static_cast<double>(graph.entities.size()) / t.entityCpuSecs;
   m.edgesPerCpuS = static_cast<double>(graph.edges.size()) / t.edgeCpuSecs;
+  m.edgeKiBWritten = t.edgeWrittenBytes / 1024 / static_cast<double>(graph.edges.size());
   m.entitiesPerS = static_cast<double>(graph.entities.size()) / m.entitySecs;
   m.edgesPerS = static_cast<double>(graph.edges.size()) / m.edgeSecs;
 }
@@ -204,7 +211,7 @@ int main(int argc, char** argv) {
   std::string outDir = "bench/results";
   bool loadOnly = false, reuse = false;
   std::string dbPath;
-  int writerCacheMiB = 0, readerMapMiB = -1;
+  int writerCacheMiB = 0, readerMapMiB = -1, peerMapMiB = 0;
   const char* envPg = std::getenv("KHIVE_PG_URL");
   std::string pgUrl = envPg ? envPg : "";
   for (int i = 1; i < argc; ++i) {
@@ -215,6 +222,7 @@ int main(int argc, char** argv) {
     else if (i + 1 < argc && a == "--db") dbPath = argv[++i];
     else if (i + 1 < argc && a == "--writer-cache-mib") writerCacheMiB = std::stoi(argv[++i]);
     else if (i + 1 < argc && a == "--reader-map-mib") readerMapMiB = std::stoi(argv[++i]);
+    else if (i + 1 < argc && a == "--peer-map-mib") peerMapMiB = std::stoi(argv[++i]);
     else if (i + 1 < argc && a == "--entities") nEntities = std::stoul(argv[++i]);
     else if (i + 1 < argc && a == "--edges") nEdges = std::stoul(argv[++i]);
     else if (i + 1 < argc && a == "--out") outDir = argv[++i];
@@ -281,15 +289,16 @@ int main(int argc, char** argv) {
   if (!pgUrl.empty()) pg = measurePostgres(pgUrl, graph, ids, loadOnly);
 #endif
   if (loadOnly) {
-    fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s (per CPU second: {:.0f}, {:.0f})\n", lite.entitiesPerS,
-               lite.edgesPerS, lite.entitiesPerCpuS, lite.edgesPerCpuS);
+    fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s (per CPU second: {:.0f}, {:.0f}; {:.1f} KiB written per "
+               "edge)\n",
+               lite.entitiesPerS, lite.edgesPerS, lite.entitiesPerCpuS, lite.edgesPerCpuS, lite.edgeKiBWritten);
     if (pg) fmt::print("load (PostgreSQL): {:.0f} entities/s, {:.0f} edges/s\n", pg->entitiesPerS, pg->edgesPerS);
     std::filesystem::remove_all(dir);
     return 0;
   }
 
   // The hand-written peer reads the SQLite file khive wrote.
-  RawPeer peer(path);
+  RawPeer peer(path, peerMapMiB);
   const double getP = median(sample(20'000, [&](int i) { peer.run(peer.get_, ids[i].str()); }));
   const double nbP = median(sample(20'000, [&](int i) { peer.run(peer.neighbors_, ids[i].str()); }));
   const double trP = median(sample(2'000, [&](int i) { peer.run(peer.walk_, ids[i].str()); }));
@@ -303,7 +312,8 @@ int main(int argc, char** argv) {
   const double none = 0;
   std::vector<Row> rows = {
       {"entities/s (batch)", lite.entitiesPerS, none, pg ? pg->entitiesPerS : none, fmt::format("batches of {}", kBatch)},
-      {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none, fmt::format("batches of {}", kBatch)},
+      {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none,
+       fmt::format("batches of {}; SQLite wrote {:.1f} KiB per edge", kBatch, lite.edgeKiBWritten)},
       {"get by id (us)", lite.get, getP, pg ? pg->get : none, ""},
       {"neighbors out (us)", lite.neighbors, nbP, pg ? pg->neighbors : none, "limit 100"},
       {"3-hop traverse (us)", lite.traverse, trP, pg ? pg->traverse : none,

@@ -517,24 +517,74 @@ TEST_F(SqliteFileTest, InHopReadsTheEdgeIdFromEdgesIn) {
   EXPECT_TRUE(db->graph().getEdge(in[0].edgeId));
 }
 
-// The writer's page cache is a setting (SqliteOptions::writerCacheMiB); a value out of range
-// is refused naming the setting.
-TEST_F(SqliteFileTest, WriterCacheIsASetting) {
+// neighbors sorts a node's edges itself when it has up to a thousand or so and lets the
+// statement sort them when it has more: both give the same order (weight descending, then
+// node, relation and edge id) and the first `limit` of it, ties included.
+TEST_F(SqliteFileTest, NeighborsOrderIsTheSameForSmallAndLargeNodes) {
+  auto db = open();
+  std::vector<Entity> nodes;
+  for (int i = 0; i < 1200; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+  db->entities().upsertEntities(nodes);
+  for (const int degree : {900, 1100}) {
+    const Uuid hub = nodes[static_cast<std::size_t>(degree == 900 ? 0 : 1)].id;
+    std::vector<Edge> edges;
+    for (int k = 0; k < degree; ++k) {
+      auto e = makeEdge(hub, nodes[static_cast<std::size_t>(2 + k)].id, k % 3 ? "extends" : "depends_on");
+      e.weight = static_cast<double>(k % 7) / 8;  // many ties
+      edges.push_back(e);
+      if (k % 50 == 0) edges.push_back(makeEdge(hub, nodes[static_cast<std::size_t>(2 + k)].id, "enables"));
+    }
+    db->graph().upsertEdges(edges);
+    std::vector<storage::Neighbor> expected;
+    for (const auto& e : edges) expected.push_back({e.targetId, e.id, e.relation, e.weight, storage::Direction::Out});
+    std::sort(expected.begin(), expected.end(), [](const storage::Neighbor& a, const storage::Neighbor& b) {
+      if (a.weight != b.weight) return a.weight > b.weight;
+      return std::tie(a.nodeId.bytes(), a.relation, a.edgeId.bytes()) <
+             std::tie(b.nodeId.bytes(), b.relation, b.edgeId.bytes());
+    });
+    for (const std::int64_t limit : {1, 100, 2000}) {
+      auto got = db->graph().neighbors(hub, {.namespaces = {"ns1"}, .limit = limit});
+      auto want = expected;
+      if (static_cast<std::int64_t>(want.size()) > limit) want.resize(static_cast<std::size_t>(limit));
+      EXPECT_EQ(got, want) << "degree " << degree << ", limit " << limit;
+    }
+  }
+}
+
+// The writer's page cache and the readers' map are settings (SqliteOptions::writerCacheMiB,
+// readerMapMiB); by default readers map up to SQLite's limit. A value out of range is refused
+// before the file is created.
+TEST_F(SqliteFileTest, WriterCacheAndReaderMapAreSettings) {
   backends::SqliteOptions o;
   o.path = path_;
+  {
+    auto db = backends::openSqlite(o);
+    EXPECT_GE(storage::asInt(db->sql().reader()->queryScalar("PRAGMA mmap_size")), std::int64_t{2047} << 20);
+  }
   o.writerCacheMiB = 300;
+  o.readerMapMiB = 64;
   {
     auto db = backends::openSqlite(o);
     EXPECT_EQ(storage::asInt(db->sql().writer()->queryScalar("PRAGMA cache_size")), -300 * 1024);
+    EXPECT_EQ(storage::asInt(db->sql().reader()->queryScalar("PRAGMA mmap_size")), std::int64_t{64} << 20);
   }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  auto refused = [&](backends::SqliteOptions bad, const std::string& named) {
+    try {
+      backends::openSqlite(bad);
+      ADD_FAILURE() << "opened with " << named << " out of range";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(path_));
+  };
   o.writerCacheMiB = 0;
-  try {
-    backends::openSqlite(o);
-    ADD_FAILURE() << "a writer cache of 0 MiB opened";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(std::string(e.what()).find("writer_cache_mib"), std::string::npos) << e.what();
-  }
+  refused(o, "writer_cache_mib");
+  o.writerCacheMiB = 128;
+  o.readerMapMiB = -1;
+  refused(o, "readers' map");
 }
 
 TEST_F(SqliteFileTest, TraversalPlanStaysPinnedAfterAnalyze) {

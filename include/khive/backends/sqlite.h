@@ -21,13 +21,17 @@ struct SqliteOptions {
   // table and its in-index; when those no longer fit, every batch reads them back from the
   // file and spills dirty pages to the WAL before its commit (bulk loads into a large graph
   // slow down several times). The cache fills only as pages are read, so a small database
-  // never uses it all. Readers are separate: they map the file (see docs/architecture.md).
+  // never uses it all. Readers are separate: they map the file (readerMapMiB).
   int writerCacheMiB = kDefaultWriterCacheMiB;
   static constexpr int kDefaultWriterCacheMiB = 128;
-  // How much of the file each reader maps, in MiB (SQLite caps it at 2 GiB). A page inside
-  // the map is read in place; one beyond it costs a pread() and a copy into the reader's cache.
+  // How much of the file each reader maps, in MiB; SQLite maps no more than the file and caps
+  // the map at its build's limit (2 GiB - 64 KiB for a stock build). A page inside the map is
+  // read in place; one beyond it costs a pread() and a copy into the reader's page cache, which
+  // on a graph larger than the map is most of a walk's time. The map takes address space, not
+  // memory: the pages it reads are the operating system's file cache, shared by every reader
+  // (they count towards the process's resident size as file pages). 0: no map.
   int readerMapMiB = kDefaultReaderMapMiB;
-  static constexpr int kDefaultReaderMapMiB = 256;
+  static constexpr int kDefaultReaderMapMiB = 2048;
   std::chrono::milliseconds busyTimeout{5000};
   // How long a caller waits for the writer or a reader before Timeout/Pool errors.
   std::chrono::milliseconds checkoutTimeout{10000};

@@ -59,6 +59,13 @@ Database::Database(const backends::SqliteOptions& options)
   if (options.path.empty()) {
     throw Error(ErrorCode::InvalidInput, "sql", "open", "the SQLite path is empty; give a file path or :memory:");
   }
+  if (options.writerCacheMiB < 1 || options.writerCacheMiB > kMaxWriterCacheMiB)
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("the SQLite writer cache is {} MiB; give 1 to {} MiB (writer_cache_mib)",
+                            options.writerCacheMiB, kMaxWriterCacheMiB));
+  if (options.readerMapMiB < 0)
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("the SQLite readers' map is {} MiB; give 0 (no map) or more", options.readerMapMiB));
   memory_ = options.path == ":memory:";
   if (memory_) {
     // memdb VFS: one in-memory database shared by this backend's connections (a name
@@ -100,10 +107,6 @@ Database::Database(const backends::SqliteOptions& options)
   // The writer reads through its page cache (SqliteOptions::writerCacheMiB), not mmap: mapped
   // pages of a large file count against the process (an import's peak memory). Checkpoints:
   // see onWalCommit.
-  if (options.writerCacheMiB < 1 || options.writerCacheMiB > kMaxWriterCacheMiB)
-    throw Error(ErrorCode::InvalidInput, "sql", "open",
-                fmt::format("the SQLite writer cache is {} MiB; give 1 to {} MiB (writer_cache_mib)",
-                            options.writerCacheMiB, kMaxWriterCacheMiB));
   writer_->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
                             "PRAGMA cache_size=-{}; PRAGMA mmap_size=0;",
                             std::int64_t{options.writerCacheMiB} * 1024),
@@ -127,7 +130,7 @@ Database::Database(const backends::SqliteOptions& options)
     auto conn = std::make_unique<Conn>(ConnOptions{uri_, !memory_, options.busyTimeout});
     conn->exec(fmt::format("PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; "
                            "PRAGMA mmap_size={};",
-                           std::int64_t{std::max(0, options.readerMapMiB)} << 20),
+                           std::int64_t{options.readerMapMiB} << 20),
                kCap, "open");
     idleReaders_.push_back(std::move(conn));
   }
