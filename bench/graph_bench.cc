@@ -313,7 +313,8 @@ int main(int argc, char** argv) {
   std::vector<Row> rows = {
       {"entities/s (batch)", lite.entitiesPerS, none, pg ? pg->entitiesPerS : none, fmt::format("batches of {}", kBatch)},
       {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none,
-       fmt::format("batches of {}; SQLite wrote {:.1f} KiB per edge", kBatch, lite.edgeKiBWritten)},
+       loaded ? "the file was loaded before (--reuse)"
+              : fmt::format("batches of {}; SQLite wrote {:.1f} KiB per edge", kBatch, lite.edgeKiBWritten)},
       {"get by id (us)", lite.get, getP, pg ? pg->get : none, ""},
       {"neighbors out (us)", lite.neighbors, nbP, pg ? pg->neighbors : none, "limit 100"},
       {"3-hop traverse (us)", lite.traverse, trP, pg ? pg->traverse : none,

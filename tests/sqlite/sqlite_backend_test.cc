@@ -44,6 +44,13 @@ class SqliteFileTest : public ::testing::Test {
     e.name = name;
     return e;
   }
+  // `n` stored entities named n0, n1, ...
+  static std::vector<Entity> storeNodes(storage::Backend& db, int n) {
+    std::vector<Entity> nodes;
+    for (int i = 0; i < n; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+    db.entities().upsertEntities(nodes);
+    return nodes;
+  }
   static Edge makeEdge(const Uuid& from, const Uuid& to, const std::string& relation) {
     Edge e;
     e.id = Uuid::v7();
@@ -487,9 +494,7 @@ TEST_F(SqliteFileTest, KilledDuringBackgroundCheckpointsLosesNothingCommitted) {
 TEST_F(SqliteFileTest, InHopReadsTheEdgeIdFromEdgesIn) {
   {
     auto db = open();
-    std::vector<Entity> nodes;
-    for (int i = 0; i < 50; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
-    db->entities().upsertEntities(nodes);
+    const auto nodes = storeNodes(*db, 50);
     std::vector<Edge> edges;
     for (int i = 0; i < 50; ++i) edges.push_back(makeEdge(nodes[i].id, nodes[(i + 1) % 50].id, "extends"));
     db->graph().upsertEdges(edges);
@@ -522,9 +527,7 @@ TEST_F(SqliteFileTest, InHopReadsTheEdgeIdFromEdgesIn) {
 // node, relation and edge id) and the first `limit` of it, ties included.
 TEST_F(SqliteFileTest, NeighborsOrderIsTheSameForSmallAndLargeNodes) {
   auto db = open();
-  std::vector<Entity> nodes;
-  for (int i = 0; i < 1200; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
-  db->entities().upsertEntities(nodes);
+  const auto nodes = storeNodes(*db, 1200);
   for (const int degree : {900, 1100}) {
     const Uuid hub = nodes[static_cast<std::size_t>(degree == 900 ? 0 : 1)].id;
     std::vector<Edge> edges;

@@ -16,12 +16,12 @@ struct SqliteOptions {
   // connections and gone when the backend is destroyed.
   std::string path = ":memory:";
   int readers = 4;  // read-only connections in the pool (file databases)
-  // The writer connection's page cache, in MiB: the most memory a write transaction keeps of
-  // the file's B-tree pages. A batch of edges with random keys rewrites pages all over the edge
-  // table and its in-index; when those no longer fit, every batch reads them back from the
-  // file and spills dirty pages to the WAL before its commit (bulk loads into a large graph
-  // slow down several times). The cache fills only as pages are read, so a small database
-  // never uses it all. Readers are separate: they map the file (readerMapMiB).
+  // The writer connection's page cache, in MiB (1 to 1,048,576): the most memory the writer
+  // keeps of the file's B-tree pages. A batch of edges with random keys rewrites pages all
+  // over the edge table and its in-index; when those no longer fit, every batch reads them
+  // back from the file and spills dirty pages to the WAL before its commit. The cache fills
+  // only as pages are read, so a small database never uses it all. Readers are separate:
+  // they map the file (readerMapMiB).
   int writerCacheMiB = kDefaultWriterCacheMiB;
   static constexpr int kDefaultWriterCacheMiB = 128;
   // How much of the file each reader maps, in MiB; SQLite maps no more than the file and caps
