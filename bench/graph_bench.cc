@@ -6,7 +6,16 @@
 // bench/results/graph_bench.csv.
 //
 //   graph_bench [--entities N] [--edges M] [--out DIR] [--load-only] [--pg URL | --no-pg]
+//               [--db PATH [--reuse]] [--writer-cache-mib N] [--reader-map-mib N] [--peer-map-mib N]
 //               (defaults: 100000, 500000; PostgreSQL when $KHIVE_PG_URL is set)
+//
+// --db keeps the SQLite file at PATH instead of a temporary one; with --reuse a file that
+// already holds this graph (the same entity and edge counts) is read without loading it again
+// (its load rates print as "-"), so a large graph is loaded once and its reads run many times.
+// A file with other counts is an error, never overwritten. --writer-cache-mib sets the
+// writer's page cache (SqliteOptions::writerCacheMiB) for the load, --reader-map-mib the
+// readers' map of the file (SqliteOptions::readerMapMiB). The peer runs with SQLite's defaults
+// (no map, 2 MiB page cache) unless --peer-map-mib gives it a map too.
 //
 // Statistics are present (ANALYZE runs after the load; VACUUM ANALYZE on PostgreSQL, so index-only
 // scans find the visibility map set, as autovacuum leaves it) for every read measurement. On SQLite
@@ -65,8 +74,12 @@ std::vector<double> sample(int n, F&& f) {
 // The peer: the same questions in hand-written SQL on a raw sqlite3 handle.
 class RawPeer {
  public:
-  explicit RawPeer(const std::string& path) {
+  // mapMiB > 0 maps that much of the file (PRAGMA mmap_size); else SQLite's default (no map).
+  RawPeer(const std::string& path, int mapMiB) {
     sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
+    if (mapMiB > 0)
+      sqlite3_exec(db_, fmt::format("PRAGMA mmap_size={}", std::int64_t{mapMiB} << 20).c_str(), nullptr, nullptr,
+                   nullptr);
     prepare(get_, "SELECT id, namespace, kind, entity_type, name, description, properties, tags, created_at, "
                   "updated_at, deleted_at, merged_into, merge_event_id FROM entities WHERE id = ? AND deleted_at IS NULL");
     prepare(neighbors_, "SELECT target_id, id, relation, weight FROM edges WHERE source_id = ? AND namespace = 'bench' "
@@ -105,6 +118,7 @@ class RawPeer {
 struct Measured {
   double entitiesPerS = 0, edgesPerS = 0, entitySecs = 0, edgeSecs = 0;
   double entitiesPerCpuS = 0, edgesPerCpuS = 0;  // per second of this process's CPU time
+  double edgeKiBWritten = 0;  // KiB this process wrote per edge loaded (SQLite: WAL and checkpoints)
   double get = 0, neighbors = 0, traverse = 0, traverseNodes = 0, shortestPath = 0;
   int connected = 0;
   // The hand-written libpq peer on the same schema and rows (PostgreSQL only).
@@ -120,6 +134,7 @@ void load(storage::Backend& db, const bench::SyntheticGraph& graph, Measured& m)
   m.edgeSecs = t.edgeSecs;
   m.entitiesPerCpuS = static_cast<double>(graph.entities.size()) / t.entityCpuSecs;
   m.edgesPerCpuS = static_cast<double>(graph.edges.size()) / t.edgeCpuSecs;
+  m.edgeKiBWritten = t.edgeWrittenBytes / 1024 / static_cast<double>(graph.edges.size());
   m.entitiesPerS = static_cast<double>(graph.entities.size()) / m.entitySecs;
   m.edgesPerS = static_cast<double>(graph.edges.size()) / m.edgeSecs;
 }
@@ -210,18 +225,47 @@ std::optional<Measured> measurePostgres(const std::string& url, const bench::Syn
 
 std::string cell(double v) { return v > 0 ? fmt::format("{:.1f}", v) : "-"; }
 
+// The graph a kept file holds, as "<entities> <edges>" (the generator's sizes; its seeded edges
+// may repeat a natural key, so the table's count can be lower), in a file beside it written
+// after a complete load. Empty when there is none.
+std::string loadedGraph(const std::string& path) {
+  std::ifstream in(path + ".graph");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Indexes of the graph tables without statistics (a reused file that a migration gave a new
+// index since its load): ANALYZE runs again only then.
+std::int64_t unanalyzedIndexes(storage::Backend& db) {
+  auto sql = db.sql().writer();
+  if (std::get<std::int64_t>(sql->queryScalar("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'")) == 0)
+    return 1;
+  const auto v = sql->queryScalar(
+      "SELECT count(*) FROM sqlite_schema AS m WHERE m.type = 'index' AND m.tbl_name IN ('entities', 'edges') "
+      "AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 AS s WHERE s.idx = m.name)");
+  return std::get<std::int64_t>(v);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t nEntities = 100'000, nEdges = 500'000;
   std::string outDir = "bench/results";
-  bool loadOnly = false;
+  bool loadOnly = false, reuse = false;
+  std::string dbPath;
+  int writerCacheMiB = 0, readerMapMiB = -1, peerMapMiB = 0;
   const char* envPg = std::getenv("KHIVE_PG_URL");
   std::string pgUrl = envPg ? envPg : "";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--load-only") loadOnly = true;
     else if (a == "--no-pg") pgUrl.clear();
+    else if (a == "--reuse") reuse = true;
+    else if (i + 1 < argc && a == "--db") dbPath = argv[++i];
+    else if (i + 1 < argc && a == "--writer-cache-mib") writerCacheMiB = std::stoi(argv[++i]);
+    else if (i + 1 < argc && a == "--reader-map-mib") readerMapMiB = std::stoi(argv[++i]);
+    else if (i + 1 < argc && a == "--peer-map-mib") peerMapMiB = std::stoi(argv[++i]);
     else if (i + 1 < argc && a == "--entities") nEntities = std::stoul(argv[++i]);
     else if (i + 1 < argc && a == "--edges") nEdges = std::stoul(argv[++i]);
     else if (i + 1 < argc && a == "--out") outDir = argv[++i];
@@ -235,14 +279,31 @@ int main(int argc, char** argv) {
   if (!pgUrl.empty()) fmt::print(stderr, "graph_bench: built without PostgreSQL; --pg ignored\n");
   pgUrl.clear();
 #endif
+  if (reuse && dbPath.empty()) {
+    fmt::print(stderr, "graph_bench: --reuse needs --db PATH\n");
+    return 2;
+  }
   // Per process: two runs at once (other worktrees on the same machine) must not share a file.
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("khive-graph-bench-{}", ::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  const std::string path = (dir / "bench.db").string();
+  const std::string path = dbPath.empty() ? (dir / "bench.db").string() : dbPath;
+  bool loaded = false;  // the file already holds this graph
+  const std::string thisGraph = fmt::format("{} {}", nEntities, nEdges);
+  if (!dbPath.empty() && std::filesystem::exists(dbPath)) {
+    const std::string held = loadedGraph(dbPath);
+    if (!reuse || held != thisGraph) {
+      fmt::print(stderr, "graph_bench: {} exists ({}); {}\n", dbPath,
+                 held.empty() ? "no complete load recorded in its .graph file" : "holds entities/edges " + held,
+                 reuse ? "it does not hold this run's graph: remove it or give another path"
+                       : "pass --reuse to read it, or remove it");
+      return 2;
+    }
+    loaded = true;
+  }
 
-  fmt::print("khive graph benchmark: {} entities, {} edges, SQLite file {}{}\n", nEntities, nEdges, path,
-             pgUrl.empty() ? "" : ", and PostgreSQL");
+  fmt::print("khive graph benchmark: {} entities, {} edges, SQLite file {}{}{}\n", nEntities, nEdges, path,
+             loaded ? " (holds this graph: not loaded again)" : "", pgUrl.empty() ? "" : ", and PostgreSQL");
   auto graph = bench::makeGraph(nEntities, nEdges);
   std::mt19937_64 rng(7);
   auto pick = [&] { return graph.entities[rng() % graph.entities.size()].id; };
@@ -254,9 +315,14 @@ int main(int argc, char** argv) {
   {
     backends::SqliteOptions options;
     options.path = path;
+    if (writerCacheMiB > 0) options.writerCacheMiB = writerCacheMiB;
+    if (readerMapMiB >= 0) options.readerMapMiB = readerMapMiB;
     auto db = backends::openSqlite(options);
-    load(*db, graph, lite);
-    if (!loadOnly) {
+    if (!loaded) {
+      load(*db, graph, lite);
+      if (!dbPath.empty()) std::ofstream(dbPath + ".graph") << thisGraph << '\n';
+    }
+    if (!loadOnly && (!loaded || unanalyzedIndexes(*db) > 0)) {
       db->sql().writer()->execute("ANALYZE");
       db->sql().writer()->query("PRAGMA wal_checkpoint(FULL)");
       reads(*db, ids, lite);
@@ -266,15 +332,16 @@ int main(int argc, char** argv) {
   if (!pgUrl.empty()) pg = measurePostgres(pgUrl, graph, ids, loadOnly);
 #endif
   if (loadOnly) {
-    fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s (per CPU second: {:.0f}, {:.0f})\n", lite.entitiesPerS,
-               lite.edgesPerS, lite.entitiesPerCpuS, lite.edgesPerCpuS);
+    fmt::print("load (SQLite): {:.0f} entities/s, {:.0f} edges/s (per CPU second: {:.0f}, {:.0f}; {:.1f} KiB written per "
+               "edge)\n",
+               lite.entitiesPerS, lite.edgesPerS, lite.entitiesPerCpuS, lite.edgesPerCpuS, lite.edgeKiBWritten);
     if (pg) fmt::print("load (PostgreSQL): {:.0f} entities/s, {:.0f} edges/s\n", pg->entitiesPerS, pg->edgesPerS);
-    if (!std::getenv("KHIVE_BENCH_KEEP")) std::filesystem::remove_all(dir);
+    std::filesystem::remove_all(dir);
     return 0;
   }
 
   // The hand-written peer reads the SQLite file khive wrote.
-  RawPeer peer(path);
+  RawPeer peer(path, peerMapMiB);
   const double getP = median(sample(20'000, [&](int i) { peer.run(peer.get_, ids[i].str()); }));
   const double nbP = median(sample(20'000, [&](int i) { peer.run(peer.neighbors_, ids[i].str()); }));
   const double trP = median(sample(2'000, [&](int i) { peer.run(peer.walk_, ids[i].str()); }));
@@ -288,7 +355,9 @@ int main(int argc, char** argv) {
   const double none = 0;
   std::vector<Row> rows = {
       {"entities/s (batch)", lite.entitiesPerS, none, pg ? pg->entitiesPerS : none, fmt::format("batches of {}", kBatch)},
-      {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none, fmt::format("batches of {}", kBatch)},
+      {"edges/s (batch)", lite.edgesPerS, none, pg ? pg->edgesPerS : none,
+       loaded ? "the file was loaded before (--reuse)"
+              : fmt::format("batches of {}; SQLite wrote {:.1f} KiB per edge", kBatch, lite.edgeKiBWritten)},
       {"get by id (us)", lite.get, getP, pg ? pg->get : none, ""},
       {"neighbors out (us)", lite.neighbors, nbP, pg ? pg->neighbors : none, "limit 100"},
       {"3-hop traverse (us)", lite.traverse, trP, pg ? pg->traverse : none,
@@ -321,6 +390,6 @@ int main(int argc, char** argv) {
   for (const auto& r : rows)
     csv << fmt::format("{},{:.2f},{:.2f},{:.2f},{:.2f},{},{}\n", r.name, r.khive, r.peer, r.postgres, r.peerPostgres,
                        nEntities, nEdges);
-  if (!std::getenv("KHIVE_BENCH_KEEP")) std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir);
   return 0;
 }

@@ -14,7 +14,7 @@
 namespace khive::runtime {
 
 std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const std::vector<std::string>& extraSym,
-                                                 int readers) {
+                                                 int readers, std::int64_t writerCacheMiB) {
   if (path.empty()) throw Error(ErrorCode::InvalidInput, "runtime", "open", "empty SQLite database path");
   if (path != ":memory:") {
     auto parent = std::filesystem::path(path).parent_path();
@@ -28,6 +28,7 @@ std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path, const 
   o.path = path;
   o.readers = readers;
   o.extraSymmetricRelations = extraSym;
+  if (writerCacheMiB > 0) o.writerCacheMiB = static_cast<int>(writerCacheMiB);
   return backends::openSqlite(o);
 }
 
@@ -93,7 +94,7 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& b, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSym) {
   if (b.kind == "postgres") return backends::openPostgres(configuredPgOptions(b, namespaces, extraSym));
-  return openSqliteFile(b.path, extraSym);
+  return openSqliteFile(b.path, extraSym, backends::SqliteOptions{}.readers, b.writerCacheMiB);
 }
 
 ServedStore openServedStore(const std::optional<std::string>& db, const std::optional<std::string>& backendUrl,
@@ -110,7 +111,7 @@ ServedStore openServedStore(const std::optional<std::string>& db, const std::opt
     else store.shared = openBackendUrl(*backendUrl, {"*"}, extraSym);
   } else if (!config.backends.empty()) {
     if (config.backends[0].kind == "postgres") pg = config.backends[0];
-    else store.shared = openSqliteFile(config.backends[0].path, extraSym, readers);
+    else store.shared = openSqliteFile(config.backends[0].path, extraSym, readers, config.backends[0].writerCacheMiB);
   } else {
     store.shared = openSqliteFile(defaultDatabasePath().string(), extraSym, readers);
   }

@@ -143,13 +143,15 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
     for (const auto& item : *arr) {
       const toml::table& t = r.table(item, "backends");
       r.onlyKeys(t, "backends",
-                 {"kind", "path", "url", "group_writes", "replicas", "replica_wait_ms", "replica_max_lag_ms"});
+                 {"kind", "path", "url", "group_writes", "replicas", "replica_wait_ms", "replica_max_lag_ms",
+                  "writer_cache_mib"});
       BackendConfig b;
       b.kind = r.str(t, "backends", "kind");
       if (b.kind == "sqlite") {
         b.path = r.str(t, "backends", "path");
         if (b.path.empty()) fail(sourceName, t.source(), "'backends.path' is required for kind = \"sqlite\"");
         if (t.get("url")) fail(sourceName, t.get("url")->source(), "'backends.url' is for kind = \"postgres\"");
+        if (t.get("writer_cache_mib")) b.writerCacheMiB = r.integer(t, "backends", "writer_cache_mib", 1, 1 << 20);
         for (std::string_view key : {"group_writes", "replicas", "replica_wait_ms", "replica_max_lag_ms"}) {
           if (t.get(key))
             fail(sourceName, t.get(key)->source(), fmt::format("'backends.{}' is for kind = \"postgres\"", key));
@@ -158,6 +160,8 @@ Config parseConfig(std::string_view text, std::string_view sourceName) {
         b.url = r.str(t, "backends", "url");
         if (b.url.empty()) fail(sourceName, t.source(), "'backends.url' is required for kind = \"postgres\"");
         if (t.get("path")) fail(sourceName, t.get("path")->source(), "'backends.path' is for kind = \"sqlite\"");
+        if (t.get("writer_cache_mib"))
+          fail(sourceName, t.get("writer_cache_mib")->source(), "'backends.writer_cache_mib' is for kind = \"sqlite\"");
         if (t.get("group_writes")) b.groupWrites = r.boolean(t, "backends", "group_writes");
         b.replicas = r.strings(t, "backends", "replicas");
         if (t.get("replica_wait_ms")) b.replicaWaitMs = r.integer(t, "backends", "replica_wait_ms", 0, 60000);

@@ -92,6 +92,21 @@ TEST(Config, GroupWritesIsAPostgresSetting) {
             std::string::npos);
 }
 
+// writer_cache_mib: the SQLite writer's page cache, in range; not a PostgreSQL key.
+TEST(Config, WriterCacheIsAnSqliteSetting) {
+  EXPECT_EQ(parseConfig("[[backends]]\nkind = \"sqlite\"\npath = \"x.db\"\nwriter_cache_mib = 1024\n")
+                .backends[0]
+                .writerCacheMiB,
+            1024);
+  EXPECT_EQ(parseConfig("[[backends]]\nkind = \"sqlite\"\npath = \"x.db\"\n").backends[0].writerCacheMiB, 0);
+  EXPECT_NE(
+      errorOf("[[backends]]\nkind = \"sqlite\"\npath = \"x.db\"\nwriter_cache_mib = 0\n").find("writer_cache_mib"),
+      std::string::npos);
+  EXPECT_NE(errorOf("[[backends]]\nkind = \"postgres\"\nurl = \"u\"\nwriter_cache_mib = 64\n")
+                .find("t.toml:4: 'backends.writer_cache_mib' is for kind = \"sqlite\""),
+            std::string::npos);
+}
+
 // replicas and their bounds: PostgreSQL settings, checked for type and range.
 TEST(Config, ReplicasAreAPostgresSetting) {
   const auto c = parseConfig(

@@ -44,6 +44,13 @@ class SqliteFileTest : public ::testing::Test {
     e.name = name;
     return e;
   }
+  // `n` stored entities named n0, n1, ...
+  static std::vector<Entity> storeNodes(storage::Backend& db, int n) {
+    std::vector<Entity> nodes;
+    for (int i = 0; i < n; ++i) nodes.push_back(makeEntity("n" + std::to_string(i)));
+    db.entities().upsertEntities(nodes);
+    return nodes;
+  }
   static Edge makeEdge(const Uuid& from, const Uuid& to, const std::string& relation) {
     Edge e;
     e.id = Uuid::v7();
@@ -481,6 +488,108 @@ TEST_F(SqliteFileTest, KilledDuringBackgroundCheckpointsLosesNothingCommitted) {
 
 // With ANALYZE statistics present, the recursive step must still walk the partial edge index
 // from each frontier node rather than build a Bloom filter over the whole edge table.
+// An in-hop reads edges_in alone: the index carries the edge id (migration 5), so neither
+// neighbors nor a walk seeks the table for it. A file at schema 4 gets the new index when it
+// is opened, with its rows.
+TEST_F(SqliteFileTest, InHopReadsTheEdgeIdFromEdgesIn) {
+  {
+    auto db = open();
+    const auto nodes = storeNodes(*db, 50);
+    std::vector<Edge> edges;
+    for (int i = 0; i < 50; ++i) edges.push_back(makeEdge(nodes[i].id, nodes[(i + 1) % 50].id, "extends"));
+    db->graph().upsertEdges(edges);
+    // Back to schema 4's index and ledger, as a file written by an older build.
+    auto w = db->sql().writer();
+    w->execute("DROP INDEX edges_in");
+    w->execute("CREATE INDEX edges_in ON edges (target_id, namespace, relation, weight, deleted_at, endpoint_deleted)");
+    w->execute("DELETE FROM _schema_migrations WHERE version = 5");
+  }
+  auto db = open();
+  EXPECT_EQ(db->info().schemaVersion, backends::sqliteSchemaVersion());
+  auto w = db->sql().writer();
+  EXPECT_NE(std::get<std::string>(w->queryScalar("SELECT sql FROM sqlite_schema WHERE name = 'edges_in'"))
+                .find("endpoint_deleted, id)"),
+            std::string::npos);
+  EXPECT_EQ(storage::asInt(w->queryScalar("SELECT count(*) FROM edges INDEXED BY edges_in")), 50);
+  const auto plan = db->sql().reader()->explain(
+      "SELECT e.source_id, e.id, e.relation, e.weight FROM edges AS e WHERE e.target_id = ?1 AND "
+      "e.deleted_at IS NULL AND e.endpoint_deleted = 0 AND e.namespace IN ('ns1') AND e.relation IN ('extends')",
+      {Uuid::v7().str()});
+  EXPECT_NE(plan.find("COVERING INDEX edges_in"), std::string::npos) << plan;
+  const auto node = Uuid::parse(std::get<std::string>(w->queryScalar("SELECT target_id FROM edges LIMIT 1")));
+  const auto in = db->graph().neighbors(node, {.namespaces = {"ns1"}, .direction = storage::Direction::In});
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_TRUE(db->graph().getEdge(in[0].edgeId));
+}
+
+// neighbors sorts a node's edges itself when it has up to a thousand or so and lets the
+// statement sort them when it has more: both give the same order (weight descending, then
+// node, relation and edge id) and the first `limit` of it, ties included.
+TEST_F(SqliteFileTest, NeighborsOrderIsTheSameForSmallAndLargeNodes) {
+  auto db = open();
+  const auto nodes = storeNodes(*db, 1200);
+  for (const int degree : {900, 1100}) {
+    const Uuid hub = nodes[static_cast<std::size_t>(degree == 900 ? 0 : 1)].id;
+    std::vector<Edge> edges;
+    for (int k = 0; k < degree; ++k) {
+      auto e = makeEdge(hub, nodes[static_cast<std::size_t>(2 + k)].id, k % 3 ? "extends" : "depends_on");
+      e.weight = static_cast<double>(k % 7) / 8;  // many ties
+      edges.push_back(e);
+      if (k % 50 == 0) edges.push_back(makeEdge(hub, nodes[static_cast<std::size_t>(2 + k)].id, "enables"));
+    }
+    db->graph().upsertEdges(edges);
+    std::vector<storage::Neighbor> expected;
+    for (const auto& e : edges) expected.push_back({e.targetId, e.id, e.relation, e.weight, storage::Direction::Out});
+    std::sort(expected.begin(), expected.end(), [](const storage::Neighbor& a, const storage::Neighbor& b) {
+      if (a.weight != b.weight) return a.weight > b.weight;
+      return std::tie(a.nodeId.bytes(), a.relation, a.edgeId.bytes()) <
+             std::tie(b.nodeId.bytes(), b.relation, b.edgeId.bytes());
+    });
+    for (const std::int64_t limit : {1, 100, 2000}) {
+      auto got = db->graph().neighbors(hub, {.namespaces = {"ns1"}, .limit = limit});
+      auto want = expected;
+      if (static_cast<std::int64_t>(want.size()) > limit) want.resize(static_cast<std::size_t>(limit));
+      EXPECT_EQ(got, want) << "degree " << degree << ", limit " << limit;
+    }
+  }
+}
+
+// The writer's page cache and the readers' map are settings (SqliteOptions::writerCacheMiB,
+// readerMapMiB); by default readers map up to SQLite's limit. A value out of range is refused
+// before the file is created.
+TEST_F(SqliteFileTest, WriterCacheAndReaderMapAreSettings) {
+  backends::SqliteOptions o;
+  o.path = path_;
+  {
+    auto db = backends::openSqlite(o);
+    EXPECT_GE(storage::asInt(db->sql().reader()->queryScalar("PRAGMA mmap_size")), std::int64_t{2047} << 20);
+  }
+  o.writerCacheMiB = 300;
+  o.readerMapMiB = 64;
+  {
+    auto db = backends::openSqlite(o);
+    EXPECT_EQ(storage::asInt(db->sql().writer()->queryScalar("PRAGMA cache_size")), -300 * 1024);
+    EXPECT_EQ(storage::asInt(db->sql().reader()->queryScalar("PRAGMA mmap_size")), std::int64_t{64} << 20);
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  auto refused = [&](backends::SqliteOptions bad, const std::string& named) {
+    try {
+      backends::openSqlite(bad);
+      ADD_FAILURE() << "opened with " << named << " out of range";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidInput);
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(path_));
+  };
+  o.writerCacheMiB = 0;
+  refused(o, "writer_cache_mib");
+  o.writerCacheMiB = 128;
+  o.readerMapMiB = -1;
+  refused(o, "readers' map");
+}
+
 TEST_F(SqliteFileTest, TraversalPlanStaysPinnedAfterAnalyze) {
   auto db = open();
   std::vector<Entity> nodes;

@@ -16,6 +16,22 @@ struct SqliteOptions {
   // connections and gone when the backend is destroyed.
   std::string path = ":memory:";
   int readers = 4;  // read-only connections in the pool (file databases)
+  // The writer connection's page cache, in MiB (1 to 1,048,576): the most memory the writer
+  // keeps of the file's B-tree pages. A batch of edges with random keys rewrites pages all
+  // over the edge table and its in-index; when those no longer fit, every batch reads them
+  // back from the file and spills dirty pages to the WAL before its commit. The cache fills
+  // only as pages are read, so a small database never uses it all. Readers are separate:
+  // they map the file (readerMapMiB).
+  int writerCacheMiB = kDefaultWriterCacheMiB;
+  static constexpr int kDefaultWriterCacheMiB = 128;
+  // How much of the file each reader maps, in MiB; SQLite maps no more than the file and caps
+  // the map at its build's limit (2 GiB - 64 KiB for a stock build). A page inside the map is
+  // read in place; one beyond it costs a pread() and a copy into the reader's page cache, which
+  // on a graph larger than the map is most of a walk's time. The map takes address space, not
+  // memory: the pages it reads are the operating system's file cache, shared by every reader
+  // (they count towards the process's resident size as file pages). 0: no map.
+  int readerMapMiB = kDefaultReaderMapMiB;
+  static constexpr int kDefaultReaderMapMiB = 2048;
   std::chrono::milliseconds busyTimeout{5000};
   // How long a caller waits for the writer or a reader before Timeout/Pool errors.
   std::chrono::milliseconds checkoutTimeout{10000};

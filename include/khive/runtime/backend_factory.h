@@ -2,6 +2,7 @@
 // Opens a storage backend from a location a person types.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,10 +26,11 @@ std::unique_ptr<storage::Backend> openBackendUrl(std::string_view url, const std
                                                  const std::vector<std::string>& extraSymmetricRelations = {});
 
 // A SQLite file at `path` (":memory:" for in-memory) with `readers` reader connections.
-// Creates the parent directory.
+// Creates the parent directory. writerCacheMiB > 0 sets backends::SqliteOptions::writerCacheMiB
+// (else its default).
 std::unique_ptr<storage::Backend> openSqliteFile(const std::string& path,
                                                  const std::vector<std::string>& extraSymmetricRelations = {},
-                                                 int readers = 4);
+                                                 int readers = 4, std::int64_t writerCacheMiB = 0);
 
 std::unique_ptr<storage::Backend> openConfigured(const BackendConfig& backend, const std::vector<std::string>& namespaces,
                                                  const std::vector<std::string>& extraSymmetricRelations = {});

@@ -100,6 +100,7 @@ struct BackendConfig {
   std::string kind;  // "sqlite" or "postgres"
   std::string path;  // sqlite: file path or ":memory:"
   std::string url;   // postgres: libpq connection string or URI
+  std::int64_t writerCacheMiB = 0;  // sqlite: backends::SqliteOptions::writerCacheMiB; 0 = its default
   bool groupWrites = true;  // postgres: backends::PostgresOptions::groupWrites
   // postgres: backends::PostgresOptions::replicas, replicaWait, replicaMaxLag
   std::vector<std::string> replicas;

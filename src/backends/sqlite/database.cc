@@ -20,6 +20,7 @@ constexpr std::string_view kCap = "sql";
 // A commit that leaves this many frames (~40 MiB of 16 KiB pages) in the WAL wakes the
 // checkpointer thread (see onWalCommit).
 constexpr int kBackgroundCheckpointFrames = 2'500;
+constexpr int kMaxWriterCacheMiB = 1 << 20;  // 1 TiB
 
 // Why an existing file database must be opened read-only; empty when this process may write
 // the file and create the journal files beside it (or the file does not exist yet).
@@ -58,6 +59,13 @@ Database::Database(const backends::SqliteOptions& options)
   if (options.path.empty()) {
     throw Error(ErrorCode::InvalidInput, "sql", "open", "the SQLite path is empty; give a file path or :memory:");
   }
+  if (options.writerCacheMiB < 1 || options.writerCacheMiB > kMaxWriterCacheMiB)
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("the SQLite writer cache is {} MiB; give 1 to {} MiB (writer_cache_mib)",
+                            options.writerCacheMiB, kMaxWriterCacheMiB));
+  if (options.readerMapMiB < 0)
+    throw Error(ErrorCode::InvalidInput, "sql", "open",
+                fmt::format("the SQLite readers' map is {} MiB; give 0 (no map) or more", options.readerMapMiB));
   memory_ = options.path == ":memory:";
   if (memory_) {
     // memdb VFS: one in-memory database shared by this backend's connections (a name
@@ -96,14 +104,13 @@ Database::Database(const backends::SqliteOptions& options)
                               location_, stmt.getText(0)));
     }
   }
-  // The writer reads through its page cache, not mmap: mapped pages of a large file count
-  // against the process (an import's peak memory). 128 MiB holds the B-tree pages a batch of
-  // random-key edges rewrites on a 500k-edge graph (64 MiB made each batch re-read a third of
-  // them: edges/s -17 %). Checkpoints: see onWalCommit.
-  writer_->exec(
-      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
-      "PRAGMA cache_size=-131072; PRAGMA mmap_size=0;",
-      kCap, "open");
+  // The writer reads through its page cache (SqliteOptions::writerCacheMiB), not mmap: mapped
+  // pages of a large file count against the process (an import's peak memory). Checkpoints:
+  // see onWalCommit.
+  writer_->exec(fmt::format("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
+                            "PRAGMA cache_size=-{}; PRAGMA mmap_size=0;",
+                            std::int64_t{options.writerCacheMiB} * 1024),
+                kCap, "open");
   if (!memory_ && !readOnly) {
     checkpointConn_ = std::make_unique<Conn>(ConnOptions{uri_, false, options.busyTimeout});
     checkpointConn_->exec("PRAGMA cache_size=-1024; PRAGMA mmap_size=0;", kCap, "open");
@@ -121,7 +128,9 @@ Database::Database(const backends::SqliteOptions& options)
   int readers = std::max(1, options.readers);
   for (int i = 0; i < readers; ++i) {
     auto conn = std::make_unique<Conn>(ConnOptions{uri_, !memory_, options.busyTimeout});
-    conn->exec("PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;",
+    conn->exec(fmt::format("PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; "
+                           "PRAGMA mmap_size={};",
+                           std::int64_t{options.readerMapMiB} << 20),
                kCap, "open");
     idleReaders_.push_back(std::move(conn));
   }

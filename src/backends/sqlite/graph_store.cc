@@ -425,7 +425,8 @@ std::shared_ptr<const SqliteGraphStore::NeighborShape> SqliteGraphStore::neighbo
                               toCol(p), p.reported == Direction::Out ? 0 : 1, fromCol(p));
     appendHopConditions(shape->sql, shape->params, p, plan);
   }
-  shape->sql += " ORDER BY 4 DESC, 1, 3, 2 LIMIT ?2";
+  shape->orderedSql = shape->sql + " ORDER BY 4 DESC, 1, 3, 2 LIMIT ?2";
+  shape->sql += " LIMIT ?2";
   shape->params.erase(shape->params.begin(), shape->params.begin() + 2);
   std::lock_guard lock(shapesMu_);
   if (shapes_.size() >= 32) shapes_.clear();
@@ -439,14 +440,30 @@ std::vector<storage::Neighbor> SqliteGraphStore::neighbors(const Uuid& node, con
   char id[36];
   node.format(id);
   auto lease = db_.acquireReader(kCap, "neighbors");
-  auto stmt = lease.conn().prepare(shape->sql, kCap, "neighbors");
-  stmt.bindText(1, std::string_view(id, sizeof id)).bindInt(2, q.limit);
-  for (std::size_t i = 0; i < shape->params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape->params[i]);
-  std::vector<storage::Neighbor> out;
-  while (stmt.step()) {
-    out.push_back({storedId(stmt.getTextView(0)), storedId(stmt.getTextView(1)), stmt.getText(2),
-                   stmt.getDouble(3), stmt.getInt(4) == 0 ? Direction::Out : Direction::In});
-  }
+  // A node's edges, up to kUnsorted of them, are read in no order and sorted here: cheaper
+  // than the statement's sort, which merges one sorter per hop part. A node with more runs
+  // the ordered statement, which reads the same edges but keeps only the first `limit`.
+  constexpr std::int64_t kUnsorted = 1024;
+  auto read = [&](const std::string& sql, std::int64_t limit) {
+    auto stmt = lease.conn().prepare(sql, kCap, "neighbors");
+    stmt.bindText(1, std::string_view(id, sizeof id)).bindInt(2, limit);
+    for (std::size_t i = 0; i < shape->params.size(); ++i) stmt.bind(static_cast<int>(i + 3), shape->params[i]);
+    std::vector<storage::Neighbor> out;
+    while (stmt.step()) {
+      out.push_back({storedId(stmt.getTextView(0)), storedId(stmt.getTextView(1)), stmt.getText(2), stmt.getDouble(3),
+                     stmt.getInt(4) == 0 ? Direction::Out : Direction::In});
+    }
+    return out;
+  };
+  auto out = read(shape->sql, kUnsorted);
+  if (static_cast<std::int64_t>(out.size()) >= kUnsorted) return read(shape->orderedSql, q.limit);
+  // The ordered statement's order: weight descending, then node, relation and edge id (ids
+  // are canonical UUID text, which sorts as the bytes do).
+  std::sort(out.begin(), out.end(), [](const storage::Neighbor& a, const storage::Neighbor& b) {
+    if (a.weight != b.weight) return a.weight > b.weight;
+    return std::tie(a.nodeId, a.relation, a.edgeId) < std::tie(b.nodeId, b.relation, b.edgeId);
+  });
+  if (static_cast<std::int64_t>(out.size()) > q.limit) out.resize(static_cast<std::size_t>(q.limit));
   return out;
 }
 

@@ -228,6 +228,14 @@ CREATE INDEX notes_deleted ON notes (id) WHERE deleted_at IS NOT NULL;
        R"sql(
 CREATE INDEX notes_ns_name ON notes (namespace, name COLLATE NOCASE);
 )sql"},
+      {5, "edge id in edges_in: an in-hop (and a symmetric relation's other half of an out-hop) reads no table row",
+       R"sql(
+-- edges_in already carries the clustered key (source, target, relation, namespace); with the
+-- id too, an in-hop answers (node, edge id, relation, weight) from the index alone instead of
+-- seeking the table once per edge for its id.
+DROP INDEX edges_in;
+CREATE INDEX edges_in ON edges (target_id, namespace, relation, weight, deleted_at, endpoint_deleted, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -101,7 +101,8 @@ class SqliteGraphStore final : public storage::GraphStore {
     storage::Direction direction;
     std::vector<std::string> relations, namespaces;
     std::optional<double> minWeight;
-    std::string sql;
+    std::string sql;         // the node's edges in no order, at most ?2 rows
+    std::string orderedSql;  // the first ?2 in the answer's order
     storage::SqlParams params;
   };
   std::shared_ptr<const NeighborShape> neighborShape(const storage::NeighborQuery& query);
