@@ -164,8 +164,9 @@ class PgFrontier final : public storage::FrontierSource {
     if (conn_.txStatus() != PQTRANS_IDLE) setTimeBudget(conn_, deadline, op_);
   }
 
-  // The walk as one statement, sent with its statement_timeout in one round trip (BEGIN, the
-  // timeout, the walk and COMMIT pipelined) when no transaction is open on the connection.
+  // The walk as one statement, sent with its statement_timeout in one round trip when no
+  // transaction is open on the connection: the timeout and the walk pipelined in the server's
+  // implicit transaction (no BEGIN and COMMIT), so the timeout is local to the walk.
   std::optional<Walk> walkFrom(const storage::HopPlan& plan, const Uuid& root, int maxDepth,
                                std::int64_t maxWork) override {
     const SqlBuilder b = walkStatement(plan, root, maxDepth, maxWork);
@@ -182,7 +183,7 @@ class PgFrontier final : public storage::FrontierSource {
                                        "set_config('plan_cache_mode', 'force_generic_plan', true)",
                                        &timeout},
                                       {b.sql, &b.params}};
-      r = std::move(conn_.execTransaction(statements, kCap, op_).back());
+      r = std::move(conn_.execTransaction(statements, kCap, op_, true).back());
     } else {
       r = conn_.exec(b.sql, b.params, kCap, op_);
     }

@@ -463,7 +463,7 @@ std::vector<std::int64_t> Conn::execPipeline(std::string_view sql, std::span<con
 }
 
 std::vector<Result> Conn::execTransaction(std::span<const Statement> statements, std::string_view capability,
-                                          std::string_view operation) {
+                                          std::string_view operation, bool implicit) {
   lastUsed_ = std::chrono::steady_clock::now();
   PGconn* c = conn_.get();
   // Prepared before the pipeline starts (preparing is a round trip of its own); a statement
@@ -474,7 +474,7 @@ std::vector<Result> Conn::execTransaction(std::span<const Statement> statements,
   if (PQenterPipelineMode(c) != 1) throwResult(nullptr, c, capability, operation);
   auto sendPlain = [&](const char* sql) { return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0); };
   // One statement is a transaction by itself (autocommit).
-  const bool block = statements.size() > 1;
+  const bool block = statements.size() > 1 && !implicit;
   bool sendFailed = block && sendPlain("BEGIN") != 1;
   std::vector<const char*> values;
   std::vector<int> lengths;

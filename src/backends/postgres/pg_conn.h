@@ -178,12 +178,15 @@ class Conn {
                                          std::string_view capability, std::string_view operation);
   // Runs the statements as one transaction in one round trip: BEGIN, each statement, COMMIT
   // and a single sync go out in pipeline mode before any result is read (a lone statement
-  // goes without BEGIN and COMMIT: it is a transaction by itself). Must be called
-  // outside a transaction. Returns each statement's result once the commit succeeded. On
-  // failure throws the first error; the transaction is then rolled back and the connection,
-  // if still up, idle again.
+  // goes without BEGIN and COMMIT: it is a transaction by itself). With `implicit`, BEGIN and
+  // COMMIT are left out: the statements before the sync share the server's implicit
+  // transaction, which the sync commits (for statements that need no transaction block, such
+  // as a set_config(..., true) and a read; each still runs under its own statement_timeout).
+  // Must be called outside a transaction. Returns each statement's result once the commit
+  // succeeded. On failure throws the first error; the transaction is then rolled back and the
+  // connection, if still up, idle again.
   std::vector<Result> execTransaction(std::span<const Statement> statements, std::string_view capability,
-                                      std::string_view operation);
+                                      std::string_view operation, bool implicit = false);
   // COPY ... FROM STDIN with text-format lines already escaped by the caller. Throws
   // Error(Unsupported) when the server refuses COPY from a client (PGlite does).
   std::int64_t copyIn(std::string_view copySql, std::string_view data, std::string_view capability,
