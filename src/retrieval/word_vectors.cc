@@ -126,94 +126,28 @@ void jacobiEigen(std::vector<double> a, std::size_t n, std::vector<double>& valu
   for (std::size_t i = 0; i < n; ++i) values[i] = a[i * n + i];
 }
 
-// The top k eigenvectors (unit, the largest eigenvalue first) of the symmetric positive
-// semi-definite d x d matrix `c` (row-major): orthogonal iteration on a block of k + 4 vectors
-// (the first started at `start`, the others at unit axes: deterministic), then Rayleigh-Ritz
-// on the block. Each is signed so that its largest coordinate is positive. Returns k rows of d
-// floats.
-std::vector<float> topEigenvectors(const std::vector<double>& c, std::size_t d, std::size_t k,
-                                   const std::vector<double>& start) {
+// The top k eigenvectors (unit, the largest eigenvalue first) of the symmetric d x d matrix `c`
+// (row-major), by jacobiEigen on the whole matrix. Each is signed so that its largest
+// coordinate is positive. Returns k rows of d floats.
+std::vector<float> topEigenvectors(const std::vector<double>& c, std::size_t d, std::size_t k) {
   k = std::min(k, d);
-  const std::size_t b = std::min(d, k + 4);
-  std::vector<std::vector<double>> q(b, std::vector<double>(d, 0.0));
-  q[0] = start;
-  for (std::size_t i = 1; i < b; ++i) q[i][(i * 7919) % d] = 1.0;
-  auto orthonormalise = [&] {  // modified Gram-Schmidt; a degenerate vector is replaced by an axis
-    for (std::size_t i = 0; i < b; ++i) {
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::size_t j = 0; j < i; ++j) {
-          double dot = 0;
-          for (std::size_t t = 0; t < d; ++t) dot += q[i][t] * q[j][t];
-          for (std::size_t t = 0; t < d; ++t) q[i][t] -= dot * q[j][t];
-        }
-        double n = 0;
-        for (double x : q[i]) n += x * x;
-        n = std::sqrt(n);
-        if (n > 1e-300) {
-          for (auto& x : q[i]) x /= n;
-          if (pass == 1) break;
-        } else {
-          std::fill(q[i].begin(), q[i].end(), 0.0);
-          q[i][(i * 31 + static_cast<std::size_t>(pass)) % d] = 1.0;
-        }
-      }
-    }
-  };
-  orthonormalise();
-  std::vector<std::vector<double>> next(b, std::vector<double>(d));
-  for (int it = 0; it < 500; ++it) {
-    for (std::size_t i = 0; i < b; ++i)
-      for (std::size_t r = 0; r < d; ++r) {
-        const double* cr = c.data() + r * d;
-        double s = 0;
-        for (std::size_t t = 0; t < d; ++t) s += cr[t] * q[i][t];
-        next[i][r] = s;
-      }
-    std::swap(q, next);
-    orthonormalise();
-    double moved = 0;  // 1 - |cos| between the old and new directions of the first k
-    for (std::size_t i = 0; i < k; ++i) {
-      double dot = 0;
-      for (std::size_t t = 0; t < d; ++t) dot += q[i][t] * next[i][t];
-      moved = std::max(moved, 1 - std::abs(dot));
-    }
-    if (moved < 1e-15) break;
-  }
-  // Rayleigh-Ritz: the eigenvectors of Q^T C Q, mapped back.
-  std::vector<double> small(b * b), values, vectors;
-  for (std::size_t i = 0; i < b; ++i)
-    for (std::size_t r = 0; r < d; ++r) {
-      const double* cr = c.data() + r * d;
-      double s = 0;
-      for (std::size_t t = 0; t < d; ++t) s += cr[t] * q[i][t];
-      next[i][r] = s;  // C q_i
-    }
-  for (std::size_t i = 0; i < b; ++i)
-    for (std::size_t j = 0; j < b; ++j) {
-      double s = 0;
-      for (std::size_t t = 0; t < d; ++t) s += q[i][t] * next[j][t];
-      small[i * b + j] = s;
-    }
-  for (std::size_t i = 0; i < b; ++i)
-    for (std::size_t j = 0; j < i; ++j) small[i * b + j] = small[j * b + i] = (small[i * b + j] + small[j * b + i]) / 2;
-  jacobiEigen(small, b, values, vectors);
-  std::vector<std::size_t> order(b);
-  for (std::size_t i = 0; i < b; ++i) order[i] = i;
+  std::vector<double> values, vectors;
+  jacobiEigen(c, d, values, vectors);
+  std::vector<std::size_t> order(d);
+  for (std::size_t i = 0; i < d; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return values[x] > values[y]; });
   std::vector<float> out(k * d);
-  std::vector<double> u(d);
   for (std::size_t i = 0; i < k; ++i) {
-    std::fill(u.begin(), u.end(), 0.0);
-    for (std::size_t j = 0; j < b; ++j)
-      for (std::size_t t = 0; t < d; ++t) u[t] += vectors[j * b + order[i]] * q[j][t];
+    const std::size_t col = order[i];
     double n = 0;
     std::size_t big = 0;
     for (std::size_t t = 0; t < d; ++t) {
-      n += u[t] * u[t];
-      if (std::abs(u[t]) > std::abs(u[big])) big = t;
+      const double u = vectors[t * d + col];
+      n += u * u;
+      if (std::abs(u) > std::abs(vectors[big * d + col])) big = t;
     }
-    const double scale = (u[big] < 0 ? -1.0 : 1.0) / std::sqrt(n);
-    for (std::size_t t = 0; t < d; ++t) out[i * d + t] = static_cast<float>(scale * u[t]);
+    const double scale = (vectors[big * d + col] < 0 ? -1.0 : 1.0) / std::sqrt(n);
+    for (std::size_t t = 0; t < d; ++t) out[i * d + t] = static_cast<float>(scale * vectors[t * d + col]);
   }
   return out;
 }
@@ -365,7 +299,7 @@ std::vector<float> WordVectors::estimateComponents(const SifParams& p) const {
       c[i * d + j] = v;
       c[j * d + i] = v;
     }
-  return topEigenvectors(c, d, static_cast<std::size_t>(componentCount(p, dims_)), m);
+  return topEigenvectors(c, d, static_cast<std::size_t>(componentCount(p, dims_)));
 }
 
 void WordVectors::buildTable() {
